@@ -1,0 +1,47 @@
+/**
+ * The one database interface the service talks to. Two drivers implement it:
+ * real PostgreSQL through node-postgres (`postgres.ts`) and embedded PGlite
+ * (`pglite.ts`). Everything above this file is driver-agnostic.
+ */
+
+export interface QueryResult<Row> {
+  rows: Row[];
+  rowCount: number;
+}
+
+export interface Queryable {
+  /** One parameterised statement. */
+  query<Row = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<QueryResult<Row>>;
+  /** Several statements without parameters (migrations). */
+  exec(sql: string): Promise<void>;
+}
+
+export type DriverName = 'postgres' | 'pglite';
+
+export interface Database extends Queryable {
+  readonly driver: DriverName;
+  /** Runs `fn` in one transaction: committed when it resolves, rolled back when it throws. */
+  transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
+  /** LISTEN on a channel; resolves to a function that stops listening. */
+  listen(channel: string, onNotify: (payload: string) => void): Promise<() => Promise<void>>;
+  notify(channel: string, payload: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** The fields both drivers' errors carry (both use pg-protocol's DatabaseError). */
+export interface DatabaseError extends Error {
+  code: string;
+  detail?: string;
+  constraint?: string;
+}
+
+export function isDatabaseError(error: unknown): error is DatabaseError {
+  return error instanceof Error && typeof (error as { code?: unknown }).code === 'string';
+}
+
+/** LISTEN takes an identifier, not a parameter, so channel names are restricted. */
+export function assertChannelName(channel: string): void {
+  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(channel)) {
+    throw new Error(`Invalid channel name: ${JSON.stringify(channel)}`);
+  }
+}

@@ -1,0 +1,145 @@
+-- Counters are maintained incrementally: each statement on tickets adds its
+-- net change to event_tickets once per ticket type, and each statement on
+-- event_tickets adds its net change to events once per event. The cost of a
+-- change is O(rows changed), never a recount, so a sale costs the same with
+-- 0 or 100,000 tickets sold. Statement-level triggers with transition tables
+-- mean a 4-seat hold (or a batch of holds) touches each hot row once.
+
+-- tickets -> event_tickets.sold_count / reserved_count
+CREATE FUNCTION update_event_ticket_counts() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+  new_types uuid[]; new_statuses text[];
+  old_types uuid[]; old_statuses text[];
+  type_ids uuid[]; reserved_deltas integer[]; sold_deltas integer[];
+BEGIN
+  -- A transition table exists only for the operations that have it.
+  IF TG_OP <> 'DELETE' THEN
+    SELECT array_agg(event_ticket_id), array_agg(status) INTO new_types, new_statuses FROM new_rows;
+  END IF;
+  IF TG_OP <> 'INSERT' THEN
+    SELECT array_agg(event_ticket_id), array_agg(status) INTO old_types, old_statuses FROM old_rows;
+  END IF;
+
+  SELECT array_agg(type_id ORDER BY type_id), array_agg(reserved ORDER BY type_id), array_agg(sold ORDER BY type_id)
+    INTO type_ids, reserved_deltas, sold_deltas
+  FROM (
+    SELECT type_id,
+           coalesce(sum(sign) FILTER (WHERE status = 'reserved'), 0)::integer AS reserved,
+           coalesce(sum(sign) FILTER (WHERE status = 'sold'), 0)::integer AS sold
+    FROM (
+      SELECT t.type_id, t.status, 1 AS sign FROM unnest(new_types, new_statuses) AS t(type_id, status)
+      UNION ALL
+      SELECT t.type_id, t.status, -1 FROM unnest(old_types, old_statuses) AS t(type_id, status)
+    ) AS changes
+    GROUP BY type_id
+  ) AS deltas
+  WHERE reserved <> 0 OR sold <> 0;
+
+  IF type_ids IS NULL THEN
+    RETURN NULL;
+  END IF;
+  -- Lock in id order, as the hold functions do, so multi-type statements cannot deadlock.
+  IF cardinality(type_ids) > 1 THEN
+    PERFORM 1 FROM event_tickets WHERE id = ANY (type_ids) ORDER BY id FOR UPDATE;
+  END IF;
+  UPDATE event_tickets AS et
+     SET reserved_count = et.reserved_count + d.reserved,
+         sold_count     = et.sold_count + d.sold,
+         version        = et.version + 1,
+         updated_at     = now()
+    FROM unnest(type_ids, reserved_deltas, sold_deltas) AS d(type_id, reserved, sold)
+   WHERE et.id = d.type_id;
+  RETURN NULL;
+END $$;
+
+CREATE TRIGGER tickets_counts_insert AFTER INSERT ON tickets
+  REFERENCING NEW TABLE AS new_rows
+  FOR EACH STATEMENT EXECUTE FUNCTION update_event_ticket_counts();
+CREATE TRIGGER tickets_counts_update AFTER UPDATE ON tickets
+  REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+  FOR EACH STATEMENT EXECUTE FUNCTION update_event_ticket_counts();
+CREATE TRIGGER tickets_counts_delete AFTER DELETE ON tickets
+  REFERENCING OLD TABLE AS old_rows
+  FOR EACH STATEMENT EXECUTE FUNCTION update_event_ticket_counts();
+
+-- event_tickets -> events.sold_count / reserved_count / availability_version.
+-- Any change to a ticket type (counts, capacity, status, price) changes what
+-- buyers see, so every touched event gets a new availability_version.
+CREATE FUNCTION update_event_counts() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+  new_events uuid[]; new_sold integer[]; new_reserved integer[];
+  old_events uuid[]; old_sold integer[]; old_reserved integer[];
+  event_ids uuid[]; sold_deltas integer[]; reserved_deltas integer[];
+BEGIN
+  IF TG_OP <> 'DELETE' THEN
+    SELECT array_agg(event_id), array_agg(sold_count), array_agg(reserved_count)
+      INTO new_events, new_sold, new_reserved FROM new_rows;
+  END IF;
+  IF TG_OP <> 'INSERT' THEN
+    SELECT array_agg(event_id), array_agg(sold_count), array_agg(reserved_count)
+      INTO old_events, old_sold, old_reserved FROM old_rows;
+  END IF;
+
+  SELECT array_agg(event_id ORDER BY event_id), array_agg(sold ORDER BY event_id), array_agg(reserved ORDER BY event_id)
+    INTO event_ids, sold_deltas, reserved_deltas
+  FROM (
+    SELECT event_id, sum(sold)::integer AS sold, sum(reserved)::integer AS reserved
+    FROM (
+      SELECT * FROM unnest(new_events, new_sold, new_reserved) AS n(event_id, sold, reserved)
+      UNION ALL
+      SELECT o.event_id, -o.sold, -o.reserved FROM unnest(old_events, old_sold, old_reserved) AS o(event_id, sold, reserved)
+    ) AS changes
+    GROUP BY event_id
+  ) AS deltas;
+
+  IF event_ids IS NULL THEN
+    RETURN NULL;
+  END IF;
+  IF cardinality(event_ids) > 1 THEN
+    PERFORM 1 FROM events WHERE id = ANY (event_ids) ORDER BY id FOR UPDATE;
+  END IF;
+  UPDATE events AS e
+     SET sold_count           = e.sold_count + d.sold,
+         reserved_count       = e.reserved_count + d.reserved,
+         availability_version = e.availability_version + 1,
+         updated_at           = now()
+    FROM unnest(event_ids, sold_deltas, reserved_deltas) AS d(event_id, sold, reserved)
+   WHERE e.id = d.event_id;
+  RETURN NULL;
+END $$;
+
+CREATE TRIGGER event_tickets_counts_insert AFTER INSERT ON event_tickets
+  REFERENCING NEW TABLE AS new_rows
+  FOR EACH STATEMENT EXECUTE FUNCTION update_event_counts();
+CREATE TRIGGER event_tickets_counts_update AFTER UPDATE ON event_tickets
+  REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+  FOR EACH STATEMENT EXECUTE FUNCTION update_event_counts();
+CREATE TRIGGER event_tickets_counts_delete AFTER DELETE ON event_tickets
+  REFERENCING OLD TABLE AS old_rows
+  FOR EACH STATEMENT EXECUTE FUNCTION update_event_counts();
+
+-- Recounts from tickets and returns every counter that disagrees. Empty when healthy.
+CREATE FUNCTION verify_ticket_counts()
+RETURNS TABLE (scope text, id uuid, counter text, stored integer, actual integer)
+LANGUAGE sql STABLE AS $$
+  WITH per_type AS (
+    SELECT et.id, et.event_id, et.sold_count, et.reserved_count,
+           count(t.id) FILTER (WHERE t.status = 'sold')::integer AS sold,
+           count(t.id) FILTER (WHERE t.status = 'reserved')::integer AS reserved
+    FROM event_tickets et LEFT JOIN tickets t ON t.event_ticket_id = et.id
+    GROUP BY et.id
+  ), per_event AS (
+    SELECT e.id, e.sold_count, e.reserved_count,
+           coalesce(sum(p.sold), 0)::integer AS sold,
+           coalesce(sum(p.reserved), 0)::integer AS reserved
+    FROM events e LEFT JOIN per_type p ON p.event_id = e.id
+    GROUP BY e.id
+  )
+  SELECT 'event_ticket', p.id, 'sold_count', p.sold_count, p.sold FROM per_type p WHERE p.sold_count <> p.sold
+  UNION ALL
+  SELECT 'event_ticket', p.id, 'reserved_count', p.reserved_count, p.reserved FROM per_type p WHERE p.reserved_count <> p.reserved
+  UNION ALL
+  SELECT 'event', e.id, 'sold_count', e.sold_count, e.sold FROM per_event e WHERE e.sold_count <> e.sold
+  UNION ALL
+  SELECT 'event', e.id, 'reserved_count', e.reserved_count, e.reserved FROM per_event e WHERE e.reserved_count <> e.reserved
+$$;

@@ -1,0 +1,51 @@
+-- What a buyer may see of each ticket type: aggregate numbers only, never
+-- who holds or bought what. Hidden ticket types are left out.
+CREATE VIEW ticket_availability_view AS
+SELECT
+  et.id                                   AS ticket_type_id,
+  et.event_id,
+  et.name                                 AS ticket_type_name,
+  et.description,
+  et.price,
+  et.currency,
+  et.total_capacity,
+  et.sold_count,
+  et.reserved_count,
+  et.available_count,
+  et.available_count                      AS actual_available,
+  CASE WHEN et.total_capacity > 0
+       THEN round(et.sold_count * 100.0 / et.total_capacity, 1)::float8
+       ELSE 0 END                         AS percentage_sold,
+  et.total_capacity IS NOT NULL AND et.available_count = 0 AS is_sold_out,
+  et.total_capacity IS NULL               AS is_unlimited,
+  CASE
+    WHEN et.status = 'paused' THEN 'paused'
+    WHEN et.total_capacity IS NULL THEN 'available'
+    WHEN et.available_count = 0 THEN 'sold_out'
+    WHEN et.available_count <= coalesce(et.low_stock_threshold, ceil(et.total_capacity * 0.1)::integer)
+      THEN 'low_stock'
+    ELSE 'available'
+  END                                     AS status,
+  et.max_per_order,
+  et.sort_order,
+  et.version,
+  et.updated_at
+FROM event_tickets et
+WHERE et.status <> 'hidden';
+
+-- A reservation with its held items, the shape the API returns.
+CREATE VIEW reservation_summary AS
+SELECT
+  r.id, r.event_id, r.holder_id, r.status, r.expires_at, r.extensions_used,
+  r.created_at, r.confirmed_at, r.released_at,
+  coalesce((
+    SELECT jsonb_agg(jsonb_build_object(
+             'ticketTypeId', g.event_ticket_id, 'ticketTypeName', g.name, 'quantity', g.quantity,
+             'unitPrice', g.price::text, 'currency', g.currency)
+           ORDER BY g.sort_order, g.name)
+    FROM (SELECT t.event_ticket_id, et.name, et.price, et.currency, et.sort_order, count(*)::integer AS quantity
+          FROM tickets t JOIN event_tickets et ON et.id = t.event_ticket_id
+          WHERE t.reservation_id = r.id
+          GROUP BY t.event_ticket_id, et.name, et.price, et.currency, et.sort_order) AS g
+  ), '[]'::jsonb) AS items
+FROM reservations r;

@@ -1,0 +1,73 @@
+import pg from 'pg';
+import { assertChannelName, type Database, type Queryable, type QueryResult } from './database.ts';
+import { PostgresListener } from './postgres-listener.ts';
+
+export interface PostgresOptions {
+  connectionString: string;
+  /** Pool size. */
+  maxConnections?: number;
+  /** Extra server settings per connection, e.g. `-c search_path=t1` (tests use one schema each). */
+  options?: string;
+  /** Called for errors on idle connections, which would otherwise crash the process. */
+  onError?: (error: Error) => void;
+}
+
+// int8 as number: counts and versions stay far below 2^53, and both drivers then agree.
+const INT8_OID = 20;
+const types = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+    oid === INT8_OID ? (value: string) => Number(value) : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+};
+
+function wrap(target: pg.Pool | pg.PoolClient): Queryable {
+  return {
+    async query<Row>(sql: string, params: readonly unknown[] = []): Promise<QueryResult<Row>> {
+      const result = await target.query(sql, params as unknown[]);
+      return { rows: result.rows as Row[], rowCount: result.rowCount ?? 0 };
+    },
+    async exec(sql: string): Promise<void> {
+      await target.query(sql);
+    },
+  };
+}
+
+/** Real PostgreSQL through a node-postgres pool. */
+export async function openPostgres(options: PostgresOptions): Promise<Database> {
+  const onError = options.onError ?? (() => {});
+  const clientConfig = { connectionString: options.connectionString, options: options.options, types };
+  const pool = new pg.Pool({ ...clientConfig, max: options.maxConnections ?? 10 });
+  pool.on('error', onError);
+  // Fail fast on a wrong URL instead of at the first request.
+  await pool.query('SELECT 1');
+  const listener = new PostgresListener(() => new pg.Client(clientConfig), onError);
+
+  return {
+    driver: 'postgres',
+    ...wrap(pool),
+    async transaction(fn) {
+      const client = await pool.connect();
+      try {
+        await client.query('BEGIN');
+        const result = await fn(wrap(client));
+        await client.query('COMMIT');
+        return result;
+      } catch (error) {
+        await client.query('ROLLBACK').catch(() => {});
+        throw error;
+      } finally {
+        client.release();
+      }
+    },
+    async listen(channel, onNotify) {
+      assertChannelName(channel);
+      return listener.listen(channel, onNotify);
+    },
+    async notify(channel, payload) {
+      await pool.query('SELECT pg_notify($1, $2)', [channel, payload]);
+    },
+    async close() {
+      await listener.close();
+      await pool.end();
+    },
+  };
+}
