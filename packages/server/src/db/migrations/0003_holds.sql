@@ -3,6 +3,8 @@
 -- applies fully or raises. Domain errors use SQLSTATE TP000 with a JSON
 -- DETAIL carrying {"code": ..., ...}; the service maps them to HTTP errors.
 --
+-- Each returns the reservation as reservation_json() builds it.
+--
 -- Lock order, everywhere: reservations, then event_tickets by id, then
 -- events by id. The reserve path locks event_tickets first but only ever
 -- takes reservation locks with SKIP LOCKED, so it never waits in the wrong order.
@@ -12,6 +14,26 @@ LANGUAGE plpgsql AS $$
 BEGIN
   RAISE EXCEPTION USING ERRCODE = 'TP000', MESSAGE = message, DETAIL = detail::text;
 END $$;
+
+-- A reservation with its held items, in the shape the API returns.
+CREATE FUNCTION reservation_json(p_reservation_id uuid) RETURNS jsonb
+LANGUAGE sql STABLE AS $$
+  SELECT jsonb_build_object(
+    'id', r.id, 'eventId', r.event_id, 'holderId', r.holder_id, 'status', r.status,
+    'expiresAt', r.expires_at, 'extensionsUsed', r.extensions_used, 'createdAt', r.created_at,
+    'confirmedAt', r.confirmed_at, 'releasedAt', r.released_at,
+    'items', coalesce((
+      SELECT jsonb_agg(jsonb_build_object(
+               'ticketTypeId', g.event_ticket_id, 'ticketTypeName', g.name, 'quantity', g.quantity,
+               'unitPrice', g.price::text, 'currency', g.currency)
+             ORDER BY g.sort_order, g.name)
+      FROM (SELECT t.event_ticket_id, et.name, et.price, et.currency, et.sort_order, count(*)::integer AS quantity
+            FROM tickets t JOIN event_tickets et ON et.id = t.event_ticket_id
+            WHERE t.reservation_id = r.id
+            GROUP BY t.event_ticket_id, et.name, et.price, et.currency, et.sort_order) AS g
+    ), '[]'::jsonb))
+  FROM reservations r WHERE r.id = p_reservation_id
+$$;
 
 -- Releases every hold past its deadline (or only holds with seats of one
 -- ticket type) in one set-based statement. Returns how many seats it released.
@@ -50,7 +72,7 @@ CREATE FUNCTION reserve_tickets(
   p_default_hold_seconds integer,
   p_idempotency_key text DEFAULT NULL,
   p_request_fingerprint text DEFAULT NULL
-) RETURNS TABLE (reservation_id uuid, replayed boolean)
+) RETURNS jsonb
 LANGUAGE plpgsql AS $$
 DECLARE
   v_event events%ROWTYPE;
@@ -78,8 +100,7 @@ BEGIN
         PERFORM raise_inventory_error('This Idempotency-Key was already used for a different request',
           jsonb_build_object('code', 'idempotency_key_reused'));
       END IF;
-      RETURN QUERY SELECT v_reservation.id, true;
-      RETURN;
+      RETURN reservation_json(v_reservation.id) || '{"replayed": true}';
     END IF;
   END IF;
 
@@ -131,7 +152,7 @@ BEGIN
   FROM jsonb_to_recordset(p_items) AS i("ticketTypeId" uuid, quantity integer),
        generate_series(1, i.quantity);
 
-  RETURN QUERY SELECT v_reservation.id, false;
+  RETURN reservation_json(v_reservation.id) || '{"replayed": false}';
 END $$;
 
 -- Locks a reservation for its holder (p_holder_id NULL = service, acting for anyone).
@@ -160,13 +181,13 @@ BEGIN
 END $$;
 
 -- Held seats become sold. Confirming twice is harmless.
-CREATE FUNCTION confirm_reservation(p_reservation_id uuid, p_holder_id text) RETURNS uuid
+CREATE FUNCTION confirm_reservation(p_reservation_id uuid, p_holder_id text) RETURNS jsonb
 LANGUAGE plpgsql AS $$
 DECLARE
   v_reservation reservations := lock_reservation(p_reservation_id, p_holder_id);
 BEGIN
   IF v_reservation.status = 'confirmed' THEN
-    RETURN v_reservation.id;
+    RETURN reservation_json(v_reservation.id);
   END IF;
   IF v_reservation.status <> 'active' OR v_reservation.expires_at <= now() THEN
     PERFORM raise_hold_expired(v_reservation);
@@ -175,11 +196,11 @@ BEGIN
    WHERE reservation_id = v_reservation.id AND status = 'reserved';
   UPDATE reservations SET status = 'confirmed', confirmed_at = now(), updated_at = now()
    WHERE id = v_reservation.id;
-  RETURN v_reservation.id;
+  RETURN reservation_json(v_reservation.id);
 END $$;
 
 -- The holder gives the seats back at once. Releasing a hold that already ended is harmless.
-CREATE FUNCTION release_reservation(p_reservation_id uuid, p_holder_id text) RETURNS uuid
+CREATE FUNCTION release_reservation(p_reservation_id uuid, p_holder_id text) RETURNS jsonb
 LANGUAGE plpgsql AS $$
 DECLARE
   v_reservation reservations := lock_reservation(p_reservation_id, p_holder_id);
@@ -189,13 +210,13 @@ BEGIN
       jsonb_build_object('code', 'reservation_confirmed'));
   END IF;
   IF v_reservation.status <> 'active' THEN
-    RETURN v_reservation.id;
+    RETURN reservation_json(v_reservation.id);
   END IF;
   UPDATE tickets SET status = 'cancelled', updated_at = now()
    WHERE reservation_id = v_reservation.id AND status = 'reserved';
   UPDATE reservations SET status = 'released', released_at = now(), updated_at = now()
    WHERE id = v_reservation.id;
-  RETURN v_reservation.id;
+  RETURN reservation_json(v_reservation.id);
 END $$;
 
 -- Pushes the deadline of a live hold out by one step, a bounded number of times.
@@ -204,7 +225,7 @@ CREATE FUNCTION extend_reservation(
   p_holder_id text,
   p_default_extension_seconds integer,
   p_default_max_extensions integer
-) RETURNS uuid
+) RETURNS jsonb
 LANGUAGE plpgsql AS $$
 DECLARE
   v_reservation reservations := lock_reservation(p_reservation_id, p_holder_id);
@@ -231,5 +252,5 @@ BEGIN
    WHERE reservation_id = v_reservation.id AND status = 'reserved';
   UPDATE reservations SET expires_at = v_deadline, extensions_used = extensions_used + 1, updated_at = now()
    WHERE id = v_reservation.id;
-  RETURN v_reservation.id;
+  RETURN reservation_json(v_reservation.id);
 END $$;

@@ -32,20 +32,3 @@ SELECT
   et.updated_at
 FROM event_tickets et
 WHERE et.status <> 'hidden';
-
--- A reservation with its held items, the shape the API returns.
-CREATE VIEW reservation_summary AS
-SELECT
-  r.id, r.event_id, r.holder_id, r.status, r.expires_at, r.extensions_used,
-  r.created_at, r.confirmed_at, r.released_at,
-  coalesce((
-    SELECT jsonb_agg(jsonb_build_object(
-             'ticketTypeId', g.event_ticket_id, 'ticketTypeName', g.name, 'quantity', g.quantity,
-             'unitPrice', g.price::text, 'currency', g.currency)
-           ORDER BY g.sort_order, g.name)
-    FROM (SELECT t.event_ticket_id, et.name, et.price, et.currency, et.sort_order, count(*)::integer AS quantity
-          FROM tickets t JOIN event_tickets et ON et.id = t.event_ticket_id
-          WHERE t.reservation_id = r.id
-          GROUP BY t.event_ticket_id, et.name, et.price, et.currency, et.sort_order) AS g
-  ), '[]'::jsonb) AS items
-FROM reservations r;

@@ -1,0 +1,114 @@
+import { parseArgs } from 'node:util';
+import pino, { type Logger } from 'pino';
+import { ConfigError, loadConfig, type Config } from './config.ts';
+import type { Database } from './db/database.ts';
+import { migrate } from './db/migrate.ts';
+import { openDatabase } from './db/open.ts';
+import { Catalog } from './inventory/catalog.ts';
+import { resolveJwtSecret } from './jwt-secret.ts';
+import { seedDemoEvents } from './seed/demo-events.ts';
+import { createService } from './service.ts';
+
+const USAGE = `Usage: ticketpulse <command> [options]
+
+Commands:
+  start      Migrate and serve the API (and the expiry sweeper)
+  migrate    Apply pending database migrations and exit
+  seed       Add the demo events that are missing and exit
+
+Options:
+  --demo     (start) dev tokens on, demo events seeded into an empty database
+  --memory   Embedded database in memory instead of under TICKETPULSE_DATA_DIR
+  -h, --help Show this help
+
+Configuration is read from environment variables; see README.md.`;
+
+async function withDatabase<T>(config: Config, logger: Logger, fn: (db: Database) => Promise<T>): Promise<T> {
+  const { db, description } = await openDatabase(config, logger);
+  logger.info(`database: ${description}`);
+  try {
+    const applied = await migrate(db);
+    if (applied.length > 0) logger.info({ applied }, 'migrations applied');
+    return await fn(db);
+  } finally {
+    await db.close();
+  }
+}
+
+async function start(config: Config, logger: Logger, demo: boolean): Promise<void> {
+  const { secret, generated } = await resolveJwtSecret(config);
+  if (generated && config.databaseUrl) {
+    logger.warn('TICKETPULSE_JWT_SECRET is unset: using a secret stored in the data directory; set it when running several nodes');
+  }
+  const { db, description } = await openDatabase(config, logger);
+  const applied = await migrate(db);
+  if (applied.length > 0) logger.info({ applied }, 'migrations applied');
+  if (demo) {
+    const { rows } = await db.query<{ n: number }>('SELECT count(*)::integer AS n FROM events');
+    if (rows[0]?.n === 0) logger.info({ created: await seedDemoEvents(db, new Catalog(db)) }, 'demo events seeded');
+  }
+  const service = await createService({
+    db,
+    jwtSecret: secret,
+    holds: config.holds,
+    sweepIntervalMs: config.sweepIntervalMs,
+    devAuth: config.devAuth,
+    logger,
+  });
+  const url = await service.listen(config.port, config.host);
+  const shownUrl = url.replace(/\/\/(127\.0\.0\.1|\[::1\])/, '//localhost');
+  logger.info(`TicketPulse is serving on ${shownUrl} (${description}${config.devAuth ? ', dev tokens on' : ''})`);
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info(`${signal}: shutting down`);
+    await service.close();
+    await db.close();
+    process.exit(0);
+  };
+  process.once('SIGINT', () => void stop('SIGINT'));
+  process.once('SIGTERM', () => void stop('SIGTERM'));
+}
+
+async function main(argv: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      demo: { type: 'boolean', default: false },
+      memory: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  const command = positionals[0];
+  if (values.help || !command) {
+    console.log(USAGE);
+    process.exitCode = command || values.help ? 0 : 1;
+    return;
+  }
+  const config = loadConfig(process.env, { devAuth: values.demo, inMemory: values.memory });
+  const logger = pino({ level: config.logLevel });
+  switch (command) {
+    case 'start':
+      return start(config, logger, values.demo);
+    case 'migrate':
+      return withDatabase(config, logger, async () => logger.info('database is up to date'));
+    case 'seed':
+      return withDatabase(config, logger, async (db) => {
+        logger.info({ created: await seedDemoEvents(db, new Catalog(db)) }, 'demo events seeded');
+      });
+    default:
+      throw new ConfigError(`Unknown command "${command}". Run ticketpulse --help.`);
+  }
+}
+
+main(process.argv.slice(2)).catch((error: unknown) => {
+  // Configuration and usage errors are one clear line, not a stack trace.
+  const message = error instanceof ConfigError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')
+    ? (error as Error).message
+    : String((error as Error).stack ?? error);
+  console.error(`ticketpulse: ${message}`);
+  process.exit(1);
+});

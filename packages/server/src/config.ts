@@ -1,0 +1,85 @@
+import { z } from 'zod';
+
+/** Raised for invalid configuration; its message is one line naming the variable. */
+export class ConfigError extends Error {}
+
+const flag = z
+  .enum(['1', '0', 'true', 'false', 'yes', 'no', 'on', 'off'])
+  .transform((v) => ['1', 'true', 'yes', 'on'].includes(v));
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+const envSchema = z.object({
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
+    .optional(),
+  PORT: int(0, 65535).default(3000),
+  HOST: z.string().min(1).default('localhost'),
+  TICKETPULSE_JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  TICKETPULSE_DEV_AUTH: flag.optional(),
+  TICKETPULSE_DATA_DIR: z.string().min(1).default('.data'),
+  TICKETPULSE_HOLD_SECONDS: int(1, 86_400).default(900),
+  TICKETPULSE_HOLD_EXTENSION_SECONDS: int(1, 86_400).default(300),
+  TICKETPULSE_MAX_HOLD_EXTENSIONS: int(0, 100).default(2),
+  TICKETPULSE_SWEEP_INTERVAL_MS: int(50, 3_600_000).default(1000),
+  TICKETPULSE_DB_POOL_SIZE: int(1, 1000).default(10),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export interface HoldSettings {
+  /** Default hold duration; an event may set its own. */
+  holdSeconds: number;
+  /** How far one extension pushes the deadline; an event may set its own. */
+  extensionSeconds: number;
+  /** How many times a hold may be extended; an event may set its own. */
+  maxExtensions: number;
+}
+
+export interface Config {
+  databaseUrl: string | undefined;
+  /** Embedded PGlite only: keep the database in memory instead of under dataDir. */
+  inMemory: boolean;
+  port: number;
+  host: string;
+  jwtSecret: string | undefined;
+  devAuth: boolean;
+  dataDir: string;
+  holds: HoldSettings;
+  sweepIntervalMs: number;
+  poolSize: number;
+  logLevel: string;
+}
+
+export interface ConfigDefaults {
+  /** The demo turns dev tokens on unless TICKETPULSE_DEV_AUTH says otherwise. */
+  devAuth?: boolean;
+  inMemory?: boolean;
+}
+
+/** Reads configuration from environment variables (empty ones count as unset). */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, defaults: ConfigDefaults = {}): Config {
+  const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = envSchema.safeParse(present);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new ConfigError(`Invalid configuration: ${issue.path.join('.')} ${issue.message}`);
+  }
+  const e = parsed.data;
+  return {
+    databaseUrl: e.DATABASE_URL,
+    inMemory: defaults.inMemory ?? false,
+    port: e.PORT,
+    host: e.HOST,
+    jwtSecret: e.TICKETPULSE_JWT_SECRET,
+    devAuth: e.TICKETPULSE_DEV_AUTH ?? defaults.devAuth ?? false,
+    dataDir: e.TICKETPULSE_DATA_DIR,
+    holds: {
+      holdSeconds: e.TICKETPULSE_HOLD_SECONDS,
+      extensionSeconds: e.TICKETPULSE_HOLD_EXTENSION_SECONDS,
+      maxExtensions: e.TICKETPULSE_MAX_HOLD_EXTENSIONS,
+    },
+    sweepIntervalMs: e.TICKETPULSE_SWEEP_INTERVAL_MS,
+    poolSize: e.TICKETPULSE_DB_POOL_SIZE,
+    logLevel: e.LOG_LEVEL,
+  };
+}

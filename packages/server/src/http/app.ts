@@ -1,0 +1,70 @@
+import swagger from '@fastify/swagger';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import {
+  jsonSchemaTransform,
+  jsonSchemaTransformObject,
+  serializerCompiler,
+  validatorCompiler,
+  type ZodTypeProvider,
+} from 'fastify-type-provider-zod';
+import type { Database } from '../db/database.ts';
+import type { Catalog } from '../inventory/catalog.ts';
+import type { Holds } from '../inventory/holds.ts';
+import { authPlugin, type TokenVerifier } from './auth.ts';
+import { installErrorHandling } from './errors.ts';
+import { devAuthRoutes } from './routes/dev-auth.ts';
+import { eventRoutes } from './routes/events.ts';
+import { healthRoutes } from './routes/health.ts';
+import { reservationRoutes } from './routes/reservations.ts';
+import { ticketTypeRoutes } from './routes/ticket-types.ts';
+
+export interface AppDeps {
+  db: Database;
+  catalog: Catalog;
+  holds: Holds;
+  verifier: TokenVerifier;
+  devAuth: boolean;
+  logger: FastifyBaseLogger;
+  isShuttingDown: () => boolean;
+}
+
+/** Largest JSON body accepted; a hold or a new event is far smaller. */
+const BODY_LIMIT_BYTES = 64 * 1024;
+
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const app = Fastify({ loggerInstance: deps.logger, bodyLimit: BODY_LIMIT_BYTES, return503OnClosing: true });
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  installErrorHandling(app);
+
+  await app.register(swagger, {
+    openapi: {
+      info: {
+        title: 'TicketPulse API',
+        version: '1.0.0',
+        description: 'Live ticket availability and holds. Errors are {error: {code, message}}; codes are listed in docs/api.md.',
+      },
+      components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
+    },
+    transform: jsonSchemaTransform,
+    transformObject: jsonSchemaTransformObject,
+  });
+  await app.register(authPlugin, { verifier: deps.verifier });
+
+  const typed = app.withTypeProvider<ZodTypeProvider>();
+  await typed.register(healthRoutes, { db: deps.db, isShuttingDown: deps.isShuttingDown });
+  await typed.register(eventRoutes, { db: deps.db, catalog: deps.catalog });
+  await typed.register(reservationRoutes, { catalog: deps.catalog, holds: deps.holds });
+  await typed.register(ticketTypeRoutes, { catalog: deps.catalog });
+  if (deps.devAuth) await typed.register(devAuthRoutes, { verifier: deps.verifier });
+
+  app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  // Until the storefront is served here, / says where to look.
+  app.get('/', { schema: { hide: true } }, async () => ({
+    service: 'TicketPulse',
+    events: '/api/events',
+    openapi: '/api/openapi.json',
+    health: '/healthz',
+  }));
+  return app;
+}

@@ -1,0 +1,94 @@
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
+import { isDatabaseError } from '../db/database.ts';
+import { InventoryError, type InventoryErrorCode } from '../inventory/errors.ts';
+
+/** An error with an HTTP status and a documented code (docs/api.md). */
+export class ApiError extends Error {
+  constructor(
+    readonly statusCode: number,
+    readonly code: string,
+    message: string,
+    readonly details: Record<string, unknown> = {},
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+}
+
+const inventoryStatus: Record<InventoryErrorCode, number> = {
+  event_not_found: 404,
+  ticket_type_not_found: 404,
+  reservation_not_found: 404,
+  not_reservation_holder: 403,
+  unknown_ticket_type: 422,
+  quantity_above_max_per_order: 422,
+  idempotency_key_reused: 422,
+  event_not_on_sale: 409,
+  event_slug_taken: 409,
+  ticket_type_not_on_sale: 409,
+  insufficient_availability: 409,
+  reservation_confirmed: 409,
+  hold_expired: 409,
+  extension_limit_reached: 409,
+  capacity_below_committed: 409,
+};
+
+/** Fastify's own request errors, by their FST_ codes. */
+const fastifyErrors: Record<string, [number, string, string]> = {
+  FST_ERR_CTP_INVALID_JSON_BODY: [400, 'invalid_json', 'Request body is not valid JSON'],
+  FST_ERR_CTP_EMPTY_JSON_BODY: [400, 'invalid_json', 'Request body is empty but Content-Type is application/json'],
+  FST_ERR_CTP_BODY_TOO_LARGE: [413, 'payload_too_large', 'Request body is too large'],
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: [415, 'unsupported_media_type', 'Send JSON with Content-Type: application/json'],
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: [400, 'invalid_request', 'Content-Length does not match the body'],
+};
+
+/** SQLSTATE classes and client errors that mean "the database is not reachable right now". */
+function isDatabaseUnavailable(error: unknown): boolean {
+  if (isDatabaseError(error)) {
+    return /^(08|57P0|53)/.test(error.code) || ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE'].includes(error.code);
+  }
+  return error instanceof Error && /Connection terminated|connection timeout|Client has encountered a connection error/i.test(error.message);
+}
+
+export function toApiError(error: unknown): ApiError | undefined {
+  if (error instanceof ApiError) return error;
+  if (error instanceof InventoryError) return new ApiError(inventoryStatus[error.code], error.code, error.message, error.details);
+  if (hasZodFastifySchemaValidationErrors(error)) {
+    const issues = error.validation.map((v) => ({
+      path: [error.validationContext, ...v.instancePath.split('/').filter(Boolean)].join('.'),
+      message: v.message,
+    }));
+    const first = issues[0];
+    return new ApiError(400, 'invalid_request', first ? `${first.path}: ${first.message}` : 'Invalid request', { issues });
+  }
+  const known = fastifyErrors[(error as FastifyError).code];
+  if (known) return new ApiError(known[0], known[1], known[2]);
+  if (isDatabaseUnavailable(error)) {
+    return new ApiError(503, 'database_unavailable', 'The database is unavailable; retry shortly', { retryAfterSeconds: 1 });
+  }
+  const status = (error as FastifyError).statusCode;
+  // Any other 4xx Fastify raises about the request itself.
+  if (status !== undefined && status >= 400 && status < 500) {
+    return new ApiError(status, 'invalid_request', (error as Error).message);
+  }
+  return undefined;
+}
+
+export function sendError(reply: FastifyReply, error: ApiError): FastifyReply {
+  if (error.statusCode === 503) reply.header('retry-after', String(error.details.retryAfterSeconds ?? 1));
+  return reply.code(error.statusCode).send({ error: { code: error.code, message: error.message, ...error.details } });
+}
+
+/** Every error leaves as `{error: {code, message, ...}}`; never a stack trace. */
+export function installErrorHandling(app: FastifyInstance): void {
+  app.setErrorHandler((error: unknown, request: FastifyRequest, reply: FastifyReply) => {
+    const apiError = toApiError(error);
+    if (apiError) return sendError(reply, apiError);
+    request.log.error({ err: error }, 'unhandled error');
+    return sendError(reply, new ApiError(500, 'internal_error', 'Something went wrong on our side'));
+  });
+  app.setNotFoundHandler((request, reply) =>
+    sendError(reply, new ApiError(404, 'not_found', `No route for ${request.method} ${request.url.split('?')[0]}`)),
+  );
+}

@@ -1,0 +1,81 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import type { Database } from '../../db/database.ts';
+import { readAvailability } from '../../inventory/availability.ts';
+import type { Catalog } from '../../inventory/catalog.ts';
+import { bearerAuth, canSeePrivateEvents, requireOrganizer } from '../auth.ts';
+import { availabilitySnapshot, errorBody, event, eventWithTicketTypes, idOrSlug, newEvent } from '../schemas.ts';
+
+const params = z.object({ idOrSlug });
+
+/** Events, their ticket types and live availability; organizers create events. */
+export const eventRoutes: FastifyPluginAsyncZod<{ db: Database; catalog: Catalog }> = async (app, { db, catalog }) => {
+  app.get(
+    '/api/events',
+    {
+      schema: {
+        tags: ['events'],
+        summary: 'List events (public ones; organizers also see private and draft events)',
+        response: { 200: z.object({ events: z.array(event) }) },
+      },
+    },
+    async (request) => ({ events: await catalog.listEvents({ includePrivate: canSeePrivateEvents(request.principal) }) }),
+  );
+
+  app.get(
+    '/api/events/:idOrSlug',
+    {
+      schema: {
+        tags: ['events'],
+        summary: 'An event with its ticket types',
+        params,
+        response: { 200: z.object({ event: eventWithTicketTypes }), 404: errorBody },
+      },
+    },
+    async (request) => ({
+      event: await catalog.getEvent(request.params.idOrSlug, { includePrivate: canSeePrivateEvents(request.principal) }),
+    }),
+  );
+
+  app.get(
+    '/api/events/:idOrSlug/availability',
+    {
+      schema: {
+        tags: ['events'],
+        summary: 'Live availability snapshot (also the polling fallback)',
+        description:
+          'ETag is the availability version: send it back in If-None-Match and get 304 until something changes.',
+        params,
+        headers: z.object({ 'if-none-match': z.string().max(200).optional() }),
+        response: { 200: availabilitySnapshot, 304: z.undefined(), 404: errorBody },
+      },
+    },
+    async (request, reply) => {
+      const snapshot = await readAvailability(db, request.params.idOrSlug, {
+        includePrivate: canSeePrivateEvents(request.principal),
+      });
+      const etag = `"${snapshot.version}"`;
+      reply.header('etag', etag).header('cache-control', 'no-cache');
+      const ifNoneMatch = request.headers['if-none-match'];
+      if (ifNoneMatch?.split(',').some((tag) => tag.trim().replace(/^W\//, '') === etag)) {
+        return reply.code(304).send();
+      }
+      return snapshot;
+    },
+  );
+
+  app.post(
+    '/api/events',
+    {
+      preHandler: requireOrganizer,
+      schema: {
+        tags: ['organizer'],
+        summary: 'Create an event with its ticket types',
+        security: bearerAuth,
+        body: newEvent,
+        response: { 201: z.object({ event: eventWithTicketTypes }), 400: errorBody, 401: errorBody, 403: errorBody, 409: errorBody },
+      },
+    },
+    async (request, reply) => reply.code(201).send({ event: await catalog.createEvent(request.body) }),
+  );
+};

@@ -1,0 +1,24 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import type { Catalog } from '../../inventory/catalog.ts';
+import { bearerAuth, requireOrganizer } from '../auth.ts';
+import { errorBody, ticketType, ticketTypeChange, uuid } from '../schemas.ts';
+
+/** Organizers change a ticket type's capacity, status or per-order limit. */
+export const ticketTypeRoutes: FastifyPluginAsyncZod<{ catalog: Catalog }> = async (app, { catalog }) => {
+  app.patch(
+    '/api/event-tickets/:id',
+    {
+      preHandler: requireOrganizer,
+      schema: {
+        tags: ['organizer'],
+        summary: 'Change capacity (never below sold + held), status or max per order',
+        security: bearerAuth,
+        params: z.object({ id: uuid }),
+        body: ticketTypeChange,
+        response: { 200: z.object({ ticketType }), 400: errorBody, 401: errorBody, 403: errorBody, 404: errorBody, 409: errorBody },
+      },
+    },
+    async (request) => ({ ticketType: await catalog.updateTicketType(request.params.id, request.body) }),
+  );
+};

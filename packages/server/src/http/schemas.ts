@@ -1,0 +1,212 @@
+/**
+ * Wire shapes of the HTTP API. Route schemas are built from these, so request
+ * validation, response serialization and /api/openapi.json share one source.
+ */
+import { z } from 'zod';
+
+// Any 8-4-4-4-12 hex id, as PostgreSQL's uuid type accepts.
+export const uuid = z.guid();
+export const slug = z
+  .string()
+  .max(100)
+  .regex(/^[a-z0-9]+(-[a-z0-9]+)*$/, 'lowercase letters, digits and single dashes');
+export const idOrSlug = z.string().min(1).max(100).regex(/^[A-Za-z0-9-]+$/, 'an event id or slug');
+const isoTime = z.string().describe('ISO 8601 timestamp');
+const decimal = z.string().regex(/^\d{1,10}(\.\d{1,2})?$/, 'a decimal amount such as "45.00"');
+
+export const role = z.enum(['anon', 'authenticated', 'organizer', 'service']);
+
+export const errorBody = z
+  .object({
+    error: z.looseObject({
+      code: z.string().describe('Stable, documented error code (docs/api.md)'),
+      message: z.string(),
+    }),
+  })
+  .meta({ id: 'Error' });
+
+export const eventStatus = z.enum(['draft', 'on_sale', 'paused', 'ended', 'cancelled']);
+export const ticketTypeStatus = z.enum(['on_sale', 'paused', 'hidden']);
+
+export const ticketType = z
+  .object({
+    id: z.string(),
+    eventId: z.string(),
+    name: z.string(),
+    description: z.string().nullable(),
+    price: decimal,
+    currency: z.string(),
+    totalCapacity: z.number().int().nullable().describe('null = unlimited'),
+    soldCount: z.number().int(),
+    reservedCount: z.number().int(),
+    availableCount: z.number().int().nullable(),
+    status: ticketTypeStatus,
+    maxPerOrder: z.number().int(),
+    lowStockThreshold: z.number().int().nullable(),
+    sortOrder: z.number().int(),
+    version: z.number().int(),
+  })
+  .meta({ id: 'TicketType' });
+
+export const event = z
+  .object({
+    id: z.string(),
+    slug: z.string(),
+    name: z.string(),
+    description: z.string().nullable(),
+    venue: z.string().nullable(),
+    startsAt: isoTime,
+    isPublic: z.boolean(),
+    status: eventStatus,
+    soldCount: z.number().int(),
+    reservedCount: z.number().int(),
+    availabilityVersion: z.number().int(),
+    holdSeconds: z.number().int().nullable().describe('null = the service default'),
+  })
+  .meta({ id: 'Event' });
+
+export const eventWithTicketTypes = event.extend({ ticketTypes: z.array(ticketType) }).meta({ id: 'EventWithTicketTypes' });
+
+export const ticketAvailability = z
+  .object({
+    ticketTypeId: z.string(),
+    eventId: z.string(),
+    ticketTypeName: z.string(),
+    description: z.string().nullable(),
+    price: decimal,
+    currency: z.string(),
+    totalCapacity: z.number().int().nullable(),
+    soldCount: z.number().int(),
+    reservedCount: z.number().int(),
+    availableCount: z.number().int().nullable().describe('capacity - sold - reserved; null when unlimited'),
+    actualAvailable: z.number().int().nullable().describe('same as availableCount (design name)'),
+    percentageSold: z.number(),
+    isSoldOut: z.boolean(),
+    isUnlimited: z.boolean(),
+    status: z.enum(['available', 'low_stock', 'sold_out', 'paused']),
+    maxPerOrder: z.number().int(),
+    sortOrder: z.number().int(),
+    version: z.number().int(),
+    lastUpdated: isoTime,
+  })
+  .meta({ id: 'TicketAvailability' });
+
+export const availabilitySnapshot = z
+  .object({
+    eventId: z.string(),
+    version: z.number().int().describe('availability_version; rises with every change'),
+    serverTime: isoTime,
+    tickets: z.array(ticketAvailability),
+  })
+  .meta({ id: 'AvailabilitySnapshot' });
+
+export const reservation = z
+  .object({
+    id: z.string(),
+    eventId: z.string(),
+    holderId: z.string(),
+    status: z.enum(['active', 'confirmed', 'released', 'expired']),
+    expiresAt: isoTime,
+    extensionsUsed: z.number().int(),
+    createdAt: isoTime,
+    confirmedAt: isoTime.nullable(),
+    releasedAt: isoTime.nullable(),
+    items: z.array(
+      z.object({
+        ticketTypeId: z.string(),
+        ticketTypeName: z.string(),
+        quantity: z.number().int(),
+        unitPrice: decimal,
+        currency: z.string(),
+      }),
+    ),
+  })
+  .meta({ id: 'Reservation' });
+
+export const reservationEnvelope = z.object({ reservation });
+
+export const holdRequest = z
+  .strictObject({
+    items: z
+      .array(
+        z.strictObject({
+          ticketTypeId: uuid,
+          quantity: z.number().int().min(1).max(100),
+        }),
+      )
+      .min(1)
+      .max(20)
+      .refine((items) => new Set(items.map((i) => i.ticketTypeId)).size === items.length, {
+        message: 'each ticket type may appear only once',
+      }),
+  })
+  .meta({ id: 'HoldRequest' });
+
+export const idempotencyHeaders = z.object({
+  'idempotency-key': z
+    .string()
+    .min(1)
+    .max(255)
+    .regex(/^[\x21-\x7e]+$/, 'printable ASCII without spaces')
+    .optional()
+    .describe('Same key from the same holder returns the same reservation'),
+});
+
+const newTicketType = z.strictObject({
+  name: z.string().min(1).max(200),
+  description: z.string().max(2000).nullable().optional(),
+  price: decimal.optional(),
+  currency: z.string().regex(/^[A-Z]{3}$/).optional(),
+  totalCapacity: z.number().int().min(0).max(10_000_000).nullable().describe('null = unlimited'),
+  maxPerOrder: z.number().int().min(1).max(100).optional(),
+  lowStockThreshold: z.number().int().min(0).max(10_000_000).nullable().optional(),
+  status: ticketTypeStatus.optional(),
+  sortOrder: z.number().int().min(-1_000_000).max(1_000_000).optional(),
+});
+
+const seconds = z.number().int().min(1).max(86_400);
+
+export const newEvent = z
+  .strictObject({
+    slug,
+    name: z.string().min(1).max(200),
+    description: z.string().max(5000).nullable().optional(),
+    venue: z.string().max(200).nullable().optional(),
+    startsAt: z.iso.datetime({ offset: true }),
+    isPublic: z.boolean().optional(),
+    status: eventStatus.optional(),
+    holdSeconds: seconds.nullable().optional(),
+    holdExtensionSeconds: seconds.nullable().optional(),
+    maxHoldExtensions: z.number().int().min(0).max(100).nullable().optional(),
+    ticketTypes: z
+      .array(newTicketType)
+      .min(1)
+      .max(50)
+      .refine((types) => new Set(types.map((t) => t.name)).size === types.length, {
+        message: 'ticket type names must be distinct',
+      }),
+  })
+  .meta({ id: 'NewEvent' });
+
+export const ticketTypeChange = z
+  .strictObject({
+    totalCapacity: z.number().int().min(0).max(10_000_000).nullable().optional(),
+    status: ticketTypeStatus.optional(),
+    maxPerOrder: z.number().int().min(1).max(100).optional(),
+  })
+  .refine((c) => Object.keys(c).length > 0, { message: 'nothing to change' })
+  .meta({ id: 'TicketTypeChange' });
+
+export const devTokenRequest = z
+  .strictObject({
+    role: role.optional(),
+    ttlSeconds: z.number().int().min(60).max(7 * 86_400).optional(),
+  })
+  .optional();
+
+export const devToken = z.object({
+  token: z.string(),
+  userId: z.string(),
+  role,
+  expiresAt: isoTime,
+});

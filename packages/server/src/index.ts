@@ -1,0 +1,10 @@
+export { loadConfig, ConfigError, type Config, type HoldSettings } from './config.ts';
+export type { Database, Queryable } from './db/database.ts';
+export { openPglite } from './db/pglite.ts';
+export { openPostgres } from './db/postgres.ts';
+export { migrate } from './db/migrate.ts';
+export { createService, type Service, type ServiceOptions } from './service.ts';
+export { Catalog } from './inventory/catalog.ts';
+export { Holds, type Reservation, type HoldRequest } from './inventory/holds.ts';
+export { readAvailability, type AvailabilitySnapshot, type TicketAvailability } from './inventory/availability.ts';
+export { InventoryError, type InventoryErrorCode } from './inventory/errors.ts';

@@ -1,0 +1,279 @@
+import type { Database, Queryable } from '../db/database.ts';
+import { isDatabaseError } from '../db/database.ts';
+import { InventoryError } from './errors.ts';
+
+export type EventStatus = 'draft' | 'on_sale' | 'paused' | 'ended' | 'cancelled';
+export type TicketTypeStatus = 'on_sale' | 'paused' | 'hidden';
+
+export interface TicketType {
+  id: string;
+  eventId: string;
+  name: string;
+  description: string | null;
+  price: string;
+  currency: string;
+  totalCapacity: number | null;
+  soldCount: number;
+  reservedCount: number;
+  availableCount: number | null;
+  status: TicketTypeStatus;
+  maxPerOrder: number;
+  lowStockThreshold: number | null;
+  sortOrder: number;
+  version: number;
+}
+
+export interface EventSummary {
+  id: string;
+  slug: string;
+  name: string;
+  description: string | null;
+  venue: string | null;
+  startsAt: string;
+  isPublic: boolean;
+  status: EventStatus;
+  soldCount: number;
+  reservedCount: number;
+  availabilityVersion: number;
+  holdSeconds: number | null;
+}
+
+export interface EventWithTicketTypes extends EventSummary {
+  ticketTypes: TicketType[];
+}
+
+export interface NewTicketType {
+  name: string;
+  description?: string | null;
+  price?: string;
+  currency?: string;
+  totalCapacity: number | null;
+  maxPerOrder?: number;
+  lowStockThreshold?: number | null;
+  status?: TicketTypeStatus;
+  sortOrder?: number;
+}
+
+export interface NewEvent {
+  slug: string;
+  name: string;
+  description?: string | null;
+  venue?: string | null;
+  startsAt: string;
+  isPublic?: boolean;
+  status?: EventStatus;
+  holdSeconds?: number | null;
+  holdExtensionSeconds?: number | null;
+  maxHoldExtensions?: number | null;
+  ticketTypes: NewTicketType[];
+}
+
+export interface TicketTypeChange {
+  totalCapacity?: number | null;
+  status?: TicketTypeStatus;
+  maxPerOrder?: number;
+}
+
+/** Who is reading: the public sees public, non-draft events; organizers see all. */
+export interface Audience {
+  includePrivate: boolean;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+const EVENT_COLUMNS = `e.id, e.slug, e.name, e.description, e.venue, e.starts_at, e.is_public, e.status,
+  e.sold_count, e.reserved_count, e.availability_version, e.hold_seconds`;
+
+interface EventRow {
+  id: string;
+  slug: string;
+  name: string;
+  description: string | null;
+  venue: string | null;
+  starts_at: Date;
+  is_public: boolean;
+  status: EventStatus;
+  sold_count: number;
+  reserved_count: number;
+  availability_version: number;
+  hold_seconds: number | null;
+}
+
+interface TicketTypeRow {
+  id: string;
+  event_id: string;
+  name: string;
+  description: string | null;
+  price: string;
+  currency: string;
+  total_capacity: number | null;
+  sold_count: number;
+  reserved_count: number;
+  available_count: number | null;
+  status: TicketTypeStatus;
+  max_per_order: number;
+  low_stock_threshold: number | null;
+  sort_order: number;
+  version: number;
+}
+
+const toEvent = (r: EventRow): EventSummary => ({
+  id: r.id,
+  slug: r.slug,
+  name: r.name,
+  description: r.description,
+  venue: r.venue,
+  startsAt: r.starts_at.toISOString(),
+  isPublic: r.is_public,
+  status: r.status,
+  soldCount: r.sold_count,
+  reservedCount: r.reserved_count,
+  availabilityVersion: r.availability_version,
+  holdSeconds: r.hold_seconds,
+});
+
+const toTicketType = (r: TicketTypeRow): TicketType => ({
+  id: r.id,
+  eventId: r.event_id,
+  name: r.name,
+  description: r.description,
+  price: r.price,
+  currency: r.currency,
+  totalCapacity: r.total_capacity,
+  soldCount: r.sold_count,
+  reservedCount: r.reserved_count,
+  availableCount: r.available_count,
+  status: r.status,
+  maxPerOrder: r.max_per_order,
+  lowStockThreshold: r.low_stock_threshold,
+  sortOrder: r.sort_order,
+  version: r.version,
+});
+
+/** SQL condition for events the audience may see. */
+export const visibleTo = (audience: Audience): string =>
+  audience.includePrivate ? 'true' : `e.is_public AND e.status <> 'draft'`;
+
+/** SQL condition and parameter for an event addressed by id or by slug. */
+export const byIdOrSlug = (idOrSlug: string): string => (UUID.test(idOrSlug) ? 'e.id = $1' : 'e.slug = $1');
+
+/** Events and their ticket types: what is on sale, and organizers' changes to it. */
+export class Catalog {
+  constructor(private readonly db: Database) {}
+
+  async listEvents(audience: Audience): Promise<EventSummary[]> {
+    const { rows } = await this.db.query<EventRow>(
+      `SELECT ${EVENT_COLUMNS} FROM events e WHERE ${visibleTo(audience)} ORDER BY e.starts_at, e.name`,
+    );
+    return rows.map(toEvent);
+  }
+
+  /** The id of an event the audience may see, addressed by id or slug. */
+  async resolveEventId(idOrSlug: string, audience: Audience): Promise<string> {
+    const { rows } = await this.db.query<{ id: string }>(
+      `SELECT e.id FROM events e WHERE ${byIdOrSlug(idOrSlug)} AND ${visibleTo(audience)}`,
+      [idOrSlug],
+    );
+    if (!rows[0]) throw new InventoryError('event_not_found', 'Event not found');
+    return rows[0].id;
+  }
+
+  async getEvent(idOrSlug: string, audience: Audience): Promise<EventWithTicketTypes> {
+    const { rows } = await this.db.query<EventRow>(
+      `SELECT ${EVENT_COLUMNS} FROM events e WHERE ${byIdOrSlug(idOrSlug)} AND ${visibleTo(audience)}`,
+      [idOrSlug],
+    );
+    const event = rows[0];
+    if (!event) throw new InventoryError('event_not_found', 'Event not found');
+    const hidden = audience.includePrivate ? '' : `AND status <> 'hidden'`;
+    const types = await this.db.query<TicketTypeRow>(
+      `SELECT * FROM event_tickets WHERE event_id = $1 ${hidden} ORDER BY sort_order, name`,
+      [event.id],
+    );
+    return { ...toEvent(event), ticketTypes: types.rows.map(toTicketType) };
+  }
+
+  async createEvent(input: NewEvent): Promise<EventWithTicketTypes> {
+    const id = await this.db
+      .transaction(async (tx) => {
+        const { rows } = await tx.query<{ id: string }>(
+          `INSERT INTO events (slug, name, description, venue, starts_at, is_public, status,
+                               hold_seconds, hold_extension_seconds, max_hold_extensions)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id`,
+          [
+            input.slug,
+            input.name,
+            input.description ?? null,
+            input.venue ?? null,
+            input.startsAt,
+            input.isPublic ?? true,
+            input.status ?? 'on_sale',
+            input.holdSeconds ?? null,
+            input.holdExtensionSeconds ?? null,
+            input.maxHoldExtensions ?? null,
+          ],
+        );
+        const eventId = rows[0]!.id;
+        await insertTicketTypes(tx, eventId, input.ticketTypes);
+        return eventId;
+      })
+      .catch((error: unknown) => {
+        if (isDatabaseError(error) && error.code === '23505' && error.constraint === 'events_slug_key') {
+          throw new InventoryError('event_slug_taken', `An event with slug "${input.slug}" already exists`);
+        }
+        throw error;
+      });
+    return this.getEvent(id, { includePrivate: true });
+  }
+
+  /**
+   * Capacity, status and per-order limit of a ticket type. Capacity may never
+   * drop below what is sold or held; expired holds are released first so they
+   * do not stand in the way.
+   */
+  async updateTicketType(id: string, change: TicketTypeChange): Promise<TicketType> {
+    const setCapacity = change.totalCapacity !== undefined;
+    const capacity = change.totalCapacity ?? null;
+    if (setCapacity && capacity !== null) {
+      await this.db.query('SELECT expire_ticket_reservations($1)', [id]);
+    }
+    const { rows } = await this.db.query<TicketTypeRow>(
+      `UPDATE event_tickets SET
+         total_capacity = CASE WHEN $2 THEN $3::integer ELSE total_capacity END,
+         status         = coalesce($4, status),
+         max_per_order  = coalesce($5, max_per_order),
+         updated_at     = now()
+       WHERE id = $1 AND (NOT $2 OR $3::integer IS NULL OR $3::integer >= sold_count + reserved_count)
+       RETURNING *`,
+      [id, setCapacity, capacity, change.status ?? null, change.maxPerOrder ?? null],
+    );
+    if (rows[0]) return toTicketType(rows[0]);
+    const current = await this.db.query<{ committed: number }>(
+      'SELECT sold_count + reserved_count AS committed FROM event_tickets WHERE id = $1',
+      [id],
+    );
+    if (!current.rows[0]) throw new InventoryError('ticket_type_not_found', 'Ticket type not found');
+    const committed = current.rows[0].committed;
+    throw new InventoryError(
+      'capacity_below_committed',
+      `Capacity cannot go below the ${committed} seats already sold or held`,
+      { committed },
+    );
+  }
+}
+
+async function insertTicketTypes(tx: Queryable, eventId: string, types: NewTicketType[]): Promise<void> {
+  if (types.length === 0) return;
+  // One statement for all types: the counters trigger then bumps the event's version once.
+  await tx.query(
+    `INSERT INTO event_tickets (event_id, name, description, price, currency, total_capacity,
+                                max_per_order, low_stock_threshold, status, sort_order)
+     SELECT $1, t.name, t.description, coalesce(t.price, 0), coalesce(t.currency, 'EUR'), t."totalCapacity",
+            coalesce(t."maxPerOrder", 10), t."lowStockThreshold", coalesce(t.status, 'on_sale'),
+            t."sortOrder"
+     FROM jsonb_to_recordset($2::jsonb) AS t(name text, description text, price numeric, currency text,
+          "totalCapacity" integer, "maxPerOrder" integer, "lowStockThreshold" integer, status text, "sortOrder" integer)`,
+    // Listed order is the display order unless the organizer says otherwise.
+    [eventId, JSON.stringify(types.map((t, index) => ({ ...t, sortOrder: t.sortOrder ?? index })))],
+  );
+}

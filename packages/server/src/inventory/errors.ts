@@ -1,0 +1,57 @@
+import { isDatabaseError } from '../db/database.ts';
+
+/** Every way the inventory refuses a request. The HTTP layer maps each to a status. */
+export const inventoryErrorCodes = [
+  'event_not_found',
+  'event_not_on_sale',
+  'event_slug_taken',
+  'ticket_type_not_found',
+  'unknown_ticket_type',
+  'ticket_type_not_on_sale',
+  'quantity_above_max_per_order',
+  'insufficient_availability',
+  'idempotency_key_reused',
+  'reservation_not_found',
+  'not_reservation_holder',
+  'reservation_confirmed',
+  'hold_expired',
+  'extension_limit_reached',
+  'capacity_below_committed',
+] as const;
+
+export type InventoryErrorCode = (typeof inventoryErrorCodes)[number];
+
+export class InventoryError extends Error {
+  constructor(
+    readonly code: InventoryErrorCode,
+    message: string,
+    /** Extra machine-readable fields, such as `ticketTypeId` and `available`. */
+    readonly details: Record<string, unknown> = {},
+  ) {
+    super(message);
+    this.name = 'InventoryError';
+  }
+}
+
+/** SQLSTATE the hold functions raise their refusals with (see 0003_holds.sql). */
+const INVENTORY_SQLSTATE = 'TP000';
+
+function isInventoryErrorCode(code: unknown): code is InventoryErrorCode {
+  return (inventoryErrorCodes as readonly unknown[]).includes(code);
+}
+
+/** Turns a refusal raised in SQL into an InventoryError; anything else is returned unchanged. */
+export function translateDatabaseError(error: unknown): unknown {
+  if (!isDatabaseError(error) || error.code !== INVENTORY_SQLSTATE || !error.detail) return error;
+  const { code, ...details } = JSON.parse(error.detail) as { code?: unknown } & Record<string, unknown>;
+  return isInventoryErrorCode(code) ? new InventoryError(code, error.message, details) : error;
+}
+
+/** Runs a database call, surfacing SQL refusals as InventoryErrors. */
+export async function refusalsAsErrors<T>(call: Promise<T>): Promise<T> {
+  try {
+    return await call;
+  } catch (error) {
+    throw translateDatabaseError(error);
+  }
+}

@@ -1,0 +1,132 @@
+import { createHash } from 'node:crypto';
+import type { HoldSettings } from '../config.ts';
+import type { Queryable } from '../db/database.ts';
+import { InventoryError, refusalsAsErrors } from './errors.ts';
+
+export type ReservationStatus = 'active' | 'confirmed' | 'released' | 'expired';
+
+export interface ReservationItem {
+  ticketTypeId: string;
+  ticketTypeName: string;
+  quantity: number;
+  /** Decimal string, e.g. "45.00": money is never a float. */
+  unitPrice: string;
+  currency: string;
+}
+
+export interface Reservation {
+  id: string;
+  eventId: string;
+  holderId: string;
+  status: ReservationStatus;
+  expiresAt: string;
+  extensionsUsed: number;
+  createdAt: string;
+  confirmedAt: string | null;
+  releasedAt: string | null;
+  items: ReservationItem[];
+}
+
+export interface HoldRequest {
+  eventId: string;
+  holderId: string;
+  /** Distinct ticket types of the event, each with a quantity of at least 1. */
+  items: ReadonlyArray<{ ticketTypeId: string; quantity: number }>;
+  idempotencyKey?: string;
+}
+
+export interface HoldResult {
+  reservation: Reservation;
+  /** True when an earlier request with the same Idempotency-Key already made this hold. */
+  replayed: boolean;
+}
+
+/**
+ * Who is acting on a reservation: a holder id, or `undefined` for the
+ * service role, which may act on any reservation.
+ */
+export type ActingHolder = string | undefined;
+
+type ReservationJson = Reservation & { replayed?: boolean };
+
+const iso = (value: string | null): string | null => (value === null ? null : new Date(value).toISOString());
+
+function toReservation({ replayed: _replayed, ...json }: ReservationJson): Reservation {
+  return {
+    ...json,
+    expiresAt: new Date(json.expiresAt).toISOString(),
+    createdAt: new Date(json.createdAt).toISOString(),
+    confirmedAt: iso(json.confirmedAt),
+    releasedAt: iso(json.releasedAt),
+  };
+}
+
+/** Same items in any order give the same fingerprint. */
+function fingerprint(request: HoldRequest): string {
+  const items = [...request.items].sort((a, b) => a.ticketTypeId.localeCompare(b.ticketTypeId));
+  return createHash('sha256').update(JSON.stringify([request.eventId, items])).digest('hex');
+}
+
+/**
+ * Holds (reservations): reserve, confirm, release, extend. Each call is one
+ * SQL function (0003_holds.sql) that applies completely or not at all.
+ */
+export class Holds {
+  constructor(
+    private readonly db: Queryable,
+    private readonly settings: HoldSettings,
+  ) {}
+
+  async reserve(request: HoldRequest): Promise<HoldResult> {
+    const items = request.items.map(({ ticketTypeId, quantity }) => ({ ticketTypeId, quantity }));
+    const json = await this.call('reserve_tickets($1, $2, $3::jsonb, $4, $5, $6)', [
+      request.eventId,
+      request.holderId,
+      JSON.stringify(items),
+      this.settings.holdSeconds,
+      request.idempotencyKey ?? null,
+      request.idempotencyKey ? fingerprint(request) : null,
+    ]);
+    return { reservation: toReservation(json), replayed: json.replayed === true };
+  }
+
+  async confirm(reservationId: string, holder: ActingHolder): Promise<Reservation> {
+    return toReservation(await this.call('confirm_reservation($1, $2)', [reservationId, holder ?? null]));
+  }
+
+  async release(reservationId: string, holder: ActingHolder): Promise<Reservation> {
+    return toReservation(await this.call('release_reservation($1, $2)', [reservationId, holder ?? null]));
+  }
+
+  async extend(reservationId: string, holder: ActingHolder): Promise<Reservation> {
+    return toReservation(
+      await this.call('extend_reservation($1, $2, $3, $4)', [
+        reservationId,
+        holder ?? null,
+        this.settings.extensionSeconds,
+        this.settings.maxExtensions,
+      ]),
+    );
+  }
+
+  async get(reservationId: string, holder: ActingHolder): Promise<Reservation> {
+    const { rows } = await this.db.query<{ r: ReservationJson | null }>('SELECT reservation_json($1) AS r', [reservationId]);
+    const json = rows[0]?.r;
+    if (!json) throw new InventoryError('reservation_not_found', 'Reservation not found');
+    if (holder !== undefined && json.holderId !== holder) {
+      throw new InventoryError('not_reservation_holder', 'Only the holder may act on this reservation');
+    }
+    return toReservation(json);
+  }
+
+  /** Releases every hold past its deadline; returns how many seats came back. */
+  async expireDue(): Promise<number> {
+    const { rows } = await this.db.query<{ released: number }>('SELECT expire_ticket_reservations() AS released');
+    return rows[0]?.released ?? 0;
+  }
+
+  private async call(fn: string, params: unknown[]): Promise<ReservationJson> {
+    const { rows } = await refusalsAsErrors(this.db.query<{ r: ReservationJson }>(`SELECT ${fn} AS r`, params));
+    return rows[0]!.r;
+  }
+}
