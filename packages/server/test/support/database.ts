@@ -1,0 +1,58 @@
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import type { Database } from '../../src/db/database.ts';
+import { migrate } from '../../src/db/migrate.ts';
+import { openPglite } from '../../src/db/pglite.ts';
+import { openPostgres } from '../../src/db/postgres.ts';
+
+export type TestDriver = 'pglite' | 'postgres';
+
+export const postgresUrl = process.env.TEST_DATABASE_URL;
+
+/** Every driver available here: PGlite always, real PostgreSQL when TEST_DATABASE_URL is set. */
+export const drivers: TestDriver[] = postgresUrl ? ['pglite', 'postgres'] : ['pglite'];
+
+export interface TestDatabase {
+  db: Database;
+  driver: TestDriver;
+  /** Rows verify_ticket_counts() reports; empty when every counter matches a recount. */
+  countMismatches(): Promise<unknown[]>;
+  dispose(): Promise<void>;
+}
+
+async function withAdmin<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: postgresUrl });
+  await client.connect();
+  try {
+    return await fn(client);
+  } finally {
+    await client.end();
+  }
+}
+
+/**
+ * A freshly migrated database: PGlite in memory, or a throw-away schema on
+ * real PostgreSQL (so test files can share one server in parallel).
+ */
+export async function createTestDatabase(driver: TestDriver, poolSize = 20): Promise<TestDatabase> {
+  let db: Database;
+  let cleanup = async () => {};
+  if (driver === 'postgres') {
+    const schema = `t_${randomBytes(6).toString('hex')}`;
+    await withAdmin((c) => c.query(`CREATE SCHEMA ${schema}`));
+    db = await openPostgres({ connectionString: postgresUrl!, options: `-c search_path=${schema}`, maxConnections: poolSize });
+    cleanup = () => withAdmin((c) => c.query(`DROP SCHEMA ${schema} CASCADE`)).then(() => {});
+  } else {
+    db = await openPglite();
+  }
+  await migrate(db);
+  return {
+    db,
+    driver,
+    countMismatches: async () => (await db.query('SELECT * FROM verify_ticket_counts()')).rows,
+    async dispose() {
+      await db.close();
+      await cleanup();
+    },
+  };
+}

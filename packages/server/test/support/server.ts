@@ -1,0 +1,74 @@
+import { randomUUID } from 'node:crypto';
+import pino from 'pino';
+import type { HoldSettings } from '../../src/config.ts';
+import type { Database } from '../../src/db/database.ts';
+import type { Role } from '../../src/http/auth.ts';
+import { createService, type Service } from '../../src/service.ts';
+import { holdSettings } from './fixtures.ts';
+
+export const TEST_JWT_SECRET = 'test-secret-that-is-long-enough-for-hs256!';
+
+export interface ApiResponse<T = any> {
+  status: number;
+  headers: Headers;
+  body: T;
+}
+
+export interface RequestOptions {
+  token?: string;
+  body?: unknown;
+  /** Sent as-is instead of JSON-encoding `body`. */
+  rawBody?: string;
+  headers?: Record<string, string>;
+}
+
+export interface TestServer {
+  url: string;
+  service: Service;
+  /** A token for a user in a role (a fresh user id unless given). */
+  token(role?: Role, userId?: string): Promise<string>;
+  request<T = any>(method: string, path: string, options?: RequestOptions): Promise<ApiResponse<T>>;
+  close(): Promise<void>;
+}
+
+/** The real service on a real port (127.0.0.1, ephemeral), over the given database. */
+export async function startTestServer(
+  db: Database,
+  options: { holds?: HoldSettings; devAuth?: boolean; sweepIntervalMs?: number } = {},
+): Promise<TestServer> {
+  const service = await createService({
+    db,
+    jwtSecret: TEST_JWT_SECRET,
+    holds: options.holds ?? holdSettings,
+    sweepIntervalMs: options.sweepIntervalMs ?? 60_000,
+    devAuth: options.devAuth ?? false,
+    logger: pino({ level: 'silent' }),
+  });
+  const url = await service.listen(0, '127.0.0.1');
+  return {
+    url,
+    service,
+    async token(role = 'authenticated', userId = randomUUID()) {
+      return (await service.verifier.sign({ userId, role }, 3600)).token;
+    },
+    async request(method, path, { token, body, rawBody, headers = {} } = {}) {
+      const init: RequestInit = { method, headers: { ...headers } };
+      const h = init.headers as Record<string, string>;
+      if (token) h.authorization = `Bearer ${token}`;
+      if (rawBody !== undefined || body !== undefined) {
+        h['content-type'] ??= 'application/json';
+        init.body = rawBody ?? JSON.stringify(body);
+      }
+      const response = await fetch(url + path, init);
+      const text = await response.text();
+      let parsed: unknown = text;
+      try {
+        parsed = text ? JSON.parse(text) : undefined;
+      } catch {
+        // Not JSON: tests assert on the text.
+      }
+      return { status: response.status, headers: response.headers, body: parsed as any };
+    },
+    close: () => service.close(),
+  };
+}
