@@ -202,7 +202,7 @@ export const devTokenRequest = z
     role: role.optional(),
     ttlSeconds: z.number().int().min(60).max(7 * 86_400).optional(),
   })
-  .optional();
+  .nullish(); // no body at all is fine: an authenticated user for a day
 
 export const devToken = z.object({
   token: z.string(),
