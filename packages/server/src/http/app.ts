@@ -11,7 +11,7 @@ import type { Database } from '../db/database.ts';
 import type { Catalog } from '../inventory/catalog.ts';
 import type { Holds } from '../inventory/holds.ts';
 import { authPlugin, type TokenVerifier } from './auth.ts';
-import { installErrorHandling } from './errors.ts';
+import { installErrorHandling, replyWithError } from './errors.ts';
 import { devAuthRoutes } from './routes/dev-auth.ts';
 import { eventRoutes } from './routes/events.ts';
 import { healthRoutes } from './routes/health.ts';
@@ -32,7 +32,15 @@ export interface AppDeps {
 const BODY_LIMIT_BYTES = 64 * 1024;
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
-  const app = Fastify({ loggerInstance: deps.logger, bodyLimit: BODY_LIMIT_BYTES, return503OnClosing: true });
+  const app = Fastify({
+    loggerInstance: deps.logger,
+    bodyLimit: BODY_LIMIT_BYTES,
+    return503OnClosing: true,
+    // Errors raised before routing (bad URLs, over-long params) get the same {error: {code}} body.
+    frameworkErrors: replyWithError,
+  });
+  // JSON only: anything else is 415, not a string handed to a JSON schema.
+  app.removeContentTypeParser('text/plain');
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   installErrorHandling(app);

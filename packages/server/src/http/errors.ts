@@ -41,6 +41,8 @@ const fastifyErrors: Record<string, [number, string, string]> = {
   FST_ERR_CTP_BODY_TOO_LARGE: [413, 'payload_too_large', 'Request body is too large'],
   FST_ERR_CTP_INVALID_MEDIA_TYPE: [415, 'unsupported_media_type', 'Send JSON with Content-Type: application/json'],
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: [400, 'invalid_request', 'Content-Length does not match the body'],
+  FST_ERR_MAX_PARAM_LENGTH: [414, 'uri_too_long', 'A path segment is too long'],
+  FST_ERR_BAD_URL: [400, 'invalid_request', 'The URL is malformed'],
 };
 
 /** SQLSTATE classes and client errors that mean "the database is not reachable right now". */
@@ -81,13 +83,15 @@ export function sendError(reply: FastifyReply, error: ApiError): FastifyReply {
 }
 
 /** Every error leaves as `{error: {code, message, ...}}`; never a stack trace. */
+export function replyWithError(error: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  const apiError = toApiError(error);
+  if (apiError) return sendError(reply, apiError);
+  request.log.error({ err: error }, 'unhandled error');
+  return sendError(reply, new ApiError(500, 'internal_error', 'Something went wrong on our side'));
+}
+
 export function installErrorHandling(app: FastifyInstance): void {
-  app.setErrorHandler((error: unknown, request: FastifyRequest, reply: FastifyReply) => {
-    const apiError = toApiError(error);
-    if (apiError) return sendError(reply, apiError);
-    request.log.error({ err: error }, 'unhandled error');
-    return sendError(reply, new ApiError(500, 'internal_error', 'Something went wrong on our side'));
-  });
+  app.setErrorHandler(replyWithError);
   app.setNotFoundHandler((request, reply) =>
     sendError(reply, new ApiError(404, 'not_found', `No route for ${request.method} ${request.url.split('?')[0]}`)),
   );
