@@ -1,0 +1,39 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../src/config.ts';
+
+describe('configuration', () => {
+  it('has sane defaults: port 3000, 15-minute holds, sweeps every second, dev tokens off', () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({
+      port: 3000,
+      databaseUrl: undefined,
+      devAuth: false,
+      holds: { holdSeconds: 900, extensionSeconds: 300, maxExtensions: 2 },
+      sweepIntervalMs: 1000,
+    });
+    expect(loadConfig({}, { devAuth: true }).devAuth).toBe(true);
+    expect(loadConfig({ TICKETPULSE_DEV_AUTH: '0' }, { devAuth: true }).devAuth).toBe(false);
+    expect(loadConfig({ PORT: '' }).port).toBe(3000);
+  });
+
+  it.each([
+    ['PORT', 'abc'],
+    ['PORT', '70000'],
+    ['DATABASE_URL', 'mysql://localhost/db'],
+    ['TICKETPULSE_JWT_SECRET', 'short'],
+    ['TICKETPULSE_DEV_AUTH', 'maybe'],
+    ['TICKETPULSE_HOLD_SECONDS', '0'],
+    ['TICKETPULSE_SWEEP_INTERVAL_MS', '1.5'],
+    ['LOG_LEVEL', 'loud'],
+  ])('refuses %s=%s with one line naming the variable', (name, value) => {
+    let error: unknown;
+    try {
+      loadConfig({ [name]: value });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as Error).message).toContain(name);
+    expect((error as Error).message).not.toContain('\n');
+  });
+});
