@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import pino from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Catalog } from '../src/inventory/catalog.ts';
 import { createTestDatabase, drivers, type TestDatabase } from './support/database.ts';
@@ -293,6 +294,54 @@ describe.each(drivers)('HTTP API (%s)', (driver) => {
       ].sort(),
     );
     expect(body.paths['/api/events/{idOrSlug}/reservations'].post.requestBody.content['application/json'].schema).toBeDefined();
+  });
+
+  it('checks the role before looking at the body', async () => {
+    const bad = { slug: 'NOT VALID' };
+    expect((await server.request('POST', '/api/events', { body: bad })).body.error.code).toBe('unauthorized');
+    const asBuyer = await server.request('POST', '/api/events', { token: await server.token(), body: bad });
+    expect([asBuyer.status, asBuyer.body.error.code]).toEqual([403, 'forbidden']);
+    const patch = await server.request('PATCH', `/api/event-tickets/${randomUUID()}`, { token: await server.token(), body: {} });
+    expect([patch.status, patch.body.error.code]).toEqual([403, 'forbidden']);
+  });
+
+  it('lets a service token without a user act on any reservation', async () => {
+    const event = await createEvent(catalog);
+    const held = await server.request('POST', `/api/events/${event.id}/reservations`, {
+      token: await server.token(),
+      body: { items: [{ ticketTypeId: typeId(event, 'General'), quantity: 1 }] },
+    });
+    const service = (await server.service.verifier.sign({ role: 'service' }, 60)).token;
+    const confirmed = await server.request('POST', `/api/reservations/${held.body.reservation.id}/confirm`, { token: service });
+    expect(confirmed.body.reservation.status).toBe('confirmed');
+    // Holding seats still needs someone to hold them for.
+    const hold = await server.request('POST', `/api/events/${event.id}/reservations`, {
+      token: service,
+      body: { items: [{ ticketTypeId: typeId(event, 'General'), quantity: 1 }] },
+    });
+    expect([hold.status, hold.body.error.code]).toEqual([403, 'holder_required']);
+  });
+
+  it('answers 503 shutting_down with Retry-After while a node drains', async () => {
+    const { buildApp } = await import('../src/http/app.ts');
+    const { service } = server;
+    const draining = await buildApp({
+      db: t.db,
+      catalog: service.catalog,
+      holds: service.holds,
+      verifier: service.verifier,
+      devAuth: false,
+      logger: pino({ level: 'silent' }),
+      isShuttingDown: () => true,
+    });
+    try {
+      for (const url of ['/api/events', '/readyz']) {
+        const response = await draining.inject({ method: 'GET', url });
+        expect([response.statusCode, response.json().error.code, response.headers['retry-after']]).toEqual([503, 'shutting_down', '1']);
+      }
+    } finally {
+      await draining.close();
+    }
   });
 
   it('reports health and readiness', async () => {

@@ -344,3 +344,36 @@ describe.each(drivers)('holds (%s)', (driver) => {
     expect(await counts(vip)).toMatchObject({ sold_count: 0 });
   });
 });
+
+describe.each(drivers)('event status and versions (%s)', (driver) => {
+  let t: TestDatabase;
+  let catalog: Catalog;
+  beforeAll(async () => {
+    t = await createTestDatabase(driver);
+    catalog = new Catalog(t.db);
+  });
+  afterAll(() => t.dispose());
+
+  it('shows every ticket type of a paused or closed event as not purchasable, and bumps the version', async () => {
+    const event = await createEvent(catalog);
+    const snapshot = () => readAvailability(t.db, event.id, { includePrivate: true });
+    const before = await snapshot();
+    await t.db.query(`UPDATE events SET status = 'paused' WHERE id = $1`, [event.id]);
+    const paused = await snapshot();
+    expect(paused.version).toBeGreaterThan(before.version);
+    expect(paused.tickets.map((x) => x.status)).toEqual(['paused', 'paused']);
+    await t.db.query(`UPDATE events SET status = 'cancelled' WHERE id = $1`, [event.id]);
+    const cancelled = await snapshot();
+    expect(cancelled.version).toBeGreaterThan(paused.version);
+    expect(cancelled.tickets.map((x) => x.status)).toEqual(['off_sale', 'off_sale']);
+  });
+
+  it('bumps a ticket type’s version when an organizer changes it', async () => {
+    const event = await createEvent(catalog);
+    const general = event.ticketTypes.find((x) => x.name === 'General')!;
+    const changed = await catalog.updateTicketType(general.id, { status: 'paused' });
+    expect(changed.version).toBeGreaterThan(general.version);
+    const again = await catalog.updateTicketType(general.id, { totalCapacity: 12 });
+    expect(again.version).toBeGreaterThan(changed.version);
+  });
+});

@@ -11,7 +11,7 @@ import type { Database } from '../db/database.ts';
 import type { Catalog } from '../inventory/catalog.ts';
 import type { Holds } from '../inventory/holds.ts';
 import { authPlugin, type TokenVerifier } from './auth.ts';
-import { installErrorHandling, replyWithError } from './errors.ts';
+import { ApiError, installErrorHandling, replyWithError } from './errors.ts';
 import { devAuthRoutes } from './routes/dev-auth.ts';
 import { eventRoutes } from './routes/events.ts';
 import { healthRoutes } from './routes/health.ts';
@@ -35,7 +35,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: deps.logger,
     bodyLimit: BODY_LIMIT_BYTES,
-    return503OnClosing: true,
     // Errors raised before routing (bad URLs, over-long params) get the same {error: {code}} body.
     frameworkErrors: replyWithError,
   });
@@ -57,10 +56,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     transform: jsonSchemaTransform,
     transformObject: jsonSchemaTransformObject,
   });
+  // While draining, new requests are told to go elsewhere, in the usual error format.
+  app.addHook('onRequest', async () => {
+    if (deps.isShuttingDown()) throw new ApiError(503, 'shutting_down', 'This node is shutting down; retry', { retryAfterSeconds: 1 });
+  });
   await app.register(authPlugin, { verifier: deps.verifier });
 
   const typed = app.withTypeProvider<ZodTypeProvider>();
-  await typed.register(healthRoutes, { db: deps.db, isShuttingDown: deps.isShuttingDown });
+  await typed.register(healthRoutes, { db: deps.db });
   await typed.register(eventRoutes, { db: deps.db, catalog: deps.catalog });
   await typed.register(reservationRoutes, { catalog: deps.catalog, holds: deps.holds });
   await typed.register(ticketTypeRoutes, { catalog: deps.catalog });

@@ -89,17 +89,28 @@ const PRIVILEGED: ReadonlySet<Role> = new Set(['organizer', 'service']);
 export const canSeePrivateEvents = (principal: Principal | undefined): boolean =>
   principal !== undefined && PRIVILEGED.has(principal.role);
 
-/** The caller's user id, required to hold seats; service tokens act for every holder. */
-export function requireHolder(request: FastifyRequest): { userId: string; isService: boolean } {
-  const principal = request.principal;
-  if (!principal) throw new ApiError(401, 'unauthorized', 'A bearer token is required');
-  if (!principal.userId) throw new ApiError(403, 'holder_required', 'The token has no `sub`: holds need a user id');
-  return { userId: principal.userId, isService: principal.role === 'service' };
+function requirePrincipal(request: FastifyRequest): Principal {
+  if (!request.principal) throw new ApiError(401, 'unauthorized', 'A bearer token is required');
+  return request.principal;
+}
+
+/** The user who will hold seats: any token with a `sub`, `anon` included (guest checkout). */
+export function requireHolder(request: FastifyRequest): string {
+  const { userId } = requirePrincipal(request);
+  if (!userId) throw new ApiError(403, 'holder_required', 'The token has no `sub`: holds need a user id');
+  return userId;
+}
+
+/**
+ * Whose reservations the caller may act on: their own (the holder id), or
+ * everyone's (`undefined`) for the service role, with or without a `sub`.
+ */
+export function actingHolder(request: FastifyRequest): string | undefined {
+  return requirePrincipal(request).role === 'service' ? undefined : requireHolder(request);
 }
 
 export async function requireOrganizer(request: FastifyRequest, _reply: FastifyReply): Promise<void> {
-  if (!request.principal) throw new ApiError(401, 'unauthorized', 'A bearer token is required');
-  if (!PRIVILEGED.has(request.principal.role)) {
+  if (!PRIVILEGED.has(requirePrincipal(request).role)) {
     throw new ApiError(403, 'forbidden', 'This needs the organizer or service role');
   }
 }

@@ -83,7 +83,7 @@ export const ticketAvailability = z
     percentageSold: z.number(),
     isSoldOut: z.boolean(),
     isUnlimited: z.boolean(),
-    status: z.enum(['available', 'low_stock', 'sold_out', 'paused']),
+    status: z.enum(['available', 'low_stock', 'sold_out', 'paused', 'off_sale']),
     maxPerOrder: z.number().int(),
     sortOrder: z.number().int(),
     version: z.number().int(),

@@ -2,7 +2,8 @@ import type { Queryable } from '../db/database.ts';
 import { byIdOrSlug, visibleTo, type Audience } from './catalog.ts';
 import { InventoryError } from './errors.ts';
 
-export type AvailabilityStatus = 'available' | 'low_stock' | 'sold_out' | 'paused';
+/** `paused`: the ticket type or event is paused; `off_sale`: the event is a draft, ended or cancelled. */
+export type AvailabilityStatus = 'available' | 'low_stock' | 'sold_out' | 'paused' | 'off_sale';
 
 /** What a buyer may see of one ticket type: aggregate numbers only. Names follow the design. */
 export interface TicketAvailability {

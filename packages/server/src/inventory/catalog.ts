@@ -242,6 +242,7 @@ export class Catalog {
          total_capacity = CASE WHEN $2 THEN $3::integer ELSE total_capacity END,
          status         = coalesce($4, status),
          max_per_order  = coalesce($5, max_per_order),
+         version        = version + 1,
          updated_at     = now()
        WHERE id = $1 AND (NOT $2 OR $3::integer IS NULL OR $3::integer >= sold_count + reserved_count)
        RETURNING *`,

@@ -118,6 +118,18 @@ CREATE TRIGGER event_tickets_counts_delete AFTER DELETE ON event_tickets
   REFERENCING OLD TABLE AS old_rows
   FOR EACH STATEMENT EXECUTE FUNCTION update_event_counts();
 
+-- Opening, pausing or closing an event changes what buyers may do, so it is
+-- an availability change too.
+CREATE FUNCTION bump_availability_version() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  NEW.availability_version := OLD.availability_version + 1;
+  RETURN NEW;
+END $$;
+
+CREATE TRIGGER events_status_version BEFORE UPDATE OF status ON events
+  FOR EACH ROW WHEN (OLD.status IS DISTINCT FROM NEW.status)
+  EXECUTE FUNCTION bump_availability_version();
+
 -- Recounts from tickets and returns every counter that disagrees. Empty when healthy.
 CREATE FUNCTION verify_ticket_counts()
 RETURNS TABLE (scope text, id uuid, counter text, stored integer, actual integer)

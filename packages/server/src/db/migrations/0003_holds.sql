@@ -7,7 +7,8 @@
 --
 -- Lock order, everywhere: reservations, then event_tickets by id, then
 -- events by id. The reserve path locks event_tickets first but only ever
--- takes reservation locks with SKIP LOCKED, so it never waits in the wrong order.
+-- takes reservation locks with SKIP LOCKED, and only of its own event, whose
+-- ticket types it already holds, so it never waits in the wrong order.
 
 CREATE FUNCTION raise_inventory_error(message text, detail jsonb) RETURNS void
 LANGUAGE plpgsql AS $$
@@ -63,6 +64,22 @@ BEGIN
   RETURN released;
 END $$;
 
+-- The reservation an earlier request with this holder's key made, if the
+-- request was the same; refuses a different request reusing the key.
+CREATE FUNCTION idempotent_replay(p_holder_id text, p_idempotency_key text, p_request_fingerprint text) RETURNS jsonb
+LANGUAGE plpgsql AS $$
+DECLARE
+  v_reservation reservations%ROWTYPE;
+BEGIN
+  SELECT * INTO STRICT v_reservation FROM reservations
+   WHERE holder_id = p_holder_id AND idempotency_key = p_idempotency_key;
+  IF v_reservation.request_fingerprint IS DISTINCT FROM p_request_fingerprint THEN
+    PERFORM raise_inventory_error('This Idempotency-Key was already used for a different request',
+      jsonb_build_object('code', 'idempotency_key_reused'));
+  END IF;
+  RETURN reservation_json(v_reservation.id) || '{"replayed": true}';
+END $$;
+
 -- Holds seats of one or more ticket types of one event, all or nothing.
 -- p_items: [{"ticketTypeId": uuid, "quantity": int}, ...] with distinct ids.
 CREATE FUNCTION reserve_tickets(
@@ -85,23 +102,17 @@ BEGIN
     PERFORM raise_inventory_error('Event not found', jsonb_build_object('code', 'event_not_found'));
   END IF;
 
-  -- Concurrent holds on the same ticket types queue here, in id order.
-  PERFORM 1 FROM event_tickets
-   WHERE id IN (SELECT (i ->> 'ticketTypeId')::uuid FROM jsonb_array_elements(p_items) AS i)
-   ORDER BY id FOR UPDATE;
+  -- Lock every ticket type of the event, in id order. Holds on one event
+  -- already queue on its events row (the counters trigger), so this costs no
+  -- concurrency, and it means releasing an expired multi-type hold below
+  -- only touches rows this transaction already holds: no deadlock.
+  PERFORM 1 FROM event_tickets WHERE event_id = p_event_id ORDER BY id FOR UPDATE;
 
   -- Checked after the lock wait, so a concurrent request with the same key
   -- (a double click) has committed and is replayed instead of holding twice.
-  IF p_idempotency_key IS NOT NULL THEN
-    SELECT * INTO v_reservation FROM reservations
-     WHERE holder_id = p_holder_id AND idempotency_key = p_idempotency_key;
-    IF FOUND THEN
-      IF v_reservation.request_fingerprint IS DISTINCT FROM p_request_fingerprint THEN
-        PERFORM raise_inventory_error('This Idempotency-Key was already used for a different request',
-          jsonb_build_object('code', 'idempotency_key_reused'));
-      END IF;
-      RETURN reservation_json(v_reservation.id) || '{"replayed": true}';
-    END IF;
+  IF p_idempotency_key IS NOT NULL
+     AND EXISTS (SELECT 1 FROM reservations WHERE holder_id = p_holder_id AND idempotency_key = p_idempotency_key) THEN
+    RETURN idempotent_replay(p_holder_id, p_idempotency_key, p_request_fingerprint);
   END IF;
 
   IF v_event.status <> 'on_sale' THEN
@@ -109,6 +120,8 @@ BEGIN
       jsonb_build_object('code', 'event_not_on_sale', 'status', v_event.status));
   END IF;
 
+  -- First what is wrong with the request itself, for every item; only then
+  -- what is missing in stock, so the same request always gets the same answer.
   FOR v_item IN
     SELECT i."ticketTypeId" AS requested_id, i.quantity, et.*
     FROM jsonb_to_recordset(p_items) AS i("ticketTypeId" uuid, quantity integer)
@@ -128,16 +141,22 @@ BEGIN
         jsonb_build_object('code', 'quantity_above_max_per_order', 'ticketTypeId', v_item.id,
                            'maxPerOrder', v_item.max_per_order));
     END IF;
-    v_available := v_item.available_count;
-    IF v_available IS NOT NULL AND v_available < v_item.quantity THEN
-      -- Looks exhausted: an expired hold must never block a sale.
-      PERFORM expire_ticket_reservations(v_item.id);
-      SELECT available_count INTO v_available FROM event_tickets WHERE id = v_item.id;
-      IF v_available < v_item.quantity THEN
-        PERFORM raise_inventory_error(format('Only %s of %s left', v_available, v_item.name),
-          jsonb_build_object('code', 'insufficient_availability', 'ticketTypeId', v_item.id,
-                             'available', v_available, 'requested', v_item.quantity));
-      END IF;
+  END LOOP;
+
+  FOR v_item IN
+    SELECT i.quantity, et.id, et.name, et.available_count
+    FROM jsonb_to_recordset(p_items) AS i("ticketTypeId" uuid, quantity integer)
+    JOIN event_tickets et ON et.id = i."ticketTypeId"
+    WHERE et.available_count < i.quantity
+    ORDER BY et.id
+  LOOP
+    -- Looks exhausted: an expired hold must never block a sale.
+    PERFORM expire_ticket_reservations(v_item.id);
+    SELECT available_count INTO v_available FROM event_tickets WHERE id = v_item.id;
+    IF v_available < v_item.quantity THEN
+      PERFORM raise_inventory_error(format('Only %s of %s left', v_available, v_item.name),
+        jsonb_build_object('code', 'insufficient_availability', 'ticketTypeId', v_item.id,
+                           'available', v_available, 'requested', v_item.quantity));
     END IF;
   END LOOP;
 
@@ -145,7 +164,13 @@ BEGIN
   VALUES (p_event_id, p_holder_id,
           now() + make_interval(secs => coalesce(v_event.hold_seconds, p_default_hold_seconds)),
           p_idempotency_key, p_request_fingerprint)
+  ON CONFLICT (holder_id, idempotency_key) DO NOTHING
   RETURNING * INTO v_reservation;
+  IF NOT FOUND THEN
+    -- The same key is in use by a request for another event that committed
+    -- while this one ran (same-event requests are ordered by the lock above).
+    RETURN idempotent_replay(p_holder_id, p_idempotency_key, p_request_fingerprint);
+  END IF;
 
   INSERT INTO tickets (event_id, event_ticket_id, reservation_id, status, holder_id, reservation_expires_at)
   SELECT p_event_id, i."ticketTypeId", v_reservation.id, 'reserved', p_holder_id, v_reservation.expires_at

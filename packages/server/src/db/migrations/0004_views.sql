@@ -19,7 +19,8 @@ SELECT
   et.total_capacity IS NOT NULL AND et.available_count = 0 AS is_sold_out,
   et.total_capacity IS NULL               AS is_unlimited,
   CASE
-    WHEN et.status = 'paused' THEN 'paused'
+    WHEN e.status IN ('draft', 'ended', 'cancelled') THEN 'off_sale'
+    WHEN et.status = 'paused' OR e.status = 'paused' THEN 'paused'
     WHEN et.total_capacity IS NULL THEN 'available'
     WHEN et.available_count = 0 THEN 'sold_out'
     WHEN et.available_count <= coalesce(et.low_stock_threshold, ceil(et.total_capacity * 0.1)::integer)
@@ -31,4 +32,5 @@ SELECT
   et.version,
   et.updated_at
 FROM event_tickets et
+JOIN events e ON e.id = et.event_id
 WHERE et.status <> 'hidden';

@@ -67,7 +67,8 @@ export const eventRoutes: FastifyPluginAsyncZod<{ db: Database; catalog: Catalog
   app.post(
     '/api/events',
     {
-      preHandler: requireOrganizer,
+      // onRequest: the caller's role is checked before the body is even parsed.
+      onRequest: requireOrganizer,
       schema: {
         tags: ['organizer'],
         summary: 'Create an event with its ticket types',

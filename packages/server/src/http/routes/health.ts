@@ -1,23 +1,25 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Database } from '../../db/database.ts';
+import { ApiError } from '../errors.ts';
+import { errorBody } from '../schemas.ts';
 
-const status = z.object({ status: z.enum(['ok', 'unavailable']), reason: z.string().optional() });
+const ok = z.object({ status: z.literal('ok') });
 
-/** Liveness (the process answers) and readiness (it can serve: database reachable, not shutting down). */
-export const healthRoutes: FastifyPluginAsyncZod<{ db: Database; isShuttingDown: () => boolean }> = async (
-  app,
-  { db, isShuttingDown },
-) => {
-  app.get('/healthz', { schema: { tags: ['health'], response: { 200: status } } }, async () => ({ status: 'ok' as const }));
+/**
+ * Liveness (the process answers) and readiness (the database is reachable).
+ * Not ready is 503 in the usual error format: database_unavailable, or
+ * shutting_down from a draining node before it reaches these routes.
+ */
+export const healthRoutes: FastifyPluginAsyncZod<{ db: Database }> = async (app, { db }) => {
+  app.get('/healthz', { schema: { tags: ['health'], response: { 200: ok } } }, async () => ({ status: 'ok' as const }));
 
-  app.get('/readyz', { schema: { tags: ['health'], response: { 200: status, 503: status } } }, async (_request, reply) => {
-    if (isShuttingDown()) return reply.code(503).send({ status: 'unavailable', reason: 'shutting down' });
+  app.get('/readyz', { schema: { tags: ['health'], response: { 200: ok, 503: errorBody } } }, async () => {
     try {
       await db.query('SELECT 1');
-      return { status: 'ok' as const };
     } catch {
-      return reply.code(503).send({ status: 'unavailable', reason: 'database unreachable' });
+      throw new ApiError(503, 'database_unavailable', 'The database is unreachable', { retryAfterSeconds: 1 });
     }
+    return { status: 'ok' as const };
   });
 };

@@ -1,19 +1,12 @@
-import type { FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Catalog } from '../../inventory/catalog.ts';
 import type { Holds } from '../../inventory/holds.ts';
-import { bearerAuth, canSeePrivateEvents, requireHolder } from '../auth.ts';
+import { actingHolder, bearerAuth, canSeePrivateEvents, requireHolder } from '../auth.ts';
 import { errorBody, holdRequest, idempotencyHeaders, idOrSlug, reservationEnvelope, uuid } from '../schemas.ts';
 
 const reservationParams = z.object({ id: uuid });
 const refusals = { 400: errorBody, 401: errorBody, 403: errorBody, 404: errorBody, 409: errorBody };
-
-/** The holder, or undefined for a service token, which may act on any reservation. */
-function actingHolder(request: FastifyRequest): string | undefined {
-  const { userId, isService } = requireHolder(request);
-  return isService ? undefined : userId;
-}
 
 /** Holds: reserve seats, then confirm, extend or release them. */
 export const reservationRoutes: FastifyPluginAsyncZod<{ catalog: Catalog; holds: Holds }> = async (app, { catalog, holds }) => {
@@ -31,14 +24,14 @@ export const reservationRoutes: FastifyPluginAsyncZod<{ catalog: Catalog; holds:
       },
     },
     async (request, reply) => {
-      const { userId } = requireHolder(request);
+      const holderId = requireHolder(request);
       const eventId = await catalog.resolveEventId(request.params.idOrSlug, {
         includePrivate: canSeePrivateEvents(request.principal),
       });
       const idempotencyKey = request.headers['idempotency-key'];
       const { reservation, replayed } = await holds.reserve({
         eventId,
-        holderId: userId,
+        holderId,
         items: request.body.items,
         ...(idempotencyKey === undefined ? {} : { idempotencyKey }),
       });

@@ -9,7 +9,8 @@ export const ticketTypeRoutes: FastifyPluginAsyncZod<{ catalog: Catalog }> = asy
   app.patch(
     '/api/event-tickets/:id',
     {
-      preHandler: requireOrganizer,
+      // onRequest: the caller's role is checked before the body is even parsed.
+      onRequest: requireOrganizer,
       schema: {
         tags: ['organizer'],
         summary: 'Change capacity (never below sold + held), status or max per order',

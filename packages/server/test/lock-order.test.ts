@@ -1,0 +1,80 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Catalog } from '../src/inventory/catalog.ts';
+import { InventoryError } from '../src/inventory/errors.ts';
+import { Holds } from '../src/inventory/holds.ts';
+import { createTestDatabase, postgresUrl, type TestDatabase } from './support/database.ts';
+import { createEvent, holdSettings } from './support/fixtures.ts';
+
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Races that need two real connections: PostgreSQL only. */
+describe.skipIf(!postgresUrl)('lock order and races on real PostgreSQL', () => {
+  let t: TestDatabase;
+  let catalog: Catalog;
+  let holds: Holds;
+  beforeAll(async () => {
+    t = await createTestDatabase('postgres');
+    catalog = new Catalog(t.db);
+    holds = new Holds(t.db, holdSettings);
+  });
+  afterAll(() => t.dispose());
+
+  it('does not deadlock when a hold releases an expired multi-type hold while another buyer locks in id order', async () => {
+    const event = await createEvent(catalog, {
+      ticketTypes: [
+        { name: 'One', totalCapacity: 2, maxPerOrder: 2 },
+        { name: 'Two', totalCapacity: 2, maxPerOrder: 2 },
+      ],
+    });
+    const [low, high] = event.ticketTypes.map((x) => x.id).sort();
+    // An expired hold on both types makes the higher one look exhausted.
+    const { reservation } = await holds.reserve({
+      eventId: event.id,
+      holderId: 'expired',
+      items: [
+        { ticketTypeId: low!, quantity: 1 },
+        { ticketTypeId: high!, quantity: 2 },
+      ],
+    });
+    await t.db.query(`UPDATE tickets SET reservation_expires_at = now() - interval '1 second' WHERE reservation_id = $1`, [reservation.id]);
+
+    // Another transaction takes the lower type first, then, a moment later, the higher one.
+    let reserveSettled = false;
+    const other = t.db.transaction(async (tx) => {
+      await tx.query('SELECT 1 FROM event_tickets WHERE id = $1 FOR UPDATE', [low]);
+      const racing = holds.reserve({ eventId: event.id, holderId: 'buyer', items: [{ ticketTypeId: high!, quantity: 2 }] });
+      racing.then(
+        () => (reserveSettled = true),
+        () => (reserveSettled = true),
+      );
+      await pause(300);
+      expect(reserveSettled).toBe(false); // it waits for the lower type, in order
+      await tx.query('SELECT 1 FROM event_tickets WHERE id = $1 FOR UPDATE', [high]);
+      // Wrapped: returning the promise itself would make the transaction wait for it before committing.
+      return { racing };
+    });
+    const result = await (await other).racing;
+    expect(result.reservation.status).toBe('active');
+    expect(await t.countMismatches()).toEqual([]);
+  });
+
+  it('refuses a reused Idempotency-Key for another event even when both requests race', async () => {
+    const first = await createEvent(catalog);
+    const second = await createEvent(catalog);
+    const key = 'race-across-events';
+    const secondHold = t.db.transaction(async (tx) => {
+      const txHolds = new Holds(tx, holdSettings);
+      await txHolds.reserve({ eventId: first.id, holderId: 'racer', idempotencyKey: key, items: [{ ticketTypeId: first.ticketTypes[0]!.id, quantity: 1 }] });
+      // Uncommitted: the next request passes the key check and meets this row at insert time.
+      const racing = holds
+        .reserve({ eventId: second.id, holderId: 'racer', idempotencyKey: key, items: [{ ticketTypeId: second.ticketTypes[0]!.id, quantity: 1 }] })
+        .catch((error: unknown) => error);
+      await pause(300);
+      return { racing };
+    });
+    const error = await (await secondHold).racing;
+    expect(error).toBeInstanceOf(InventoryError);
+    expect((error as InventoryError).code).toBe('idempotency_key_reused');
+    expect(await t.countMismatches()).toEqual([]);
+  });
+});
