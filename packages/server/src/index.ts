@@ -6,5 +6,5 @@ export { migrate } from './db/migrate.ts';
 export { createService, type Service, type ServiceOptions } from './service.ts';
 export { Catalog } from './inventory/catalog.ts';
 export { Holds, type Reservation, type HoldRequest } from './inventory/holds.ts';
-export { readAvailability, type AvailabilitySnapshot, type TicketAvailability } from './inventory/availability.ts';
+export { readAvailability, readEventAvailability, type EventAvailability } from './inventory/availability.ts';
 export { InventoryError, type InventoryErrorCode } from './inventory/errors.ts';

@@ -272,7 +272,7 @@ describe.each(drivers)('holds (%s)', (driver) => {
       const { reservation } = await holds.reserve({ eventId: event.id, holderId: holder, items: [{ ticketTypeId: free, quantity: 100 }] });
       await holds.confirm(reservation.id, holder);
     }
-    const { tickets } = await readAvailability(t.db, event.id, { includePrivate: false });
+    const { tickets } = await readAvailability(t.db, event.id, { privileged: false });
     expect(tickets[0]).toMatchObject({
       isUnlimited: true,
       isSoldOut: false,
@@ -295,7 +295,7 @@ describe.each(drivers)('holds (%s)', (driver) => {
     await holds.reserve({ eventId: event.id, holderId: 's', items: [{ ticketTypeId: typeId(event, 'A'), quantity: 7 }] });
     const { reservation } = await holds.reserve({ eventId: event.id, holderId: 's', items: [{ ticketTypeId: typeId(event, 'B'), quantity: 2 }] });
     await holds.confirm(reservation.id, 's');
-    const snapshot = await readAvailability(t.db, event.slug, { includePrivate: false });
+    const snapshot = await readAvailability(t.db, event.slug, { privileged: false });
     expect(snapshot.tickets.map((x) => [x.ticketTypeName, x.status, x.availableCount, x.isSoldOut, x.percentageSold])).toEqual([
       ['A', 'low_stock', 3, false, 0],
       ['B', 'sold_out', 0, true, 100],
@@ -306,7 +306,7 @@ describe.each(drivers)('holds (%s)', (driver) => {
   it('bumps the event’s availability version with every change to its counts, in the same transaction', async () => {
     const event = await createEvent(catalog);
     const general = typeId(event, 'General');
-    const version = async () => (await readAvailability(t.db, event.id, { includePrivate: true })).version;
+    const version = async () => (await readAvailability(t.db, event.id, { privileged: true })).version;
     const v0 = await version();
     const { reservation } = await holds.reserve({ eventId: event.id, holderId: 'u', items: [{ ticketTypeId: general, quantity: 1 }] });
     const v1 = await version();
@@ -356,7 +356,7 @@ describe.each(drivers)('event status and versions (%s)', (driver) => {
 
   it('shows every ticket type of a paused or closed event as not purchasable, and bumps the version', async () => {
     const event = await createEvent(catalog);
-    const snapshot = () => readAvailability(t.db, event.id, { includePrivate: true });
+    const snapshot = () => readAvailability(t.db, event.id, { privileged: true });
     const before = await snapshot();
     await t.db.query(`UPDATE events SET status = 'paused' WHERE id = $1`, [event.id]);
     const paused = await snapshot();

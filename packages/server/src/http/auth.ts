@@ -3,6 +3,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { errors as joseErrors, jwtVerify, SignJWT } from 'jose';
 import { z } from 'zod';
+import type { Audience } from '../inventory/catalog.ts';
 import { ApiError } from './errors.ts';
 import { role as roleSchema } from './schemas.ts';
 
@@ -86,8 +87,14 @@ export const authPlugin = fp<{ verifier: TokenVerifier }>(async (app, { verifier
 
 const PRIVILEGED: ReadonlySet<Role> = new Set(['organizer', 'service']);
 
-export const canSeePrivateEvents = (principal: Principal | undefined): boolean =>
+export const isPrivileged = (principal: Principal | undefined): boolean =>
   principal !== undefined && PRIVILEGED.has(principal.role);
+
+/** What this caller may see of events (see event_is_visible in 0005_realtime.sql). */
+export const audienceOf = (principal: Principal | undefined): Audience => ({
+  privileged: isPrivileged(principal),
+  userId: principal?.userId,
+});
 
 function requirePrincipal(request: FastifyRequest): Principal {
   if (!request.principal) throw new ApiError(401, 'unauthorized', 'A bearer token is required');

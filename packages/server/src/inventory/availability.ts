@@ -1,48 +1,30 @@
+import type { AvailabilitySnapshot, AvailabilityStatus, DisplayPrecision, TicketAvailability } from '@ticketpulse/protocol';
 import type { Queryable } from '../db/database.ts';
-import { byIdOrSlug, visibleTo, type Audience } from './catalog.ts';
+import { audienceParams, byIdOrSlug, type Audience, type EventStatus } from './catalog.ts';
 import { InventoryError } from './errors.ts';
 
-/** `paused`: the ticket type or event is paused; `off_sale`: the event is a draft, ended or cancelled. */
-export type AvailabilityStatus = 'available' | 'low_stock' | 'sold_out' | 'paused' | 'off_sale';
-
-/** What a buyer may see of one ticket type: aggregate numbers only. Names follow the design. */
-export interface TicketAvailability {
-  ticketTypeId: string;
-  eventId: string;
-  ticketTypeName: string;
-  description: string | null;
-  price: string;
-  currency: string;
-  totalCapacity: number | null;
-  soldCount: number;
-  reservedCount: number;
-  /** Seats a buyer can take now (capacity - sold - reserved); null when unlimited. */
-  availableCount: number | null;
-  /** Same as availableCount; kept because code written against the design reads it. */
-  actualAvailable: number | null;
-  percentageSold: number;
-  isSoldOut: boolean;
-  isUnlimited: boolean;
-  status: AvailabilityStatus;
-  maxPerOrder: number;
-  sortOrder: number;
-  version: number;
-  lastUpdated: string;
-}
-
-/** An event's availability at one version: the unit clients cache and resync by. */
-export interface AvailabilitySnapshot {
+/** An event's availability as stored, exact counts included; presentSnapshot() decides what a viewer sees. */
+export interface EventAvailability {
   eventId: string;
   version: number;
-  /** Database clock, so clients can correct for their own clock's offset. */
-  serverTime: string;
+  /** When the availability last changed, by the database clock. */
+  changedAt: string;
+  isPublic: boolean;
+  status: EventStatus;
+  precision: DisplayPrecision;
   tickets: TicketAvailability[];
+  /** The database clock when this was read. */
+  readAt: string;
 }
 
 interface Row {
   event_id: string;
   availability_version: number;
-  server_time: Date;
+  availability_changed_at: Date;
+  is_public: boolean;
+  event_status: EventStatus;
+  display_precision: DisplayPrecision;
+  read_at: Date;
   ticket_type_id: string | null;
   ticket_type_name: string;
   description: string | null;
@@ -63,27 +45,34 @@ interface Row {
   updated_at: Date;
 }
 
-/** Reads an event's availability snapshot from ticket_availability_view in one query. */
-export async function readAvailability(db: Queryable, idOrSlug: string, audience: Audience): Promise<AvailabilitySnapshot> {
-  const { rows } = await db.query<Row>(
-    `SELECT e.id AS event_id, e.availability_version, clock_timestamp() AS server_time, v.*
-     FROM events e LEFT JOIN ticket_availability_view v ON v.event_id = e.id
-     WHERE ${byIdOrSlug(idOrSlug)} AND ${visibleTo(audience)}
-     ORDER BY v.sort_order, v.ticket_type_name`,
-    [idOrSlug],
-  );
-  const first = rows[0];
-  if (!first) throw new InventoryError('event_not_found', 'Event not found');
-  return {
-    eventId: first.event_id,
-    version: first.availability_version,
-    serverTime: first.server_time.toISOString(),
-    tickets: rows.filter((r) => r.ticket_type_id !== null).map(toTicketAvailability),
-  };
+const SELECT = `SELECT e.id AS event_id, e.availability_version, e.availability_changed_at, e.is_public,
+    e.status AS event_status, e.display_precision, clock_timestamp() AS read_at, v.*
+  FROM events e LEFT JOIN ticket_availability_view v ON v.event_id = e.id`;
+
+function toEventAvailability(rows: Row[]): EventAvailability[] {
+  const events = new Map<string, EventAvailability>();
+  for (const r of rows) {
+    let event = events.get(r.event_id);
+    if (!event) {
+      event = {
+        eventId: r.event_id,
+        version: r.availability_version,
+        changedAt: r.availability_changed_at.toISOString(),
+        isPublic: r.is_public,
+        status: r.event_status,
+        precision: r.display_precision,
+        tickets: [],
+        readAt: r.read_at.toISOString(),
+      };
+      events.set(r.event_id, event);
+    }
+    if (r.ticket_type_id !== null) event.tickets.push(toTicketAvailability(r, r.ticket_type_id));
+  }
+  return [...events.values()];
 }
 
-const toTicketAvailability = (r: Row): TicketAvailability => ({
-  ticketTypeId: r.ticket_type_id!,
+const toTicketAvailability = (r: Row, ticketTypeId: string): TicketAvailability => ({
+  ticketTypeId,
   eventId: r.event_id,
   ticketTypeName: r.ticket_type_name,
   description: r.description,
@@ -103,3 +92,60 @@ const toTicketAvailability = (r: Row): TicketAvailability => ({
   version: r.version,
   lastUpdated: r.updated_at.toISOString(),
 });
+
+/** Several events' availability in one query (the gateway's per-tick read). Unknown ids are left out. */
+export async function readEventAvailability(db: Queryable, eventIds: readonly string[]): Promise<EventAvailability[]> {
+  if (eventIds.length === 0) return [];
+  const { rows } = await db.query<Row>(`${SELECT} WHERE e.id = ANY ($1::uuid[]) ORDER BY e.id, v.sort_order, v.ticket_type_name`, [
+    eventIds,
+  ]);
+  return toEventAvailability(rows);
+}
+
+/** One event the audience may see, addressed by id or slug. */
+export async function readVisibleEventAvailability(db: Queryable, idOrSlug: string, audience: Audience): Promise<EventAvailability> {
+  const { rows } = await db.query<Row>(
+    `${SELECT} WHERE ${byIdOrSlug(idOrSlug)} AND event_is_visible(e, $2, $3) ORDER BY v.sort_order, v.ticket_type_name`,
+    [idOrSlug, ...audienceParams(audience)],
+  );
+  const [event] = toEventAvailability(rows);
+  if (!event) throw new InventoryError('event_not_found', 'Event not found');
+  return event;
+}
+
+/** Banded: only the status shows; every count is withheld. */
+function banded(ticket: TicketAvailability): TicketAvailability {
+  return {
+    ...ticket,
+    totalCapacity: null,
+    soldCount: null,
+    reservedCount: null,
+    availableCount: null,
+    actualAvailable: null,
+    percentageSold: null,
+  };
+}
+
+/** Organizers and the service always see exact counts; everyone else what the event discloses. */
+export const precisionFor = (event: EventAvailability, audience: Pick<Audience, 'privileged'>): DisplayPrecision =>
+  audience.privileged ? 'exact' : event.precision;
+
+export function presentTickets(tickets: TicketAvailability[], precision: DisplayPrecision): TicketAvailability[] {
+  return precision === 'exact' ? tickets : tickets.map(banded);
+}
+
+export function presentSnapshot(event: EventAvailability, precision: DisplayPrecision, serverTime = event.readAt): AvailabilitySnapshot {
+  return {
+    eventId: event.eventId,
+    version: event.version,
+    precision,
+    serverTime,
+    tickets: presentTickets(event.tickets, precision),
+  };
+}
+
+/** The HTTP availability read (and polling fallback), at the precision this audience may see. */
+export async function readAvailability(db: Queryable, idOrSlug: string, audience: Audience): Promise<AvailabilitySnapshot> {
+  const event = await readVisibleEventAvailability(db, idOrSlug, audience);
+  return presentSnapshot(event, precisionFor(event, audience));
+}

@@ -74,10 +74,17 @@ export interface TicketTypeChange {
   maxPerOrder?: number;
 }
 
-/** Who is reading: the public sees public, non-draft events; organizers see all. */
+/**
+ * Who is reading. Everyone sees public, non-draft events; organizers and the
+ * service (privileged) see all; other users also see events that grant them.
+ */
 export interface Audience {
-  includePrivate: boolean;
+  privileged: boolean;
+  userId?: string | undefined;
 }
+
+/** Parameters for event_is_visible(e, user, privileged), in that order. */
+export const audienceParams = (audience: Audience): [string | null, boolean] => [audience.userId ?? null, audience.privileged];
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -150,10 +157,6 @@ const toTicketType = (r: TicketTypeRow): TicketType => ({
   version: r.version,
 });
 
-/** SQL condition for events the audience may see. */
-export const visibleTo = (audience: Audience): string =>
-  audience.includePrivate ? 'true' : `e.is_public AND e.status <> 'draft'`;
-
 /** SQL condition and parameter for an event addressed by id or by slug. */
 export const byIdOrSlug = (idOrSlug: string): string => (UUID.test(idOrSlug) ? 'e.id = $1' : 'e.slug = $1');
 
@@ -163,7 +166,8 @@ export class Catalog {
 
   async listEvents(audience: Audience): Promise<EventSummary[]> {
     const { rows } = await this.db.query<EventRow>(
-      `SELECT ${EVENT_COLUMNS} FROM events e WHERE ${visibleTo(audience)} ORDER BY e.starts_at, e.name`,
+      `SELECT ${EVENT_COLUMNS} FROM events e WHERE event_is_visible(e, $1, $2) ORDER BY e.starts_at, e.name`,
+      audienceParams(audience),
     );
     return rows.map(toEvent);
   }
@@ -171,8 +175,8 @@ export class Catalog {
   /** The id of an event the audience may see, addressed by id or slug. */
   async resolveEventId(idOrSlug: string, audience: Audience): Promise<string> {
     const { rows } = await this.db.query<{ id: string }>(
-      `SELECT e.id FROM events e WHERE ${byIdOrSlug(idOrSlug)} AND ${visibleTo(audience)}`,
-      [idOrSlug],
+      `SELECT e.id FROM events e WHERE ${byIdOrSlug(idOrSlug)} AND event_is_visible(e, $2, $3)`,
+      [idOrSlug, ...audienceParams(audience)],
     );
     if (!rows[0]) throw new InventoryError('event_not_found', 'Event not found');
     return rows[0].id;
@@ -180,12 +184,12 @@ export class Catalog {
 
   async getEvent(idOrSlug: string, audience: Audience): Promise<EventWithTicketTypes> {
     const { rows } = await this.db.query<EventRow>(
-      `SELECT ${EVENT_COLUMNS} FROM events e WHERE ${byIdOrSlug(idOrSlug)} AND ${visibleTo(audience)}`,
-      [idOrSlug],
+      `SELECT ${EVENT_COLUMNS} FROM events e WHERE ${byIdOrSlug(idOrSlug)} AND event_is_visible(e, $2, $3)`,
+      [idOrSlug, ...audienceParams(audience)],
     );
     const event = rows[0];
     if (!event) throw new InventoryError('event_not_found', 'Event not found');
-    const hidden = audience.includePrivate ? '' : `AND status <> 'hidden'`;
+    const hidden = audience.privileged ? '' : `AND status <> 'hidden'`;
     const types = await this.db.query<TicketTypeRow>(
       `SELECT * FROM event_tickets WHERE event_id = $1 ${hidden} ORDER BY sort_order, name`,
       [event.id],
@@ -223,7 +227,7 @@ export class Catalog {
         }
         throw error;
       });
-    return this.getEvent(id, { includePrivate: true });
+    return this.getEvent(id, { privileged: true });
   }
 
   /**

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { Database } from '../../db/database.ts';
 import { readAvailability } from '../../inventory/availability.ts';
 import type { Catalog } from '../../inventory/catalog.ts';
-import { bearerAuth, canSeePrivateEvents, requireOrganizer } from '../auth.ts';
+import { bearerAuth, audienceOf, requireOrganizer } from '../auth.ts';
 import { availabilitySnapshot, errorBody, event, eventWithTicketTypes, idOrSlug, newEvent } from '../schemas.ts';
 
 const params = z.object({ idOrSlug });
@@ -19,7 +19,7 @@ export const eventRoutes: FastifyPluginAsyncZod<{ db: Database; catalog: Catalog
         response: { 200: z.object({ events: z.array(event) }) },
       },
     },
-    async (request) => ({ events: await catalog.listEvents({ includePrivate: canSeePrivateEvents(request.principal) }) }),
+    async (request) => ({ events: await catalog.listEvents(audienceOf(request.principal)) }),
   );
 
   app.get(
@@ -33,7 +33,7 @@ export const eventRoutes: FastifyPluginAsyncZod<{ db: Database; catalog: Catalog
       },
     },
     async (request) => ({
-      event: await catalog.getEvent(request.params.idOrSlug, { includePrivate: canSeePrivateEvents(request.principal) }),
+      event: await catalog.getEvent(request.params.idOrSlug, audienceOf(request.principal)),
     }),
   );
 
@@ -51,9 +51,7 @@ export const eventRoutes: FastifyPluginAsyncZod<{ db: Database; catalog: Catalog
       },
     },
     async (request, reply) => {
-      const snapshot = await readAvailability(db, request.params.idOrSlug, {
-        includePrivate: canSeePrivateEvents(request.principal),
-      });
+      const snapshot = await readAvailability(db, request.params.idOrSlug, audienceOf(request.principal));
       const etag = `"${snapshot.version}"`;
       reply.header('etag', etag).header('cache-control', 'no-cache');
       const ifNoneMatch = request.headers['if-none-match'];

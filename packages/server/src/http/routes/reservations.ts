@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Catalog } from '../../inventory/catalog.ts';
 import type { Holds } from '../../inventory/holds.ts';
-import { actingHolder, bearerAuth, canSeePrivateEvents, requireHolder } from '../auth.ts';
+import { actingHolder, bearerAuth, audienceOf, requireHolder } from '../auth.ts';
 import { errorBody, holdRequest, idempotencyHeaders, idOrSlug, reservationEnvelope, uuid } from '../schemas.ts';
 
 const reservationParams = z.object({ id: uuid });
@@ -25,9 +25,7 @@ export const reservationRoutes: FastifyPluginAsyncZod<{ catalog: Catalog; holds:
     },
     async (request, reply) => {
       const holderId = requireHolder(request);
-      const eventId = await catalog.resolveEventId(request.params.idOrSlug, {
-        includePrivate: canSeePrivateEvents(request.principal),
-      });
+      const eventId = await catalog.resolveEventId(request.params.idOrSlug, audienceOf(request.principal));
       const idempotencyKey = request.headers['idempotency-key'];
       const { reservation, replayed } = await holds.reserve({
         eventId,
