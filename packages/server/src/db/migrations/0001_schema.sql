@@ -18,10 +18,23 @@ CREATE TABLE events (
   max_hold_extensions    integer CHECK (max_hold_extensions BETWEEN 0 AND 100),
   sold_count             integer NOT NULL DEFAULT 0 CHECK (sold_count >= 0),
   reserved_count         integer NOT NULL DEFAULT 0 CHECK (reserved_count >= 0),
+  -- Organizers who do not want to disclose sales show buyers bands only (available / low / sold out).
+  display_precision      text NOT NULL DEFAULT 'exact' CHECK (display_precision IN ('exact', 'bands')),
   -- Bumped in the same transaction as any change to this event's ticket types.
   availability_version   bigint NOT NULL DEFAULT 1,
+  -- When availability last changed, by the database clock at the end of the
+  -- changing statement: the "commit time" viewers' latency is measured from.
+  availability_changed_at timestamptz NOT NULL DEFAULT clock_timestamp(),
   created_at             timestamptz NOT NULL DEFAULT now(),
   updated_at             timestamptz NOT NULL DEFAULT now()
+);
+
+-- Users a non-public event is open to, besides organizers and the service.
+CREATE TABLE event_access (
+  event_id   uuid NOT NULL REFERENCES events (id) ON DELETE CASCADE,
+  user_id    text NOT NULL CHECK (length(user_id) BETWEEN 1 AND 200),
+  granted_at timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (event_id, user_id)
 );
 
 -- Ticket types ("General", "VIP"), each with its own quota.

@@ -99,10 +99,11 @@ BEGIN
     PERFORM 1 FROM events WHERE id = ANY (event_ids) ORDER BY id FOR UPDATE;
   END IF;
   UPDATE events AS e
-     SET sold_count           = e.sold_count + d.sold,
-         reserved_count       = e.reserved_count + d.reserved,
-         availability_version = e.availability_version + 1,
-         updated_at           = now()
+     SET sold_count              = e.sold_count + d.sold,
+         reserved_count          = e.reserved_count + d.reserved,
+         availability_version    = e.availability_version + 1,
+         availability_changed_at = clock_timestamp(),
+         updated_at              = now()
     FROM unnest(event_ids, sold_deltas, reserved_deltas) AS d(event_id, sold, reserved)
    WHERE e.id = d.event_id;
   RETURN NULL;
@@ -118,16 +119,19 @@ CREATE TRIGGER event_tickets_counts_delete AFTER DELETE ON event_tickets
   REFERENCING OLD TABLE AS old_rows
   FOR EACH STATEMENT EXECUTE FUNCTION update_event_counts();
 
--- Opening, pausing or closing an event changes what buyers may do, so it is
--- an availability change too.
+-- Opening, pausing or closing an event, or changing its visibility or
+-- precision, changes what viewers see, so it is an availability change too.
 CREATE FUNCTION bump_availability_version() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   NEW.availability_version := OLD.availability_version + 1;
+  NEW.availability_changed_at := clock_timestamp();
   RETURN NEW;
 END $$;
 
-CREATE TRIGGER events_status_version BEFORE UPDATE OF status ON events
-  FOR EACH ROW WHEN (OLD.status IS DISTINCT FROM NEW.status)
+CREATE TRIGGER events_availability_version BEFORE UPDATE OF status, is_public, display_precision ON events
+  FOR EACH ROW
+  WHEN (OLD.status IS DISTINCT FROM NEW.status OR OLD.is_public IS DISTINCT FROM NEW.is_public
+        OR OLD.display_precision IS DISTINCT FROM NEW.display_precision)
   EXECUTE FUNCTION bump_availability_version();
 
 -- Recounts from tickets and returns every counter that disagrees. Empty when healthy.

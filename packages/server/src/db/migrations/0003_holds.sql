@@ -37,14 +37,15 @@ LANGUAGE sql STABLE AS $$
 $$;
 
 -- Releases every hold past its deadline (or only holds with seats of one
--- ticket type) in one set-based statement. Returns how many seats it released.
+-- ticket type) in one set-based statement, and reports how many seats it
+-- released per event, so the gateway knows whose viewers to tell.
 -- SKIP LOCKED: a hold that someone is confirming or extending right now is
 -- left for the next sweep, which keeps concurrent sweepers and buyers apart.
-CREATE FUNCTION expire_ticket_reservations(p_event_ticket_id uuid DEFAULT NULL) RETURNS integer
+CREATE FUNCTION expire_due_holds(p_event_ticket_id uuid DEFAULT NULL)
+RETURNS TABLE (event_id uuid, released integer)
 LANGUAGE plpgsql AS $$
-DECLARE
-  released integer;
 BEGIN
+  RETURN QUERY
   WITH due AS (
     SELECT r.id FROM reservations r
     WHERE r.status = 'active'
@@ -58,11 +59,16 @@ BEGIN
   ), freed AS (
     UPDATE tickets t SET status = 'expired', updated_at = now()
     FROM due WHERE t.reservation_id = due.id AND t.status = 'reserved'
-    RETURNING 1
+    RETURNING t.event_id
   )
-  SELECT count(*) INTO released FROM freed;
-  RETURN released;
+  SELECT f.event_id, count(*)::integer FROM freed f GROUP BY f.event_id;
 END $$;
+
+-- The design's name and contract: releases due holds, returns how many seats.
+CREATE FUNCTION expire_ticket_reservations(p_event_ticket_id uuid DEFAULT NULL) RETURNS integer
+LANGUAGE sql AS $$
+  SELECT coalesce(sum(released), 0)::integer FROM expire_due_holds(p_event_ticket_id)
+$$;
 
 -- The reservation an earlier request with this holder's key made, if the
 -- request was the same; refuses a different request reusing the key.

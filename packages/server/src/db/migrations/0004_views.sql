@@ -34,3 +34,13 @@ SELECT
 FROM event_tickets et
 JOIN events e ON e.id = et.event_id
 WHERE et.status <> 'hidden';
+
+-- Who may see an event: everyone when it is public and not a draft;
+-- organizers and the service always; other users when the event grants them.
+CREATE FUNCTION event_is_visible(p_event events, p_user_id text, p_privileged boolean) RETURNS boolean
+LANGUAGE sql STABLE AS $$
+  SELECT p_privileged
+      OR (p_event.is_public AND p_event.status <> 'draft')
+      OR (p_user_id IS NOT NULL
+          AND EXISTS (SELECT 1 FROM event_access a WHERE a.event_id = p_event.id AND a.user_id = p_user_id))
+$$;
