@@ -54,6 +54,8 @@ async function start(config: Config, logger: Logger, demo: boolean): Promise<voi
     sweepIntervalMs: config.sweepIntervalMs,
     devAuth: config.devAuth,
     logger,
+    realtime: config.realtime,
+    bus: config.bus,
   });
   const url = await service.listen(config.port, config.host);
   const shownUrl = url.replace(/\/\/(127\.0\.0\.1|\[::1\])/, '//localhost');

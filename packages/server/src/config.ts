@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { RealtimeSettings } from './realtime/gateway.ts';
 
 /** Raised for invalid configuration; its message is one line naming the variable. */
 export class ConfigError extends Error {}
@@ -23,6 +24,22 @@ const envSchema = z.object({
   TICKETPULSE_MAX_HOLD_EXTENSIONS: int(0, 100).default(2),
   TICKETPULSE_SWEEP_INTERVAL_MS: int(50, 3_600_000).default(1000),
   TICKETPULSE_DB_POOL_SIZE: int(1, 1000).default(10),
+  TICKETPULSE_BUS: z
+    .string()
+    .regex(/^(postgres|none|nats:\/\/.+)$/, 'must be postgres, none or a nats:// URL')
+    .optional(),
+  TICKETPULSE_TICK_MS: int(10, 5000).default(100),
+  TICKETPULSE_RECONCILE_MS: int(100, 600_000).default(2000),
+  TICKETPULSE_HEARTBEAT_MS: int(100, 600_000).default(15_000),
+  TICKETPULSE_WS_AUTH_TIMEOUT_MS: int(100, 60_000).default(5000),
+  TICKETPULSE_WS_MAX_SUBSCRIPTIONS: int(1, 1000).default(10),
+  TICKETPULSE_WS_MAX_CONNECTIONS_PER_USER: int(1, 100_000).default(10),
+  TICKETPULSE_WS_MAX_CONNECTIONS_PER_IP: int(1, 1_000_000).default(1000),
+  TICKETPULSE_WS_CONNECTS_PER_IP_PER_SECOND: int(1, 1_000_000).default(50),
+  TICKETPULSE_WS_MESSAGES_PER_SECOND: int(1, 10_000).default(20),
+  TICKETPULSE_WS_MAX_FRAME_BYTES: int(256, 16 * 1024 * 1024).default(16 * 1024),
+  TICKETPULSE_WS_SOFT_BUFFER_BYTES: int(1024, 1024 * 1024 * 1024).default(256 * 1024),
+  TICKETPULSE_WS_HARD_BUFFER_BYTES: int(1024, 1024 * 1024 * 1024).default(4 * 1024 * 1024),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -34,6 +51,9 @@ export interface HoldSettings {
   /** How many times a hold may be extended; an event may set its own. */
   maxExtensions: number;
 }
+
+/** How nodes tell each other about changes: the database (LISTEN/NOTIFY), NATS, or nobody (one node). */
+export type BusSetting = { kind: 'postgres' } | { kind: 'nats'; url: string } | { kind: 'none' };
 
 export interface Config {
   databaseUrl: string | undefined;
@@ -48,6 +68,8 @@ export interface Config {
   sweepIntervalMs: number;
   poolSize: number;
   logLevel: string;
+  bus: BusSetting;
+  realtime: RealtimeSettings;
 }
 
 export interface ConfigDefaults {
@@ -81,5 +103,28 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, defaults: Confi
     sweepIntervalMs: e.TICKETPULSE_SWEEP_INTERVAL_MS,
     poolSize: e.TICKETPULSE_DB_POOL_SIZE,
     logLevel: e.LOG_LEVEL,
+    bus: busSetting(e.TICKETPULSE_BUS, e.DATABASE_URL),
+    realtime: {
+      tickMs: e.TICKETPULSE_TICK_MS,
+      reconcileMs: e.TICKETPULSE_RECONCILE_MS,
+      heartbeatMs: e.TICKETPULSE_HEARTBEAT_MS,
+      authTimeoutMs: e.TICKETPULSE_WS_AUTH_TIMEOUT_MS,
+      maxSubscriptions: e.TICKETPULSE_WS_MAX_SUBSCRIPTIONS,
+      maxConnectionsPerUser: e.TICKETPULSE_WS_MAX_CONNECTIONS_PER_USER,
+      maxConnectionsPerIp: e.TICKETPULSE_WS_MAX_CONNECTIONS_PER_IP,
+      connectAttemptsPerIpPerSecond: e.TICKETPULSE_WS_CONNECTS_PER_IP_PER_SECOND,
+      messagesPerSecond: e.TICKETPULSE_WS_MESSAGES_PER_SECOND,
+      maxFrameBytes: e.TICKETPULSE_WS_MAX_FRAME_BYTES,
+      softBufferBytes: e.TICKETPULSE_WS_SOFT_BUFFER_BYTES,
+      hardBufferBytes: e.TICKETPULSE_WS_HARD_BUFFER_BYTES,
+    },
   };
+}
+
+/** Real PostgreSQL signals through itself by default; the embedded database serves one process. */
+function busSetting(value: string | undefined, databaseUrl: string | undefined): BusSetting {
+  if (value?.startsWith('nats://')) return { kind: 'nats', url: value };
+  if (value === 'none') return { kind: 'none' };
+  if (value === 'postgres' && !databaseUrl) throw new ConfigError('Invalid configuration: TICKETPULSE_BUS=postgres needs DATABASE_URL');
+  return databaseUrl ? { kind: 'postgres' } : { kind: 'none' };
 }

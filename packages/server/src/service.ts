@@ -1,12 +1,18 @@
+import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import type { HoldSettings } from './config.ts';
+import type { BusSetting, HoldSettings } from './config.ts';
 import type { Database } from './db/database.ts';
 import { buildApp } from './http/app.ts';
 import { TokenVerifier } from './http/auth.ts';
 import { Catalog } from './inventory/catalog.ts';
 import { ExpirySweeper } from './inventory/expiry-sweeper.ts';
 import { Holds } from './inventory/holds.ts';
+import type { ChangeBus } from './realtime/buses/change-bus.ts';
+import { NatsChangeBus } from './realtime/buses/nats-bus.ts';
+import { PostgresChangeBus } from './realtime/buses/postgres-bus.ts';
+import { RealtimeGateway, type RealtimeSettings } from './realtime/gateway.ts';
+import { RealtimeMetrics } from './realtime/metrics.ts';
 
 export interface ServiceOptions {
   /** A migrated database; the caller owns it and closes it. */
@@ -16,6 +22,10 @@ export interface ServiceOptions {
   sweepIntervalMs: number;
   devAuth: boolean;
   logger: Logger;
+  realtime: RealtimeSettings;
+  bus: BusSetting;
+  /** Node.js process metrics (event loop, heap) in /metrics; off when several services share a process. */
+  processMetrics?: boolean;
 }
 
 export interface Service {
@@ -24,41 +34,71 @@ export interface Service {
   holds: Holds;
   sweeper: ExpirySweeper;
   verifier: TokenVerifier;
-  /** Starts listening and sweeping; resolves to the base URL. */
+  gateway: RealtimeGateway;
+  metrics: RealtimeMetrics;
+  /** Starts listening, sweeping and publishing; resolves to the base URL. */
   listen(port: number, host: string): Promise<string>;
-  /** Stops accepting, finishes in-flight requests and the running sweep. */
+  /** Tells realtime clients to reconnect elsewhere, stops accepting, finishes in-flight work. */
   close(): Promise<void>;
 }
 
-/** Wires the inventory, the HTTP API and the expiry sweeper around one database. */
+function createBus(setting: BusSetting, db: Database, node: string, logger: Logger): ChangeBus | undefined {
+  switch (setting.kind) {
+    case 'postgres':
+      return new PostgresChangeBus(db, node);
+    case 'nats':
+      return new NatsChangeBus(setting.url, node, logger);
+    case 'none':
+      return undefined;
+  }
+}
+
+/** Wires the inventory, the HTTP API, the realtime gateway and the expiry sweeper around one database. */
 export async function createService(options: ServiceOptions): Promise<Service> {
-  const catalog = new Catalog(options.db);
-  const holds = new Holds(options.db, options.holds);
+  const { db, logger } = options;
   const verifier = new TokenVerifier(options.jwtSecret);
-  const sweeper = new ExpirySweeper(holds, options.sweepIntervalMs, options.logger);
+  const metrics = new RealtimeMetrics({ processMetrics: options.processMetrics ?? true });
+  const gateway = new RealtimeGateway({
+    db,
+    verifier,
+    bus: createBus(options.bus, db, randomUUID(), logger),
+    metrics,
+    logger,
+    settings: options.realtime,
+  });
+  const onChange = (eventId: string) => gateway.touch(eventId);
+  const catalog = new Catalog(db, onChange);
+  const holds = new Holds(db, options.holds, onChange);
+  const sweeper = new ExpirySweeper(holds, options.sweepIntervalMs, logger);
   let shuttingDown = false;
   const app = await buildApp({
-    db: options.db,
+    db,
     catalog,
     holds,
     verifier,
     devAuth: options.devAuth,
-    logger: options.logger,
+    logger,
+    metrics: { registry: metrics.registry, beforeScrape: () => gateway.sampleMetrics() },
     isShuttingDown: () => shuttingDown,
   });
+  gateway.attach(app.server);
   return {
     app,
     catalog,
     holds,
     sweeper,
     verifier,
+    gateway,
+    metrics,
     async listen(port, host) {
+      await gateway.start();
       const address = await app.listen({ port, host });
       sweeper.start();
       return address;
     },
     async close() {
       shuttingDown = true;
+      await gateway.close();
       await sweeper.stop();
       await app.close();
     },

@@ -283,6 +283,9 @@ describe.each(drivers)('HTTP API (%s)', (driver) => {
         'GET /api/events',
         'POST /api/events',
         'GET /api/events/{idOrSlug}',
+        'PATCH /api/events/{idOrSlug}',
+        'PUT /api/events/{idOrSlug}/access/{userId}',
+        'DELETE /api/events/{idOrSlug}/access/{userId}',
         'GET /api/events/{idOrSlug}/availability',
         'POST /api/events/{idOrSlug}/reservations',
         'GET /api/reservations/{id}',
@@ -332,6 +335,7 @@ describe.each(drivers)('HTTP API (%s)', (driver) => {
       verifier: service.verifier,
       devAuth: false,
       logger: pino({ level: 'silent' }),
+      metrics: { registry: service.metrics.registry, beforeScrape: () => {} },
       isShuttingDown: () => true,
     });
     try {

@@ -1,6 +1,7 @@
 import type pg from 'pg';
 
 type Handler = (payload: string) => void;
+type ReconnectHandler = () => void;
 
 const RETRY_BASE_MS = 250;
 const RETRY_CAP_MS = 5_000;
@@ -13,6 +14,9 @@ const RETRY_CAP_MS = 5_000;
  */
 export class PostgresListener {
   private readonly handlers = new Map<string, Set<Handler>>();
+  private readonly reconnectHandlers = new Set<ReconnectHandler>();
+  /** Whether the connection was ever lost: the first connect is not a reconnect. */
+  private wasLost = false;
   private client: pg.Client | undefined;
   private connecting: Promise<pg.Client> | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
@@ -24,7 +28,8 @@ export class PostgresListener {
     private readonly onError: (error: Error) => void,
   ) {}
 
-  async listen(channel: string, handler: Handler): Promise<() => Promise<void>> {
+  async listen(channel: string, handler: Handler, onReconnect?: ReconnectHandler): Promise<() => Promise<void>> {
+    if (onReconnect) this.reconnectHandlers.add(onReconnect);
     let set = this.handlers.get(channel);
     if (!set) {
       set = new Set();
@@ -34,6 +39,7 @@ export class PostgresListener {
     }
     set.add(handler);
     return async () => {
+      if (onReconnect) this.reconnectHandlers.delete(onReconnect);
       const current = this.handlers.get(channel);
       if (!current?.delete(handler) || current.size > 0) return;
       this.handlers.delete(channel);
@@ -68,12 +74,17 @@ export class PostgresListener {
     for (const channel of this.handlers.keys()) await client.query(`LISTEN "${channel}"`);
     this.client = client;
     this.attempt = 0;
+    if (this.wasLost) {
+      this.wasLost = false;
+      for (const handler of this.reconnectHandlers) handler();
+    }
     return client;
   }
 
   private lost(client: pg.Client, error: Error): void {
     if (this.closed || this.client !== client) return;
     this.client = undefined;
+    this.wasLost = true;
     this.onError(error);
     this.scheduleReconnect();
   }

@@ -58,9 +58,9 @@ export async function openPostgres(options: PostgresOptions): Promise<Database> 
         client.release();
       }
     },
-    async listen(channel, onNotify) {
+    async listen(channel, onNotify, onReconnect) {
       assertChannelName(channel);
-      return listener.listen(channel, onNotify);
+      return listener.listen(channel, onNotify, onReconnect);
     },
     async notify(channel, payload) {
       await pool.query('SELECT pg_notify($1, $2)', [channel, payload]);

@@ -15,6 +15,7 @@ import { ApiError, installErrorHandling, replyWithError } from './errors.ts';
 import { devAuthRoutes } from './routes/dev-auth.ts';
 import { eventRoutes } from './routes/events.ts';
 import { healthRoutes } from './routes/health.ts';
+import { metricsRoutes, type MetricsSource } from './routes/metrics.ts';
 import { reservationRoutes } from './routes/reservations.ts';
 import { ticketTypeRoutes } from './routes/ticket-types.ts';
 
@@ -25,6 +26,7 @@ export interface AppDeps {
   verifier: TokenVerifier;
   devAuth: boolean;
   logger: FastifyBaseLogger;
+  metrics: MetricsSource;
   isShuttingDown: () => boolean;
 }
 
@@ -68,6 +70,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await typed.register(reservationRoutes, { catalog: deps.catalog, holds: deps.holds });
   await typed.register(ticketTypeRoutes, { catalog: deps.catalog });
   if (deps.devAuth) await typed.register(devAuthRoutes, { verifier: deps.verifier });
+  await app.register(metricsRoutes, deps.metrics);
 
   app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   // Until the storefront is served here, / says where to look.

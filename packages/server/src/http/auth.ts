@@ -14,6 +14,8 @@ export interface Principal {
   /** The `sub` claim; absent on anonymous tokens that carry no user. */
   userId: string | undefined;
   role: Role;
+  /** When the token expires (ms since epoch). */
+  expiresAt: number;
 }
 
 declare module 'fastify' {
@@ -43,7 +45,7 @@ export class TokenVerifier {
       const { payload } = await jwtVerify(token, this.key, { algorithms: [ALGORITHM], requiredClaims: ['exp', 'role'] });
       const parsed = claims.safeParse(payload);
       if (!parsed.success) throw new ApiError(401, 'invalid_token', 'Token claims are invalid: `role` must be anon, authenticated, organizer or service');
-      return { userId: parsed.data.sub, role: parsed.data.role };
+      return { userId: parsed.data.sub, role: parsed.data.role, expiresAt: (payload.exp as number) * 1000 };
     } catch (error) {
       if (error instanceof ApiError) throw error;
       if (error instanceof joseErrors.JWTExpired) throw new ApiError(401, 'token_expired', 'Token has expired');

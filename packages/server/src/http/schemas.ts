@@ -61,6 +61,7 @@ export const event = z
     soldCount: z.number().int(),
     reservedCount: z.number().int(),
     availabilityVersion: z.number().int(),
+    displayPrecision: z.enum(['exact', 'bands']),
     holdSeconds: z.number().int().nullable().describe('null = the service default'),
   })
   .meta({ id: 'Event' });
@@ -188,6 +189,17 @@ export const newEvent = z
       }),
   })
   .meta({ id: 'NewEvent' });
+
+export const userId = z.string().min(1).max(200).regex(/^[A-Za-z0-9._:@-]+$/, 'a user id (the token `sub`)');
+
+export const eventChange = z
+  .strictObject({
+    status: eventStatus.optional(),
+    isPublic: z.boolean().optional(),
+    displayPrecision: z.enum(['exact', 'bands']).optional(),
+  })
+  .refine((c) => Object.keys(c).length > 0, { message: 'nothing to change' })
+  .meta({ id: 'EventChange' });
 
 export const ticketTypeChange = z
   .strictObject({

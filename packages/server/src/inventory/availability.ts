@@ -102,6 +102,16 @@ export async function readEventAvailability(db: Queryable, eventIds: readonly st
   return toEventAvailability(rows);
 }
 
+/** Current versions of several events, to tell which changed without reading them whole. */
+export async function readAvailabilityVersions(db: Queryable, eventIds: readonly string[]): Promise<Map<string, number>> {
+  if (eventIds.length === 0) return new Map();
+  const { rows } = await db.query<{ id: string; availability_version: number }>(
+    'SELECT id, availability_version FROM events WHERE id = ANY ($1::uuid[])',
+    [eventIds],
+  );
+  return new Map(rows.map((r) => [r.id, r.availability_version]));
+}
+
 /** One event the audience may see, addressed by id or slug. */
 export async function readVisibleEventAvailability(db: Queryable, idOrSlug: string, audience: Audience): Promise<EventAvailability> {
   const { rows } = await db.query<Row>(

@@ -1,6 +1,8 @@
+import type { DisplayPrecision } from '@ticketpulse/protocol';
 import type { Database, Queryable } from '../db/database.ts';
 import { isDatabaseError } from '../db/database.ts';
 import { InventoryError } from './errors.ts';
+import type { AvailabilityListener } from './holds.ts';
 
 export type EventStatus = 'draft' | 'on_sale' | 'paused' | 'ended' | 'cancelled';
 export type TicketTypeStatus = 'on_sale' | 'paused' | 'hidden';
@@ -35,6 +37,7 @@ export interface EventSummary {
   soldCount: number;
   reservedCount: number;
   availabilityVersion: number;
+  displayPrecision: DisplayPrecision;
   holdSeconds: number | null;
 }
 
@@ -68,6 +71,12 @@ export interface NewEvent {
   ticketTypes: NewTicketType[];
 }
 
+export interface EventChange {
+  status?: EventStatus;
+  isPublic?: boolean;
+  displayPrecision?: DisplayPrecision;
+}
+
 export interface TicketTypeChange {
   totalCapacity?: number | null;
   status?: TicketTypeStatus;
@@ -89,7 +98,7 @@ export const audienceParams = (audience: Audience): [string | null, boolean] => 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 const EVENT_COLUMNS = `e.id, e.slug, e.name, e.description, e.venue, e.starts_at, e.is_public, e.status,
-  e.sold_count, e.reserved_count, e.availability_version, e.hold_seconds`;
+  e.sold_count, e.reserved_count, e.availability_version, e.display_precision, e.hold_seconds`;
 
 interface EventRow {
   id: string;
@@ -103,6 +112,7 @@ interface EventRow {
   sold_count: number;
   reserved_count: number;
   availability_version: number;
+  display_precision: DisplayPrecision;
   hold_seconds: number | null;
 }
 
@@ -136,6 +146,7 @@ const toEvent = (r: EventRow): EventSummary => ({
   soldCount: r.sold_count,
   reservedCount: r.reserved_count,
   availabilityVersion: r.availability_version,
+  displayPrecision: r.display_precision,
   holdSeconds: r.hold_seconds,
 });
 
@@ -162,7 +173,11 @@ export const byIdOrSlug = (idOrSlug: string): string => (UUID.test(idOrSlug) ? '
 
 /** Events and their ticket types: what is on sale, and organizers' changes to it. */
 export class Catalog {
-  constructor(private readonly db: Database) {}
+  constructor(
+    private readonly db: Database,
+    /** Told, after commit, of every event whose availability a change touched. */
+    private readonly onChange: AvailabilityListener = () => {},
+  ) {}
 
   async listEvents(audience: Audience): Promise<EventSummary[]> {
     const { rows } = await this.db.query<EventRow>(
@@ -230,6 +245,35 @@ export class Catalog {
     return this.getEvent(id, { privileged: true });
   }
 
+  /** Opens, pauses or closes the sale, changes visibility or display precision. */
+  async updateEvent(idOrSlug: string, change: EventChange): Promise<EventWithTicketTypes> {
+    const { rows } = await this.db.query<{ id: string }>(
+      `UPDATE events e SET
+         status            = coalesce($2, status),
+         is_public         = coalesce($3, is_public),
+         display_precision = coalesce($4, display_precision),
+         updated_at        = now()
+       WHERE ${byIdOrSlug(idOrSlug)} RETURNING id`,
+      [idOrSlug, change.status ?? null, change.isPublic ?? null, change.displayPrecision ?? null],
+    );
+    if (!rows[0]) throw new InventoryError('event_not_found', 'Event not found');
+    this.onChange(rows[0].id);
+    return this.getEvent(rows[0].id, { privileged: true });
+  }
+
+  /** Opens a non-public event to one user (idempotent). */
+  async grantAccess(idOrSlug: string, userId: string): Promise<void> {
+    const eventId = await this.resolveEventId(idOrSlug, { privileged: true });
+    await this.db.query('INSERT INTO event_access (event_id, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING', [eventId, userId]);
+  }
+
+  /** Takes a grant back; the user's live subscriptions to the event end within a tick. */
+  async revokeAccess(idOrSlug: string, userId: string): Promise<void> {
+    const eventId = await this.resolveEventId(idOrSlug, { privileged: true });
+    const { rowCount } = await this.db.query('DELETE FROM event_access WHERE event_id = $1 AND user_id = $2', [eventId, userId]);
+    if (rowCount > 0) this.onChange(eventId);
+  }
+
   /**
    * Capacity, status and per-order limit of a ticket type. Capacity may never
    * drop below what is sold or held; expired holds are released first so they
@@ -252,7 +296,10 @@ export class Catalog {
        RETURNING *`,
       [id, setCapacity, capacity, change.status ?? null, change.maxPerOrder ?? null],
     );
-    if (rows[0]) return toTicketType(rows[0]);
+    if (rows[0]) {
+      this.onChange(rows[0].event_id);
+      return toTicketType(rows[0]);
+    }
     const current = await this.db.query<{ committed: number }>(
       'SELECT sold_count + reserved_count AS committed FROM event_tickets WHERE id = $1',
       [id],

@@ -49,6 +49,9 @@ export type ActingHolder = string | undefined;
 
 type ReservationJson = Reservation & { replayed?: boolean };
 
+/** Called with an event id after a change to its availability has committed. */
+export type AvailabilityListener = (eventId: string) => void;
+
 const iso = (value: string | null): string | null => (value === null ? null : new Date(value).toISOString());
 
 function toReservation({ replayed: _replayed, ...json }: ReservationJson): Reservation {
@@ -75,6 +78,8 @@ export class Holds {
   constructor(
     private readonly db: Queryable,
     private readonly settings: HoldSettings,
+    /** Told, after commit, of every event whose availability a call changed. */
+    private readonly onChange: AvailabilityListener = () => {},
   ) {}
 
   async reserve(request: HoldRequest): Promise<HoldResult> {
@@ -87,15 +92,17 @@ export class Holds {
       request.idempotencyKey ?? null,
       request.idempotencyKey ? fingerprint(request) : null,
     ]);
-    return { reservation: toReservation(json), replayed: json.replayed === true };
+    const reservation = toReservation(json);
+    this.onChange(reservation.eventId);
+    return { reservation, replayed: json.replayed === true };
   }
 
   async confirm(reservationId: string, holder: ActingHolder): Promise<Reservation> {
-    return toReservation(await this.call('confirm_reservation($1, $2)', [reservationId, holder ?? null]));
+    return this.changed(toReservation(await this.call('confirm_reservation($1, $2)', [reservationId, holder ?? null])));
   }
 
   async release(reservationId: string, holder: ActingHolder): Promise<Reservation> {
-    return toReservation(await this.call('release_reservation($1, $2)', [reservationId, holder ?? null]));
+    return this.changed(toReservation(await this.call('release_reservation($1, $2)', [reservationId, holder ?? null])));
   }
 
   async extend(reservationId: string, holder: ActingHolder): Promise<Reservation> {
@@ -121,8 +128,14 @@ export class Holds {
 
   /** Releases every hold past its deadline; returns how many seats came back. */
   async expireDue(): Promise<number> {
-    const { rows } = await this.db.query<{ released: number }>('SELECT expire_ticket_reservations() AS released');
-    return rows[0]?.released ?? 0;
+    const { rows } = await this.db.query<{ event_id: string; released: number }>('SELECT * FROM expire_due_holds()');
+    for (const row of rows) this.onChange(row.event_id);
+    return rows.reduce((sum, row) => sum + row.released, 0);
+  }
+
+  private changed(reservation: Reservation): Reservation {
+    this.onChange(reservation.eventId);
+    return reservation;
   }
 
   private async call(fn: string, params: unknown[]): Promise<ReservationJson> {

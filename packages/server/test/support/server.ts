@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import pino from 'pino';
-import type { HoldSettings } from '../../src/config.ts';
+import { loadConfig, type BusSetting, type HoldSettings } from '../../src/config.ts';
 import type { Database } from '../../src/db/database.ts';
 import type { Role } from '../../src/http/auth.ts';
+import type { RealtimeSettings } from '../../src/realtime/gateway.ts';
 import { createService, type Service } from '../../src/service.ts';
 import { holdSettings } from './fixtures.ts';
 
@@ -32,10 +33,15 @@ export interface TestServer {
 }
 
 /** The real service on a real port (127.0.0.1, ephemeral), over the given database. */
-export async function startTestServer(
-  db: Database,
-  options: { holds?: HoldSettings; devAuth?: boolean; sweepIntervalMs?: number } = {},
-): Promise<TestServer> {
+export interface TestServerOptions {
+  holds?: HoldSettings;
+  devAuth?: boolean;
+  sweepIntervalMs?: number;
+  realtime?: Partial<RealtimeSettings>;
+  bus?: BusSetting;
+}
+
+export async function startTestServer(db: Database, options: TestServerOptions = {}): Promise<TestServer> {
   const service = await createService({
     db,
     jwtSecret: TEST_JWT_SECRET,
@@ -43,6 +49,9 @@ export async function startTestServer(
     sweepIntervalMs: options.sweepIntervalMs ?? 60_000,
     devAuth: options.devAuth ?? false,
     logger: pino({ level: 'silent' }),
+    realtime: { ...loadConfig({}).realtime, ...options.realtime },
+    bus: options.bus ?? { kind: 'none' },
+    processMetrics: false,
   });
   const url = await service.listen(0, '127.0.0.1');
   return {

@@ -134,6 +134,18 @@ CREATE TRIGGER events_availability_version BEFORE UPDATE OF status, is_public, d
         OR OLD.display_precision IS DISTINCT FROM NEW.display_precision)
   EXECUTE FUNCTION bump_availability_version();
 
+-- Taking back a user's access changes what that viewer may see: a new
+-- version makes the gateway check its subscribers again.
+CREATE FUNCTION bump_version_on_revoke() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  UPDATE events SET availability_version = availability_version + 1, availability_changed_at = clock_timestamp()
+   WHERE id = OLD.event_id;
+  RETURN NULL;
+END $$;
+
+CREATE TRIGGER event_access_revoked AFTER DELETE ON event_access
+  FOR EACH ROW EXECUTE FUNCTION bump_version_on_revoke();
+
 -- Recounts from tickets and returns every counter that disagrees. Empty when healthy.
 CREATE FUNCTION verify_ticket_counts()
 RETURNS TABLE (scope text, id uuid, counter text, stored integer, actual integer)

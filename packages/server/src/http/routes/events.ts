@@ -4,7 +4,7 @@ import type { Database } from '../../db/database.ts';
 import { readAvailability } from '../../inventory/availability.ts';
 import type { Catalog } from '../../inventory/catalog.ts';
 import { bearerAuth, audienceOf, requireOrganizer } from '../auth.ts';
-import { availabilitySnapshot, errorBody, event, eventWithTicketTypes, idOrSlug, newEvent } from '../schemas.ts';
+import { availabilitySnapshot, errorBody, event, eventChange, eventWithTicketTypes, idOrSlug, newEvent, userId } from '../schemas.ts';
 
 const params = z.object({ idOrSlug });
 
@@ -76,5 +76,58 @@ export const eventRoutes: FastifyPluginAsyncZod<{ db: Database; catalog: Catalog
       },
     },
     async (request, reply) => reply.code(201).send({ event: await catalog.createEvent(request.body) }),
+  );
+
+  app.patch(
+    '/api/events/:idOrSlug',
+    {
+      onRequest: requireOrganizer,
+      schema: {
+        tags: ['organizer'],
+        summary: 'Open, pause or close the sale; change visibility or display precision',
+        security: bearerAuth,
+        params,
+        body: eventChange,
+        response: { 200: z.object({ event: eventWithTicketTypes }), 400: errorBody, 401: errorBody, 403: errorBody, 404: errorBody },
+      },
+    },
+    async (request) => ({ event: await catalog.updateEvent(request.params.idOrSlug, request.body) }),
+  );
+
+  const accessParams = z.object({ idOrSlug, userId });
+  app.put(
+    '/api/events/:idOrSlug/access/:userId',
+    {
+      onRequest: requireOrganizer,
+      schema: {
+        tags: ['organizer'],
+        summary: 'Open a non-public event to one user',
+        security: bearerAuth,
+        params: accessParams,
+        response: { 204: z.undefined(), 401: errorBody, 403: errorBody, 404: errorBody },
+      },
+    },
+    async (request, reply) => {
+      await catalog.grantAccess(request.params.idOrSlug, request.params.userId);
+      return reply.code(204).send();
+    },
+  );
+
+  app.delete(
+    '/api/events/:idOrSlug/access/:userId',
+    {
+      onRequest: requireOrganizer,
+      schema: {
+        tags: ['organizer'],
+        summary: "Take a user's access back; their live subscriptions end within a tick",
+        security: bearerAuth,
+        params: accessParams,
+        response: { 204: z.undefined(), 401: errorBody, 403: errorBody, 404: errorBody },
+      },
+    },
+    async (request, reply) => {
+      await catalog.revokeAccess(request.params.idOrSlug, request.params.userId);
+      return reply.code(204).send();
+    },
   );
 };

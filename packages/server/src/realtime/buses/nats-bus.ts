@@ -1,0 +1,45 @@
+import { connect, type NatsConnection } from 'nats';
+import type { Logger } from 'pino';
+import { parseSignal, signalPayloads, type ChangeBus } from './change-bus.ts';
+
+const SUBJECT = 'ticketpulse.availability';
+
+/** For larger clusters: nodes signal each other through NATS instead of the database. */
+export class NatsChangeBus implements ChangeBus {
+  private connection: NatsConnection | undefined;
+  private readonly encoder = new TextEncoder();
+  private readonly decoder = new TextDecoder();
+
+  constructor(
+    private readonly url: string,
+    private readonly node: string,
+    private readonly logger: Logger,
+  ) {}
+
+  async start({ onChanged, onMissedSignals }: Parameters<ChangeBus['start']>[0]): Promise<void> {
+    const connection = await connect({ servers: this.url, name: `ticketpulse-${this.node}`, maxReconnectAttempts: -1 });
+    this.connection = connection;
+    connection.subscribe(SUBJECT, {
+      callback: (error, message) => {
+        if (error) return this.logger.warn({ err: error }, 'NATS subscription error');
+        const eventIds = parseSignal(this.decoder.decode(message.data), this.node);
+        if (eventIds?.length) onChanged(eventIds);
+      },
+    });
+    void (async () => {
+      for await (const status of connection.status()) {
+        // Anything published while we were away is gone: resync.
+        if (status.type === 'reconnect') onMissedSignals();
+        if (status.type === 'disconnect' || status.type === 'error') this.logger.warn({ status: status.type }, 'NATS connection trouble');
+      }
+    })();
+  }
+
+  async publish(eventIds: string[]): Promise<void> {
+    for (const payload of signalPayloads(this.node, eventIds)) this.connection?.publish(SUBJECT, this.encoder.encode(payload));
+  }
+
+  async close(): Promise<void> {
+    await this.connection?.drain();
+  }
+}

@@ -1,0 +1,37 @@
+import type { Database } from '../../db/database.ts';
+import { parseSignal, signalPayloads, type ChangeBus } from './change-bus.ts';
+
+const CHANNEL = 'ticketpulse_availability';
+
+/**
+ * The default bus: PostgreSQL LISTEN/NOTIFY. Each node sends at most one
+ * NOTIFY per tick, outside any hold transaction, so NOTIFY's commit-time lock
+ * never sits on the per-seat path.
+ */
+export class PostgresChangeBus implements ChangeBus {
+  private stop: (() => Promise<void>) | undefined;
+
+  constructor(
+    private readonly db: Database,
+    private readonly node: string,
+  ) {}
+
+  async start({ onChanged, onMissedSignals }: Parameters<ChangeBus['start']>[0]): Promise<void> {
+    this.stop = await this.db.listen(
+      CHANNEL,
+      (payload) => {
+        const eventIds = parseSignal(payload, this.node);
+        if (eventIds?.length) onChanged(eventIds);
+      },
+      onMissedSignals,
+    );
+  }
+
+  async publish(eventIds: string[]): Promise<void> {
+    for (const payload of signalPayloads(this.node, eventIds)) await this.db.notify(CHANNEL, payload);
+  }
+
+  async close(): Promise<void> {
+    await this.stop?.();
+  }
+}

@@ -1,0 +1,107 @@
+import { randomUUID } from 'node:crypto';
+import type { ServerMessage } from '@ticketpulse/protocol';
+import type { WebSocket } from 'ws';
+import type { Principal } from '../http/auth.ts';
+import { TokenBucket } from './limits.ts';
+import type { RealtimeMetrics } from './metrics.ts';
+
+export interface ConnectionLimits {
+  maxSubscriptions: number;
+  messagesPerSecond: number;
+  /** Past this many unsent bytes the connection skips updates and later catches up with snapshots. */
+  softBufferBytes: number;
+  /** Past this many unsent bytes the connection is closed. */
+  hardBufferBytes: number;
+}
+
+export type Admission = 'ok' | 'rejected' | 'close';
+
+/** One authenticated client socket and what it is subscribed to. */
+export class ClientConnection {
+  readonly id = randomUUID();
+  readonly subscriptions = new Set<string>();
+  /** Answered the last heartbeat (or sent anything since). */
+  alive = true;
+  /** Skipped updates because it could not keep up; gets snapshots once it has drained. */
+  behind = false;
+  private readonly bucket: TokenBucket;
+  private rejectedInWindow = 0;
+  private windowStart = Date.now();
+  private lastRateLimitNotice = 0;
+
+  constructor(
+    readonly socket: WebSocket,
+    public principal: Principal,
+    readonly ip: string,
+    readonly limits: ConnectionLimits,
+    private readonly metrics: RealtimeMetrics,
+  ) {
+    this.bucket = new TokenBucket(limits.messagesPerSecond, limits.messagesPerSecond * 2);
+  }
+
+  /** Whom per-user limits count this connection against. */
+  get userKey(): string {
+    return this.principal.userId ?? `anon@${this.ip}`;
+  }
+
+  /** Rate limit for inbound messages: refuse past the rate, close when the flood goes on. */
+  admit(): Admission {
+    if (this.bucket.take()) return 'ok';
+    const now = Date.now();
+    if (now - this.windowStart >= 1000) {
+      this.windowStart = now;
+      this.rejectedInWindow = 0;
+    }
+    this.rejectedInWindow += 1;
+    return this.rejectedInWindow > this.limits.messagesPerSecond ? 'close' : 'rejected';
+  }
+
+  /** At most one rate_limited notice a second, so refusing a flood does not become one. */
+  shouldNotifyRateLimit(): boolean {
+    const now = Date.now();
+    if (now - this.lastRateLimitNotice < 1000) return false;
+    this.lastRateLimitNotice = now;
+    return true;
+  }
+
+  send(message: ServerMessage): void {
+    if (message.type === 'error') this.metrics.errors.inc({ code: message.code });
+    this.sendFrame(JSON.stringify(message));
+  }
+
+  /**
+   * Sends a serialized frame unless the socket is falling behind: past the
+   * soft limit the frame is skipped (the client catches up with snapshots
+   * later), past the hard limit the connection is closed. Returns whether it was sent.
+   */
+  sendFrame(frame: string): boolean {
+    if (this.socket.readyState !== this.socket.OPEN) return false;
+    const buffered = this.socket.bufferedAmount;
+    if (buffered > this.limits.hardBufferBytes) {
+      this.close(4010, 'slow consumer');
+      return false;
+    }
+    if (buffered > this.limits.softBufferBytes) {
+      this.behind = true;
+      return false;
+    }
+    this.socket.send(frame);
+    this.metrics.messagesSent.inc();
+    this.metrics.bytesSent.inc(Buffer.byteLength(frame));
+    return true;
+  }
+
+  /** Drained enough to take snapshots again. */
+  get drained(): boolean {
+    return this.socket.bufferedAmount <= this.limits.softBufferBytes;
+  }
+
+  close(code: number, reason: string): void {
+    if (code >= 4000) this.metrics.errors.inc({ code: reason.replace(/ /g, '_') });
+    if (this.socket.readyState === this.socket.OPEN || this.socket.readyState === this.socket.CONNECTING) {
+      this.socket.close(code, reason);
+      // A peer that never answers the close must not hold the socket open.
+      setTimeout(() => this.socket.terminate(), 2000).unref();
+    }
+  }
+}

@@ -1,0 +1,311 @@
+import type { IncomingMessage, Server } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { CloseCode, type ClientMessage, type RealtimeErrorCode } from '@ticketpulse/protocol';
+import { clientMessageSchema, clientMessageTypes } from '@ticketpulse/protocol/schemas';
+import type { Logger } from 'pino';
+import { WebSocketServer, type RawData, type WebSocket } from 'ws';
+import type { Database } from '../db/database.ts';
+import { ApiError } from '../http/errors.ts';
+import type { Principal, TokenVerifier } from '../http/auth.ts';
+import type { ChangeBus } from './buses/change-bus.ts';
+import { ChangeFeed } from './change-feed.ts';
+import { ClientConnection, type ConnectionLimits } from './connection.ts';
+import { DatabaseClock } from './database-clock.ts';
+import { ConnectionCounter, KeyedRateLimiter } from './limits.ts';
+import type { RealtimeMetrics } from './metrics.ts';
+import { Publisher, type PublisherTiming } from './publisher.ts';
+import { ReconnectTracker } from './reconnect-tracker.ts';
+import { SnapshotStore } from './snapshot-store.ts';
+import { Subscriptions } from './subscriptions.ts';
+
+export const REALTIME_PATH = '/realtime';
+
+export interface RealtimeSettings extends PublisherTiming, ConnectionLimits {
+  heartbeatMs: number;
+  /** How long a connection without `?token=` has to send its `auth` message. */
+  authTimeoutMs: number;
+  maxFrameBytes: number;
+  maxConnectionsPerUser: number;
+  maxConnectionsPerIp: number;
+  connectAttemptsPerIpPerSecond: number;
+}
+
+export interface GatewayOptions {
+  db: Database;
+  verifier: TokenVerifier;
+  bus: ChangeBus | undefined;
+  metrics: RealtimeMetrics;
+  logger: Logger;
+  settings: RealtimeSettings;
+}
+
+/**
+ * The realtime gateway: WebSocket clients subscribe to events and receive
+ * their availability as it changes. Stateless between processes: any number
+ * of nodes can serve any event, each learning of changes through the database
+ * (or NATS).
+ */
+export class RealtimeGateway {
+  private readonly wss: WebSocketServer;
+  private readonly connections = new Set<ClientConnection>();
+  private readonly store = new SnapshotStore();
+  private readonly clock = new DatabaseClock();
+  private readonly feed: ChangeFeed;
+  private readonly subscriptions: Subscriptions;
+  private readonly publisher: Publisher;
+  private readonly attempts: KeyedRateLimiter;
+  private readonly perUser: ConnectionCounter;
+  private readonly perIp: ConnectionCounter;
+  private readonly reconnects: ReconnectTracker;
+  private heartbeat: NodeJS.Timeout | undefined;
+  private closing = false;
+
+  constructor(private readonly options: GatewayOptions) {
+    const { settings, metrics, logger, db } = options;
+    this.wss = new WebSocketServer({ noServer: true, maxPayload: settings.maxFrameBytes });
+    this.feed = new ChangeFeed(options.bus, logger);
+    this.subscriptions = new Subscriptions(db, this.store, this.clock, metrics);
+    this.publisher = new Publisher(db, this.store, this.feed, this.subscriptions, () => this.connections, this.clock, metrics, logger, settings);
+    this.attempts = new KeyedRateLimiter(settings.connectAttemptsPerIpPerSecond, settings.connectAttemptsPerIpPerSecond);
+    this.perUser = new ConnectionCounter(settings.maxConnectionsPerUser);
+    this.perIp = new ConnectionCounter(settings.maxConnectionsPerIp);
+    this.reconnects = new ReconnectTracker(metrics);
+  }
+
+  /** A change committed in this process: viewers hear of it next tick, other nodes too. */
+  touch(eventId: string): void {
+    this.feed.touch(eventId);
+  }
+
+  attach(server: Server): void {
+    server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => this.upgrade(request, socket, head));
+  }
+
+  async start(): Promise<void> {
+    await this.feed.start();
+    this.publisher.start();
+    this.heartbeat = setInterval(() => this.beat(), this.options.settings.heartbeatMs);
+    this.heartbeat.unref();
+  }
+
+  /** Stop accepting, tell every client to reconnect elsewhere, and close. */
+  async close(): Promise<void> {
+    this.closing = true;
+    clearInterval(this.heartbeat);
+    await this.publisher.stop();
+    for (const connection of this.connections) connection.close(CloseCode.serviceRestart, 'server restart');
+    const deadline = Date.now() + 2000;
+    while (this.connections.size > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+    for (const connection of this.connections) connection.socket.terminate();
+    this.wss.close();
+    await this.feed.close();
+  }
+
+  /** Sampled into the metrics right before each scrape. */
+  sampleMetrics(): void {
+    const { perConnection, perUser } = this.subscriptions.distribution(this.connections);
+    this.options.metrics.sampleSubscriptions(perConnection, perUser);
+  }
+
+  get stats(): { connections: number; watchedEvents: number } {
+    return { connections: this.connections.size, watchedEvents: this.store.watchedIds().length };
+  }
+
+  private upgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
+    const url = new URL(request.url ?? '/', 'http://localhost');
+    if (url.pathname !== REALTIME_PATH) return refuseUpgrade(socket, new ApiError(404, 'not_found', `No WebSocket endpoint at ${url.pathname}`));
+    if (this.closing) {
+      return refuseUpgrade(socket, new ApiError(503, 'shutting_down', 'This node is shutting down; retry', { retryAfterSeconds: 1 }));
+    }
+    const ip = request.socket.remoteAddress ?? 'unknown';
+    // Refused before the handshake: a flood costs an HTTP response, not a WebSocket.
+    if (!this.attempts.take(ip)) {
+      this.options.metrics.connectionAttempts.inc({ result: 'rate_limited' });
+      return refuseUpgrade(socket, new ApiError(429, 'rate_limited', 'Too many connection attempts; slow down', { retryAfterSeconds: 1 }));
+    }
+    this.wss.handleUpgrade(request, socket, head, (ws) => this.accept(ws, ip, url));
+  }
+
+  /**
+   * The token comes in the URL (`?token=`) or as the first message. Messages
+   * sent while it is being verified wait in a short queue, so a client may
+   * send `auth` and `subscribe` back to back.
+   */
+  private accept(ws: WebSocket, ip: string, url: URL): void {
+    ws.on('error', (error) => this.options.logger.debug({ err: error }, 'websocket error'));
+    const session = url.searchParams.get('session')?.slice(0, 64) ?? undefined;
+    let connection: ClientConnection | undefined;
+    let authenticating = false;
+    const queued: Array<[RawData, boolean]> = [];
+    const timer = setTimeout(() => {
+      if (!connection) this.reject(ws, CloseCode.authTimeout, 'auth timeout');
+    }, this.options.settings.authTimeoutMs);
+
+    const authenticate = async (token: string) => {
+      authenticating = true;
+      connection = await this.authenticate(ws, ip, session, token);
+      clearTimeout(timer);
+      if (connection) for (const [data, isBinary] of queued.splice(0)) this.onMessage(connection, data, isBinary);
+    };
+    ws.on('message', (data, isBinary) => {
+      if (connection) return this.onMessage(connection, data, isBinary);
+      if (authenticating) {
+        if (queued.length < this.options.settings.messagesPerSecond) queued.push([data, isBinary]);
+        return;
+      }
+      const message = isBinary ? undefined : parse(data);
+      if (message?.type !== 'auth') return this.reject(ws, CloseCode.unauthorized, 'authenticate first');
+      void authenticate(message.token);
+    });
+    const token = url.searchParams.get('token');
+    if (token) void authenticate(token);
+  }
+
+  /** Verifies the token and admits the connection, or closes it with the reason. */
+  private async authenticate(ws: WebSocket, ip: string, session: string | undefined, token: string): Promise<ClientConnection | undefined> {
+    let principal: Principal;
+    try {
+      principal = await this.options.verifier.verify(token);
+    } catch (error) {
+      const expired = error instanceof ApiError && error.code === 'token_expired';
+      this.reject(ws, expired ? CloseCode.tokenExpired : CloseCode.unauthorized, expired ? 'token expired' : 'invalid token');
+      return undefined;
+    }
+    if (ws.readyState !== ws.OPEN) return undefined;
+    const connection = new ClientConnection(ws, principal, ip, this.options.settings, this.options.metrics);
+    if (!this.perIp.tryAdd(ip)) {
+      this.reject(ws, CloseCode.tooManyConnections, 'too many connections');
+      return undefined;
+    }
+    if (!this.perUser.tryAdd(connection.userKey)) {
+      this.perIp.remove(ip);
+      this.reject(ws, CloseCode.tooManyConnections, 'too many connections');
+      return undefined;
+    }
+    this.connections.add(connection);
+    this.options.metrics.connections.inc();
+    this.options.metrics.connectionAttempts.inc({ result: 'accepted' });
+    if (session) this.reconnects.connected(session);
+
+    ws.on('pong', () => (connection.alive = true));
+    ws.on('close', () => {
+      this.connections.delete(connection);
+      this.subscriptions.drop(connection);
+      this.perIp.remove(ip);
+      this.perUser.remove(connection.userKey);
+      this.options.metrics.connections.dec();
+      if (session) this.reconnects.disconnected(session);
+    });
+    const { settings } = this.options;
+    connection.send({
+      type: 'welcome',
+      connectionId: connection.id,
+      serverTime: this.clock.now(),
+      heartbeatMs: settings.heartbeatMs,
+      limits: { maxSubscriptions: settings.maxSubscriptions, maxMessagesPerSecond: settings.messagesPerSecond, maxFrameBytes: settings.maxFrameBytes },
+    });
+    return connection;
+  }
+
+  private onMessage(connection: ClientConnection, data: RawData, isBinary: boolean): void {
+    connection.alive = true;
+    const admission = connection.admit();
+    if (admission === 'close') return connection.close(CloseCode.rateLimited, 'rate limited');
+    if (admission === 'rejected') {
+      if (connection.shouldNotifyRateLimit()) this.error(connection, 'rate_limited', 'Too many messages; slow down');
+      return;
+    }
+    if (isBinary) return this.error(connection, 'invalid_message', 'Send JSON text frames');
+    const raw = parseJson(data);
+    if (raw === undefined) return this.error(connection, 'invalid_message', 'Not valid JSON');
+    const type = (raw as { type?: unknown } | null)?.type;
+    if (typeof type === 'string' && !(clientMessageTypes as readonly string[]).includes(type)) {
+      return this.error(connection, 'unknown_message_type', `Unknown message type "${type.slice(0, 40)}"`);
+    }
+    const parsed = clientMessageSchema.safeParse(raw);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      return this.error(connection, 'invalid_message', issue ? `${issue.path.join('.') || 'message'}: ${issue.message}` : 'Invalid message');
+    }
+    this.handle(connection, parsed.data).catch((error: unknown) => {
+      this.options.logger.error({ err: error }, 'realtime message failed');
+      this.error(connection, 'internal_error', 'Something went wrong on our side; retry');
+    });
+  }
+
+  private async handle(connection: ClientConnection, message: ClientMessage): Promise<void> {
+    const ref = 'ref' in message && message.ref ? { ref: message.ref } : {};
+    switch (message.type) {
+      case 'auth':
+        return this.error(connection, 'already_authenticated', 'This connection is already authenticated; use refresh_token');
+      case 'subscribe':
+        return this.subscriptions.subscribe(connection, message);
+      case 'unsubscribe':
+        return this.subscriptions.unsubscribe(connection, message);
+      case 'ping':
+        return connection.send({ type: 'pong', serverTime: this.clock.now(), ...ref });
+      case 'refresh_token': {
+        let principal: Principal;
+        try {
+          principal = await this.options.verifier.verify(message.token);
+        } catch {
+          return this.error(connection, 'invalid_token', 'The new token is invalid or expired; the current one stays in use', ref);
+        }
+        if (principal.userId !== connection.principal.userId) {
+          return this.error(connection, 'token_subject_mismatch', 'The new token is for another user; reconnect to switch users', ref);
+        }
+        connection.principal = principal;
+        return connection.send({ type: 'token_refreshed', expiresAt: new Date(principal.expiresAt).toISOString(), ...ref });
+      }
+    }
+  }
+
+  private error(connection: ClientConnection, code: RealtimeErrorCode, message: string, ref: { ref?: string } = {}): void {
+    connection.send({ type: 'error', code, message, ...ref });
+  }
+
+  private reject(ws: WebSocket, code: number, reason: string): void {
+    this.options.metrics.connectionAttempts.inc({ result: reason.replace(/ /g, '_') });
+    ws.close(code, reason);
+  }
+
+  /** One timer for every connection: reap the dead, close the expired, ping the rest. */
+  private beat(): void {
+    const now = Date.now();
+    for (const connection of this.connections) {
+      if (connection.principal.expiresAt <= now) {
+        connection.close(CloseCode.tokenExpired, 'token expired');
+      } else if (!connection.alive) {
+        this.options.metrics.errors.inc({ code: 'heartbeat_timeout' });
+        connection.socket.terminate();
+      } else {
+        connection.alive = false;
+        connection.socket.ping();
+      }
+    }
+    this.attempts.prune();
+    this.reconnects.prune();
+  }
+}
+
+function parseJson(data: RawData): unknown {
+  try {
+    return JSON.parse(data.toString());
+  } catch {
+    return undefined;
+  }
+}
+
+function parse(data: RawData): ClientMessage | undefined {
+  const parsed = clientMessageSchema.safeParse(parseJson(data));
+  return parsed.success ? parsed.data : undefined;
+}
+
+/** Answers a refused upgrade with a plain HTTP error in the API's format. */
+function refuseUpgrade(socket: Duplex, error: ApiError): void {
+  const body = JSON.stringify({ error: { code: error.code, message: error.message, ...error.details } });
+  const retry = error.details.retryAfterSeconds ? `Retry-After: ${error.details.retryAfterSeconds}\r\n` : '';
+  socket.end(
+    `HTTP/1.1 ${error.statusCode} ${error.code}\r\nContent-Type: application/json\r\n${retry}Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
+}

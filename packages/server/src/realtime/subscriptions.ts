@@ -1,0 +1,148 @@
+import type { DisplayPrecision, SubscribeMessage, UnsubscribeMessage } from '@ticketpulse/protocol';
+import type { Database } from '../db/database.ts';
+import { audienceOf, isPrivileged } from '../http/auth.ts';
+import { readVisibleEventAvailability, type EventAvailability } from '../inventory/availability.ts';
+import { InventoryError } from '../inventory/errors.ts';
+import type { ClientConnection } from './connection.ts';
+import type { DatabaseClock } from './database-clock.ts';
+import type { RealtimeMetrics } from './metrics.ts';
+import type { SnapshotStore } from './snapshot-store.ts';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const EMPTY: ReadonlySet<ClientConnection> = new Set();
+
+const openToEveryone = (event: EventAvailability) => event.isPublic && event.status !== 'draft';
+
+/** Which connection watches which event, and who may. */
+export class Subscriptions {
+  private readonly byEvent = new Map<string, Set<ClientConnection>>();
+
+  constructor(
+    private readonly db: Database,
+    private readonly store: SnapshotStore,
+    private readonly clock: DatabaseClock,
+    private readonly metrics: RealtimeMetrics,
+  ) {}
+
+  subscribersOf(eventId: string): ReadonlySet<ClientConnection> {
+    return this.byEvent.get(eventId) ?? EMPTY;
+  }
+
+  /** Organizers and the service see exact counts; others what the event discloses. */
+  precisionFor(connection: ClientConnection, event: EventAvailability): DisplayPrecision {
+    return isPrivileged(connection.principal) ? 'exact' : event.precision;
+  }
+
+  async subscribe(connection: ClientConnection, message: SubscribeMessage): Promise<void> {
+    const { ref } = message;
+    const event = await this.authorizedEvent(connection, message.eventId).catch((error: unknown) => {
+      if (error instanceof InventoryError) return undefined;
+      throw error;
+    });
+    if (!event) {
+      return connection.send({ type: 'error', code: 'event_not_found', message: 'Event not found', eventId: message.eventId, ...(ref && { ref }) });
+    }
+    const eventId = event.eventId;
+    if (!connection.subscriptions.has(eventId)) {
+      if (connection.subscriptions.size >= connection.limits.maxSubscriptions) {
+        return connection.send({
+          type: 'error',
+          code: 'too_many_channels',
+          message: `At most ${connection.limits.maxSubscriptions} events per connection; unsubscribe from one first`,
+          eventId,
+          ...(ref && { ref }),
+        });
+      }
+      // Synchronous from here: no tick can slip between joining and the snapshot, so the
+      // next update this connection gets starts exactly at the version it is sent now.
+      this.store.watch(event);
+      connection.subscriptions.add(eventId);
+      let subscribers = this.byEvent.get(eventId);
+      if (!subscribers) this.byEvent.set(eventId, (subscribers = new Set()));
+      subscribers.add(connection);
+      this.metrics.subscriptions.inc();
+    }
+    const current = this.store.get(eventId)!;
+    const precision = this.precisionFor(connection, current);
+    const version = this.store.version(eventId, precision)!;
+    const serverTime = this.clock.now();
+    if (message.sinceVersion === version) {
+      return connection.send({ type: 'subscribed', eventId, version, serverTime, unchanged: true, ...(ref && { ref }) });
+    }
+    connection.send({
+      type: 'subscribed',
+      eventId,
+      version,
+      serverTime,
+      unchanged: false,
+      snapshot: this.store.snapshot(eventId, precision, serverTime)!,
+      ...(ref && { ref }),
+    });
+  }
+
+  unsubscribe(connection: ClientConnection, message: UnsubscribeMessage): void {
+    // By the id `subscribed` answered with; unknown ids are a harmless no-op.
+    this.remove(connection, message.eventId);
+    connection.send({ type: 'unsubscribed', eventId: message.eventId, ...(message.ref && { ref: message.ref }) });
+  }
+
+  /** A closed connection leaves all its events. */
+  drop(connection: ClientConnection): void {
+    for (const eventId of [...connection.subscriptions]) this.remove(connection, eventId);
+  }
+
+  /**
+   * After a change to an event that is not open to everyone (made private, a
+   * grant revoked), subscribers who may no longer see it are unsubscribed and
+   * told why. Public events cost nothing here.
+   */
+  async reauthorize(eventId: string): Promise<void> {
+    const event = this.store.get(eventId);
+    const subscribers = [...this.subscribersOf(eventId)];
+    if (!event || openToEveryone(event) || subscribers.length === 0) return;
+    const userIds = subscribers.map((c) => c.principal.userId).filter((id): id is string => id !== undefined);
+    const { rows } = await this.db.query<{ user_id: string }>(
+      'SELECT user_id FROM event_access WHERE event_id = $1 AND user_id = ANY ($2::text[])',
+      [eventId, userIds],
+    );
+    const granted = new Set(rows.map((r) => r.user_id));
+    for (const connection of subscribers) {
+      if (isPrivileged(connection.principal) || (connection.principal.userId && granted.has(connection.principal.userId))) continue;
+      this.remove(connection, eventId);
+      connection.send({ type: 'error', code: 'forbidden', message: 'This event is no longer open to you; you were unsubscribed', eventId });
+    }
+  }
+
+  /** Subscriptions per connection and per user, for the metrics scrape. */
+  distribution(connections: Iterable<ClientConnection>): { perConnection: number[]; perUser: number[] } {
+    const perUser = new Map<string, number>();
+    const perConnection: number[] = [];
+    for (const c of connections) {
+      perConnection.push(c.subscriptions.size);
+      perUser.set(c.userKey, (perUser.get(c.userKey) ?? 0) + c.subscriptions.size);
+    }
+    return { perConnection, perUser: [...perUser.values()] };
+  }
+
+  /**
+   * The event, if this connection may see it. Events already watched and open
+   * to everyone need no query, so an on-sale's crowd subscribing costs nothing.
+   */
+  private async authorizedEvent(connection: ClientConnection, idOrSlug: string): Promise<EventAvailability> {
+    const watched = UUID.test(idOrSlug) ? this.store.get(idOrSlug.toLowerCase()) : undefined;
+    if (watched && (openToEveryone(watched) || isPrivileged(connection.principal))) return watched;
+    const sentAt = Date.now();
+    const event = await readVisibleEventAvailability(this.db, idOrSlug, audienceOf(connection.principal));
+    this.clock.observe(event.readAt, sentAt, Date.now());
+    return event;
+  }
+
+  private remove(connection: ClientConnection, eventId: string): void {
+    if (!connection.subscriptions.delete(eventId)) return;
+    const subscribers = this.byEvent.get(eventId);
+    subscribers?.delete(connection);
+    if (subscribers?.size === 0) this.byEvent.delete(eventId);
+    this.store.unwatch(eventId);
+    this.metrics.subscriptions.dec();
+  }
+}
