@@ -32,9 +32,10 @@ export interface TicketAvailability {
   status: AvailabilityStatus;
   maxPerOrder: number;
   sortOrder: number;
-  /** Rises with every change to this ticket type. */
+  /** Rises with every change to this ticket type; 0 when the event shows bands only. */
   version: number;
-  lastUpdated: string;
+  /** null when the event shows bands only: when a type last changed would tell when it sold. */
+  lastUpdated: string | null;
 }
 
 /** An event's availability at one version: the unit clients cache and resync by. */

@@ -87,8 +87,8 @@ export const ticketAvailability = z
     status: z.enum(['available', 'low_stock', 'sold_out', 'paused', 'off_sale']),
     maxPerOrder: z.number().int(),
     sortOrder: z.number().int(),
-    version: z.number().int(),
-    lastUpdated: isoTime,
+    version: z.number().int().describe('0 when the event shows bands only'),
+    lastUpdated: isoTime.nullable().describe('null when the event shows bands only'),
   })
   .meta({ id: 'TicketAvailability' });
 

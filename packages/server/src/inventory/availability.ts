@@ -133,6 +133,8 @@ function banded(ticket: TicketAvailability): TicketAvailability {
     availableCount: null,
     actualAvailable: null,
     percentageSold: null,
+    version: 0,
+    lastUpdated: null,
   };
 }
 

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { PeriodicTask } from '../periodic-task.ts';
 import type { Holds } from './holds.ts';
 
 /**
@@ -7,29 +8,22 @@ import type { Holds } from './holds.ts';
  * may run one: the sweep skips holds another sweeper has locked.
  */
 export class ExpirySweeper {
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
+  private readonly task: PeriodicTask;
 
   constructor(
     private readonly holds: Holds,
-    private readonly intervalMs: number,
+    intervalMs: number,
     private readonly logger: Logger,
-  ) {}
-
-  start(): void {
-    this.timer ??= setInterval(() => {
-      // A slow sweep is never overlapped by the next one.
-      this.running ??= this.sweep().then(() => {
-        this.running = undefined;
-      });
-    }, this.intervalMs);
-    this.timer.unref();
+  ) {
+    this.task = new PeriodicTask(intervalMs, () => this.sweep());
   }
 
-  async stop(): Promise<void> {
-    clearInterval(this.timer);
-    this.timer = undefined;
-    await this.running;
+  start(): void {
+    this.task.start();
+  }
+
+  stop(): Promise<void> {
+    return this.task.stop();
   }
 
   /** One sweep; returns the number of seats released. Errors are logged, not thrown. */

@@ -64,24 +64,28 @@ export class ClientConnection {
     return true;
   }
 
+  /** A reply or notice: never skipped, only refused past the hard limit. */
   send(message: ServerMessage): void {
     if (message.type === 'error') this.metrics.errors.inc({ code: message.code });
-    this.sendFrame(JSON.stringify(message));
+    this.write(JSON.stringify(message), false);
   }
 
   /**
-   * Sends a serialized frame unless the socket is falling behind: past the
-   * soft limit the frame is skipped (the client catches up with snapshots
-   * later), past the hard limit the connection is closed. Returns whether it was sent.
+   * An updates frame: skipped while the socket is past the soft limit (the
+   * client catches up with whole snapshots once it drains). Returns whether it was sent.
    */
-  sendFrame(frame: string): boolean {
+  sendUpdates(frame: string): boolean {
+    return this.write(frame, true);
+  }
+
+  private write(frame: string, skippable: boolean): boolean {
     if (this.socket.readyState !== this.socket.OPEN) return false;
     const buffered = this.socket.bufferedAmount;
     if (buffered > this.limits.hardBufferBytes) {
       this.close(4010, 'slow consumer');
       return false;
     }
-    if (buffered > this.limits.softBufferBytes) {
+    if (skippable && buffered > this.limits.softBufferBytes) {
       this.behind = true;
       return false;
     }

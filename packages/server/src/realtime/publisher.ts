@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { PeriodicTask } from '../periodic-task.ts';
 import type { Database } from '../db/database.ts';
 import { readAvailabilityVersions, readEventAvailability } from '../inventory/availability.ts';
 import type { ChangeFeed } from './change-feed.ts';
@@ -22,8 +23,7 @@ export interface PublisherTiming {
  * becomes one update per event per tick, and the last one is exact.
  */
 export class Publisher {
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
+  private readonly task: PeriodicTask;
   private lastReconcile = Date.now();
 
   constructor(
@@ -36,22 +36,16 @@ export class Publisher {
     private readonly metrics: RealtimeMetrics,
     private readonly logger: Logger,
     private readonly timing: PublisherTiming,
-  ) {}
-
-  start(): void {
-    this.timer ??= setInterval(() => {
-      // A slow tick (a slow database) is never overlapped by the next one.
-      this.running ??= this.tick().finally(() => {
-        this.running = undefined;
-      });
-    }, this.timing.tickMs);
-    this.timer.unref();
+  ) {
+    this.task = new PeriodicTask(timing.tickMs, () => this.tick());
   }
 
-  async stop(): Promise<void> {
-    clearInterval(this.timer);
-    this.timer = undefined;
-    await this.running;
+  start(): void {
+    this.task.start();
+  }
+
+  stop(): Promise<void> {
+    return this.task.stop();
   }
 
   async tick(): Promise<void> {
@@ -120,7 +114,7 @@ export class Publisher {
       } else {
         frame = prefix + parts.join(',') + ']}';
       }
-      connection.sendFrame(frame);
+      connection.sendUpdates(frame);
     }
   }
 

@@ -30,35 +30,27 @@ function view(event: EventAvailability, precision: DisplayPrecision): View {
   return { version: event.version, tickets, serialized: new Map(tickets.map((t) => [t.ticketTypeId, JSON.stringify(t)])) };
 }
 
-/** The update from `before` to `after`, or undefined when this precision sees no difference. */
-function diff(event: EventAvailability, precision: DisplayPrecision, before: View, after: View): AvailabilityUpdate | undefined {
-  const changed = after.tickets.filter((t) => before.serialized.get(t.ticketTypeId) !== after.serialized.get(t.ticketTypeId));
-  const removed = [...before.serialized.keys()].filter((id) => !after.serialized.has(id));
-  if (changed.length === 0 && removed.length === 0) return undefined;
-  return {
-    eventId: event.eventId,
-    version: after.version,
-    previousVersion: before.version,
-    precision,
-    committedAt: event.changedAt,
-    snapshot: false,
-    tickets: changed,
-    removedTicketTypeIds: removed,
-  };
+function update(
+  event: EventAvailability,
+  precision: DisplayPrecision,
+  previousVersion: number,
+  after: View,
+  content: Pick<AvailabilityUpdate, 'snapshot' | 'tickets' | 'removedTicketTypeIds'>,
+): AvailabilityUpdate {
+  return { eventId: event.eventId, version: after.version, previousVersion, precision, committedAt: event.changedAt, ...content };
 }
 
-/** The whole state as an update, replacing whatever the viewer had. */
-function whole(event: EventAvailability, precision: DisplayPrecision, before: View, after: View): AvailabilityUpdate {
-  return {
-    eventId: event.eventId,
-    version: after.version,
-    previousVersion: before.version,
-    precision,
-    committedAt: event.changedAt,
-    snapshot: true,
-    tickets: after.tickets,
-    removedTicketTypeIds: [],
-  };
+/** The update from `before` to `after`, or undefined when this precision sees no difference. */
+function diff(event: EventAvailability, precision: DisplayPrecision, before: View, after: View): AvailabilityUpdate | undefined {
+  const tickets = after.tickets.filter((t) => before.serialized.get(t.ticketTypeId) !== after.serialized.get(t.ticketTypeId));
+  const removedTicketTypeIds = [...before.serialized.keys()].filter((id) => !after.serialized.has(id));
+  if (tickets.length === 0 && removedTicketTypeIds.length === 0) return undefined;
+  return update(event, precision, before.version, after, { snapshot: false, tickets, removedTicketTypeIds });
+}
+
+/** The whole state as an update, replacing whatever the viewer had since `previousVersion`. */
+function whole(event: EventAvailability, precision: DisplayPrecision, previousVersion: number, after: View): AvailabilityUpdate {
+  return update(event, precision, previousVersion, after, { snapshot: true, tickets: after.tickets, removedTicketTypeIds: [] });
 }
 
 /**
@@ -91,7 +83,7 @@ export class SnapshotStore {
     const entry = this.entries.get(eventId);
     if (!entry) return undefined;
     const v = entry.views[precision];
-    return whole(entry.event, precision, { ...v, version: 0 }, v);
+    return whole(entry.event, precision, 0, v);
   }
 
   watchedIds(): string[] {
@@ -125,7 +117,7 @@ export class SnapshotStore {
         const after = view(event, precision);
         // A change of precision changes every ticket's shape: send it whole.
         const update =
-          entry.event.precision !== event.precision ? whole(event, precision, before, after) : diff(event, precision, before, after);
+          entry.event.precision !== event.precision ? whole(event, precision, before.version, after) : diff(event, precision, before, after);
         if (update) {
           entry.views[precision] = after;
           frames[precision] = JSON.stringify(update);

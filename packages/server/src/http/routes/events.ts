@@ -94,37 +94,23 @@ export const eventRoutes: FastifyPluginAsyncZod<{ db: Database; catalog: Catalog
     async (request) => ({ event: await catalog.updateEvent(request.params.idOrSlug, request.body) }),
   );
 
-  const accessParams = z.object({ idOrSlug, userId });
-  app.put(
-    '/api/events/:idOrSlug/access/:userId',
-    {
-      onRequest: requireOrganizer,
-      schema: {
-        tags: ['organizer'],
-        summary: 'Open a non-public event to one user',
-        security: bearerAuth,
-        params: accessParams,
-        response: { 204: z.undefined(), 401: errorBody, 403: errorBody, 404: errorBody },
-      },
+  const accessRoute = (summary: string) => ({
+    onRequest: requireOrganizer,
+    schema: {
+      tags: ['organizer'],
+      summary,
+      security: bearerAuth,
+      params: z.object({ idOrSlug, userId }),
+      response: { 204: z.undefined(), 401: errorBody, 403: errorBody, 404: errorBody },
     },
-    async (request, reply) => {
-      await catalog.grantAccess(request.params.idOrSlug, request.params.userId);
-      return reply.code(204).send();
-    },
-  );
-
+  });
+  app.put('/api/events/:idOrSlug/access/:userId', accessRoute('Open a non-public event to one user'), async (request, reply) => {
+    await catalog.grantAccess(request.params.idOrSlug, request.params.userId);
+    return reply.code(204).send();
+  });
   app.delete(
     '/api/events/:idOrSlug/access/:userId',
-    {
-      onRequest: requireOrganizer,
-      schema: {
-        tags: ['organizer'],
-        summary: "Take a user's access back; their live subscriptions end within a tick",
-        security: bearerAuth,
-        params: accessParams,
-        response: { 204: z.undefined(), 401: errorBody, 403: errorBody, 404: errorBody },
-      },
-    },
+    accessRoute("Take a user's access back; their live subscriptions end within a tick"),
     async (request, reply) => {
       await catalog.revokeAccess(request.params.idOrSlug, request.params.userId);
       return reply.code(204).send();
