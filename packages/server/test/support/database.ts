@@ -17,6 +17,8 @@ export interface TestDatabase {
   driver: TestDriver;
   /** Rows verify_ticket_counts() reports; empty when every counter matches a recount. */
   countMismatches(): Promise<unknown[]>;
+  /** Another, independent handle on the same database (its own pool and listener); the caller closes it. */
+  connectAgain(): Promise<Database>;
   dispose(): Promise<void>;
 }
 
@@ -37,10 +39,14 @@ async function withAdmin<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {
 export async function createTestDatabase(driver: TestDriver, poolSize = 20): Promise<TestDatabase> {
   let db: Database;
   let cleanup = async () => {};
+  let connectAgain = async (): Promise<Database> => {
+    throw new Error('PGlite is one in-process database: there is no second connection to it');
+  };
   if (driver === 'postgres') {
     const schema = `t_${randomBytes(6).toString('hex')}`;
     await withAdmin((c) => c.query(`CREATE SCHEMA ${schema}`));
-    db = await openPostgres({ connectionString: postgresUrl!, options: `-c search_path=${schema}`, maxConnections: poolSize });
+    connectAgain = () => openPostgres({ connectionString: postgresUrl!, options: `-c search_path=${schema}`, maxConnections: poolSize });
+    db = await connectAgain();
     cleanup = () => withAdmin((c) => c.query(`DROP SCHEMA ${schema} CASCADE`)).then(() => {});
   } else {
     db = await openPglite();
@@ -50,6 +56,7 @@ export async function createTestDatabase(driver: TestDriver, poolSize = 20): Pro
     db,
     driver,
     countMismatches: async () => (await db.query('SELECT * FROM verify_ticket_counts()')).rows,
+    connectAgain,
     async dispose() {
       await db.close();
       await cleanup();

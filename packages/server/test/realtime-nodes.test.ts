@@ -1,0 +1,109 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TokenVerifier } from '../src/http/auth.ts';
+import { createTestDatabase, postgresUrl, type TestDatabase } from './support/database.ts';
+import { createEvent, typeId } from './support/fixtures.ts';
+import { startNode, type RunningNode } from './support/process.ts';
+import { TestSocket } from './support/realtime-client.ts';
+import { startTestServer, TEST_JWT_SECRET } from './support/server.ts';
+import { eventually, watch } from './support/viewer.ts';
+
+const natsUrl = process.env.TEST_NATS_URL;
+
+/** A URL for the same database with its own search_path, for child processes. */
+function schemaUrl(schema: string): string {
+  const separator = postgresUrl!.includes('?') ? '&' : '?';
+  return `${postgresUrl}${separator}options=${encodeURIComponent(`-c search_path=${schema}`)}`;
+}
+
+describe.skipIf(!postgresUrl)('several gateway nodes on real PostgreSQL', () => {
+  const schema = `t_${randomBytes(6).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: postgresUrl });
+  const verifier = new TokenVerifier(TEST_JWT_SECRET);
+
+  beforeAll(async () => {
+    await admin.connect();
+    await admin.query(`CREATE SCHEMA ${schema}`);
+  });
+  afterAll(async () => {
+    await admin.query(`DROP SCHEMA ${schema} CASCADE`);
+    await admin.end();
+  });
+
+  /** Two processes, A and B; a hold made through A reaches a viewer on B. */
+  async function holdOnAReachesB(bus: string): Promise<void> {
+    const env = {
+      DATABASE_URL: schemaUrl(schema),
+      TICKETPULSE_JWT_SECRET: TEST_JWT_SECRET,
+      TICKETPULSE_BUS: bus,
+      TICKETPULSE_RECONCILE_MS: '600000', // only the bus may carry the change
+    };
+    const nodes: RunningNode[] = [];
+    try {
+      nodes.push(await startNode(env), await startNode(env));
+      const [a, b] = nodes as [RunningNode, RunningNode];
+      const organizer = (await verifier.sign({ userId: 'org', role: 'organizer' }, 600)).token;
+      const created = await fetch(`${a.url}/api/events`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${organizer}`, 'content-type': 'application/json' },
+        body: JSON.stringify({
+          slug: `two-nodes-${randomBytes(3).toString('hex')}`,
+          name: 'Two nodes',
+          startsAt: '2027-06-01T20:00:00Z',
+          ticketTypes: [{ name: 'GA', totalCapacity: 100, maxPerOrder: 4 }],
+        }),
+      });
+      const { event } = (await created.json()) as { event: { id: string; ticketTypes: Array<{ id: string }> } };
+      const ga = event.ticketTypes[0]!.id;
+
+      const viewer = await TestSocket.connect(b.url, (await verifier.sign({ userId: randomUUID(), role: 'anon' }, 600)).token);
+      const view = await watch(viewer, event.id);
+      const buyer = (await verifier.sign({ userId: randomUUID(), role: 'authenticated' }, 600)).token;
+      const held = await fetch(`${a.url}/api/events/${event.id}/reservations`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${buyer}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ items: [{ ticketTypeId: ga, quantity: 3 }] }),
+      });
+      expect(held.status).toBe(201);
+      await eventually(() => view.ticket(ga)?.reservedCount === 3, `the viewer on B to see A's hold (bus ${bus})`, 3000);
+      viewer.close();
+    } finally {
+      for (const node of nodes) await node.stop();
+    }
+  }
+
+  it('carries changes between two processes through PostgreSQL LISTEN/NOTIFY', () => holdOnAReachesB('postgres'));
+
+  it.skipIf(!natsUrl)('carries changes between two processes through NATS', () => holdOnAReachesB(natsUrl!));
+
+  it('resyncs every watched event after its LISTEN connection is killed', async () => {
+    const t: TestDatabase = await createTestDatabase('postgres');
+    const listeners = async () =>
+      (await admin.query<{ pid: number }>(`SELECT pid FROM pg_stat_activity WHERE query = 'LISTEN "ticketpulse_availability"'`)).rows.map((r) => r.pid);
+    const realtime = { reconcileMs: 600_000 }; // no polling: only the reconnect may heal it
+    const a = await startTestServer(t.db, { bus: { kind: 'postgres' }, realtime });
+    const before = new Set(await listeners());
+    const bDatabase = await t.connectAgain();
+    const b = await startTestServer(bDatabase, { bus: { kind: 'postgres' }, realtime });
+    try {
+      const bListener = (await listeners()).filter((pid) => !before.has(pid));
+      expect(bListener).toHaveLength(1);
+      const event = await createEvent(a.service.catalog);
+      const general = typeId(event, 'General');
+      const viewer = await TestSocket.connect(b.url, await b.token());
+      const view = await watch(viewer, event.id);
+
+      await admin.query('SELECT pg_terminate_backend($1)', bListener);
+      // Made while B hears nothing: its signal is lost for good.
+      await a.service.holds.reserve({ eventId: event.id, holderId: 'h', items: [{ ticketTypeId: general, quantity: 2 }] });
+      await eventually(() => view.ticket(general)?.reservedCount === 2, 'the viewer on B to converge after the listener came back', 10_000);
+      viewer.close();
+    } finally {
+      await b.close();
+      await a.close();
+      await bDatabase.close();
+      await t.dispose();
+    }
+  });
+});

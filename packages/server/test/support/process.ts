@@ -1,0 +1,39 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const BIN = fileURLToPath(new URL('../../bin/ticketpulse.js', import.meta.url));
+
+export interface RunningNode {
+  url: string;
+  child: ChildProcess;
+  stop(): Promise<number | null>;
+}
+
+/** Starts `ticketpulse start` as its own process and resolves once it serves. */
+export async function startNode(env: Record<string, string>, args: string[] = []): Promise<RunningNode> {
+  const child = spawn(process.execPath, [BIN, 'start', ...args], {
+    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    const onData = (chunk: Buffer) => {
+      out += chunk.toString();
+      const match = /serving on (http:\/\/[^\s"]+)/.exec(out);
+      if (match) resolve(match[1]!);
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    child.once('exit', (code) => reject(new Error(`node exited with ${code}: ${out}`)));
+  });
+  return {
+    url,
+    child,
+    stop: () =>
+      new Promise((resolve) => {
+        if (child.exitCode !== null) return resolve(child.exitCode);
+        child.once('exit', resolve);
+        child.kill('SIGTERM');
+      }),
+  };
+}
