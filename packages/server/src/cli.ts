@@ -8,6 +8,7 @@ import { Catalog } from './inventory/catalog.ts';
 import { resolveJwtSecret } from './jwt-secret.ts';
 import { seedDemoEvents } from './seed/demo-events.ts';
 import { createService } from './service.ts';
+import { watchEvent } from './watch-command.ts';
 
 const USAGE = `Usage: ticketpulse <command> [options]
 
@@ -15,10 +16,13 @@ Commands:
   start      Migrate and serve the API (and the expiry sweeper)
   migrate    Apply pending database migrations and exit
   seed       Add the demo events that are missing and exit
+  watch EVENT  Print an event's live availability (id or slug)
 
 Options:
   --demo     (start) dev tokens on, demo events seeded into an empty database
   --memory   Embedded database in memory instead of under TICKETPULSE_DATA_DIR
+  --url URL  (watch) the service to watch (default http://localhost:3000)
+  --token T  (watch) a JWT; default: a dev token from the service
   -h, --help Show this help
 
 Configuration is read from environment variables; see README.md.`;
@@ -81,6 +85,8 @@ async function main(argv: string[]): Promise<void> {
     options: {
       demo: { type: 'boolean', default: false },
       memory: { type: 'boolean', default: false },
+      url: { type: 'string', default: 'http://localhost:3000' },
+      token: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -89,6 +95,11 @@ async function main(argv: string[]): Promise<void> {
     console.log(USAGE);
     process.exitCode = command || values.help ? 0 : 1;
     return;
+  }
+  if (command === 'watch') {
+    const event = positionals[1];
+    if (!event) throw new ConfigError('watch needs an event id or slug: ticketpulse watch midnight-jazz-session');
+    return watchEvent({ url: values.url, event, token: values.token ?? process.env.TICKETPULSE_TOKEN, print: (line) => console.log(line) });
   }
   const config = loadConfig(process.env, { devAuth: values.demo, inMemory: values.memory });
   const logger = pino({ level: config.logLevel });

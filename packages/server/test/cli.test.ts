@@ -38,6 +38,33 @@ describe('ticketpulse CLI', () => {
 
       const token = await fetch(`${url}/api/auth/dev-token`, { method: 'POST' });
       expect(token.status).toBe(201);
+
+      // `ticketpulse watch` prints the availability, then each change as it happens.
+      const watcher = spawn(process.execPath, [BIN, 'watch', 'midnight-jazz-session', '--url', url], { stdio: ['ignore', 'pipe', 'pipe'] });
+      try {
+        let printed = '';
+        watcher.stdout.on('data', (chunk: Buffer) => (printed += chunk.toString()));
+        const waitFor = async (pattern: RegExp) => {
+          const deadline = Date.now() + 10_000;
+          while (!pattern.test(printed)) {
+            if (Date.now() > deadline) throw new Error(`watch printed: ${printed}`);
+            await new Promise((resolve) => setTimeout(resolve, 50));
+          }
+        };
+        await waitFor(/Standing\s+5 left \(55 sold, 0 held\)/);
+        const { token: buyer } = (await token.json()) as { token: string };
+        const standing = (await (await fetch(`${url}/api/events/midnight-jazz-session/availability`)).json()) as {
+          tickets: Array<{ ticketTypeId: string; ticketTypeName: string }>;
+        };
+        await fetch(`${url}/api/events/midnight-jazz-session/reservations`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${buyer}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ items: [{ ticketTypeId: standing.tickets.find((x) => x.ticketTypeName === 'Standing')!.ticketTypeId, quantity: 2 }] }),
+        });
+        await waitFor(/v\d+\s+Standing\s+3 left \(55 sold, 2 held\)/);
+      } finally {
+        watcher.kill();
+      }
     } finally {
       child.kill('SIGTERM');
     }

@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import type { SubscribedMessage, UpdatesMessage } from '@ticketpulse/protocol';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { parse as parseYaml } from 'yaml';
 import { Holds } from '../src/inventory/holds.ts';
 import { createTestDatabase, drivers, type TestDatabase } from './support/database.ts';
 import { createEvent, holdSettings, typeId } from './support/fixtures.ts';
@@ -256,5 +258,13 @@ describe.each(drivers)('realtime gateway (%s)', (driver) => {
       expect(text).toContain(metric);
     }
     expect(Number(/ticketpulse_commit_to_send_seconds_count (\d+)/.exec(text)![1])).toBeGreaterThan(0);
+
+    // The shipped alerting rules parse, and only use metrics that exist.
+    const rules = parseYaml(await readFile(new URL('../../../deploy/prometheus/ticketpulse-alerts.yml', import.meta.url), 'utf8')) as {
+      groups: Array<{ rules: Array<{ alert: string; expr: string }> }>;
+    };
+    const expressions = rules.groups.flatMap((g) => g.rules.map((r) => r.expr));
+    expect(expressions.length).toBeGreaterThan(0);
+    for (const name of expressions.flatMap((e) => e.match(/ticketpulse_[a-z_]+/g) ?? [])) expect(text).toContain(name);
   });
 });
