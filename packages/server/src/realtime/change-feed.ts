@@ -32,7 +32,7 @@ export class ChangeFeed {
   /** A change in this process: tell local viewers next tick, and the other nodes. */
   touch(eventId: string): void {
     this.dirty.add(eventId);
-    this.touched.add(eventId);
+    if (this.bus) this.touched.add(eventId); // alone, there is nobody to tell
   }
 
   /** Re-read every watched event on the next tick. */
