@@ -233,7 +233,7 @@ describe('realtime limits and robustness', () => {
     for (let i = 0; i < 400; i++) stuck.send({ type: 'subscribe', eventId: event.id, ref: `s${i}` });
     // The stuck client reads nothing, not even the close: watch the server drop it.
     await eventually(() => tight.service.gateway.stats.connections === 1, 'the server to close the stuck connection');
-    expect(await (await fetch(`${tight.url}/metrics`)).text()).toContain('ticketpulse_ws_errors_total{code="slow_consumer"} 1');
+    expect(await (await fetch(`${tight.url}/metrics`)).text()).toContain('ticketpulse_ws_errors_total{code="closed_slow_consumer"} 1');
     (stuck.ws as unknown as { _socket: { resume(): void } })._socket.resume();
     expect([CloseCode.slowConsumer, 1006]).toContain((await stuck.closed).code);
     bystander.send({ type: 'ping', ref: 'fine' });

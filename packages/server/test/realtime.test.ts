@@ -208,6 +208,33 @@ describe.each(drivers)('realtime gateway (%s)', (driver) => {
     expect(socket.received.filter((m) => m.type === 'updates')).toEqual([]);
   });
 
+  it('unsubscribes by the slug it subscribed with', async () => {
+    const event = await createEvent(server.service.catalog);
+    const socket = await connect();
+    await socket.subscribe(event.slug);
+    socket.send({ type: 'unsubscribe', eventId: event.slug });
+    await socket.next((m) => m.type === 'unsubscribed');
+    await hold(event.id, typeId(event, 'General'));
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(socket.received.filter((m) => m.type === 'updates')).toEqual([]);
+  });
+
+  it('keeps exact viewers on the same version as the HTTP ETag, even after changes they cannot see', async () => {
+    const event = await createEvent(server.service.catalog, {
+      ticketTypes: [
+        { name: 'Public', totalCapacity: 10, maxPerOrder: 4 },
+        { name: 'Backstage', totalCapacity: 10, maxPerOrder: 4, status: 'hidden' },
+      ],
+    });
+    const socket = await connect();
+    const view = await watch(socket, event.id);
+    await server.service.catalog.updateTicketType(typeId(event, 'Backstage'), { totalCapacity: 20 });
+    const http = await server.request('GET', `/api/events/${event.id}/availability`);
+    await eventually(() => view.version === http.body.version, 'the viewer to reach the HTTP version');
+    const again = await connect();
+    expect(await again.subscribe(event.id, http.body.version)).toMatchObject({ unchanged: true });
+  });
+
   it('answers ping with pong and the database clock', async () => {
     const socket = await connect();
     socket.send({ type: 'ping', ref: 'p1' });

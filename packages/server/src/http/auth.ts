@@ -92,7 +92,7 @@ const PRIVILEGED: ReadonlySet<Role> = new Set(['organizer', 'service']);
 export const isPrivileged = (principal: Principal | undefined): boolean =>
   principal !== undefined && PRIVILEGED.has(principal.role);
 
-/** What this caller may see of events (see event_is_visible in 0005_realtime.sql). */
+/** What this caller may see of events (see event_is_visible in 0004_views.sql). */
 export const audienceOf = (principal: Principal | undefined): Audience => ({
   privileged: isPrivileged(principal),
   userId: principal?.userId,

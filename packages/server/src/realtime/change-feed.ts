@@ -35,6 +35,11 @@ export class ChangeFeed {
     if (this.bus) this.touched.add(eventId); // alone, there is nobody to tell
   }
 
+  /** Re-read one event on the next tick, telling nobody else. */
+  markDirty(eventId: string): void {
+    this.dirty.add(eventId);
+  }
+
   /** Re-read every watched event on the next tick. */
   markAll(): void {
     this.everything = true;

@@ -20,6 +20,8 @@ export type Admission = 'ok' | 'rejected' | 'close';
 export class ClientConnection {
   readonly id = randomUUID();
   readonly subscriptions = new Set<string>();
+  /** What the client subscribed with (a slug, an id in any case) to the event id, so it may unsubscribe with either. */
+  readonly aliases = new Map<string, string>();
   /** Answered the last heartbeat (or sent anything since). */
   alive = true;
   /** Skipped updates because it could not keep up; gets snapshots once it has drained. */
@@ -101,8 +103,8 @@ export class ClientConnection {
   }
 
   close(code: number, reason: string): void {
-    if (code >= 4000) this.metrics.errors.inc({ code: reason.replace(/ /g, '_') });
     if (this.socket.readyState === this.socket.OPEN || this.socket.readyState === this.socket.CONNECTING) {
+      if (code >= 4000) this.metrics.errors.inc({ code: `closed_${reason.replace(/ /g, '_')}` });
       this.socket.close(code, reason);
       // A peer that never answers the close must not hold the socket open.
       setTimeout(() => this.socket.terminate(), 2000).unref();

@@ -64,7 +64,7 @@ export class RealtimeGateway {
     const { settings, metrics, logger, db } = options;
     this.wss = new WebSocketServer({ noServer: true, maxPayload: settings.maxFrameBytes });
     this.feed = new ChangeFeed(options.bus, logger);
-    this.subscriptions = new Subscriptions(db, this.store, this.clock, metrics);
+    this.subscriptions = new Subscriptions(db, this.store, this.clock, metrics, (eventId) => this.feed.markDirty(eventId));
     this.publisher = new Publisher(db, this.store, this.feed, this.subscriptions, () => this.connections, this.clock, metrics, logger, settings);
     this.attempts = new KeyedRateLimiter(settings.connectAttemptsPerIpPerSecond, settings.connectAttemptsPerIpPerSecond);
     this.perUser = new ConnectionCounter(settings.maxConnectionsPerUser);
@@ -227,9 +227,16 @@ export class RealtimeGateway {
       const issue = parsed.error.issues[0];
       return this.error(connection, 'invalid_message', issue ? `${issue.path.join('.') || 'message'}: ${issue.message}` : 'Invalid message');
     }
-    this.handle(connection, parsed.data).catch((error: unknown) => {
+    const message = parsed.data;
+    this.handle(connection, message).catch((error: unknown) => {
       this.options.logger.error({ err: error }, 'realtime message failed');
-      this.error(connection, 'internal_error', 'Something went wrong on our side; retry');
+      connection.send({
+        type: 'error',
+        code: 'internal_error',
+        message: 'Something went wrong on our side; retry',
+        ...('ref' in message && message.ref ? { ref: message.ref } : {}),
+        ...('eventId' in message ? { eventId: message.eventId } : {}),
+      });
     });
   }
 
@@ -251,8 +258,9 @@ export class RealtimeGateway {
         } catch {
           return this.error(connection, 'invalid_token', 'The new token is invalid or expired; the current one stays in use', ref);
         }
-        if (principal.userId !== connection.principal.userId) {
-          return this.error(connection, 'token_subject_mismatch', 'The new token is for another user; reconnect to switch users', ref);
+        // Same user and role only: what this connection may see was decided for them.
+        if (principal.userId !== connection.principal.userId || principal.role !== connection.principal.role) {
+          return this.error(connection, 'token_subject_mismatch', 'The new token is for another user or role; reconnect to switch', ref);
         }
         connection.principal = principal;
         return connection.send({ type: 'token_refreshed', expiresAt: new Date(principal.expiresAt).toISOString(), ...ref });

@@ -53,7 +53,7 @@ export class RealtimeMetrics {
     buckets: [0.1, 0.5, 1, 2, 5, 10, 30, 60, 300],
     registers: [this.registry],
   });
-  readonly ticks = new Counter({ name: 'ticketpulse_realtime_ticks_total', help: 'Ticks that published at least one update', registers: [this.registry] });
+  readonly ticks = new Counter({ name: 'ticketpulse_realtime_ticks_total', help: 'Ticks that found at least one changed event', registers: [this.registry] });
 
   constructor(options: { processMetrics: boolean }) {
     if (options.processMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'ticketpulse_' });

@@ -58,11 +58,13 @@ export class Publisher {
     const { eventIds, verify } = this.feed.take(this.store.watchedIds());
     if (eventIds.length === 0) return;
     try {
-      const changes = this.store.apply(await this.read(verify ? await this.changedOnly(eventIds) : eventIds));
+      const events = await this.read(verify ? await this.changedOnly(eventIds) : eventIds);
+      // Access may have been narrowed (made private, a grant revoked): check before anyone is told more.
+      for (const event of events) await this.subscriptions.reauthorize(event);
+      // From here on synchronous: a subscriber joining mid-tick cannot get an update its snapshot already has.
+      const changes = this.store.apply(events);
       if (changes.length === 0) return;
       this.metrics.ticks.inc();
-      // Access may have been narrowed (made private, a grant revoked) before anyone is told more.
-      for (const change of changes) await this.subscriptions.reauthorize(change.eventId);
       this.fanOut(changes);
     } catch (error) {
       // The database may be restarting: try everything again next tick, so viewers converge once it is back.
@@ -92,14 +94,16 @@ export class Publisher {
       const event = this.store.get(change.eventId);
       const subscribers = this.subscriptions.subscribersOf(change.eventId);
       if (!event || subscribers.size === 0) continue;
-      this.metrics.commitToSend.observe(Math.max(0, now - Date.parse(change.committedAt)) / 1000);
+      let sent = false;
       for (const connection of subscribers) {
         const frame = change.frames[this.subscriptions.precisionFor(connection, event)];
         if (!frame || connection.behind) continue;
         let parts = perConnection.get(connection);
         if (!parts) perConnection.set(connection, (parts = []));
         parts.push(frame);
+        sent = true;
       }
+      if (sent) this.metrics.commitToSend.observe(Math.max(0, now - Date.parse(change.committedAt)) / 1000);
     }
     // Frames are built by joining already-serialized updates; most viewers watch one
     // event, so a one-update frame is built once and shared by all of them.

@@ -30,7 +30,7 @@ function view(event: EventAvailability, precision: DisplayPrecision): View {
   return { version: event.version, tickets, serialized: new Map(tickets.map((t) => [t.ticketTypeId, JSON.stringify(t)])) };
 }
 
-function update(
+function makeUpdate(
   event: EventAvailability,
   precision: DisplayPrecision,
   previousVersion: number,
@@ -45,12 +45,12 @@ function diff(event: EventAvailability, precision: DisplayPrecision, before: Vie
   const tickets = after.tickets.filter((t) => before.serialized.get(t.ticketTypeId) !== after.serialized.get(t.ticketTypeId));
   const removedTicketTypeIds = [...before.serialized.keys()].filter((id) => !after.serialized.has(id));
   if (tickets.length === 0 && removedTicketTypeIds.length === 0) return undefined;
-  return update(event, precision, before.version, after, { snapshot: false, tickets, removedTicketTypeIds });
+  return makeUpdate(event, precision, before.version, after, { snapshot: false, tickets, removedTicketTypeIds });
 }
 
 /** The whole state as an update, replacing whatever the viewer had since `previousVersion`. */
 function whole(event: EventAvailability, precision: DisplayPrecision, previousVersion: number, after: View): AvailabilityUpdate {
-  return update(event, precision, previousVersion, after, { snapshot: true, tickets: after.tickets, removedTicketTypeIds: [] });
+  return makeUpdate(event, precision, previousVersion, after, { snapshot: true, tickets: after.tickets, removedTicketTypeIds: [] });
 }
 
 /**
@@ -90,14 +90,15 @@ export class SnapshotStore {
     return [...this.entries.keys()];
   }
 
-  /** Starts (or keeps) watching with this state, unless a newer one is already held. */
-  watch(event: EventAvailability): void {
+  /** Starts (or keeps) watching, with this state unless one is already held. True for the first watcher. */
+  watch(event: EventAvailability): boolean {
     const entry = this.entries.get(event.eventId);
     if (entry) {
       entry.watchers += 1;
-      return;
+      return false;
     }
     this.entries.set(event.eventId, { event, watchers: 1, views: { exact: view(event, 'exact'), bands: view(event, 'bands') } });
+    return true;
   }
 
   unwatch(eventId: string): void {
@@ -116,8 +117,13 @@ export class SnapshotStore {
         const before = entry.views[precision];
         const after = view(event, precision);
         // A change of precision changes every ticket's shape: send it whole.
+        // Exact viewers follow every version (an empty update at worst), so theirs matches the HTTP
+        // ETag; banded viewers hear only of band changes, so they cannot count sales.
         const update =
-          entry.event.precision !== event.precision ? whole(event, precision, before.version, after) : diff(event, precision, before, after);
+          entry.event.precision !== event.precision
+            ? whole(event, precision, before.version, after)
+            : (diff(event, precision, before, after) ??
+              (precision === 'exact' ? makeUpdate(event, precision, before.version, after, { snapshot: false, tickets: [], removedTicketTypeIds: [] }) : undefined));
         if (update) {
           entry.views[precision] = after;
           frames[precision] = JSON.stringify(update);

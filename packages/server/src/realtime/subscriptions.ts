@@ -22,6 +22,8 @@ export class Subscriptions {
     private readonly store: SnapshotStore,
     private readonly clock: DatabaseClock,
     private readonly metrics: RealtimeMetrics,
+    /** A first viewer on this node: re-read it next tick, in case it changed while it was being read. */
+    private readonly onFirstWatch: (eventId: string) => void,
   ) {}
 
   subscribersOf(eventId: string): ReadonlySet<ClientConnection> {
@@ -55,13 +57,14 @@ export class Subscriptions {
       }
       // Synchronous from here: no tick can slip between joining and the snapshot, so the
       // next update this connection gets starts exactly at the version it is sent now.
-      this.store.watch(event);
+      if (this.store.watch(event)) this.onFirstWatch(eventId);
       connection.subscriptions.add(eventId);
       let subscribers = this.byEvent.get(eventId);
       if (!subscribers) this.byEvent.set(eventId, (subscribers = new Set()));
       subscribers.add(connection);
       this.metrics.subscriptions.inc();
     }
+    connection.aliases.set(message.eventId.toLowerCase(), eventId);
     const current = this.store.get(eventId)!;
     const precision = this.precisionFor(connection, current);
     const version = this.store.version(eventId, precision)!;
@@ -81,8 +84,9 @@ export class Subscriptions {
   }
 
   unsubscribe(connection: ClientConnection, message: UnsubscribeMessage): void {
-    // By the id `subscribed` answered with; unknown ids are a harmless no-op.
-    this.remove(connection, message.eventId);
+    // By the id `subscribed` answered with, or whatever the client subscribed with; unknown ones are a no-op.
+    const key = message.eventId.toLowerCase();
+    this.remove(connection, connection.aliases.get(key) ?? key);
     connection.send({ type: 'unsubscribed', eventId: message.eventId, ...(message.ref && { ref: message.ref }) });
   }
 
@@ -96,10 +100,10 @@ export class Subscriptions {
    * grant revoked), subscribers who may no longer see it are unsubscribed and
    * told why. Public events cost nothing here.
    */
-  async reauthorize(eventId: string): Promise<void> {
-    const event = this.store.get(eventId);
+  async reauthorize(event: EventAvailability): Promise<void> {
+    const eventId = event.eventId;
     const subscribers = [...this.subscribersOf(eventId)];
-    if (!event || openToEveryone(event) || subscribers.length === 0) return;
+    if (openToEveryone(event) || subscribers.length === 0) return;
     const userIds = subscribers.map((c) => c.principal.userId).filter((id): id is string => id !== undefined);
     const { rows } = await this.db.query<{ user_id: string }>(
       'SELECT user_id FROM event_access WHERE event_id = $1 AND user_id = ANY ($2::text[])',
@@ -139,6 +143,7 @@ export class Subscriptions {
 
   private remove(connection: ClientConnection, eventId: string): void {
     if (!connection.subscriptions.delete(eventId)) return;
+    for (const [alias, id] of connection.aliases) if (id === eventId) connection.aliases.delete(alias);
     const subscribers = this.byEvent.get(eventId);
     subscribers?.delete(connection);
     if (subscribers?.size === 0) this.byEvent.delete(eventId);
