@@ -1,0 +1,15 @@
+export { TicketAvailabilityManager } from './ticket-availability-manager.ts';
+export {
+  ReservationExpiryManager,
+  ReservationError,
+  type HoldState,
+  type HoldStatus,
+  type HoldCallbacks,
+  type ReservationRecord,
+  type ReservationExpiryManagerOptions,
+} from './reservation-expiry-manager.ts';
+export { ServerClock } from './server-clock.ts';
+export { Backoff } from './backoff.ts';
+export { detectTransition } from './transitions.ts';
+export { localStorageCache, memoryCache } from './storage.ts';
+export type * from './types.ts';

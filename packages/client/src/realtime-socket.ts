@@ -1,0 +1,205 @@
+import type { ClientMessage, ServerMessage, WelcomeMessage } from '@ticketpulse/protocol';
+import { Backoff } from './backoff.ts';
+import type { WebSocketConstructor, WebSocketLike } from './types.ts';
+
+export type SocketStatus = 'connecting' | 'connected' | 'reconnecting' | 'disconnected';
+
+export interface SocketHandlers {
+  welcome(message: WelcomeMessage): void;
+  message(message: ServerMessage): void;
+  status(status: SocketStatus): void;
+  /** A connect attempt failed or a live connection dropped; `failures` in a row so far. */
+  failed(failures: number, closeCode: number | undefined): void;
+}
+
+export interface SocketOptions {
+  url: string;
+  getToken: () => string | Promise<string>;
+  WebSocket: WebSocketConstructor;
+  backoff: Backoff;
+  session: string;
+  handlers: SocketHandlers;
+}
+
+const OPEN = 1;
+/** Refresh the token this long before it expires. */
+const REFRESH_MARGIN_MS = 60_000;
+
+/** The `exp` of a JWT, without verifying it (the server does that). */
+function tokenExpiry(token: string): number | undefined {
+  try {
+    const payload = token.split('.')[1]!.replace(/-/g, '+').replace(/_/g, '/');
+    const exp = (JSON.parse(atob(payload)) as { exp?: unknown }).exp;
+    return typeof exp === 'number' ? exp * 1000 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+interface Connectivity {
+  addEventListener?: (type: string, listener: () => void) => void;
+  removeEventListener?: (type: string, listener: () => void) => void;
+  navigator?: { onLine?: boolean };
+}
+
+/**
+ * One WebSocket for everything. Reconnects with jittered backoff and never
+ * gives up; retries at once when the browser comes back online and waits
+ * while it is offline; notices a half-open connection by its silence; and
+ * refreshes the token before it expires.
+ */
+export class RealtimeSocket {
+  private ws: WebSocketLike | undefined;
+  private retryTimer: ReturnType<typeof setTimeout> | undefined;
+  private heartbeatTimer: ReturnType<typeof setInterval> | undefined;
+  private refreshTimer: ReturnType<typeof setTimeout> | undefined;
+  private lastHeard = 0;
+  private failures = 0;
+  private stopped = true;
+  private current: SocketStatus = 'disconnected';
+  private readonly env = globalThis as Connectivity;
+  private readonly online = () => this.retryNow();
+  private readonly offline = () => this.ws?.close(4000, 'offline');
+
+  constructor(private readonly options: SocketOptions) {}
+
+  get status(): SocketStatus {
+    return this.current;
+  }
+
+  get isOpen(): boolean {
+    return this.current === 'connected';
+  }
+
+  start(): void {
+    if (!this.stopped) return;
+    this.stopped = false;
+    this.env.addEventListener?.('online', this.online);
+    this.env.addEventListener?.('offline', this.offline);
+    void this.connect();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.env.removeEventListener?.('online', this.online);
+    this.env.removeEventListener?.('offline', this.offline);
+    this.clearTimers();
+    const ws = this.ws;
+    this.ws = undefined;
+    ws?.close(1000, 'client done');
+    this.setStatus('disconnected');
+  }
+
+  send(message: ClientMessage): boolean {
+    if (!this.ws || this.ws.readyState !== OPEN || this.current !== 'connected') return false;
+    this.ws.send(JSON.stringify(message));
+    return true;
+  }
+
+  /** Skip the wait: the network is back. */
+  retryNow(): void {
+    if (this.stopped || this.current === 'connected' || this.current === 'connecting') return;
+    clearTimeout(this.retryTimer);
+    this.options.backoff.reset();
+    void this.connect();
+  }
+
+  private async connect(): Promise<void> {
+    if (this.stopped) return;
+    if (this.env.navigator?.onLine === false) return this.setStatus('disconnected'); // 'online' brings us back
+    this.setStatus(this.failures === 0 ? 'connecting' : 'reconnecting');
+    let token: string;
+    try {
+      token = await this.options.getToken();
+    } catch {
+      return this.dropped(undefined);
+    }
+    if (this.stopped) return;
+    const url = new URL('/realtime', this.options.url.replace(/^http/, 'ws'));
+    url.searchParams.set('token', token);
+    url.searchParams.set('session', this.options.session);
+    let ws: WebSocketLike;
+    try {
+      ws = new this.options.WebSocket(url.toString());
+    } catch {
+      return this.dropped(undefined);
+    }
+    this.ws = ws;
+    ws.onmessage = (event) => {
+      this.lastHeard = Date.now();
+      let message: ServerMessage;
+      try {
+        message = JSON.parse(String(event.data)) as ServerMessage;
+      } catch {
+        return;
+      }
+      if (message.type === 'welcome') this.welcomed(message, token);
+      else this.options.handlers.message(message);
+    };
+    ws.onclose = (event) => {
+      if (this.ws !== ws) return;
+      this.ws = undefined;
+      this.dropped(event.code);
+    };
+    ws.onerror = () => {};
+  }
+
+  private welcomed(message: WelcomeMessage, token: string): void {
+    this.failures = 0;
+    this.options.backoff.reset();
+    this.setStatus('connected');
+    this.watchHeartbeat(message.heartbeatMs);
+    this.scheduleRefresh(token);
+    this.options.handlers.welcome(message);
+  }
+
+  private dropped(code: number | undefined): void {
+    this.clearTimers();
+    if (this.stopped) return;
+    this.failures += 1;
+    this.setStatus('reconnecting');
+    this.options.handlers.failed(this.failures, code);
+    this.retryTimer = setTimeout(() => void this.connect(), this.options.backoff.next());
+  }
+
+  /** A connection that hears nothing for two heartbeats is dead, whatever TCP thinks. */
+  private watchHeartbeat(heartbeatMs: number): void {
+    clearInterval(this.heartbeatTimer);
+    this.heartbeatTimer = setInterval(() => {
+      if (Date.now() - this.lastHeard > heartbeatMs * 2) {
+        const ws = this.ws;
+        this.ws = undefined;
+        ws?.close(4000, 'heartbeat timeout');
+        this.dropped(undefined);
+        return;
+      }
+      this.send({ type: 'ping' });
+    }, heartbeatMs);
+  }
+
+  private scheduleRefresh(token: string): void {
+    clearTimeout(this.refreshTimer);
+    const expiry = tokenExpiry(token);
+    if (expiry === undefined) return;
+    this.refreshTimer = setTimeout(async () => {
+      try {
+        const fresh = await this.options.getToken();
+        if (fresh !== token && this.send({ type: 'refresh_token', token: fresh })) this.scheduleRefresh(fresh);
+      } catch {
+        // The server closes with 4002 at expiry; the reconnect asks for a token again.
+      }
+    }, Math.max(1000, expiry - Date.now() - REFRESH_MARGIN_MS));
+  }
+
+  private clearTimers(): void {
+    clearTimeout(this.retryTimer);
+    clearInterval(this.heartbeatTimer);
+    clearTimeout(this.refreshTimer);
+  }
+
+  private setStatus(status: SocketStatus): void {
+    if (status === this.current) return;
+    this.current = status;
+    this.options.handlers.status(status);
+  }
+}

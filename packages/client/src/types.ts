@@ -1,0 +1,117 @@
+import type { AvailabilityUpdate, TicketAvailability } from '@ticketpulse/protocol';
+
+export type { TicketAvailability } from '@ticketpulse/protocol';
+
+/**
+ * Connection state, overall or for one event. `polling`: the WebSocket is
+ * unavailable and the HTTP endpoint is polled instead. `error`: the event
+ * cannot be watched (not found, not allowed); see `EventState.error`.
+ */
+export type ConnectionStatus = 'connecting' | 'connected' | 'disconnected' | 'reconnecting' | 'polling' | 'error';
+
+/** The minimal WebSocket the SDK needs: the browser's, or `ws` in Node. */
+export interface WebSocketLike {
+  readonly readyState: number;
+  send(data: string): void;
+  close(code?: number, reason?: string): void;
+  onopen: ((event: unknown) => void) | null;
+  onclose: ((event: { code: number; reason: string }) => void) | null;
+  onerror: ((event: unknown) => void) | null;
+  onmessage: ((event: { data: unknown }) => void) | null;
+}
+
+export type WebSocketConstructor = new (url: string) => WebSocketLike;
+
+export type FetchLike = (input: string, init?: { method?: string; headers?: Record<string, string>; body?: string }) => Promise<{
+  ok: boolean;
+  status: number;
+  headers: { get(name: string): string | null };
+  json(): Promise<unknown>;
+}>;
+
+/** Where the last snapshot per event survives a reload. `localStorageCache()` is the browser one. */
+export interface AvailabilityStorage {
+  getItem(key: string): string | null | Promise<string | null>;
+  setItem(key: string, value: string): void | Promise<void>;
+}
+
+export interface ReconnectOptions {
+  /** First retry delay; each later one doubles, with full jitter. Default 500 ms. */
+  baseMs?: number;
+  /** Longest delay between retries. Default 20 s. */
+  capMs?: number;
+  /** After this many failed connects in a row, poll over HTTP until the WebSocket is back. Default 3. */
+  pollAfterFailures?: number;
+}
+
+/** What analytics may want to know; no vendor involved. */
+export type AnalyticsEvent =
+  | { type: 'subscription_started'; eventId: string }
+  | { type: 'transition_shown'; eventId: string; ticketTypeId: string; transition: TransitionKind }
+  | { type: 'polling_started' }
+  | { type: 'polling_stopped' }
+  | { type: 'reconnected'; afterMs: number }
+  | { type: 'hold_created'; reservationId: string; eventId: string }
+  | { type: 'hold_expired'; reservationId: string };
+
+export type TransitionKind = 'lowStock' | 'soldOut' | 'backInStock';
+
+export interface Transition {
+  kind: TransitionKind;
+  eventId: string;
+  ticket: TicketAvailability;
+}
+
+export interface TicketAvailabilityManagerOptions {
+  /** The service's base URL, e.g. https://tickets.example.com. */
+  url: string;
+  /** A JWT, or a promise of one; called again on every reconnect and before the current one expires. */
+  getToken: () => string | Promise<string>;
+  WebSocket?: WebSocketConstructor;
+  fetch?: FetchLike;
+  /** Concurrent event subscriptions; past it, the least recently used event without listeners is evicted. Default 10. */
+  maxChannels?: number;
+  reconnect?: ReconnectOptions;
+  /** Listeners hear at most once per window, with the changes coalesced. Default 50 ms. */
+  debounceMs?: number;
+  storage?: AvailabilityStorage;
+  /** `lowStock` fires when actualAvailable drops below this from at or above it. Default 10. */
+  lowStockThreshold?: number;
+  /** Polling interval while the WebSocket is unavailable. Default 5000 ms. */
+  pollIntervalMs?: number;
+  onEvent?: (event: AnalyticsEvent) => void;
+  /** For tests: the random source used for jitter. */
+  random?: () => number;
+}
+
+/** One event's availability as the application sees it. A new object on every change. */
+export interface EventState {
+  eventId: string;
+  /** Ticket types by id. */
+  availability: ReadonlyMap<string, TicketAvailability>;
+  /** The server's availability version; 0 before anything arrived. */
+  version: number;
+  status: ConnectionStatus;
+  /** Data from the cache that the server has not confirmed yet (a reload while offline). */
+  isStale: boolean;
+  /** When the data was last confirmed by the server (ms since epoch, local clock), or null. */
+  lastUpdated: number | null;
+  error: { code: string; message: string } | null;
+}
+
+export type EventListener = (state: EventState) => void;
+
+export interface ClientStats {
+  connectAttempts: number;
+  connectSuccesses: number;
+  /** How long each completed reconnection took, from the drop to being connected again. */
+  reconnectionsMs: number[];
+  messagesReceived: number;
+  updatesApplied: number;
+  errorsByType: Record<string, number>;
+  /** From the server's commit time to this client applying the update (server clock). */
+  latencyMs: { last: number | null; average: number | null; samples: number };
+  mode: 'websocket' | 'polling' | 'idle';
+}
+
+export type { AvailabilityUpdate };
