@@ -130,6 +130,8 @@ export class TicketAvailabilityManager {
     this.lingering.delete(channel);
     return () => {
       if (!channel.listeners.delete(listener) || channel.listeners.size > 0) return;
+      // Someone refused for lack of room gets it now; otherwise linger for a quick return.
+      if (this.someoneWaiting()) return this.close(channel);
       this.lingering.set(
         channel,
         setTimeout(() => this.close(channel), LINGER_MS),
@@ -157,10 +159,10 @@ export class TicketAvailabilityManager {
     return this.getCurrentAvailability(eventId)?.get(ticketTypeId);
   }
 
-  /** Overall, or for one event. */
+  /** Overall, or for one event (as in its current EventState). */
   getConnectionStatus(eventId?: string): ConnectionStatus {
     if (eventId === undefined) return this.overall;
-    return this.channels.get(eventId)?.status ?? 'disconnected';
+    return this.getEventState(eventId).status;
   }
 
   onStatusChange(listener: (status: ConnectionStatus) => void): () => void {
@@ -219,6 +221,11 @@ export class TicketAvailabilityManager {
 
   private *activeChannels(): Iterable<EventChannel> {
     for (const channel of this.channels.values()) if (channel.error?.code !== 'too_many_channels') yield channel;
+  }
+
+  private someoneWaiting(): boolean {
+    for (const channel of this.channels.values()) if (channel.error?.code === 'too_many_channels' && channel.listeners.size > 0) return true;
+    return false;
   }
 
   private find(key: string): EventChannel | undefined {

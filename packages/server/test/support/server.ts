@@ -39,6 +39,8 @@ export interface TestServerOptions {
   sweepIntervalMs?: number;
   realtime?: Partial<RealtimeSettings>;
   bus?: BusSetting;
+  /** A fixed port, to restart "the same" node; ephemeral by default. */
+  port?: number;
 }
 
 export async function startTestServer(db: Database, options: TestServerOptions = {}): Promise<TestServer> {
@@ -53,7 +55,7 @@ export async function startTestServer(db: Database, options: TestServerOptions =
     bus: options.bus ?? { kind: 'none' },
     processMetrics: false,
   });
-  const url = await service.listen(0, '127.0.0.1');
+  const url = await service.listen(options.port ?? 0, '127.0.0.1');
   return {
     url,
     service,
