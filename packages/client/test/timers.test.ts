@@ -1,0 +1,192 @@
+import type { TicketAvailability } from '@ticketpulse/protocol';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { Backoff, ReservationExpiryManager, ServerClock, TicketAvailabilityManager, type EventState, type FetchLike } from '../src/index.ts';
+import { FakeWebSocket } from './support/fake-socket.ts';
+
+const EVENT = '11111111-1111-4111-8111-111111111111';
+const TYPE = '22222222-2222-4222-8222-222222222222';
+
+function ticket(available: number, version: number): TicketAvailability {
+  return {
+    ticketTypeId: TYPE,
+    eventId: EVENT,
+    ticketTypeName: 'General',
+    description: null,
+    price: '10.00',
+    currency: 'EUR',
+    totalCapacity: 500,
+    soldCount: 500 - available,
+    reservedCount: 0,
+    availableCount: available,
+    actualAvailable: available,
+    percentageSold: 0,
+    isSoldOut: available === 0,
+    isUnlimited: false,
+    status: available === 0 ? 'sold_out' : 'available',
+    maxPerOrder: 10,
+    sortOrder: 0,
+    version,
+    lastUpdated: new Date().toISOString(),
+  };
+}
+
+const noFetch: FetchLike = async () => {
+  throw new Error('offline');
+};
+
+describe('backoff', () => {
+  it('waits a random time below min(cap, base * 2^attempt), and resets', () => {
+    const highest = new Backoff(500, 20_000, () => 0.999999);
+    expect(Array.from({ length: 8 }, () => highest.next())).toEqual([499, 999, 1999, 3999, 7999, 15999, 19999, 19999]);
+    const lowest = new Backoff(500, 20_000, () => 0);
+    expect(lowest.next()).toBe(0);
+    const random = new Backoff(500, 20_000);
+    for (let attempt = 0; attempt < 50; attempt++) {
+      const delay = random.next();
+      expect(delay).toBeGreaterThanOrEqual(0);
+      expect(delay).toBeLessThan(Math.min(20_000, 500 * 2 ** attempt));
+    }
+    random.reset();
+    expect(random.attempts).toBe(0);
+  });
+});
+
+describe('with fake timers', () => {
+  beforeEach(() => {
+    vi.useFakeTimers();
+    FakeWebSocket.reset();
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  const manager = (options: Partial<ConstructorParameters<typeof TicketAvailabilityManager>[0]> = {}) =>
+    new TicketAvailabilityManager({ url: 'http://tickets.test', getToken: () => 'token', WebSocket: FakeWebSocket, fetch: noFetch, ...options });
+
+  it('never gives up reconnecting, and spaces attempts out to the cap', async () => {
+    FakeWebSocket.refuse = true;
+    const m = manager({ reconnect: { baseMs: 500, capMs: 20_000, pollAfterFailures: 1000 } });
+    m.subscribeToEvent(EVENT, () => {});
+    await vi.advanceTimersByTimeAsync(60 * 60_000);
+    const attempts = FakeWebSocket.instances.length;
+    // Full jitter under a 20 s cap: at least one try per 20 s, on average one per 10 s.
+    expect(attempts).toBeGreaterThan(180);
+    expect(attempts).toBeLessThan(1500);
+    expect(m.getConnectionStatus()).toBe('reconnecting');
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(FakeWebSocket.instances.length).toBeGreaterThan(attempts);
+    m.cleanup();
+  });
+
+  it('notifies listeners at most once per debounce window, with the changes coalesced', async () => {
+    const m = manager({ debounceMs: 50 });
+    const seen: EventState[] = [];
+    m.subscribeToEvent(EVENT, (state) => seen.push(state));
+    await vi.advanceTimersByTimeAsync(0);
+    const ws = FakeWebSocket.last;
+    ws.welcome();
+    expect(ws.sent).toContainEqual(expect.objectContaining({ type: 'subscribe', eventId: EVENT }));
+    ws.receive({ type: 'subscribed', ref: EVENT, eventId: EVENT, version: 1, serverTime: new Date().toISOString(), unchanged: false, snapshot: { eventId: EVENT, version: 1, precision: 'exact', serverTime: new Date().toISOString(), tickets: [ticket(500, 1)] } });
+    await vi.advanceTimersByTimeAsync(60);
+    const before = seen.length;
+    for (let v = 2; v <= 201; v++) {
+      ws.receive({
+        type: 'updates',
+        serverTime: new Date().toISOString(),
+        updates: [{ eventId: EVENT, version: v, previousVersion: v - 1, precision: 'exact', committedAt: new Date().toISOString(), snapshot: false, tickets: [ticket(500 - (v - 1), v)], removedTicketTypeIds: [] }],
+      });
+      await vi.advanceTimersByTimeAsync(1); // 200 updates over 200 ms
+    }
+    await vi.advanceTimersByTimeAsync(60);
+    const notifications = seen.length - before;
+    expect(notifications).toBeGreaterThanOrEqual(4);
+    expect(notifications).toBeLessThanOrEqual(6); // 200 ms / 50 ms, plus the edges
+    expect(seen.at(-1)!.availability.get(TYPE)?.availableCount).toBe(300);
+    m.cleanup();
+  });
+
+  it('drops stale updates and resubscribes with its version when it sees a gap', async () => {
+    const m = manager({ debounceMs: 1 });
+    m.subscribeToEvent(EVENT, () => {});
+    await vi.advanceTimersByTimeAsync(0);
+    const ws = FakeWebSocket.last;
+    ws.welcome();
+    ws.receive({ type: 'subscribed', ref: EVENT, eventId: EVENT, version: 5, serverTime: new Date().toISOString(), unchanged: false, snapshot: { eventId: EVENT, version: 5, precision: 'exact', serverTime: new Date().toISOString(), tickets: [ticket(10, 5)] } });
+    const update = (version: number, previousVersion: number, available: number) =>
+      ws.receive({ type: 'updates', serverTime: new Date().toISOString(), updates: [{ eventId: EVENT, version, previousVersion, precision: 'exact', committedAt: new Date().toISOString(), snapshot: false, tickets: [ticket(available, version)], removedTicketTypeIds: [] }] });
+    update(4, 3, 99); // stale
+    await vi.advanceTimersByTimeAsync(5);
+    expect(m.getTicketAvailability(EVENT, TYPE)?.availableCount).toBe(10);
+    ws.sent.length = 0;
+    update(9, 8, 1); // a gap: 6..8 missed
+    expect(ws.sent).toEqual([{ type: 'subscribe', eventId: EVENT, ref: EVENT, sinceVersion: 5 }]);
+    m.cleanup();
+  });
+
+  it('closes a silent connection after two heartbeats and reconnects', async () => {
+    const m = manager({ reconnect: { baseMs: 10, capMs: 10 } });
+    m.subscribeToEvent(EVENT, () => {});
+    await vi.advanceTimersByTimeAsync(0);
+    FakeWebSocket.last.welcome(1000);
+    await vi.advanceTimersByTimeAsync(3100); // no pong, nothing at all
+    expect(FakeWebSocket.instances.length).toBeGreaterThan(1);
+    expect(FakeWebSocket.instances[0]!.readyState).toBe(3);
+    m.cleanup();
+  });
+
+  it('counts hold deadlines down by the server clock, however wrong the device clock is', async () => {
+    for (const skewMs of [-10 * 60_000, 10 * 60_000]) {
+      vi.setSystemTime(new Date('2026-11-21T12:00:00Z'));
+      const serverNow = Date.now() + skewMs; // the device is off by skewMs the other way
+      const clock = new ServerClock();
+      clock.observe(serverNow);
+      const expiresAt = new Date(serverNow + 5 * 60_000).toISOString();
+      const fetch: FetchLike = async () => ({
+        ok: true,
+        status: 200,
+        headers: { get: () => null },
+        json: async () => ({ reservation: { id: 'r1', eventId: EVENT, status: 'active', expiresAt, extensionsUsed: 0 } }),
+      });
+      const soon: number[] = [];
+      const expired: number[] = [];
+      const holds = new ReservationExpiryManager({ url: 'http://tickets.test', getToken: () => 't', fetch, clock });
+      const state = await holds.startMonitoring('r1', {
+        onExpiringSoon: (s) => soon.push(s.remainingMs),
+        onExpired: () => expired.push(Date.now()),
+      });
+      expect(state.remainingMs).toBe(5 * 60_000);
+      await vi.advanceTimersByTimeAsync(2 * 60_000);
+      expect(holds.getState('r1')!.remainingMs).toBe(3 * 60_000);
+      expect(soon).toEqual([]);
+      await vi.advanceTimersByTimeAsync(60_000);
+      expect(soon).toEqual([2 * 60_000]); // two minutes before, once
+      await vi.advanceTimersByTimeAsync(2 * 60_000);
+      expect(expired).toHaveLength(1);
+      expect(holds.getState('r1')).toMatchObject({ isExpired: true, remainingMs: 0, status: 'expired' });
+      holds.stopAll();
+    }
+  });
+
+  it('re-checks each active hold with the server every 30 seconds', async () => {
+    let calls = 0;
+    let status = 'active';
+    const fetch: FetchLike = async () => {
+      calls += 1;
+      return {
+        ok: true,
+        status: 200,
+        headers: { get: () => null },
+        json: async () => ({ reservation: { id: 'r2', eventId: EVENT, status, expiresAt: new Date(Date.now() + 600_000).toISOString(), extensionsUsed: 0 } }),
+      };
+    };
+    const holds = new ReservationExpiryManager({ url: 'http://tickets.test', getToken: () => 't', fetch });
+    await holds.startMonitoring('r2');
+    expect(calls).toBe(1);
+    await vi.advanceTimersByTimeAsync(30_000);
+    expect(calls).toBe(2);
+    status = 'released'; // released in another tab
+    await vi.advanceTimersByTimeAsync(30_000);
+    expect(holds.getState('r2')).toMatchObject({ status: 'released', isExpired: true });
+    holds.stopAll();
+  });
+});
