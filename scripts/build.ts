@@ -20,7 +20,7 @@ interface Target {
 
 const targets: Target[] = [
   { name: '@ticketpulse/client (everything)', entry: 'packages/client/src/index.ts', external: [], budget: CORE_BUDGET_BYTES },
-  { name: '@ticketpulse/react (without React)', entry: 'packages/react/src/index.ts', external: ['react', 'react-dom', 'react/jsx-runtime'] },
+  { name: '@ticketpulse/react (+ client, no React)', entry: 'packages/react/src/index.ts', external: ['react', 'react-dom', 'react/jsx-runtime'] },
 ];
 
 async function measure(target: Target) {

@@ -15,7 +15,8 @@ export interface SocketHandlers {
 export interface SocketOptions {
   url: string;
   getToken: () => string | Promise<string>;
-  WebSocket: WebSocketConstructor;
+  /** Looked up at connect time, so a manager can be created where there is none (server rendering). */
+  WebSocket: () => WebSocketConstructor;
   backoff: Backoff;
   session: string;
   handlers: SocketHandlers;
@@ -120,7 +121,8 @@ export class RealtimeSocket {
     url.searchParams.set('session', this.options.session);
     let ws: WebSocketLike;
     try {
-      ws = new this.options.WebSocket(url.toString());
+      const WebSocketImpl = this.options.WebSocket();
+      ws = new WebSocketImpl(url.toString()) as WebSocketLike;
     } catch {
       return this.dropped(undefined);
     }

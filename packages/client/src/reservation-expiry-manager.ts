@@ -58,7 +58,6 @@ export class ReservationError extends Error {
 interface Tracked {
   record: ReservationRecord;
   callbacks: HoldCallbacks;
-  listeners: Set<(state: HoldState) => void>;
   state: HoldState;
   warned: boolean;
   expiredReported: boolean;
@@ -74,6 +73,8 @@ const TICK_MS = 1000;
  */
 export class ReservationExpiryManager {
   private readonly holds = new Map<string, Tracked>();
+  /** Kept apart from `holds` so a listener may come before the hold is tracked. */
+  private readonly listeners = new Map<string, Set<(state: HoldState) => void>>();
   private readonly fetch: FetchLike;
   private readonly clock: Pick<ServerClock, 'now' | 'observe'>;
   private readonly expiringSoonMs: number;
@@ -92,8 +93,9 @@ export class ReservationExpiryManager {
   async startMonitoring(reservation: ReservationRecord | string, callbacks: HoldCallbacks = {}): Promise<HoldState> {
     const record = typeof reservation === 'string' ? await this.request('GET', reservation) : reservation;
     const existing = this.holds.get(record.id);
-    const tracked: Tracked = existing ?? { record, callbacks, listeners: new Set(), state: this.compute(record), warned: false, expiredReported: false };
-    tracked.callbacks = callbacks;
+    const tracked: Tracked = existing ?? { record, callbacks, state: this.compute(record), warned: false, expiredReported: false };
+    // Several parts of an app may monitor one hold; later callbacks add to earlier ones.
+    if (existing) tracked.callbacks = { ...existing.callbacks, ...callbacks };
     this.holds.set(record.id, tracked);
     this.update(tracked, record);
     this.ensureTimers();
@@ -104,11 +106,15 @@ export class ReservationExpiryManager {
     return this.holds.get(reservationId)?.state;
   }
 
-  /** Hears every change of one hold (each second while it counts down). */
+  /** Hears every change of one hold (each second while it counts down), tracked yet or not. */
   subscribe(reservationId: string, listener: (state: HoldState) => void): () => void {
-    const tracked = this.holds.get(reservationId);
-    tracked?.listeners.add(listener);
-    return () => tracked?.listeners.delete(listener);
+    let set = this.listeners.get(reservationId);
+    if (!set) this.listeners.set(reservationId, (set = new Set()));
+    set.add(listener);
+    return () => {
+      set.delete(listener);
+      if (set.size === 0) this.listeners.delete(reservationId);
+    };
   }
 
   async extend(reservationId: string): Promise<HoldState> {
@@ -184,7 +190,7 @@ export class ReservationExpiryManager {
       tracked.callbacks.onExpired?.(state);
       this.options.onEvent?.({ type: 'hold_expired', reservationId: record.id });
     }
-    for (const listener of tracked.listeners) listener(state);
+    for (const listener of this.listeners.get(record.id) ?? []) listener(state);
   }
 
   private ensureTimers(): void {

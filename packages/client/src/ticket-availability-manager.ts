@@ -17,7 +17,7 @@ import type {
   WebSocketConstructor,
 } from './types.ts';
 
-/** How long an event with no listeners stays subscribed, for a quick return (a remount, a back button). */
+/** Default for `lingerMs`. */
 const LINGER_MS = 10_000;
 const LATENCY_SAMPLES = 100;
 
@@ -76,14 +76,22 @@ export class TicketAvailabilityManager {
     this.debounceMs = options.debounceMs ?? 50;
     this.lowStockThreshold = options.lowStockThreshold ?? 10;
     this.pollAfterFailures = options.reconnect?.pollAfterFailures ?? 3;
-    const WebSocketImpl = options.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
-    const fetchImpl = options.fetch ?? (globalThis as { fetch?: FetchLike }).fetch;
-    if (!WebSocketImpl || !fetchImpl) throw new Error('TicketAvailabilityManager needs WebSocket and fetch: pass them in options outside browsers');
+    // Looked up when first needed: creating a manager during server rendering opens nothing and needs neither.
+    const webSocket = (): WebSocketConstructor => {
+      const found = options.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
+      if (!found) throw new Error('No WebSocket here: pass one in options (for example from the ws package)');
+      return found;
+    };
+    const fetchImpl: FetchLike = (input, init) => {
+      const found = options.fetch ?? (globalThis as { fetch?: FetchLike }).fetch;
+      if (!found) throw new Error('No fetch here: pass one in options');
+      return found(input, init);
+    };
     const url = options.url.replace(/\/+$/, '');
     this.socket = new RealtimeSocket({
       url,
       getToken: options.getToken,
-      WebSocket: WebSocketImpl,
+      WebSocket: webSocket,
       backoff: new Backoff(options.reconnect?.baseMs ?? 500, options.reconnect?.capMs ?? 20_000, options.random),
       session: Math.random().toString(36).slice(2, 14),
       handlers: {
@@ -134,7 +142,7 @@ export class TicketAvailabilityManager {
       if (this.someoneWaiting()) return this.close(channel);
       this.lingering.set(
         channel,
-        setTimeout(() => this.close(channel), LINGER_MS),
+        setTimeout(() => this.close(channel), this.options.lingerMs ?? LINGER_MS),
       );
     };
   }
@@ -145,7 +153,8 @@ export class TicketAvailabilityManager {
     if (channel) return channel.state;
     let state = this.unknown.get(eventId);
     if (!state) {
-      state = { eventId, availability: new Map(), version: 0, status: 'disconnected', isStale: false, lastUpdated: null, error: null };
+      // Not subscribed yet (the first render, before effects run): about to connect.
+      state = { eventId, availability: new Map(), version: 0, status: 'connecting', isStale: false, lastUpdated: null, error: null };
       this.unknown.set(eventId, state);
     }
     return state;

@@ -20,7 +20,8 @@ export interface WebSocketLike {
   onmessage: ((event: { data: unknown }) => void) | null;
 }
 
-export type WebSocketConstructor = new (url: string) => WebSocketLike;
+/** The browser's WebSocket or `ws`: anything constructed with a URL that behaves like WebSocketLike. */
+export type WebSocketConstructor = new (url: string) => unknown;
 
 export type FetchLike = (input: string, init?: { method?: string; headers?: Record<string, string>; body?: string }) => Promise<{
   ok: boolean;
@@ -79,6 +80,8 @@ export interface TicketAvailabilityManagerOptions {
   lowStockThreshold?: number;
   /** Polling interval while the WebSocket is unavailable. Default 5000 ms. */
   pollIntervalMs?: number;
+  /** How long an event stays subscribed after its last listener leaves (a remount, a back button). Default 10 s. */
+  lingerMs?: number;
   onEvent?: (event: AnalyticsEvent) => void;
   /** For tests: the random source used for jitter. */
   random?: () => number;

@@ -18,7 +18,7 @@ describe.each(drivers)('TicketAvailabilityManager against a real gateway (%s)', 
     const m = new TicketAvailabilityManager({
       url,
       getToken: () => server.token('anon'),
-      WebSocket: WebSocket as never,
+      WebSocket,
       debounceMs: 10,
       reconnect: { baseMs: 50, capMs: 200 },
       ...options,
