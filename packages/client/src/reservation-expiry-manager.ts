@@ -96,6 +96,7 @@ export class ReservationExpiryManager {
     const tracked: Tracked = existing ?? { record, callbacks, state: this.compute(record), warned: false, expiredReported: false };
     // Several parts of an app may monitor one hold; later callbacks add to earlier ones.
     if (existing) tracked.callbacks = { ...existing.callbacks, ...callbacks };
+    else if (record.status === 'active') this.options.onEvent?.({ type: 'hold_created', reservationId: record.id, eventId: record.eventId });
     this.holds.set(record.id, tracked);
     this.update(tracked, record);
     this.ensureTimers();

@@ -190,3 +190,70 @@ describe('with fake timers', () => {
     holds.stopAll();
   });
 });
+
+describe('in a browser', () => {
+  const target = new EventTarget();
+  const env = globalThis as unknown as Record<string, unknown>;
+  beforeEach(() => {
+    vi.useFakeTimers();
+    FakeWebSocket.reset();
+    // The browser's connectivity API is an edge we do not own: stand it in.
+    env.navigator = { onLine: false };
+    env.addEventListener = target.addEventListener.bind(target);
+    env.removeEventListener = target.removeEventListener.bind(target);
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+    delete env.navigator;
+    delete env.addEventListener;
+    delete env.removeEventListener;
+    delete env.localStorage;
+  });
+
+  it('waits while offline and connects at once when the browser comes back online', async () => {
+    const m = new TicketAvailabilityManager({ url: 'http://tickets.test', getToken: () => 't', WebSocket: FakeWebSocket, fetch: noFetch });
+    m.subscribeToEvent(EVENT, () => {});
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(FakeWebSocket.instances).toHaveLength(0);
+    expect(m.getConnectionStatus()).toBe('disconnected');
+    (env.navigator as { onLine: boolean }).onLine = true;
+    target.dispatchEvent(new Event('online'));
+    await vi.advanceTimersByTimeAsync(0);
+    expect(FakeWebSocket.instances).toHaveLength(1);
+    FakeWebSocket.last.welcome();
+    expect(m.getConnectionStatus()).toBe('connected');
+    m.cleanup();
+  });
+
+  it('keeps snapshots in localStorage, and survives a full or missing one', async () => {
+    const { localStorageCache } = await import('../src/index.ts');
+    const items = new Map<string, string>();
+    env.localStorage = { getItem: (k: string) => items.get(k) ?? null, setItem: (k: string, v: string) => void items.set(k, v) };
+    const cache = localStorageCache('tp:');
+    cache.setItem('a', '1');
+    expect(items.get('tp:a')).toBe('1');
+    expect(cache.getItem('a')).toBe('1');
+    env.localStorage = { getItem: () => { throw new Error('denied'); }, setItem: () => { throw new Error('QuotaExceededError'); } };
+    const broken = localStorageCache('tp:');
+    expect(() => broken.setItem('b', '2')).not.toThrow();
+    expect(broken.getItem('b')).toBeNull();
+    delete env.localStorage; // private mode without storage at all
+    expect(localStorageCache().getItem('c')).toBeNull();
+  });
+
+  it('reports hold_created and hold_expired to analytics', async () => {
+    (env.navigator as { onLine: boolean }).onLine = true;
+    const reported: string[] = [];
+    const fetch: FetchLike = async () => ({
+      ok: true,
+      status: 200,
+      headers: { get: () => null },
+      json: async () => ({ reservation: { id: 'r3', eventId: EVENT, status: 'active', expiresAt: new Date(Date.now() + 2000).toISOString(), extensionsUsed: 0 } }),
+    });
+    const holds = new ReservationExpiryManager({ url: 'http://tickets.test', getToken: () => 't', fetch, onEvent: (e) => reported.push(e.type) });
+    await holds.startMonitoring('r3');
+    await vi.advanceTimersByTimeAsync(3000);
+    expect(reported).toEqual(['hold_created', 'hold_expired']);
+    holds.stopAll();
+  });
+});
