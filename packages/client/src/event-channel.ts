@@ -63,7 +63,8 @@ export class EventChannel {
 
   /** A full snapshot (subscribe answer, poll, cache). Returns the ticket types that changed. */
   load(snapshot: Pick<AvailabilitySnapshot, 'eventId' | 'version' | 'tickets'>, fromCache = false): TicketChange[] {
-    if (!fromCache && snapshot.version < this.version) return [];
+    // The server's word beats the cache, even at a lower version (its database was reset).
+    if (!fromCache && !this.isStale && snapshot.version < this.version) return [];
     const before = this.tickets;
     this.serverId = snapshot.eventId;
     this.version = snapshot.version;
@@ -92,11 +93,14 @@ export class EventChannel {
       changes.push(...this.load(update));
       return 'applied';
     }
+    // A new map, never an edit: EventState.availability must change identity when its content does.
+    const tickets = new Map(this.tickets);
     for (const after of update.tickets) {
-      changes.push({ before: this.tickets.get(after.ticketTypeId), after });
-      this.tickets.set(after.ticketTypeId, after);
+      changes.push({ before: tickets.get(after.ticketTypeId), after });
+      tickets.set(after.ticketTypeId, after);
     }
-    for (const id of update.removedTicketTypeIds) this.tickets.delete(id);
+    for (const id of update.removedTicketTypeIds) tickets.delete(id);
+    this.tickets = tickets;
     this.version = update.version;
     this.confirmed();
     this.dropIncludedHolds();

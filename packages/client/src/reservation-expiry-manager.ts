@@ -84,7 +84,8 @@ export class ReservationExpiryManager {
   constructor(private readonly options: ReservationExpiryManagerOptions) {
     const fetchImpl = options.fetch ?? (globalThis as { fetch?: FetchLike }).fetch;
     if (!fetchImpl) throw new Error('ReservationExpiryManager needs fetch: pass it in options outside browsers');
-    this.fetch = fetchImpl;
+    // Called unbound: a browser's fetch throws "Illegal invocation" when called as a method of anything else.
+    this.fetch = (input, init) => fetchImpl(input, init);
     this.clock = options.clock ?? { now: () => Date.now(), observe: () => {} };
     this.expiringSoonMs = options.expiringSoonMs ?? 120_000;
   }

@@ -21,6 +21,7 @@ Commands:
 Options:
   --demo     (start) dev tokens on, demo events seeded into an empty database
   --memory   Embedded database in memory instead of under TICKETPULSE_DATA_DIR
+  --simulate (start) simulated buyers hold, buy and release seats (demo traffic)
   --url URL  (watch) the service to watch (default http://localhost:3000)
   --token T  (watch) a JWT; default: a dev token from the service
   -h, --help Show this help
@@ -39,7 +40,7 @@ async function withDatabase<T>(config: Config, logger: Logger, fn: (db: Database
   }
 }
 
-async function start(config: Config, logger: Logger, demo: boolean): Promise<void> {
+async function start(config: Config, logger: Logger, demo: boolean, simulate: boolean): Promise<void> {
   const { secret, generated } = await resolveJwtSecret(config);
   if (generated && config.databaseUrl) {
     logger.warn('TICKETPULSE_JWT_SECRET is unset: using a secret stored in the data directory; set it when running several nodes');
@@ -60,10 +61,12 @@ async function start(config: Config, logger: Logger, demo: boolean): Promise<voi
     logger,
     realtime: config.realtime,
     bus: config.bus,
+    storefrontDir: config.storefrontDir,
   });
   const url = await service.listen(config.port, config.host);
   const shownUrl = url.replace(/\/\/(127\.0\.0\.1|\[::1\])/, '//localhost');
   logger.info(`TicketPulse is serving on ${shownUrl} (${description}${config.devAuth ? ', dev tokens on' : ''})`);
+  if (simulate) await service.simulator.start();
 
   let stopping = false;
   const stop = async (signal: string) => {
@@ -85,6 +88,7 @@ async function main(argv: string[]): Promise<void> {
     options: {
       demo: { type: 'boolean', default: false },
       memory: { type: 'boolean', default: false },
+      simulate: { type: 'boolean', default: false },
       url: { type: 'string', default: 'http://localhost:3000' },
       token: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
@@ -105,7 +109,7 @@ async function main(argv: string[]): Promise<void> {
   const logger = pino({ level: config.logLevel });
   switch (command) {
     case 'start':
-      return start(config, logger, values.demo);
+      return start(config, logger, values.demo, values.simulate);
     case 'migrate':
       return withDatabase(config, logger, async () => logger.info('database is up to date'));
     case 'seed':

@@ -1,3 +1,5 @@
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import type { RealtimeSettings } from './realtime/gateway.ts';
 
@@ -24,6 +26,7 @@ const envSchema = z.object({
   TICKETPULSE_MAX_HOLD_EXTENSIONS: int(0, 100).default(2),
   TICKETPULSE_SWEEP_INTERVAL_MS: int(50, 3_600_000).default(1000),
   TICKETPULSE_DB_POOL_SIZE: int(1, 1000).default(10),
+  TICKETPULSE_STOREFRONT_DIR: z.string().min(1).optional(),
   TICKETPULSE_BUS: z
     .string()
     .regex(/^(postgres|none|nats:\/\/.+)$/, 'must be postgres, none or a nats:// URL')
@@ -42,6 +45,9 @@ const envSchema = z.object({
   TICKETPULSE_WS_HARD_BUFFER_BYTES: int(1024, 1024 * 1024 * 1024).default(4 * 1024 * 1024),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
+
+/** apps/storefront/dist of this repository, found from this file so the working directory does not matter. */
+const DEFAULT_STOREFRONT_DIR = fileURLToPath(new URL('../../../apps/storefront/dist', import.meta.url));
 
 export interface HoldSettings {
   /** Default hold duration; an event may set its own. */
@@ -67,6 +73,8 @@ export interface Config {
   holds: HoldSettings;
   sweepIntervalMs: number;
   poolSize: number;
+  /** The built storefront, served when it exists. */
+  storefrontDir: string;
   logLevel: string;
   bus: BusSetting;
   realtime: RealtimeSettings;
@@ -102,6 +110,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, defaults: Confi
     },
     sweepIntervalMs: e.TICKETPULSE_SWEEP_INTERVAL_MS,
     poolSize: e.TICKETPULSE_DB_POOL_SIZE,
+    storefrontDir: e.TICKETPULSE_STOREFRONT_DIR ? resolve(e.TICKETPULSE_STOREFRONT_DIR) : DEFAULT_STOREFRONT_DIR,
     logLevel: e.LOG_LEVEL,
     bus: busSetting(e.TICKETPULSE_BUS, e.DATABASE_URL),
     realtime: {

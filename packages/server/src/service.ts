@@ -13,6 +13,7 @@ import { NatsChangeBus } from './realtime/buses/nats-bus.ts';
 import { PostgresChangeBus } from './realtime/buses/postgres-bus.ts';
 import { RealtimeGateway, type RealtimeSettings } from './realtime/gateway.ts';
 import { RealtimeMetrics } from './realtime/metrics.ts';
+import { BuyerSimulator, type SimulatorPace } from './simulator/buyer-simulator.ts';
 
 export interface ServiceOptions {
   /** A migrated database; the caller owns it and closes it. */
@@ -26,6 +27,10 @@ export interface ServiceOptions {
   bus: BusSetting;
   /** Node.js process metrics (event loop, heap) in /metrics; off when several services share a process. */
   processMetrics?: boolean;
+  /** The built storefront to serve; unset or missing: / answers a JSON index. */
+  storefrontDir?: string;
+  /** The buyer simulator's timings (tests speed it up). */
+  simulatorPace?: Partial<SimulatorPace>;
 }
 
 export interface Service {
@@ -36,6 +41,8 @@ export interface Service {
   verifier: TokenVerifier;
   gateway: RealtimeGateway;
   metrics: RealtimeMetrics;
+  /** Demo traffic through this service's own API; off until started (after listen). */
+  simulator: BuyerSimulator;
   /** Starts listening, sweeping and publishing; resolves to the base URL. */
   listen(port: number, host: string): Promise<string>;
   /** Tells realtime clients to reconnect elsewhere, stops accepting, finishes in-flight work. */
@@ -71,6 +78,8 @@ export async function createService(options: ServiceOptions): Promise<Service> {
   const holds = new Holds(db, options.holds, onChange);
   const sweeper = new ExpirySweeper(holds, options.sweepIntervalMs, logger);
   let shuttingDown = false;
+  let address: string | undefined;
+  const simulator = new BuyerSimulator({ baseUrl: () => address, verifier, logger, ...(options.simulatorPace && { pace: options.simulatorPace }) });
   const app = await buildApp({
     db,
     catalog,
@@ -79,6 +88,9 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     devAuth: options.devAuth,
     logger,
     metrics: { registry: metrics.registry, beforeScrape: () => gateway.sampleMetrics() },
+    realtimeStats: () => gateway.stats,
+    simulator,
+    storefrontDir: options.storefrontDir,
     isShuttingDown: () => shuttingDown,
   });
   gateway.attach(app.server);
@@ -90,13 +102,16 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     verifier,
     gateway,
     metrics,
+    simulator,
     async listen(port, host) {
       await gateway.start();
-      const address = await app.listen({ port, host });
+      address = await app.listen({ port, host });
       sweeper.start();
       return address;
     },
     async close() {
+      // First, while the API still answers it: the simulator gives back the holds it was deciding on.
+      await simulator.stop();
       shuttingDown = true;
       await gateway.close();
       await sweeper.stop();

@@ -294,6 +294,11 @@ describe.each(drivers)('HTTP API (%s)', (driver) => {
         'POST /api/reservations/{id}/extend',
         'PATCH /api/event-tickets/{id}',
         'POST /api/auth/dev-token',
+        'GET /api/events/{idOrSlug}/holds',
+        'GET /api/events/{idOrSlug}/sales',
+        'GET /api/realtime/stats',
+        'GET /api/simulator',
+        'PUT /api/simulator',
       ].sort(),
     );
     expect(body.paths['/api/events/{idOrSlug}/reservations'].post.requestBody.content['application/json'].schema).toBeDefined();
@@ -336,6 +341,9 @@ describe.each(drivers)('HTTP API (%s)', (driver) => {
       devAuth: false,
       logger: pino({ level: 'silent' }),
       metrics: { registry: service.metrics.registry, beforeScrape: () => {} },
+      realtimeStats: () => service.gateway.stats,
+      simulator: service.simulator,
+      storefrontDir: undefined,
       isShuttingDown: () => true,
     });
     try {

@@ -1,9 +1,12 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { postgresUrl } from './support/database.ts';
+import { startNode } from './support/process.ts';
+import { eventually } from './support/viewer.ts';
 
 const BIN = fileURLToPath(new URL('../bin/ticketpulse.js', import.meta.url));
 const env = (extra: Record<string, string>) => ({ ...process.env, DATABASE_URL: '', LOG_LEVEL: 'info', ...extra });
@@ -70,6 +73,28 @@ describe('ticketpulse CLI', () => {
     }
     const code = await new Promise((resolve) => (child.exitCode !== null ? resolve(child.exitCode) : child.once('exit', resolve)));
     expect(code).toBe(0);
+  });
+
+  it('start --simulate runs the buyer simulator from boot, and SIGTERM still stops cleanly', async () => {
+    // An empty storefront folder: / stays the JSON index whatever apps/storefront/dist holds.
+    const node = await startNode({ DATABASE_URL: '', TICKETPULSE_STOREFRONT_DIR: tmpdir() }, ['--demo', '--memory', '--simulate']);
+    try {
+      const minted = await fetch(`${node.url}/api/auth/dev-token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ role: 'organizer' }),
+      });
+      const { token } = (await minted.json()) as { token: string };
+      const status = async () => {
+        const response = await fetch(`${node.url}/api/simulator`, { headers: { authorization: `Bearer ${token}` } });
+        return (await response.json()) as { running: boolean; stats: { holds: number } };
+      };
+      expect((await status()).running).toBe(true);
+      await eventually(async () => (await status()).stats.holds > 0, 'a simulated hold');
+      expect(((await (await fetch(node.url)).json()) as { service: string }).service).toBe('TicketPulse');
+    } finally {
+      expect(await node.stop()).toBe(0);
+    }
   });
 
   it('stops at start-up with one clear line for invalid configuration', () => {

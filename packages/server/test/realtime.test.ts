@@ -173,6 +173,14 @@ describe.each(drivers)('realtime gateway (%s)', (driver) => {
     const http = await server.request('GET', `/api/events/${event.id}/availability`);
     expect(http.body.precision).toBe('bands');
     expect(http.body.tickets[0]).toMatchObject({ availableCount: null, status: 'low_stock' });
+    // Nor does the event itself give the numbers away.
+    const asBuyer = (await server.request('GET', `/api/events/${event.id}`)).body.event;
+    expect(asBuyer).toMatchObject({ soldCount: null, reservedCount: null });
+    expect(asBuyer.ticketTypes[0]).toMatchObject({ totalCapacity: null, soldCount: null, reservedCount: null, availableCount: null });
+    const listed = (await server.request('GET', '/api/events')).body.events.find((e: { id: string }) => e.id === event.id);
+    expect(listed).toMatchObject({ soldCount: null, reservedCount: null });
+    const asOrganizer = (await server.request('GET', `/api/events/${event.id}`, { token: await server.token('organizer') })).body.event;
+    expect(asOrganizer.ticketTypes[0]).toMatchObject({ totalCapacity: 10, reservedCount: 9 });
   });
 
   it('opens private events only to organizers and granted users, and ends a revoked user’s subscription', async () => {

@@ -10,14 +10,19 @@ import {
 import type { Database } from '../db/database.ts';
 import type { Catalog } from '../inventory/catalog.ts';
 import type { Holds } from '../inventory/holds.ts';
+import type { GatewayStats } from '../realtime/gateway.ts';
 import { authPlugin, type TokenVerifier } from './auth.ts';
 import { ApiError, installErrorHandling, replyWithError } from './errors.ts';
 import { devAuthRoutes } from './routes/dev-auth.ts';
 import { eventRoutes } from './routes/events.ts';
 import { healthRoutes } from './routes/health.ts';
+import { insightRoutes } from './routes/insights.ts';
 import { metricsRoutes, type MetricsSource } from './routes/metrics.ts';
+import { realtimeStatsRoutes } from './routes/realtime-stats.ts';
 import { reservationRoutes } from './routes/reservations.ts';
+import { simulatorRoutes, type SimulatorControl } from './routes/simulator.ts';
 import { ticketTypeRoutes } from './routes/ticket-types.ts';
+import { hasStorefront, serveStorefront } from './storefront.ts';
 
 export interface AppDeps {
   db: Database;
@@ -27,6 +32,11 @@ export interface AppDeps {
   devAuth: boolean;
   logger: FastifyBaseLogger;
   metrics: MetricsSource;
+  /** This node's realtime connections and viewers. */
+  realtimeStats: () => GatewayStats;
+  simulator: SimulatorControl;
+  /** The built storefront (index.html and assets/); served when it exists. */
+  storefrontDir: string | undefined;
   isShuttingDown: () => boolean;
 }
 
@@ -69,16 +79,23 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await typed.register(eventRoutes, { db: deps.db, catalog: deps.catalog });
   await typed.register(reservationRoutes, { catalog: deps.catalog, holds: deps.holds });
   await typed.register(ticketTypeRoutes, { catalog: deps.catalog });
+  await typed.register(insightRoutes, { db: deps.db, catalog: deps.catalog });
+  await typed.register(realtimeStatsRoutes, { stats: deps.realtimeStats });
+  await typed.register(simulatorRoutes, { simulator: deps.simulator });
   if (deps.devAuth) await typed.register(devAuthRoutes, { verifier: deps.verifier });
   await app.register(metricsRoutes, deps.metrics);
 
   app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
-  // Until the storefront is served here, / says where to look.
-  app.get('/', { schema: { hide: true } }, async () => ({
-    service: 'TicketPulse',
-    events: '/api/events',
-    openapi: '/api/openapi.json',
-    health: '/healthz',
-  }));
+  if (hasStorefront(deps.storefrontDir)) {
+    await serveStorefront(app, deps.storefrontDir);
+  } else {
+    // Without a built storefront, / says where to look.
+    app.get('/', { schema: { hide: true } }, async () => ({
+      service: 'TicketPulse',
+      events: '/api/events',
+      openapi: '/api/openapi.json',
+      health: '/healthz',
+    }));
+  }
   return app;
 }

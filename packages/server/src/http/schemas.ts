@@ -36,9 +36,9 @@ export const ticketType = z
     description: z.string().nullable(),
     price: decimal,
     currency: z.string(),
-    totalCapacity: z.number().int().nullable().describe('null = unlimited'),
-    soldCount: z.number().int(),
-    reservedCount: z.number().int(),
+    totalCapacity: z.number().int().nullable().describe('null = unlimited; counts are null for buyers when the event shows bands only'),
+    soldCount: z.number().int().nullable(),
+    reservedCount: z.number().int().nullable(),
     availableCount: z.number().int().nullable(),
     status: ticketTypeStatus,
     maxPerOrder: z.number().int(),
@@ -58,8 +58,8 @@ export const event = z
     startsAt: isoTime,
     isPublic: z.boolean(),
     status: eventStatus,
-    soldCount: z.number().int(),
-    reservedCount: z.number().int(),
+    soldCount: z.number().int().nullable().describe('null for buyers when the event shows bands only'),
+    reservedCount: z.number().int().nullable(),
     availabilityVersion: z.number().int(),
     displayPrecision: z.enum(['exact', 'bands']),
     holdSeconds: z.number().int().nullable().describe('null = the service default'),
@@ -223,3 +223,60 @@ export const devToken = z.object({
   role,
   expiresAt: isoTime,
 });
+
+// Query strings arrive as text: coerce, then hold them to the same bounds as everything else.
+export const expiringHoldsQuery = z.object({
+  expiringWithinSeconds: z.coerce.number().int().min(1).max(86_400).default(300),
+});
+
+export const expiringHolds = z
+  .object({
+    serverTime: isoTime,
+    holds: z
+      .array(
+        z.object({
+          id: z.string(),
+          expiresAt: isoTime,
+          extensionsUsed: z.number().int(),
+          items: z.array(z.object({ ticketTypeId: z.string(), ticketTypeName: z.string(), quantity: z.number().int() })),
+        }),
+      )
+      .describe('soonest deadline first, at most 50; holder ids are never included'),
+  })
+  .meta({ id: 'ExpiringHolds' });
+
+export const salesQuery = z.object({
+  minutes: z.coerce.number().int().min(1).max(1440).default(60),
+});
+
+export const salesPerMinute = z
+  .object({
+    serverTime: isoTime,
+    buckets: z
+      .array(z.object({ minute: isoTime.describe('start of the minute'), sold: z.number().int() }))
+      .describe('oldest first; every minute present, zeros included'),
+  })
+  .meta({ id: 'SalesPerMinute' });
+
+export const realtimeStats = z
+  .object({
+    connections: z.number().int(),
+    watchedEvents: z.number().int(),
+    viewers: z.record(z.string(), z.number().int()).describe('subscribed connections per event id, on this node'),
+  })
+  .meta({ id: 'RealtimeStats' });
+
+export const simulatorStatus = z
+  .object({
+    running: z.boolean(),
+    stats: z.object({
+      holds: z.number().int(),
+      purchases: z.number().int(),
+      releases: z.number().int(),
+      expiries: z.number().int().describe('holds it left to expire'),
+      refusals: z.number().int().describe('4xx answers it got'),
+    }),
+  })
+  .meta({ id: 'SimulatorStatus' });
+
+export const simulatorChange = z.strictObject({ running: z.boolean() }).meta({ id: 'SimulatorChange' });

@@ -1,49 +1,10 @@
-import type { DisplayPrecision } from '@ticketpulse/protocol';
+import type { DisplayPrecision, EventStatus, EventSummary, EventWithTicketTypes, TicketType, TicketTypeStatus } from '@ticketpulse/protocol';
 import type { Database, Queryable } from '../db/database.ts';
 import { isDatabaseError } from '../db/database.ts';
 import { InventoryError } from './errors.ts';
 import type { AvailabilityListener } from './holds.ts';
 
-export type EventStatus = 'draft' | 'on_sale' | 'paused' | 'ended' | 'cancelled';
-export type TicketTypeStatus = 'on_sale' | 'paused' | 'hidden';
-
-export interface TicketType {
-  id: string;
-  eventId: string;
-  name: string;
-  description: string | null;
-  price: string;
-  currency: string;
-  totalCapacity: number | null;
-  soldCount: number;
-  reservedCount: number;
-  availableCount: number | null;
-  status: TicketTypeStatus;
-  maxPerOrder: number;
-  lowStockThreshold: number | null;
-  sortOrder: number;
-  version: number;
-}
-
-export interface EventSummary {
-  id: string;
-  slug: string;
-  name: string;
-  description: string | null;
-  venue: string | null;
-  startsAt: string;
-  isPublic: boolean;
-  status: EventStatus;
-  soldCount: number;
-  reservedCount: number;
-  availabilityVersion: number;
-  displayPrecision: DisplayPrecision;
-  holdSeconds: number | null;
-}
-
-export interface EventWithTicketTypes extends EventSummary {
-  ticketTypes: TicketType[];
-}
+export type { EventStatus, EventSummary, EventWithTicketTypes, TicketType, TicketTypeStatus };
 
 export interface NewTicketType {
   name: string;
@@ -168,6 +129,18 @@ const toTicketType = (r: TicketTypeRow): TicketType => ({
   version: r.version,
 });
 
+/** Buyers of an event that shows bands only learn no numbers here either, as in its availability. */
+const withholdsCounts = (audience: Audience, precision: DisplayPrecision) => !audience.privileged && precision === 'bands';
+
+function presentEvent(event: EventSummary, audience: Audience): EventSummary {
+  return withholdsCounts(audience, event.displayPrecision) ? { ...event, soldCount: null, reservedCount: null } : event;
+}
+
+function presentTicketType(type: TicketType, audience: Audience, precision: DisplayPrecision): TicketType {
+  if (!withholdsCounts(audience, precision)) return type;
+  return { ...type, totalCapacity: null, soldCount: null, reservedCount: null, availableCount: null, lowStockThreshold: null, version: 0 };
+}
+
 /** SQL condition and parameter for an event addressed by id or by slug. */
 export const byIdOrSlug = (idOrSlug: string): string => (UUID.test(idOrSlug) ? 'e.id = $1' : 'e.slug = $1');
 
@@ -184,7 +157,7 @@ export class Catalog {
       `SELECT ${EVENT_COLUMNS} FROM events e WHERE event_is_visible(e, $1, $2) ORDER BY e.starts_at, e.name`,
       audienceParams(audience),
     );
-    return rows.map(toEvent);
+    return rows.map((r) => presentEvent(toEvent(r), audience));
   }
 
   /** The id of an event the audience may see, addressed by id or slug. */
@@ -209,7 +182,10 @@ export class Catalog {
       `SELECT * FROM event_tickets WHERE event_id = $1 ${hidden} ORDER BY sort_order, name`,
       [event.id],
     );
-    return { ...toEvent(event), ticketTypes: types.rows.map(toTicketType) };
+    return {
+      ...presentEvent(toEvent(event), audience),
+      ticketTypes: types.rows.map((r) => presentTicketType(toTicketType(r), audience, event.display_precision)),
+    };
   }
 
   async createEvent(input: NewEvent): Promise<EventWithTicketTypes> {

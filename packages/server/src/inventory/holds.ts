@@ -1,31 +1,10 @@
 import { createHash } from 'node:crypto';
+import type { Reservation, ReservationItem, ReservationStatus } from '@ticketpulse/protocol';
 import type { HoldSettings } from '../config.ts';
 import type { Queryable } from '../db/database.ts';
 import { InventoryError, refusalsAsErrors } from './errors.ts';
 
-export type ReservationStatus = 'active' | 'confirmed' | 'released' | 'expired';
-
-export interface ReservationItem {
-  ticketTypeId: string;
-  ticketTypeName: string;
-  quantity: number;
-  /** Decimal string, e.g. "45.00": money is never a float. */
-  unitPrice: string;
-  currency: string;
-}
-
-export interface Reservation {
-  id: string;
-  eventId: string;
-  holderId: string;
-  status: ReservationStatus;
-  expiresAt: string;
-  extensionsUsed: number;
-  createdAt: string;
-  confirmedAt: string | null;
-  releasedAt: string | null;
-  items: ReservationItem[];
-}
+export type { Reservation, ReservationItem, ReservationStatus };
 
 export interface HoldRequest {
   eventId: string;

@@ -30,6 +30,12 @@ export interface RealtimeSettings extends PublisherTiming, ConnectionLimits {
   connectAttemptsPerIpPerSecond: number;
 }
 
+export interface GatewayStats {
+  connections: number;
+  watchedEvents: number;
+  viewers: Record<string, number>;
+}
+
 export interface GatewayOptions {
   db: Database;
   verifier: TokenVerifier;
@@ -107,8 +113,13 @@ export class RealtimeGateway {
     this.options.metrics.sampleSubscriptions(perConnection, perUser);
   }
 
-  get stats(): { connections: number; watchedEvents: number } {
-    return { connections: this.connections.size, watchedEvents: this.store.watchedIds().length };
+  /** This node's connections and what they watch (viewers: subscribed connections per event id). */
+  get stats(): GatewayStats {
+    return {
+      connections: this.connections.size,
+      watchedEvents: this.store.watchedIds().length,
+      viewers: this.subscriptions.viewerCounts(),
+    };
   }
 
   private upgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {

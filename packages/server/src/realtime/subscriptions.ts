@@ -117,6 +117,11 @@ export class Subscriptions {
     }
   }
 
+  /** Subscribed connections per event id. */
+  viewerCounts(): Record<string, number> {
+    return Object.fromEntries([...this.byEvent].map(([eventId, subscribers]) => [eventId, subscribers.size]));
+  }
+
   /** Subscriptions per connection and per user, for the metrics scrape. */
   distribution(connections: Iterable<ClientConnection>): { perConnection: number[]; perUser: number[] } {
     const perUser = new Map<string, number>();

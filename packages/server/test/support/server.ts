@@ -4,6 +4,7 @@ import { loadConfig, type BusSetting, type HoldSettings } from '../../src/config
 import type { Database } from '../../src/db/database.ts';
 import type { Role } from '../../src/http/auth.ts';
 import type { RealtimeSettings } from '../../src/realtime/gateway.ts';
+import type { SimulatorPace } from '../../src/simulator/buyer-simulator.ts';
 import { createService, type Service } from '../../src/service.ts';
 import { holdSettings } from './fixtures.ts';
 
@@ -41,6 +42,9 @@ export interface TestServerOptions {
   bus?: BusSetting;
   /** A fixed port, to restart "the same" node; ephemeral by default. */
   port?: number;
+  /** A built storefront to serve; none by default, whatever apps/storefront/dist holds. */
+  storefrontDir?: string;
+  simulatorPace?: Partial<SimulatorPace>;
 }
 
 export async function startTestServer(db: Database, options: TestServerOptions = {}): Promise<TestServer> {
@@ -54,6 +58,8 @@ export async function startTestServer(db: Database, options: TestServerOptions =
     realtime: { ...loadConfig({}).realtime, ...options.realtime },
     bus: options.bus ?? { kind: 'none' },
     processMetrics: false,
+    ...(options.storefrontDir && { storefrontDir: options.storefrontDir }),
+    ...(options.simulatorPace && { simulatorPace: options.simulatorPace }),
   });
   const url = await service.listen(options.port ?? 0, '127.0.0.1');
   return {

@@ -1,0 +1,186 @@
+import { useReservation } from '@ticketpulse/react';
+import { useEffect, useRef, useState } from 'react';
+import { api } from '../api.ts';
+import { formatCountdown, formatPrice, plural } from '../format.ts';
+import { useRequest } from '../hooks/use-request.ts';
+import type { Reservation } from '../types.ts';
+
+/** How long the simulated payment step takes. */
+const PAYMENT_MS = 1200;
+
+type Action = 'idle' | 'paying' | 'extending' | 'releasing';
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : 'Something went wrong. Please try again.';
+}
+
+function HoldItems({ reservation }: { reservation: Reservation | undefined }) {
+  if (!reservation) return null;
+  const currency = reservation.items[0]?.currency ?? 'EUR';
+  const total = reservation.items.reduce((sum, item) => sum + Number(item.unitPrice) * item.quantity, 0);
+  return (
+    <>
+      <ul className="hold-panel__items">
+        {reservation.items.map((item) => (
+          <li key={item.ticketTypeId}>
+            <span>
+              {item.quantity} × {item.ticketTypeName}
+            </span>
+            <span>{formatPrice(String(Number(item.unitPrice) * item.quantity), item.currency)}</span>
+          </li>
+        ))}
+      </ul>
+      <p className="hold-panel__total">
+        <span>Total</span>
+        <strong>{formatPrice(total.toFixed(2), currency)}</strong>
+      </p>
+    </>
+  );
+}
+
+/**
+ * The buyer's hold: a countdown on the server's clock, then Buy now (a
+ * simulated payment), Extend or Release; and what happened once it ended.
+ */
+export function HoldPanel({ reservationId, onDone }: { reservationId: string; onDone: () => void }) {
+  const { remainingMs, isExpiringSoon, state, error, extend, release, confirm } = useReservation(reservationId);
+  const details = useRequest(`reservation:${reservationId}`, (signal) =>
+    api<{ reservation: Reservation }>(`/api/reservations/${encodeURIComponent(reservationId)}`, { auth: 'buyer', signal }),
+  );
+  const [action, setAction] = useState<Action>('idle');
+  const [actionError, setActionError] = useState<string | null>(null);
+  const heading = useRef<HTMLHeadingElement>(null);
+  const status = state?.status;
+
+  // Move focus to the panel when the hold's outcome changes, so keyboard and screen reader users hear it.
+  useEffect(() => {
+    heading.current?.focus();
+  }, [status]);
+
+  const run = async (next: Action, work: () => Promise<unknown>) => {
+    setAction(next);
+    setActionError(null);
+    try {
+      await work();
+    } catch (failure) {
+      setActionError(errorMessage(failure));
+    } finally {
+      setAction('idle');
+    }
+  };
+
+  const buy = () =>
+    run('paying', async () => {
+      await new Promise((resolve) => setTimeout(resolve, PAYMENT_MS));
+      await confirm();
+    });
+
+  const items = details.data?.reservation;
+  const seats = items ? plural(items.items.reduce((sum, i) => sum + i.quantity, 0), 'ticket') : 'your tickets';
+
+  if (error) {
+    return (
+      <section className="hold-panel hold-panel--ended" aria-labelledby="hold-heading">
+        <h2 id="hold-heading" ref={heading} tabIndex={-1}>
+          Your hold
+        </h2>
+        <p className="message message--error" role="alert">
+          Could not load your hold: {error.message}
+        </p>
+        <button type="button" className="button" onClick={onDone}>
+          Choose tickets again
+        </button>
+      </section>
+    );
+  }
+
+  if (!state) {
+    return (
+      <section className="hold-panel" aria-labelledby="hold-heading" aria-busy="true">
+        <h2 id="hold-heading" ref={heading} tabIndex={-1}>
+          Your hold
+        </h2>
+        <p className="message message--muted" role="status">
+          <span className="spinner" aria-hidden="true" /> Loading your hold…
+        </p>
+      </section>
+    );
+  }
+
+  if (status === 'confirmed') {
+    return (
+      <section className="hold-panel hold-panel--success" aria-labelledby="hold-heading">
+        <h2 id="hold-heading" ref={heading} tabIndex={-1}>
+          Purchase complete
+        </h2>
+        <p role="status">Thank you! {items ? `${seats} confirmed.` : 'Your tickets are confirmed.'} A receipt is on its way.</p>
+        <HoldItems reservation={items} />
+        <button type="button" className="button" onClick={onDone}>
+          Buy more tickets
+        </button>
+      </section>
+    );
+  }
+
+  if (status === 'expired' || status === 'released') {
+    const expired = status === 'expired';
+    return (
+      <section className="hold-panel hold-panel--ended" aria-labelledby="hold-heading">
+        <h2 id="hold-heading" ref={heading} tabIndex={-1}>
+          {expired ? 'Your hold expired' : 'Hold released'}
+        </h2>
+        <p role="status">
+          {expired ? `Time ran out, so ${seats} went back on sale.` : `You let ${seats} go; they are back on sale.`} The counts above now include them.
+        </p>
+        <button type="button" className="button" onClick={onDone}>
+          Choose tickets again
+        </button>
+      </section>
+    );
+  }
+
+  const busy = action !== 'idle';
+  return (
+    <section className={`hold-panel${isExpiringSoon ? ' hold-panel--urgent' : ''}`} aria-labelledby="hold-heading">
+      <h2 id="hold-heading" ref={heading} tabIndex={-1}>
+        Your seats are held
+      </h2>
+      <p className="hold-panel__countdown">
+        <span>Time left to buy:</span>
+        <span role="timer" aria-label="Time left on your hold" className="hold-panel__timer">
+          {formatCountdown(remainingMs ?? 0)}
+        </span>
+      </p>
+      {isExpiringSoon && <p className="message message--warning">Less than 2 minutes left. Buy now or extend your hold.</p>}
+      <HoldItems reservation={items} />
+      {details.error && <p className="message message--muted">Could not load the hold's details: {details.error.message}</p>}
+      {action === 'paying' && (
+        <p className="message message--muted" role="status">
+          <span className="spinner" aria-hidden="true" /> Processing payment…
+        </p>
+      )}
+      {actionError && (
+        <p className="message message--error" role="alert">
+          {actionError}
+        </p>
+      )}
+      <div className="hold-panel__actions">
+        <button type="button" className="button button--primary" disabled={busy} onClick={buy}>
+          Buy now
+        </button>
+        <button type="button" className="button" disabled={busy} onClick={() => run('extending', extend)}>
+          Extend
+        </button>
+        <button
+          type="button"
+          className="button button--ghost"
+          disabled={busy}
+          onClick={() => run('releasing', release)}
+        >
+          Release
+        </button>
+      </div>
+      <p className="hold-panel__fineprint">Extensions used: {state.extensionsUsed}</p>
+    </section>
+  );
+}

@@ -1,0 +1,63 @@
+import { useState } from 'react';
+import { api, ApiError } from '../api.ts';
+import { useRequest } from '../hooks/use-request.ts';
+import type { SimulatorState } from '../types.ts';
+import { RequestStatus } from './request-status.tsx';
+
+const STAT_LABELS: Array<[keyof SimulatorState['stats'], string]> = [
+  ['holds', 'Holds'],
+  ['purchases', 'Purchases'],
+  ['releases', 'Releases'],
+  ['expiries', 'Expiries'],
+  ['refusals', 'Refusals'],
+];
+
+/** Simulated buyer traffic (GET/PUT /api/simulator): a toggle and what it has done so far. */
+export function SimulatorPanel() {
+  const simulator = useRequest('simulator', (signal) => api<SimulatorState>('/api/simulator', { auth: 'organizer', signal }), 5000);
+  const [saving, setSaving] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const data = simulator.data;
+
+  const toggle = async () => {
+    if (!data) return;
+    setSaving(true);
+    setError(null);
+    try {
+      simulator.mutate(await api<SimulatorState>('/api/simulator', { method: 'PUT', auth: 'organizer', body: { running: !data.running } }));
+    } catch (failure) {
+      setError(failure instanceof ApiError ? failure.message : 'The simulator did not answer.');
+    } finally {
+      setSaving(false);
+    }
+  };
+
+  return (
+    <>
+      <RequestStatus loading={simulator.loading} error={simulator.error} what="the simulator" onRetry={simulator.reload} />
+      {data && (
+        <>
+          <p className="simulator__state">
+            <span className={`pill pill--${data.running ? 'available' : 'unavailable'}`}>{data.running ? 'Running' : 'Stopped'}</span>
+            <button type="button" className="button" onClick={toggle} disabled={saving}>
+              {data.running ? 'Stop simulator' : 'Start simulator'}
+            </button>
+          </p>
+          {error && (
+            <p className="message message--error" role="alert">
+              {error}
+            </p>
+          )}
+          <dl className="stats" data-testid="simulator-stats">
+            {STAT_LABELS.map(([key, label]) => (
+              <div key={key}>
+                <dt>{label}</dt>
+                <dd>{data.stats[key]}</dd>
+              </div>
+            ))}
+          </dl>
+        </>
+      )}
+    </>
+  );
+}

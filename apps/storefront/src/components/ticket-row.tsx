@@ -1,0 +1,71 @@
+import type { TicketAvailability } from '@ticketpulse/client';
+import { TicketAvailabilityIndicator } from '@ticketpulse/react';
+import { memo, useId } from 'react';
+import { quantityCap } from '../availability-rules.ts';
+import { formatPrice } from '../format.ts';
+
+export interface TicketRowProps {
+  ticket: TicketAvailability;
+  quantity: number;
+  onQuantity: (ticketTypeId: string, quantity: number) => void;
+  /** Why the selection was reduced by a live change. */
+  notice: string | undefined;
+  sellingFast: boolean;
+  watching: boolean;
+  onToggleNotify: (ticketTypeId: string) => void;
+  /** Shown once a watched type is back. */
+  backMessage: string | undefined;
+  locked: boolean;
+}
+
+/** One ticket type: live availability, price, and how many to hold (capped live by maxPerOrder and seats left). */
+export const TicketRow = memo(function TicketRow(props: TicketRowProps) {
+  const { ticket, quantity, onQuantity, notice, sellingFast, watching, onToggleNotify, backMessage, locked } = props;
+  const id = useId();
+  const cap = quantityCap(ticket);
+  const name = ticket.ticketTypeName;
+  const options = Array.from({ length: Math.max(cap, quantity) + 1 }, (_, i) => i);
+  return (
+    <li className="ticket-row" data-ticket-type={name} data-status={ticket.status}>
+      <div className="ticket-row__info">
+        <h3 className="ticket-row__name">{name}</h3>
+        {ticket.description && <p className="ticket-row__description">{ticket.description}</p>}
+        <p className="ticket-row__meta">
+          <span className="ticket-row__price">{formatPrice(ticket.price, ticket.currency)}</span>
+          <TicketAvailabilityIndicator ticket={ticket} />
+          {sellingFast && !ticket.isSoldOut && <span className="pill pill--hot">Selling fast</span>}
+        </p>
+        <p className="ticket-row__limit">Up to {ticket.maxPerOrder} per order</p>
+      </div>
+      <div className="ticket-row__buy">
+        <label htmlFor={id} className="ticket-row__label">
+          Quantity<span className="tp-visually-hidden"> for {name}</span>
+        </label>
+        <select
+          id={id}
+          className="select"
+          value={quantity}
+          disabled={cap === 0 || locked}
+          onChange={(e) => onQuantity(ticket.ticketTypeId, Number(e.target.value))}
+        >
+          {options.map((n) => (
+            <option key={n} value={n} disabled={n > cap}>
+              {n}
+            </option>
+          ))}
+        </select>
+        {ticket.isSoldOut && (
+          <button type="button" className="button button--small button--ghost" aria-pressed={watching} onClick={() => onToggleNotify(ticket.ticketTypeId)}>
+            {watching ? '✓ ' : ''}Notify me
+          </button>
+        )}
+      </div>
+      {/* Always rendered: a live region must exist before its messages arrive. */}
+      <div className="ticket-row__notes" aria-live="polite">
+        {notice && <p className="message message--warning">{notice}</p>}
+        {watching && ticket.isSoldOut && <p className="message message--muted">We'll tell you here as soon as {name} is available again.</p>}
+        {backMessage && <p className="message message--success">{backMessage}</p>}
+      </div>
+    </li>
+  );
+});

@@ -1,0 +1,183 @@
+import { RealtimeErrorBoundary } from '@ticketpulse/react';
+import { useCallback, useState } from 'react';
+import { Link } from 'wouter';
+import { api } from '../api.ts';
+import { HoldPanel } from '../components/hold-panel.tsx';
+import { RequestStatus } from '../components/request-status.tsx';
+import { SiteHeader } from '../components/site-header.tsx';
+import { TicketRow } from '../components/ticket-row.tsx';
+import { Toasts } from '../components/toasts.tsx';
+import { formatDate, formatPrice, plural } from '../format.ts';
+import { useHold } from '../hooks/use-hold.ts';
+import { useLiveEvent } from '../hooks/use-live-event.ts';
+import { useNotifyMe } from '../hooks/use-notify-me.ts';
+import { useRequest } from '../hooks/use-request.ts';
+import { useSalesVelocity } from '../hooks/use-sales-velocity.ts';
+import { useSelection } from '../hooks/use-selection.ts';
+import { useToasts } from '../hooks/use-toasts.ts';
+import { recallEvent, rememberEvent } from '../event-cache.ts';
+import type { EventSummary } from '../types.ts';
+
+/** Retries while the server cannot be reached; the cached details fill in meanwhile. */
+const RETRY_MS = 5000;
+
+async function loadEvent(slug: string, signal: AbortSignal): Promise<EventSummary> {
+  const { event } = await api<{ event: EventSummary }>(`/api/events/${encodeURIComponent(slug)}`, { signal });
+  rememberEvent(event);
+  return event;
+}
+
+function EventHeading({ slug, sellingFast, soldRecently, minutes }: { slug: string; sellingFast: boolean; soldRecently: number; minutes: number }) {
+  const [failedOnce, setFailedOnce] = useState(false);
+  const event = useRequest(`event:${slug}`, (signal) => loadEvent(slug, signal), failedOnce ? RETRY_MS : undefined);
+  // Adjusted during render (React's pattern for state derived from a request): poll only while unreachable.
+  if (event.error?.code === 'network_error' && !failedOnce) setFailedOnce(true);
+  if (event.data && failedOnce) setFailedOnce(false);
+  const details = event.data ?? (event.error ? recallEvent(slug) : undefined);
+  if (!details) {
+    if (event.error?.status === 404) {
+      return (
+        <div className="event-heading">
+          <h1>Event not found</h1>
+          <p>
+            There is no event at this address. <Link href="/">See all events</Link>
+          </p>
+        </div>
+      );
+    }
+    return (
+      <div className="event-heading">
+        <h1>{event.loading ? 'Loading event…' : 'Event'}</h1>
+        <RequestStatus loading={event.loading} error={event.error} what="the event" onRetry={event.reload} />
+      </div>
+    );
+  }
+  return (
+    <div className="event-heading">
+      <p className="event-heading__eyebrow">
+        <Link href="/">← All events</Link>
+      </p>
+      <h1>{details.name}</h1>
+      <p className="event-heading__when">
+        <time dateTime={details.startsAt}>{formatDate(details.startsAt)}</time>
+        {details.venue && <> · {details.venue}</>}
+      </p>
+      {details.description && <p className="event-heading__description">{details.description}</p>}
+      <p className="event-heading__pulse" aria-live="polite">
+        {sellingFast && <span className="pill pill--hot">Selling fast</span>}
+        {soldRecently > 0 && (
+          <span className="muted">
+            {plural(soldRecently, 'ticket')} sold in the last {minutes} minutes
+          </span>
+        )}
+      </p>
+    </div>
+  );
+}
+
+/** An event's tickets, live: choose quantities, hold them, then buy within the hold's time. */
+export function EventPage({ slug }: { slug: string }) {
+  const { toasts, push, dismiss } = useToasts();
+  const live = useLiveEvent(slug, {
+    onLowStock: (name, count) => push(count === null ? `${name}: only a few left` : `${name}: only ${count} left!`, 'warning'),
+    onSoldOut: (name) => push(`${name} is now sold out`, 'danger'),
+    onBackInStock: (name, count) => push(count === null ? `${name} is available again` : `${name} is available again: ${count} left`, 'success'),
+  });
+  const holdRequest = useHold(slug);
+  const selection = useSelection(live.byId, holdRequest.pending);
+  const velocity = useSalesVelocity(live.byId, live.isStale);
+  const notify = useNotifyMe(slug);
+  const { tickets } = live;
+
+  const activeHold = holdRequest.isActive;
+  const { setQuantity: select, clear } = selection;
+  const { newIntent, hold } = holdRequest;
+  const onQuantity = useCallback(
+    (id: string, quantity: number) => {
+      newIntent();
+      select(id, quantity);
+    },
+    [newIntent, select],
+  );
+  const onHold = async () => {
+    if (await hold(selection.items)) clear();
+  };
+
+  const total = selection.items.reduce((sum, item) => {
+    const ticket = live.byId.get(item.ticketTypeId);
+    return sum + (ticket ? Number(ticket.price) * item.quantity : 0);
+  }, 0);
+  const currency = tickets[0]?.currency ?? 'EUR';
+
+  return (
+    <>
+      <SiteHeader eventId={slug} />
+      <main className="page" id="main">
+        <EventHeading slug={slug} sellingFast={velocity.sellingFast} soldRecently={velocity.soldInWindow} minutes={velocity.windowMinutes} />
+        <div className="event-layout">
+          <section className="card tickets" aria-labelledby="tickets-heading">
+            <h2 id="tickets-heading">Tickets</h2>
+            <RealtimeErrorBoundary fallback={<p className="message message--error">Live availability failed to display. Reload the page to try again.</p>}>
+              {live.error && (
+                <p className="message message--error" role="alert">
+                  {live.error.code === 'event_not_found' ? 'This event is not available.' : `Live availability unavailable: ${live.error.message}`}
+                </p>
+              )}
+              {!live.error && tickets.length === 0 && (
+                <p className="message message--muted" role="status">
+                  <span className="spinner" aria-hidden="true" /> Loading tickets…
+                </p>
+              )}
+              <ul className="ticket-list">
+                {tickets.map((ticket) => (
+                  <TicketRow
+                    key={ticket.ticketTypeId}
+                    ticket={ticket}
+                    quantity={selection.quantityOf(ticket.ticketTypeId)}
+                    onQuantity={onQuantity}
+                    notice={selection.noticeOf(ticket.ticketTypeId)}
+                    sellingFast={velocity.isSellingFast(ticket.ticketTypeId)}
+                    watching={notify.isWatching(ticket.ticketTypeId)}
+                    onToggleNotify={notify.toggle}
+                    backMessage={notify.messageOf(ticket.ticketTypeId)}
+                    locked={holdRequest.pending || activeHold}
+                  />
+                ))}
+              </ul>
+            </RealtimeErrorBoundary>
+            <div className="order-bar">
+              <p className="order-bar__summary" aria-live="polite">
+                {selection.count === 0 ? 'No tickets selected' : `${plural(selection.count, 'ticket')} · ${formatPrice(total.toFixed(2), currency)}`}
+              </p>
+              <button type="button" className="button button--primary" disabled={selection.count === 0 || holdRequest.pending || activeHold} onClick={onHold}>
+                {holdRequest.pending ? 'Holding…' : 'Hold tickets'}
+              </button>
+            </div>
+            {activeHold && <p className="message message--muted">You have a hold on this event. Buy or release it to choose other tickets.</p>}
+            {holdRequest.error && (
+              <p className="message message--error" role="alert">
+                Could not hold your tickets: {holdRequest.error}
+              </p>
+            )}
+            {live.isStale && <p className="message message--warning">You are offline: these counts are from your last visit and may have changed. We'll reconnect on our own.</p>}
+          </section>
+          <aside className="event-aside">
+            {holdRequest.reservationId ? (
+              <HoldPanel key={holdRequest.reservationId} reservationId={holdRequest.reservationId} onDone={holdRequest.dismiss} />
+            ) : (
+              <section className="card hold-help" aria-labelledby="how-heading">
+                <h2 id="how-heading">How it works</h2>
+                <ol>
+                  <li>Choose how many tickets you want.</li>
+                  <li>Hold them: nobody else can take them while the timer runs.</li>
+                  <li>Buy before the timer ends, or extend it.</li>
+                </ol>
+              </section>
+            )}
+          </aside>
+        </div>
+      </main>
+      <Toasts toasts={toasts} onDismiss={dismiss} />
+    </>
+  );
+}

@@ -1,0 +1,211 @@
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { copyFile, mkdir, mkdtemp } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { postgresUrl } from '../../../packages/server/test/support/database.ts';
+import { startNode, type RunningNode } from '../../../packages/server/test/support/process.ts';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const hasChromium = existsSync(CHROMIUM);
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+const OUTPUT = join(ROOT, 'test-output');
+
+if (!hasChromium) {
+  if (process.env.CI === 'true') throw new Error(`CI=true but no Chromium at ${CHROMIUM}: .ci/run installs it with apt-get install -y chromium`);
+  console.log(`\nSkipping browser tests: no Chromium at ${CHROMIUM} (apt-get install -y chromium, or set CHROMIUM_PATH).\n`);
+}
+
+/** The service as its own process, on PostgreSQL when the tests have one (so it can be killed hard), else on embedded PGlite. */
+class Service {
+  node: RunningNode | undefined;
+  port = '0';
+  private readonly env: Record<string, string>;
+
+  constructor(env: Record<string, string>) {
+    this.env = env;
+  }
+
+  get url(): string {
+    return this.node!.url;
+  }
+
+  async start(): Promise<void> {
+    this.node = await startNode({ ...this.env, PORT: this.port }, ['--demo']);
+    this.port = new URL(this.node.url).port;
+  }
+
+  async kill(): Promise<void> {
+    const node = this.node!;
+    this.node = undefined;
+    const exited = new Promise((resolve) => node.child.once('exit', resolve));
+    // A hard kill needs a database that survives one; the embedded one gets a clean stop.
+    node.child.kill(postgresUrl ? 'SIGKILL' : 'SIGTERM');
+    await exited;
+  }
+
+  async stop(): Promise<void> {
+    await this.node?.stop();
+  }
+
+  /** Calls the API as an organizer. */
+  async api(method: string, path: string, body?: unknown): Promise<{ status: number; json: any }> {
+    const token = (await (await fetch(`${this.url}/api/auth/dev-token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"role":"organizer"}' })).json()) as { token: string };
+    const response = await fetch(`${this.url}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${token.token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    return { status: response.status, json: await response.json().catch(() => undefined) };
+  }
+
+  /** A fresh event, so each test owns its numbers. */
+  async event(ticketTypes: Array<{ name: string; totalCapacity: number | null; maxPerOrder?: number }>, holdSeconds?: number): Promise<string> {
+    const slug = `e2e-${randomBytes(4).toString('hex')}`;
+    const created = await this.api('POST', '/api/events', {
+      slug,
+      name: `E2E ${slug}`,
+      startsAt: new Date(Date.now() + 7 * 86_400_000).toISOString(),
+      ticketTypes: ticketTypes.map((t) => ({ price: '25.00', maxPerOrder: 4, ...t })),
+      ...(holdSeconds ? { holdSeconds } : {}),
+    });
+    if (created.status !== 201) throw new Error(`could not create the event: ${JSON.stringify(created.json)}`);
+    return slug;
+  }
+}
+
+describe.skipIf(!hasChromium)('the storefront in a real browser', () => {
+  let browser: Browser;
+  let service: Service;
+  let schema: string | undefined;
+  const contexts: BrowserContext[] = [];
+
+  const open = async (path: string): Promise<Page> => {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    contexts.push(context);
+    const page = await context.newPage();
+    await page.goto(`${service.url}${path}`);
+    return page;
+  };
+  const row = (page: Page, name: string) => page.locator(`[data-ticket-type="${name}"]`);
+  const hold = async (page: Page, name: string, quantity: number) => {
+    await page.getByLabel(`Quantity for ${name}`).selectOption(String(quantity));
+    await page.getByRole('button', { name: 'Hold tickets' }).click();
+    await page.getByRole('timer').waitFor();
+  };
+
+  beforeAll(async () => {
+    const built = spawnSync('npm', ['run', 'build:storefront'], { cwd: ROOT, encoding: 'utf8' });
+    if (built.status !== 0) throw new Error(`storefront build failed:\n${built.stdout}\n${built.stderr}`);
+    await mkdir(OUTPUT, { recursive: true });
+    const env: Record<string, string> = { TICKETPULSE_JWT_SECRET: 'e2e-secret-that-is-long-enough-for-hs256!!', TICKETPULSE_DEV_AUTH: '1' };
+    if (postgresUrl) {
+      schema = `e2e_${randomBytes(5).toString('hex')}`;
+      const admin = new pg.Client({ connectionString: postgresUrl });
+      await admin.connect();
+      await admin.query(`CREATE SCHEMA ${schema}`);
+      await admin.end();
+      env.DATABASE_URL = `${postgresUrl}${postgresUrl.includes('?') ? '&' : '?'}options=${encodeURIComponent(`-c search_path=${schema}`)}`;
+    } else {
+      env.TICKETPULSE_DATA_DIR = await mkdtemp(join(tmpdir(), 'tp-e2e-'));
+    }
+    service = new Service(env);
+    await service.start();
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
+    });
+  }, 120_000);
+
+  afterAll(async () => {
+    for (const context of contexts) await context.close();
+    await browser?.close();
+    await service?.stop();
+    if (schema) {
+      const admin = new pg.Client({ connectionString: postgresUrl });
+      await admin.connect();
+      await admin.query(`DROP SCHEMA ${schema} CASCADE`);
+      await admin.end();
+    }
+  });
+
+  it('a hold in one browser changes the count in another within 2 s, without a reload', async () => {
+    const slug = await service.event([{ name: 'Standing', totalCapacity: 20 }]);
+    const a = await open(`/events/${slug}`);
+    const b = await open(`/events/${slug}`);
+    await row(b, 'Standing').getByText('20 available').waitFor();
+    await hold(a, 'Standing', 3);
+    await row(b, 'Standing').getByText('17 available').waitFor({ timeout: 2000 });
+    await a.screenshot({ path: join(OUTPUT, 'event-page.png'), fullPage: true });
+  });
+
+  it("buying the last seat in one browser sells the type out in the other, with a toast", async () => {
+    const slug = await service.event([
+      { name: 'Front Row', totalCapacity: 1 },
+      { name: 'Balcony', totalCapacity: 50 },
+    ]);
+    const a = await open(`/events/${slug}`);
+    const b = await open(`/events/${slug}`);
+    await row(b, 'Front Row').getByText('Only 1 left').waitFor();
+    await hold(a, 'Front Row', 1);
+    await a.getByRole('button', { name: 'Buy now' }).click();
+    await a.getByText('Purchase complete').waitFor({ timeout: 10_000 });
+    await row(b, 'Front Row').getByText('Sold out').waitFor({ timeout: 2000 });
+    await b.getByTestId('toasts').getByText('Front Row is now sold out').waitFor({ timeout: 2000 });
+    expect(await b.getByLabel('Quantity for Front Row').isDisabled()).toBe(true);
+  });
+
+  it('a hold that expires ends its countdown, and the seats return in both browsers', async () => {
+    const slug = await service.event([{ name: 'Quick', totalCapacity: 4 }], 4);
+    const a = await open(`/events/${slug}`);
+    const b = await open(`/events/${slug}`);
+    await hold(a, 'Quick', 4);
+    await row(b, 'Quick').getByText('Sold out').waitFor({ timeout: 2000 });
+    await a.getByText('Your hold expired').waitFor({ timeout: 10_000 });
+    await row(a, 'Quick').getByText('4 available').waitFor({ timeout: 5000 });
+    await row(b, 'Quick').getByText('4 available').waitFor({ timeout: 5000 });
+  });
+
+  it('shows the outage when the server dies, then goes live again with the right counts', async () => {
+    const slug = await service.event([{ name: 'Floor', totalCapacity: 30 }]);
+    const page = await open(`/events/${slug}`);
+    await page.getByRole('status').getByText('Live', { exact: true }).first().waitFor();
+    await service.kill();
+    await page.getByText(/Reconnecting…|Offline|Live updates paused/).first().waitFor({ timeout: 10_000 });
+    await service.start();
+    await page.getByText('Live', { exact: true }).first().waitFor({ timeout: 30_000 });
+    const held = await service.api('GET', `/api/events/${slug}`);
+    const floor = held.json.event.ticketTypes[0].id as string;
+    const buyer = (await (await fetch(`${service.url}/api/auth/dev-token`, { method: 'POST' })).json()) as { token: string };
+    await fetch(`${service.url}/api/events/${slug}/reservations`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${buyer.token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ items: [{ ticketTypeId: floor, quantity: 4 }] }),
+    });
+    await row(page, 'Floor').getByText('26 available').waitFor({ timeout: 5000 });
+  }, 90_000);
+
+  it('the organizer dashboard updates live while the simulator sells', async () => {
+    const page = await open('/organizer?event=summer-sound-festival');
+    await page.getByRole('button', { name: 'Sign in as organizer (dev)' }).click();
+    const sold = row(page, 'General Admission').locator('[data-col="sold"]');
+    await sold.waitFor();
+    const before = await sold.innerText();
+    await page.getByRole('button', { name: 'Start simulator' }).click();
+    await expect.poll(async () => sold.innerText(), { timeout: 30_000, interval: 250 }).not.toBe(before);
+    await page.screenshot({ path: join(OUTPUT, 'organizer-dashboard.png'), fullPage: true });
+    await page.getByRole('button', { name: 'Stop simulator' }).click();
+  }, 60_000);
+
+  it('leaves its screenshots for the README', async () => {
+    for (const name of ['event-page.png', 'organizer-dashboard.png']) expect(existsSync(join(OUTPUT, name))).toBe(true);
+    if (process.env.UPDATE_SCREENSHOTS === '1') {
+      for (const name of ['event-page.png', 'organizer-dashboard.png']) await copyFile(join(OUTPUT, name), join(ROOT, 'docs', name));
+    }
+  });
+});

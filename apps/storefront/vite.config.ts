@@ -1,0 +1,16 @@
+import { defineConfig } from 'vite';
+
+// The API and the realtime gateway live on one origin in production (the server serves dist/);
+// in development they are proxied to a running server.
+const target = process.env['VITE_API_TARGET'] ?? 'http://localhost:3000';
+
+export default defineConfig({
+  esbuild: { jsx: 'automatic' },
+  server: {
+    proxy: {
+      '/api': { target, changeOrigin: true },
+      '/realtime': { target, changeOrigin: true, ws: true },
+    },
+  },
+  build: { outDir: 'dist', emptyOutDir: true },
+});

@@ -1,0 +1,21 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import type { GatewayStats } from '../../realtime/gateway.ts';
+import { bearerAuth, requireOrganizer } from '../auth.ts';
+import { errorBody, realtimeStats } from '../schemas.ts';
+
+/** How many are watching, on the node that answers (each node counts its own connections). */
+export const realtimeStatsRoutes: FastifyPluginAsyncZod<{ stats: () => GatewayStats }> = async (app, { stats }) => {
+  app.get(
+    '/api/realtime/stats',
+    {
+      onRequest: requireOrganizer,
+      schema: {
+        tags: ['organizer'],
+        summary: "This node's WebSocket connections, watched events and viewers per event",
+        security: bearerAuth,
+        response: { 200: realtimeStats, 401: errorBody, 403: errorBody },
+      },
+    },
+    async () => stats(),
+  );
+};

@@ -1,0 +1,238 @@
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import { z } from 'zod';
+import type { TokenVerifier } from '../http/auth.ts';
+import { availabilitySnapshot, event, reservationEnvelope, type ticketAvailability } from '../http/schemas.ts';
+
+export interface SimulatorStats {
+  holds: number;
+  purchases: number;
+  releases: number;
+  /** Holds it left to expire. */
+  expiries: number;
+  /** 4xx answers it got (sold out meanwhile, hold already expired, ...). */
+  refusals: number;
+}
+
+export interface SimulatorStatus {
+  running: boolean;
+  stats: SimulatorStats;
+}
+
+/** Timings, each a [min, max] range in milliseconds picked from uniformly. */
+export interface SimulatorPace {
+  /** Between two buyers' holds. */
+  holdEveryMs: readonly [number, number];
+  /** How long a buyer thinks before confirming or releasing. */
+  decideAfterMs: readonly [number, number];
+}
+
+export interface BuyerSimulatorOptions {
+  /** The service's own address; undefined until it listens. */
+  baseUrl: () => string | undefined;
+  verifier: TokenVerifier;
+  logger: Logger;
+  pace?: Partial<SimulatorPace>;
+}
+
+const DEFAULT_PACE: SimulatorPace = { holdEveryMs: [200, 500], decideAfterMs: [1000, 5000] };
+/** Requests it may have open at once; past it, the buyer of the moment gives up. */
+export const MAX_IN_FLIGHT = 20;
+/** Ordinary ticket types are never taken below this share of their capacity. */
+export const FLOOR_SHARE = 0.1;
+/** The demo's nearly-sold-out event: allowed to sell out, and kept moving by releases. */
+export const NEARLY_SOLD_OUT_SLUG = 'midnight-jazz-session';
+const MAX_SEATS_PER_HOLD = 4;
+const CONFIRM_SHARE = 0.6;
+const RELEASE_SHARE = 0.25;
+/** The event list changes rarely; availability is read fresh for every buyer. */
+const EVENTS_REFRESH_MS = 5000;
+const BUYER_TOKEN_TTL_SECONDS = 3600;
+
+const eventList = z.object({ events: z.array(event) });
+type TicketAvailability = z.infer<typeof ticketAvailability>;
+type Decision = 'confirm' | 'release';
+
+const between = ([min, max]: readonly [number, number]): number => min + Math.floor(Math.random() * (max - min + 1));
+const pick = <T>(items: readonly T[]): T => items[Math.floor(Math.random() * items.length)]!;
+
+/**
+ * Demo traffic: simulated buyers hold, buy and release seats on every public
+ * on-sale event, through the public HTTP API like any client, so viewers see
+ * the same updates real buyers would cause. Holds are made one at a time, so
+ * each buyer sees what the previous one left and the floor below holds.
+ */
+export class BuyerSimulator {
+  private readonly pace: SimulatorPace;
+  private readonly stats: SimulatorStats = { holds: 0, purchases: 0, releases: 0, expiries: 0, refusals: 0 };
+  private readonly inFlight = new Set<Promise<unknown>>();
+  /** Holds waiting for their buyer's decision, by reservation id. */
+  private readonly pending = new Map<string, { token: string; timer: NodeJS.Timeout }>();
+  private events: { readAt: number; list: Array<{ id: string; slug: string }> } | undefined;
+  private running = false;
+  /** The traffic loop while started, with the address it sends to. */
+  private session: { baseUrl: string; loop: Promise<void> } | undefined;
+  private stopping: Promise<void> | undefined;
+  private wake: (() => void) | undefined;
+
+  constructor(private readonly options: BuyerSimulatorOptions) {
+    this.pace = { ...DEFAULT_PACE, ...options.pace };
+  }
+
+  status(): SimulatorStatus {
+    return { running: this.running, stats: { ...this.stats } };
+  }
+
+  /** Starts the traffic (no-op when running); the service must be listening. */
+  async start(): Promise<void> {
+    await this.stopping;
+    if (this.session) return;
+    const baseUrl = this.options.baseUrl();
+    if (!baseUrl) throw new Error('The buyer simulator needs the service to be listening');
+    this.running = true;
+    this.session = { baseUrl, loop: this.run(baseUrl) };
+    this.options.logger.info('buyer simulator started');
+  }
+
+  /** Stops the traffic, gives back the holds still awaiting a decision, and waits for open requests. */
+  stop(): Promise<void> {
+    this.stopping ??= this.halt().finally(() => (this.stopping = undefined));
+    return this.stopping;
+  }
+
+  private async halt(): Promise<void> {
+    if (!this.session) return;
+    const { baseUrl, loop } = this.session;
+    this.running = false;
+    this.wake?.();
+    await loop;
+    this.session = undefined;
+    const undecided = [...this.pending];
+    this.pending.clear();
+    for (const [, { timer }] of undecided) clearTimeout(timer);
+    // Released one by one: switching the simulator off must not burst past its request budget.
+    for (const [id, { token }] of undecided) await this.settle(baseUrl, id, token, 'release');
+    await Promise.allSettled(this.inFlight);
+    this.options.logger.info({ stats: this.stats }, 'buyer simulator stopped');
+  }
+
+  private async run(baseUrl: string): Promise<void> {
+    while (this.running) {
+      await this.pause(between(this.pace.holdEveryMs));
+      if (!this.running || this.inFlight.size >= MAX_IN_FLIGHT) continue;
+      await this.buyOnce(baseUrl).catch((error: unknown) => this.options.logger.warn({ err: error }, 'simulated buyer failed'));
+    }
+  }
+
+  /** A sleep that stop() cuts short. */
+  private pause(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      this.wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+  }
+
+  /** One buyer: looks at an event, holds a few seats, and decides later. */
+  private async buyOnce(baseUrl: string): Promise<void> {
+    const events = await this.onSaleEvents(baseUrl);
+    if (events.length === 0) return;
+    const target = pick(events);
+    const snapshot = await this.read(baseUrl, `/api/events/${target.id}/availability`, availabilitySnapshot);
+    const nearlySoldOut = target.slug === NEARLY_SOLD_OUT_SLUG;
+    const choices = (snapshot?.tickets ?? []).flatMap((ticket) => {
+      const most = Math.min(MAX_SEATS_PER_HOLD, ticket.maxPerOrder, spareSeats(ticket, nearlySoldOut));
+      return most >= 1 ? [{ ticketTypeId: ticket.ticketTypeId, most }] : [];
+    });
+    if (choices.length === 0) return;
+    const choice = pick(choices);
+    const buyer = await this.options.verifier.signForNewUser('authenticated', BUYER_TOKEN_TTL_SECONDS);
+    const held = await this.call(baseUrl, 'POST', `/api/events/${target.id}/reservations`, buyer.token, {
+      items: [{ ticketTypeId: choice.ticketTypeId, quantity: between([1, choice.most]) }],
+    });
+    if (held.status !== 201) return;
+    this.stats.holds += 1;
+    const { reservation } = reservationEnvelope.parse(held.body);
+    this.decideLater(baseUrl, reservation.id, buyer.token, nearlySoldOut);
+  }
+
+  private decideLater(baseUrl: string, reservationId: string, token: string, nearlySoldOut: boolean): void {
+    const roll = Math.random();
+    // On the nearly-sold-out event an abandoned hold would pin its last seats for the whole hold time.
+    const decision: Decision | undefined =
+      roll < CONFIRM_SHARE ? 'confirm' : roll < CONFIRM_SHARE + RELEASE_SHARE || nearlySoldOut ? 'release' : undefined;
+    if (!decision) {
+      this.stats.expiries += 1;
+      return;
+    }
+    const timer = setTimeout(() => {
+      this.pending.delete(reservationId);
+      if (this.inFlight.size >= MAX_IN_FLIGHT) {
+        this.stats.expiries += 1;
+        return;
+      }
+      void this.settle(baseUrl, reservationId, token, decision);
+    }, between(this.pace.decideAfterMs));
+    this.pending.set(reservationId, { token, timer });
+  }
+
+  private async settle(baseUrl: string, reservationId: string, token: string, decision: Decision): Promise<void> {
+    try {
+      const answer =
+        decision === 'confirm'
+          ? await this.call(baseUrl, 'POST', `/api/reservations/${reservationId}/confirm`, token)
+          : await this.call(baseUrl, 'DELETE', `/api/reservations/${reservationId}`, token);
+      if (answer.status === 200) this.stats[decision === 'confirm' ? 'purchases' : 'releases'] += 1;
+    } catch (error) {
+      this.options.logger.warn({ err: error, reservationId }, `simulated ${decision} failed`);
+    }
+  }
+
+  private async onSaleEvents(baseUrl: string): Promise<Array<{ id: string; slug: string }>> {
+    if (this.events && Date.now() - this.events.readAt < EVENTS_REFRESH_MS) return this.events.list;
+    const body = await this.read(baseUrl, '/api/events', eventList);
+    const list = (body?.events ?? []).filter((e) => e.status === 'on_sale').map(({ id, slug }) => ({ id, slug }));
+    this.events = { readAt: Date.now(), list };
+    return list;
+  }
+
+  /** A public read, anonymous like a visitor's first page view; undefined unless 200. */
+  private async read<T>(baseUrl: string, path: string, schema: z.ZodType<T>): Promise<T | undefined> {
+    const answer = await this.call(baseUrl, 'GET', path);
+    return answer.status === 200 ? schema.parse(answer.body) : undefined;
+  }
+
+  /** One request, counted while open; 4xx answers are refusals, 5xx are logged. */
+  private async call(baseUrl: string, method: string, path: string, token?: string, body?: unknown): Promise<{ status: number; body: unknown }> {
+    const headers: Record<string, string> = {};
+    if (token) headers.authorization = `Bearer ${token}`;
+    // Holds carry an Idempotency-Key, as any careful client's do.
+    if (body !== undefined) Object.assign(headers, { 'content-type': 'application/json', 'idempotency-key': randomUUID() });
+    const request = fetch(baseUrl + path, { method, headers, ...(body === undefined ? {} : { body: JSON.stringify(body) }) }).then(
+      async (response) => ({ status: response.status, body: (await response.json()) as unknown }),
+    );
+    this.inFlight.add(request);
+    try {
+      const answer = await request;
+      if (answer.status >= 400 && answer.status < 500) this.stats.refusals += 1;
+      if (answer.status >= 500) this.options.logger.warn({ status: answer.status, path, body: answer.body }, 'simulated buyer got a server error');
+      return answer;
+    } finally {
+      this.inFlight.delete(request);
+    }
+  }
+}
+
+/**
+ * Seats a buyer may take from this ticket type without going under the floor.
+ * Unlimited types have no floor; banded ones (no counts shown) are left alone,
+ * since nothing tells how close to the floor they are.
+ */
+function spareSeats(ticket: TicketAvailability, nearlySoldOut: boolean): number {
+  if (ticket.status !== 'available' && ticket.status !== 'low_stock') return 0;
+  if (ticket.isUnlimited || nearlySoldOut) return ticket.maxPerOrder;
+  if (ticket.actualAvailable === null || ticket.totalCapacity === null) return 0;
+  return ticket.actualAvailable - Math.ceil(ticket.totalCapacity * FLOOR_SHARE);
+}
