@@ -26,7 +26,7 @@ export interface RealtimeStats {
 
 export interface SimulatorState {
   running: boolean;
-  stats: { holds: number; purchases: number; releases: number; expiries: number; refusals: number };
+  stats: { holds: number; purchases: number; releases: number; restocks: number; expiries: number; refusals: number };
 }
 
 export interface DevToken {

@@ -52,7 +52,7 @@ describe.each(drivers)('buyer simulator (%s)', (driver) => {
       expect([bad.status, bad.body.error.code]).toEqual([400, 'invalid_request']);
     }
     const idle = await server.request('GET', '/api/simulator', { token: organizer });
-    expect(idle.body).toEqual({ running: false, stats: { holds: 0, purchases: 0, releases: 0, expiries: 0, refusals: 0 } });
+    expect(idle.body).toEqual({ running: false, stats: { holds: 0, purchases: 0, releases: 0, restocks: 0, expiries: 0, refusals: 0 } });
   });
 
   it('makes holds and purchases for ~3 s, keeps every counter exact and ordinary events above 10%, and stops cleanly', async () => {
@@ -93,5 +93,30 @@ describe.each(drivers)('buyer simulator (%s)', (driver) => {
     await other.close();
     expect(other.service.simulator.status().running).toBe(false);
     expect(await t.countMismatches()).toEqual([]);
+  });
+
+  it('adds capacity, as an organizer would, when an event has reached its floor, so the demo keeps moving', async () => {
+    const quiet = await createTestDatabase(driver);
+    const catalog = new Catalog(quiet.db);
+    const event = await createEvent(catalog, { ticketTypes: [{ name: 'Balcony', totalCapacity: 20, maxPerOrder: 4 }] });
+    const balcony = event.ticketTypes[0]!.id;
+    await quiet.db.query(
+      `INSERT INTO tickets (event_id, event_ticket_id, status, holder_id, purchased_at) SELECT $1, $2, 'sold', 'past', now() FROM generate_series(1, 18)`,
+      [event.id, balcony],
+    );
+    const own = await startTestServer(quiet.db, { simulatorPace: { holdEveryMs: [50, 100], decideAfterMs: [200, 400] } });
+    try {
+      await own.request('PUT', '/api/simulator', { token: await own.token('organizer'), body: { running: true } });
+      const capacity = async () => (await catalog.getEvent(event.id, { privileged: true })).ticketTypes[0]!.totalCapacity;
+      const deadline = Date.now() + 10_000;
+      while ((await capacity()) === 20 && Date.now() < deadline) await sleep(100);
+      expect(await capacity()).toBeGreaterThan(20);
+      const status = await own.request('PUT', '/api/simulator', { token: await own.token('organizer'), body: { running: false } });
+      expect(status.body.stats.restocks).toBeGreaterThan(0);
+      expect(await quiet.countMismatches()).toEqual([]);
+    } finally {
+      await own.close();
+      await quiet.dispose();
+    }
   });
 });

@@ -9,6 +9,7 @@ const STAT_LABELS: Array<[keyof SimulatorState['stats'], string]> = [
   ['purchases', 'Purchases'],
   ['releases', 'Releases'],
   ['expiries', 'Expiries'],
+  ['restocks', 'Capacity added'],
   ['refusals', 'Refusals'],
 ];
 

@@ -273,6 +273,7 @@ export const simulatorStatus = z
       holds: z.number().int(),
       purchases: z.number().int(),
       releases: z.number().int(),
+      restocks: z.number().int().describe('times it released more seats, as an organizer, on an event at its floor'),
       expiries: z.number().int().describe('holds it left to expire'),
       refusals: z.number().int().describe('4xx answers it got'),
     }),

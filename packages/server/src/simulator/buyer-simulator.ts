@@ -8,6 +8,8 @@ export interface SimulatorStats {
   holds: number;
   purchases: number;
   releases: number;
+  /** Times it released more seats, as an organizer would, on an event at its floor. */
+  restocks: number;
   /** Holds it left to expire. */
   expiries: number;
   /** 4xx answers it got (sold out meanwhile, hold already expired, ...). */
@@ -35,7 +37,8 @@ export interface BuyerSimulatorOptions {
   pace?: Partial<SimulatorPace>;
 }
 
-const DEFAULT_PACE: SimulatorPace = { holdEveryMs: [200, 500], decideAfterMs: [1000, 5000] };
+// About two buyers a second: lively to watch, and slow enough to read.
+const DEFAULT_PACE: SimulatorPace = { holdEveryMs: [300, 800], decideAfterMs: [1000, 5000] };
 /** Requests it may have open at once; past it, the buyer of the moment gives up. */
 export const MAX_IN_FLIGHT = 20;
 /** Ordinary ticket types are never taken below this share of their capacity. */
@@ -45,6 +48,8 @@ export const NEARLY_SOLD_OUT_SLUG = 'midnight-jazz-session';
 const MAX_SEATS_PER_HOLD = 4;
 const CONFIRM_SHARE = 0.6;
 const RELEASE_SHARE = 0.25;
+/** How much capacity a restock adds. */
+const RESTOCK_SHARE = 0.2;
 /** The event list changes rarely; availability is read fresh for every buyer. */
 const EVENTS_REFRESH_MS = 5000;
 const BUYER_TOKEN_TTL_SECONDS = 3600;
@@ -64,7 +69,7 @@ const pick = <T>(items: readonly T[]): T => items[Math.floor(Math.random() * ite
  */
 export class BuyerSimulator {
   private readonly pace: SimulatorPace;
-  private readonly stats: SimulatorStats = { holds: 0, purchases: 0, releases: 0, expiries: 0, refusals: 0 };
+  private readonly stats: SimulatorStats = { holds: 0, purchases: 0, releases: 0, restocks: 0, expiries: 0, refusals: 0 };
   private readonly inFlight = new Set<Promise<unknown>>();
   /** Holds waiting for their buyer's decision, by reservation id. */
   private readonly pending = new Map<string, { token: string; timer: NodeJS.Timeout }>();
@@ -146,7 +151,10 @@ export class BuyerSimulator {
       const most = Math.min(MAX_SEATS_PER_HOLD, ticket.maxPerOrder, spareSeats(ticket, nearlySoldOut));
       return most >= 1 ? [{ ticketTypeId: ticket.ticketTypeId, most }] : [];
     });
-    if (choices.length === 0) return;
+    if (choices.length === 0) {
+      if (!nearlySoldOut && snapshot) await this.restock(baseUrl, snapshot.tickets);
+      return;
+    }
     const choice = pick(choices);
     const buyer = await this.options.verifier.signForNewUser('authenticated', BUYER_TOKEN_TTL_SECONDS);
     const held = await this.call(baseUrl, 'POST', `/api/events/${target.id}/reservations`, buyer.token, {
@@ -156,6 +164,20 @@ export class BuyerSimulator {
     this.stats.holds += 1;
     const { reservation } = reservationEnvelope.parse(held.body);
     this.decideLater(baseUrl, reservation.id, buyer.token, nearlySoldOut);
+  }
+
+  /**
+   * Every type at its floor: the organizer releases more seats, as on a real
+   * on-sale, so a demo left running keeps moving instead of going quiet.
+   */
+  private async restock(baseUrl: string, tickets: TicketAvailability[]): Promise<void> {
+    const limited = tickets.filter((t) => t.totalCapacity !== null && t.status !== 'paused' && t.status !== 'off_sale');
+    if (limited.length === 0) return;
+    const ticket = pick(limited);
+    const organizer = await this.options.verifier.signForNewUser('organizer', BUYER_TOKEN_TTL_SECONDS);
+    const capacity = ticket.totalCapacity! + Math.max(MAX_SEATS_PER_HOLD, Math.ceil(ticket.totalCapacity! * RESTOCK_SHARE));
+    const answer = await this.call(baseUrl, 'PATCH', `/api/event-tickets/${ticket.ticketTypeId}`, organizer.token, { totalCapacity: capacity });
+    if (answer.status === 200) this.stats.restocks += 1;
   }
 
   private decideLater(baseUrl: string, reservationId: string, token: string, nearlySoldOut: boolean): void {
@@ -208,8 +230,9 @@ export class BuyerSimulator {
   private async call(baseUrl: string, method: string, path: string, token?: string, body?: unknown): Promise<{ status: number; body: unknown }> {
     const headers: Record<string, string> = {};
     if (token) headers.authorization = `Bearer ${token}`;
+    if (body !== undefined) headers['content-type'] = 'application/json';
     // Holds carry an Idempotency-Key, as any careful client's do.
-    if (body !== undefined) Object.assign(headers, { 'content-type': 'application/json', 'idempotency-key': randomUUID() });
+    if (method === 'POST' && body !== undefined) headers['idempotency-key'] = randomUUID();
     const request = fetch(baseUrl + path, { method, headers, ...(body === undefined ? {} : { body: JSON.stringify(body) }) }).then(
       async (response) => ({ status: response.status, body: (await response.json()) as unknown }),
     );
