@@ -160,7 +160,8 @@ describe('realtime limits and robustness', () => {
   });
 
   it('refreshes a token without reconnecting, refuses another user’s, and closes when a token runs out', async () => {
-    const server = await serve({ heartbeatMs: 200 });
+    // A heartbeat far away: expiry must not wait for it.
+    const server = await serve({ heartbeatMs: 60_000 });
     const user = randomUUID();
     const short = (await server.service.verifier.sign({ userId: user, role: 'authenticated' }, 2)).token;
     const socket = await connect(server, short);

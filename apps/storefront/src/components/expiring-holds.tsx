@@ -6,7 +6,8 @@ import type { HoldsResponse } from '../types.ts';
 import { RequestStatus } from './request-status.tsx';
 
 const POLL_MS = 5000;
-const WITHIN_SECONDS = 300;
+// A whole default hold (15 minutes), so every live hold is on the list.
+const WITHIN_SECONDS = 900;
 
 /** Active holds whose deadline is near, soonest first (GET /api/events/:slug/holds, every 5 s). */
 export function ExpiringHolds({ slug }: { slug: string }) {

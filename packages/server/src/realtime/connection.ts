@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { ServerMessage } from '@ticketpulse/protocol';
+import { CloseCode, type ServerMessage } from '@ticketpulse/protocol';
 import type { WebSocket } from 'ws';
 import type { Principal } from '../http/auth.ts';
 import { TokenBucket } from './limits.ts';
@@ -27,18 +27,45 @@ export class ClientConnection {
   /** Skipped updates because it could not keep up; gets snapshots once it has drained. */
   behind = false;
   private readonly bucket: TokenBucket;
+  private current: Principal;
+  private expiryTimer: NodeJS.Timeout | undefined;
   private rejectedInWindow = 0;
   private windowStart = Date.now();
   private lastRateLimitNotice = 0;
 
   constructor(
     readonly socket: WebSocket,
-    public principal: Principal,
+    principal: Principal,
     readonly ip: string,
     readonly limits: ConnectionLimits,
     private readonly metrics: RealtimeMetrics,
   ) {
     this.bucket = new TokenBucket(limits.messagesPerSecond, limits.messagesPerSecond * 2);
+    this.current = principal;
+    this.closeAtExpiry();
+    socket.once('close', () => clearTimeout(this.expiryTimer));
+  }
+
+  get principal(): Principal {
+    return this.current;
+  }
+
+  /** A refreshed token: same user and role, a later expiry. */
+  set principal(principal: Principal) {
+    this.current = principal;
+    this.closeAtExpiry();
+  }
+
+  /** Closes with 4002 the moment the token expires, unless a refresh comes first. */
+  private closeAtExpiry(): void {
+    clearTimeout(this.expiryTimer);
+    // setTimeout holds at most ~24.8 days; a longer-lived token is checked again then.
+    const delay = Math.min(this.current.expiresAt - Date.now(), 2 ** 31 - 1);
+    this.expiryTimer = setTimeout(() => {
+      if (this.current.expiresAt <= Date.now()) this.close(CloseCode.tokenExpired, 'token expired');
+      else this.closeAtExpiry();
+    }, Math.max(0, delay));
+    this.expiryTimer.unref();
   }
 
   /** Whom per-user limits count this connection against. */
@@ -84,7 +111,7 @@ export class ClientConnection {
     if (this.socket.readyState !== this.socket.OPEN) return false;
     const buffered = this.socket.bufferedAmount;
     if (buffered > this.limits.hardBufferBytes) {
-      this.close(4010, 'slow consumer');
+      this.close(CloseCode.slowConsumer, 'slow consumer');
       return false;
     }
     if (skippable && buffered > this.limits.softBufferBytes) {
