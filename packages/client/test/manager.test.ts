@@ -84,7 +84,8 @@ describe.each(drivers)('TicketAvailabilityManager against a real gateway (%s)', 
     const event = await createEvent(first.service.catalog);
     const vip = typeId(event, 'VIP');
     const analytics: AnalyticsEvent[] = [];
-    const m = manager({ onEvent: (e) => analytics.push(e) }, first.url);
+    // Polling would take over after a few failed connects; this is about the WebSocket coming back.
+    const m = manager({ onEvent: (e) => analytics.push(e), reconnect: { baseMs: 50, capMs: 200, pollAfterFailures: 1000 } }, first.url);
     m.subscribeToEvent(event.id, () => {});
     await eventually(() => m.getConnectionStatus(event.id) === 'connected', 'connected');
     await first.close();

@@ -31,6 +31,7 @@ const envSchema = z.object({
     .string()
     .regex(/^(postgres|none|nats:\/\/.+)$/, 'must be postgres, none or a nats:// URL')
     .optional(),
+  TICKETPULSE_TRUST_PROXY: flag.optional(),
   TICKETPULSE_TICK_MS: int(10, 5000).default(100),
   TICKETPULSE_RECONCILE_MS: int(100, 600_000).default(2000),
   TICKETPULSE_HEARTBEAT_MS: int(100, 600_000).default(15_000),
@@ -126,6 +127,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, defaults: Confi
       maxFrameBytes: e.TICKETPULSE_WS_MAX_FRAME_BYTES,
       softBufferBytes: e.TICKETPULSE_WS_SOFT_BUFFER_BYTES,
       hardBufferBytes: e.TICKETPULSE_WS_HARD_BUFFER_BYTES,
+      trustProxy: e.TICKETPULSE_TRUST_PROXY ?? false,
     },
   };
 }

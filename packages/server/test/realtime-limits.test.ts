@@ -65,6 +65,23 @@ describe('realtime limits and robustness', () => {
     expect((await fourth.closed).code).toBe(CloseCode.tooManyConnections);
   });
 
+  it('counts clients behind a trusted proxy by their forwarded address, and ignores the header otherwise', async () => {
+    const viaProxy = (address: string) => ({ headers: { 'x-forwarded-for': `${address}, 10.0.0.1` } });
+    const trusting = await serve({ maxConnectionsPerIp: 1, trustProxy: true });
+    const first = await TestSocket.open(trusting.url, { token: await trusting.token() }, viaProxy('203.0.113.1'));
+    const second = await TestSocket.open(trusting.url, { token: await trusting.token() }, viaProxy('203.0.113.2'));
+    sockets.push(first, second);
+    await first.next((m) => m.type === 'welcome');
+    await second.next((m) => m.type === 'welcome');
+    const again = await TestSocket.open(trusting.url, { token: await trusting.token() }, viaProxy('203.0.113.1'));
+    expect((await again.closed).code).toBe(CloseCode.tooManyConnections);
+
+    const wary = await serve({ maxConnectionsPerIp: 1 });
+    sockets.push(await TestSocket.connect(wary.url, await wary.token()));
+    const spoofed = await TestSocket.open(wary.url, { token: await wary.token() }, viaProxy('198.51.100.7'));
+    expect((await spoofed.closed).code).toBe(CloseCode.tooManyConnections);
+  });
+
   it('refuses connection floods from one address with HTTP 429 before the handshake', async () => {
     const server = await serve({ connectAttemptsPerIpPerSecond: 5 });
     const token = await server.token();
@@ -195,8 +212,10 @@ describe('realtime limits and robustness', () => {
   });
 
   it('isolates a slow consumer: it skips to the latest snapshot, then is closed past the hard limit; others are unaffected', async () => {
-    const server = await serve({ tickMs: 20, softBufferBytes: 64 * 1024, hardBufferBytes: 32 * 1024 * 1024, messagesPerSecond: 1000 });
-    const description = 'A long description so that every update frame is large. '.repeat(30);
+    // Frames of ~140 KB: a reading client stays far below the soft limit; a paused one fills the
+    // kernel's socket buffers (a few MB on loopback) and then passes it within the storm.
+    const server = await serve({ tickMs: 20, softBufferBytes: 512 * 1024, hardBufferBytes: 256 * 1024 * 1024, messagesPerSecond: 1000 });
+    const description = 'A long description so that every update frame is large. '.repeat(60);
     const event = await createEvent(server.service.catalog, {
       ticketTypes: Array.from({ length: 40 }, (_, i) => ({ name: `Zone ${i}`, description, totalCapacity: 1000, maxPerOrder: 100 })),
     });
@@ -217,7 +236,7 @@ describe('realtime limits and robustness', () => {
         await new Promise((resolve) => setTimeout(resolve, 25));
       }
     };
-    await storm(2500);
+    await storm(4000);
     const expected = (round % 99) + 1;
     await eventually(() => controlView.ticket(typeId(event, 'Zone 0'))?.maxPerOrder === expected, 'the control client to keep up');
     expect(controlView.gaps).toBe(0);

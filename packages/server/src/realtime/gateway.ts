@@ -28,6 +28,12 @@ export interface RealtimeSettings extends PublisherTiming, ConnectionLimits {
   maxConnectionsPerUser: number;
   maxConnectionsPerIp: number;
   connectAttemptsPerIpPerSecond: number;
+  /**
+   * Behind a load balancer: take the client's address from the first
+   * X-Forwarded-For entry. Only when the proxy sets that header itself, or
+   * any client could claim any address.
+   */
+  trustProxy: boolean;
 }
 
 export interface GatewayStats {
@@ -128,13 +134,21 @@ export class RealtimeGateway {
     if (this.closing) {
       return refuseUpgrade(socket, new ApiError(503, 'shutting_down', 'This node is shutting down; retry', { retryAfterSeconds: 1 }));
     }
-    const ip = request.socket.remoteAddress ?? 'unknown';
+    const ip = this.clientAddress(request);
     // Refused before the handshake: a flood costs an HTTP response, not a WebSocket.
     if (!this.attempts.take(ip)) {
       this.options.metrics.connectionAttempts.inc({ result: 'rate_limited' });
       return refuseUpgrade(socket, new ApiError(429, 'rate_limited', 'Too many connection attempts; slow down', { retryAfterSeconds: 1 }));
     }
     this.wss.handleUpgrade(request, socket, head, (ws) => this.accept(ws, ip, url));
+  }
+
+  /** The address per-IP limits count against. */
+  private clientAddress(request: IncomingMessage): string {
+    const forwarded = request.headers['x-forwarded-for'];
+    const first = (Array.isArray(forwarded) ? forwarded[0] : forwarded)?.split(',')[0]?.trim();
+    if (this.options.settings.trustProxy && first) return first;
+    return request.socket.remoteAddress ?? 'unknown';
   }
 
   /**
