@@ -77,7 +77,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const typed = app.withTypeProvider<ZodTypeProvider>();
   await typed.register(healthRoutes, { db: deps.db });
   await typed.register(eventRoutes, { db: deps.db, catalog: deps.catalog });
-  await typed.register(reservationRoutes, { catalog: deps.catalog, holds: deps.holds });
+  await typed.register(reservationRoutes, { holds: deps.holds });
   await typed.register(ticketTypeRoutes, { catalog: deps.catalog });
   await typed.register(insightRoutes, { db: deps.db, catalog: deps.catalog });
   await typed.register(realtimeStatsRoutes, { stats: deps.realtimeStats });

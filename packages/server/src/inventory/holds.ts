@@ -2,12 +2,19 @@ import { createHash } from 'node:crypto';
 import type { Reservation, ReservationItem, ReservationStatus } from '@ticketpulse/protocol';
 import type { HoldSettings } from '../config.ts';
 import type { Queryable } from '../db/database.ts';
+import { audienceParams, byIdOrSlug, type Audience } from './catalog.ts';
 import { InventoryError, refusalsAsErrors } from './errors.ts';
 
 export type { Reservation, ReservationItem, ReservationStatus };
 
 export interface HoldRequest {
+  /** The event's id; or its id or slug when `audience` is given. */
   eventId: string;
+  /**
+   * Whose request this is (an HTTP caller): the event is then looked up by id
+   * or slug, and must be visible to them, in the same statement as the hold.
+   */
+  audience?: Audience;
   holderId: string;
   /** Distinct ticket types of the event, each with a quantity of at least 1. */
   items: ReadonlyArray<{ ticketTypeId: string; quantity: number }>;
@@ -43,7 +50,7 @@ function toReservation({ replayed: _replayed, ...json }: ReservationJson): Reser
   };
 }
 
-/** Same items in any order give the same fingerprint. */
+/** Same items in any order give the same fingerprint; the event counts as sent (id or slug), as any request parameter would. */
 function fingerprint(request: HoldRequest): string {
   const items = [...request.items].sort((a, b) => a.ticketTypeId.localeCompare(b.ticketTypeId));
   return createHash('sha256').update(JSON.stringify([request.eventId, items])).digest('hex');
@@ -63,13 +70,19 @@ export class Holds {
 
   async reserve(request: HoldRequest): Promise<HoldResult> {
     const items = request.items.map(({ ticketTypeId, quantity }) => ({ ticketTypeId, quantity }));
-    const json = await this.call('reserve_tickets($1, $2, $3::jsonb, $4, $5, $6)', [
+    // One round trip: an event that is missing or hidden from this caller resolves to NULL,
+    // which reserve_tickets refuses as event_not_found.
+    const event = request.audience
+      ? `(SELECT e.id FROM events e WHERE ${byIdOrSlug(request.eventId)} AND event_is_visible(e, $7, $8))`
+      : '$1::uuid';
+    const json = await this.call(`reserve_tickets(${event}, $2, $3::jsonb, $4, $5, $6)`, [
       request.eventId,
       request.holderId,
       JSON.stringify(items),
       this.settings.holdSeconds,
       request.idempotencyKey ?? null,
       request.idempotencyKey ? fingerprint(request) : null,
+      ...(request.audience ? audienceParams(request.audience) : []),
     ]);
     const reservation = toReservation(json);
     this.onChange(reservation.eventId);

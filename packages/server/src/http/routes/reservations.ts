@@ -1,6 +1,5 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { Catalog } from '../../inventory/catalog.ts';
 import type { Holds } from '../../inventory/holds.ts';
 import { actingHolder, bearerAuth, audienceOf, requireHolder } from '../auth.ts';
 import { errorBody, holdRequest, idempotencyHeaders, idOrSlug, reservationEnvelope, uuid } from '../schemas.ts';
@@ -9,7 +8,7 @@ const reservationParams = z.object({ id: uuid });
 const refusals = { 400: errorBody, 401: errorBody, 403: errorBody, 404: errorBody, 409: errorBody };
 
 /** Holds: reserve seats, then confirm, extend or release them. */
-export const reservationRoutes: FastifyPluginAsyncZod<{ catalog: Catalog; holds: Holds }> = async (app, { catalog, holds }) => {
+export const reservationRoutes: FastifyPluginAsyncZod<{ holds: Holds }> = async (app, { holds }) => {
   app.post(
     '/api/events/:idOrSlug/reservations',
     {
@@ -25,10 +24,10 @@ export const reservationRoutes: FastifyPluginAsyncZod<{ catalog: Catalog; holds:
     },
     async (request, reply) => {
       const holderId = requireHolder(request);
-      const eventId = await catalog.resolveEventId(request.params.idOrSlug, audienceOf(request.principal));
       const idempotencyKey = request.headers['idempotency-key'];
       const { reservation, replayed } = await holds.reserve({
-        eventId,
+        eventId: request.params.idOrSlug,
+        audience: audienceOf(request.principal),
         holderId,
         items: request.body.items,
         ...(idempotencyKey === undefined ? {} : { idempotencyKey }),
@@ -38,59 +37,24 @@ export const reservationRoutes: FastifyPluginAsyncZod<{ catalog: Catalog; holds:
     },
   );
 
-  app.get(
-    '/api/reservations/:id',
-    {
-      schema: {
-        tags: ['holds'],
-        summary: 'A reservation and its items',
-        security: bearerAuth,
-        params: reservationParams,
-        response: { 200: reservationEnvelope, ...refusals },
-      },
-    },
-    async (request) => ({ reservation: await holds.get(request.params.id, actingHolder(request)) }),
-  );
-
-  app.post(
-    '/api/reservations/:id/confirm',
-    {
-      schema: {
-        tags: ['holds'],
-        summary: 'Complete the purchase: held seats become sold (409 hold_expired if too late)',
-        security: bearerAuth,
-        params: reservationParams,
-        response: { 200: reservationEnvelope, ...refusals },
-      },
-    },
-    async (request) => ({ reservation: await holds.confirm(request.params.id, actingHolder(request)) }),
-  );
-
-  app.post(
-    '/api/reservations/:id/extend',
-    {
-      schema: {
-        tags: ['holds'],
-        summary: 'Push the deadline out by one step, a bounded number of times',
-        security: bearerAuth,
-        params: reservationParams,
-        response: { 200: reservationEnvelope, ...refusals },
-      },
-    },
-    async (request) => ({ reservation: await holds.extend(request.params.id, actingHolder(request)) }),
-  );
-
-  app.delete(
-    '/api/reservations/:id',
-    {
-      schema: {
-        tags: ['holds'],
-        summary: 'Release the hold; its seats return at once',
-        security: bearerAuth,
-        params: reservationParams,
-        response: { 200: reservationEnvelope, ...refusals },
-      },
-    },
-    async (request) => ({ reservation: await holds.release(request.params.id, actingHolder(request)) }),
-  );
+  // Acting on an existing hold: the same parameters, refusals and answer for each action.
+  const actions: Array<[method: 'GET' | 'POST' | 'DELETE', url: string, summary: string, act: typeof holds.get]> = [
+    ['GET', '/api/reservations/:id', 'A reservation and its items', (id, holder) => holds.get(id, holder)],
+    [
+      'POST',
+      '/api/reservations/:id/confirm',
+      'Complete the purchase: held seats become sold (409 hold_expired if too late)',
+      (id, holder) => holds.confirm(id, holder),
+    ],
+    ['POST', '/api/reservations/:id/extend', 'Push the deadline out by one step, a bounded number of times', (id, holder) => holds.extend(id, holder)],
+    ['DELETE', '/api/reservations/:id', 'Release the hold; its seats return at once', (id, holder) => holds.release(id, holder)],
+  ];
+  for (const [method, url, summary, act] of actions) {
+    app.route({
+      method,
+      url,
+      schema: { tags: ['holds'], summary, security: bearerAuth, params: reservationParams, response: { 200: reservationEnvelope, ...refusals } },
+      handler: async (request) => ({ reservation: await act(request.params.id, actingHolder(request)) }),
+    });
+  }
 };
