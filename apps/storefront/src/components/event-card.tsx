@@ -7,7 +7,7 @@ import type { EventSummary } from '../types.ts';
 
 function LiveState({ slug }: { slug: string }) {
   const live = useLiveEvent(slug);
-  const velocity = useSalesVelocity(live.byId, live.isStale);
+  const velocity = useSalesVelocity(live.availability, live.isStale);
   const { tickets } = live;
   const state = live.error ? { label: 'Unavailable', tone: 'unavailable' } : eventLiveState(tickets, velocity.sellingFast);
   const prices = tickets.map((t) => Number(t.price)).filter((p) => Number.isFinite(p));

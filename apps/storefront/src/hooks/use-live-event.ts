@@ -6,15 +6,12 @@ import { sortedTickets } from '../availability-rules.ts';
 export interface LiveEvent extends TicketAvailabilityResult {
   /** The ticket types in display order: a new array on every change. */
   tickets: TicketAvailability[];
-  /** The ticket types by id: a new map on every change, safe as an effect or memo dependency. */
-  byId: ReadonlyMap<string, TicketAvailability>;
 }
 
-/** useTicketAvailability, plus the ticket types in display order and by id, rebuilt with every update. */
+/** useTicketAvailability, plus the ticket types in display order, rebuilt with every update. */
 export function useLiveEvent(slug: string, options?: UseTicketAvailabilityOptions): LiveEvent {
   const live = useTicketAvailability(slug, options);
-  return useMemo(() => {
-    const tickets = sortedTickets(live.availability);
-    return { ...live, tickets, byId: new Map(tickets.map((t) => [t.ticketTypeId, t])) };
-  }, [live]);
+  // Sorted again only when the availability changed, not on every render.
+  const tickets = useMemo(() => sortedTickets(live.availability), [live.availability]);
+  return { ...live, tickets };
 }

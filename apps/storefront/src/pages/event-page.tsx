@@ -84,8 +84,8 @@ export function EventPage({ slug }: { slug: string }) {
     onBackInStock: (name, count) => push(count === null ? `${name} is available again` : `${name} is available again: ${count} left`, 'success'),
   });
   const holdRequest = useHold(slug);
-  const selection = useSelection(live.byId, holdRequest.pending);
-  const velocity = useSalesVelocity(live.byId, live.isStale);
+  const selection = useSelection(live.availability, holdRequest.pending);
+  const velocity = useSalesVelocity(live.availability, live.isStale);
   const notify = useNotifyMe(slug);
   const { tickets } = live;
 
@@ -104,7 +104,7 @@ export function EventPage({ slug }: { slug: string }) {
   };
 
   const total = selection.items.reduce((sum, item) => {
-    const ticket = live.byId.get(item.ticketTypeId);
+    const ticket = live.availability.get(item.ticketTypeId);
     return sum + (ticket ? Number(ticket.price) * item.quantity : 0);
   }, 0);
   const currency = tickets[0]?.currency ?? 'EUR';

@@ -91,7 +91,7 @@ function EventPicker({ slug }: { slug: string | null }) {
 function Dashboard({ slug }: { slug: string }) {
   const live = useLiveEvent(slug);
   const { tickets } = live;
-  const sales = useLiveSales(slug, live.byId, live.isStale);
+  const sales = useLiveSales(slug, live.availability, live.isStale);
   const eventId = tickets[0]?.eventId;
   return (
     <div className="dashboard">
