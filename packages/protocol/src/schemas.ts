@@ -25,8 +25,9 @@ export const clientMessageSchema = z.discriminatedUnion('type', [
 
 export const clientMessageTypes: ReadonlyArray<ClientMessage['type']> = ['auth', 'subscribe', 'unsubscribe', 'ping', 'refresh_token'];
 
+/** `true` when A and B are the same type, `never` otherwise: pins a zod schema to its wire type. */
+export type SameType<A, B> = [A] extends [B] ? ([B] extends [A] ? true : never) : never;
+
 // Fails to compile if the schema and the types drift apart.
-type Parsed = z.infer<typeof clientMessageSchema>;
-export type SchemaMatchesTypes = [Parsed] extends [ClientMessage] ? ([ClientMessage] extends [Parsed] ? true : never) : never;
-const _check: SchemaMatchesTypes = true;
+const _check: SameType<z.infer<typeof clientMessageSchema>, ClientMessage> = true;
 void _check;

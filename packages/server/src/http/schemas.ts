@@ -2,6 +2,8 @@
  * Wire shapes of the HTTP API. Route schemas are built from these, so request
  * validation, response serialization and /api/openapi.json share one source.
  */
+import type { AvailabilitySnapshot, EventSummary, EventWithTicketTypes, Reservation, TicketAvailability, TicketType } from '@ticketpulse/protocol';
+import type { SameType } from '@ticketpulse/protocol/schemas';
 import { z } from 'zod';
 
 // Any 8-4-4-4-12 hex id, as PostgreSQL's uuid type accepts.
@@ -281,3 +283,14 @@ export const simulatorStatus = z
   .meta({ id: 'SimulatorStatus' });
 
 export const simulatorChange = z.strictObject({ running: z.boolean() }).meta({ id: 'SimulatorChange' });
+
+// The HTTP shapes are the protocol's types: this fails to compile if either side drifts.
+const _wireTypes: [
+  SameType<z.infer<typeof ticketAvailability>, TicketAvailability>,
+  SameType<z.infer<typeof availabilitySnapshot>, AvailabilitySnapshot>,
+  SameType<z.infer<typeof ticketType>, TicketType>,
+  SameType<z.infer<typeof event>, EventSummary>,
+  SameType<z.infer<typeof eventWithTicketTypes>, EventWithTicketTypes>,
+  SameType<z.infer<typeof reservation>, Reservation>,
+] = [true, true, true, true, true, true];
+void _wireTypes;
