@@ -1,15 +1,15 @@
 /**
  * Bundles the client packages the way an application would (ESM, minified,
- * tree-shaken) and prints their sizes. Fails when the core SDK passes its
- * budget: it ships to every buyer's browser.
+ * tree-shaken) and prints their sizes. Fails when the core SDK or the React
+ * package passes its budget: they ship to every buyer's browser.
  *
  *   npm run build
  */
 import { mkdir, writeFile } from 'node:fs/promises';
-import { gzipSync } from 'node:zlib';
-import { build } from 'esbuild';
+import { measureBundle } from './bundle-size.ts';
 
-const CORE_BUDGET_BYTES = 8 * 1024;
+const KB = 1024;
+const REACT = ['react', 'react-dom', 'react/jsx-runtime'];
 
 interface Target {
   name: string;
@@ -19,24 +19,13 @@ interface Target {
 }
 
 const targets: Target[] = [
-  { name: '@ticketpulse/client (everything)', entry: 'packages/client/src/index.ts', external: [], budget: CORE_BUDGET_BYTES },
-  { name: '@ticketpulse/react (+ client, no React)', entry: 'packages/react/src/index.ts', external: ['react', 'react-dom', 'react/jsx-runtime'] },
+  { name: '@ticketpulse/client (everything)', entry: 'packages/client/src/index.ts', external: [], budget: 8 * KB },
+  { name: '@ticketpulse/react (alone)', entry: 'packages/react/src/index.ts', external: [...REACT, '@ticketpulse/client'], budget: 3 * KB },
+  { name: '@ticketpulse/react (+ client, no React)', entry: 'packages/react/src/index.ts', external: REACT },
 ];
 
 async function measure(target: Target) {
-  const result = await build({
-    entryPoints: [target.entry],
-    bundle: true,
-    minify: true,
-    format: 'esm',
-    platform: 'neutral',
-    target: 'es2022',
-    external: target.external,
-    write: false,
-    loader: { '.css': 'empty' },
-  });
-  const code = result.outputFiles[0]!.contents;
-  return { ...target, minified: code.byteLength, gzipped: gzipSync(code).byteLength, code };
+  return { ...target, ...(await measureBundle(target.entry, target.external)) };
 }
 
 const kb = (bytes: number) => `${(bytes / 1024).toFixed(1)} KB`;
@@ -46,12 +35,12 @@ await mkdir('dist', { recursive: true });
 console.log('bundle                                 min        min+gzip   budget');
 let failed = false;
 for (const r of results) {
-  await writeFile(`dist/${r.entry.split('/')[1]}.min.js`, r.code);
+  await writeFile(`dist/${r.name.replace(/[^a-z0-9]+/gi, '-').replace(/^-|-$/g, '')}.min.js`, r.code);
   const over = r.budget !== undefined && r.gzipped > r.budget;
   failed ||= over;
   console.log(`${r.name.padEnd(38)} ${kb(r.minified).padStart(9)}  ${kb(r.gzipped).padStart(9)}   ${r.budget ? `${kb(r.budget)}${over ? '  OVER' : ''}` : '-'}`);
 }
 if (failed) {
-  console.error('build: the core SDK is over its size budget');
+  console.error('build: a client package is over its size budget');
   process.exit(1);
 }

@@ -1,0 +1,2 @@
+// What a Socket.IO shop ships to the browser to receive room broadcasts: the client-size baseline.
+export { io } from 'socket.io-client';

@@ -1,0 +1,40 @@
+/**
+ * Scenario 7: what the SDK costs every buyer's browser, min+gzip, beside the
+ * client a Socket.IO shop would ship (the fan-out scenario's baseline).
+ */
+import { measureBundle } from '../../scripts/bundle-size.ts';
+import type { Scenario } from '../harness/scenario.ts';
+
+const KB = 1024;
+const REACT = ['react', 'react-dom', 'react/jsx-runtime'];
+const kb = (bytes: number) => `${(bytes / KB).toFixed(1)} KB`;
+
+export const clientSize: Scenario = {
+  name: 'client-size',
+  title: 'Client size',
+  async run(ctx) {
+    ctx.progress('bundling with esbuild (ESM, minified, tree-shaken)');
+    const core = await measureBundle('packages/client/src/index.ts');
+    const react = await measureBundle('packages/react/src/index.ts', [...REACT, '@ticketpulse/client']);
+    const socketIo = await measureBundle('bench/baselines/socket-io-client.ts');
+    const rows: Array<[string, number, number]> = [
+      ['@ticketpulse/client (core SDK)', core.minified, core.gzipped],
+      ['@ticketpulse/react (hooks and components, without React and the core)', react.minified, react.gzipped],
+      ['baseline: socket.io-client', socketIo.minified, socketIo.gzipped],
+    ];
+    return {
+      config: { bundler: 'esbuild', format: 'esm', minify: true, target: 'es2022' },
+      table: {
+        columns: ['bundle', 'min bytes', 'min+gzip bytes'],
+        rows: rows.map(([name, min, gz]) => [name, min, gz]),
+      },
+      ratios: [{ name: 'client core min+gzip, TicketPulse / socket.io-client', value: core.gzipped / socketIo.gzipped }],
+      goals: [
+        { goal: 'client core at most 8 KB min+gzip', measured: kb(core.gzipped), met: core.gzipped <= 8 * KB },
+        { goal: 'React package at most 3 KB min+gzip', measured: kb(react.gzipped), met: react.gzipped <= 3 * KB },
+      ],
+      checks: [{ check: 'bundles build', ok: core.gzipped > 0 && react.gzipped > 0, detail: `${kb(core.gzipped)} and ${kb(react.gzipped)}` }],
+      notes: ['The core SDK includes reconnect with backoff, resync by version, polling fallback, optimistic holds and the hold countdown.'],
+    };
+  },
+};

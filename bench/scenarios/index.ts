@@ -1,0 +1,5 @@
+/** Every benchmark scenario, in the order docs/benchmarks.md lists them. */
+import type { Scenario } from '../harness/scenario.ts';
+import { clientSize } from './client-size.ts';
+
+export const scenarios: Scenario[] = [clientSize];
