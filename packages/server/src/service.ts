@@ -75,7 +75,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
   });
   const onChange = (eventId: string) => gateway.touch(eventId);
   const catalog = new Catalog(db, onChange);
-  const holds = new Holds(db, options.holds, onChange);
+  const holds = new Holds(db, options.holds, onChange, { onBatch: (size) => metrics.holdBatchSize.observe(size) });
   const sweeper = new ExpirySweeper(holds, options.sweepIntervalMs, logger);
   let shuttingDown = false;
   let address: string | undefined;

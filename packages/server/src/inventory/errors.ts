@@ -40,11 +40,20 @@ function isInventoryErrorCode(code: unknown): code is InventoryErrorCode {
   return (inventoryErrorCodes as readonly unknown[]).includes(code);
 }
 
+/**
+ * A refusal as the SQL functions describe it (message, and a detail with its
+ * code), as an InventoryError; an unknown code is a bug, so a plain Error.
+ */
+export function refusal(message: string, detail: Record<string, unknown>): Error {
+  const { code, ...details } = detail;
+  return isInventoryErrorCode(code) ? new InventoryError(code, message, details) : new Error(`${message} (${String(code)})`);
+}
+
 /** Turns a refusal raised in SQL into an InventoryError; anything else is returned unchanged. */
 export function translateDatabaseError(error: unknown): unknown {
   if (!isDatabaseError(error) || error.code !== INVENTORY_SQLSTATE || !error.detail) return error;
-  const { code, ...details } = JSON.parse(error.detail) as { code?: unknown } & Record<string, unknown>;
-  return isInventoryErrorCode(code) ? new InventoryError(code, error.message, details) : error;
+  const translated = refusal(error.message, JSON.parse(error.detail) as Record<string, unknown>);
+  return translated instanceof InventoryError ? translated : error;
 }
 
 /** Runs a database call, surfacing SQL refusals as InventoryErrors. */

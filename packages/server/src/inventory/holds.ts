@@ -2,8 +2,9 @@ import { createHash } from 'node:crypto';
 import type { Reservation, ReservationItem, ReservationStatus } from '@ticketpulse/protocol';
 import type { HoldSettings } from '../config.ts';
 import type { Queryable } from '../db/database.ts';
-import { audienceParams, byIdOrSlug, type Audience } from './catalog.ts';
-import { InventoryError, refusalsAsErrors } from './errors.ts';
+import type { Audience } from './catalog.ts';
+import { InventoryError, refusal, refusalsAsErrors } from './errors.ts';
+import { GroupCommit } from './group-commit.ts';
 
 export type { Reservation, ReservationItem, ReservationStatus };
 
@@ -35,6 +36,29 @@ export type ActingHolder = string | undefined;
 
 type ReservationJson = Reservation & { replayed?: boolean };
 
+/** One request as reserve_holds() takes it. */
+interface BatchedHold {
+  holderId: string;
+  items: Array<{ ticketTypeId: string; quantity: number }>;
+  idempotencyKey: string | undefined;
+  fingerprint: string | undefined;
+  audience: { userId: string | null; privileged: boolean } | undefined;
+}
+
+/** What reserve_holds() answers each request. */
+type HoldOutcome = ReservationJson | { error: { message: string; detail: Record<string, unknown> } };
+
+export interface HoldsOptions {
+  /** Most holds decided in one transaction. */
+  maxBatch?: number;
+  /** Told the size of every batch of holds decided. */
+  onBatch?: (size: number) => void;
+}
+
+// Large enough that an on-sale's burst fits in a few batches, small enough
+// that one batch's transaction stays a few milliseconds long.
+const DEFAULT_MAX_BATCH = 256;
+
 /** Called with an event id after a change to its availability has committed. */
 export type AvailabilityListener = (eventId: string) => void;
 
@@ -61,32 +85,45 @@ function fingerprint(request: HoldRequest): string {
  * SQL function (0003_holds.sql) that applies completely or not at all.
  */
 export class Holds {
+  /** Concurrent holds on one event, decided together (0006_group_commit.sql). */
+  private readonly batches: GroupCommit<BatchedHold, HoldOutcome>;
+
   constructor(
     private readonly db: Queryable,
     private readonly settings: HoldSettings,
     /** Told, after commit, of every event whose availability a call changed. */
     private readonly onChange: AvailabilityListener = () => {},
-  ) {}
+    options: HoldsOptions = {},
+  ) {
+    this.batches = new GroupCommit(
+      async (eventRef, requests) => {
+        const { rows } = await this.db.query<{ outcomes: HoldOutcome[] }>('SELECT reserve_holds($1, $2::jsonb, $3) AS outcomes', [
+          eventRef,
+          JSON.stringify(requests),
+          this.settings.holdSeconds,
+        ]);
+        return rows[0]!.outcomes;
+      },
+      options.maxBatch ?? DEFAULT_MAX_BATCH,
+      options.onBatch,
+    );
+  }
 
   async reserve(request: HoldRequest): Promise<HoldResult> {
-    const items = request.items.map(({ ticketTypeId, quantity }) => ({ ticketTypeId, quantity }));
-    // One round trip: an event that is missing or hidden from this caller resolves to NULL,
-    // which reserve_tickets refuses as event_not_found.
-    const event = request.audience
-      ? `(SELECT e.id FROM events e WHERE ${byIdOrSlug(request.eventId)} AND event_is_visible(e, $7, $8))`
-      : '$1::uuid';
-    const json = await this.call(`reserve_tickets(${event}, $2, $3::jsonb, $4, $5, $6)`, [
-      request.eventId,
-      request.holderId,
-      JSON.stringify(items),
-      this.settings.holdSeconds,
-      request.idempotencyKey ?? null,
-      request.idempotencyKey ? fingerprint(request) : null,
-      ...(request.audience ? audienceParams(request.audience) : []),
-    ]);
-    const reservation = toReservation(json);
+    const outcome = await this.batches.submit(request.eventId, {
+      holderId: request.holderId,
+      // In id order, so the same request is always refused for the same item.
+      items: request.items
+        .map(({ ticketTypeId, quantity }) => ({ ticketTypeId, quantity }))
+        .sort((a, b) => a.ticketTypeId.localeCompare(b.ticketTypeId)),
+      idempotencyKey: request.idempotencyKey,
+      fingerprint: request.idempotencyKey ? fingerprint(request) : undefined,
+      audience: request.audience && { userId: request.audience.userId ?? null, privileged: request.audience.privileged },
+    });
+    if ('error' in outcome) throw refusal(outcome.error.message, outcome.error.detail);
+    const reservation = toReservation(outcome);
     this.onChange(reservation.eventId);
-    return { reservation, replayed: json.replayed === true };
+    return { reservation, replayed: outcome.replayed === true };
   }
 
   async confirm(reservationId: string, holder: ActingHolder): Promise<Reservation> {

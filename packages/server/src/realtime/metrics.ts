@@ -28,6 +28,13 @@ export class RealtimeMetrics {
     buckets: [0, 1, 2, 3, 5, 10, 20, 50],
     registers: [this.registry],
   });
+  // Not realtime, but the same registry: how well group commit batches holds in an on-sale.
+  readonly holdBatchSize = new Histogram({
+    name: 'ticketpulse_hold_batch_size',
+    help: 'Holds decided together in one transaction (group commit)',
+    buckets: [1, 2, 5, 10, 25, 50, 100, 256],
+    registers: [this.registry],
+  });
   readonly messagesSent = new Counter({ name: 'ticketpulse_ws_messages_sent_total', help: 'Frames sent to clients', registers: [this.registry] });
   readonly bytesSent = new Counter({ name: 'ticketpulse_ws_bytes_sent_total', help: 'Bytes sent to clients', registers: [this.registry] });
   readonly commitToSend = new Histogram({

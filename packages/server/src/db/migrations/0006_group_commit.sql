@@ -1,0 +1,270 @@
+-- Group commit for holds. In an on-sale, thousands of buyers hold seats of
+-- one ticket type at once. One transaction per hold serializes them on the
+-- ticket type's row lock, and each keeps that lock through its commit's
+-- fsync, so one ticket type tops out at a few hundred holds a second.
+--
+-- reserve_holds() decides a whole batch of holds for one event in one
+-- transaction: the event's ticket types are locked once, each request is
+-- decided in arrival order against the seats the requests before it took,
+-- and the accepted ones are written with one INSERT per table, so the
+-- counter triggers update each hot row once per batch, not once per hold.
+-- Each request is still all or nothing and gets its own answer: a
+-- reservation, or the refusal reserve_tickets() would have raised.
+
+-- Many reservations in the API's shape, in one statement.
+CREATE FUNCTION reservations_json(p_ids uuid[]) RETURNS TABLE (id uuid, r jsonb)
+LANGUAGE sql STABLE AS $$
+  SELECT r.id, jsonb_build_object(
+    'id', r.id, 'eventId', r.event_id, 'holderId', r.holder_id, 'status', r.status,
+    'expiresAt', r.expires_at, 'extensionsUsed', r.extensions_used, 'createdAt', r.created_at,
+    'confirmedAt', r.confirmed_at, 'releasedAt', r.released_at,
+    'items', coalesce(held.items, '[]'::jsonb))
+  FROM reservations r
+  LEFT JOIN LATERAL (
+    SELECT jsonb_agg(jsonb_build_object(
+             'ticketTypeId', g.event_ticket_id, 'ticketTypeName', g.name, 'quantity', g.quantity,
+             'unitPrice', g.price::text, 'currency', g.currency)
+           ORDER BY g.sort_order, g.name) AS items
+    FROM (SELECT t.event_ticket_id, et.name, et.price, et.currency, et.sort_order, count(*)::integer AS quantity
+          FROM tickets t JOIN event_tickets et ON et.id = t.event_ticket_id
+          WHERE t.reservation_id = r.id
+          GROUP BY t.event_ticket_id, et.name, et.price, et.currency, et.sort_order) AS g
+  ) AS held ON true
+  WHERE r.id = ANY (p_ids)
+$$;
+
+-- One definition of the shape: the single-reservation form reads the set form.
+CREATE OR REPLACE FUNCTION reservation_json(p_reservation_id uuid) RETURNS jsonb
+LANGUAGE sql STABLE AS $$
+  SELECT r FROM reservations_json(ARRAY[p_reservation_id])
+$$;
+
+CREATE FUNCTION inventory_refusal(message text, detail jsonb) RETURNS jsonb
+LANGUAGE sql IMMUTABLE AS $$
+  SELECT jsonb_build_object('error', jsonb_build_object('message', message, 'detail', detail))
+$$;
+
+-- The answer to a request whose Idempotency-Key already made reservation
+-- p_reservation_id: that reservation again, or a refusal when the request differs.
+CREATE FUNCTION idempotent_outcome(p_reservation_id uuid, p_request_fingerprint text) RETURNS jsonb
+LANGUAGE sql STABLE AS $$
+  SELECT CASE
+    WHEN r.request_fingerprint IS DISTINCT FROM p_request_fingerprint THEN
+      inventory_refusal('This Idempotency-Key was already used for a different request',
+                        '{"code": "idempotency_key_reused"}')
+    ELSE reservation_json(r.id) || '{"replayed": true}'
+  END
+  FROM reservations r WHERE r.id = p_reservation_id
+$$;
+
+-- p_event_ref: the event's id or slug.
+-- p_requests: [{holderId, items: [{ticketTypeId, quantity}] (distinct ids, in
+--   id order), idempotencyKey?, fingerprint?, audience?: {userId?, privileged}}]
+--   An audience makes the event visible-or-not-found for that caller
+--   (event_is_visible); without one the caller is the service.
+-- Returns one outcome per request, in order: a reservation as
+-- reservation_json() builds it plus "replayed", or {"error": {message, detail}}.
+CREATE FUNCTION reserve_holds(p_event_ref text, p_requests jsonb, p_default_hold_seconds integer)
+RETURNS jsonb
+LANGUAGE plpgsql AS $$
+DECLARE
+  v_event events%ROWTYPE;
+  -- Ticket type id -> {name, status, maxPerOrder}, and id -> seats this batch may still give (null: unlimited).
+  v_types jsonb;
+  v_left jsonb;
+  v_taken jsonb := '{}';
+  v_swept text[] := '{}';
+  -- Reservation ids made earlier under a request's Idempotency-Key ("holder\nkey" -> id).
+  v_existing jsonb;
+  -- Arrays, not jsonb, where they grow with the batch: plpgsql appends to them in place.
+  v_outcomes jsonb[] := '{}';
+  v_accepted jsonb[] := '{}';
+  v_request jsonb;
+  v_item jsonb;
+  v_type jsonb;
+  v_key text;
+  v_id text;
+  v_quantity integer;
+  v_left_now integer;
+  v_refusal jsonb;
+  v_n integer;
+  v_i integer;
+  v_expires timestamptz;
+  v_inserted uuid[];
+  v_made jsonb;
+  v_outcome jsonb;
+  v_result jsonb[] := '{}';
+BEGIN
+  IF p_event_ref ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' THEN
+    SELECT * INTO v_event FROM events WHERE id = p_event_ref::uuid;
+  ELSE
+    SELECT * INTO v_event FROM events WHERE slug = p_event_ref;
+  END IF;
+
+  IF v_event.id IS NOT NULL THEN
+    -- The same lock reserve_tickets() took, once for the whole batch.
+    SELECT jsonb_object_agg(id, jsonb_build_object('name', name, 'status', status, 'maxPerOrder', max_per_order)),
+           jsonb_object_agg(id, available_count)
+      INTO v_types, v_left
+      FROM (SELECT * FROM event_tickets WHERE event_id = v_event.id ORDER BY id FOR UPDATE) AS locked;
+    SELECT jsonb_object_agg(r.holder_id || E'\n' || r.idempotency_key, r.id) INTO v_existing
+      FROM jsonb_array_elements(p_requests) AS q
+      JOIN reservations r ON r.holder_id = q->>'holderId' AND r.idempotency_key = q->>'idempotencyKey';
+  END IF;
+  v_types := coalesce(v_types, '{}');
+  v_left := coalesce(v_left, '{}');
+  v_existing := coalesce(v_existing, '{}');
+
+  FOR v_n IN 0 .. jsonb_array_length(p_requests) - 1 LOOP
+    v_request := p_requests->v_n;
+    v_key := (v_request->>'holderId') || E'\n' || (v_request->>'idempotencyKey');
+    v_refusal := NULL;
+
+    IF v_event.id IS NULL
+       OR (v_request ? 'audience'
+           AND NOT event_is_visible(v_event, v_request->'audience'->>'userId', (v_request->'audience'->>'privileged')::boolean)) THEN
+      v_refusal := inventory_refusal('Event not found', '{"code": "event_not_found"}');
+    ELSIF v_key IS NOT NULL AND v_existing ? v_key THEN
+      v_outcomes := v_outcomes || jsonb_build_object('replay', v_existing->>v_key);
+      CONTINUE;
+    ELSIF v_event.status <> 'on_sale' THEN
+      v_refusal := inventory_refusal(format('Event is not on sale (status: %s)', v_event.status),
+        jsonb_build_object('code', 'event_not_on_sale', 'status', v_event.status));
+    END IF;
+
+    -- First what is wrong with the request itself, for every item; only then
+    -- what is missing in stock, so the same request always gets the same answer.
+    IF v_refusal IS NULL THEN
+      FOR v_i IN 0 .. jsonb_array_length(v_request->'items') - 1 LOOP
+        v_item := v_request->'items'->v_i;
+        v_id := lower(v_item->>'ticketTypeId');
+        v_type := v_types->v_id;
+        IF v_type IS NULL THEN
+          v_refusal := inventory_refusal('Unknown ticket type for this event',
+            jsonb_build_object('code', 'unknown_ticket_type', 'ticketTypeId', v_item->>'ticketTypeId'));
+        ELSIF v_type->>'status' <> 'on_sale' THEN
+          v_refusal := inventory_refusal(format('%s is not on sale', v_type->>'name'),
+            jsonb_build_object('code', 'ticket_type_not_on_sale', 'ticketTypeId', v_id));
+        ELSIF (v_item->>'quantity')::integer > (v_type->>'maxPerOrder')::integer THEN
+          v_refusal := inventory_refusal(format('At most %s of %s per order', v_type->>'maxPerOrder', v_type->>'name'),
+            jsonb_build_object('code', 'quantity_above_max_per_order', 'ticketTypeId', v_id,
+                               'maxPerOrder', (v_type->>'maxPerOrder')::integer));
+        END IF;
+        EXIT WHEN v_refusal IS NOT NULL;
+      END LOOP;
+    END IF;
+
+    IF v_refusal IS NULL THEN
+      FOR v_i IN 0 .. jsonb_array_length(v_request->'items') - 1 LOOP
+        v_item := v_request->'items'->v_i;
+        v_id := lower(v_item->>'ticketTypeId');
+        v_quantity := (v_item->>'quantity')::integer;
+        v_left_now := (v_left->>v_id)::integer;
+        IF v_left_now < v_quantity AND NOT v_id = ANY (v_swept) THEN
+          -- Looks exhausted: an expired hold must never block a sale. Once per type per batch.
+          PERFORM expire_ticket_reservations(v_id::uuid);
+          v_swept := v_swept || v_id;
+          SELECT available_count - coalesce((v_taken->>v_id)::integer, 0) INTO v_left_now
+            FROM event_tickets WHERE id = v_id::uuid;
+          v_left := jsonb_set(v_left, ARRAY[v_id], to_jsonb(v_left_now));
+        END IF;
+        IF v_left_now < v_quantity THEN
+          v_refusal := inventory_refusal(format('Only %s of %s left', v_left_now, v_types->v_id->>'name'),
+            jsonb_build_object('code', 'insufficient_availability', 'ticketTypeId', v_id,
+                               'available', v_left_now, 'requested', v_quantity));
+          EXIT;
+        END IF;
+      END LOOP;
+    END IF;
+
+    IF v_refusal IS NOT NULL THEN
+      v_outcomes := v_outcomes || v_refusal;
+      CONTINUE;
+    END IF;
+
+    FOR v_i IN 0 .. jsonb_array_length(v_request->'items') - 1 LOOP
+      v_item := v_request->'items'->v_i;
+      v_id := lower(v_item->>'ticketTypeId');
+      v_quantity := (v_item->>'quantity')::integer;
+      IF v_left->>v_id IS NOT NULL THEN
+        v_left := jsonb_set(v_left, ARRAY[v_id], to_jsonb((v_left->>v_id)::integer - v_quantity));
+      END IF;
+      v_taken := jsonb_set(v_taken, ARRAY[v_id], to_jsonb(coalesce((v_taken->>v_id)::integer, 0) + v_quantity));
+    END LOOP;
+    v_id := gen_random_uuid()::text;
+    v_accepted := v_accepted || jsonb_build_object(
+      'id', v_id, 'holderId', v_request->'holderId', 'items', v_request->'items',
+      'idempotencyKey', v_request->'idempotencyKey', 'fingerprint', v_request->'fingerprint');
+    v_outcomes := v_outcomes || jsonb_build_object('made', v_id);
+  END LOOP;
+
+  IF cardinality(v_accepted) > 0 THEN
+    v_expires := now() + make_interval(secs => coalesce(v_event.hold_seconds, p_default_hold_seconds));
+    -- A key conflicts here when the same holder sent the same key twice in
+    -- this batch (a double click), or a request for another event with it
+    -- committed meanwhile. The first one wins; the others are answered as
+    -- replays below, and the seats counted for them stay free.
+    WITH inserted AS (
+      INSERT INTO reservations (id, event_id, holder_id, expires_at, idempotency_key, request_fingerprint)
+      SELECT (a.j->>'id')::uuid, v_event.id, a.j->>'holderId', v_expires, a.j->>'idempotencyKey', a.j->>'fingerprint'
+      FROM unnest(v_accepted) WITH ORDINALITY AS a(j, n)
+      ORDER BY a.n
+      ON CONFLICT (holder_id, idempotency_key) DO NOTHING
+      RETURNING reservations.id
+    )
+    SELECT coalesce(array_agg(inserted.id), '{}') INTO v_inserted FROM inserted;
+
+    INSERT INTO tickets (event_id, event_ticket_id, reservation_id, status, holder_id, reservation_expires_at)
+    SELECT v_event.id, (i->>'ticketTypeId')::uuid, (a.j->>'id')::uuid, 'reserved', a.j->>'holderId', v_expires
+    FROM unnest(v_accepted) AS a(j)
+    CROSS JOIN LATERAL jsonb_array_elements(a.j->'items') AS i
+    CROSS JOIN LATERAL generate_series(1, (i->>'quantity')::integer)
+    WHERE (a.j->>'id')::uuid = ANY (v_inserted);
+
+    SELECT jsonb_object_agg(made.id, made.r) INTO v_made FROM reservations_json(v_inserted) AS made;
+  END IF;
+  v_made := coalesce(v_made, '{}');
+
+  FOR v_n IN 1 .. coalesce(array_length(v_outcomes, 1), 0) LOOP
+    v_outcome := v_outcomes[v_n];
+    v_request := p_requests->(v_n - 1);
+    IF v_outcome ? 'made' AND v_made ? (v_outcome->>'made') THEN
+      v_outcome := (v_made->(v_outcome->>'made')) || '{"replayed": false}';
+    ELSIF v_outcome ? 'made' THEN
+      -- Lost its key to a request that was written first: answered as a replay of that one.
+      v_outcome := idempotent_outcome(
+        (SELECT id FROM reservations WHERE holder_id = v_request->>'holderId' AND idempotency_key = v_request->>'idempotencyKey'),
+        v_request->>'fingerprint');
+    ELSIF v_outcome ? 'replay' THEN
+      v_outcome := idempotent_outcome((v_outcome->>'replay')::uuid, v_request->>'fingerprint');
+    END IF;
+    v_result := v_result || v_outcome;
+  END LOOP;
+  RETURN to_jsonb(v_result);
+END $$;
+
+-- One hold, for SQL callers: a batch of one, raising its refusal as TP000.
+CREATE OR REPLACE FUNCTION reserve_tickets(
+  p_event_id uuid,
+  p_holder_id text,
+  p_items jsonb,
+  p_default_hold_seconds integer,
+  p_idempotency_key text DEFAULT NULL,
+  p_request_fingerprint text DEFAULT NULL
+) RETURNS jsonb
+LANGUAGE plpgsql AS $$
+DECLARE
+  v_outcome jsonb := reserve_holds(p_event_id::text,
+    jsonb_build_array(jsonb_strip_nulls(jsonb_build_object(
+      'holderId', p_holder_id,
+      'items', (SELECT jsonb_agg(i ORDER BY lower(i->>'ticketTypeId')) FROM jsonb_array_elements(p_items) AS i),
+      'idempotencyKey', p_idempotency_key, 'fingerprint', p_request_fingerprint))),
+    p_default_hold_seconds)->0;
+BEGIN
+  IF v_outcome ? 'error' THEN
+    PERFORM raise_inventory_error(v_outcome->'error'->>'message', v_outcome->'error'->'detail');
+  END IF;
+  RETURN v_outcome;
+END $$;
+
+DROP FUNCTION idempotent_replay(text, text, text);
