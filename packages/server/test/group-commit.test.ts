@@ -59,6 +59,27 @@ describe.each(drivers)('group commit of holds (%s)', (driver) => {
     }
   });
 
+  it('answers each new hold with the reservation exactly as it is stored', async () => {
+    const event = await createEvent(catalog, {
+      ticketTypes: [
+        { name: 'Zeta', price: '5.50', totalCapacity: 10, maxPerOrder: 4, sortOrder: 0 },
+        { name: 'Alpha', price: '12.00', currency: 'USD', totalCapacity: 10, maxPerOrder: 4, sortOrder: 1 },
+        { name: 'Beta', price: '7.25', totalCapacity: 10, maxPerOrder: 4, sortOrder: 0 },
+      ],
+    });
+    const items = ['Alpha', 'Beta', 'Zeta'].map((name, i) => ({ ticketTypeId: typeId(event, name).toUpperCase(), quantity: i + 1 }));
+    const results = await burst(holds, [
+      { eventId: event.id, holderId: 'opener', items: [items[0]!] },
+      { eventId: event.id, holderId: 'mixed', items },
+    ]);
+    for (const settled of results) {
+      if (!settled.ok) throw settled.error;
+      expect(settled.result.reservation).toEqual(await holds.get(settled.result.reservation.id, undefined));
+    }
+    const mixed = results[1] as Extract<Settled, { ok: true }>;
+    expect(mixed.result.reservation.items.map((i) => i.ticketTypeName)).toEqual(['Beta', 'Zeta', 'Alpha']);
+  });
+
   it('refuses one bad request without touching the good ones in the same batch', async () => {
     const event = await createEvent(catalog);
     const general = typeId(event, 'General');

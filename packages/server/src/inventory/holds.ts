@@ -5,6 +5,7 @@ import type { Queryable } from '../db/database.ts';
 import type { Audience } from './catalog.ts';
 import { InventoryError, refusal, refusalsAsErrors } from './errors.ts';
 import { GroupCommit } from './group-commit.ts';
+import { decideHolds, type BatchedHold, type HoldOutcome, type ReservationJson } from './hold-batch.ts';
 
 export type { Reservation, ReservationItem, ReservationStatus };
 
@@ -33,20 +34,6 @@ export interface HoldResult {
  * service role, which may act on any reservation.
  */
 export type ActingHolder = string | undefined;
-
-type ReservationJson = Reservation & { replayed?: boolean };
-
-/** One request as reserve_holds() takes it. */
-interface BatchedHold {
-  holderId: string;
-  items: Array<{ ticketTypeId: string; quantity: number }>;
-  idempotencyKey: string | undefined;
-  fingerprint: string | undefined;
-  audience: { userId: string | null; privileged: boolean } | undefined;
-}
-
-/** What reserve_holds() answers each request. */
-type HoldOutcome = ReservationJson | { error: { message: string; detail: Record<string, unknown> } };
 
 export interface HoldsOptions {
   /** Most holds decided in one transaction. */
@@ -96,14 +83,7 @@ export class Holds {
     options: HoldsOptions = {},
   ) {
     this.batches = new GroupCommit(
-      async (eventRef, requests) => {
-        const { rows } = await this.db.query<{ outcomes: HoldOutcome[] }>('SELECT reserve_holds($1, $2::jsonb, $3) AS outcomes', [
-          eventRef,
-          JSON.stringify(requests),
-          this.settings.holdSeconds,
-        ]);
-        return rows[0]!.outcomes;
-      },
+      (eventRef, requests) => decideHolds(this.db, eventRef, requests, this.settings.holdSeconds),
       options.maxBatch ?? DEFAULT_MAX_BATCH,
       options.onBatch,
     );

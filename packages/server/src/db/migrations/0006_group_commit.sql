@@ -11,33 +11,14 @@
 -- Each request is still all or nothing and gets its own answer: a
 -- reservation, or the refusal reserve_tickets() would have raised.
 
--- Many reservations in the API's shape, in one statement.
-CREATE FUNCTION reservations_json(p_ids uuid[]) RETURNS TABLE (id uuid, r jsonb)
-LANGUAGE sql STABLE AS $$
-  SELECT r.id, jsonb_build_object(
-    'id', r.id, 'eventId', r.event_id, 'holderId', r.holder_id, 'status', r.status,
-    'expiresAt', r.expires_at, 'extensionsUsed', r.extensions_used, 'createdAt', r.created_at,
-    'confirmedAt', r.confirmed_at, 'releasedAt', r.released_at,
-    'items', coalesce(held.items, '[]'::jsonb))
-  FROM reservations r
-  LEFT JOIN LATERAL (
-    SELECT jsonb_agg(jsonb_build_object(
-             'ticketTypeId', g.event_ticket_id, 'ticketTypeName', g.name, 'quantity', g.quantity,
-             'unitPrice', g.price::text, 'currency', g.currency)
-           ORDER BY g.sort_order, g.name) AS items
-    FROM (SELECT t.event_ticket_id, et.name, et.price, et.currency, et.sort_order, count(*)::integer AS quantity
-          FROM tickets t JOIN event_tickets et ON et.id = t.event_ticket_id
-          WHERE t.reservation_id = r.id
-          GROUP BY t.event_ticket_id, et.name, et.price, et.currency, et.sort_order) AS g
-  ) AS held ON true
-  WHERE r.id = ANY (p_ids)
-$$;
-
--- One definition of the shape: the single-reservation form reads the set form.
-CREATE OR REPLACE FUNCTION reservation_json(p_reservation_id uuid) RETURNS jsonb
-LANGUAGE sql STABLE AS $$
-  SELECT r FROM reservations_json(ARRAY[p_reservation_id])
-$$;
+-- Most of a batch's time is its tickets INSERT, and most of that the
+-- per-row foreign key checks. A ticket's event is its ticket type's event, so
+-- one composite key checks both in one lookup (and now also that they agree).
+ALTER TABLE event_tickets ADD CONSTRAINT event_tickets_id_event UNIQUE (id, event_id);
+ALTER TABLE tickets
+  DROP CONSTRAINT tickets_event_id_fkey,
+  DROP CONSTRAINT tickets_event_ticket_id_fkey,
+  ADD CONSTRAINT tickets_ticket_type_of_event FOREIGN KEY (event_ticket_id, event_id) REFERENCES event_tickets (id, event_id);
 
 CREATE FUNCTION inventory_refusal(message text, detail jsonb) RETURNS jsonb
 LANGUAGE sql IMMUTABLE AS $$
@@ -62,14 +43,18 @@ $$;
 --   id order), idempotencyKey?, fingerprint?, audience?: {userId?, privileged}}]
 --   An audience makes the event visible-or-not-found for that caller
 --   (event_is_visible); without one the caller is the service.
--- Returns one outcome per request, in order: a reservation as
--- reservation_json() builds it plus "replayed", or {"error": {message, detail}}.
+-- Returns {eventId, createdAt, expiresAt, types: {id: {name, unitPrice,
+-- currency, sortOrder, ...}}, outcomes: [...]} with one outcome per request,
+-- in order: {"made": reservation id} for a new hold (the caller builds its
+-- reservation from the request and the types: reading hundreds back would
+-- cost more than deciding them), a replayed reservation as reservation_json()
+-- builds it plus "replayed": true, or {"error": {message, detail}}.
 CREATE FUNCTION reserve_holds(p_event_ref text, p_requests jsonb, p_default_hold_seconds integer)
 RETURNS jsonb
 LANGUAGE plpgsql AS $$
 DECLARE
   v_event events%ROWTYPE;
-  -- Ticket type id -> {name, status, maxPerOrder}, and id -> seats this batch may still give (null: unlimited).
+  -- Ticket type id -> {name, status, maxPerOrder, ...}, and id -> seats this batch may still give (null: unlimited).
   v_types jsonb;
   v_left jsonb;
   v_taken jsonb := '{}';
@@ -90,8 +75,7 @@ DECLARE
   v_n integer;
   v_i integer;
   v_expires timestamptz;
-  v_inserted uuid[];
-  v_made jsonb;
+  v_inserted uuid[] := '{}';
   v_outcome jsonb;
   v_result jsonb[] := '{}';
 BEGIN
@@ -103,7 +87,8 @@ BEGIN
 
   IF v_event.id IS NOT NULL THEN
     -- The same lock reserve_tickets() took, once for the whole batch.
-    SELECT jsonb_object_agg(id, jsonb_build_object('name', name, 'status', status, 'maxPerOrder', max_per_order)),
+    SELECT jsonb_object_agg(id, jsonb_build_object('name', name, 'status', status, 'maxPerOrder', max_per_order,
+             'unitPrice', price::text, 'currency', currency, 'sortOrder', sort_order)),
            jsonb_object_agg(id, available_count)
       INTO v_types, v_left
       FROM (SELECT * FROM event_tickets WHERE event_id = v_event.id ORDER BY id FOR UPDATE) AS locked;
@@ -220,17 +205,12 @@ BEGIN
     CROSS JOIN LATERAL jsonb_array_elements(a.j->'items') AS i
     CROSS JOIN LATERAL generate_series(1, (i->>'quantity')::integer)
     WHERE (a.j->>'id')::uuid = ANY (v_inserted);
-
-    SELECT jsonb_object_agg(made.id, made.r) INTO v_made FROM reservations_json(v_inserted) AS made;
   END IF;
-  v_made := coalesce(v_made, '{}');
 
   FOR v_n IN 1 .. coalesce(array_length(v_outcomes, 1), 0) LOOP
     v_outcome := v_outcomes[v_n];
     v_request := p_requests->(v_n - 1);
-    IF v_outcome ? 'made' AND v_made ? (v_outcome->>'made') THEN
-      v_outcome := (v_made->(v_outcome->>'made')) || '{"replayed": false}';
-    ELSIF v_outcome ? 'made' THEN
+    IF v_outcome ? 'made' AND NOT (v_outcome->>'made')::uuid = ANY (v_inserted) THEN
       -- Lost its key to a request that was written first: answered as a replay of that one.
       v_outcome := idempotent_outcome(
         (SELECT id FROM reservations WHERE holder_id = v_request->>'holderId' AND idempotency_key = v_request->>'idempotencyKey'),
@@ -240,7 +220,8 @@ BEGIN
     END IF;
     v_result := v_result || v_outcome;
   END LOOP;
-  RETURN to_jsonb(v_result);
+  RETURN jsonb_build_object('eventId', v_event.id, 'createdAt', now(), 'expiresAt', v_expires,
+                            'types', v_types, 'outcomes', to_jsonb(v_result));
 END $$;
 
 -- One hold, for SQL callers: a batch of one, raising its refusal as TP000.
@@ -259,10 +240,13 @@ DECLARE
       'holderId', p_holder_id,
       'items', (SELECT jsonb_agg(i ORDER BY lower(i->>'ticketTypeId')) FROM jsonb_array_elements(p_items) AS i),
       'idempotencyKey', p_idempotency_key, 'fingerprint', p_request_fingerprint))),
-    p_default_hold_seconds)->0;
+    p_default_hold_seconds)->'outcomes'->0;
 BEGIN
   IF v_outcome ? 'error' THEN
     PERFORM raise_inventory_error(v_outcome->'error'->>'message', v_outcome->'error'->'detail');
+  END IF;
+  IF v_outcome ? 'made' THEN
+    RETURN reservation_json((v_outcome->>'made')::uuid) || '{"replayed": false}';
   END IF;
   RETURN v_outcome;
 END $$;
