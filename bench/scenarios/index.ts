@@ -1,5 +1,6 @@
 /** Every benchmark scenario, in the order docs/benchmarks.md lists them. */
 import type { Scenario } from '../harness/scenario.ts';
 import { clientSize } from './client-size.ts';
+import { costGrowth } from './cost-growth.ts';
 
-export const scenarios: Scenario[] = [clientSize];
+export const scenarios: Scenario[] = [costGrowth, clientSize];
