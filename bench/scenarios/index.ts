@@ -2,5 +2,6 @@
 import type { Scenario } from '../harness/scenario.ts';
 import { clientSize } from './client-size.ts';
 import { costGrowth } from './cost-growth.ts';
+import { hotHolds } from './hot-holds.ts';
 
-export const scenarios: Scenario[] = [costGrowth, clientSize];
+export const scenarios: Scenario[] = [hotHolds, costGrowth, clientSize];
