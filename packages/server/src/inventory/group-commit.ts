@@ -1,11 +1,12 @@
 /**
- * Group commit: requests for the same key (an event) that arrive while a
- * batch for it is being decided wait, and are then decided together in the
- * next batch, in arrival order. An idle key's first request goes at once, so
- * a quiet event pays no extra latency; under load the batch grows with it.
+ * Group commit: requests for the same key (an event) are decided together,
+ * in arrival order. Requests that arrive within one turn of the event loop
+ * go in one batch; while a batch is in the database, the next one gathers.
  *
- * One batch per key is in flight at a time: batches of one event queue on
- * the same row locks anyway, so a second would only hold a pool connection.
+ * Two batches per key may be in flight: the second waits in PostgreSQL on
+ * the first's row locks and starts the moment it commits, so the database
+ * never idles while Node hands out answers and collects the next batch.
+ * More would only hold more pool connections waiting on the same locks.
  */
 export type DecideBatch<Input, Output> = (key: string, inputs: Input[]) => Promise<Output[]>;
 
@@ -15,8 +16,16 @@ interface Waiting<Input, Output> {
   reject(error: unknown): void;
 }
 
+interface Queue<Input, Output> {
+  waiting: Array<Waiting<Input, Output>>;
+  inFlight: number;
+  scheduled: boolean;
+}
+
+const MAX_IN_FLIGHT = 2;
+
 export class GroupCommit<Input, Output> {
-  private readonly queues = new Map<string, Array<Waiting<Input, Output>>>();
+  private readonly queues = new Map<string, Queue<Input, Output>>();
 
   constructor(
     private readonly decide: DecideBatch<Input, Output>,
@@ -27,17 +36,29 @@ export class GroupCommit<Input, Output> {
 
   submit(key: string, input: Input): Promise<Output> {
     return new Promise<Output>((resolve, reject) => {
-      const queue = this.queues.get(key);
-      if (queue) {
-        queue.push({ input, resolve, reject });
-        return;
+      let queue = this.queues.get(key);
+      if (!queue) {
+        queue = { waiting: [], inFlight: 0, scheduled: false };
+        this.queues.set(key, queue);
       }
-      this.queues.set(key, []);
-      void this.run(key, [{ input, resolve, reject }]);
+      queue.waiting.push({ input, resolve, reject });
+      this.schedule(key, queue);
     });
   }
 
-  private async run(key: string, batch: Array<Waiting<Input, Output>>): Promise<void> {
+  /** Dispatches on the next turn, so everything submitted in this one joins the batch. */
+  private schedule(key: string, queue: Queue<Input, Output>): void {
+    if (queue.scheduled || queue.inFlight >= MAX_IN_FLIGHT || queue.waiting.length === 0) return;
+    queue.scheduled = true;
+    setImmediate(() => {
+      queue.scheduled = false;
+      if (queue.inFlight >= MAX_IN_FLIGHT) return;
+      void this.run(key, queue, queue.waiting.splice(0, this.maxBatch));
+    });
+  }
+
+  private async run(key: string, queue: Queue<Input, Output>, batch: Array<Waiting<Input, Output>>): Promise<void> {
+    queue.inFlight++;
     this.onBatch(batch.length);
     try {
       const outputs = await this.decide(
@@ -51,8 +72,8 @@ export class GroupCommit<Input, Output> {
       // that breaks its batch cannot fail the requests that happened to share it.
       else await Promise.all(batch.map((w) => this.decide(key, [w.input]).then(([output]) => w.resolve(output!), w.reject)));
     }
-    const queue = this.queues.get(key)!;
-    if (queue.length === 0) this.queues.delete(key);
-    else void this.run(key, queue.splice(0, this.maxBatch));
+    queue.inFlight--;
+    if (queue.inFlight === 0 && queue.waiting.length === 0 && !queue.scheduled) this.queues.delete(key);
+    else this.schedule(key, queue);
   }
 }
