@@ -1,6 +1,7 @@
 /** Every benchmark scenario, in the order docs/benchmarks.md lists them. */
 import type { Scenario } from '../harness/scenario.ts';
 import { clientSize } from './client-size.ts';
+import { fanOut } from './fan-out.ts';
 import { costGrowth } from './cost-growth.ts';
 import { hotHolds } from './hot-holds.ts';
 

@@ -1,0 +1,240 @@
+/**
+ * Scenario 2: fan-out under an on-sale. K viewers on real WebSockets, spread
+ * over several client processes, all watching one hot event that changes
+ * 1,000+ times a second, and each also one of several slow events. The same
+ * change stream is then pushed by a plain Socket.IO server (a room per event,
+ * one emit per change) to the same number of socket.io-client viewers.
+ */
+import { fileURLToPath } from 'node:url';
+import { TokenVerifier } from '../../packages/server/src/http/auth.ts';
+import type { DriverCommand, DriverInit, DriverResult } from '../workers/change-driver.ts';
+import { awaitExact, type Convergence } from '../harness/convergence.ts';
+import { LatencyHistogram } from '../harness/histogram.ts';
+import { ask, awaitReady, type Reply } from '../harness/ipc.ts';
+import type { ProcessSample } from '../harness/process-sample.ts';
+import type { BenchContext, Check, Goal, Scenario } from '../harness/scenario.ts';
+import { seedEvents } from '../harness/seed-events.ts';
+import { benchJwtSecret, startGateway, startSocketIoServer, UNLIMITED_CLIENTS, type ServerProcess } from '../harness/server-process.ts';
+import { round } from '../harness/stats.ts';
+import { startViewerFleet, totalStats, watchedBy, type ConnectedReply, type ViewerStats, type WatchPlan } from '../harness/viewer-fleet.ts';
+import { startWorker } from '../harness/workers.ts';
+
+const DRIVER = fileURLToPath(new URL('../workers/change-driver.ts', import.meta.url));
+const TICK_MS = 100;
+const SLOW_EVENTS = 20;
+const TICKET_TYPES = 4;
+
+interface Size {
+  viewers: number;
+  processes: number;
+  seconds: number;
+  hotPerSecond: number;
+  slowPerSecond: number;
+  /** How long viewers get to reach the final state after the last change. */
+  settleMs: number;
+}
+
+const FULL: Size = { viewers: 10_000, processes: 4, seconds: 10, hotPerSecond: 1000, slowPerSecond: SLOW_EVENTS, settleMs: 20_000 };
+const QUICK: Size = { viewers: 300, processes: 2, seconds: 3, hotPerSecond: 300, slowPerSecond: SLOW_EVENTS, settleMs: 10_000 };
+
+type System = 'TicketPulse' | 'Socket.IO';
+
+interface Run {
+  system: System;
+  connected: ConnectedReply[];
+  driven: DriverResult;
+  /** Each change times the viewers watching its event. */
+  changeDeliveries: number;
+  stats: ReturnType<typeof totalStats>;
+  latency: LatencyHistogram;
+  converged: Convergence;
+  cpuMs: number;
+  windowMs: number;
+  rssPerConnection: number;
+}
+
+async function runSystem(ctx: BenchContext, system: System, size: Size): Promise<Run> {
+  const bench = await ctx.freshDatabase();
+  const [hot, ...slow] = await seedEvents(bench.db, 1 + SLOW_EVENTS, TICKET_TYPES);
+  const jwtSecret = benchJwtSecret();
+  const server: ServerProcess<ProcessSample> =
+    system === 'TicketPulse'
+      ? await startGateway(ctx, bench, { jwtSecret, env: { ...UNLIMITED_CLIENTS, TICKETPULSE_TICK_MS: String(TICK_MS) } })
+      : await startSocketIoServer(ctx, bench);
+  const token = (await new TokenVerifier(jwtSecret).sign({ role: 'anon' }, 3600)).token;
+  const watch: WatchPlan = { always: [hot!.eventId], oneOf: slow.map((e) => e.eventId) };
+
+  const idle = await server.sample(true);
+  ctx.progress(`${system}: connecting ${size.viewers.toLocaleString('en-US')} viewers from ${size.processes} processes`);
+  const fleet = await startViewerFleet(ctx, {
+    worker: system === 'TicketPulse' ? 'ticketpulse-viewers.ts' : 'socketio-viewers.ts',
+    processes: size.processes,
+    viewers: size.viewers,
+    url: server.url,
+    token,
+    watch,
+  });
+  const connected = await fleet.askAll<ConnectedReply>({ type: 'connect', concurrency: 50 }, 300_000);
+  const loaded = await server.sample(true);
+
+  const driverInit: DriverInit = { url: bench.url, options: bench.options, hot: hot!, slow, signal: system === 'TicketPulse' ? 'bus' : 'none', tickMs: TICK_MS, lanes: 8 };
+  const driver = startWorker<Reply>(DRIVER, driverInit);
+  ctx.onCleanup(() => driver.stop());
+  await awaitReady(driver);
+  await fleet.askAll({ type: 'reset' });
+  ctx.progress(`${system}: ${size.hotPerSecond} changes/s on the hot event for ${size.seconds} s`);
+  const before = await server.sample();
+  const started = performance.now();
+  const command: DriverCommand = { type: 'run', seconds: size.seconds, hotPerSecond: size.hotPerSecond, slowPerSecond: size.slowPerSecond };
+  const { result: driven } = await ask<Reply & { result: DriverResult }>(driver, command, (size.seconds + 60) * 1000);
+  const converged = await awaitExact(fleet, bench.db, size.settleMs);
+  const after = await server.sample();
+  const windowMs = performance.now() - started;
+  const stats = totalStats(await fleet.askAll<ViewerStats>({ type: 'stats' }));
+  const latency = new LatencyHistogram();
+  for (const buckets of stats.latency) latency.add(buckets);
+
+  let changeDeliveries = 0;
+  for (let v = 0; v < size.viewers; v++) for (const id of watchedBy(watch, v)) changeDeliveries += driven.perEvent[id] ?? 0;
+  await fleet.askAll({ type: 'close' });
+  await fleet.stop();
+  await server.stop();
+  await driver.stop();
+  return {
+    system,
+    connected,
+    driven,
+    changeDeliveries,
+    stats,
+    latency,
+    converged,
+    cpuMs: after.cpuMs - before.cpuMs,
+    windowMs,
+    rssPerConnection: (loaded.rssBytes - idle.rssBytes) / size.viewers,
+  };
+}
+
+const per100k = (cpuMs: number, n: number) => (n > 0 ? (cpuMs / 1000 / n) * 100_000 : NaN);
+
+/** Change deliveries a run completed: all of them for viewers that ended exact (TicketPulse), one per message otherwise (Socket.IO). */
+function completedDeliveries(run: Run, viewers: number): number {
+  return run.system === 'TicketPulse' ? run.changeDeliveries * (run.converged.exact / viewers) : run.stats.updates;
+}
+
+export const fanOut: Scenario = {
+  name: 'fan-out',
+  title: 'Fan-out under an on-sale',
+  async run(ctx) {
+    const size = ctx.quick ? QUICK : FULL;
+    const runs: Run[] = [];
+    for (const system of ['TicketPulse', 'Socket.IO'] as const) {
+      if (ctx.signal.aborted) break;
+      runs.push(await runSystem(ctx, system, size));
+    }
+    const [tp, io] = runs as [Run, Run | undefined];
+
+    const row = (r: Run) => {
+      const seconds = r.windowMs / 1000;
+      return [
+        r.system,
+        r.connected.reduce((n, c) => n + c.ok, 0),
+        r.driven.hotChanges + r.driven.slowChanges,
+        round(r.driven.hotChanges / r.driven.seconds, 0),
+        r.stats.messages,
+        r.stats.updates,
+        round(r.stats.updates / seconds, 0),
+        r.latency.percentile(50),
+        r.latency.percentile(99),
+        r.latency.max,
+        round(r.cpuMs / 1000, 2),
+        round(per100k(r.cpuMs, r.stats.updates), 3),
+        round(per100k(r.cpuMs, completedDeliveries(r, size.viewers)), 4),
+        round(r.rssPerConnection / 1024, 1),
+        `${r.converged.exact}/${size.viewers}`,
+      ];
+    };
+    const table = {
+      columns: [
+        'system',
+        'viewers',
+        'changes',
+        'hot changes/s',
+        'messages delivered',
+        'updates delivered',
+        'updates/s',
+        'p50 ms',
+        'p99 ms',
+        'max ms',
+        'server CPU s',
+        'CPU s / 100k updates',
+        'CPU s / 100k change deliveries',
+        'RSS KB / connection',
+        'viewers exact',
+      ],
+      rows: runs.map(row),
+    };
+
+    const tpConnected = tp.connected.reduce((n, c) => n + c.ok, 0);
+    const checks: Check[] = [
+      {
+        check: 'every TicketPulse viewer connected and got its snapshots',
+        ok: tpConnected === size.viewers,
+        detail: `${tpConnected}/${size.viewers}${tp.connected.flatMap((c) => c.errors).slice(0, 2).map((e) => `; ${e}`).join('')}`,
+      },
+      {
+        check: 'every TicketPulse viewer ends exact (counts and version equal to the database)',
+        ok: tp.converged.wrong === 0,
+        detail: tp.converged.wrong === 0 ? `${tp.converged.exact} viewers exact ${round(tp.converged.ms, 0)} ms after the last change` : `${tp.converged.wrong} wrong, e.g. ${tp.converged.example}`,
+      },
+      {
+        check: 'the change stream was delivered (updates reached the viewers, none lost to gaps or closes)',
+        ok: tp.stats.updates > 0 && tp.stats.closes === 0,
+        detail: `${tp.stats.updates} updates, ${tp.stats.gaps} gaps resynced, ${tp.stats.closes} unexpected closes`,
+      },
+    ];
+    if (io) {
+      const ioConnected = io.connected.reduce((n, c) => n + c.ok, 0);
+      checks.push({ check: 'every Socket.IO viewer connected and joined', ok: ioConnected === size.viewers, detail: `${ioConnected}/${size.viewers}` });
+    }
+
+    const ratios = io
+      ? [
+          { name: 'server CPU per delivered update, TicketPulse / Socket.IO', value: per100k(tp.cpuMs, tp.stats.updates) / per100k(io.cpuMs, io.stats.updates) },
+          {
+            name: 'server CPU per change delivered to a viewer, TicketPulse / Socket.IO',
+            value: per100k(tp.cpuMs, completedDeliveries(tp, size.viewers)) / per100k(io.cpuMs, completedDeliveries(io, size.viewers)),
+          },
+          { name: 'p99 commit-to-client latency, TicketPulse / Socket.IO', value: tp.latency.percentile(99) / io.latency.percentile(99) },
+        ]
+      : [];
+
+    const goals: Goal[] = [];
+    if (!ctx.quick && io) {
+      const p99 = tp.latency.percentile(99);
+      const cpuRatio = ratios[0]!.value;
+      goals.push(
+        { goal: `p99 commit-to-client at most the tick plus 100 ms (${TICK_MS + 100} ms)`, measured: `${p99} ms`, met: p99 <= TICK_MS + 100 },
+        { goal: 'gateway CPU per delivered update at most half of Socket.IO’s', measured: `${cpuRatio.toFixed(2)}×`, met: cpuRatio <= 0.5 },
+        { goal: 'every viewer ends exact', measured: `${tp.converged.exact}/${size.viewers}`, met: tp.converged.wrong === 0 },
+      );
+    }
+
+    const notes = [
+      'Messages delivered: frames a viewer received (TicketPulse: one `updates` frame per viewer per tick; Socket.IO: one message per change). Updates delivered: availability updates in them, one per event per frame. TicketPulse coalesces every change in a tick into one update carrying the final state, so it delivers far fewer updates for the same changes.',
+      'CPU per 100k updates divides the server’s CPU time over the run (first change until every viewer was exact, or the settle deadline) by updates delivered. CPU per 100k change deliveries divides it by changes × viewers of the changed event that reached the viewers: for TicketPulse every change counts for every viewer that ended exact (the coalesced update contains it); for Socket.IO each message is one change delivered. The second is the fairer comparison of fan-out work.',
+      'Latency is commit to client on one host: the update’s `committedAt` (events.availability_changed_at by the database clock, for the last change merged into the update) to its arrival at the viewer. Socket.IO’s is the same column, carried in each change’s payload. Only delivered updates are counted: if Socket.IO had not delivered everything by the deadline, the rest are missing from its percentiles, not counted as late.',
+      'Changes: each is one committed capacity edit of a ticket type (hot event: 4 types round-robin; slow events: one of 20 in turn), from a separate driver process with synchronous_commit=off. The TicketPulse gateway learns of them as from another TicketPulse node: the driver NOTIFYs the touched event ids once per tick on the product’s bus. Socket.IO learns of each change from a per-change NOTIFY trigger that carries the event’s counts (a smaller payload than TicketPulse’s full ticket objects).',
+      `RSS per connection: the server’s resident memory after all viewers joined minus before, divided by viewers. Each system ran alone, on its own schema, with the same viewers in ${size.processes} client processes.`,
+    ];
+    if (io && io.converged.wrong > 0) notes.push(`Socket.IO had not brought every viewer to the final state ${size.settleMs / 1000} s after the last change (${io.converged.wrong} behind, e.g. ${io.converged.example}).`);
+
+    return {
+      config: { ...size, tickMs: TICK_MS, slowEvents: SLOW_EVENTS, ticketTypesPerEvent: TICKET_TYPES, watchedPerViewer: 2 },
+      table,
+      ratios,
+      goals,
+      checks,
+      notes,
+    };
+  },
+};

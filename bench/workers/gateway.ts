@@ -1,0 +1,102 @@
+/**
+ * The gateway under test, in a process of its own: the product's service
+ * (HTTP API and realtime gateway, wired by createService exactly as
+ * `ticketpulse start` wires it) on a bench schema. Over IPC it answers what
+ * only this process can measure: its CPU time and memory, the statements it
+ * sent to the database, and the HTTP requests it served. SIGTERM shuts it
+ * down the way the CLI does (clients are closed with 1012).
+ */
+import pino from 'pino';
+import { loadConfig } from '../../packages/server/src/config.ts';
+import type { Database, Queryable } from '../../packages/server/src/db/database.ts';
+import { openPostgres } from '../../packages/server/src/db/postgres.ts';
+import { createService } from '../../packages/server/src/service.ts';
+import { serve, type Command } from '../harness/ipc.ts';
+import { sampleProcess, type ProcessSample } from '../harness/process-sample.ts';
+import { workerInit } from '../harness/workers.ts';
+
+export interface GatewayInit {
+  url: string;
+  options: string;
+  jwtSecret: string;
+  /** TICKETPULSE_* settings, as the CLI would read them. */
+  env: Record<string, string>;
+  port: number;
+}
+
+export interface GatewaySample extends ProcessSample {
+  /** Statements sent to PostgreSQL by this process (a transaction counts BEGIN and COMMIT too). */
+  queries: number;
+  httpRequests: number;
+  connections: number;
+  /** ticketpulse_ws_connection_attempts_total by result. */
+  attempts: Record<string, number>;
+}
+
+export type GatewayCommand = Command & { type: 'sample'; gc?: boolean };
+
+let queries = 0;
+
+function counted(q: Queryable): Queryable {
+  return {
+    query: (sql, params) => {
+      queries += 1;
+      return q.query(sql, params);
+    },
+    exec: (sql) => {
+      queries += 1;
+      return q.exec(sql);
+    },
+  };
+}
+
+/** The same database, counting every statement the service sends through it. */
+function counting(db: Database): Database {
+  return {
+    ...db,
+    ...counted(db),
+    transaction: (fn) => {
+      queries += 2;
+      return db.transaction((tx) => fn(counted(tx)));
+    },
+    notify: (channel, payload) => {
+      queries += 1;
+      return db.notify(channel, payload);
+    },
+  };
+}
+
+const init = await workerInit<GatewayInit>();
+const config = loadConfig({ DATABASE_URL: init.url, TICKETPULSE_JWT_SECRET: init.jwtSecret, ...init.env });
+const logger = pino({ level: 'warn' });
+const raw = await openPostgres({ connectionString: init.url, options: init.options, maxConnections: config.poolSize, onError: () => {} });
+const service = await createService({
+  db: counting(raw),
+  jwtSecret: init.jwtSecret,
+  holds: config.holds,
+  sweepIntervalMs: config.sweepIntervalMs,
+  devAuth: false,
+  logger,
+  realtime: config.realtime,
+  bus: config.bus,
+});
+let httpRequests = 0;
+service.app.server.on('request', () => (httpRequests += 1));
+const url = await service.listen(init.port, '127.0.0.1');
+
+serve<GatewayCommand>(async (command) => {
+  const attempts: Record<string, number> = {};
+  for (const v of (await service.metrics.connectionAttempts.get()).values) attempts[String(v.labels.result)] = v.value;
+  const sample: GatewaySample = { ...sampleProcess(command.gc), queries, httpRequests, connections: service.gateway.stats.connections, attempts };
+  return { sample };
+}, { url });
+
+let stopping = false;
+process.on('SIGTERM', () => {
+  if (stopping) return;
+  stopping = true;
+  void service
+    .close()
+    .then(() => raw.close())
+    .finally(() => process.exit(0));
+});
