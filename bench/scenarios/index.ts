@@ -5,4 +5,4 @@ import { fanOut } from './fan-out.ts';
 import { costGrowth } from './cost-growth.ts';
 import { hotHolds } from './hot-holds.ts';
 
-export const scenarios: Scenario[] = [hotHolds, costGrowth, clientSize];
+export const scenarios: Scenario[] = [hotHolds, fanOut, costGrowth, clientSize];
