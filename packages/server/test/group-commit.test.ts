@@ -4,6 +4,7 @@ import { InventoryError } from '../src/inventory/errors.ts';
 import { Holds, type HoldRequest, type HoldResult } from '../src/inventory/holds.ts';
 import { createTestDatabase, drivers, type TestDatabase } from './support/database.ts';
 import { createEvent, holdSettings, typeId } from './support/fixtures.ts';
+import { startTestServer } from './support/server.ts';
 
 type Settled = { ok: true; result: HoldResult } | { ok: false; error: unknown };
 
@@ -145,5 +146,23 @@ describe.each(drivers)('group commit of holds (%s)', (driver) => {
       ...Array.from({ length: 10 }, (_, i) => ({ eventId: open.id, holderId: `y-${i}`, items: [{ ticketTypeId: typeId(open, 'General'), quantity: 1 }] })),
     ]);
     expect(results.map(code)).toEqual([...Array<string>(10).fill('insufficient_availability'), ...Array<string>(10).fill('held')]);
+  });
+
+  it('shows over HTTP how holds batch, in ticketpulse_hold_batch_size on /metrics', async () => {
+    const server = await startTestServer(t.db);
+    try {
+      const event = await createEvent(catalog);
+      const general = typeId(event, 'General');
+      const buyers = await Promise.all(Array.from({ length: 6 }, () => server.token()));
+      const responses = await Promise.all(
+        buyers.map((token) => server.request('POST', `/api/events/${event.id}/reservations`, { token, body: { items: [{ ticketTypeId: general, quantity: 1 }] } })),
+      );
+      expect(responses.map((r) => r.status)).toEqual(Array(6).fill(201));
+      const text = await (await fetch(`${server.url}/metrics`)).text();
+      const holds = Number(/ticketpulse_hold_batch_size_sum (\d+)/.exec(text)?.[1]);
+      expect(holds).toBe(6);
+    } finally {
+      await server.close();
+    }
   });
 });
