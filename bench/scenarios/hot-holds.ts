@@ -198,7 +198,16 @@ export const hotHolds: Scenario = {
         { name: 'p99 latency, baseline / TicketPulse', value: base.p99 / tp.p99 },
       ],
       goals: [
-        { goal: 'at least 20,000 holds/s on one ticket type', measured: `${Math.round(tp.holdsPerSec)} holds/s`, met: tp.holdsPerSec >= 20_000 },
+        {
+          goal: 'at least 20,000 holds/s on one ticket type',
+          measured: `${Math.round(tp.holdsPerSec)} holds/s`,
+          met: tp.holdsPerSec >= 20_000,
+          limitedBy:
+            'PostgreSQL decides one event\'s batches one after another (they share its row locks), so one backend on one core does the work. ' +
+            'auto_explain (log_nested_statements) on reserve_holds() with 200 holds: about two thirds of a batch is the tickets INSERT, ' +
+            'one row per seat (~500 rows), each with 4 index entries and a foreign-key check that locks the reservation row. ' +
+            'Dropping that key check alone gave +20%; it stays, as integrity comes first.',
+        },
         { goal: 'at least 8x the baseline', measured: `${round(tp.holdsPerSec / base.holdsPerSec, 1)}x`, met: tp.holdsPerSec >= 8 * base.holdsPerSec },
         { goal: 'p99 hold latency at most 50 ms', measured: `${round(tp.p99, 1)} ms`, met: tp.p99 <= 50 },
       ],
