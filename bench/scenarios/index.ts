@@ -3,6 +3,7 @@ import type { Scenario } from '../harness/scenario.ts';
 import { clientSize } from './client-size.ts';
 import { fanOut } from './fan-out.ts';
 import { costGrowth } from './cost-growth.ts';
+import { massExpiry } from './mass-expiry.ts';
 import { hotHolds } from './hot-holds.ts';
 
-export const scenarios: Scenario[] = [hotHolds, fanOut, costGrowth, clientSize];
+export const scenarios: Scenario[] = [hotHolds, fanOut, costGrowth, massExpiry, clientSize];

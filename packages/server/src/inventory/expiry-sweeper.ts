@@ -3,9 +3,17 @@ import { PeriodicTask } from '../periodic-task.ts';
 import type { Holds } from './holds.ts';
 
 /**
- * Calls expire_ticket_reservations() on a fixed interval so published counts
- * treat an expired hold as available within about one interval. Every node
- * may run one: the sweep skips holds another sweeper has locked.
+ * Most holds released per transaction. Releasing 100,000 holds that ran out
+ * together in one statement is one transaction of seconds, and viewers see
+ * none of the seats until it commits; in chunks they come back as each
+ * commits (0007_expiry_chunks.sql).
+ */
+export const EXPIRY_CHUNK = 5000;
+
+/**
+ * Releases expired holds on a fixed interval so published counts treat an
+ * expired hold as available within about one interval. Every node may run
+ * one: the sweep skips holds another sweeper has locked.
  */
 export class ExpirySweeper {
   private readonly task: PeriodicTask;
@@ -14,6 +22,7 @@ export class ExpirySweeper {
     private readonly holds: Holds,
     intervalMs: number,
     private readonly logger: Logger,
+    private readonly chunk = EXPIRY_CHUNK,
   ) {
     this.task = new PeriodicTask(intervalMs, () => this.sweep());
   }
@@ -26,15 +35,17 @@ export class ExpirySweeper {
     return this.task.stop();
   }
 
-  /** One sweep; returns the number of seats released. Errors are logged, not thrown. */
+  /** One sweep, chunk after chunk until none are due; returns the number of seats released. Errors are logged, not thrown. */
   async sweep(): Promise<number> {
+    let released = 0;
     try {
-      const released = await this.holds.expireDue();
-      if (released > 0) this.logger.info({ released }, 'expired holds released');
-      return released;
+      for (let seats = await this.holds.expireDue(this.chunk); seats > 0; seats = await this.holds.expireDue(this.chunk)) {
+        released += seats;
+      }
     } catch (error) {
       this.logger.warn({ err: error }, 'expiry sweep failed; retrying next interval');
-      return 0;
     }
+    if (released > 0) this.logger.info({ released }, 'expired holds released');
+    return released;
   }
 }

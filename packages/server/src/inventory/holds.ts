@@ -135,9 +135,9 @@ export class Holds {
     return toReservation(json);
   }
 
-  /** Releases every hold past its deadline; returns how many seats came back. */
-  async expireDue(): Promise<number> {
-    const { rows } = await this.db.query<{ event_id: string; released: number }>('SELECT * FROM expire_due_holds()');
+  /** Releases holds past their deadline (at most `limit` of them, earliest first); returns how many seats came back. */
+  async expireDue(limit?: number): Promise<number> {
+    const { rows } = await this.db.query<{ event_id: string; released: number }>('SELECT * FROM expire_due_holds(NULL, $1::integer)', [limit ?? null]);
     for (const row of rows) this.onChange(row.event_id);
     return rows.reduce((sum, row) => sum + row.released, 0);
   }
