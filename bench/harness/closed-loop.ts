@@ -1,8 +1,10 @@
 /**
  * A closed-loop load generator: `concurrency` workers each start the next
- * operation as soon as their last one finished, like buyers who click again
- * at once. Records when each operation started and how long it took.
+ * operation as soon as their last one finished (after an optional pause),
+ * like buyers who click again. Records when each operation started and how
+ * long it took.
  */
+import { sleep } from './stats.ts';
 
 export interface Sample {
   /** performance.now() when the operation started. */
@@ -16,6 +18,8 @@ export interface ClosedLoopOptions {
   run(i: number): Promise<void>;
   /** Checked before each operation starts: stop when it returns true. In-flight operations finish. */
   done(started: number): boolean;
+  /** Each worker's pause between operations (a buyer's think time); 0 by default. */
+  pauseMs?: number;
   signal?: AbortSignal;
 }
 
@@ -24,7 +28,7 @@ export interface ClosedLoopResult {
   seconds: number;
 }
 
-export async function closedLoop({ concurrency, run, done, signal }: ClosedLoopOptions): Promise<ClosedLoopResult> {
+export async function closedLoop({ concurrency, run, done, pauseMs = 0, signal }: ClosedLoopOptions): Promise<ClosedLoopResult> {
   const samples: Sample[] = [];
   let started = 0;
   let failed = false;
@@ -40,6 +44,7 @@ export async function closedLoop({ concurrency, run, done, signal }: ClosedLoopO
         throw error;
       }
       samples.push({ startedAt, ms: performance.now() - startedAt });
+      if (pauseMs > 0) await sleep(pauseMs);
     }
   };
   const start = performance.now();

@@ -25,6 +25,9 @@ import type { BenchContext, BenchDatabase, Check, Goal, Scenario } from '../harn
 import { round, sleep, summarizeLatencies, type LatencySummary } from '../harness/stats.ts';
 
 const BUYERS = 4;
+// Buyers pause between holds: a flat-out loop would be a second sweep's
+// worth of CPU on a small machine, and real buyers think.
+const BUYER_PAUSE_MS = 20;
 const SWEEP_INTERVAL_MS = 100;
 // Buyers hold through the database directly, not through the service: its
 // reconcile poll is how the viewer learns of their holds.
@@ -135,6 +138,7 @@ async function runTrial(ctx: BenchContext, name: string, expiring: number, basel
     concurrency: BUYERS,
     signal: ctx.signal,
     done: () => stopBuyers,
+    pauseMs: BUYER_PAUSE_MS,
     run: async (i) => {
       await holds.reserve({ eventId: event.id, holderId: `buyer-${i}`, items: [{ ticketTypeId: openType, quantity: 1 }] });
     },
@@ -227,6 +231,14 @@ async function trialChecks(
 
 const seconds = (ms: number) => round(ms / 1000, 2);
 
+const goal = (name: string, measured: string, met: boolean, limitedBy: string): Goal => ({ goal: name, measured, met, ...(!met && { limitedBy }) });
+
+// From EXPLAIN (ANALYZE, BUFFERS) of one chunk and of the one-statement sweep on this schema.
+const RELEASE_LIMIT =
+  'the write per hold: two row updates (reservations, tickets), neither HOT (tickets.status is in partial-index predicates, reservation pages are full), so about six index insertions plus WAL; ' +
+  'a 5,000-hold chunk takes ~110 ms (~22 us a hold) on a 2-vCPU machine, nearly all in the two UPDATEs, and the one-statement baseline pays the same per hold. ' +
+  'Two sweepers on disjoint shards were slower here: no spare core, and both chunks queue on the ticket type\'s counter row';
+
 export const massExpiry: Scenario = {
   name: 'mass-expiry',
   title: 'Mass expiry',
@@ -236,16 +248,28 @@ export const massExpiry: Scenario = {
     const tp = await runTrial(ctx, 'TicketPulse', expiring);
     const base = await runTrial(ctx, 'baseline (one-statement sweep)', expiring, baselineSql);
 
+    const rate = Math.round(expiring / (tp.releasedMs / 1000)).toLocaleString('en-US');
     const goals: Goal[] = ctx.quick
       ? []
       : [
-          { goal: `all ${expiring.toLocaleString('en-US')} holds released within ${RELEASE_GOAL_MS / 1000} s`, measured: `${seconds(tp.releasedMs)} s`, met: tp.releasedMs <= RELEASE_GOAL_MS },
-          { goal: `a viewer sees every seat back within ${SEEN_GOAL_MS / 1000} s`, measured: `${seconds(tp.allSeenMs)} s`, met: tp.allSeenMs <= SEEN_GOAL_MS },
-          {
-            goal: `new holds during the sweep: p99 at most ${HOLD_P99_GOAL_MS} ms (no long lock)`,
-            measured: `${round(tp.duringSweep.p99)} ms over ${tp.duringSweep.count} holds`,
-            met: tp.duringSweep.p99 <= HOLD_P99_GOAL_MS,
-          },
+          goal(
+            `all ${expiring.toLocaleString('en-US')} holds released within ${RELEASE_GOAL_MS / 1000} s`,
+            `${seconds(tp.releasedMs)} s (${rate} holds/s)`,
+            tp.releasedMs <= RELEASE_GOAL_MS,
+            RELEASE_LIMIT,
+          ),
+          goal(
+            `a viewer sees every seat back within ${SEEN_GOAL_MS / 1000} s`,
+            `${seconds(tp.allSeenMs)} s`,
+            tp.allSeenMs <= SEEN_GOAL_MS,
+            `the release: the viewer sees the last chunk ${round(tp.allSeenMs - tp.releasedMs)} ms after it commits (one publisher tick); ${RELEASE_LIMIT}`,
+          ),
+          goal(
+            `new holds during the sweep: p99 at most ${HOLD_P99_GOAL_MS} ms (no long lock)`,
+            `${round(tp.duringSweep.p99)} ms over ${tp.duringSweep.count} holds`,
+            tp.duringSweep.p99 <= HOLD_P99_GOAL_MS,
+            'CPU shared with the sweep, not locks: a chunk locks the counter rows only from its counter trigger, at the end of its statement, to its commit',
+          ),
         ];
 
     return {
@@ -255,6 +279,7 @@ export const massExpiry: Scenario = {
         sweepIntervalMs: SWEEP_INTERVAL_MS,
         reconcileMs: RECONCILE_MS,
         concurrentBuyers: BUYERS,
+        buyerPauseMs: BUYER_PAUSE_MS,
         viewers: 1,
       },
       table: {
@@ -282,7 +307,8 @@ export const massExpiry: Scenario = {
       checks: [...tp.checks, ...base.checks],
       notes: [
         `Times are from the moment every hold was due: the holds are inserted in one transaction (it took ${tp.insertMs} ms and ${base.insertMs} ms) with its start as their deadline, so all of them are due the moment it commits. Only what committed after that counts as seen.`,
-        `The service runs as \`ticketpulse start\` with TICKETPULSE_SWEEP_INTERVAL_MS=${SWEEP_INTERVAL_MS} (default 1000) and TICKETPULSE_RECONCILE_MS=${RECONCILE_MS}; one viewer watches the event over WebSocket; ${BUYERS} buyers hold one seat at a time of the event's other ticket type through Holds.reserve, which locks every ticket type of the event, so a sweep holding those locks would stall them.`,
+        `The service runs as \`ticketpulse start\` with TICKETPULSE_SWEEP_INTERVAL_MS=${SWEEP_INTERVAL_MS} (default 1000) and TICKETPULSE_RECONCILE_MS=${RECONCILE_MS}; one viewer watches the event over WebSocket; ${BUYERS} buyers hold one seat at a time (pausing ${BUYER_PAUSE_MS} ms between holds) of the event's other ticket type through Holds.reserve, which locks every ticket type of the event, so a sweep holding those locks would stall them.`,
+        'Measured: the one-statement sweep does not stall buyers either. Its counter triggers lock the hot rows only at the end of its statement, until its commit, so buyers wait milliseconds, not the whole sweep. What chunks change is what viewers see: the first seats after one chunk instead of all of them after the whole sweep, and every transaction stays bounded (the one statement sorts to temp files and builds a transition table of every row it expires).',
         `Baseline: the original design's expire_ticket_reservations(), one statement releasing every due hold in one transaction (the design names the function and shows no chunking); TicketPulse releases at most ${EXPIRY_CHUNK.toLocaleString('en-US')} holds per transaction, earliest deadline first, looping until none are due (0007_expiry_chunks.sql, expiry-sweeper.ts).`,
       ],
     };
