@@ -251,7 +251,7 @@ export const costGrowth: Scenario = {
       notes: [
         `${CONCURRENCY} concurrent buyers per round, ${QUANTITY} seats per hold; each round stops at ${holdsPerRound} holds or ${roundMs / 1000} s, whichever comes first.`,
         'TicketPulse holds through Holds.reserve, the product\'s hold path (concurrent holds on one event are decided together, one statement per batch); the baseline through one transaction per hold (row lock on the ticket type, availability from its counter, insert), its counters recounted with COUNT(*) per ticket row by row-level triggers, as the original design\'s update_event_ticket_counts / update_event_counts do.',
-        'The systems differ at 0 sold already (batched holds in one round trip against one transaction of four statements per hold); the 1M/0 ratios isolate what sales cost each.',
+        'The systems differ at 0 sold already (batched holds in one round trip against one transaction of five round trips per hold); the 1M/0 ratios isolate what sales cost each.',
         'The baseline gets indexes on (event_ticket_id, status) and (event_id, status) and a vacuumed table, so its recounts are index-only scans: what it pays is counting, not a missing index.',
       ],
     };
