@@ -101,13 +101,14 @@ export class ClientConnection {
 
   /**
    * An updates frame: skipped while the socket is past the soft limit (the
-   * client catches up with whole snapshots once it drains). Returns whether it was sent.
+   * client catches up with whole snapshots once it drains). A frame many
+   * viewers share comes encoded once, as UTF-8 bytes, sent as text. Returns whether it was sent.
    */
-  sendUpdates(frame: string): boolean {
+  sendUpdates(frame: string | Buffer): boolean {
     return this.write(frame, true);
   }
 
-  private write(frame: string, skippable: boolean): boolean {
+  private write(frame: string | Buffer, skippable: boolean): boolean {
     if (this.socket.readyState !== this.socket.OPEN) return false;
     const buffered = this.socket.bufferedAmount;
     if (buffered > this.limits.hardBufferBytes) {
@@ -118,9 +119,9 @@ export class ClientConnection {
       this.behind = true;
       return false;
     }
-    this.socket.send(frame);
+    this.socket.send(frame, { binary: false });
     this.metrics.messagesSent.inc();
-    this.metrics.bytesSent.inc(Buffer.byteLength(frame));
+    this.metrics.bytesSent.inc(typeof frame === 'string' ? Buffer.byteLength(frame) : frame.length);
     return true;
   }
 

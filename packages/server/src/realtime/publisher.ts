@@ -105,19 +105,14 @@ export class Publisher {
       }
       if (sent) this.metrics.commitToSend.observe(Math.max(0, now - Date.parse(change.committedAt)) / 1000);
     }
-    // Frames are built by joining already-serialized updates; most viewers watch one
-    // event, so a one-update frame is built once and shared by all of them.
+    // Frames are built by joining already-serialized updates. Viewers with the same
+    // updates (most watch one event) share one frame, built and UTF-8 encoded once.
     const prefix = `{"type":"updates","serverTime":"${serverTime}","updates":[`;
-    const single = new Map<string, string>();
+    const shared = new Map<string, Buffer>();
     for (const [connection, parts] of perConnection) {
-      let frame: string;
-      if (parts.length === 1) {
-        const part = parts[0]!;
-        frame = single.get(part) ?? prefix + part + ']}';
-        single.set(part, frame);
-      } else {
-        frame = prefix + parts.join(',') + ']}';
-      }
+      const key = parts.length === 1 ? parts[0]! : parts.join(',');
+      let frame = shared.get(key);
+      if (!frame) shared.set(key, (frame = Buffer.from(prefix + key + ']}')));
       connection.sendUpdates(frame);
     }
   }

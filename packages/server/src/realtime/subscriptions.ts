@@ -2,6 +2,7 @@ import type { DisplayPrecision, SubscribeMessage, UnsubscribeMessage } from '@ti
 import type { Database } from '../db/database.ts';
 import { audienceOf, isPrivileged } from '../http/auth.ts';
 import { readVisibleEventAvailability, type EventAvailability } from '../inventory/availability.ts';
+import type { Audience } from '../inventory/catalog.ts';
 import { InventoryError } from '../inventory/errors.ts';
 import type { ClientConnection } from './connection.ts';
 import type { DatabaseClock } from './database-clock.ts';
@@ -16,6 +17,8 @@ const openToEveryone = (event: EventAvailability) => event.isPublic && event.sta
 /** Which connection watches which event, and who may. */
 export class Subscriptions {
   private readonly byEvent = new Map<string, Set<ClientConnection>>();
+  /** Reads of events as everyone sees them, in flight, by the id or slug asked for. */
+  private readonly reading = new Map<string, Promise<EventAvailability>>();
 
   constructor(
     private readonly db: Database,
@@ -136,12 +139,35 @@ export class Subscriptions {
   /**
    * The event, if this connection may see it. Events already watched and open
    * to everyone need no query, so an on-sale's crowd subscribing costs nothing.
+   * Until the first read of an event is back, everyone asking for it shares
+   * that read: a crowd arriving at once (a gateway restart's reconnect storm)
+   * costs one query per event, not one per viewer.
    */
   private async authorizedEvent(connection: ClientConnection, idOrSlug: string): Promise<EventAvailability> {
     const watched = UUID.test(idOrSlug) ? this.store.get(idOrSlug.toLowerCase()) : undefined;
     if (watched && (openToEveryone(watched) || isPrivileged(connection.principal))) return watched;
+    const open = await this.readOpen(idOrSlug).catch((error: unknown) => {
+      if (error instanceof InventoryError) return undefined;
+      throw error;
+    });
+    if (open && openToEveryone(open)) return open;
+    // Private, draft or unknown: what this viewer may see depends on who they are.
+    return this.read(idOrSlug, audienceOf(connection.principal));
+  }
+
+  /** The event as anyone may see it (public and on sale), one read in flight per id or slug. */
+  private readOpen(idOrSlug: string): Promise<EventAvailability> {
+    let reading = this.reading.get(idOrSlug);
+    if (!reading) {
+      reading = this.read(idOrSlug, audienceOf(undefined)).finally(() => this.reading.delete(idOrSlug));
+      this.reading.set(idOrSlug, reading);
+    }
+    return reading;
+  }
+
+  private async read(idOrSlug: string, audience: Audience): Promise<EventAvailability> {
     const sentAt = Date.now();
-    const event = await readVisibleEventAvailability(this.db, idOrSlug, audienceOf(connection.principal));
+    const event = await readVisibleEventAvailability(this.db, idOrSlug, audience);
     this.clock.observe(event.readAt, sentAt, Date.now());
     return event;
   }
