@@ -123,7 +123,8 @@ export function serveViewers<V extends CheckedViewer & { close(): void }>(init: 
   return viewers;
 }
 
-function answer(viewers: readonly CheckedViewer[], counters: ViewerCounters, command: ViewerCommand, close: () => void): Promise<object> | object {
+/** The commands every viewer worker answers alike; `close` is the worker's own. */
+export function answer(viewers: readonly CheckedViewer[], counters: ViewerCounters, command: ViewerCommand, close: () => void): Promise<object> | object {
   switch (command.type) {
     case 'connect':
       return connectAll(viewers, command.concurrency);

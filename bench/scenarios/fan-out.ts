@@ -11,6 +11,7 @@ import type { DriverCommand, DriverInit, DriverResult } from '../workers/change-
 import { awaitExact, type Convergence } from '../harness/convergence.ts';
 import { LatencyHistogram } from '../harness/histogram.ts';
 import { ask, awaitReady, type Reply } from '../harness/ipc.ts';
+import { cpuMsOf } from '../harness/proc-stat.ts';
 import type { ProcessSample } from '../harness/process-sample.ts';
 import type { BenchContext, Check, Goal, Scenario } from '../harness/scenario.ts';
 import { seedEvents } from '../harness/seed-events.ts';
@@ -83,23 +84,26 @@ async function runSystem(ctx: BenchContext, system: System, size: Size): Promise
   await awaitReady(driver);
   await fleet.askAll({ type: 'reset' });
   ctx.progress(`${system}: ${size.hotPerSecond} changes/s on the hot event for ${size.seconds} s`);
-  const before = await server.sample();
+  const cpuBefore = cpuMsOf(server.pid);
   const started = performance.now();
   const command: DriverCommand = { type: 'run', seconds: size.seconds, hotPerSecond: size.hotPerSecond, slowPerSecond: size.slowPerSecond };
   const { result: driven } = await ask<Reply & { result: DriverResult }>(driver, command, (size.seconds + 60) * 1000);
   const converged = await awaitExact(fleet, bench.db, size.settleMs);
-  const after = await server.sample();
+  const cpuMs = cpuMsOf(server.pid) - cpuBefore;
   const windowMs = performance.now() - started;
+  // Viewers first, so that their sockets closing is not counted as a drop; a server that
+  // fell behind stops sending once its viewers are gone.
+  await fleet.askAll({ type: 'close' });
   const stats = totalStats(await fleet.askAll<ViewerStats>({ type: 'stats' }));
   const latency = new LatencyHistogram();
   for (const buckets of stats.latency) latency.add(buckets);
 
   let changeDeliveries = 0;
   for (let v = 0; v < size.viewers; v++) for (const id of watchedBy(watch, v)) changeDeliveries += driven.perEvent[id] ?? 0;
-  await fleet.askAll({ type: 'close' });
   await fleet.stop();
   await server.stop();
   await driver.stop();
+  ctx.progress(`${system}: ${stats.updates} updates delivered, p99 ${latency.percentile(99)} ms, ${round(cpuMs / 1000, 2)} CPU s, ${converged.exact}/${size.viewers} exact`);
   return {
     system,
     connected,
@@ -108,7 +112,7 @@ async function runSystem(ctx: BenchContext, system: System, size: Size): Promise
     stats,
     latency,
     converged,
-    cpuMs: after.cpuMs - before.cpuMs,
+    cpuMs,
     windowMs,
     rssPerConnection: (loaded.rssBytes - idle.rssBytes) / size.viewers,
   };

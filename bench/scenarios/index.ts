@@ -2,8 +2,10 @@
 import type { Scenario } from '../harness/scenario.ts';
 import { clientSize } from './client-size.ts';
 import { fanOut } from './fan-out.ts';
+import { connections } from './connections.ts';
+import { reconnectStorm } from './reconnect-storm.ts';
 import { costGrowth } from './cost-growth.ts';
 import { massExpiry } from './mass-expiry.ts';
 import { hotHolds } from './hot-holds.ts';
 
-export const scenarios: Scenario[] = [hotHolds, fanOut, costGrowth, massExpiry, clientSize];
+export const scenarios: Scenario[] = [hotHolds, fanOut, connections, costGrowth, massExpiry, reconnectStorm, clientSize];

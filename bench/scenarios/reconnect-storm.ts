@@ -1,0 +1,180 @@
+/**
+ * Scenario 6: reconnect storm. The gateway restarts under K connected
+ * viewers, each the real client SDK with its own jittered backoff. While it
+ * is down, half the events change, so those viewers need new snapshots and
+ * the rest an "unchanged". Measured: time until every viewer is connected
+ * again with exactly the database's state, and the statements the new
+ * gateway sent to the database meanwhile.
+ */
+import type { Database } from '../../packages/server/src/db/database.ts';
+import { TokenVerifier } from '../../packages/server/src/http/auth.ts';
+import type { GatewaySample } from '../workers/gateway.ts';
+import type { ReconnectsReply } from '../workers/sdk-viewers.ts';
+import { awaitExact } from '../harness/convergence.ts';
+import type { Check, Goal, Scenario } from '../harness/scenario.ts';
+import { seedEvents } from '../harness/seed-events.ts';
+import { benchJwtSecret, startGateway, UNLIMITED_CLIENTS } from '../harness/server-process.ts';
+import { round, sleep } from '../harness/stats.ts';
+import { startViewerFleet, type ConnectedReply } from '../harness/viewer-fleet.ts';
+
+interface Size {
+  viewers: number;
+  processes: number;
+  events: number;
+}
+
+const FULL: Size = { viewers: 10_000, processes: 5, events: 20 };
+const QUICK: Size = { viewers: 300, processes: 2, events: 5 };
+const GOAL_MS = 10_000;
+/**
+ * Admission control: upgrade attempts per second per source address. Each
+ * client process plays thousands of users on one address, so this is that
+ * many users' worth of the default (50 per address per second).
+ */
+const CONNECTS_PER_IP_PER_SECOND = 1000;
+/** Background statements are measured over this quiet window after the storm. */
+const QUIET_MS = 4000;
+
+/** Whether pg_stat_statements is collecting; this scenario counts in the gateway either way. */
+async function statementStatsLoaded(db: Database): Promise<boolean> {
+  const { rows } = await db.query<{ libs: string }>('SELECT current_setting($1) AS libs', ['shared_preload_libraries']);
+  return rows[0]!.libs.split(',').some((lib) => lib.trim() === 'pg_stat_statements');
+}
+
+/** Peak handshakes in any one second, from completion times. */
+function peakPerSecond(times: number[]): number {
+  const sorted = [...times].sort((a, b) => a - b);
+  let peak = 0;
+  for (let i = 0, j = 0; i < sorted.length; i++) {
+    while (sorted[i]! - sorted[j]! >= 1000) j++;
+    peak = Math.max(peak, i - j + 1);
+  }
+  return peak;
+}
+
+const diff = (after: Record<string, number>, before: Record<string, number>, key: string) => (after[key] ?? 0) - (before[key] ?? 0);
+
+export const reconnectStorm: Scenario = {
+  name: 'reconnect-storm',
+  title: 'Reconnect storm',
+  async run(ctx) {
+    const size = ctx.quick ? QUICK : FULL;
+    const bench = await ctx.freshDatabase();
+    const events = await seedEvents(bench.db, size.events, 2);
+    const jwtSecret = benchJwtSecret();
+    const env = { ...UNLIMITED_CLIENTS, TICKETPULSE_WS_CONNECTS_PER_IP_PER_SECOND: String(CONNECTS_PER_IP_PER_SECOND) };
+    const first = await startGateway(ctx, bench, { jwtSecret, env });
+    const token = (await new TokenVerifier(jwtSecret).sign({ role: 'anon' }, 3600)).token;
+
+    ctx.progress(`connecting ${size.viewers.toLocaleString('en-US')} SDK viewers from ${size.processes} processes`);
+    const fleet = await startViewerFleet(ctx, {
+      worker: 'sdk-viewers.ts',
+      processes: size.processes,
+      viewers: size.viewers,
+      url: first.url,
+      token,
+      watch: { always: [], oneOf: events.map((e) => e.eventId) },
+    });
+    const connected = await fleet.askAll<ConnectedReply>({ type: 'connect', concurrency: 50 }, 600_000);
+    const connectedCount = connected.reduce((n, r) => n + r.ok, 0);
+    const before = await awaitExact(fleet, bench.db, 30_000);
+    await fleet.askAll({ type: 'reset' });
+
+    ctx.progress('restarting the gateway');
+    const restartStarted = performance.now();
+    const restartStartedAt = Date.now();
+    await first.stop();
+    const stoppedMs = performance.now() - restartStarted;
+    // Changed while no gateway is up: these viewers need a new snapshot, the others only "unchanged".
+    const changed = events.filter((_, i) => i % 2 === 0);
+    await bench.db.query('UPDATE event_tickets SET total_capacity = total_capacity + 1 WHERE event_id = ANY ($1::uuid[])', [changed.map((e) => e.eventId)]);
+    const second = await startGateway(ctx, bench, { jwtSecret, env, port: first.port });
+    const upMs = performance.now() - restartStarted;
+    const atStart: GatewaySample = await second.sample();
+    const synced = await awaitExact(fleet, bench.db, 60_000, 100);
+    const syncedMs = performance.now() - restartStarted;
+    const atSync = await second.sample();
+    await sleep(QUIET_MS);
+    const quiet = await second.sample();
+    const reconnects = await fleet.askAll<ReconnectsReply & { id: number }>({ type: 'reconnects' });
+    await fleet.askAll({ type: 'close' });
+    await fleet.stop();
+    await second.stop();
+
+    const queries = atSync.queries - atStart.queries;
+    const backgroundPerSecond = ((quiet.queries - atSync.queries) / QUIET_MS) * 1000;
+    const background = (backgroundPerSecond * (syncedMs - upMs)) / 1000;
+    const resyncQueries = Math.max(0, queries - background);
+    const times = reconnects.flatMap((r) => r.at);
+    const polled = reconnects.reduce((n, r) => n + r.polled, 0);
+    const attempts = reconnects.reduce((n, r) => n + r.connectAttempts, 0);
+    const rateLimited = diff(atSync.attempts, atStart.attempts, 'rate_limited') + diff(atStart.attempts, {}, 'rate_limited');
+    const pgss = await statementStatsLoaded(bench.db);
+
+    const table = {
+      columns: [
+        'viewers',
+        'events',
+        'gateway down s',
+        'all resynced after restart s',
+        'after new gateway up s',
+        'statements',
+        'of them background',
+        'HTTP requests',
+        'handshakes',
+        'refused (429)',
+        'peak handshakes/s',
+        'viewers that polled',
+      ],
+      rows: [
+        [
+          size.viewers,
+          size.events,
+          round(upMs / 1000, 2),
+          round(syncedMs / 1000, 2),
+          round((syncedMs - upMs) / 1000, 2),
+          queries,
+          round(background, 0),
+          atSync.httpRequests - atStart.httpRequests,
+          times.length,
+          rateLimited,
+          peakPerSecond(times),
+          polled,
+        ],
+      ],
+    };
+
+    const checks: Check[] = [
+      { check: 'every viewer connected and exact before the restart', ok: connectedCount === size.viewers && before.wrong === 0, detail: `${connectedCount}/${size.viewers} connected, ${before.exact} exact` },
+      {
+        check: 'every viewer reconnected and resynced to the database’s exact state',
+        ok: synced.wrong === 0,
+        detail: synced.wrong === 0 ? `${synced.exact} viewers, ${round(syncedMs / 1000, 2)} s after the restart began` : `${synced.wrong} not in sync after 60 s, e.g. ${synced.example}`,
+      },
+    ];
+    const goals: Goal[] = [];
+    if (!ctx.quick) {
+      goals.push(
+        { goal: 'every viewer resynced within 10 s of the restart', measured: `${round(syncedMs / 1000, 2)} s (${round((syncedMs - upMs) / 1000, 2)} s after the new gateway was up)`, met: syncedMs <= GOAL_MS },
+        {
+          goal: 'resync queries grow with events, not viewers',
+          measured: `${round(resyncQueries, 0)} statements beyond background for ${size.events} events and ${size.viewers.toLocaleString('en-US')} viewers (${round(resyncQueries / size.events, 1)} per event, ${round(resyncQueries / size.viewers, 3)} per viewer)`,
+          met: resyncQueries <= 3 * size.events,
+        },
+      );
+    }
+    return {
+      config: { ...size, connectsPerIpPerSecond: CONNECTS_PER_IP_PER_SECOND, restartStartedAt: new Date(restartStartedAt).toISOString(), changedWhileDown: changed.length },
+      table,
+      ratios: [{ name: 'statements per viewer resynced', value: queries / size.viewers }],
+      goals,
+      checks,
+      notes: [
+        `The restart: SIGTERM to the gateway process (it closes every client with 1012 and drains, ${round(stoppedMs / 1000, 2)} s), ${changed.length} of ${size.events} events change while it is down, and a new process starts on the same port (tsx start-up, database pool, LISTEN). Times are from the SIGTERM.`,
+        `Statements: ${pgss ? 'pg_stat_statements is loaded, but these' : 'pg_stat_statements is not loaded here (shared_preload_libraries is empty), so'} statements are counted inside the new gateway process, which wraps its database handle and counts every statement the service sends (a transaction counts BEGIN and COMMIT), from the moment it was up until every viewer was in sync. Background (the reconcile poll and the expiry sweep, which run whatever the viewers do) was measured over ${QUIET_MS / 1000} quiet seconds afterwards and prorated.`,
+        'Viewers: one TicketAvailabilityManager each (packages/client), over `ws`, with the SDK’s default reconnect settings (first retry within 500 ms, doubling, full jitter, 20 s cap; HTTP polling after 3 failed connects in a row, which shows up as HTTP requests). A viewer is in sync when its socket is connected and its version and counts equal the database’s.',
+        `Admission: each client process stands for ${Math.round(size.viewers / size.processes).toLocaleString('en-US')} users on one loopback address, so TICKETPULSE_WS_CONNECTS_PER_IP_PER_SECOND was ${CONNECTS_PER_IP_PER_SECOND} (default 50 per real user address); refused upgrades get 429 and retry with backoff.`,
+      ],
+    };
+  },
+};
