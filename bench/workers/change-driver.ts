@@ -6,15 +6,10 @@
  * by one seat: the same triggers and version bump as a hold, without holds'
  * own cost (measured by hot-holds). Commits are asynchronous
  * (synchronous_commit=off) so that one hot row can take 1,000+ changes a
- * second on any disk; what viewers see is unchanged by that.
- *
- * With `signal: 'bus'` it also tells TicketPulse gateways which events it
- * touched, once per tick over the product's PostgreSQL bus, as a second
- * TicketPulse node would after its writes.
+ * second on any disk; what viewers see is unchanged by that. Servers learn
+ * of the changes from triggers (bench/harness/change-signals.ts), not from here.
  */
-import { randomUUID } from 'node:crypto';
 import { openPostgres } from '../../packages/server/src/db/postgres.ts';
-import { PostgresChangeBus } from '../../packages/server/src/realtime/buses/postgres-bus.ts';
 import { serve, type Command } from '../harness/ipc.ts';
 import type { SeededEvent } from '../harness/seed-events.ts';
 import { sleep } from '../harness/stats.ts';
@@ -25,8 +20,6 @@ export interface DriverInit {
   options: string;
   hot: SeededEvent;
   slow: SeededEvent[];
-  signal: 'bus' | 'none';
-  tickMs: number;
   /** Concurrent connections for the hot event's changes. */
   lanes: number;
 }
@@ -50,7 +43,6 @@ const db = await openPostgres({
   maxConnections: init.lanes + 2,
   onError: () => {},
 });
-const bus = init.signal === 'bus' ? new PostgresChangeBus(db, randomUUID()) : undefined;
 
 /** Runs `count` changes spread evenly over `seconds`, from `lanes` connections; returns how many were made. */
 async function paced(count: number, seconds: number, lanes: number, change: (i: number) => Promise<void>): Promise<number> {
@@ -75,22 +67,10 @@ async function paced(count: number, seconds: number, lanes: number, change: (i: 
 
 async function run(command: DriverCommand): Promise<DriverResult> {
   const perEvent: Record<string, number> = {};
-  const touched = new Set<string>();
   const touch = async (eventId: string, ticketTypeId: string) => {
     await db.query(CHANGE, [ticketTypeId]);
     perEvent[eventId] = (perEvent[eventId] ?? 0) + 1;
-    touched.add(eventId);
   };
-  let done = false;
-  const signals = (async () => {
-    while (bus && !done) {
-      await sleep(init.tickMs);
-      if (touched.size === 0) continue;
-      const ids = [...touched];
-      touched.clear();
-      await bus.publish(ids);
-    }
-  })();
   const started = performance.now();
   const { hot, slow } = init;
   const [hotChanges, slowChanges] = await Promise.all([
@@ -103,9 +83,6 @@ async function run(command: DriverCommand): Promise<DriverResult> {
     }),
   ]);
   const seconds = (performance.now() - started) / 1000;
-  done = true;
-  await signals;
-  if (bus && touched.size) await bus.publish([...touched]);
   return { hotChanges, slowChanges, perEvent, seconds };
 }
 
