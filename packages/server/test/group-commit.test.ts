@@ -123,6 +123,14 @@ describe.each(drivers)('group commit of holds (%s)', (driver) => {
     expect(rows[0]!.reserved_count).toBe(3);
   });
 
+  it('decides a repeat of a refused request on its own, as if it came a moment later', async () => {
+    const event = await createEvent(catalog);
+    const general = typeId(event, 'General');
+    const request = { eventId: event.id, holderId: 'bob', idempotencyKey: 'checkout-2', items: [{ ticketTypeId: general, quantity: 5 }] };
+    const results = await burst(holds, [request, { ...request, items: [{ ticketTypeId: general, quantity: 1 }] }]);
+    expect(results.map(code)).toEqual(['quantity_above_max_per_order', 'held']);
+  });
+
   it('keeps the rest of a batch when one request breaks its transaction', async () => {
     const event = await createEvent(catalog);
     const general = typeId(event, 'General');

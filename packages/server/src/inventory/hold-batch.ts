@@ -60,7 +60,7 @@ function newReservation(batch: BatchJson, id: string, request: BatchedHold): Res
   };
 }
 
-export async function decideHolds(db: Queryable, eventRef: string, requests: BatchedHold[], holdSeconds: number): Promise<HoldOutcome[]> {
+async function reserveHolds(db: Queryable, eventRef: string, requests: BatchedHold[], holdSeconds: number): Promise<HoldOutcome[]> {
   const { rows } = await db.query<{ batch: BatchJson }>('SELECT reserve_holds($1, $2::jsonb, $3) AS batch', [
     eventRef,
     JSON.stringify(requests),
@@ -68,4 +68,44 @@ export async function decideHolds(db: Queryable, eventRef: string, requests: Bat
   ]);
   const batch = rows[0]!.batch;
   return batch.outcomes.map((outcome, i) => ('made' in outcome ? newReservation(batch, outcome.made, requests[i]!) : outcome));
+}
+
+const keyOf = (request: BatchedHold) => (request.idempotencyKey === undefined ? undefined : `${request.holderId}\n${request.idempotencyKey}`);
+
+const keyReused: Refusal = {
+  error: { message: 'This Idempotency-Key was already used for a different request', detail: { code: 'idempotency_key_reused' } },
+};
+
+/**
+ * Decides a batch. A request that repeats an earlier one's Idempotency-Key in
+ * the same batch (a double click) is not sent: it is answered as a replay of
+ * that one, as if it had come a moment later, without counting its seats
+ * again. If the earlier one was refused, the repeat is decided after it.
+ */
+export async function decideHolds(db: Queryable, eventRef: string, requests: BatchedHold[], holdSeconds: number): Promise<HoldOutcome[]> {
+  const firstWithKey = new Map<string, number>();
+  const firsts: number[] = [];
+  const repeats: Array<[index: number, first: number]> = [];
+  requests.forEach((request, i) => {
+    const key = keyOf(request);
+    const first = key === undefined ? undefined : firstWithKey.get(key);
+    if (first !== undefined) return repeats.push([i, first]);
+    if (key !== undefined) firstWithKey.set(key, i);
+    firsts.push(i);
+  });
+
+  const outcomes = new Array<HoldOutcome>(requests.length);
+  const decided = await reserveHolds(db, eventRef, firsts.map((i) => requests[i]!), holdSeconds);
+  firsts.forEach((i, n) => (outcomes[i] = decided[n]!));
+  const undecided: number[] = [];
+  for (const [i, first] of repeats) {
+    const earlier = outcomes[first]!;
+    if ('error' in earlier) undecided.push(i);
+    else outcomes[i] = requests[i]!.fingerprint === requests[first]!.fingerprint ? { ...earlier, replayed: true } : keyReused;
+  }
+  if (undecided.length > 0) {
+    const later = await decideHolds(db, eventRef, undecided.map((i) => requests[i]!), holdSeconds);
+    undecided.forEach((i, n) => (outcomes[i] = later[n]!));
+  }
+  return outcomes;
 }
