@@ -13,6 +13,7 @@ import { NatsChangeBus } from './realtime/buses/nats-bus.ts';
 import { PostgresChangeBus } from './realtime/buses/postgres-bus.ts';
 import { RealtimeGateway, type RealtimeSettings } from './realtime/gateway.ts';
 import { RealtimeMetrics } from './realtime/metrics.ts';
+import { SupabaseEndpoint } from './realtime/supabase/supabase-endpoint.ts';
 import { BuyerSimulator, type SimulatorPace } from './simulator/buyer-simulator.ts';
 
 export interface ServiceOptions {
@@ -73,6 +74,8 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     logger,
     settings: options.realtime,
   });
+  const supabase = new SupabaseEndpoint({ db, verifier, logger, settings: options.realtime, perIp: gateway.perIp, perUser: gateway.perUser });
+  gateway.mount(supabase);
   const onChange = (eventId: string) => gateway.touch(eventId);
   const catalog = new Catalog(db, onChange);
   const holds = new Holds(db, options.holds, onChange, { onBatch: (size) => metrics.holdBatchSize.observe(size) });
@@ -105,6 +108,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     simulator,
     async listen(port, host) {
       await gateway.start();
+      await supabase.start();
       address = await app.listen({ port, host });
       sweeper.start();
       return address;
@@ -114,6 +118,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
       await simulator.stop();
       shuttingDown = true;
       await gateway.close();
+      await supabase.close();
       await sweeper.stop();
       await app.close();
     },

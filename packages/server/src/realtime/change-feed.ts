@@ -14,6 +14,7 @@ export class ChangeFeed {
   private dirty = new Set<string>();
   private touched = new Set<string>();
   private everything = false;
+  private readonly observers: Array<(eventIds: Iterable<string> | 'all') => void> = [];
 
   constructor(
     private readonly bus: ChangeBus | undefined,
@@ -24,6 +25,7 @@ export class ChangeFeed {
     await this.bus?.start({
       onChanged: (eventIds) => {
         for (const id of eventIds) this.dirty.add(id);
+        for (const observe of this.observers) observe(eventIds);
       },
       onMissedSignals: () => this.markAll(),
     });
@@ -32,6 +34,7 @@ export class ChangeFeed {
   /** A change in this process: tell local viewers next tick, and the other nodes. */
   touch(eventId: string): void {
     this.dirty.add(eventId);
+    for (const observe of this.observers) observe([eventId]);
     if (this.bus) this.touched.add(eventId); // alone, there is nobody to tell
   }
 
@@ -43,6 +46,12 @@ export class ChangeFeed {
   /** Re-read every watched event on the next tick. */
   markAll(): void {
     this.everything = true;
+    for (const observe of this.observers) observe('all');
+  }
+
+  /** Another consumer of the same signals (a mounted endpoint): told of every change and every markAll(). */
+  observe(observer: (eventIds: Iterable<string> | 'all') => void): void {
+    this.observers.push(observer);
   }
 
   /**

@@ -20,6 +20,13 @@ import { Subscriptions } from './subscriptions.ts';
 
 export const REALTIME_PATH = '/realtime';
 
+/** Another protocol served on paths of its own (realtime/supabase/), after the gateway's upgrade checks, fed the same change signals. */
+export interface MountedEndpoint {
+  readonly paths: readonly string[];
+  upgrade(request: IncomingMessage, socket: Duplex, head: Buffer, ip: string): void;
+  changed(eventIds: Iterable<string> | 'all'): void;
+}
+
 export interface RealtimeSettings extends PublisherTiming, ConnectionLimits {
   heartbeatMs: number;
   /** How long a connection without `?token=` has to send its `auth` message. */
@@ -66,8 +73,9 @@ export class RealtimeGateway {
   private readonly subscriptions: Subscriptions;
   private readonly publisher: Publisher;
   private readonly attempts: KeyedRateLimiter;
-  private readonly perUser: ConnectionCounter;
-  private readonly perIp: ConnectionCounter;
+  readonly perUser: ConnectionCounter;
+  readonly perIp: ConnectionCounter;
+  private readonly mounted: MountedEndpoint[] = [];
   private readonly reconnects: ReconnectTracker;
   private heartbeat: NodeJS.Timeout | undefined;
   private closing = false;
@@ -87,6 +95,11 @@ export class RealtimeGateway {
   /** A change committed in this process: viewers hear of it next tick, other nodes too. */
   touch(eventId: string): void {
     this.feed.touch(eventId);
+  }
+
+  mount(endpoint: MountedEndpoint): void {
+    this.mounted.push(endpoint);
+    this.feed.observe((eventIds) => endpoint.changed(eventIds));
   }
 
   attach(server: Server): void {
@@ -130,7 +143,8 @@ export class RealtimeGateway {
 
   private upgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
     const url = new URL(request.url ?? '/', 'http://localhost');
-    if (url.pathname !== REALTIME_PATH) return refuseUpgrade(socket, new ApiError(404, 'not_found', `No WebSocket endpoint at ${url.pathname}`));
+    const mounted = this.mounted.find((endpoint) => endpoint.paths.includes(url.pathname));
+    if (url.pathname !== REALTIME_PATH && !mounted) return refuseUpgrade(socket, new ApiError(404, 'not_found', `No WebSocket endpoint at ${url.pathname}`));
     if (this.closing) {
       return refuseUpgrade(socket, new ApiError(503, 'shutting_down', 'This node is shutting down; retry', { retryAfterSeconds: 1 }));
     }
@@ -140,6 +154,7 @@ export class RealtimeGateway {
       this.options.metrics.connectionAttempts.inc({ result: 'rate_limited' });
       return refuseUpgrade(socket, new ApiError(429, 'rate_limited', 'Too many connection attempts; slow down', { retryAfterSeconds: 1 }));
     }
+    if (mounted) return mounted.upgrade(request, socket, head, ip);
     this.wss.handleUpgrade(request, socket, head, (ws) => this.accept(ws, ip, url));
   }
 
@@ -332,7 +347,7 @@ function parse(data: RawData): ClientMessage | undefined {
 }
 
 /** Answers a refused upgrade with a plain HTTP error in the API's format. */
-function refuseUpgrade(socket: Duplex, error: ApiError): void {
+export function refuseUpgrade(socket: Duplex, error: ApiError): void {
   const body = JSON.stringify({ error: { code: error.code, message: error.message, ...error.details } });
   const retry = error.details.retryAfterSeconds ? `Retry-After: ${error.details.retryAfterSeconds}\r\n` : '';
   socket.end(

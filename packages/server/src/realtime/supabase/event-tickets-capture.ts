@@ -1,0 +1,135 @@
+import type { Queryable } from '../../db/database.ts';
+import type { RowChange } from './row-changes.ts';
+import { Serial } from './serial.ts';
+import type { Row } from './tables.ts';
+
+interface TrackedEvent {
+  /** events.availability_version when last read: every change to the event's ticket types bumps it. */
+  version: number;
+  /** Each ticket type's row as last sent, by id. */
+  rows: Map<string, Row>;
+}
+
+interface ReadRow {
+  event_id: string;
+  availability_version: number;
+  changed_at: Date;
+  row: Row | null;
+}
+
+/**
+ * event_tickets changes, derived without triggers. The gateway already
+ * learns which events changed (ChangeFeed: this node's writes, other nodes
+ * over the bus, a periodic everything-check). Once per tick the events that
+ * changed and are watched are read in one query, and each ticket type's row
+ * is diffed against the state last sent by its `version`: a new id is an
+ * INSERT, a higher version an UPDATE (a storm becomes one UPDATE per tick
+ * whose record is the latest state), a vanished id a DELETE.
+ */
+export class EventTicketsCapture {
+  private readonly tracked = new Map<string, TrackedEvent>();
+  private readonly dirty = new Set<string>();
+  private everything = false;
+  /** Some binding watches events without naming them: every event is tracked. */
+  private all = false;
+  private readonly serial = new Serial();
+
+  constructor(private readonly db: Queryable) {}
+
+  /** Signals from the change feed; 'all' asks to check every tracked event. */
+  changed(eventIds: Iterable<string> | 'all'): void {
+    if (eventIds === 'all') this.everything = true;
+    else for (const id of eventIds) this.dirty.add(id);
+  }
+
+  /**
+   * Starts tracking events (or all) before a join is answered: their current
+   * rows become the baseline, so the first change after it is an UPDATE.
+   */
+  track(eventIds: readonly string[] | 'all'): Promise<void> {
+    return this.serial.run(async () => {
+      if (eventIds === 'all') {
+        if (this.all) return;
+        this.apply(await this.query({ all: true }), false);
+        this.all = true;
+        return;
+      }
+      const fresh = eventIds.filter((id) => !this.tracked.has(id));
+      if (fresh.length > 0 && !this.all) this.apply(await this.query({ all: false, eventIds: fresh }), false);
+    });
+  }
+
+  /** Forgets events no binding watches any more (`all`: some binding still watches every event). */
+  retain(eventIds: ReadonlySet<string>, all: boolean): void {
+    if (all) return;
+    this.all = false;
+    for (const id of this.tracked.keys()) if (!eventIds.has(id)) this.tracked.delete(id);
+  }
+
+  /** This tick's changes, in one query; none when nothing watched changed. */
+  read(): Promise<RowChange[]> {
+    return this.serial.run(async () => {
+      const everything = this.everything;
+      const dirty = [...this.dirty];
+      this.everything = false;
+      this.dirty.clear();
+      if (!this.all && this.tracked.size === 0) return [];
+      try {
+        if (everything) return this.apply(await this.query({ all: this.all, eventIds: [...this.tracked.keys()] }), true);
+        const candidates = this.all ? dirty : dirty.filter((id) => this.tracked.has(id));
+        if (candidates.length === 0) return [];
+        return this.apply(await this.query({ all: false, eventIds: candidates }), true);
+      } catch (error) {
+        this.everything = true; // the next tick checks everything again
+        throw error;
+      }
+    });
+  }
+
+  /** The rows of events (all, or the given ones) whose version moved past the one last read. */
+  private async query(scope: { all: true } | { all: boolean; eventIds: readonly string[] }): Promise<ReadRow[]> {
+    const known = [...this.tracked];
+    const { rows } = await this.db.query<ReadRow>(
+      `SELECT e.id AS event_id, e.availability_version, e.availability_changed_at AS changed_at, to_jsonb(et) AS row
+         FROM events e
+         LEFT JOIN unnest($3::uuid[], $4::bigint[]) AS k (id, version) ON k.id = e.id
+         LEFT JOIN event_tickets et ON et.event_id = e.id
+        WHERE ($1 OR e.id = ANY ($2::uuid[])) AND e.availability_version > coalesce(k.version, 0)
+        ORDER BY e.id, et.sort_order, et.id`,
+      [scope.all, 'eventIds' in scope ? scope.eventIds : [], known.map(([id]) => id), known.map(([, event]) => event.version)],
+    );
+    return rows;
+  }
+
+  /** Stores what was read; with `emit`, returns how it differs from what was stored. */
+  private apply(rows: ReadRow[], emit: boolean): RowChange[] {
+    const changes: RowChange[] = [];
+    const byEvent = new Map<string, ReadRow[]>();
+    for (const r of rows) {
+      let list = byEvent.get(r.event_id);
+      if (!list) byEvent.set(r.event_id, (list = []));
+      list.push(r);
+    }
+    for (const [eventId, list] of byEvent) {
+      const first = list[0]!;
+      const before = this.tracked.get(eventId)?.rows ?? new Map<string, Row>();
+      const after = new Map<string, Row>();
+      const commitTimestamp = first.changed_at.toISOString();
+      for (const { row } of list) {
+        if (!row) continue;
+        const id = String(row.id);
+        after.set(id, row);
+        const old = before.get(id);
+        if (!old) changes.push({ table: 'event_tickets', type: 'INSERT', record: row, oldRecord: null, commitTimestamp });
+        else if (Number(row.version) > Number(old.version)) {
+          changes.push({ table: 'event_tickets', type: 'UPDATE', record: row, oldRecord: old, commitTimestamp });
+        } else after.set(id, old);
+      }
+      for (const [id, old] of before) {
+        if (!after.has(id)) changes.push({ table: 'event_tickets', type: 'DELETE', record: null, oldRecord: old, commitTimestamp });
+      }
+      this.tracked.set(eventId, { version: first.availability_version, rows: after });
+    }
+    return emit ? changes : [];
+  }
+}

@@ -1,0 +1,193 @@
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { Logger } from 'pino';
+import { WebSocketServer } from 'ws';
+import type { Database } from '../../db/database.ts';
+import { isPrivileged, type Principal, type TokenVerifier } from '../../http/auth.ts';
+import { ApiError } from '../../http/errors.ts';
+import { PeriodicTask } from '../../periodic-task.ts';
+import { refuseUpgrade, type MountedEndpoint, type RealtimeSettings } from '../gateway.ts';
+import type { ConnectionCounter } from '../limits.ts';
+import { BindingIndex } from './binding-index.ts';
+import { ChangeRouter } from './change-router.ts';
+import { EventTicketsCapture } from './event-tickets-capture.ts';
+import { parseVsn } from './phoenix-codec.ts';
+import { loadEventAccess } from './row-access.ts';
+import { subjectOf, type RowChange } from './row-changes.ts';
+import type { SupabaseChannel } from './supabase-channel.ts';
+import { SocketClose, SupabaseSocket, type SocketHost, type SocketLimits } from './supabase-socket.ts';
+import { loadTableColumns, type TableColumns } from './tables.ts';
+import { TicketsOutbox } from './tickets-outbox.ts';
+
+/** Where supabase-js connects (`<url>/realtime/v1`), and where self-hosted Realtime listens. */
+export const SUPABASE_PATHS = ['/realtime/v1/websocket', '/socket/websocket'] as const;
+
+/** A client that sent nothing for this many gateway heartbeat intervals is gone (Phoenix clients heartbeat every 25 s). */
+const IDLE_HEARTBEATS = 4;
+
+export interface SupabaseEndpointOptions {
+  db: Database;
+  verifier: TokenVerifier;
+  logger: Logger;
+  settings: RealtimeSettings;
+  /** The gateway's connection counters: Supabase clients count against the same limits. */
+  perIp: ConnectionCounter;
+  perUser: ConnectionCounter;
+}
+
+/**
+ * The Supabase Realtime-compatible endpoint: `postgres_changes` on
+ * event_tickets and tickets for @supabase/supabase-js clients, so code
+ * written for Supabase runs unchanged against TicketPulse (docs/supabase.md).
+ * Once per tick it collects the committed changes (EventTicketsCapture,
+ * TicketsOutbox), reads who may see the events they touch in one query, and
+ * routes them to the joined channels in memory (ChangeRouter).
+ */
+export class SupabaseEndpoint implements MountedEndpoint, SocketHost {
+  readonly paths = SUPABASE_PATHS;
+  readonly limits: SocketLimits;
+  readonly verifier: TokenVerifier;
+  readonly logger: Logger;
+  private readonly wss: WebSocketServer;
+  private readonly sockets = new Set<SupabaseSocket>();
+  private readonly index = new BindingIndex<SupabaseChannel>();
+  private readonly eventTickets: EventTicketsCapture;
+  private readonly outbox: TicketsOutbox;
+  private readonly task: PeriodicTask;
+  private tableColumns: TableColumns | undefined;
+  private router: ChangeRouter<SupabaseChannel> | undefined;
+  private idleTimer: NodeJS.Timeout | undefined;
+  private bindingIds = 0;
+  /** Changes read but not yet routed (the access query failed): routed next tick. */
+  private pending: RowChange[] = [];
+
+  constructor(private readonly options: SupabaseEndpointOptions) {
+    const { settings } = options;
+    this.verifier = options.verifier;
+    this.logger = options.logger;
+    this.limits = { maxChannels: settings.maxSubscriptions, messagesPerSecond: settings.messagesPerSecond, hardBufferBytes: settings.hardBufferBytes };
+    this.wss = new WebSocketServer({ noServer: true, maxPayload: settings.maxFrameBytes });
+    this.eventTickets = new EventTicketsCapture(options.db);
+    this.outbox = new TicketsOutbox(options.db);
+    this.task = new PeriodicTask(settings.tickMs, () => this.tick());
+  }
+
+  async start(): Promise<void> {
+    this.tableColumns = await loadTableColumns(this.options.db);
+    this.router = new ChangeRouter(this.tableColumns);
+    this.task.start();
+    const { heartbeatMs } = this.options.settings;
+    this.idleTimer = setInterval(() => this.closeIdle(heartbeatMs * IDLE_HEARTBEATS), heartbeatMs);
+    this.idleTimer.unref();
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.idleTimer);
+    await this.task.stop();
+    for (const socket of this.sockets) socket.close(1012, 'server restart');
+    this.wss.close();
+  }
+
+  /** The gateway's change signals (this node's commits, other nodes', the periodic check). */
+  changed(eventIds: Iterable<string> | 'all'): void {
+    this.eventTickets.changed(eventIds);
+  }
+
+  columns(): TableColumns {
+    if (!this.tableColumns) throw new Error('SupabaseEndpoint used before start()');
+    return this.tableColumns;
+  }
+
+  nextBindingId(): number {
+    this.bindingIds += 1;
+    return this.bindingIds;
+  }
+
+  async join(channel: SupabaseChannel): Promise<void> {
+    const eventTickets = channel.bindings.filter((b) => b.table === 'event_tickets');
+    if (eventTickets.some((b) => !b.eventIds)) await this.eventTickets.track('all');
+    else if (eventTickets.length > 0) await this.eventTickets.track([...new Set(eventTickets.flatMap((b) => b.eventIds ?? []))]);
+    if (channel.bindings.some((b) => b.table === 'tickets')) await this.outbox.listen();
+    this.index.add(channel);
+  }
+
+  leave(channel: SupabaseChannel): void {
+    if (!this.index.remove(channel)) return;
+    const watched = this.index.watched('event_tickets');
+    this.eventTickets.retain(watched.eventIds, watched.anyEvent);
+    if (channel.bindings.some((b) => b.table === 'tickets')) this.outbox.release();
+  }
+
+  upgrade(request: IncomingMessage, socket: Duplex, head: Buffer, ip: string): void {
+    this.admit(request, socket, head, ip).catch((error: unknown) => {
+      this.logger.error({ err: error }, 'supabase realtime upgrade failed');
+      refuseUpgrade(socket, new ApiError(500, 'internal_error', 'Something went wrong on our side; retry'));
+    });
+  }
+
+  /** The apikey (or access_token) is checked before the handshake: a refused client costs an HTTP response. */
+  private async admit(request: IncomingMessage, socket: Duplex, head: Buffer, ip: string): Promise<void> {
+    const url = new URL(request.url ?? '/', 'http://localhost');
+    const vsn = parseVsn(url.searchParams.get('vsn'));
+    if (!vsn) return refuseUpgrade(socket, new ApiError(400, 'unsupported_vsn', 'vsn must be 1.0.0 or 2.0.0'));
+    const token = url.searchParams.get('access_token') ?? url.searchParams.get('apikey');
+    if (!token) return refuseUpgrade(socket, new ApiError(401, 'unauthorized', 'apikey is required: a TicketPulse JWT'));
+    let principal: Principal;
+    try {
+      principal = await this.verifier.verify(token);
+    } catch (error) {
+      return refuseUpgrade(socket, error instanceof ApiError ? error : new ApiError(401, 'invalid_token', 'Token is invalid'));
+    }
+    const userKey = principal.userId ?? `anon@${ip}`;
+    if (!this.options.perIp.tryAdd(ip)) return refuseUpgrade(socket, tooMany());
+    if (!this.options.perUser.tryAdd(userKey)) {
+      this.options.perIp.remove(ip);
+      return refuseUpgrade(socket, tooMany());
+    }
+    const release = () => {
+      this.options.perIp.remove(ip);
+      this.options.perUser.remove(userKey);
+    };
+    if (socket.destroyed) return release();
+    this.wss.handleUpgrade(request, socket, head, (ws) => {
+      ws.on('error', (error) => this.logger.debug({ err: error }, 'supabase websocket error'));
+      const client = new SupabaseSocket(ws, vsn, principal, this);
+      this.sockets.add(client);
+      ws.on('close', () => {
+        this.sockets.delete(client);
+        release();
+      });
+    });
+  }
+
+  private closeIdle(idleMs: number): void {
+    const cutoff = Date.now() - idleMs;
+    for (const socket of this.sockets) if (socket.lastSeen < cutoff) socket.close(SocketClose.idle, 'heartbeat timeout');
+  }
+
+  /** One tick: collect what committed, decide who may see it (one query), route it in memory. */
+  private async tick(): Promise<void> {
+    const reads = await Promise.allSettled([this.eventTickets.read(), this.outbox.read()]);
+    const changes = this.pending;
+    this.pending = [];
+    for (const read of reads) {
+      if (read.status === 'fulfilled') changes.push(...read.value);
+      else this.logger.warn({ err: read.reason }, 'supabase realtime: reading changes failed; retrying next tick');
+    }
+    if (changes.length === 0 || !this.router) return;
+    const eventIds = [...new Set(changes.map((c) => String(subjectOf(c).event_id)))];
+    const userIds = new Set<string>();
+    for (const channel of this.index.channels()) {
+      if (!isPrivileged(channel.principal) && channel.principal.userId) userIds.add(channel.principal.userId);
+    }
+    try {
+      const access = await loadEventAccess(this.options.db, eventIds, [...userIds]);
+      this.router.route(changes, this.index, access);
+    } catch (error) {
+      this.pending = changes;
+      this.logger.warn({ err: error }, 'supabase realtime: access check failed; retrying next tick');
+    }
+  }
+}
+
+const tooMany = () => new ApiError(429, 'too_many_connections', 'Too many connections for this user or address');
