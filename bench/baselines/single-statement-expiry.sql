@@ -1,8 +1,9 @@
 -- Mass-expiry baseline: the original design's expire_ticket_reservations(),
 -- one statement releasing every due hold at once, as TicketPulse did before
--- 0007_expiry_chunks.sql. Applied to a migrated throw-away schema: the
--- sweeper's chunk size is ignored, so its first call releases everything
--- due in one transaction and its second finds nothing.
+-- 0007_expiry_chunks.sql and 0010_bounded_inline_expiry.sql. Applied to a
+-- migrated throw-away schema: every limit is ignored, so the sweeper's first
+-- call releases everything due in one transaction (its second finds
+-- nothing), and so does a hold that finds its ticket type sold out.
 
 ALTER FUNCTION expire_due_holds(uuid, integer) RENAME TO expire_due_holds_bounded;
 -- The plan the planner picks for one big statement, as before 0007.

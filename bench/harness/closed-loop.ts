@@ -7,6 +7,8 @@
 import { sleep } from './stats.ts';
 
 export interface Sample {
+  /** The operation's number, as run() got it. */
+  i: number;
   /** performance.now() when the operation started. */
   startedAt: number;
   ms: number;
@@ -43,7 +45,7 @@ export async function closedLoop({ concurrency, run, done, pauseMs = 0, signal }
         failed = true;
         throw error;
       }
-      samples.push({ startedAt, ms: performance.now() - startedAt });
+      samples.push({ i, startedAt, ms: performance.now() - startedAt });
       if (pauseMs > 0) await sleep(pauseMs);
     }
   };

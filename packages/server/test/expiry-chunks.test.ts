@@ -69,4 +69,27 @@ describe.each(drivers)('expiry in chunks (%s)', (driver) => {
     expect(changed.length).toBeGreaterThan(1);
     expect(await sweeper.sweep()).toBe(0);
   });
+
+  it('a hold on a sold-out type releases a bounded chunk of its due holds itself, leaving the rest to the sweeper', async () => {
+    await holds.expireDue();
+    const event = await createEvent(catalog, { ticketTypes: [{ name: 'Wave', totalCapacity: 2500, maxPerOrder: 4 }] });
+    const wave = typeId(event, 'Wave');
+    // 2,500 one-seat holds, all due: the type looks sold out.
+    await t.db.query(
+      `WITH r AS (
+         INSERT INTO reservations (event_id, holder_id, expires_at)
+         SELECT $1, 'wave-' || n, now() - interval '1 second' FROM generate_series(1, 2500) AS n RETURNING id, holder_id, expires_at)
+       INSERT INTO tickets (event_id, event_ticket_id, reservation_id, status, holder_id, reservation_expires_at)
+       SELECT $1, $2, r.id, 'reserved', r.holder_id, r.expires_at FROM r`,
+      [event.id, wave],
+    );
+    const { reservation } = await holds.reserve({ eventId: event.id, holderId: 'late', items: [{ ticketTypeId: wave, quantity: 4 }] });
+    expect(reservation.status).toBe('active');
+    const { rows } = await t.db.query<{ n: number }>(
+      `SELECT count(*)::integer AS n FROM reservations WHERE event_id = $1 AND holder_id LIKE 'wave-%' AND status = 'active'`,
+      [event.id],
+    );
+    expect(rows[0]!.n).toBe(500);
+    expect(await holds.expireDue()).toBe(500);
+  });
 });
