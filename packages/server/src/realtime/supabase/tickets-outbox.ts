@@ -12,6 +12,7 @@ const PRUNE_EVERY_MS = 60_000;
 
 interface OutboxRow {
   horizon: string;
+  txid: string | null;
   op: ChangeType | null;
   rows: Row[] | null;
   changed_at: Date | null;
@@ -22,17 +23,21 @@ interface OutboxRow {
  * writes (one row per statement, its rows as jsonb, with the writer's
  * transaction id).
  *
- * Each tick reads the rows of transactions in [horizon, xmin), where xmin is
- * the oldest transaction still running, then moves the horizon to xmin.
- * Every transaction below xmin has ended, so its rows are all visible (or
- * were rolled back): a transaction that commits after a younger one is read
- * on the tick after it commits, never skipped, never read twice. The price:
- * a long transaction anywhere on the server holds every later change back
- * until it ends.
+ * Each tick takes a snapshot and reads the rows of the transactions that
+ * had ended when it was taken (pg_visible_in_snapshot), from the horizon on,
+ * except those already read. The horizon then moves to the snapshot's xmin,
+ * the oldest transaction still running: everything below it has ended and
+ * been read. So a transaction that commits after a younger one is read on
+ * the tick after it commits, never skipped and never read twice, and a long
+ * transaction elsewhere on the server (a big expiry sweep, another
+ * application) holds back nobody's changes but its own; it only keeps the
+ * ids read above it in memory until it ends.
  */
 export class TicketsOutbox {
   /** Transaction id (xid8, as text) from which rows are still to be read; undefined while nobody listens. */
   private horizon: string | undefined;
+  /** Transactions at or above the horizon whose rows were read already. */
+  private readonly done = new Set<string>();
   private listeners = 0;
   private renewedAt = 0;
   private prunedAt = Date.now();
@@ -57,7 +62,9 @@ export class TicketsOutbox {
   release(): void {
     void this.serial.run(async () => {
       this.listeners -= 1;
-      if (this.listeners === 0) this.horizon = undefined;
+      if (this.listeners > 0) return;
+      this.horizon = undefined;
+      this.done.clear();
     });
   }
 
@@ -71,20 +78,25 @@ export class TicketsOutbox {
       if (this.horizon === undefined) return [];
       if (Date.now() - this.renewedAt >= RENEW_EVERY_MS) await this.renew();
       const { rows } = await this.db.query<OutboxRow>(
-        `SELECT s.horizon::text AS horizon, c.op, c.rows, c.changed_at
-           FROM (SELECT pg_snapshot_xmin(pg_current_snapshot()) AS horizon) AS s
-           LEFT JOIN tickets_changes c ON c.txid >= $1::xid8 AND c.txid < s.horizon
+        `SELECT pg_snapshot_xmin(s.snapshot)::text AS horizon, c.txid::text, c.op, c.rows, c.changed_at
+           FROM (SELECT pg_current_snapshot() AS snapshot) AS s
+           LEFT JOIN tickets_changes c ON c.txid >= $1::xid8 AND pg_visible_in_snapshot(c.txid, s.snapshot)
+                                      AND c.txid <> ALL ($2::xid8[])
           ORDER BY c.txid, c.seq`,
-        [this.horizon],
+        [this.horizon, [...this.done]],
       );
       const changes: RowChange[] = [];
-      for (const { op, rows: changed, changed_at } of rows) {
-        if (!op || !changed || !changed_at) continue;
+      for (const { txid, op, rows: changed, changed_at } of rows) {
+        if (!txid || !op || !changed || !changed_at) continue;
+        this.done.add(txid);
         const commitTimestamp = changed_at.toISOString();
         for (const row of changed) changes.push(toChange(op, row, commitTimestamp));
       }
-      const horizon = rows[0]!.horizon;
-      if (BigInt(horizon) > BigInt(this.horizon)) this.horizon = horizon;
+      const horizon = BigInt(rows[0]!.horizon);
+      if (horizon > BigInt(this.horizon)) {
+        this.horizon = horizon.toString();
+        for (const txid of this.done) if (BigInt(txid) < horizon) this.done.delete(txid);
+      }
       return changes;
     });
   }
