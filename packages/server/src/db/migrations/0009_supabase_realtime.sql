@@ -4,10 +4,10 @@
 -- Every INSERT on tickets must reach subscribers (a hold inserts one row per
 -- seat), so tickets changes are not derived from counters: a statement-level
 -- trigger writes ONE outbox row per statement, its rows as a jsonb array.
--- Each row carries the writing transaction's id; readers take only rows of
--- transactions older than every transaction still running
--- (pg_snapshot_xmin), so a transaction that commits late is never skipped
--- and none is read twice (tickets-outbox.ts).
+-- Each row carries the writing transaction's id; readers take the rows of
+-- transactions that have ended and that they have not read yet, so a
+-- transaction that commits late is never skipped and none is read twice
+-- (tickets-outbox.ts).
 --
 -- The trigger writes only while some node has a subscriber on tickets: such
 -- a node renews a lease in realtime_capture; without one the trigger costs a
