@@ -11,7 +11,7 @@ import {
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import type { Role } from '../src/http/auth.ts';
-import { createTestDatabase, drivers, type TestDatabase } from './support/database.ts';
+import { createTestDatabase, drivers, postgresUrl, type TestDatabase } from './support/database.ts';
 import { createEvent, typeId } from './support/fixtures.ts';
 import { startTestServer, type TestServer } from './support/server.ts';
 import { eventually } from './support/viewer.ts';
@@ -309,6 +309,44 @@ describe('Supabase endpoint heartbeats', () => {
       body: { items: [{ ticketTypeId: typeId(event, 'VIP'), quantity: 1 }] },
     });
     await eventually(() => updates.length === 1, 'an UPDATE after 3 s of heartbeats', 1000);
+    await supabase.removeAllChannels();
+  });
+});
+
+describe.skipIf(!postgresUrl)('Supabase endpoint on two nodes', () => {
+  let t: TestDatabase;
+  const servers: TestServer[] = [];
+
+  beforeAll(async () => {
+    t = await createTestDatabase('postgres');
+    // Only the bus (and, for tickets, the outbox in the database) may carry a change from one node to the other.
+    const options = { bus: { kind: 'postgres' as const }, realtime: { reconcileMs: 600_000 } };
+    servers.push(await startTestServer(t.db, options), await startTestServer(await t.connectAgain(), options));
+  });
+  afterAll(async () => {
+    for (const server of servers) await server.close();
+    await t.dispose();
+  });
+
+  it('a hold made through node A reaches a supabase-js subscriber on node B', async () => {
+    const [a, b] = servers as [TestServer, TestServer];
+    const event = await createEvent(a.service.catalog);
+    const supabase = supabaseFor(b, await b.token('organizer'));
+    const changes: Array<RealtimePostgresChangesPayload<Row>> = [];
+    const channel = supabase
+      .channel('desk')
+      .on('postgres_changes', { event: 'UPDATE', schema: 'public', table: 'event_tickets', filter: `event_id=eq.${event.id}` }, (p) => changes.push(p))
+      .on('postgres_changes', { event: 'INSERT', schema: 'public', table: 'tickets', filter: `event_id=eq.${event.id}` }, (p) => changes.push(p));
+    expect((await subscribeStatus(channel)).status).toBe('SUBSCRIBED');
+
+    const holderId = randomUUID();
+    await a.request('POST', `/api/events/${event.id}/reservations`, {
+      token: await a.token('authenticated', holderId),
+      body: { items: [{ ticketTypeId: typeId(event, 'General'), quantity: 3 }] },
+    });
+    await eventually(() => changes.length === 4, 'the UPDATE and three INSERTs on node B', 2000);
+    expect(changes.filter((c) => c.table === 'tickets').map((c) => c.new)).toEqual(Array(3).fill(expect.objectContaining({ holder_id: holderId })));
+    expect(changes.find((c) => c.table === 'event_tickets')!.new).toMatchObject({ reserved_count: 3 });
     await supabase.removeAllChannels();
   });
 });

@@ -3,7 +3,7 @@
 --
 -- Every INSERT on tickets must reach subscribers (a hold inserts one row per
 -- seat), so tickets changes are not derived from counters: a statement-level
--- trigger writes ONE outbox row per statement, its rows as a jsonb array.
+-- trigger writes ONE outbox row per statement, with its rows as an array.
 -- Each row carries the writing transaction's id; readers take the rows of
 -- transactions that have ended and that they have not read yet, so a
 -- transaction that commits late is never skipped and none is read twice
@@ -23,8 +23,12 @@ CREATE TABLE tickets_changes (
   seq        bigserial PRIMARY KEY,
   txid       xid8 NOT NULL DEFAULT pg_current_xact_id(),
   op         text NOT NULL CHECK (op IN ('INSERT', 'UPDATE', 'DELETE')),
-  -- INSERT and UPDATE: the new rows whole; DELETE: the old rows whole.
-  rows       jsonb NOT NULL,
+  -- INSERT and UPDATE: the new rows whole; DELETE: the old rows whole. In
+  -- tickets' own row type, which costs a sixth of jsonb to build on the
+  -- hold path; the reader converts. PostgreSQL refuses to change the type
+  -- of a tickets column while this column uses the row type: such a
+  -- migration drops and re-adds it first (the outbox holds minutes).
+  rows       tickets[] NOT NULL,
   changed_at timestamptz NOT NULL DEFAULT clock_timestamp()
 );
 CREATE INDEX tickets_changes_by_txid ON tickets_changes (txid, seq);
@@ -35,9 +39,9 @@ BEGIN
     RETURN NULL;
   END IF;
   IF TG_OP = 'DELETE' THEN
-    INSERT INTO tickets_changes (op, rows) SELECT TG_OP, jsonb_agg(to_jsonb(o)) FROM old_rows o HAVING count(*) > 0;
+    INSERT INTO tickets_changes (op, rows) SELECT TG_OP, array_agg(o::tickets) FROM old_rows o HAVING count(*) > 0;
   ELSE
-    INSERT INTO tickets_changes (op, rows) SELECT TG_OP, jsonb_agg(to_jsonb(n)) FROM new_rows n HAVING count(*) > 0;
+    INSERT INTO tickets_changes (op, rows) SELECT TG_OP, array_agg(n::tickets) FROM new_rows n HAVING count(*) > 0;
   END IF;
   RETURN NULL;
 END $$;

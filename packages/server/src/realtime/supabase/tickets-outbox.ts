@@ -20,7 +20,7 @@ interface OutboxRow {
 
 /**
  * tickets changes from the outbox that 0009_supabase_realtime.sql's trigger
- * writes (one row per statement, its rows as jsonb, with the writer's
+ * writes (one row per statement, its rows as an array, with the writer's
  * transaction id).
  *
  * Each tick takes a snapshot and reads the rows of the transactions that
@@ -78,7 +78,7 @@ export class TicketsOutbox {
       if (this.horizon === undefined) return [];
       if (Date.now() - this.renewedAt >= RENEW_EVERY_MS) await this.renew();
       const { rows } = await this.db.query<OutboxRow>(
-        `SELECT pg_snapshot_xmin(s.snapshot)::text AS horizon, c.txid::text, c.op, c.rows, c.changed_at
+        `SELECT pg_snapshot_xmin(s.snapshot)::text AS horizon, c.txid::text, c.op, array_to_json(c.rows) AS rows, c.changed_at
            FROM (SELECT pg_current_snapshot() AS snapshot) AS s
            LEFT JOIN tickets_changes c ON c.txid >= $1::xid8 AND pg_visible_in_snapshot(c.txid, s.snapshot)
                                       AND c.txid <> ALL ($2::xid8[])
