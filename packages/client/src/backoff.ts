@@ -19,6 +19,11 @@ export class Backoff {
     return Math.floor(this.random() * ceiling);
   }
 
+  /** A random delay under min(cap, windowMs), not counted as an attempt. */
+  within(windowMs: number): number {
+    return Math.floor(this.random() * Math.min(this.capMs, windowMs));
+  }
+
   get attempts(): number {
     return this.attempt;
   }

@@ -25,6 +25,12 @@ export interface SocketOptions {
 const OPEN = 1;
 /** Refresh the token this long before it expires. */
 const REFRESH_MARGIN_MS = 60_000;
+/** CloseCode.serviceRestart: the server is restarting and expects to be back within seconds. */
+const SERVICE_RESTART = 1012;
+/** After a restart was announced, retries are spread over this window instead of backing off further... */
+const RESTART_WINDOW_MS = 2000;
+/** ...for this long; a restart that takes longer is an outage, and backoff resumes. */
+const RESTART_GRACE_MS = 30_000;
 
 /** The `exp` of a JWT, without verifying it (the server does that). */
 function tokenExpiry(token: string): number | undefined {
@@ -56,6 +62,7 @@ export class RealtimeSocket {
   private refreshTimer: ReturnType<typeof setTimeout> | undefined;
   private lastHeard = 0;
   private failures = 0;
+  private restartAnnouncedAt: number | undefined;
   private stopped = true;
   private current: SocketStatus = 'disconnected';
   private readonly env = globalThis as Connectivity;
@@ -70,6 +77,11 @@ export class RealtimeSocket {
 
   get isOpen(): boolean {
     return this.current === 'connected';
+  }
+
+  /** The server announced a restart (1012) less than RESTART_GRACE_MS ago and is not back yet. */
+  get restarting(): boolean {
+    return this.restartAnnouncedAt !== undefined && Date.now() - this.restartAnnouncedAt < RESTART_GRACE_MS;
   }
 
   start(): void {
@@ -148,6 +160,7 @@ export class RealtimeSocket {
 
   private welcomed(message: WelcomeMessage, token: string): void {
     this.failures = 0;
+    this.restartAnnouncedAt = undefined;
     this.options.backoff.reset();
     this.setStatus('connected');
     this.watchHeartbeat(message.heartbeatMs);
@@ -159,9 +172,21 @@ export class RealtimeSocket {
     this.clearTimers();
     if (this.stopped) return;
     this.failures += 1;
+    if (code === SERVICE_RESTART) this.restartAnnouncedAt = Date.now();
     this.setStatus('reconnecting');
     this.options.handlers.failed(this.failures, code);
-    this.retryTimer = setTimeout(() => void this.connect(), this.options.backoff.next());
+    this.retryTimer = setTimeout(() => void this.connect(), this.retryDelay());
+  }
+
+  /**
+   * Full-jitter exponential backoff, except just after the server announced a
+   * restart (1012): it should be back within seconds, so retries stay spread
+   * over a short window instead of growing to many seconds each. A crowd then
+   * returns soon after the server does, still spread out, and the server's
+   * admission control refuses what comes too fast (429) until it has capacity.
+   */
+  private retryDelay(): number {
+    return this.restarting ? this.options.backoff.within(RESTART_WINDOW_MS) : this.options.backoff.next();
   }
 
   /** A connection that hears nothing for two heartbeats is dead, whatever TCP thinks. */

@@ -390,7 +390,8 @@ export class TicketAvailabilityManager {
     if (this.droppedAt === undefined && this.stats.connectSuccesses > 0) this.droppedAt = Date.now();
     this.stats.connectAttempts += 1;
     this.countError('connection_failed');
-    if (failures >= this.pollAfterFailures && this.channels.size > 0 && !this.poller.isActive) {
+    // Not while the server restarts: its HTTP API is restarting too, and a crowd polling it would cost a query per viewer.
+    if (failures >= this.pollAfterFailures && !this.socket.restarting && this.channels.size > 0 && !this.poller.isActive) {
       this.poller.start();
       this.report({ type: 'polling_started' });
       this.onSocketStatus(this.socket.status);

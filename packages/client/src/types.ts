@@ -37,7 +37,11 @@ export interface AvailabilityStorage {
 }
 
 export interface ReconnectOptions {
-  /** First retry delay; each later one doubles, with full jitter. Default 500 ms. */
+  /**
+   * First retry delay; each later one doubles, with full jitter. Default 500 ms.
+   * For 30 s after the server announces a restart (close code 1012), retries
+   * instead come at random within every 2 s (at most `capMs`), without polling.
+   */
   baseMs?: number;
   /** Longest delay between retries. Default 20 s. */
   capMs?: number;

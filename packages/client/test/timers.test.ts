@@ -78,6 +78,25 @@ describe('with fake timers', () => {
     m.cleanup();
   });
 
+  it('after the server announces a restart (1012), retries stay within 2 s for 30 s without polling, then back off again', async () => {
+    const m = manager({ reconnect: { baseMs: 500, capMs: 20_000, pollAfterFailures: 3 }, random: () => 0.999999 });
+    m.subscribeToEvent(EVENT, () => {});
+    await vi.advanceTimersByTimeAsync(0);
+    FakeWebSocket.last.welcome();
+    FakeWebSocket.refuse = true;
+    const before = FakeWebSocket.instances.length;
+    FakeWebSocket.last.close(1012, 'server restart');
+    await vi.advanceTimersByTimeAsync(30_000);
+    // One try at most every 2 s (the highest jitter), not 0.5, 1, 2, 4, 8, 16 s apart.
+    expect(FakeWebSocket.instances.length - before).toBeGreaterThanOrEqual(15);
+    expect(m.getConnectionStatus()).toBe('reconnecting');
+    const during = FakeWebSocket.instances.length;
+    await vi.advanceTimersByTimeAsync(30_000);
+    expect(FakeWebSocket.instances.length - during).toBeLessThanOrEqual(6);
+    expect(m.getConnectionStatus()).toBe('polling');
+    m.cleanup();
+  });
+
   it('notifies listeners at most once per debounce window, with the changes coalesced', async () => {
     const m = manager({ debounceMs: 50 });
     const seen: EventState[] = [];

@@ -50,6 +50,14 @@ export interface Service {
   close(): Promise<void>;
 }
 
+/**
+ * Connections the kernel may hold for us before we accept them (capped by
+ * net.core.somaxconn). Node's default, 511, overflows when thousands of
+ * viewers reconnect at once after a restart: the kernel then drops their
+ * handshakes and they wait out TCP's own retransmits (1, 3, 7, 15 s...).
+ */
+const LISTEN_BACKLOG = 65_535;
+
 function createBus(setting: BusSetting, db: Database, node: string, logger: Logger): ChangeBus | undefined {
   switch (setting.kind) {
     case 'postgres':
@@ -109,7 +117,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     async listen(port, host) {
       await gateway.start();
       await supabase.start();
-      address = await app.listen({ port, host });
+      address = await app.listen({ port, host, backlog: LISTEN_BACKLOG });
       sweeper.start();
       return address;
     },
