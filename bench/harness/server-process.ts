@@ -30,7 +30,7 @@ export interface ServerProcess<Sample> {
   stop(): Promise<void>;
 }
 
-type Ready = Reply & { type: 'ready'; url: string };
+type Ready = Reply & { type: 'ready'; url?: string };
 
 function nodeArgs(): string[] {
   const dir = process.env.BENCH_CPU_PROFILE_DIR;
@@ -38,21 +38,28 @@ function nodeArgs(): string[] {
   return ['--expose-gc', '--max-old-space-size=4096', ...(dir ? ['--cpu-prof', `--cpu-prof-dir=${dir}`] : [])];
 }
 
-async function startServer<Sample>(ctx: BenchContext, script: string, init: unknown): Promise<ServerProcess<Sample>> {
+/** A server process that has booted; `url` once it listens. */
+async function bootServer<Sample>(ctx: BenchContext, script: string, init: unknown): Promise<{ worker: Worker<Reply>; server: (url: string) => ServerProcess<Sample>; url?: string }> {
   const worker: Worker<Reply> = startWorker<Reply>(script, init, { nodeArgs: nodeArgs() });
   let stopped: Promise<void> | undefined;
   const stop = () => (stopped ??= worker.stop());
   ctx.onCleanup(stop);
   const fileLimit = raiseFileLimit(worker.child.pid!);
   const ready = await worker.next((m: Reply): m is Ready => (m as Ready).type === 'ready', STARTUP_MS);
-  return {
-    url: ready.url,
-    port: Number(new URL(ready.url).port),
+  const server = (url: string): ServerProcess<Sample> => ({
+    url,
+    port: Number(new URL(url).port),
     pid: worker.child.pid!,
     fileLimit,
     sample: async (gc = false) => (await ask<Reply & { sample: Sample }>(worker, { type: 'sample', gc }, 60_000)).sample,
     stop,
-  };
+  });
+  return { worker, server, ...(ready.url && { url: ready.url }) };
+}
+
+async function startServer<Sample>(ctx: BenchContext, script: string, init: unknown): Promise<ServerProcess<Sample>> {
+  const { server, url } = await bootServer<Sample>(ctx, script, init);
+  return server(url!);
 }
 
 /** A secret for one run's tokens, shared by the gateway and whoever signs them. */
@@ -64,13 +71,31 @@ export interface GatewayOptions {
   jwtSecret: string;
   /** TICKETPULSE_* overrides (limits raised for the bench, tick, ...). */
   env?: Record<string, string>;
-  /** 0 for an ephemeral port; a restart passes the port it had. */
+  /** 0 (the default) for an ephemeral port. */
   port?: number;
 }
 
+const gatewayInit = (bench: BenchDatabase, options: GatewayOptions, port: number | null): GatewayInit => ({
+  url: bench.url,
+  options: bench.options,
+  jwtSecret: options.jwtSecret,
+  env: options.env ?? {},
+  port,
+});
+
 export function startGateway(ctx: BenchContext, bench: BenchDatabase, options: GatewayOptions): Promise<ServerProcess<GatewaySample>> {
-  const init: GatewayInit = { url: bench.url, options: bench.options, jwtSecret: options.jwtSecret, env: options.env ?? {}, port: options.port ?? 0 };
-  return startServer<GatewaySample>(ctx, GATEWAY, init);
+  return startServer<GatewaySample>(ctx, GATEWAY, gatewayInit(bench, options, options.port ?? 0));
+}
+
+/**
+ * A gateway process booted (code loaded, database pool open) but not yet
+ * listening: a replacement standing by, to listen the moment the old one is gone.
+ */
+export async function bootGateway(ctx: BenchContext, bench: BenchDatabase, options: GatewayOptions): Promise<{ listen(port: number): Promise<ServerProcess<GatewaySample>> }> {
+  const { worker, server } = await bootServer<GatewaySample>(ctx, GATEWAY, gatewayInit(bench, options, null));
+  return {
+    listen: async (port) => server((await ask<Reply & { url: string }>(worker, { type: 'listen', port })).url),
+  };
 }
 
 export function startSocketIoServer(ctx: BenchContext, bench: BenchDatabase): Promise<ServerProcess<SocketIoSample>> {

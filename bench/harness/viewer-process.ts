@@ -18,6 +18,8 @@ export interface CheckedViewer {
   open(): Promise<string | undefined>;
   /** Its copy of one event, if it has one. */
   view(eventId: string): { version: number; tickets: ReadonlyMap<string, Counts> } | undefined;
+  /** Why it has no copy, for the check's example. */
+  missing?(eventId: string): string;
 }
 
 /** A viewer's copies of the events it watches, by event id. */
@@ -78,7 +80,7 @@ export function checkAll(viewers: readonly CheckedViewer[], expected: ExpectedSt
     let wrong: string | undefined;
     for (const id of viewer.events) {
       const view = viewer.view(id);
-      wrong = view ? mismatch(id, view.version, view.tickets, expected) : `event ${id}: no state`;
+      wrong = view ? mismatch(id, view.version, view.tickets, expected) : `event ${id}: ${viewer.missing?.(id) ?? 'no state'}`;
       if (wrong) break;
     }
     if (wrong) example ??= wrong;

@@ -21,7 +21,8 @@ export interface GatewayInit {
   jwtSecret: string;
   /** TICKETPULSE_* settings, as the CLI would read them. */
   env: Record<string, string>;
-  port: number;
+  /** Listen on this port at once (0: any); null: boot, then wait for a `listen` command. */
+  port: number | null;
 }
 
 export interface GatewaySample extends ProcessSample {
@@ -33,7 +34,7 @@ export interface GatewaySample extends ProcessSample {
   attempts: Record<string, number>;
 }
 
-export type GatewayCommand = Command & { type: 'sample'; gc?: boolean };
+export type GatewayCommand = (Command & { type: 'sample'; gc?: boolean }) | (Command & { type: 'listen'; port: number });
 
 let queries = 0;
 
@@ -82,14 +83,16 @@ const service = await createService({
 });
 let httpRequests = 0;
 service.app.server.on('request', () => (httpRequests += 1));
-const url = await service.listen(init.port, '127.0.0.1');
+const listen = (port: number) => service.listen(port, '127.0.0.1');
+const url = init.port === null ? undefined : await listen(init.port);
 
 serve<GatewayCommand>(async (command) => {
+  if (command.type === 'listen') return { url: await listen(command.port) };
   const attempts: Record<string, number> = {};
   for (const v of (await service.metrics.connectionAttempts.get()).values) attempts[String(v.labels.result)] = v.value;
   const sample: GatewaySample = { ...sampleProcess(command.gc), queries, httpRequests, connections: service.gateway.stats.connections, attempts };
   return { sample };
-}, { url });
+}, url ? { url } : {});
 
 let stopping = false;
 process.on('SIGTERM', () => {

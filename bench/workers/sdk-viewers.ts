@@ -21,12 +21,15 @@ export interface ReconnectsReply {
   /** Viewers that fell back to HTTP polling at some point. */
   polled: number;
   errors: Record<string, number>;
+  /** This client process's CPU time since the reset, to tell a slow server from slow clients. */
+  cpuMs: number;
 }
 
 const init = await workerInit<ViewersInit>();
 const counters = new ViewerCounters();
 let reconnectedAt: number[] = [];
 let polled = new Set<number>();
+let cpuAtReset = process.cpuUsage();
 
 /** `ws`, opened from this process's own loopback address. */
 class LocalWebSocket extends WebSocket {
@@ -69,6 +72,12 @@ class Viewer implements CheckedViewer {
     return state.status === 'connected' && state.version > 0 ? { version: state.version, tickets: state.availability } : undefined;
   }
 
+  missing(eventId: string): string {
+    const state = this.manager.getEventState(eventId);
+    const stats = this.manager.getStats();
+    return `status ${state.status}, version ${state.version}, error ${state.error?.code ?? 'none'}, mode ${stats.mode}, errors ${JSON.stringify(stats.errorsByType)}`;
+  }
+
   close(): void {
     for (const stop of this.stops) stop();
     this.manager.cleanup();
@@ -88,12 +97,14 @@ serve<SdkCommand>((command) => {
       connectAttempts += stats.connectAttempts;
       for (const [code, n] of Object.entries(stats.errorsByType)) errors[code] = (errors[code] ?? 0) + n;
     }
-    const reply: Omit<ReconnectsReply, 'id'> = { at: reconnectedAt, connectAttempts, polled: polled.size, errors };
+    const cpu = process.cpuUsage(cpuAtReset);
+    const reply: Omit<ReconnectsReply, 'id'> = { at: reconnectedAt, connectAttempts, polled: polled.size, errors, cpuMs: (cpu.user + cpu.system) / 1000 };
     return reply;
   }
   if (command.type === 'reset') {
     reconnectedAt = [];
     polled = new Set();
+    cpuAtReset = process.cpuUsage();
   }
   return answer(viewers, counters, command, () => {
     for (const viewer of viewers) viewer.close();
