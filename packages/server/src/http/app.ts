@@ -21,6 +21,7 @@ import { metricsRoutes, type MetricsSource } from './routes/metrics.ts';
 import { realtimeStatsRoutes } from './routes/realtime-stats.ts';
 import { reservationRoutes } from './routes/reservations.ts';
 import { simulatorRoutes, type SimulatorControl } from './routes/simulator.ts';
+import { supabaseRestRoutes } from './routes/supabase-rest.ts';
 import { ticketTypeRoutes } from './routes/ticket-types.ts';
 import { hasStorefront, serveStorefront } from './storefront.ts';
 
@@ -82,6 +83,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await typed.register(insightRoutes, { db: deps.db, catalog: deps.catalog });
   await typed.register(realtimeStatsRoutes, { stats: deps.realtimeStats });
   await typed.register(simulatorRoutes, { simulator: deps.simulator });
+  await typed.register(supabaseRestRoutes, { db: deps.db });
   if (deps.devAuth) await typed.register(devAuthRoutes, { verifier: deps.verifier });
   await app.register(metricsRoutes, deps.metrics);
 

@@ -17,18 +17,24 @@ export type TableColumns = Readonly<Record<TableName, readonly Column[]>>;
 /** A row as change messages carry it: column name to JSON value. */
 export type Row = Readonly<Record<string, unknown>>;
 
-/**
- * The columns of the streamed tables, read from the catalog once at start so
- * a later migration that adds a column needs no change here.
- */
-export async function loadTableColumns(db: Queryable): Promise<TableColumns> {
-  const { rows } = await db.query<{ table_name: TableName; column_name: string; udt_name: string }>(
+/** The columns of tables (or views) by name, in column order, read from the catalog. */
+export async function loadColumns(db: Queryable, names: readonly string[]): Promise<Map<string, Column[]>> {
+  const { rows } = await db.query<{ table_name: string; column_name: string; udt_name: string }>(
     `SELECT table_name::text, column_name::text, udt_name::text FROM information_schema.columns
       WHERE table_schema = current_schema() AND table_name = ANY ($1::text[])
       ORDER BY table_name, ordinal_position`,
-    [TABLES],
+    [names],
   );
-  const columns: Record<TableName, Column[]> = { event_tickets: [], tickets: [] };
-  for (const r of rows) columns[r.table_name].push({ name: r.column_name, type: r.udt_name });
+  const columns = new Map<string, Column[]>(names.map((name) => [name, []]));
+  for (const r of rows) columns.get(r.table_name)!.push({ name: r.column_name, type: r.udt_name });
   return columns;
+}
+
+/**
+ * The columns of the streamed tables, read once at start so a later
+ * migration that adds a column needs no change here.
+ */
+export async function loadTableColumns(db: Queryable): Promise<TableColumns> {
+  const columns = await loadColumns(db, TABLES);
+  return { event_tickets: columns.get('event_tickets')!, tickets: columns.get('tickets')! };
 }
