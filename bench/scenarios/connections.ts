@@ -8,6 +8,7 @@
 import { TokenVerifier } from '../../packages/server/src/http/auth.ts';
 import { awaitExact } from '../harness/convergence.ts';
 import type { ProcessSample } from '../harness/process-sample.ts';
+import { goal } from '../harness/goal.ts';
 import type { BenchContext, Check, Goal, Scenario } from '../harness/scenario.ts';
 import { seedEvents } from '../harness/seed-events.ts';
 import { benchJwtSecret, startGateway, startSocketIoServer, UNLIMITED_CLIENTS, type ServerProcess } from '../harness/server-process.ts';
@@ -129,14 +130,16 @@ export const connections: Scenario = {
       const held = tp.connected;
       const rssOk = (held >= GOAL_CONNECTIONS ? tp.loaded.rssBytes : projectedRss(tp)) < GOAL_RSS_BYTES;
       const limitedByFiles = tp.target < GOAL_CONNECTIONS;
-      goals.push({
-        goal: `${GOAL_CONNECTIONS.toLocaleString('en-US')} connections on one 2-core machine, gateway RSS under 1.5 GB`,
-        measured: `${held.toLocaleString('en-US')} held at ${round(tp.loaded.rssBytes / MB, 0)} MB; ${round(projectedRss(tp) / MB, 0)} MB projected at ${GOAL_CONNECTIONS.toLocaleString('en-US')}`,
-        met: held >= GOAL_CONNECTIONS && rssOk,
-        ...(limitedByFiles && {
-          limitedBy: `this machine's open-file limit: ${tp.fileLimit.toLocaleString('en-US')} per process, and prlimit cannot raise it (the container lacks CAP_SYS_RESOURCE), so one process cannot hold ${GOAL_CONNECTIONS.toLocaleString('en-US')} sockets here; memory ${rssOk ? 'is within the goal' : 'would exceed the goal'} by the projection`,
-        }),
-      });
+      goals.push(
+        goal(
+          `${GOAL_CONNECTIONS.toLocaleString('en-US')} connections on one 2-core machine, gateway RSS under 1.5 GB`,
+          `${held.toLocaleString('en-US')} held at ${round(tp.loaded.rssBytes / MB, 0)} MB; ${round(projectedRss(tp) / MB, 0)} MB projected at ${GOAL_CONNECTIONS.toLocaleString('en-US')}`,
+          held >= GOAL_CONNECTIONS && rssOk,
+          limitedByFiles
+            ? `this machine's open-file limit: ${tp.fileLimit.toLocaleString('en-US')} per process, and prlimit cannot raise it (the container lacks CAP_SYS_RESOURCE), so one process cannot hold ${GOAL_CONNECTIONS.toLocaleString('en-US')} sockets here; memory ${rssOk ? 'is within the goal' : 'would exceed the goal'} by the projection`
+            : 'memory: see RSS per connection',
+        ),
+      );
       if (limitedByFiles) notes.push(`Run where \`prlimit --nofile=200000\` is allowed (root with CAP_SYS_RESOURCE) to hold the full ${GOAL_CONNECTIONS.toLocaleString('en-US')}: the scenario raises every process's limit itself and sizes to what it gets.`);
     }
     return {

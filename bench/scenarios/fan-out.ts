@@ -14,6 +14,7 @@ import { LatencyHistogram } from '../harness/histogram.ts';
 import { ask, awaitReady, type Reply } from '../harness/ipc.ts';
 import { cpuMsOf } from '../harness/proc-stat.ts';
 import type { ProcessSample } from '../harness/process-sample.ts';
+import { goal } from '../harness/goal.ts';
 import type { BenchContext, Check, Goal, Scenario } from '../harness/scenario.ts';
 import { seedEvents } from '../harness/seed-events.ts';
 import { benchJwtSecret, startGateway, startSocketIoServer, UNLIMITED_CLIENTS, type ServerProcess } from '../harness/server-process.ts';
@@ -218,9 +219,23 @@ export const fanOut: Scenario = {
     if (!ctx.quick && io) {
       const p99 = tp.latency.percentile(99);
       const cpuRatio = ratios[0]!.value;
+      const cores = tp.cpuMs / tp.windowMs;
+      const perFrameUs = (tp.cpuMs * 1000) / Math.max(1, tp.stats.messages);
+      const demand = (perFrameUs * size.viewers * (1000 / TICK_MS)) / 1e6;
+      const perChange = ratios[1]!.value;
       goals.push(
-        { goal: `p99 commit-to-client at most the tick plus 100 ms (${TICK_MS + 100} ms)`, measured: `${p99} ms`, met: p99 <= TICK_MS + 100 },
-        { goal: 'gateway CPU per delivered update at most half of Socket.IO’s', measured: `${cpuRatio.toFixed(2)}×`, met: cpuRatio <= 0.5 },
+        goal(
+          `p99 commit-to-client at most the tick plus 100 ms (${TICK_MS + 100} ms)`,
+          `${p99} ms`,
+          p99 <= TICK_MS + 100,
+          `CPU on this 2-core machine: the gateway spent ${round(perFrameUs, 1)} µs per frame (profile: mostly the writev system call, which on loopback also runs the receiving side's TCP stack), one frame per viewer per tick: ${round(demand, 2)} cores to send every tick on time to ${size.viewers.toLocaleString('en-US')} viewers. It got ${round(cores, 2)} on average, beside ${size.processes} viewer processes, the change driver and PostgreSQL, so ticks came late and merged more`,
+        ),
+        goal(
+          'gateway CPU per delivered update at most half of Socket.IO’s',
+          `${cpuRatio.toFixed(2)}× (per change delivered to a viewer: ${perChange.toFixed(4)}×)`,
+          cpuRatio <= 0.5,
+          `what an update is: a TicketPulse update carries the final state of every ticket type that changed in its tick (full ticket objects), one write per viewer per tick, while a Socket.IO message carries one change's counts and, once the server falls behind, many queue per socket and leave in one write. For the same changes TicketPulse sends ${round(io.stats.messages / Math.max(1, tp.stats.messages), 0)}× fewer messages and spends ${perChange.toFixed(4)}× the CPU per change delivered`,
+        ),
         { goal: 'every viewer ends exact', measured: `${tp.converged.exact}/${size.viewers}`, met: tp.converged.wrong === 0 },
       );
     }
