@@ -81,7 +81,7 @@ async function runSystem(ctx: BenchContext, system: System, size: Size): Promise
   const connected = await fleet.askAll<ConnectedReply>({ type: 'connect', concurrency: 50 }, 300_000);
   const loaded = await server.sample(true);
 
-  const driverInit: DriverInit = { url: bench.url, options: bench.options, hot: hot!, slow, lanes: 8 };
+  const driverInit: DriverInit = { url: bench.url, options: bench.options, hot: hot!, slow, lanes: 12 };
   const driver = startWorker<Reply>(DRIVER, driverInit);
   ctx.onCleanup(() => driver.stop());
   await awaitReady(driver);
