@@ -33,7 +33,11 @@ CREATE TABLE tickets_changes (
 );
 CREATE INDEX tickets_changes_by_txid ON tickets_changes (txid, seq);
 
-CREATE FUNCTION capture_tickets_changes() RETURNS trigger LANGUAGE plpgsql AS $$
+-- jit off: the trigger runs inside reserve_holds() and expire_due_holds(),
+-- which turn enable_seqscan off (0007, 0008). That prices the one-row scan
+-- of realtime_capture at 10^10, past jit_above_cost, and compiling it took
+-- 10-90 ms per statement (measured), more than the hold batch itself.
+CREATE FUNCTION capture_tickets_changes() RETURNS trigger LANGUAGE plpgsql SET jit = off AS $$
 BEGIN
   IF (SELECT tickets_wanted_until FROM realtime_capture) < now() THEN
     RETURN NULL;

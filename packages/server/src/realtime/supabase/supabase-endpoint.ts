@@ -104,10 +104,17 @@ export class SupabaseEndpoint implements MountedEndpoint, SocketHost {
   }
 
   async join(channel: SupabaseChannel): Promise<void> {
-    const eventTickets = channel.bindings.filter((b) => b.table === 'event_tickets');
-    if (eventTickets.some((b) => !b.eventIds)) await this.eventTickets.track('all');
-    else if (eventTickets.length > 0) await this.eventTickets.track([...new Set(eventTickets.flatMap((b) => b.eventIds ?? []))]);
-    if (channel.bindings.some((b) => b.table === 'tickets')) await this.outbox.listen();
+    const tickets = channel.bindings.some((b) => b.table === 'tickets');
+    if (tickets) await this.outbox.listen();
+    try {
+      const eventTickets = channel.bindings.filter((b) => b.table === 'event_tickets');
+      if (eventTickets.some((b) => !b.eventIds)) await this.eventTickets.track('all');
+      else if (eventTickets.length > 0) await this.eventTickets.track([...new Set(eventTickets.flatMap((b) => b.eventIds ?? []))]);
+    } catch (error) {
+      if (tickets) this.outbox.release();
+      throw error;
+    }
+    // Right after the baseline, with no await between: a leave cannot untrack these events first.
     this.index.add(channel);
   }
 
