@@ -98,7 +98,7 @@ export const reconnectStorm: Scenario = {
     const atSync = await second.sample();
     await sleep(QUIET_MS);
     const quiet = await second.sample();
-    const reconnects = await fleet.askAll<ReconnectsReply & { id: number }>({ type: 'reconnects' });
+    const reconnects = await fleet.askAll<ReconnectsReply>({ type: 'reconnects' });
     await fleet.askAll({ type: 'close' });
     await fleet.stop();
     await second.stop();

@@ -1,21 +1,19 @@
 /**
  * Viewers that are the real client SDK: one TicketAvailabilityManager per
- * viewer, with its own reconnect (jittered exponential backoff), resubscribe
+ * viewer, with its own reconnect (jittered backoff), resubscribe
  * by version and polling fallback, on the `ws` package (Node 20 has no global
  * WebSocket) bound to this process's loopback address. A viewer counts as
  * in sync only while its socket is connected and its state is the database's.
  */
 import { TicketAvailabilityManager, type AnalyticsEvent } from '@ticketpulse/client';
 import WebSocket from 'ws';
-import type { Command } from '../harness/ipc.ts';
-import { serve } from '../harness/ipc.ts';
+import { serve, type Command, type Reply } from '../harness/ipc.ts';
 import { answer, ViewerCounters, type CheckedViewer, type ViewerCommand } from '../harness/viewer-process.ts';
 import { watchedBy, type ViewersInit } from '../harness/viewer-fleet.ts';
 import { workerInit } from '../harness/workers.ts';
 
 /** Reconnects since the last reset: when each completed (epoch ms), and what it took. */
-export interface ReconnectsReply {
-  id: number;
+export interface ReconnectsReply extends Reply {
   at: number[];
   connectAttempts: number;
   /** Viewers that fell back to HTTP polling at some point. */
