@@ -14,6 +14,7 @@ import { LatencyHistogram } from '../harness/histogram.ts';
 import { ask, awaitReady, type Reply } from '../harness/ipc.ts';
 import { cpuMsOf } from '../harness/proc-stat.ts';
 import type { ProcessSample } from '../harness/process-sample.ts';
+import type { GatewaySample } from '../workers/gateway.ts';
 import { goal } from '../harness/goal.ts';
 import type { BenchContext, Check, Goal, Scenario } from '../harness/scenario.ts';
 import { seedEvents } from '../harness/seed-events.ts';
@@ -54,6 +55,8 @@ interface Run {
   cpuMs: number;
   windowMs: number;
   rssPerConnection: number;
+  /** TicketPulse: p99 bound of commit to the tick's frames being built, from the gateway's histogram. */
+  serverSide: number | undefined;
 }
 
 async function runSystem(ctx: BenchContext, system: System, size: Size): Promise<Run> {
@@ -61,10 +64,8 @@ async function runSystem(ctx: BenchContext, system: System, size: Size): Promise
   const [hot, ...slow] = await seedEvents(bench.db, 1 + SLOW_EVENTS, TICKET_TYPES);
   const jwtSecret = benchJwtSecret();
   if (system === 'TicketPulse') await signalEveryChange(bench.db);
-  const server: ServerProcess<ProcessSample> =
-    system === 'TicketPulse'
-      ? await startGateway(ctx, bench, { jwtSecret, env: { ...UNLIMITED_CLIENTS, TICKETPULSE_TICK_MS: String(TICK_MS) } })
-      : await startSocketIoServer(ctx, bench);
+  const gateway = system === 'TicketPulse' ? await startGateway(ctx, bench, { jwtSecret, env: { ...UNLIMITED_CLIENTS, TICKETPULSE_TICK_MS: String(TICK_MS) } }) : undefined;
+  const server: ServerProcess<ProcessSample> = gateway ?? (await startSocketIoServer(ctx, bench));
   const token = (await new TokenVerifier(jwtSecret).sign({ role: 'anon' }, 3600)).token;
   const watch: WatchPlan = { always: [hot!.eventId], oneOf: slow.map((e) => e.eventId) };
 
@@ -94,6 +95,7 @@ async function runSystem(ctx: BenchContext, system: System, size: Size): Promise
   const converged = await awaitExact(fleet, bench.db, size.settleMs);
   const cpuMs = cpuMsOf(server.pid) - cpuBefore;
   const windowMs = performance.now() - started;
+  const serverSide = gateway && commitToSendP99((await gateway.sample()).commitToSend);
   // Viewers first, so that their sockets closing is not counted as a drop; a server that
   // fell behind stops sending once its viewers are gone.
   await fleet.askAll({ type: 'close' });
@@ -118,7 +120,15 @@ async function runSystem(ctx: BenchContext, system: System, size: Size): Promise
     cpuMs,
     windowMs,
     rssPerConnection: (loaded.rssBytes - idle.rssBytes) / size.viewers,
+    serverSide,
   };
+}
+
+/** The bucket bound (ms) under which 99% of the gateway's own commit-to-send observations fall. */
+function commitToSendP99(buckets: GatewaySample['commitToSend']): number {
+  const total = buckets.at(-1)?.[1] ?? 0;
+  const bound = buckets.find(([, count]) => count >= 0.99 * total)?.[0] ?? Infinity;
+  return bound * 1000;
 }
 
 const per100k = (cpuMs: number, n: number) => (n > 0 ? (cpuMs / 1000 / n) * 100_000 : NaN);
@@ -153,6 +163,7 @@ export const fanOut: Scenario = {
         r.latency.percentile(50),
         r.latency.percentile(99),
         r.latency.max,
+        r.serverSide === undefined ? '—' : `≤ ${r.serverSide}`,
         round(r.cpuMs / 1000, 2),
         round(per100k(r.cpuMs, r.stats.updates), 3),
         round((r.cpuMs * 1e6) / completedDeliveries(r, size.viewers), 1),
@@ -172,6 +183,7 @@ export const fanOut: Scenario = {
         'p50 ms',
         'p99 ms',
         'max ms',
+        'gateway commit-to-send p99 ms',
         'server CPU s',
         'CPU s / 100k updates',
         'CPU ns / change delivery',
@@ -243,6 +255,7 @@ export const fanOut: Scenario = {
     const notes = [
       'Messages delivered: frames a viewer received (TicketPulse: one `updates` frame per viewer per tick; Socket.IO: one message per change). Updates delivered: availability updates in them, one per event per frame. TicketPulse coalesces every change in a tick into one update carrying the final state, so it delivers far fewer updates for the same changes.',
       'CPU per 100k updates divides the server’s CPU time over the run (first change until every viewer was exact, or the settle deadline) by updates delivered. CPU per change delivery divides it by changes × viewers of the changed event that reached the viewers: for TicketPulse every change counts for every viewer that ended exact (the coalesced update contains it); for Socket.IO each message is one change delivered. The second is the fairer comparison of fan-out work.',
+      'Gateway commit-to-send: the gateway’s own ticketpulse_commit_to_send_seconds histogram (commit to the tick having built the event’s update, before the frames are written), as the upper bound of its bucket; the rest of the client-side latency is writing the frames and the viewers reading them.',
       'Latency is commit to client on one host: the update’s `committedAt` (events.availability_changed_at by the database clock, for the last change merged into the update) to its arrival at the viewer. Socket.IO’s is the same column, carried in each change’s payload. Only delivered updates are counted: if Socket.IO had not delivered everything by the deadline, the rest are missing from its percentiles, not counted as late.',
       'Changes: each is one committed capacity edit of a ticket type (hot event: 4 types round-robin; slow events: one of 20 in turn), from a separate driver process with synchronous_commit=off. Both servers learn of each change the same way, from a per-change NOTIFY trigger on events: TicketPulse gets the event id on its bus channel (as from another TicketPulse node) and re-reads the event at its next tick; Socket.IO gets the event’s counts and emits them (a smaller payload than TicketPulse’s full ticket objects).',
       `RSS per connection: the server’s resident memory after all viewers joined minus before, divided by viewers. Each system ran alone, on its own schema, with the same viewers in ${size.processes} client processes.`,

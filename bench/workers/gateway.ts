@@ -32,6 +32,8 @@ export interface GatewaySample extends ProcessSample {
   connections: number;
   /** ticketpulse_ws_connection_attempts_total by result. */
   attempts: Record<string, number>;
+  /** ticketpulse_commit_to_send_seconds: cumulative counts by upper bound in seconds (Infinity last). */
+  commitToSend: Array<[le: number, count: number]>;
 }
 
 export type GatewayCommand = (Command & { type: 'sample'; gc?: boolean }) | (Command & { type: 'listen'; port: number });
@@ -90,7 +92,10 @@ serve<GatewayCommand>(async (command) => {
   if (command.type === 'listen') return { url: await listen(command.port) };
   const attempts: Record<string, number> = {};
   for (const v of (await service.metrics.connectionAttempts.get()).values) attempts[String(v.labels.result)] = v.value;
-  const sample: GatewaySample = { ...sampleProcess(command.gc), queries, httpRequests, connections: service.gateway.stats.connections, attempts };
+  const commitToSend: GatewaySample['commitToSend'] = (await service.metrics.commitToSend.get()).values
+    .filter((v) => v.metricName?.endsWith('_bucket'))
+    .map((v) => [v.labels.le === '+Inf' ? Infinity : Number(v.labels.le), v.value]);
+  const sample: GatewaySample = { ...sampleProcess(command.gc), queries, httpRequests, connections: service.gateway.stats.connections, attempts, commitToSend };
   return { sample };
 }, url ? { url } : {});
 
