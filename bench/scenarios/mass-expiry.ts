@@ -8,8 +8,8 @@
  * own, with its expiry sweeper, one WebSocket viewer in this process, and
  * buyers holding seats of the event's other ticket type throughout; then
  * again with half the buyers on the expiring type, waiting for its seats.
- * The baseline is the same service with the original design's one-statement
- * sweep (bench/baselines/single-statement-expiry.sql).
+ * The baseline is the same service with the original design's one-transaction
+ * sweep (bench/baselines/one-transaction-expiry.sql).
  */
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
@@ -269,10 +269,10 @@ const seconds = (ms: number) => round(ms / 1000, 2);
 
 const goal = (name: string, measured: string, met: boolean, limitedBy: string): Goal => ({ goal: name, measured, met, ...(!met && { limitedBy }) });
 
-// From EXPLAIN (ANALYZE, BUFFERS) of one chunk and of the one-statement sweep on this schema.
+// From EXPLAIN (ANALYZE, BUFFERS) of one chunk and of the one-transaction sweep on this schema.
 const RELEASE_LIMIT =
   'the write per hold: two row updates (reservations, tickets), neither HOT (tickets.status is in partial-index predicates, reservation pages are full), so about six index insertions plus WAL; ' +
-  'a 5,000-hold chunk takes ~110 ms (~22 us a hold) on a 2-vCPU machine, nearly all in the two UPDATEs, and the one-statement baseline pays the same per hold. ' +
+  'a 5,000-hold chunk takes ~110 ms (~22 us a hold) on a 2-vCPU machine, nearly all in the two UPDATEs, and the one-transaction baseline pays the same per hold. ' +
   'Two sweepers on disjoint shards were slower here: no spare core, and both chunks queue on the ticket type\'s counter row';
 
 const HOLD_LIMIT =
@@ -284,9 +284,9 @@ export const massExpiry: Scenario = {
   title: 'Mass expiry',
   async run(ctx) {
     const expiring = ctx.quick ? 2_000 : 100_000;
-    const baselineSql = await readFile(new URL('../baselines/single-statement-expiry.sql', import.meta.url), 'utf8');
+    const baselineSql = await readFile(new URL('../baselines/one-transaction-expiry.sql', import.meta.url), 'utf8');
     const tp = await runTrial(ctx, { name: 'TicketPulse', expiring, sameType: false });
-    const base = await runTrial(ctx, { name: 'baseline (one-statement sweep)', expiring, baselineSql, sameType: false });
+    const base = await runTrial(ctx, { name: 'baseline (one-transaction sweep)', expiring, baselineSql, sameType: false });
     const tpSame = await runTrial(ctx, { name: 'TicketPulse, buyers on the expiring type too', expiring, sameType: true });
     const baseSame = await runTrial(ctx, { name: 'baseline, buyers on the expiring type too', expiring, baselineSql, sameType: true });
     const trials = [tp, base, tpSame, baseSame];
@@ -356,9 +356,9 @@ export const massExpiry: Scenario = {
       notes: [
         `Times are from the moment every hold was due: the holds are inserted in one transaction (it took ${trials.map((t) => t.insertMs).join(', ')} ms) with its start as their deadline, so all of them are due the moment it commits. Only what committed after that counts as seen.`,
         `The service runs as \`ticketpulse start\` with TICKETPULSE_SWEEP_INTERVAL_MS=${SWEEP_INTERVAL_MS} (default 1000) and TICKETPULSE_RECONCILE_MS=${RECONCILE_MS}; one viewer watches the event over WebSocket; ${BUYERS} buyers hold one seat at a time (pausing ${BUYER_PAUSE_MS} ms between holds) of the event's other ticket type through Holds.reserve, which locks every ticket type of the event, so a sweep holding those locks would stall them. In the rows "buyers on the expiring type too", every other hold goes to the expiring type once its holds are in.`,
-        'Measured: the sweeper alone, one statement or chunks, does not stall buyers of other seats: its counter triggers lock the hot rows only at the end of its statement, until its commit. What chunks change there is what viewers see: the first seats after one chunk instead of all of them after the whole sweep, and every transaction stays bounded (the one statement sorts to temp files and builds a transition table of every row it expires).',
+        'Measured: the sweeper alone, one transaction or chunks, does not stall buyers of other seats: its counter triggers lock the hot rows only at the end of its UPDATE of tickets, until its commit. What chunks change there is what viewers see: the first seats after one chunk instead of all of them after the whole sweep, and every transaction stays bounded (the one transaction holds every due hold\'s row lock and builds a transition table of every row it expires).',
         'What did stall buyers is the hold path: a buyer who finds a type sold out releases its due holds itself, inside its hold, holding every ticket type of the event. Unbounded, that one call released the whole wave and every buyer of the event waited for it (the baseline rows with buyers on the expiring type); TicketPulse now releases at most 2,000 holds that way and leaves the rest to the sweeper (0010_bounded_inline_expiry.sql).',
-        `Baseline: the original design's expire_ticket_reservations(), one statement releasing every due hold in one transaction (the design names the function and shows no chunking); TicketPulse releases at most ${EXPIRY_CHUNK.toLocaleString('en-US')} holds per transaction, earliest deadline first, looping until none are due (0007_expiry_chunks.sql, 0011_expiry_plans.sql, expiry-sweeper.ts).`,
+        `Baseline: the original design's expire_ticket_reservations(), one call releasing every due hold in one transaction (the design names the function and shows no chunking), with TicketPulse's statements; TicketPulse releases at most ${EXPIRY_CHUNK.toLocaleString('en-US')} holds per transaction, earliest deadline first, looping until none are due (0007_expiry_chunks.sql, 0011_expiry_plans.sql, expiry-sweeper.ts).`,
       ],
     };
   },
