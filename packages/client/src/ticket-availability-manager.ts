@@ -7,6 +7,7 @@ import { ServerClock } from './server-clock.ts';
 import { detectTransition } from './transitions.ts';
 import type {
   AnalyticsEvent,
+  AvailabilityTransport,
   ClientStats,
   ConnectionStatus,
   EventListener,
@@ -14,6 +15,8 @@ import type {
   FetchLike,
   TicketAvailabilityManagerOptions,
   Transition,
+  TransportManagerOptions,
+  TransportSink,
   WebSocketConstructor,
 } from './types.ts';
 
@@ -48,7 +51,8 @@ function emptyStats(): ClientStats {
 /**
  * Live ticket availability for any number of events over one WebSocket, with
  * reconnects, version resync, a polling fallback, a cache, transitions
- * (low stock, sold out, back in stock) and client-side statistics.
+ * (low stock, sold out, back in stock) and client-side statistics. Given a
+ * transport instead of a service URL, events are watched through it.
  */
 export class TicketAvailabilityManager {
   /** The server's clock, corrected for this device's offset. */
@@ -70,29 +74,35 @@ export class TicketAvailabilityManager {
   private droppedAt: number | undefined;
   private overall: ConnectionStatus = 'disconnected';
   private readonly unknown = new Map<string, EventState>();
+  private readonly transport: AvailabilityTransport | undefined;
+  /** With a transport: how to stop watching each event. */
+  private readonly watches = new Map<EventChannel, () => void>();
 
-  constructor(private readonly options: TicketAvailabilityManagerOptions) {
+  constructor(private readonly options: TicketAvailabilityManagerOptions | TransportManagerOptions) {
+    this.transport = 'transport' in options ? options.transport : undefined;
+    // With a transport the socket and the poller are never started; they are built anyway so the service path needs no checks.
+    const service: TicketAvailabilityManagerOptions = 'transport' in options ? { url: '', getToken: () => '' } : options;
     this.maxChannels = options.maxChannels ?? 10;
     this.debounceMs = options.debounceMs ?? 50;
     this.lowStockThreshold = options.lowStockThreshold ?? 10;
-    this.pollAfterFailures = options.reconnect?.pollAfterFailures ?? 3;
+    this.pollAfterFailures = service.reconnect?.pollAfterFailures ?? 3;
     // Looked up when first needed: creating a manager during server rendering opens nothing and needs neither.
     const webSocket = (): WebSocketConstructor => {
-      const found = options.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
+      const found = service.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
       if (!found) throw new Error('No WebSocket here: pass one in options (for example from the ws package)');
       return found;
     };
     const fetchImpl: FetchLike = (input, init) => {
-      const found = options.fetch ?? (globalThis as { fetch?: FetchLike }).fetch;
+      const found = service.fetch ?? (globalThis as { fetch?: FetchLike }).fetch;
       if (!found) throw new Error('No fetch here: pass one in options');
       return found(input, init);
     };
-    const url = options.url.replace(/\/+$/, '');
+    const url = service.url.replace(/\/+$/, '');
     this.socket = new RealtimeSocket({
       url,
-      getToken: options.getToken,
+      getToken: service.getToken,
       WebSocket: webSocket,
-      backoff: new Backoff(options.reconnect?.baseMs ?? 500, options.reconnect?.capMs ?? 20_000, options.random),
+      backoff: new Backoff(service.reconnect?.baseMs ?? 500, service.reconnect?.capMs ?? 20_000, service.random),
       session: Math.random().toString(36).slice(2, 14),
       handlers: {
         welcome: (message) => this.onWelcome(message),
@@ -104,8 +114,8 @@ export class TicketAvailabilityManager {
     this.poller = new Poller({
       url,
       fetch: fetchImpl,
-      getToken: options.getToken,
-      intervalMs: options.pollIntervalMs ?? 5000,
+      getToken: service.getToken,
+      intervalMs: service.pollIntervalMs ?? 5000,
       targets: () => [...this.activeChannels()].map((c) => ({ key: c.serverId ?? c.key, version: c.version })),
       snapshot: (key, snapshot) => {
         this.clock.observe(snapshot.serverTime);
@@ -219,6 +229,8 @@ export class TicketAvailabilityManager {
     clearTimeout(this.notifyTimer);
     this.notifyTimer = undefined;
     this.pending.clear();
+    for (const unwatch of this.watches.values()) unwatch();
+    this.watches.clear();
     this.channels.clear();
     this.byServerId.clear();
     this.socket.stop();
@@ -267,6 +279,7 @@ export class TicketAvailabilityManager {
   }
 
   private join(channel: EventChannel): void {
+    if (this.transport) return this.watch(channel, this.transport);
     channel.status = this.poller.isActive ? 'polling' : this.socket.isOpen ? 'connecting' : this.socket.status;
     this.schedule(channel);
     if (this.socket.isOpen) this.sendSubscribe(channel);
@@ -280,7 +293,10 @@ export class TicketAvailabilityManager {
     this.channels.delete(channel.key);
     if (channel.serverId) this.byServerId.delete(channel.serverId);
     this.unknown.delete(channel.key);
-    if (channel.serverId) this.socket.send({ type: 'unsubscribe', eventId: channel.serverId });
+    const unwatch = this.watches.get(channel);
+    this.watches.delete(channel);
+    if (unwatch) unwatch();
+    else if (channel.serverId) this.socket.send({ type: 'unsubscribe', eventId: channel.serverId });
     // Someone refused for lack of room may now have it.
     for (const waiting of this.channels.values()) {
       if (waiting.error?.code === 'too_many_channels' && waiting.listeners.size > 0 && this.makeRoom(waiting)) {
@@ -310,6 +326,36 @@ export class TicketAvailabilityManager {
     channel.status = 'error';
     this.countError(code);
     this.schedule(channel);
+  }
+
+  // ---- a transport
+
+  private watch(channel: EventChannel, transport: AvailabilityTransport): void {
+    channel.status = 'connecting';
+    this.schedule(channel);
+    const sink: TransportSink = {
+      snapshot: (snapshot, committedAt) => {
+        this.stats.messagesReceived += 1;
+        this.stats.updatesApplied += 1;
+        if (committedAt) this.recordLatency(this.clock.now() - Date.parse(committedAt));
+        this.changed(channel, channel.load(snapshot));
+      },
+      status: (status) => {
+        channel.status = status;
+        this.schedule(channel);
+        this.mode();
+      },
+      error: (code, message) => this.fail(channel, code, message),
+    };
+    this.watches.set(channel, transport.watch(channel.key, sink));
+    this.mode();
+  }
+
+  /** Through a transport each event connects on its own: connected when every event is, else the state of one that is not. */
+  private transportStatus(): ConnectionStatus {
+    let status: ConnectionStatus = 'connected';
+    for (const channel of this.activeChannels()) if (channel.status !== 'connected' && channel.status !== 'error') status = channel.status;
+    return status;
   }
 
   // ---- the socket
@@ -407,7 +453,8 @@ export class TicketAvailabilityManager {
   /** Overall status and mode, recomputed from the socket and the poller. */
   private mode(): void {
     this.stats.mode = this.channels.size === 0 ? 'idle' : this.poller.isActive ? 'polling' : 'websocket';
-    this.setOverall(this.channels.size === 0 ? 'disconnected' : this.poller.isActive ? 'polling' : this.socket.status);
+    const connection = this.transport ? this.transportStatus() : this.socket.status;
+    this.setOverall(this.channels.size === 0 ? 'disconnected' : this.poller.isActive ? 'polling' : connection);
   }
 
   private setOverall(status: ConnectionStatus): void {

@@ -1,4 +1,4 @@
-import type { AvailabilityUpdate, TicketAvailability } from '@ticketpulse/protocol';
+import type { AvailabilitySnapshot, AvailabilityUpdate, TicketAvailability } from '@ticketpulse/protocol';
 
 export type { TicketAvailability } from '@ticketpulse/protocol';
 
@@ -89,6 +89,35 @@ export interface TicketAvailabilityManagerOptions {
   onEvent?: (event: AnalyticsEvent) => void;
   /** For tests: the random source used for jitter. */
   random?: () => number;
+}
+
+/** What a transport tells the manager about one event it watches. */
+export interface TransportSink {
+  /**
+   * The event's complete availability. `version` must rise with every call of
+   * one watch; `committedAt` (ISO 8601), when the change committed, feeds the
+   * latency statistics.
+   */
+  snapshot(snapshot: Pick<AvailabilitySnapshot, 'eventId' | 'version' | 'tickets'>, committedAt?: string): void;
+  status(status: ConnectionStatus): void;
+  error(code: string, message: string): void;
+}
+
+/**
+ * Another source of availability than TicketPulse's own service, such as
+ * `SupabaseTransport` from `@ticketpulse/client/supabase`. The manager keeps
+ * its listeners, debouncing, transitions, cache and optimistic holds; the
+ * transport only watches events.
+ */
+export interface AvailabilityTransport {
+  /** Starts watching an event; returns the function that stops. */
+  watch(eventId: string, sink: TransportSink): () => void;
+}
+
+/** A manager fed by a transport: no service URL, token, WebSocket, polling or reconnect settings (the transport has its own). */
+export interface TransportManagerOptions
+  extends Omit<TicketAvailabilityManagerOptions, 'url' | 'getToken' | 'WebSocket' | 'fetch' | 'reconnect' | 'pollIntervalMs' | 'random'> {
+  transport: AvailabilityTransport;
 }
 
 /** One event's availability as the application sees it. A new object on every change. */
