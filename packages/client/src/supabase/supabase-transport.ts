@@ -9,7 +9,7 @@ import { SupabaseEventWatch } from './supabase-event-watch.ts';
  *   new TicketAvailabilityManager({ transport: new SupabaseTransport(supabase) })
  *
  * Events are addressed by id (ticket_availability_view has no slugs). The
- * project needs TicketPulse's migrations and docs/supabase-project.sql.
+ * project needs TicketPulse's migrations and packages/server/supabase/supabase-project.sql.
  */
 export class SupabaseTransport implements AvailabilityTransport {
   constructor(private readonly supabase: SupabaseClient) {}
