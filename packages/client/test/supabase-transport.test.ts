@@ -125,6 +125,38 @@ describe.each(drivers)('SupabaseTransport against a TicketPulse server (%s)', (d
     expect(shown(m, event.id)).toEqual(await served(event.id));
   });
 
+  it('when the server closes the channel as its token runs out: reconnecting, then a new channel once the app has a fresh token', async () => {
+    const event = await createEvent(server.service.catalog);
+    const general = typeId(event, 'General');
+    let token = (await server.service.verifier.sign({ userId: randomUUID(), role: 'anon' }, 2)).token;
+    // supabase-js's third-party auth hook: joins and PostgREST reads use its token, as with a session.
+    const supabase = createClient(server.url, await server.token('anon'), {
+      auth: { persistSession: false, autoRefreshToken: false },
+      realtime: { transport: WebSocket as unknown as WebSocketLikeConstructor },
+      accessToken: async () => token,
+    });
+    clients.push(supabase);
+    await supabase.realtime.setAuth(); // as an app does once its session is loaded
+    const m = new TicketAvailabilityManager({ transport: new SupabaseTransport(supabase), debounceMs: 10 });
+    managers.push(m);
+    const statuses: ConnectionStatus[] = [];
+    m.onStatusChange((status) => statuses.push(status));
+    m.subscribeToEvent(event.id, () => {});
+    await eventually(() => m.getConnectionStatus(event.id) === 'connected', 'connected');
+    const [closing] = supabase.getChannels().map((channel) => channel.topic);
+    expect(closing?.startsWith(`realtime:ticketpulse-${event.id}-`)).toBe(true);
+
+    await eventually(() => m.getConnectionStatus(event.id) === 'reconnecting', 'the channel closed at expiry', 5000);
+    token = await server.token('anon');
+    await supabase.realtime.setAuth(); // the session refreshed
+    await eventually(() => m.getConnectionStatus(event.id) === 'connected', 'a new channel', 10_000);
+    await server.service.holds.reserve({ eventId: event.id, holderId: randomUUID(), items: [{ ticketTypeId: general, quantity: 3 }] });
+    await eventually(() => m.getTicketAvailability(event.id, general)?.availableCount === 7, 'a change on the new channel');
+    expect(statuses).toEqual(['connecting', 'connected', 'reconnecting', 'connected']);
+    // supabase-js never rejoins a closed channel: this is another one.
+    expect(supabase.getChannels().map((channel) => channel.topic)).toEqual([expect.not.stringMatching(`^${closing}$`)]);
+  });
+
   it('after the server drops the socket: reconnecting, then connected with what changed meanwhile', async () => {
     const t2 = await createTestDatabase(driver);
     const first = await startTestServer(t2.db);
