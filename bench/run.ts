@@ -6,6 +6,7 @@
  *   npm run bench -- --scenario hot-holds  # one scenario; updates its section
  *   npm run bench -- --quick               # smoke run: correctness only, docs untouched
  *   npm run bench -- --json out.json       # also write this run's records there
+ *   npm run bench -- --docs                # only regenerate docs/benchmarks.md from bench/results/
  *
  * Needs real PostgreSQL: DATABASE_URL, else TEST_DATABASE_URL.
  * Exit codes: 0 every correctness check passed (goals may be missed: they are
@@ -28,7 +29,7 @@ const resultsDir = join(root, 'bench/results');
 const docsPath = join(root, 'docs/benchmarks.md');
 
 function usage(): string {
-  return `usage: npm run bench -- [--quick] [--scenario NAME] [--json PATH]\nscenarios: ${scenarios.map((s) => s.name).join(', ')}`;
+  return `usage: npm run bench -- [--quick] [--scenario NAME] [--json PATH] | --docs\nscenarios: ${scenarios.map((s) => s.name).join(', ')}`;
 }
 
 function parseFlags() {
@@ -37,6 +38,7 @@ function parseFlags() {
       quick: { type: 'boolean', default: false },
       scenario: { type: 'string', multiple: true },
       json: { type: 'string' },
+      docs: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
     strict: true,
@@ -47,6 +49,7 @@ function parseFlags() {
   if (unknown.length) throw new Error(`unknown scenario ${unknown.join(', ')}`);
   return {
     help: values.help === true,
+    docsOnly: values.docs === true,
     quick: values.quick === true,
     selected: names.length ? scenarios.filter((s) => names.includes(s.name)) : scenarios,
     json: values.json ? resolve(values.json) : undefined,
@@ -91,6 +94,11 @@ async function readRecord(name: string): Promise<ScenarioRecord | undefined> {
   }
 }
 
+async function writeDocs(): Promise<void> {
+  const all = (await Promise.all(scenarios.map((s) => readRecord(s.name)))).filter((r): r is ScenarioRecord => r !== undefined);
+  await writeFile(docsPath, benchmarksMarkdown(all));
+}
+
 async function main(): Promise<number> {
   let flags: ReturnType<typeof parseFlags>;
   try {
@@ -101,6 +109,11 @@ async function main(): Promise<number> {
   }
   if (flags.help) {
     console.log(usage());
+    return 0;
+  }
+  if (flags.docsOnly) {
+    await writeDocs();
+    console.log('bench: regenerated docs/benchmarks.md from bench/results/');
     return 0;
   }
   const databaseUrl = process.env.DATABASE_URL || process.env.TEST_DATABASE_URL;
@@ -165,8 +178,7 @@ async function main(): Promise<number> {
   if (!flags.quick && !abort.signal.aborted) {
     await mkdir(resultsDir, { recursive: true });
     for (const record of records) await writeFile(join(resultsDir, `${record.scenario}.json`), `${JSON.stringify(record, null, 2)}\n`);
-    const all = (await Promise.all(scenarios.map((s) => readRecord(s.name)))).filter((r): r is ScenarioRecord => r !== undefined);
-    await writeFile(docsPath, benchmarksMarkdown(all));
+    await writeDocs();
     console.log(`bench: updated docs/benchmarks.md and bench/results/`);
   }
 

@@ -15,6 +15,9 @@ export interface ScenarioRecord {
 const cell = (value: string | number): string =>
   typeof value === 'number' ? (Number.isInteger(value) ? value.toLocaleString('en-US') : value.toFixed(2)) : value;
 
+/** Two decimals, or two significant digits for small ratios (0.0061x, not 0.00x). */
+const ratio = (value: number): string => (Math.abs(value) >= 0.1 || value === 0 ? value.toFixed(2) : value.toPrecision(2));
+
 export function textTable(columns: string[], rows: Array<Array<string | number>>): string {
   const cells = [columns, ...rows.map((row) => row.map(cell))];
   const widths = columns.map((_, i) => Math.max(...cells.map((row) => (row[i] ?? '').length)));
@@ -33,7 +36,7 @@ export function markdownTable(columns: string[], rows: Array<Array<string | numb
 
 export function textReport(report: ScenarioReport): string {
   const lines = [textTable(report.table.columns, report.table.rows)];
-  for (const r of report.ratios) lines.push(`ratio  ${r.name}: ${r.value.toFixed(2)}x`);
+  for (const r of report.ratios) lines.push(`ratio  ${r.name}: ${ratio(r.value)}x`);
   for (const g of report.goals) lines.push(`goal   ${g.met ? 'MET ' : 'MISS'} ${g.goal}: ${g.measured}${g.limitedBy ? ` (limited by: ${g.limitedBy})` : ''}`);
   for (const c of report.checks) lines.push(`check  ${c.ok ? 'ok  ' : 'FAIL'} ${c.check}: ${c.detail}`);
   for (const n of report.notes ?? []) lines.push(`note   ${n}`);
@@ -56,7 +59,7 @@ function scenarioSection(n: number, record: ScenarioRecord): string {
     '',
   ];
   if (report.ratios.length) {
-    parts.push('| Ratio | Value |', '| --- | ---: |', ...report.ratios.map((r) => `| ${r.name} | ${r.value.toFixed(2)}× |`), '');
+    parts.push('| Ratio | Value |', '| --- | ---: |', ...report.ratios.map((r) => `| ${r.name} | ${ratio(r.value)}× |`), '');
   }
   if (report.goals.length) {
     parts.push('| Goal | Measured | Met |', '| --- | --- | --- |');
