@@ -13,6 +13,7 @@ import WebSocket from 'ws';
 import type { Role } from '../src/http/auth.ts';
 import { createTestDatabase, drivers, postgresUrl, type TestDatabase } from './support/database.ts';
 import { createEvent, typeId } from './support/fixtures.ts';
+import { upgradeWebSocket } from './support/phoenix-socket.ts';
 import { startTestServer, type TestServer } from './support/server.ts';
 import { eventually } from './support/viewer.ts';
 
@@ -62,20 +63,7 @@ function subscribeStatus(channel: RealtimeChannel): Promise<{ status: string; er
 }
 
 /** What the upgrade of a raw WebSocket to `path` is answered with: open, or an HTTP status and body. */
-function upgrade(server: TestServer, path: string): Promise<{ opened: WebSocket } | { status: number; body: string }> {
-  const ws = new WebSocket(server.url.replace(/^http/, 'ws') + path);
-  return new Promise((resolve, reject) => {
-    ws.once('open', () => resolve({ opened: ws }));
-    ws.once('unexpected-response', (_request, response) => {
-      let body = '';
-      response.on('data', (chunk: Buffer) => (body += chunk.toString()));
-      response.on('end', () => resolve({ status: response.statusCode ?? 0, body }));
-    });
-    ws.once('error', (error) => {
-      if (!error.message.startsWith('Unexpected server response')) reject(error);
-    });
-  });
-}
+const upgrade = (server: TestServer, path: string) => upgradeWebSocket(server.url.replace(/^http/, 'ws') + path);
 
 describe.each(drivers)('Supabase Realtime-compatible endpoint (%s)', (driver) => {
   let t: TestDatabase;
