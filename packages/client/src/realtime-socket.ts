@@ -18,6 +18,8 @@ export interface SocketOptions {
   /** Looked up at connect time, so a manager can be created where there is none (server rendering). */
   WebSocket: () => WebSocketConstructor;
   backoff: Backoff;
+  /** A connect attempt without a welcome by then is abandoned and retried. */
+  connectTimeoutMs: number;
   session: string;
   handlers: SocketHandlers;
 }
@@ -60,6 +62,7 @@ export class RealtimeSocket {
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
   private heartbeatTimer: ReturnType<typeof setInterval> | undefined;
   private refreshTimer: ReturnType<typeof setTimeout> | undefined;
+  private connectTimer: ReturnType<typeof setTimeout> | undefined;
   private lastHeard = 0;
   private failures = 0;
   private restartAnnouncedAt: number | undefined;
@@ -139,6 +142,13 @@ export class RealtimeSocket {
       return this.dropped(undefined);
     }
     this.ws = ws;
+    // A handshake lost in a half-open network never ends by itself: give up on it and retry.
+    this.connectTimer = setTimeout(() => {
+      if (this.ws !== ws) return;
+      this.ws = undefined;
+      ws.close(4000, 'connect timeout');
+      this.dropped(undefined);
+    }, this.options.connectTimeoutMs);
     ws.onmessage = (event) => {
       this.lastHeard = Date.now();
       let message: ServerMessage;
@@ -159,6 +169,7 @@ export class RealtimeSocket {
   }
 
   private welcomed(message: WelcomeMessage, token: string): void {
+    clearTimeout(this.connectTimer);
     this.failures = 0;
     this.restartAnnouncedAt = undefined;
     this.options.backoff.reset();
@@ -222,6 +233,7 @@ export class RealtimeSocket {
     clearTimeout(this.retryTimer);
     clearInterval(this.heartbeatTimer);
     clearTimeout(this.refreshTimer);
+    clearTimeout(this.connectTimer);
   }
 
   private setStatus(status: SocketStatus): void {

@@ -103,6 +103,7 @@ export class TicketAvailabilityManager {
       getToken: service.getToken,
       WebSocket: webSocket,
       backoff: new Backoff(service.reconnect?.baseMs ?? 500, service.reconnect?.capMs ?? 20_000, service.random),
+      connectTimeoutMs: service.reconnect?.connectTimeoutMs ?? 10_000,
       session: Math.random().toString(36).slice(2, 14),
       handlers: {
         welcome: (message) => this.onWelcome(message),

@@ -47,6 +47,8 @@ export interface ReconnectOptions {
   capMs?: number;
   /** After this many failed connects in a row, poll over HTTP until the WebSocket is back. Default 3. */
   pollAfterFailures?: number;
+  /** A connect attempt that has not been welcomed by then (a lost handshake) is abandoned and retried. Default 10 s. */
+  connectTimeoutMs?: number;
 }
 
 /** What analytics may want to know; no vendor involved. */
