@@ -105,6 +105,9 @@ export function startSocketIoServer(ctx: BenchContext, bench: BenchDatabase): Pr
 
 /** Limits that would stop a load generator on one host from playing many clients, lifted. */
 export const UNLIMITED_CLIENTS: Record<string, string> = {
+  TICKETPULSE_HTTP_HOLDS_PER_MINUTE: '100000000',
+  TICKETPULSE_HTTP_WRITES_PER_MINUTE: '100000000',
+  TICKETPULSE_HTTP_READS_PER_MINUTE: '100000000',
   TICKETPULSE_WS_MAX_CONNECTIONS_PER_IP: '1000000',
   TICKETPULSE_WS_MAX_CONNECTIONS_PER_USER: '100000',
   TICKETPULSE_WS_CONNECTS_PER_IP_PER_SECOND: '1000000',

@@ -81,6 +81,7 @@ const service = await createService({
   devAuth: false,
   logger,
   realtime: config.realtime,
+  httpRateLimits: config.httpRateLimits,
   bus: config.bus,
 });
 let httpRequests = 0;

@@ -60,6 +60,7 @@ async function start(config: Config, logger: Logger, demo: boolean, simulate: bo
     devAuth: config.devAuth,
     logger,
     realtime: config.realtime,
+    httpRateLimits: config.httpRateLimits,
     bus: config.bus,
     storefrontDir: config.storefrontDir,
   });

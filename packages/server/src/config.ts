@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+import type { HttpRateLimits } from './http/rate-limit.ts';
 import type { RealtimeSettings } from './realtime/gateway.ts';
 
 /** Raised for invalid configuration; its message is one line naming the variable. */
@@ -32,6 +33,9 @@ const envSchema = z.object({
     .regex(/^(postgres|none|nats:\/\/.+)$/, 'must be postgres, none or a nats:// URL')
     .optional(),
   TICKETPULSE_TRUST_PROXY: flag.optional(),
+  TICKETPULSE_HTTP_HOLDS_PER_MINUTE: int(1, 100_000_000).default(60),
+  TICKETPULSE_HTTP_WRITES_PER_MINUTE: int(1, 100_000_000).default(300),
+  TICKETPULSE_HTTP_READS_PER_MINUTE: int(1, 100_000_000).default(1200),
   TICKETPULSE_TICK_MS: int(10, 5000).default(100),
   TICKETPULSE_RECONCILE_MS: int(100, 600_000).default(2000),
   TICKETPULSE_HEARTBEAT_MS: int(100, 600_000).default(15_000),
@@ -79,6 +83,8 @@ export interface Config {
   logLevel: string;
   bus: BusSetting;
   realtime: RealtimeSettings;
+  /** Per client address (realtime.trustProxy decides which), per minute. */
+  httpRateLimits: HttpRateLimits;
 }
 
 export interface ConfigDefaults {
@@ -128,6 +134,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, defaults: Confi
       softBufferBytes: e.TICKETPULSE_WS_SOFT_BUFFER_BYTES,
       hardBufferBytes: e.TICKETPULSE_WS_HARD_BUFFER_BYTES,
       trustProxy: e.TICKETPULSE_TRUST_PROXY ?? false,
+    },
+    httpRateLimits: {
+      holdsPerMinute: e.TICKETPULSE_HTTP_HOLDS_PER_MINUTE,
+      writesPerMinute: e.TICKETPULSE_HTTP_WRITES_PER_MINUTE,
+      readsPerMinute: e.TICKETPULSE_HTTP_READS_PER_MINUTE,
     },
   };
 }

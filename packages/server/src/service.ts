@@ -1,10 +1,11 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { BusSetting, HoldSettings } from './config.ts';
 import type { Database } from './db/database.ts';
 import { buildApp } from './http/app.ts';
 import { TokenVerifier } from './http/auth.ts';
+import { INTERNAL_KEY_HEADER, type HttpRateLimits } from './http/rate-limit.ts';
 import { Catalog } from './inventory/catalog.ts';
 import { ExpirySweeper } from './inventory/expiry-sweeper.ts';
 import { Holds } from './inventory/holds.ts';
@@ -25,6 +26,8 @@ export interface ServiceOptions {
   devAuth: boolean;
   logger: Logger;
   realtime: RealtimeSettings;
+  /** Per-address HTTP request limits; the client address follows realtime.trustProxy. */
+  httpRateLimits: HttpRateLimits;
   bus: BusSetting;
   /** Node.js process metrics (event loop, heap) in /metrics; off when several services share a process. */
   processMetrics?: boolean;
@@ -90,7 +93,15 @@ export async function createService(options: ServiceOptions): Promise<Service> {
   const sweeper = new ExpirySweeper(holds, options.sweepIntervalMs, logger);
   let shuttingDown = false;
   let address: string | undefined;
-  const simulator = new BuyerSimulator({ baseUrl: () => address, verifier, logger, ...(options.simulatorPace && { pace: options.simulatorPace }) });
+  // Known to this process only: lets its own simulator past the per-address limits.
+  const internalKey = randomBytes(32).toString('hex');
+  const simulator = new BuyerSimulator({
+    baseUrl: () => address,
+    verifier,
+    logger,
+    headers: { [INTERNAL_KEY_HEADER]: internalKey },
+    ...(options.simulatorPace && { pace: options.simulatorPace }),
+  });
   const app = await buildApp({
     db,
     catalog,
@@ -103,6 +114,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     simulator,
     storefrontDir: options.storefrontDir,
     isShuttingDown: () => shuttingDown,
+    rateLimit: { limits: options.httpRateLimits, trustProxy: options.realtime.trustProxy, internalKey },
   });
   gateway.attach(app.server);
   return {

@@ -344,6 +344,7 @@ describe.each(drivers)('HTTP API (%s)', (driver) => {
       simulator: service.simulator,
       storefrontDir: undefined,
       isShuttingDown: () => true,
+      rateLimit: { limits: { holdsPerMinute: 100, writesPerMinute: 100, readsPerMinute: 100 }, trustProxy: false, internalKey: 'unused' },
     });
     try {
       for (const url of ['/api/events', '/readyz']) {

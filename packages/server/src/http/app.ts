@@ -13,6 +13,7 @@ import type { Holds } from '../inventory/holds.ts';
 import type { GatewayStats } from '../realtime/gateway.ts';
 import { authPlugin, type TokenVerifier } from './auth.ts';
 import { ApiError, installErrorHandling, replyWithError } from './errors.ts';
+import { installRateLimit, type RateLimitOptions } from './rate-limit.ts';
 import { devAuthRoutes } from './routes/dev-auth.ts';
 import { eventRoutes } from './routes/events.ts';
 import { healthRoutes } from './routes/health.ts';
@@ -39,6 +40,7 @@ export interface AppDeps {
   /** The built storefront (index.html and assets/); served when it exists. */
   storefrontDir: string | undefined;
   isShuttingDown: () => boolean;
+  rateLimit: RateLimitOptions;
 }
 
 /** Largest JSON body accepted; a hold or a new event is far smaller. */
@@ -56,6 +58,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   installErrorHandling(app);
+  // Before any route: the limits attach to each route as it is added.
+  await installRateLimit(app, deps.rateLimit);
 
   await app.register(swagger, {
     openapi: {

@@ -78,7 +78,7 @@ export function toApiError(error: unknown): ApiError | undefined {
 }
 
 export function sendError(reply: FastifyReply, error: ApiError): FastifyReply {
-  if (error.statusCode === 503) reply.header('retry-after', String(error.details.retryAfterSeconds ?? 1));
+  if (error.statusCode === 503 || error.statusCode === 429) reply.header('retry-after', String(error.details.retryAfterSeconds ?? 1));
   return reply.code(error.statusCode).send({ error: { code: error.code, message: error.message, ...error.details } });
 }
 

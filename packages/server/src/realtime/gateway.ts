@@ -5,6 +5,7 @@ import { clientMessageSchema, clientMessageTypes } from '@ticketpulse/protocol/s
 import type { Logger } from 'pino';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import type { Database } from '../db/database.ts';
+import { clientAddress } from '../http/client-address.ts';
 import { ApiError } from '../http/errors.ts';
 import type { Principal, TokenVerifier } from '../http/auth.ts';
 import type { ChangeBus } from './buses/change-bus.ts';
@@ -148,7 +149,7 @@ export class RealtimeGateway {
     if (this.closing) {
       return refuseUpgrade(socket, new ApiError(503, 'shutting_down', 'This node is shutting down; retry', { retryAfterSeconds: 1 }));
     }
-    const ip = this.clientAddress(request);
+    const ip = clientAddress(request, this.options.settings.trustProxy);
     // Refused before the handshake: a flood costs an HTTP response, not a WebSocket.
     if (!this.attempts.take(ip)) {
       this.options.metrics.connectionAttempts.inc({ result: 'rate_limited' });
@@ -156,14 +157,6 @@ export class RealtimeGateway {
     }
     if (mounted) return mounted.upgrade(request, socket, head, ip);
     this.wss.handleUpgrade(request, socket, head, (ws) => this.accept(ws, ip, url));
-  }
-
-  /** The address per-IP limits count against. */
-  private clientAddress(request: IncomingMessage): string {
-    const forwarded = request.headers['x-forwarded-for'];
-    const first = (Array.isArray(forwarded) ? forwarded[0] : forwarded)?.split(',')[0]?.trim();
-    if (this.options.settings.trustProxy && first) return first;
-    return request.socket.remoteAddress ?? 'unknown';
   }
 
   /**

@@ -35,6 +35,8 @@ export interface BuyerSimulatorOptions {
   verifier: TokenVerifier;
   logger: Logger;
   pace?: Partial<SimulatorPace>;
+  /** Sent with every request (the service's internal key, so demo traffic is not rate limited). */
+  headers?: Record<string, string>;
 }
 
 // About two buyers a second: lively to watch, and slow enough to read.
@@ -228,7 +230,7 @@ export class BuyerSimulator {
 
   /** One request, counted while open; 4xx answers are refusals, 5xx are logged. */
   private async call(baseUrl: string, method: string, path: string, token?: string, body?: unknown): Promise<{ status: number; body: unknown }> {
-    const headers: Record<string, string> = {};
+    const headers: Record<string, string> = { ...this.options.headers };
     if (token) headers.authorization = `Bearer ${token}`;
     if (body !== undefined) headers['content-type'] = 'application/json';
     // Holds carry an Idempotency-Key, as any careful client's do.

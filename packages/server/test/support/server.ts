@@ -3,6 +3,7 @@ import pino from 'pino';
 import { loadConfig, type BusSetting, type HoldSettings } from '../../src/config.ts';
 import type { Database } from '../../src/db/database.ts';
 import type { Role } from '../../src/http/auth.ts';
+import type { HttpRateLimits } from '../../src/http/rate-limit.ts';
 import type { RealtimeSettings } from '../../src/realtime/gateway.ts';
 import type { SimulatorPace } from '../../src/simulator/buyer-simulator.ts';
 import { createService, type Service } from '../../src/service.ts';
@@ -39,6 +40,8 @@ export interface TestServerOptions {
   devAuth?: boolean;
   sweepIntervalMs?: number;
   realtime?: Partial<RealtimeSettings>;
+  /** Per-address HTTP limits; lifted unless given, since every test client comes from 127.0.0.1. */
+  httpRateLimits?: Partial<HttpRateLimits>;
   bus?: BusSetting;
   /** A fixed port, to restart "the same" node; ephemeral by default. */
   port?: number;
@@ -46,6 +49,8 @@ export interface TestServerOptions {
   storefrontDir?: string;
   simulatorPace?: Partial<SimulatorPace>;
 }
+
+const UNLIMITED_HTTP: HttpRateLimits = { holdsPerMinute: 1e9, writesPerMinute: 1e9, readsPerMinute: 1e9 };
 
 export async function startTestServer(db: Database, options: TestServerOptions = {}): Promise<TestServer> {
   const service = await createService({
@@ -56,6 +61,7 @@ export async function startTestServer(db: Database, options: TestServerOptions =
     devAuth: options.devAuth ?? false,
     logger: pino({ level: 'silent' }),
     realtime: { ...loadConfig({}).realtime, ...options.realtime },
+    httpRateLimits: { ...UNLIMITED_HTTP, ...options.httpRateLimits },
     bus: options.bus ?? { kind: 'none' },
     processMetrics: false,
     ...(options.storefrontDir && { storefrontDir: options.storefrontDir }),

@@ -1,0 +1,59 @@
+import { timingSafeEqual } from 'node:crypto';
+import rateLimit, { normalizeIP } from '@fastify/rate-limit';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { clientAddress } from './client-address.ts';
+import { ApiError } from './errors.ts';
+
+/** Requests per minute per client address, by route class (TICKETPULSE_HTTP_*_PER_MINUTE). */
+export interface HttpRateLimits {
+  /** POST /api/events/:idOrSlug/reservations: each one takes seats off sale for minutes. */
+  holdsPerMinute: number;
+  /** Every other POST, PUT, PATCH and DELETE. */
+  writesPerMinute: number;
+  /** GET and HEAD. */
+  readsPerMinute: number;
+}
+
+export interface RateLimitOptions {
+  limits: HttpRateLimits;
+  trustProxy: boolean;
+  /** Sent by the service's own buyer simulator (X-TicketPulse-Internal): demo traffic is not abuse. */
+  internalKey: string;
+}
+
+export const INTERNAL_KEY_HEADER = 'x-ticketpulse-internal';
+
+type RouteClass = 'holds' | 'writes' | 'reads';
+
+/** Probes and scrapers poll on a schedule: never limited. */
+const UNLIMITED_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
+
+function routeClass(request: FastifyRequest): RouteClass {
+  if (request.method === 'POST' && request.routeOptions.url === '/api/events/:idOrSlug/reservations') return 'holds';
+  return request.method === 'GET' || request.method === 'HEAD' ? 'reads' : 'writes';
+}
+
+function sameKey(sent: string | string[] | undefined, key: Buffer): boolean {
+  return typeof sent === 'string' && sent.length === key.length && timingSafeEqual(Buffer.from(sent), key);
+}
+
+/**
+ * Per-address request limits (@fastify/rate-limit, one fixed minute window
+ * per address and route class). Past a limit: 429 `rate_limited` in the API's
+ * error format, with Retry-After. IPv6 clients are counted by /56, as one
+ * host usually holds a whole prefix.
+ */
+export async function installRateLimit(app: FastifyInstance, { limits, trustProxy, internalKey }: RateLimitOptions): Promise<void> {
+  const internal = Buffer.from(internalKey);
+  const perMinute: Record<RouteClass, number> = { holds: limits.holdsPerMinute, writes: limits.writesPerMinute, reads: limits.readsPerMinute };
+  await app.register(rateLimit, {
+    timeWindow: 60_000,
+    keyGenerator: (request) => `${routeClass(request)}:${normalizeIP(clientAddress(request.raw, trustProxy), 56)}`,
+    max: (_request, key) => perMinute[key.slice(0, key.indexOf(':')) as RouteClass],
+    allowList: (request) => UNLIMITED_PATHS.has(request.routeOptions.url ?? '') || sameKey(request.headers[INTERNAL_KEY_HEADER], internal),
+    errorResponseBuilder: (_request, context) => {
+      const retryAfterSeconds = Math.max(1, Math.ceil(context.ttl / 1000));
+      return new ApiError(429, 'rate_limited', `Too many requests from this address; retry in ${retryAfterSeconds} s`, { retryAfterSeconds });
+    },
+  });
+}
