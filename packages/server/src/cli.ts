@@ -1,11 +1,12 @@
 import { parseArgs } from 'node:util';
-import pino, { type Logger } from 'pino';
+import type { Logger } from 'pino';
 import { ConfigError, loadConfig, type Config } from './config.ts';
 import type { Database } from './db/database.ts';
 import { migrate } from './db/migrate.ts';
 import { openDatabase } from './db/open.ts';
 import { Catalog } from './inventory/catalog.ts';
 import { resolveJwtSecret } from './jwt-secret.ts';
+import { createLogger } from './logger.ts';
 import { seedDemoEvents } from './seed/demo-events.ts';
 import { createService } from './service.ts';
 import { watchEvent } from './watch-command.ts';
@@ -107,7 +108,7 @@ async function main(argv: string[]): Promise<void> {
     return watchEvent({ url: values.url, event, token: values.token ?? process.env.TICKETPULSE_TOKEN, print: (line) => console.log(line) });
   }
   const config = loadConfig(process.env, { devAuth: values.demo, inMemory: values.memory });
-  const logger = pino({ level: config.logLevel });
+  const logger = createLogger(config.logLevel);
   switch (command) {
     case 'start':
       return start(config, logger, values.demo, values.simulate);

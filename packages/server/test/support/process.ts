@@ -6,6 +6,8 @@ const BIN = fileURLToPath(new URL('../../bin/ticketpulse.js', import.meta.url));
 export interface RunningNode {
   url: string;
   child: ChildProcess;
+  /** Everything the process wrote to stdout and stderr so far. */
+  output(): string;
   stop(): Promise<number | null>;
 }
 
@@ -15,8 +17,8 @@ export async function startNode(env: Record<string, string>, args: string[] = []
     env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  let out = '';
   const url = await new Promise<string>((resolve, reject) => {
-    let out = '';
     const onData = (chunk: Buffer) => {
       out += chunk.toString();
       const match = /serving on (http:\/\/[^\s"]+)/.exec(out);
@@ -29,6 +31,7 @@ export async function startNode(env: Record<string, string>, args: string[] = []
   return {
     url,
     child,
+    output: () => out,
     stop: () =>
       new Promise((resolve) => {
         if (child.exitCode !== null) return resolve(child.exitCode);
