@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { BusSetting, HoldSettings } from './config.ts';
 import type { Database } from './db/database.ts';
-import { buildApp } from './http/app.ts';
+import { buildApp, type HttpTimeouts } from './http/app.ts';
 import { TokenVerifier } from './http/auth.ts';
 import { INTERNAL_KEY_HEADER, type HttpRateLimits } from './http/rate-limit.ts';
 import { Catalog } from './inventory/catalog.ts';
@@ -28,6 +28,8 @@ export interface ServiceOptions {
   realtime: RealtimeSettings;
   /** Per-address HTTP request limits; the client address follows realtime.trustProxy. */
   httpRateLimits: HttpRateLimits;
+  /** How long a client may take to send a request (tests shorten them). */
+  httpTimeouts?: Partial<HttpTimeouts>;
   bus: BusSetting;
   /** Node.js process metrics (event loop, heap) in /metrics; off when several services share a process. */
   processMetrics?: boolean;
@@ -115,6 +117,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     storefrontDir: options.storefrontDir,
     isShuttingDown: () => shuttingDown,
     rateLimit: { limits: options.httpRateLimits, trustProxy: options.realtime.trustProxy, internalKey },
+    ...(options.httpTimeouts && { timeouts: options.httpTimeouts }),
   });
   gateway.attach(app.server);
   return {

@@ -41,15 +41,37 @@ export interface AppDeps {
   storefrontDir: string | undefined;
   isShuttingDown: () => boolean;
   rateLimit: RateLimitOptions;
+  /** Shorter in tests; the defaults below otherwise. */
+  timeouts?: Partial<HttpTimeouts>;
 }
 
 /** Largest JSON body accepted; a hold or a new event is far smaller. */
 const BODY_LIMIT_BYTES = 64 * 1024;
 
+/**
+ * How long a client may take to send a request. Without these, a slowloris
+ * client dribbling its headers (a WebSocket upgrade included) holds a socket
+ * for Node's 60 s, and one dribbling a body forever: Fastify turns Node's
+ * request timeout off. Timed-out requests get 408 and are closed.
+ */
+export interface HttpTimeouts {
+  /** From the connection (or the previous request) to the end of the headers. */
+  headersMs: number;
+  /** The whole request, body included; at least headersMs. */
+  requestMs: number;
+  /** How often Node looks for requests past those limits. */
+  checkEveryMs: number;
+}
+
+const DEFAULT_TIMEOUTS: HttpTimeouts = { headersMs: 10_000, requestMs: 30_000, checkEveryMs: 1000 };
+
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const timeouts = { ...DEFAULT_TIMEOUTS, ...deps.timeouts };
   const app = Fastify({
     loggerInstance: deps.logger,
     bodyLimit: BODY_LIMIT_BYTES,
+    requestTimeout: timeouts.requestMs,
+    http: { headersTimeout: timeouts.headersMs, connectionsCheckingInterval: timeouts.checkEveryMs },
     // Errors raised before routing (bad URLs, over-long params) get the same {error: {code}} body.
     frameworkErrors: replyWithError,
   });

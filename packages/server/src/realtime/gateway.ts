@@ -20,6 +20,8 @@ import { SnapshotStore } from './snapshot-store.ts';
 import { Subscriptions } from './subscriptions.ts';
 
 export const REALTIME_PATH = '/realtime';
+/** How long a refused connection has to answer the close before its socket is destroyed. */
+const CLOSE_GRACE_MS = 2000;
 
 /** Another protocol served on paths of its own (realtime/supabase/), after the gateway's upgrade checks, fed the same change signals. */
 export interface MountedEndpoint {
@@ -308,6 +310,8 @@ export class RealtimeGateway {
   private reject(ws: WebSocket, code: number, reason: string): void {
     this.options.metrics.connectionAttempts.inc({ result: reason.replace(/ /g, '_') });
     ws.close(code, reason);
+    // A peer that never answers the close would otherwise hold the socket for ws's 30 s close timeout.
+    setTimeout(() => ws.terminate(), CLOSE_GRACE_MS).unref();
   }
 
   /** One timer for every connection: reap the dead, ping the rest. */

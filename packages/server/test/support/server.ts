@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import pino from 'pino';
 import { loadConfig, type BusSetting, type HoldSettings } from '../../src/config.ts';
 import type { Database } from '../../src/db/database.ts';
+import type { HttpTimeouts } from '../../src/http/app.ts';
 import type { Role } from '../../src/http/auth.ts';
 import type { HttpRateLimits } from '../../src/http/rate-limit.ts';
 import type { RealtimeSettings } from '../../src/realtime/gateway.ts';
@@ -42,6 +43,7 @@ export interface TestServerOptions {
   realtime?: Partial<RealtimeSettings>;
   /** Per-address HTTP limits; lifted unless given, since every test client comes from 127.0.0.1. */
   httpRateLimits?: Partial<HttpRateLimits>;
+  httpTimeouts?: Partial<HttpTimeouts>;
   bus?: BusSetting;
   /** A fixed port, to restart "the same" node; ephemeral by default. */
   port?: number;
@@ -62,6 +64,7 @@ export async function startTestServer(db: Database, options: TestServerOptions =
     logger: pino({ level: 'silent' }),
     realtime: { ...loadConfig({}).realtime, ...options.realtime },
     httpRateLimits: { ...UNLIMITED_HTTP, ...options.httpRateLimits },
+    ...(options.httpTimeouts && { httpTimeouts: options.httpTimeouts }),
     bus: options.bus ?? { kind: 'none' },
     processMetrics: false,
     ...(options.storefrontDir && { storefrontDir: options.storefrontDir }),
