@@ -64,6 +64,7 @@ async function start(config: Config, logger: Logger, demo: boolean, simulate: bo
     httpRateLimits: config.httpRateLimits,
     bus: config.bus,
     storefrontDir: config.storefrontDir,
+    corsOrigins: config.corsOrigins,
   });
   const url = await service.listen(config.port, config.host);
   const shownUrl = url.replace(/\/\/(127\.0\.0\.1|\[::1\])/, '//localhost');

@@ -33,6 +33,11 @@ const envSchema = z.object({
     .regex(/^(postgres|none|nats:\/\/.+)$/, 'must be postgres, none or a nats:// URL')
     .optional(),
   TICKETPULSE_TRUST_PROXY: flag.optional(),
+  TICKETPULSE_CORS_ORIGINS: z
+    .string()
+    .transform((v) => v.split(',').map((o) => o.trim()).filter((o) => o !== ''))
+    .pipe(z.array(z.string().regex(/^https?:\/\/[^/\s*]+$/, 'must list origins (scheme://host[:port], no path, no wildcard), comma-separated')))
+    .optional(),
   TICKETPULSE_HTTP_HOLDS_PER_MINUTE: int(1, 100_000_000).default(60),
   TICKETPULSE_HTTP_WRITES_PER_MINUTE: int(1, 100_000_000).default(300),
   TICKETPULSE_HTTP_READS_PER_MINUTE: int(1, 100_000_000).default(1200),
@@ -83,6 +88,8 @@ export interface Config {
   logLevel: string;
   bus: BusSetting;
   realtime: RealtimeSettings;
+  /** Browser origins allowed to call the API cross-origin; empty: same origin only. */
+  corsOrigins: string[];
   /** Per client address (realtime.trustProxy decides which), per minute. */
   httpRateLimits: HttpRateLimits;
 }
@@ -120,6 +127,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, defaults: Confi
     storefrontDir: e.TICKETPULSE_STOREFRONT_DIR ? resolve(e.TICKETPULSE_STOREFRONT_DIR) : DEFAULT_STOREFRONT_DIR,
     logLevel: e.LOG_LEVEL,
     bus: busSetting(e.TICKETPULSE_BUS, e.DATABASE_URL),
+    corsOrigins: e.TICKETPULSE_CORS_ORIGINS ?? [],
     realtime: {
       tickMs: e.TICKETPULSE_TICK_MS,
       reconcileMs: e.TICKETPULSE_RECONCILE_MS,

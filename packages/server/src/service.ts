@@ -35,6 +35,8 @@ export interface ServiceOptions {
   processMetrics?: boolean;
   /** The built storefront to serve; unset or missing: / answers a JSON index. */
   storefrontDir?: string;
+  /** Browser origins allowed to call the API cross-origin; none by default (same origin only). */
+  corsOrigins?: readonly string[];
   /** The buyer simulator's timings (tests speed it up). */
   simulatorPace?: Partial<SimulatorPace>;
 }
@@ -115,6 +117,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     realtimeStats: () => gateway.stats,
     simulator,
     storefrontDir: options.storefrontDir,
+    ...(options.corsOrigins && { corsOrigins: options.corsOrigins }),
     isShuttingDown: () => shuttingDown,
     rateLimit: { limits: options.httpRateLimits, trustProxy: options.realtime.trustProxy, internalKey },
     ...(options.httpTimeouts && { timeouts: options.httpTimeouts }),

@@ -24,6 +24,7 @@ import { reservationRoutes } from './routes/reservations.ts';
 import { simulatorRoutes, type SimulatorControl } from './routes/simulator.ts';
 import { supabaseRestRoutes } from './routes/supabase-rest.ts';
 import { ticketTypeRoutes } from './routes/ticket-types.ts';
+import { installSecurityHeaders } from './security-headers.ts';
 import { hasStorefront, serveStorefront } from './storefront.ts';
 
 export interface AppDeps {
@@ -39,6 +40,8 @@ export interface AppDeps {
   simulator: SimulatorControl;
   /** The built storefront (index.html and assets/); served when it exists. */
   storefrontDir: string | undefined;
+  /** Origins allowed cross-origin (CORS); none (the default): same origin only. */
+  corsOrigins?: readonly string[];
   isShuttingDown: () => boolean;
   rateLimit: RateLimitOptions;
   /** Shorter in tests; the defaults below otherwise. */
@@ -80,6 +83,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   installErrorHandling(app);
+  // First, so refusals (rate limits, auth) carry the headers too.
+  await installSecurityHeaders(app, deps.corsOrigins ?? []);
   // Before any route: the limits attach to each route as it is added.
   await installRateLimit(app, deps.rateLimit);
 

@@ -50,6 +50,8 @@ export interface TestServerOptions {
   /** A built storefront to serve; none by default, whatever apps/storefront/dist holds. */
   storefrontDir?: string;
   simulatorPace?: Partial<SimulatorPace>;
+  /** Origins allowed cross-origin; none by default. */
+  corsOrigins?: readonly string[];
 }
 
 const UNLIMITED_HTTP: HttpRateLimits = { holdsPerMinute: 1e9, writesPerMinute: 1e9, readsPerMinute: 1e9 };
@@ -69,6 +71,7 @@ export async function startTestServer(db: Database, options: TestServerOptions =
     processMetrics: false,
     ...(options.storefrontDir && { storefrontDir: options.storefrontDir }),
     ...(options.simulatorPace && { simulatorPace: options.simulatorPace }),
+    ...(options.corsOrigins && { corsOrigins: options.corsOrigins }),
   });
   const url = await service.listen(options.port ?? 0, '127.0.0.1');
   return {
