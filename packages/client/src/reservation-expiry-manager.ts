@@ -156,12 +156,23 @@ export class ReservationExpiryManager {
       headers: { authorization: `Bearer ${token}` },
     });
     const date = response.headers.get('date');
-    if (date) this.clock.observe(Date.parse(date));
+    if (date) this.observeDateHeader(Date.parse(date));
     const body = (await response.json()) as { reservation?: ReservationRecord; error?: { code: string; message: string } };
     if (!response.ok || !body.reservation) {
       throw new ReservationError(body.error?.code ?? 'request_failed', body.error?.message ?? `HTTP ${response.status}`, response.status);
     }
     return body.reservation;
+  }
+
+  /**
+   * The Date header has whole seconds: the server's time was somewhere in
+   * [date, date + 1 s). A finer offset (the gateway's serverTime) that agrees
+   * is kept; one that does not is replaced by the middle of that second.
+   */
+  private observeDateHeader(date: number): void {
+    if (Number.isNaN(date)) return;
+    const now = this.clock.now();
+    if (now < date || now >= date + 1000) this.clock.observe(date + 500);
   }
 
   private compute(record: ReservationRecord): HoldState {

@@ -186,6 +186,26 @@ describe('with fake timers', () => {
     }
   });
 
+  it('keeps a finer server offset that the whole-second Date header agrees with, and corrects one it contradicts', async () => {
+    vi.setSystemTime(new Date('2026-11-21T12:00:00.000Z'));
+    const clock = new ServerClock();
+    clock.observe(Date.now() + 600_700); // from a welcome: the server is 10 min 0.7 s ahead
+    let date = new Date(Date.now() + 600_000).toUTCString(); // the same instant, truncated to the second
+    const fetch: FetchLike = async () => ({
+      ok: true,
+      status: 200,
+      headers: { get: (name: string) => (name === 'date' ? date : null) },
+      json: async () => ({ reservation: { id: 'r3', eventId: EVENT, status: 'active', expiresAt: new Date(Date.now() + 900_000).toISOString(), extensionsUsed: 0 } }),
+    });
+    const holds = new ReservationExpiryManager({ url: 'http://tickets.test', getToken: () => 't', fetch, clock });
+    await holds.startMonitoring('r3');
+    expect(clock.offset).toBe(600_700);
+    date = new Date(Date.now() + 300_000).toUTCString(); // the server's clock was set back
+    await holds.startMonitoring('r3');
+    expect(clock.offset).toBe(300_500);
+    holds.stopAll();
+  });
+
   it('re-checks each active hold with the server every 30 seconds', async () => {
     let calls = 0;
     let status = 'active';
