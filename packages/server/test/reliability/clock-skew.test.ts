@@ -5,8 +5,10 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import WebSocket from 'ws';
 import { TokenVerifier } from '../../src/http/auth.ts';
 import { postgresUrl } from '../support/database.ts';
+import { createEventOverHttp } from '../support/http-event.ts';
 import { startNode, type RunningNode } from '../support/process.ts';
 import { recordReliability } from '../support/reliability-report.ts';
+import { schemaUrl } from '../support/schema-url.ts';
 import { TEST_JWT_SECRET } from '../support/server.ts';
 import { eventually } from '../support/viewer.ts';
 
@@ -39,24 +41,14 @@ describe.skipIf(!postgresUrl)('reliability: a client clock 10 minutes off', () =
     await admin.query(`CREATE SCHEMA ${schema}`);
     await admin.query(`SET search_path = ${schema}`);
     node = await startNode({
-      DATABASE_URL: `${postgresUrl}${postgresUrl?.includes('?') ? '&' : '?'}options=${encodeURIComponent(`-c search_path=${schema}`)}`,
+      DATABASE_URL: schemaUrl(schema),
       TICKETPULSE_JWT_SECRET: TEST_JWT_SECRET,
       TICKETPULSE_HOLD_SECONDS: String(HOLD_SECONDS),
       TICKETPULSE_SWEEP_INTERVAL_MS: '200',
     });
-    const created = await fetch(`${node.url}/api/events`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${await token('organizer')}`, 'content-type': 'application/json' },
-      body: JSON.stringify({
-        slug: `clock-${randomBytes(3).toString('hex')}`,
-        name: 'Clock',
-        startsAt: '2027-06-01T20:00:00Z',
-        ticketTypes: [{ name: 'GA', totalCapacity: 100, maxPerOrder: 4 }],
-      }),
-    });
-    const { event } = (await created.json()) as { event: { id: string; ticketTypes: Array<{ id: string }> } };
+    const event = await createEventOverHttp(node.url, await token('organizer'), [{ name: 'GA', totalCapacity: 100, maxPerOrder: 4 }]);
     eventId = event.id;
-    ticketTypeId = event.ticketTypes[0]!.id;
+    ticketTypeId = event.ticketTypeIds[0]!;
   });
   afterEach(() => {
     vi.useRealTimers();

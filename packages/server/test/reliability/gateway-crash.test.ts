@@ -10,6 +10,7 @@ import { createEvent, typeId } from '../support/fixtures.ts';
 import { HoldTraffic, type Buyer } from '../support/hold-traffic.ts';
 import { startNode, type RunningNode } from '../support/process.ts';
 import { recordReliability } from '../support/reliability-report.ts';
+import { schemaUrl } from '../support/schema-url.ts';
 import { SdkViewers } from '../support/sdk-viewers.ts';
 import { startTestServer, TEST_JWT_SECRET, type TestServer } from '../support/server.ts';
 import { eventually } from '../support/viewer.ts';
@@ -17,11 +18,6 @@ import { eventually } from '../support/viewer.ts';
 /** Thousands in the default run; RELIABILITY_LONG=1 doubles them. */
 const VIEWERS = process.env.RELIABILITY_LONG === '1' ? 4000 : 2000;
 const BUYERS = 4;
-
-/** The same database and schema for a child process: search_path in the URL. */
-function schemaUrl(schema: string): string {
-  return `${postgresUrl}${postgresUrl!.includes('?') ? '&' : '?'}options=${encodeURIComponent(`-c search_path=${schema}`)}`;
-}
 
 /**
  * Viewers watch one gateway process (A) while buyers hold through another

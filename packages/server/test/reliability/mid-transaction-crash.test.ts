@@ -3,8 +3,10 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TokenVerifier } from '../../src/http/auth.ts';
 import { postgresUrl } from '../support/database.ts';
+import { createEventOverHttp } from '../support/http-event.ts';
 import { startNode, type RunningNode } from '../support/process.ts';
 import { recordReliability } from '../support/reliability-report.ts';
+import { schemaUrl } from '../support/schema-url.ts';
 import { TEST_JWT_SECRET } from '../support/server.ts';
 import { eventually } from '../support/viewer.ts';
 
@@ -29,9 +31,8 @@ describe.skipIf(!postgresUrl)('reliability: a crash in the middle of a hold or c
   const applicationName = `tp_rel_${randomBytes(4).toString('hex')}`;
   const admin = new pg.Client({ connectionString: postgresUrl });
   const verifier = new TokenVerifier(TEST_JWT_SECRET);
-  const options = `-c search_path=${schema}`;
   const env = {
-    DATABASE_URL: `${postgresUrl}${postgresUrl?.includes('?') ? '&' : '?'}options=${encodeURIComponent(options)}&application_name=${applicationName}`,
+    DATABASE_URL: schemaUrl(schema, applicationName),
     TICKETPULSE_JWT_SECRET: TEST_JWT_SECRET,
     TICKETPULSE_BUS: 'postgres',
   };
@@ -114,19 +115,9 @@ describe.skipIf(!postgresUrl)('reliability: a crash in the middle of a hold or c
       END $$;
       CREATE TRIGGER zz_test_pause AFTER INSERT OR UPDATE ON ${schema}.tickets FOR EACH STATEMENT EXECUTE FUNCTION ${schema}.test_pause_tickets();
     `);
-    const created = await fetch(`${node.url}/api/events`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${await token('organizer')}`, 'content-type': 'application/json' },
-      body: JSON.stringify({
-        slug: `crash-${randomBytes(3).toString('hex')}`,
-        name: 'Crash',
-        startsAt: '2027-06-01T20:00:00Z',
-        ticketTypes: [{ name: 'GA', totalCapacity: 100, maxPerOrder: 4 }],
-      }),
-    });
-    const { event } = (await created.json()) as { event: { id: string; ticketTypes: Array<{ id: string }> } };
+    const event = await createEventOverHttp(node.url, await token('organizer'), [{ name: 'GA', totalCapacity: 100, maxPerOrder: 4 }]);
     eventId = event.id;
-    ticketTypeId = event.ticketTypes[0]!.id;
+    ticketTypeId = event.ticketTypeIds[0]!;
   });
   afterAll(async () => {
     await arm(false).catch(() => {});
