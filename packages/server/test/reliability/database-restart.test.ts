@@ -130,10 +130,15 @@ describe.skipIf(!postgresUrl)('reliability: the database goes away during live t
     // A reservation nobody was told about exists only for a request whose answer failed (committed, then the connection died).
     expect(withoutAnswer.filter((r) => !failedKeys.has(r.idempotency_key))).toEqual([]);
     expect(rows.filter((r) => r.seats !== 1)).toEqual([]);
+    // Every failed request retried with its key: a hold that was committed is replayed, not made twice; the others are made now.
+    const retries = await Promise.all(traffic.outcomes.filter((o) => o.status !== 201).map((o) => traffic.retry(o)));
+    expect(retries.filter((o) => o.status !== 201)).toEqual([]);
+    const replayed = retries.filter((o) => o.replayed);
+    expect(replayed.map((o) => o.reservationId).sort()).toEqual(withoutAnswer.map((r) => r.id).sort());
     expect((await direct.query('SELECT * FROM verify_ticket_counts()')).rows).toEqual([]);
     const [counts] = [...(await databaseCounts(direct, eventId)).values()];
-    expect(counts!.reservedCount).toBe(rows.length);
-    return { created: created.length, lost: lost.length, committedButAnswerLost: withoutAnswer.length };
+    expect(counts!.reservedCount).toBe(rows.length + retries.length - replayed.length);
+    return { created: created.length, lost: lost.length, committedButAnswerLost: withoutAnswer.length, retriedWithSameKey: retries.length, replayed: replayed.length };
   }
 
   it('answers 503 with Retry-After while its backends are terminated, then every viewer converges within 5 s', async () => {
@@ -163,7 +168,7 @@ describe.skipIf(!postgresUrl)('reliability: the database goes away during live t
     await recordReliability({
       fault: 'database: pg_terminate_backend of every backend of the nodes under live traffic',
       injected: rounds,
-      checked: ['503 database_unavailable + Retry-After, no hang', 'listener back on both nodes', 'viewers exact within 5 s', 'no hold lost or doubled', 'verify_ticket_counts() empty'],
+      checked: ['503 database_unavailable + Retry-After, no hang', 'listener back on both nodes', 'viewers exact within 5 s', 'no hold lost or doubled', 'failed requests retried with the same Idempotency-Key: committed ones replayed, never doubled', 'verify_ticket_counts() empty'],
       figures: {
         backendsTerminated: terminated,
         requests: traffic.outcomes.length,
@@ -174,6 +179,8 @@ describe.skipIf(!postgresUrl)('reliability: the database goes away during live t
         convergedMs,
         holdsLost: accounting.lost,
         committedButAnswerLost: accounting.committedButAnswerLost,
+        retriedWithSameKey: accounting.retriedWithSameKey,
+        replayedOnRetry: accounting.replayed,
       },
     });
   });
@@ -204,7 +211,7 @@ describe.skipIf(!postgresUrl)('reliability: the database goes away during live t
     await recordReliability({
       fault: 'database: unreachable for 3 s (TCP proxy in front of PostgreSQL stopped) under live traffic',
       injected: 1,
-      checked: ['every request during the outage: 503 database_unavailable + Retry-After, no hang', 'listener back on both nodes', 'viewers exact within 5 s', 'no hold lost or doubled', 'verify_ticket_counts() empty'],
+      checked: ['every request during the outage: 503 database_unavailable + Retry-After, no hang', 'listener back on both nodes', 'viewers exact within 5 s', 'no hold lost or doubled', 'failed requests retried with the same Idempotency-Key: committed ones replayed, never doubled', 'verify_ticket_counts() empty'],
       figures: {
         outageMs,
         requests: traffic.outcomes.length,
@@ -216,6 +223,8 @@ describe.skipIf(!postgresUrl)('reliability: the database goes away during live t
         convergedMs,
         holdsLost: accounting.lost,
         committedButAnswerLost: accounting.committedButAnswerLost,
+        retriedWithSameKey: accounting.retriedWithSameKey,
+        replayedOnRetry: accounting.replayed,
       },
     });
   });

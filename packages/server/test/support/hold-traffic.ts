@@ -9,6 +9,8 @@ export interface HoldOutcome {
   code?: string;
   retryAfter?: string | null;
   reservationId?: string;
+  /** The Idempotency-Key had already made this hold: the answer is a replay. */
+  replayed?: boolean;
   startedAt: number;
 }
 
@@ -59,8 +61,14 @@ export class HoldTraffic {
     }
   }
 
-  private async hold(buyer: Buyer): Promise<HoldOutcome> {
-    const idempotencyKey = randomUUID();
+  /** The buyer's retry of a failed request, with the same Idempotency-Key, as docs/troubleshooting.md advises. */
+  retry(failed: HoldOutcome): Promise<HoldOutcome> {
+    const buyer = this.buyers.find((b) => b.holderId === failed.holderId);
+    if (!buyer) throw new Error(`no buyer ${failed.holderId}`);
+    return this.hold(buyer, failed.idempotencyKey);
+  }
+
+  private async hold(buyer: Buyer, idempotencyKey: string = randomUUID()): Promise<HoldOutcome> {
     const base = { holderId: buyer.holderId, idempotencyKey, startedAt: Date.now() };
     try {
       const response = await fetch(`${this.baseUrl}/api/events/${this.eventId}/reservations`, {
@@ -74,6 +82,7 @@ export class HoldTraffic {
         ...base,
         status: response.status,
         retryAfter: response.headers.get('retry-after'),
+        replayed: response.headers.get('idempotent-replayed') === 'true',
         ...(body.reservation && { reservationId: body.reservation.id }),
         ...(body.error && { code: body.error.code }),
       };
