@@ -41,12 +41,15 @@ function sameKey(sent: string | string[] | undefined, key: Buffer): boolean {
  * Per-address request limits (@fastify/rate-limit, one fixed minute window
  * per address and route class). Past a limit: 429 `rate_limited` in the API's
  * error format, with Retry-After. IPv6 clients are counted by /56, as one
- * host usually holds a whole prefix.
+ * host usually holds a whole prefix. One hook for the whole app, installed
+ * before authentication's: requests with bad tokens and unknown paths count too.
  */
 export async function installRateLimit(app: FastifyInstance, { limits, trustProxy, internalKey }: RateLimitOptions): Promise<void> {
   const internal = Buffer.from(internalKey);
   const perMinute: Record<RouteClass, number> = { holds: limits.holdsPerMinute, writes: limits.writesPerMinute, reads: limits.readsPerMinute };
   await app.register(rateLimit, {
+    // Not per route: route hooks run after the app's own (authentication), which would refuse a bad-token flood unlimited.
+    global: false,
     timeWindow: 60_000,
     keyGenerator: (request) => `${routeClass(request)}:${normalizeIP(clientAddress(request.raw, trustProxy), 56)}`,
     max: (_request, key) => perMinute[key.slice(0, key.indexOf(':')) as RouteClass],
@@ -56,4 +59,5 @@ export async function installRateLimit(app: FastifyInstance, { limits, trustProx
       return new ApiError(429, 'rate_limited', `Too many requests from this address; retry in ${retryAfterSeconds} s`, { retryAfterSeconds });
     },
   });
+  app.addHook('onRequest', app.rateLimit());
 }

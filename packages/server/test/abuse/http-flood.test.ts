@@ -103,6 +103,20 @@ describe('HTTP request floods per address', () => {
     expect(probe.status).toBe(200);
   });
 
+  it('counts requests refused before routing or authentication too: bad tokens and unknown paths', async () => {
+    const server = await serve({ holdsPerMinute: 5, writesPerMinute: 10, readsPerMinute: 20 });
+    const badToken = await Promise.all(Array.from({ length: 30 }, () => send(server.url, 'GET', '/api/events', { headers: { authorization: 'Bearer forged' } })));
+    const unknown = await Promise.all(Array.from({ length: 30 }, () => send(server.url, 'POST', '/api/no-such-route', { body: {} })));
+    recordReliability({
+      fault: 'HTTP floods refused before the handler: 30 reads with a forged token, 30 POSTs to an unknown path, from one address (reads 20/min, writes 10/min)',
+      injected: badToken.length + unknown.length,
+      checked: ['a forged-token flood is limited like any other (401 up to the limit, then 429)', 'an unknown-path flood too (404, then 429)'],
+      figures: { badToken: JSON.stringify(tally(badToken)), unknownPath: JSON.stringify(tally(unknown)) },
+    });
+    expect(tally(badToken)).toEqual({ 401: 20, 429: 10 });
+    expect(tally(unknown)).toEqual({ 404: 10, 429: 20 });
+  });
+
   it('lets through exactly the hold limit per address, nothing more reaches the database, and reads stay open', async () => {
     const server = await serve({ holdsPerMinute: 5, writesPerMinute: 10, readsPerMinute: 1000 });
     const event = await createEvent(server.service.catalog, { ticketTypes: [{ name: 'General', totalCapacity: 1000, maxPerOrder: 4 }] });
