@@ -4,7 +4,9 @@ type Handler = (payload: string) => void;
 type ReconnectHandler = () => void;
 
 const RETRY_BASE_MS = 250;
-const RETRY_CAP_MS = 5_000;
+// Viewers must be exact within 5 s of the database returning, and a node hears of
+// other nodes' changes only once it listens again: one attempt a second at most.
+const RETRY_CAP_MS = 1_000;
 
 /**
  * One dedicated connection for LISTEN (a pooled one would be handed to other
