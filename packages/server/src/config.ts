@@ -27,6 +27,10 @@ const envSchema = z.object({
   TICKETPULSE_MAX_HOLD_EXTENSIONS: int(0, 100).default(2),
   TICKETPULSE_SWEEP_INTERVAL_MS: int(50, 3_600_000).default(1000),
   TICKETPULSE_DB_POOL_SIZE: int(1, 1000).default(10),
+  TICKETPULSE_DB_APP_ROLE: z
+    .string()
+    .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a PostgreSQL role name (lower case letters, digits, _)')
+    .optional(),
   TICKETPULSE_STOREFRONT_DIR: z.string().min(1).optional(),
   TICKETPULSE_BUS: z
     .string()
@@ -83,6 +87,8 @@ export interface Config {
   holds: HoldSettings;
   sweepIntervalMs: number;
   poolSize: number;
+  /** The non-owner role the service's connections switch to, so row-level security applies (PostgreSQL only). */
+  dbAppRole: string | undefined;
   /** The built storefront, served when it exists. */
   storefrontDir: string;
   logLevel: string;
@@ -109,6 +115,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, defaults: Confi
     throw new ConfigError(`Invalid configuration: ${issue.path.join('.')} ${issue.message}`);
   }
   const e = parsed.data;
+  if (e.TICKETPULSE_DB_APP_ROLE && !e.DATABASE_URL) throw new ConfigError('Invalid configuration: TICKETPULSE_DB_APP_ROLE needs DATABASE_URL');
   return {
     databaseUrl: e.DATABASE_URL,
     inMemory: defaults.inMemory ?? false,
@@ -124,6 +131,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, defaults: Confi
     },
     sweepIntervalMs: e.TICKETPULSE_SWEEP_INTERVAL_MS,
     poolSize: e.TICKETPULSE_DB_POOL_SIZE,
+    dbAppRole: e.TICKETPULSE_DB_APP_ROLE,
     storefrontDir: e.TICKETPULSE_STOREFRONT_DIR ? resolve(e.TICKETPULSE_STOREFRONT_DIR) : DEFAULT_STOREFRONT_DIR,
     logLevel: e.LOG_LEVEL,
     bus: busSetting(e.TICKETPULSE_BUS, e.DATABASE_URL),

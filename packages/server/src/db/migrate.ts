@@ -32,6 +32,8 @@ export async function loadMigrations(dir = MIGRATIONS_DIR): Promise<Migration[]>
 export async function migrate(db: Database, migrations?: Migration[]): Promise<string[]> {
   const all = migrations ?? (await loadMigrations());
   return db.transaction(async (tx) => {
+    // As the login that owns the tables, not the role the service switched its connections to (TICKETPULSE_DB_APP_ROLE).
+    await tx.exec('SET LOCAL ROLE NONE');
     await tx.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
     await tx.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
       version text PRIMARY KEY,

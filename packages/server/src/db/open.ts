@@ -12,9 +12,11 @@ export async function openDatabase(config: Config, logger: Logger): Promise<{ db
     const db = await openPostgres({
       connectionString: config.databaseUrl,
       maxConnections: config.poolSize,
+      ...(config.dbAppRole && { role: config.dbAppRole }),
       onError: (err) => logger.warn({ err }, 'database connection error'),
     });
-    return { db, description: `PostgreSQL at ${new URL(config.databaseUrl).host}` };
+    const as = config.dbAppRole ? ` as ${config.dbAppRole}` : '';
+    return { db, description: `PostgreSQL at ${new URL(config.databaseUrl).host}${as}` };
   }
   if (config.inMemory) return { db: await openPglite(), description: 'embedded PGlite, in memory' };
   const dataDir = join(config.dataDir, 'pgdata');

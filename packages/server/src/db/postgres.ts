@@ -8,6 +8,11 @@ export interface PostgresOptions {
   maxConnections?: number;
   /** Extra server settings per connection, e.g. `-c search_path=t1` (tests use one schema each). */
   options?: string;
+  /**
+   * A role every pooled connection switches to (SET ROLE) before its first
+   * query: one that does not own the tables, so row-level security applies.
+   */
+  role?: string;
   /** Called for errors on idle connections, which would otherwise crash the process. */
   onError?: (error: Error) => void;
 }
@@ -37,8 +42,19 @@ export async function openPostgres(options: PostgresOptions): Promise<Database> 
   const clientConfig = { connectionString: options.connectionString, options: options.options, types };
   const pool = new pg.Pool({ ...clientConfig, max: options.maxConnections ?? 10 });
   pool.on('error', onError);
-  // Fail fast on a wrong URL instead of at the first request.
-  await pool.query('SELECT 1');
+  const { role } = options;
+  // Queued ahead of whatever the pool hands the connection out for. A connection that cannot switch is closed, never used as the owner.
+  if (role) {
+    pool.on('connect', (client) => {
+      client.query(`SET ROLE ${client.escapeIdentifier(role)}`).catch((error: Error) => {
+        onError(error);
+        void client.end();
+      });
+    });
+  }
+  // Fail fast on a wrong URL or role instead of at the first request.
+  const { rows } = await pool.query<{ user: string }>('SELECT current_user AS user');
+  if (role && rows[0]?.user !== role) throw new Error(`Could not switch to the database role ${role}`);
   const listener = new PostgresListener(() => new pg.Client(clientConfig), onError);
 
   return {

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Database } from '../../db/database.ts';
+import { asRequester } from '../../db/requester.ts';
 import type { Catalog } from '../../inventory/catalog.ts';
 import { readExpiringHolds, readSalesPerMinute } from '../../inventory/insights.ts';
 import { bearerAuth, requireOrganizer } from '../auth.ts';
@@ -28,12 +29,18 @@ export const insightRoutes: FastifyPluginAsyncZod<{ db: Database; catalog: Catal
   app.get(
     '/api/events/:idOrSlug/holds',
     organizerRead('Active holds whose deadline is within the given seconds, soonest first (at most 50, no holder ids)', expiringHoldsQuery, expiringHolds),
-    async (request) => readExpiringHolds(db, await eventIdOf(request.params.idOrSlug), request.query.expiringWithinSeconds),
+    async (request) => {
+      const eventId = await eventIdOf(request.params.idOrSlug);
+      return asRequester(db, request.principal!, (tx) => readExpiringHolds(tx, eventId, request.query.expiringWithinSeconds));
+    },
   );
 
   app.get(
     '/api/events/:idOrSlug/sales',
     organizerRead('Seats sold per minute over the last N minutes, oldest first, every minute present', salesQuery, salesPerMinute),
-    async (request) => readSalesPerMinute(db, await eventIdOf(request.params.idOrSlug), request.query.minutes),
+    async (request) => {
+      const eventId = await eventIdOf(request.params.idOrSlug);
+      return asRequester(db, request.principal!, (tx) => readSalesPerMinute(tx, eventId, request.query.minutes));
+    },
   );
 };
