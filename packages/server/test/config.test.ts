@@ -25,6 +25,10 @@ describe('configuration', () => {
     ['TICKETPULSE_HOLD_SECONDS', '0'],
     ['TICKETPULSE_SWEEP_INTERVAL_MS', '1.5'],
     ['LOG_LEVEL', 'loud'],
+    ['TICKETPULSE_DB_APP_ROLE', 'app; RESET ROLE'],
+    // A role needs PostgreSQL: PGlite has one user, the owner.
+    ['TICKETPULSE_DB_APP_ROLE', 'ticketpulse_app'],
+    ['TICKETPULSE_CORS_ORIGINS', '*'],
   ])('refuses %s=%s with one line naming the variable', (name, value) => {
     let error: unknown;
     try {

@@ -10,7 +10,8 @@ import { createEvent, typeId } from '../support/fixtures.ts';
 import { PhoenixSocket } from '../support/phoenix-socket.ts';
 import { TestSocket } from '../support/realtime-client.ts';
 import { recordReliability } from '../support/reliability-report.ts';
-import { startTestServer, type TestServer } from '../support/server.ts';
+import { startNode } from '../support/process.ts';
+import { startTestServer, TEST_JWT_SECRET, type TestServer } from '../support/server.ts';
 import { eventually, watch } from '../support/viewer.ts';
 
 async function asAdmin(sql: string): Promise<void> {
@@ -28,12 +29,13 @@ describe.skipIf(!postgresUrl)('row-level security through a non-owner role (post
   let t: TestDatabase;
   let app: Database;
   let server: TestServer;
+  let schema: string;
   const role = `tp_app_${randomBytes(5).toString('hex')}`;
 
   beforeAll(async () => {
     t = await createTestDatabase('postgres');
     const { rows } = await t.db.query<{ schema: string }>('SELECT current_schema() AS schema');
-    const schema = rows[0]!.schema;
+    schema = rows[0]!.schema;
     // The setup docs/inventory.md describes, for this test's schema.
     await asAdmin(`CREATE ROLE ${role} NOLOGIN;
       GRANT USAGE ON SCHEMA ${schema} TO ${role};
@@ -144,6 +146,37 @@ describe.skipIf(!postgresUrl)('row-level security through a non-owner role (post
       injected: 1,
       checked: ['hold, get, extend, confirm, release over HTTP', 'sweeper expiry', 'organizer holds and sales insights', 'realtime snapshot and updates, Supabase row changes', 'verify_ticket_counts() empty'],
       figures: { flowsChecked: 9, failures: 0 },
+    });
+  });
+
+  it('the command line switches every connection to TICKETPULSE_DB_APP_ROLE, and will not start when it cannot', async () => {
+    const url = new URL(postgresUrl!);
+    url.searchParams.set('options', `-c search_path=${schema}`);
+    const env = { DATABASE_URL: url.href, TICKETPULSE_JWT_SECRET: TEST_JWT_SECRET, TICKETPULSE_STOREFRONT_DIR: '/nonexistent' };
+    const node = await startNode({ ...env, TICKETPULSE_DB_APP_ROLE: role });
+    try {
+      expect(node.output()).toContain(`as ${role}`);
+      const event = await createEvent(server.service.catalog);
+      const token = await server.token('authenticated');
+      const held = await fetch(`${node.url}/api/events/${event.id}/reservations`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ items: [{ ticketTypeId: typeId(event, 'General'), quantity: 1 }] }),
+      });
+      expect(held.status).toBe(201);
+      const { reservation } = (await held.json()) as { reservation: { id: string } };
+      const mine = await fetch(`${node.url}/api/reservations/${reservation.id}`, { headers: { authorization: `Bearer ${token}` } });
+      expect(mine.status).toBe(200);
+    } finally {
+      await node.stop();
+    }
+    const missing = `tp_missing_${randomBytes(4).toString('hex')}`;
+    await expect(startNode({ ...env, TICKETPULSE_DB_APP_ROLE: missing })).rejects.toThrow(new RegExp(`${missing}\\W{1,4} does not exist`));
+    recordReliability({
+      fault: 'security/row-level-security: ticketpulse start with TICKETPULSE_DB_APP_ROLE (a granted role, then a missing one)',
+      injected: 2,
+      checked: ['serves as the role: hold and read back over HTTP', 'a role it cannot switch to stops startup (fails closed, never runs as the owner)'],
+      figures: { startsAsRole: 1, refusedStarts: 1 },
     });
   });
 });
