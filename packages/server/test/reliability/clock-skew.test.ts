@@ -13,8 +13,12 @@ import { TEST_JWT_SECRET } from '../support/server.ts';
 import { eventually } from '../support/viewer.ts';
 
 const HOLD_SECONDS = 4;
-/** Latency and a loaded machine, never minutes: the offset comes from the welcome, the Date header only checks it. */
-const TOLERANCE_MS = 500;
+/**
+ * Latency on a loaded machine, never minutes: the offset comes from the
+ * welcome, the Date header only checks it. Without the offset the error
+ * would be the whole 10 minutes; 500 ms failed once under a loaded CI run.
+ */
+const TOLERANCE_MS = 2_000;
 /** performance.now() is not faked: the real time, whatever Date says. */
 const realNow = () => performance.timeOrigin + performance.now();
 
@@ -61,7 +65,7 @@ describe.skipIf(!postgresUrl)('reliability: a client clock 10 minutes off', () =
     await recordReliability({
       fault: 'clock: the SDK device clock 10 minutes behind and ahead of the server and database',
       injected: results.length,
-      checked: ['expires_at - created_at is the hold time, both by the database clock', "the SDK's countdown within 0.5 s of the real remaining time", 'onExpired fires once the database expired it'],
+      checked: ['expires_at - created_at is the hold time, both by the database clock', "the SDK's countdown within 2 s of the real remaining time (the skew is 600 s)", 'onExpired fires once the database expired it'],
       figures: {
         skewsTried: results.length,
         maxCountdownErrorMs: Math.max(...results.map((r) => r.remainingErrorMs)),
