@@ -37,6 +37,13 @@ const totals: Array<[string, string]> = [
   ['server errors (5xx) seen', String(numbers(/(fiveHundreds|status_5\d\d)/i).reduce((a, b) => a + b, 0))],
 ];
 
+const minute = (iso: string) => iso.slice(0, 16).replace('T', ' ');
+const span = (times: string[]) => {
+  const sorted = [...times].sort();
+  if (sorted.length === 0) return '(nothing)';
+  const [first, last] = [minute(sorted[0]!), minute(sorted[sorted.length - 1]!)];
+  return first === last ? first : `between ${first} and ${last}`;
+};
 const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 const figures = (f: ReliabilityRecord['figures']) =>
   Object.entries(f)
@@ -50,7 +57,7 @@ const markdown = [
   '',
   'Every fault, bad input and attack below is a test under `npm test`, against real PostgreSQL, real',
   'processes and real sockets (`packages/server/test/reliability/`, `abuse/`, `security/`). Each records',
-  'what it tried; this page is built from one run. Longer runs: `RELIABILITY_LONG=1 npm test`.',
+  'what it tried; this page shows the latest record of each. Longer runs: `RELIABILITY_LONG=1 npm test`.',
   '',
   '```sh',
   'rm -f test-output/reliability.jsonl',
@@ -66,7 +73,7 @@ const markdown = [
   '',
   '## Every fault and attack',
   '',
-  `Run ${records.map((r) => r.at).sort()[0]?.slice(0, 16).replace('T', ' ') ?? '(none)'} UTC.`,
+  `Recorded ${span(records.map((r) => r.at))} UTC.`,
   '',
   '| fault or attack | times | checked | result |',
   '| --- | ---: | --- | --- |',

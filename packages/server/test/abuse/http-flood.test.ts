@@ -90,7 +90,7 @@ describe('HTTP request floods per address', () => {
     const probe = await send(server.url, 'GET', '/healthz');
     const refused = flood.filter((a) => a.status === 429);
 
-    recordReliability({
+    await recordReliability({
       fault: 'HTTP read flood from one address (127.0.0.1), limit 40/min; a second client on 127.0.0.2',
       injected: flood.length,
       checked: ['first 40 answered 200, the rest 429 rate_limited with Retry-After', 'the other address keeps 200 and its latency', '/healthz is never limited'],
@@ -107,7 +107,7 @@ describe('HTTP request floods per address', () => {
     const server = await serve({ holdsPerMinute: 5, writesPerMinute: 10, readsPerMinute: 20 });
     const badToken = await Promise.all(Array.from({ length: 30 }, () => send(server.url, 'GET', '/api/events', { headers: { authorization: 'Bearer forged' } })));
     const unknown = await Promise.all(Array.from({ length: 30 }, () => send(server.url, 'POST', '/api/no-such-route', { body: {} })));
-    recordReliability({
+    await recordReliability({
       fault: 'HTTP floods refused before the handler: 30 reads with a forged token, 30 POSTs to an unknown path, from one address (reads 20/min, writes 10/min)',
       injected: badToken.length + unknown.length,
       checked: ['a forged-token flood is limited like any other (401 up to the limit, then 429)', 'an unknown-path flood too (404, then 429)'],
@@ -128,7 +128,7 @@ describe('HTTP request floods per address', () => {
     const { rows } = await t.db.query<{ n: number }>('SELECT count(*)::integer AS n FROM reservations WHERE event_id = $1', [event.id]);
     const read = await send(server.url, 'GET', `/api/events/${event.id}/availability`);
 
-    recordReliability({
+    await recordReliability({
       fault: 'HTTP hold flood from one address, limit 5/min',
       injected: flood.length,
       checked: ['5 holds made (201), 45 refused 429 rate_limited', 'exactly 5 reservations in the database', 'reads from the same address still served (their own class)'],

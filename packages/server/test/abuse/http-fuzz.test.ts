@@ -285,7 +285,7 @@ describe.each(drivers)('HTTP API fuzzing (%s)', (driver) => {
     const after = await dump();
     const fiveHundreds = Object.values(statuses).reduce((n, s) => n + Object.entries(s).filter(([k]) => Number(k) >= 500).reduce((a, [, v]) => a + v, 0), 0);
 
-    recordReliability({
+    await recordReliability({
       fault: `HTTP API fuzzing (fast-check, ${driver}): every route; bad tokens, invalid JSON, wrong content types, bodies too large, unknown/malformed ids, wrong types, bad queries and Idempotency-Keys, oversized headers, methods a path lacks, unknown paths, random reads`,
       injected: requests,
       checked: ['every request invalid by construction answered 4xx', 'no 5xx at all', 'full dump of every table identical before and after', 'routes enumerated cover the whole Fastify route tree'],

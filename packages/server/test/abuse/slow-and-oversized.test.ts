@@ -148,7 +148,7 @@ describe('slow clients and oversized frames', () => {
     const closedAfter = await Promise.all(attackers.map((a) => a.raw.closedAfter));
     dribbling = false;
     const answers = tally(attackers.map((a) => `${a.kind}: ${statusLine(a.raw)}`));
-    recordReliability({
+    await recordReliability({
       fault: 'slowloris on the WebSocket upgrade: 40 clients dribbling the request a byte per 100 ms, 40 silent after connecting, 20 stalled half-way (headers timeout 1 s in the test; 10 s by default)',
       injected: attackers.length,
       checked: ['every slow connection closed by the server within the headers timeout plus the check interval (plus slack)', 'a legitimate viewer keeps its round trips and gets every update', 'HTTP reads keep working'],
@@ -174,7 +174,7 @@ describe('slow clients and oversized frames', () => {
     const ticker = setInterval(() => raw.socket.write(' '), 100);
     try {
       const closedAfter = await raw.closedAfter;
-      recordReliability({
+      await recordReliability({
         fault: 'slow request body: a hold whose 500-byte body is dribbled a byte per 100 ms (request timeout 2 s in the test; 30 s by default)',
         injected: 1,
         checked: ['answered 408 and closed within the request timeout plus the check interval (plus slack)', 'no hold made'],
@@ -201,7 +201,7 @@ describe('slow clients and oversized frames', () => {
     const ticker = setInterval(() => dribbler.socket.write(whole.subarray(sent, ++sent)), 100);
     try {
       const [silentAfter, dribblerAfter] = await Promise.all([silent.closedAfter, dribbler.closedAfter]);
-      recordReliability({
+      await recordReliability({
         fault: 'slow WebSocket clients: one never sends auth (auth timeout 500 ms), one authenticated dribbling a 1000-byte frame a byte per 100 ms (heartbeat 300 ms)',
         injected: 2,
         checked: ['the silent one closed with 4003, its socket destroyed 2 s later when it does not answer the close (was 30 s)', 'the dribbler terminated by the heartbeat within two intervals (plus slack)'],
@@ -241,7 +241,7 @@ describe('slow clients and oversized frames', () => {
       control.send({ type: 'ping', ref: name });
       await control.next((m) => m.type === 'pong' && m.ref === name);
     }
-    recordReliability({
+    await recordReliability({
       fault: `oversized WebSocket frames (limit ${maxFrameBytes} bytes): announced lengths of 1 GB, 2^53 and limit+1 without the payload, a message assembled from fragments past the limit, an oversized binary frame`,
       injected: cases.length,
       checked: ['each closed with 1009 as soon as the header or the fragment passing the limit arrives', 'a control client keeps its round trips'],

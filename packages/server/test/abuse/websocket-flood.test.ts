@@ -108,7 +108,7 @@ describe('realtime floods', () => {
     const refused = outcomes.filter((o): o is { refused: number } => 'refused' in o).map((o) => o.refused);
     const welcomed = opened.filter((o) => o.messages.some((m) => m.type === 'welcome')).length;
 
-    recordReliability({
+    await recordReliability({
       fault: 'WebSocket connection flood: 5 bursts of 200 attempts from one address (50 attempts/s allowed, 60 open connections allowed); a legitimate viewer on 127.0.0.2',
       injected: outcomes.length,
       checked: ['attempts past the rate refused with HTTP 429 and Retry-After before the handshake', 'connections past the cap closed 4008', 'the legitimate viewer keeps its round trips and gets updates'],
@@ -163,7 +163,7 @@ describe('realtime floods', () => {
     const errors = (o: (typeof open)[number]) => o.messages.flatMap((m) => (m.type === 'error' ? [m.code] : []));
     const politeAnswers = polite.map((o) => count(o.messages.flatMap((m) => (m.type === 'subscribed' ? ['subscribed'] : m.type === 'error' ? [m.code] : []))));
 
-    recordReliability({
+    await recordReliability({
       fault: 'WebSocket message floods: 10 connections x 2000 pings, 10 x 2000 subscribes (two thirds to unknown events), 10 subscribing to 12 events at 10/s (limits: 20 msg/s, bursts of 40, 10 events per connection); a legitimate viewer on 127.0.0.2',
       injected: sent,
       checked: ['each flooder gets rate_limited (at most one notice a second), then is closed 4029', 'the 11th and 12th subscriptions answered too_many_channels, the first ten subscribed', 'the legitimate viewer keeps its round trips and gets updates'],

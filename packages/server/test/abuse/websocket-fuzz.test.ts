@@ -378,7 +378,7 @@ describe('websocket fuzzing', () => {
     const heapAfter = process.memoryUsage().heapUsed;
 
     const frames = tally.frames - warmUp.frames;
-    recordReliability({
+    await recordReliability({
       fault: 'websocket fuzzing (fast-check): random bytes (binary and text, invalid UTF-8), truncated JSON, wrong types, huge numbers and strings, deep nesting, unknown types, valid messages in invalid orders',
       injected: frames,
       checked: [

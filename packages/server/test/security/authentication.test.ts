@@ -142,7 +142,7 @@ describe('authentication', () => {
     }
     // The reservation is untouched by all of it.
     expect((await server.service.holds.get(reservation.id, holder)).status).toBe('active');
-    recordReliability({
+    await recordReliability({
       fault: 'security/authentication: missing, malformed, expired, wrongly signed, alg none and other bad JWTs on every HTTP route',
       injected: requests,
       checked: ['401 with invalid_token or token_expired on every route (public ones included) for a presented bad token', '401 without a token on every non-public route', 'nothing changed'],
@@ -170,7 +170,7 @@ describe('authentication', () => {
     subscribeFirst.send({ type: 'subscribe', eventId: randomUUID(), ref: 'x' });
     expect((await subscribeFirst.closed).code).toBe(CloseCode.unauthorized);
     attempts += 2;
-    recordReliability({
+    await recordReliability({
       fault: 'security/authentication: bad JWTs on the realtime WebSocket (URL and auth message), no auth, subscribe before auth',
       injected: attempts,
       checked: ['closed with 4001 (4002 when expired, 4003 when no auth comes)', 'no message sent before the close'],
@@ -191,7 +191,7 @@ describe('authentication', () => {
       expect(join.status, bad.name).toBe('error');
       attempts += 2;
     }
-    recordReliability({
+    await recordReliability({
       fault: 'security/authentication: bad JWTs on the Supabase endpoint (apikey at upgrade, access_token in phx_join), missing apikey',
       injected: attempts,
       checked: ['HTTP 401 before the handshake with the reason code', 'phx_join answered with status error'],
@@ -226,7 +226,7 @@ describe('authentication', () => {
     expect(phoenix.frames.some((f) => f[2] === 'realtime:kept' && (f[3] === 'phx_close' || f[3] === 'system' && f[4].status === 'error'))).toBe(false);
     socket.close();
     phoenix.close();
-    recordReliability({
+    await recordReliability({
       fault: 'security/authentication: token refresh with bad tokens, then a good one (both WebSocket endpoints)',
       injected: tokens.length + 2,
       checked: ['bad refresh: invalid_token, connection kept with its token', 'good refresh: connection outlives its first token', 'Supabase: a bad access_token ends that channel'],
@@ -284,7 +284,7 @@ describe('authentication', () => {
     expect(phoenix.frames.filter((f) => f[3] === 'postgres_changes').length).toBe(seen);
     phoenix.close();
     control.close();
-    recordReliability({
+    await recordReliability({
       fault: 'security/authentication: role revoked (organizer token replaced by a buyer token for the same user)',
       injected: organizerOnly.length + 3,
       checked: ['403 forbidden on every organizer route', 'private event 404', 'WS refresh refused (token_subject_mismatch), connection closed 4002 at the old token’s exp', 'Supabase: changes stop after a downgraded access_token'],

@@ -61,7 +61,7 @@ describe('authorization', () => {
     expect(await server.service.holds.get(id, owner)).toEqual(before);
     // An id that does not exist is 404, for everyone.
     expect((await server.request('GET', `/api/reservations/${randomUUID()}`, { token: strangers[0] })).status).toBe(404);
-    recordReliability({
+    await recordReliability({
       fault: "security/authorization: another user's reservation by id (GET, HEAD, confirm, extend, DELETE)",
       injected: attempts,
       checked: ['403 not_reservation_holder for other buyers, guests, organizers and the same id under another case', 'no reservation data in the refusal', 'the reservation is unchanged'],
@@ -150,7 +150,7 @@ describe('authorization', () => {
     }
     for (const s of sockets) s.close();
     for (const p of [control, ...phoenixes]) p.close();
-    recordReliability({
+    await recordReliability({
       fault: 'security/authorization: private and draft events read by unauthorized callers (no token, anon, buyer, buyer granted another event)',
       injected: attempts,
       checked: [
@@ -191,7 +191,7 @@ describe('authorization', () => {
     socket.close();
     phoenix.close();
     control.close();
-    recordReliability({
+    await recordReliability({
       fault: 'security/authorization: a per-event grant removed from event_access while the user watches',
       injected: 1,
       checked: ['HTTP 404 after removal', 'realtime: error forbidden for the subscription, resubscribe event_not_found', 'Supabase: no further rows while an organizer channel gets them'],

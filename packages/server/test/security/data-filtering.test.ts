@@ -101,7 +101,7 @@ describe.each(drivers)('data filtering (%s)', (driver) => {
     }
     ours.ws.close();
     supabase.close();
-    recordReliability({
+    await recordReliability({
       fault: `security/data-filtering (${driver}): every byte sent to an anonymous viewer during a busy sale, both endpoints`,
       injected: reservationIds.length,
       checked: ['no holder id, no reservation id (dashed or not), no holder/reservation field names in any frame'],

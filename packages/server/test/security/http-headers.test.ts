@@ -60,7 +60,7 @@ describe('security headers and CORS', () => {
       expect(h.get('strict-transport-security'), path).toMatch(/max-age=\d+/);
       expect(h.get('x-powered-by'), path).toBeNull();
     }
-    recordReliability({
+    await recordReliability({
       fault: 'security/hygiene: security headers on storefront pages, assets, API answers and errors',
       injected: paths.length,
       checked: ['CSP (self only, no inline or eval, no framing), nosniff, X-Frame-Options, Referrer-Policy, HSTS, no X-Powered-By'],
@@ -103,7 +103,7 @@ describe('security headers and CORS', () => {
     const defaultPreflight = await preflight(sameOrigin, ALLOWED);
     expect(defaultPreflight.headers.get('access-control-allow-origin')).toBeNull();
     probes += 1;
-    recordReliability({
+    await recordReliability({
       fault: 'security/hygiene: CORS preflights and requests from listed, unlisted, look-alike and null origins',
       injected: probes,
       checked: ['listed origin echoed exactly with credentials; refusals readable', 'any other origin (and every origin by default) gets no CORS headers', 'never *'],

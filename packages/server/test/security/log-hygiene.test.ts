@@ -113,7 +113,7 @@ describe('secrets in logs', () => {
       ]),
     ];
     for (const [name, secret] of secrets) expect(output.includes(secret), name).toBe(false);
-    recordReliability({
+    await recordReliability({
       fault: 'security/hygiene: secrets in logs (trace level, real process, JWT secret, database URL with a password, tokens in headers, query strings and WebSocket messages)',
       injected: requests + sockets,
       checked: ['stdout and stderr contain no token (nor its signature), no JWT secret, no database password'],

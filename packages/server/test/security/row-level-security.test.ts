@@ -92,7 +92,7 @@ describe.skipIf(!postgresUrl)('row-level security through a non-owner role (post
     expect((await read(undefined, 'service')).byId).toBe(1);
     expect((await t.db.query('SELECT * FROM reservations WHERE id = $1', [bobHold.id])).rowCount).toBe(1);
     expect(await t.countMismatches()).toEqual([]);
-    recordReliability({
+    await recordReliability({
       fault: "security/row-level-security: direct SQL through the non-owner role as one user, reading and writing another's rows",
       injected: 9,
       checked: ["a user's reads return only their rows (by table scan and by the other's id)", 'no requester: no rows', 'cross-user UPDATE touches 0 rows, INSERT in another name refused (42501)', 'organizer/service and owner see all'],
@@ -141,7 +141,7 @@ describe.skipIf(!postgresUrl)('row-level security through a non-owner role (post
     viewer.close();
     fresh.close();
     supabase.close();
-    recordReliability({
+    await recordReliability({
       fault: 'security/row-level-security: the service configured with a non-owner database role (TICKETPULSE_DB_APP_ROLE)',
       injected: 1,
       checked: ['hold, get, extend, confirm, release over HTTP', 'sweeper expiry', 'organizer holds and sales insights', 'realtime snapshot and updates, Supabase row changes', 'verify_ticket_counts() empty'],
@@ -172,7 +172,7 @@ describe.skipIf(!postgresUrl)('row-level security through a non-owner role (post
     }
     const missing = `tp_missing_${randomBytes(4).toString('hex')}`;
     await expect(startNode({ ...env, TICKETPULSE_DB_APP_ROLE: missing })).rejects.toThrow(new RegExp(`${missing}\\W{1,4} does not exist`));
-    recordReliability({
+    await recordReliability({
       fault: 'security/row-level-security: ticketpulse start with TICKETPULSE_DB_APP_ROLE (a granted role, then a missing one)',
       injected: 2,
       checked: ['serves as the role: hold and read back over HTTP', 'a role it cannot switch to stops startup (fails closed, never runs as the owner)'],
