@@ -27,6 +27,8 @@ const envSchema = z.object({
   TICKETPULSE_MAX_HOLD_EXTENSIONS: int(0, 100).default(2),
   TICKETPULSE_SWEEP_INTERVAL_MS: int(50, 3_600_000).default(1000),
   TICKETPULSE_DB_POOL_SIZE: int(1, 1000).default(10),
+  TICKETPULSE_DB_QUERY_TIMEOUT_MS: int(100, 3_600_000).default(60_000),
+  TICKETPULSE_DB_CONNECT_TIMEOUT_MS: int(100, 600_000).default(10_000),
   TICKETPULSE_DB_APP_ROLE: z
     .string()
     .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a PostgreSQL role name (lower case letters, digits, _)')
@@ -87,6 +89,9 @@ export interface Config {
   holds: HoldSettings;
   sweepIntervalMs: number;
   poolSize: number;
+  /** A query with no answer this long fails (503) and its connection is closed. */
+  dbQueryTimeoutMs: number;
+  dbConnectTimeoutMs: number;
   /** The non-owner role the service's connections switch to, so row-level security applies (PostgreSQL only). */
   dbAppRole: string | undefined;
   /** The built storefront, served when it exists. */
@@ -131,6 +136,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, defaults: Confi
     },
     sweepIntervalMs: e.TICKETPULSE_SWEEP_INTERVAL_MS,
     poolSize: e.TICKETPULSE_DB_POOL_SIZE,
+    dbQueryTimeoutMs: e.TICKETPULSE_DB_QUERY_TIMEOUT_MS,
+    dbConnectTimeoutMs: e.TICKETPULSE_DB_CONNECT_TIMEOUT_MS,
     dbAppRole: e.TICKETPULSE_DB_APP_ROLE,
     storefrontDir: e.TICKETPULSE_STOREFRONT_DIR ? resolve(e.TICKETPULSE_STOREFRONT_DIR) : DEFAULT_STOREFRONT_DIR,
     logLevel: e.LOG_LEVEL,

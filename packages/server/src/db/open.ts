@@ -12,6 +12,8 @@ export async function openDatabase(config: Config, logger: Logger): Promise<{ db
     const db = await openPostgres({
       connectionString: config.databaseUrl,
       maxConnections: config.poolSize,
+      queryTimeoutMs: config.dbQueryTimeoutMs,
+      connectTimeoutMs: config.dbConnectTimeoutMs,
       ...(config.dbAppRole && { role: config.dbAppRole }),
       onError: (err) => logger.warn({ err }, 'database connection error'),
     });

@@ -13,6 +13,14 @@ export interface PostgresOptions {
    * query: one that does not own the tables, so row-level security applies.
    */
   role?: string;
+  /**
+   * Gives up on a query with no answer after this long, and on a connection
+   * attempt after `connectTimeoutMs`: a database that silently stops answering
+   * (packets dropped, nothing reset) must not hang requests and pool
+   * connections forever. Unset: no limit (benchmarks seeding millions of rows).
+   */
+  queryTimeoutMs?: number;
+  connectTimeoutMs?: number;
   /** Called for errors on idle connections, which would otherwise crash the process. */
   onError?: (error: Error) => void;
 }
@@ -39,7 +47,13 @@ function wrap(target: pg.Pool | pg.PoolClient): Queryable {
 /** Real PostgreSQL through a node-postgres pool. */
 export async function openPostgres(options: PostgresOptions): Promise<Database> {
   const onError = options.onError ?? (() => {});
-  const clientConfig = { connectionString: options.connectionString, options: options.options, types };
+  const clientConfig = {
+    connectionString: options.connectionString,
+    options: options.options,
+    types,
+    query_timeout: options.queryTimeoutMs,
+    connectionTimeoutMillis: options.connectTimeoutMs,
+  };
   const pool = new pg.Pool({ ...clientConfig, max: options.maxConnections ?? 10 });
   pool.on('error', onError);
   const { role } = options;
@@ -62,16 +76,21 @@ export async function openPostgres(options: PostgresOptions): Promise<Database> 
     ...wrap(pool),
     async transaction(fn) {
       const client = await pool.connect();
+      let broken = false;
       try {
         await client.query('BEGIN');
         const result = await fn(wrap(client));
         await client.query('COMMIT');
         return result;
       } catch (error) {
-        await client.query('ROLLBACK').catch(() => {});
+        // A connection that cannot even roll back (lost, or stuck behind a query that timed out) is closed, not reused.
+        broken = await client.query('ROLLBACK').then(
+          () => false,
+          () => true,
+        );
         throw error;
       } finally {
-        client.release();
+        client.release(broken);
       }
     },
     async listen(channel, onNotify, onReconnect) {

@@ -50,7 +50,10 @@ function isDatabaseUnavailable(error: unknown): boolean {
   if (isDatabaseError(error)) {
     return /^(08|57P0|53)/.test(error.code) || ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE'].includes(error.code);
   }
-  return error instanceof Error && /Connection terminated|connection timeout|Client has encountered a connection error/i.test(error.message);
+  return (
+    error instanceof Error &&
+    /Connection terminated|connection timeout|Client has encountered a connection error|Query read timeout|timeout exceeded when trying to connect/i.test(error.message)
+  );
 }
 
 export function toApiError(error: unknown): ApiError | undefined {
