@@ -1,13 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import { createClient, type SupabaseClient, type WebSocketLikeConstructor } from '@supabase/supabase-js';
+import type { SupabaseClient } from '@supabase/supabase-js';
 import type { AvailabilitySnapshot } from '@ticketpulse/protocol';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
 import type { Role } from '../../server/src/http/auth.ts';
 import { Holds } from '../../server/src/inventory/holds.ts';
 import { createTestDatabase, drivers, type TestDatabase } from '../../server/test/support/database.ts';
 import { createEvent, holdSettings, typeId } from '../../server/test/support/fixtures.ts';
 import { startTestServer, type TestServer } from '../../server/test/support/server.ts';
+import { supabaseClient } from '../../server/test/support/supabase-client.ts';
 import { eventually } from '../../server/test/support/viewer.ts';
 import { TicketAvailabilityManager, type ConnectionStatus } from '../src/index.ts';
 import { SupabaseTransport } from '../src/supabase/index.ts';
@@ -18,11 +18,8 @@ import { SupabaseTransport } from '../src/supabase/index.ts';
  * /realtime/v1/websocket endpoint and its PostgREST subset.
  */
 function supabaseFor(server: TestServer, apikey: string): SupabaseClient {
-  return createClient(server.url, apikey, {
-    auth: { persistSession: false, autoRefreshToken: false },
-    // Node 20 has no global WebSocket; quick reconnects keep the restart test short.
-    realtime: { transport: WebSocket as unknown as WebSocketLikeConstructor, reconnectAfterMs: () => 200 },
-  });
+  // Quick reconnects keep the restart test short.
+  return supabaseClient(server.url, apikey, { realtime: { reconnectAfterMs: () => 200 } });
 }
 
 describe.each(drivers)('SupabaseTransport against a TicketPulse server (%s)', (driver) => {
@@ -130,11 +127,7 @@ describe.each(drivers)('SupabaseTransport against a TicketPulse server (%s)', (d
     const general = typeId(event, 'General');
     let token = (await server.service.verifier.sign({ userId: randomUUID(), role: 'anon' }, 2)).token;
     // supabase-js's third-party auth hook: joins and PostgREST reads use its token, as with a session.
-    const supabase = createClient(server.url, await server.token('anon'), {
-      auth: { persistSession: false, autoRefreshToken: false },
-      realtime: { transport: WebSocket as unknown as WebSocketLikeConstructor },
-      accessToken: async () => token,
-    });
+    const supabase = supabaseClient(server.url, await server.token('anon'), { accessToken: async () => token });
     clients.push(supabase);
     await supabase.realtime.setAuth(); // as an app does once its session is loaded
     const m = new TicketAvailabilityManager({ transport: new SupabaseTransport(supabase), debounceMs: 10 });

@@ -1,14 +1,14 @@
 import './support/dom.ts';
 import { randomUUID } from 'node:crypto';
-import { createClient, type SupabaseClient, type WebSocketLikeConstructor } from '@supabase/supabase-js';
+import type { SupabaseClient } from '@supabase/supabase-js';
 import { cleanup, render, screen } from '@testing-library/react';
 import { TicketAvailabilityManager } from '@ticketpulse/client';
 import { SupabaseTransport } from '@ticketpulse/client/supabase';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
 import { createTestDatabase, drivers, type TestDatabase } from '../../server/test/support/database.ts';
 import { createEvent, typeId } from '../../server/test/support/fixtures.ts';
 import { startTestServer, type TestServer } from '../../server/test/support/server.ts';
+import { supabaseClient } from '../../server/test/support/supabase-client.ts';
 import { ConnectionStatus, TicketAvailabilityIndicator, TicketPulseProvider, useTicketAvailability } from '../src/index.ts';
 
 /**
@@ -39,11 +39,8 @@ describe.each(drivers)('the React package on a Supabase project (%s)', (driver) 
   it('useTicketAvailability and the components follow a hold made over HTTP within a second', async () => {
     const event = await createEvent(server.service.catalog);
     const general = typeId(event, 'General');
-    const supabase = createClient(server.url, await server.token('anon'), {
-      // One auth storage key per client: this page (happy-dom) is a browser context to supabase-js.
-      auth: { persistSession: false, autoRefreshToken: false, storageKey: `supabase-${driver}` },
-      realtime: { transport: WebSocket as unknown as WebSocketLikeConstructor }, // Node 20 has no global WebSocket
-    });
+    // One auth storage key per client: this page (happy-dom) is a browser context to supabase-js.
+    const supabase = supabaseClient(server.url, await server.token('anon'), { auth: { storageKey: `supabase-${driver}` } });
     clients.push(supabase);
     const manager = new TicketAvailabilityManager({ transport: new SupabaseTransport(supabase) });
     managers.push(manager);

@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import {
-  createClient,
   type RealtimeChannel,
   type RealtimePostgresChangesPayload,
   type RealtimePostgresInsertPayload,
@@ -15,6 +14,7 @@ import { createTestDatabase, drivers, postgresUrl, type TestDatabase } from './s
 import { createEvent, typeId } from './support/fixtures.ts';
 import { upgradeWebSocket } from './support/phoenix-socket.ts';
 import { startTestServer, type TestServer } from './support/server.ts';
+import { supabaseClient } from './support/supabase-client.ts';
 import { eventually } from './support/viewer.ts';
 
 type Row = Record<string, unknown>;
@@ -38,11 +38,10 @@ interface ClientOptions {
   accessToken?: () => Promise<string>;
 }
 
-/** The official client, pointed at a TicketPulse server as docs/supabase.md says. */
+/** The official client, pointed at a TicketPulse server, counting the connections it opens. */
 function supabaseFor(server: TestServer, apikey: string, options: ClientOptions = {}): SupabaseClient {
   const { vsn, heartbeatIntervalMs, heartbeatCallback, accessToken } = options;
-  return createClient(server.url, apikey, {
-    auth: { persistSession: false, autoRefreshToken: false },
+  return supabaseClient(server.url, apikey, {
     realtime: {
       transport,
       ...(vsn && { vsn }),

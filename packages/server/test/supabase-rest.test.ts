@@ -1,20 +1,16 @@
-import { createClient, type SupabaseClient, type WebSocketLikeConstructor } from '@supabase/supabase-js';
+import type { SupabaseClient } from '@supabase/supabase-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
 import type { Role } from '../src/http/auth.ts';
 import { createTestDatabase, drivers, type TestDatabase } from './support/database.ts';
 import { createEvent, typeId } from './support/fixtures.ts';
 import { startTestServer, type TestServer } from './support/server.ts';
+import { supabaseClient } from './support/supabase-client.ts';
 
 describe.each(drivers)('PostgREST subset for supabase-js (%s)', (driver) => {
   let t: TestDatabase;
   let server: TestServer;
   const supabase = async (role: Role, userId?: string): Promise<SupabaseClient> =>
-    createClient(server.url, await server.token(role, userId), {
-      auth: { persistSession: false, autoRefreshToken: false },
-      // supabase-js builds its realtime client eagerly, and Node 20 has no global WebSocket.
-      realtime: { transport: WebSocket as unknown as WebSocketLikeConstructor },
-    });
+    supabaseClient(server.url, await server.token(role, userId));
 
   beforeAll(async () => {
     t = await createTestDatabase(driver);
