@@ -65,11 +65,12 @@ async function start(config: Config, logger: Logger, demo: boolean, simulate: bo
     bus: config.bus,
     storefrontDir: config.storefrontDir,
     corsOrigins: config.corsOrigins,
+    demo,
   });
   const url = await service.listen(config.port, config.host);
   const shownUrl = url.replace(/\/\/(127\.0\.0\.1|\[::1\])/, '//localhost');
   logger.info(`TicketPulse is serving on ${shownUrl} (${description}${config.devAuth ? ', dev tokens on' : ''})`);
-  if (simulate) await service.simulator.start();
+  if (simulate) await service.simulator?.start();
 
   let stopping = false;
   const stop = async (signal: string) => {
@@ -108,6 +109,8 @@ async function main(argv: string[]): Promise<void> {
     if (!event) throw new ConfigError('watch needs an event id or slug: ticketpulse watch midnight-jazz-session');
     return watchEvent({ url: values.url, event, token: values.token ?? process.env.TICKETPULSE_TOKEN, print: (line) => console.log(line) });
   }
+  // Simulated buyers make real holds and sales: never on a service that is not a demo.
+  if (values.simulate && !values.demo) throw new ConfigError('--simulate needs --demo: simulated buyers run only in the demo');
   const config = loadConfig(process.env, { devAuth: values.demo, inMemory: values.memory });
   const logger = createLogger(config.logLevel);
   switch (command) {

@@ -37,6 +37,11 @@ export interface ServiceOptions {
   storefrontDir?: string;
   /** Browser origins allowed to call the API cross-origin; none by default (same origin only). */
   corsOrigins?: readonly string[];
+  /**
+   * Demo mode (`ticketpulse start --demo`): the buyer simulator and its routes
+   * exist only then. Off: /api/simulator is an unknown path and nothing can start it.
+   */
+  demo?: boolean;
   /** The buyer simulator's timings (tests speed it up). */
   simulatorPace?: Partial<SimulatorPace>;
 }
@@ -49,8 +54,8 @@ export interface Service {
   verifier: TokenVerifier;
   gateway: RealtimeGateway;
   metrics: RealtimeMetrics;
-  /** Demo traffic through this service's own API; off until started (after listen). */
-  simulator: BuyerSimulator;
+  /** Demo mode only: demo traffic through this service's own API; off until started (after listen). */
+  simulator: BuyerSimulator | undefined;
   /** Starts listening, sweeping and publishing; resolves to the base URL. */
   listen(port: number, host: string): Promise<string>;
   /** Tells realtime clients to reconnect elsewhere, stops accepting, finishes in-flight work. */
@@ -97,15 +102,17 @@ export async function createService(options: ServiceOptions): Promise<Service> {
   const sweeper = new ExpirySweeper(holds, options.sweepIntervalMs, logger);
   let shuttingDown = false;
   let address: string | undefined;
-  // Known to this process only: lets its own simulator past the per-address limits.
-  const internalKey = randomBytes(32).toString('hex');
-  const simulator = new BuyerSimulator({
-    baseUrl: () => address,
-    verifier,
-    logger,
-    headers: { [INTERNAL_KEY_HEADER]: internalKey },
-    ...(options.simulatorPace && { pace: options.simulatorPace }),
-  });
+  // Known to this process only, and only in demo mode: lets its own simulator past the per-address limits.
+  const internalKey = options.demo ? randomBytes(32).toString('hex') : undefined;
+  const simulator = internalKey
+    ? new BuyerSimulator({
+        baseUrl: () => address,
+        verifier,
+        logger,
+        headers: { [INTERNAL_KEY_HEADER]: internalKey },
+        ...(options.simulatorPace && { pace: options.simulatorPace }),
+      })
+    : undefined;
   const app = await buildApp({
     db,
     catalog,
@@ -115,11 +122,11 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     logger,
     metrics: { registry: metrics.registry, beforeScrape: () => gateway.sampleMetrics() },
     realtimeStats: () => gateway.stats,
-    simulator,
+    ...(simulator && { simulator }),
     storefrontDir: options.storefrontDir,
     ...(options.corsOrigins && { corsOrigins: options.corsOrigins }),
     isShuttingDown: () => shuttingDown,
-    rateLimit: { limits: options.httpRateLimits, trustProxy: options.realtime.trustProxy, internalKey },
+    rateLimit: { limits: options.httpRateLimits, trustProxy: options.realtime.trustProxy, ...(internalKey && { internalKey }) },
     ...(options.httpTimeouts && { timeouts: options.httpTimeouts }),
   });
   gateway.attach(app.server);
@@ -141,7 +148,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     },
     async close() {
       // First, while the API still answers it: the simulator gives back the holds it was deciding on.
-      await simulator.stop();
+      await simulator?.stop();
       shuttingDown = true;
       await gateway.close();
       await supabase.close();

@@ -296,8 +296,6 @@ describe.each(drivers)('HTTP API (%s)', (driver) => {
         'GET /api/events/{idOrSlug}/holds',
         'GET /api/events/{idOrSlug}/sales',
         'GET /api/realtime/stats',
-        'GET /api/simulator',
-        'PUT /api/simulator',
       ].sort(),
     );
     expect(body.paths['/api/events/{idOrSlug}/reservations'].post.requestBody.content['application/json'].schema).toBeDefined();
@@ -341,10 +339,9 @@ describe.each(drivers)('HTTP API (%s)', (driver) => {
       logger: pino({ level: 'silent' }),
       metrics: { registry: service.metrics.registry, beforeScrape: () => {} },
       realtimeStats: () => service.gateway.stats,
-      simulator: service.simulator,
       storefrontDir: undefined,
       isShuttingDown: () => true,
-      rateLimit: { limits: { holdsPerMinute: 100, writesPerMinute: 100, readsPerMinute: 100 }, trustProxy: false, internalKey: 'unused' },
+      rateLimit: { limits: { holdsPerMinute: 100, writesPerMinute: 100, readsPerMinute: 100 }, trustProxy: false },
     });
     try {
       for (const url of ['/api/events', '/readyz']) {

@@ -103,6 +103,12 @@ describe('ticketpulse CLI', () => {
     expect(result.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^ticketpulse: Invalid configuration: PORT /)]);
   });
 
+  it('refuses --simulate without --demo: simulated buyers never run on a real service', () => {
+    const result = spawnSync(process.execPath, [BIN, 'start', '--memory', '--simulate'], { env: env({}), encoding: 'utf8' });
+    expect(result.status).toBe(1);
+    expect(result.stderr.trim()).toBe('ticketpulse: --simulate needs --demo: simulated buyers run only in the demo');
+  });
+
   it('explains usage for an unknown command', () => {
     const result = spawnSync(process.execPath, [BIN, 'sell-everything'], { env: env({}), encoding: 'utf8' });
     expect(result.status).toBe(1);

@@ -25,7 +25,7 @@ describe.each(drivers)('buyer simulator (%s)', (driver) => {
       [tight.id, tight.ticketTypes[0]!.id],
     );
     // Brisker than the demo's pace, so three seconds on a loaded machine still see plenty of holds and decisions.
-    server = await startTestServer(t.db, { simulatorPace: { holdEveryMs: [50, 150], decideAfterMs: [200, 1000] } });
+    server = await startTestServer(t.db, { demo: true, simulatorPace: { holdEveryMs: [50, 150], decideAfterMs: [200, 1000] } });
     organizer = await server.token('organizer');
   });
   afterAll(async () => {
@@ -87,11 +87,12 @@ describe.each(drivers)('buyer simulator (%s)', (driver) => {
   });
 
   it('stops by itself when the service closes', async () => {
-    const other = await startTestServer(t.db);
-    await other.service.simulator.start();
-    expect(other.service.simulator.status().running).toBe(true);
+    const other = await startTestServer(t.db, { demo: true });
+    const simulator = other.service.simulator!;
+    await simulator.start();
+    expect(simulator.status().running).toBe(true);
     await other.close();
-    expect(other.service.simulator.status().running).toBe(false);
+    expect(simulator.status().running).toBe(false);
     expect(await t.countMismatches()).toEqual([]);
   });
 
@@ -104,7 +105,7 @@ describe.each(drivers)('buyer simulator (%s)', (driver) => {
       `INSERT INTO tickets (event_id, event_ticket_id, status, holder_id, purchased_at) SELECT $1, $2, 'sold', 'past', now() FROM generate_series(1, 18)`,
       [event.id, balcony],
     );
-    const own = await startTestServer(quiet.db, { simulatorPace: { holdEveryMs: [50, 100], decideAfterMs: [200, 400] } });
+    const own = await startTestServer(quiet.db, { demo: true, simulatorPace: { holdEveryMs: [50, 100], decideAfterMs: [200, 400] } });
     try {
       await own.request('PUT', '/api/simulator', { token: await own.token('organizer'), body: { running: true } });
       const capacity = async () => (await catalog.getEvent(event.id, { privileged: true })).ticketTypes[0]!.totalCapacity;
@@ -117,6 +118,33 @@ describe.each(drivers)('buyer simulator (%s)', (driver) => {
     } finally {
       await own.close();
       await quiet.dispose();
+    }
+  });
+});
+
+describe.each(drivers)('buyer simulator outside demo mode (%s)', (driver) => {
+  it('does not exist: /api/simulator is 404 not_found for organizers and services, and no hold is ever made', async () => {
+    const t = await createTestDatabase(driver);
+    await seedDemoEvents(t.db, new Catalog(t.db));
+    const server = await startTestServer(t.db);
+    try {
+      expect(server.service.simulator).toBeUndefined();
+      const organizer = await server.token('organizer');
+      const service = (await server.service.verifier.sign({ role: 'service' }, 60)).token;
+      for (const token of [organizer, service]) {
+        for (const [method, body] of [['GET', undefined], ['PUT', { running: true }]] as const) {
+          const response = await server.request(method, '/api/simulator', { token, ...(body && { body }) });
+          expect([response.status, response.body.error.code], `${method} /api/simulator`).toEqual([404, 'not_found']);
+        }
+      }
+      expect((await server.request('GET', '/api/openapi.json')).body.paths['/api/simulator']).toBeUndefined();
+      // Had anything started it, its first holds come within a few hundred milliseconds.
+      await sleep(1500);
+      const { rows } = await t.db.query<{ n: number }>('SELECT count(*)::integer AS n FROM reservations');
+      expect(rows[0]!.n).toBe(0);
+    } finally {
+      await server.close();
+      await t.dispose();
     }
   });
 });

@@ -33,6 +33,15 @@ export function SimulatorPanel() {
     }
   };
 
+  // Outside demo mode the simulator does not exist (404): say so rather than show an error.
+  if (simulator.error?.status === 404) {
+    return (
+      <p className="message message--muted" data-testid="simulator-demo-only">
+        Simulated buyers run only in the demo (<code>ticketpulse start --demo</code>).
+      </p>
+    );
+  }
+
   return (
     <>
       <RequestStatus loading={simulator.loading} error={simulator.error} what="the simulator" onRetry={simulator.reload} />

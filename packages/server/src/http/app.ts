@@ -37,7 +37,8 @@ export interface AppDeps {
   metrics: MetricsSource;
   /** This node's realtime connections and viewers. */
   realtimeStats: () => GatewayStats;
-  simulator: SimulatorControl;
+  /** Demo mode only: without it, /api/simulator does not exist. */
+  simulator?: SimulatorControl;
   /** The built storefront (index.html and assets/); served when it exists. */
   storefrontDir: string | undefined;
   /** Origins allowed cross-origin (CORS); none (the default): same origin only. */
@@ -113,7 +114,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await typed.register(ticketTypeRoutes, { catalog: deps.catalog });
   await typed.register(insightRoutes, { db: deps.db, catalog: deps.catalog });
   await typed.register(realtimeStatsRoutes, { stats: deps.realtimeStats });
-  await typed.register(simulatorRoutes, { simulator: deps.simulator });
+  if (deps.simulator) await typed.register(simulatorRoutes, { simulator: deps.simulator });
   await typed.register(supabaseRestRoutes, { db: deps.db });
   if (deps.devAuth) await typed.register(devAuthRoutes, { verifier: deps.verifier });
   await app.register(metricsRoutes, deps.metrics);

@@ -17,8 +17,8 @@ export interface HttpRateLimits {
 export interface RateLimitOptions {
   limits: HttpRateLimits;
   trustProxy: boolean;
-  /** Sent by the service's own buyer simulator (X-TicketPulse-Internal): demo traffic is not abuse. */
-  internalKey: string;
+  /** Demo mode only: sent by the service's own buyer simulator (X-TicketPulse-Internal), as demo traffic is not abuse. */
+  internalKey?: string;
 }
 
 export const INTERNAL_KEY_HEADER = 'x-ticketpulse-internal';
@@ -33,8 +33,8 @@ function routeClass(request: FastifyRequest): RouteClass {
   return request.method === 'GET' || request.method === 'HEAD' ? 'reads' : 'writes';
 }
 
-function sameKey(sent: string | string[] | undefined, key: Buffer): boolean {
-  return typeof sent === 'string' && sent.length === key.length && timingSafeEqual(Buffer.from(sent), key);
+function sameKey(sent: string | string[] | undefined, key: Buffer | undefined): boolean {
+  return key !== undefined && typeof sent === 'string' && sent.length === key.length && timingSafeEqual(Buffer.from(sent), key);
 }
 
 /**
@@ -45,7 +45,7 @@ function sameKey(sent: string | string[] | undefined, key: Buffer): boolean {
  * before authentication's: requests with bad tokens and unknown paths count too.
  */
 export async function installRateLimit(app: FastifyInstance, { limits, trustProxy, internalKey }: RateLimitOptions): Promise<void> {
-  const internal = Buffer.from(internalKey);
+  const internal = internalKey === undefined ? undefined : Buffer.from(internalKey);
   const perMinute: Record<RouteClass, number> = { holds: limits.holdsPerMinute, writes: limits.writesPerMinute, reads: limits.readsPerMinute };
   await app.register(rateLimit, {
     // Not per route: route hooks run after the app's own (authentication), which would refuse a bad-token flood unlimited.

@@ -63,7 +63,7 @@ describe('HTTP request floods per address', () => {
   let t: TestDatabase;
   const servers: TestServer[] = [];
   const serve = async (httpRateLimits: HttpRateLimits, trustProxy = false) => {
-    const server = await startTestServer(t.db, { httpRateLimits, realtime: { trustProxy }, simulatorPace: { holdEveryMs: [50, 100], decideAfterMs: [200, 400] } });
+    const server = await startTestServer(t.db, { httpRateLimits, realtime: { trustProxy }, demo: true, simulatorPace: { holdEveryMs: [50, 100], decideAfterMs: [200, 400] } });
     servers.push(server);
     return server;
   };
@@ -158,11 +158,11 @@ describe('HTTP request floods per address', () => {
   it('never limits the service’s own buyer simulator', async () => {
     const server = await serve({ holdsPerMinute: 1, writesPerMinute: 1, readsPerMinute: 1 });
     await createEvent(server.service.catalog, { ticketTypes: [{ name: 'General', totalCapacity: 10_000, maxPerOrder: 4 }] });
-    await server.service.simulator.start();
+    await server.service.simulator!.start();
     try {
-      await eventually(() => server.service.simulator.status().stats.holds >= 5, 'the simulator to make holds past the limit', 15_000);
+      await eventually(() => server.service.simulator!.status().stats.holds >= 5, 'the simulator to make holds past the limit', 15_000);
     } finally {
-      await server.service.simulator.stop();
+      await server.service.simulator!.stop();
     }
     // Anyone else from the same address is limited.
     expect((await send(server.url, 'GET', '/api/events')).status).toBe(200);

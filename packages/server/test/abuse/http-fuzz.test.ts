@@ -98,7 +98,8 @@ describe.each(drivers)('HTTP API fuzzing (%s)', (driver) => {
 
   beforeAll(async () => {
     t = await createTestDatabase(driver);
-    server = await startTestServer(t.db, { devAuth: true });
+    // Demo mode, so the demo-only routes are fuzzed too.
+    server = await startTestServer(t.db, { devAuth: true, demo: true });
     event = await createEvent(new Catalog(t.db));
     const holder = randomUUID();
     tokens.buyer = await server.token('authenticated', holder);

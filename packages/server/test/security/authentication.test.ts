@@ -96,7 +96,8 @@ describe('authentication', () => {
     await mkdir(join(dist, 'assets'));
     await writeFile(join(dist, 'index.html'), '<!doctype html><title>TicketPulse</title>');
     await writeFile(join(dist, 'assets', 'index-1.js'), '1');
-    server = await startTestServer(t.db, { devAuth: true, storefrontDir: dist, realtime: { authTimeoutMs: 300 } });
+    // Demo mode: its routes (the simulator's) are on the surface too.
+    server = await startTestServer(t.db, { devAuth: true, demo: true, storefrontDir: dist, realtime: { authTimeoutMs: 300 } });
   });
   afterAll(async () => {
     await server.close();

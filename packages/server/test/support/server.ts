@@ -49,6 +49,8 @@ export interface TestServerOptions {
   port?: number;
   /** A built storefront to serve; none by default, whatever apps/storefront/dist holds. */
   storefrontDir?: string;
+  /** Demo mode: the buyer simulator and /api/simulator exist (off by default, as in production). */
+  demo?: boolean;
   simulatorPace?: Partial<SimulatorPace>;
   /** Origins allowed cross-origin; none by default. */
   corsOrigins?: readonly string[];
@@ -70,6 +72,7 @@ export async function startTestServer(db: Database, options: TestServerOptions =
     bus: options.bus ?? { kind: 'none' },
     processMetrics: false,
     ...(options.storefrontDir && { storefrontDir: options.storefrontDir }),
+    ...(options.demo && { demo: true }),
     ...(options.simulatorPace && { simulatorPace: options.simulatorPace }),
     ...(options.corsOrigins && { corsOrigins: options.corsOrigins }),
   });
