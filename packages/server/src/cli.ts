@@ -111,7 +111,7 @@ async function main(argv: string[]): Promise<void> {
   }
   // Simulated buyers make real holds and sales: never on a service that is not a demo.
   if (values.simulate && !values.demo) throw new ConfigError('--simulate needs --demo: simulated buyers run only in the demo');
-  const config = loadConfig(process.env, { devAuth: values.demo, inMemory: values.memory });
+  const config = loadConfig(process.env, { demo: values.demo, inMemory: values.memory });
   const logger = createLogger(config.logLevel);
   switch (command) {
     case 'start':

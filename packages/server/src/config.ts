@@ -106,8 +106,8 @@ export interface Config {
 }
 
 export interface ConfigDefaults {
-  /** The demo turns dev tokens on unless TICKETPULSE_DEV_AUTH says otherwise. */
-  devAuth?: boolean;
+  /** Demo mode (--demo): dev tokens are on unless TICKETPULSE_DEV_AUTH says otherwise, and allowed only then. */
+  demo?: boolean;
   inMemory?: boolean;
 }
 
@@ -120,6 +120,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, defaults: Confi
     throw new ConfigError(`Invalid configuration: ${issue.path.join('.')} ${issue.message}`);
   }
   const e = parsed.data;
+  // A dev token is any role for anyone: never on a service that is not a demo.
+  if (e.TICKETPULSE_DEV_AUTH && !defaults.demo) throw new ConfigError('Invalid configuration: TICKETPULSE_DEV_AUTH needs --demo (dev tokens let anyone sign in as an organizer)');
   if (e.TICKETPULSE_DB_APP_ROLE && !e.DATABASE_URL) throw new ConfigError('Invalid configuration: TICKETPULSE_DB_APP_ROLE needs DATABASE_URL');
   return {
     databaseUrl: e.DATABASE_URL,
@@ -127,7 +129,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, defaults: Confi
     port: e.PORT,
     host: e.HOST,
     jwtSecret: e.TICKETPULSE_JWT_SECRET,
-    devAuth: e.TICKETPULSE_DEV_AUTH ?? defaults.devAuth ?? false,
+    devAuth: e.TICKETPULSE_DEV_AUTH ?? defaults.demo ?? false,
     dataDir: e.TICKETPULSE_DATA_DIR,
     holds: {
       holdSeconds: e.TICKETPULSE_HOLD_SECONDS,

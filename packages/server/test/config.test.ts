@@ -11,8 +11,11 @@ describe('configuration', () => {
       holds: { holdSeconds: 900, extensionSeconds: 300, maxExtensions: 2 },
       sweepIntervalMs: 1000,
     });
-    expect(loadConfig({}, { devAuth: true }).devAuth).toBe(true);
-    expect(loadConfig({ TICKETPULSE_DEV_AUTH: '0' }, { devAuth: true }).devAuth).toBe(false);
+    expect(loadConfig({}, { demo: true }).devAuth).toBe(true);
+    expect(loadConfig({ TICKETPULSE_DEV_AUTH: '0' }, { demo: true }).devAuth).toBe(false);
+    expect(loadConfig({ TICKETPULSE_DEV_AUTH: '1' }, { demo: true }).devAuth).toBe(true);
+    // Dev tokens are demo-only: anyone could mint an organizer token.
+    expect(() => loadConfig({ TICKETPULSE_DEV_AUTH: '1' })).toThrow('Invalid configuration: TICKETPULSE_DEV_AUTH needs --demo');
     expect(loadConfig({ PORT: '' }).port).toBe(3000);
   });
 
