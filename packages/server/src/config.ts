@@ -1,6 +1,8 @@
+import { isIP } from 'node:net';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+import { checkProxyList, type ProxyTrust } from './http/client-address.ts';
 import type { HttpRateLimits } from './http/rate-limit.ts';
 import type { RealtimeSettings } from './realtime/gateway.ts';
 
@@ -11,6 +13,35 @@ const flag = z
   .enum(['1', '0', 'true', 'false', 'yes', 'no', 'on', 'off'])
   .transform((v) => ['1', 'true', 'yes', 'on'].includes(v));
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+const PROXY_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+const PROXY_TRUST_FORMAT = 'must be a hop count (1, 2) or a comma-separated list of proxy addresses and CIDRs (10.0.0.0/8,127.0.0.1,::1)';
+
+/**
+ * TICKETPULSE_TRUST_PROXY: off, a hop count, or the proxies' addresses.
+ * `true` is refused: trusting every hop believes whatever the client wrote.
+ */
+function proxyTrust(value: string, context: z.RefinementCtx): ProxyTrust {
+  const trimmed = value.trim();
+  if (['0', 'false', 'no', 'off'].includes(trimmed)) return false;
+  if (/^\d+$/.test(trimmed)) {
+    const hops = Number(trimmed);
+    if (hops <= 20) return hops;
+  } else {
+    const entries = trimmed.split(',').map((entry) => entry.trim());
+    const readable = entries.every((entry) => PROXY_NAMES.has(entry) || isIP(entry.split('/')[0]!) !== 0);
+    try {
+      if (readable) {
+        checkProxyList(entries);
+        return entries;
+      }
+    } catch {
+      // A bad range (10.0.0.0/33): the same one-line answer as any other bad entry.
+    }
+  }
+  context.addIssue({ code: 'custom', message: PROXY_TRUST_FORMAT });
+  return z.NEVER;
+}
 
 const envSchema = z.object({
   DATABASE_URL: z
@@ -38,7 +69,7 @@ const envSchema = z.object({
     .string()
     .regex(/^(postgres|none|nats:\/\/.+)$/, 'must be postgres, none or a nats:// URL')
     .optional(),
-  TICKETPULSE_TRUST_PROXY: flag.optional(),
+  TICKETPULSE_TRUST_PROXY: z.string().transform(proxyTrust).optional(),
   TICKETPULSE_CORS_ORIGINS: z
     .string()
     .transform((v) => v.split(',').map((o) => o.trim()).filter((o) => o !== ''))

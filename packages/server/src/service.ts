@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { BusSetting, HoldSettings } from './config.ts';
 import type { Database } from './db/database.ts';
 import { buildApp, type HttpTimeouts } from './http/app.ts';
+import { clientAddressResolver } from './http/client-address.ts';
 import { TokenVerifier } from './http/auth.ts';
 import { INTERNAL_KEY_HEADER, type HttpRateLimits } from './http/rate-limit.ts';
 import { Catalog } from './inventory/catalog.ts';
@@ -85,6 +86,7 @@ function createBus(setting: BusSetting, db: Database, node: string, logger: Logg
 export async function createService(options: ServiceOptions): Promise<Service> {
   const { db, logger } = options;
   const verifier = new TokenVerifier(options.jwtSecret);
+  const clientAddress = clientAddressResolver(options.realtime.trustProxy);
   const metrics = new RealtimeMetrics({ processMetrics: options.processMetrics ?? true });
   const gateway = new RealtimeGateway({
     db,
@@ -93,6 +95,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     metrics,
     logger,
     settings: options.realtime,
+    clientAddress,
   });
   const supabase = new SupabaseEndpoint({ db, verifier, logger, settings: options.realtime, perIp: gateway.perIp, perUser: gateway.perUser });
   gateway.mount(supabase);
@@ -126,7 +129,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     storefrontDir: options.storefrontDir,
     ...(options.corsOrigins && { corsOrigins: options.corsOrigins }),
     isShuttingDown: () => shuttingDown,
-    rateLimit: { limits: options.httpRateLimits, trustProxy: options.realtime.trustProxy, ...(internalKey && { internalKey }) },
+    rateLimit: { limits: options.httpRateLimits, clientAddress, ...(internalKey && { internalKey }) },
     ...(options.httpTimeouts && { timeouts: options.httpTimeouts }),
   });
   gateway.attach(app.server);

@@ -341,7 +341,7 @@ describe.each(drivers)('HTTP API (%s)', (driver) => {
       realtimeStats: () => service.gateway.stats,
       storefrontDir: undefined,
       isShuttingDown: () => true,
-      rateLimit: { limits: { holdsPerMinute: 100, writesPerMinute: 100, readsPerMinute: 100 }, trustProxy: false },
+      rateLimit: { limits: { holdsPerMinute: 100, writesPerMinute: 100, readsPerMinute: 100 }, clientAddress: () => '127.0.0.1' },
     });
     try {
       for (const url of ['/api/events', '/readyz']) {

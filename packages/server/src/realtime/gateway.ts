@@ -5,7 +5,7 @@ import { clientMessageSchema, clientMessageTypes } from '@ticketpulse/protocol/s
 import type { Logger } from 'pino';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import type { Database } from '../db/database.ts';
-import { clientAddress } from '../http/client-address.ts';
+import type { ClientAddressOf, ProxyTrust } from '../http/client-address.ts';
 import { ApiError } from '../http/errors.ts';
 import type { Principal, TokenVerifier } from '../http/auth.ts';
 import type { ChangeBus } from './buses/change-bus.ts';
@@ -38,12 +38,8 @@ export interface RealtimeSettings extends PublisherTiming, ConnectionLimits {
   maxConnectionsPerUser: number;
   maxConnectionsPerIp: number;
   connectAttemptsPerIpPerSecond: number;
-  /**
-   * Behind a load balancer: take the client's address from the first
-   * X-Forwarded-For entry. Only when the proxy sets that header itself, or
-   * any client could claim any address.
-   */
-  trustProxy: boolean;
+  /** Behind load balancers: which proxies may tell a client's address (X-Forwarded-For); see client-address.ts. */
+  trustProxy: ProxyTrust;
 }
 
 export interface GatewayStats {
@@ -59,6 +55,8 @@ export interface GatewayOptions {
   metrics: RealtimeMetrics;
   logger: Logger;
   settings: RealtimeSettings;
+  /** The address per-address limits count, the same function as the HTTP API's. */
+  clientAddress: ClientAddressOf;
 }
 
 /**
@@ -151,7 +149,7 @@ export class RealtimeGateway {
     if (this.closing) {
       return refuseUpgrade(socket, new ApiError(503, 'shutting_down', 'This node is shutting down; retry', { retryAfterSeconds: 1 }));
     }
-    const ip = clientAddress(request, this.options.settings.trustProxy);
+    const ip = this.options.clientAddress(request);
     // Refused before the handshake: a flood costs an HTTP response, not a WebSocket.
     if (!this.attempts.take(ip)) {
       this.options.metrics.connectionAttempts.inc({ result: 'rate_limited' });
