@@ -133,9 +133,11 @@ describe.each(drivers)('holds (%s)', (driver) => {
     const event = await createEvent(catalog);
     const general = typeId(event, 'General');
     const { reservation } = await holds.reserve({ eventId: event.id, holderId: 'd', items: [{ ticketTypeId: general, quantity: 4 }] });
-    expect((await refusal(holds.release(reservation.id, 'someone-else'))).code).toBe('not_reservation_holder');
-    expect((await refusal(holds.confirm(reservation.id, 'someone-else'))).code).toBe('not_reservation_holder');
-    expect((await refusal(holds.get(reservation.id, 'someone-else'))).code).toBe('not_reservation_holder');
+    // Someone else's hold is answered as one that does not exist.
+    expect((await refusal(holds.release(reservation.id, 'someone-else'))).code).toBe('reservation_not_found');
+    expect((await refusal(holds.confirm(reservation.id, 'someone-else'))).code).toBe('reservation_not_found');
+    expect((await refusal(holds.extend(reservation.id, 'someone-else'))).code).toBe('reservation_not_found');
+    expect((await refusal(holds.get(reservation.id, 'someone-else'))).code).toBe('reservation_not_found');
     expect(await counts(general)).toMatchObject({ reserved_count: 4 });
 
     const released = await holds.release(reservation.id, undefined);

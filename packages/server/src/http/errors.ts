@@ -20,7 +20,6 @@ const inventoryStatus: Record<InventoryErrorCode, number> = {
   event_not_found: 404,
   ticket_type_not_found: 404,
   reservation_not_found: 404,
-  not_reservation_holder: 403,
   unknown_ticket_type: 422,
   quantity_above_max_per_order: 422,
   idempotency_key_reused: 422,

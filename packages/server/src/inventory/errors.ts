@@ -12,7 +12,6 @@ export const inventoryErrorCodes = [
   'insufficient_availability',
   'idempotency_key_reused',
   'reservation_not_found',
-  'not_reservation_holder',
   'reservation_confirmed',
   'hold_expired',
   'extension_limit_reached',

@@ -128,10 +128,8 @@ export class Holds {
   async get(reservationId: string, holder: ActingHolder): Promise<Reservation> {
     const { rows } = await this.db.query<{ r: ReservationJson | null }>('SELECT reservation_json($1) AS r', [reservationId]);
     const json = rows[0]?.r;
-    if (!json) throw new InventoryError('reservation_not_found', 'Reservation not found');
-    if (holder !== undefined && json.holderId !== holder) {
-      throw new InventoryError('not_reservation_holder', 'Only the holder may act on this reservation');
-    }
+    // Someone else's reservation looks exactly like one that does not exist (as lock_reservation() answers, 0014).
+    if (!json || (holder !== undefined && json.holderId !== holder)) throw new InventoryError('reservation_not_found', 'Reservation not found');
     return toReservation(json);
   }
 
