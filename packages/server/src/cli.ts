@@ -65,6 +65,7 @@ async function start(config: Config, logger: Logger, demo: boolean, simulate: bo
     bus: config.bus,
     storefrontDir: config.storefrontDir,
     corsOrigins: config.corsOrigins,
+    ...(config.redisUrl && { redisUrl: config.redisUrl }),
     demo,
   });
   const url = await service.listen(config.port, config.host);

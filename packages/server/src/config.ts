@@ -69,6 +69,10 @@ const envSchema = z.object({
     .string()
     .regex(/^(postgres|none|nats:\/\/.+)$/, 'must be postgres, none or a nats:// URL')
     .optional(),
+  TICKETPULSE_REDIS_URL: z
+    .string()
+    .refine((v) => URL.canParse(v) && /^rediss?:$/.test(new URL(v).protocol), 'must be a redis:// or rediss:// URL')
+    .optional(),
   TICKETPULSE_TRUST_PROXY: z.string().transform(proxyTrust).optional(),
   TICKETPULSE_CORS_ORIGINS: z
     .string()
@@ -134,6 +138,8 @@ export interface Config {
   corsOrigins: string[];
   /** Per client address (realtime.trustProxy decides which), per minute. */
   httpRateLimits: HttpRateLimits;
+  /** Redis shared by every node for the per-address limits; unset: limits per node. */
+  redisUrl: string | undefined;
 }
 
 export interface ConfigDefaults {
@@ -191,6 +197,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, defaults: Confi
       hardBufferBytes: e.TICKETPULSE_WS_HARD_BUFFER_BYTES,
       trustProxy: e.TICKETPULSE_TRUST_PROXY ?? false,
     },
+    redisUrl: e.TICKETPULSE_REDIS_URL,
     httpRateLimits: {
       holdsPerMinute: e.TICKETPULSE_HTTP_HOLDS_PER_MINUTE,
       writesPerMinute: e.TICKETPULSE_HTTP_WRITES_PER_MINUTE,

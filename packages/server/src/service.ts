@@ -14,6 +14,7 @@ import type { ChangeBus } from './realtime/buses/change-bus.ts';
 import { NatsChangeBus } from './realtime/buses/nats-bus.ts';
 import { PostgresChangeBus } from './realtime/buses/postgres-bus.ts';
 import { RealtimeGateway, type RealtimeSettings } from './realtime/gateway.ts';
+import { SharedRateLimitStore } from './limits/shared-rate-limit-store.ts';
 import { RealtimeMetrics } from './realtime/metrics.ts';
 import { SupabaseEndpoint } from './realtime/supabase/supabase-endpoint.ts';
 import { BuyerSimulator, type SimulatorPace } from './simulator/buyer-simulator.ts';
@@ -38,6 +39,8 @@ export interface ServiceOptions {
   storefrontDir?: string;
   /** Browser origins allowed to call the API cross-origin; none by default (same origin only). */
   corsOrigins?: readonly string[];
+  /** Redis, to share the per-address limits with every node (TICKETPULSE_REDIS_URL); per node without it. */
+  redisUrl?: string;
   /**
    * Demo mode (`ticketpulse start --demo`): the buyer simulator and its routes
    * exist only then. Off: /api/simulator is an unknown path and nothing can start it.
@@ -88,6 +91,14 @@ export async function createService(options: ServiceOptions): Promise<Service> {
   const verifier = new TokenVerifier(options.jwtSecret);
   const clientAddress = clientAddressResolver(options.realtime.trustProxy);
   const metrics = new RealtimeMetrics({ processMetrics: options.processMetrics ?? true });
+  const sharedLimits =
+    options.redisUrl === undefined
+      ? undefined
+      : new SharedRateLimitStore(options.redisUrl, {
+          logger,
+          onStoreError: () => metrics.rateLimitStoreErrors.inc(),
+          onAvailability: (up) => metrics.rateLimitStoreUp.set(up ? 1 : 0),
+        });
   const gateway = new RealtimeGateway({
     db,
     verifier,
@@ -96,6 +107,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     logger,
     settings: options.realtime,
     clientAddress,
+    ...(sharedLimits && { connectAttempts: sharedLimits.connectAttempts(options.realtime.connectAttemptsPerIpPerSecond) }),
   });
   const supabase = new SupabaseEndpoint({ db, verifier, logger, settings: options.realtime, perIp: gateway.perIp, perUser: gateway.perUser });
   gateway.mount(supabase);
@@ -129,7 +141,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     storefrontDir: options.storefrontDir,
     ...(options.corsOrigins && { corsOrigins: options.corsOrigins }),
     isShuttingDown: () => shuttingDown,
-    rateLimit: { limits: options.httpRateLimits, clientAddress, ...(internalKey && { internalKey }) },
+    rateLimit: { limits: options.httpRateLimits, clientAddress, ...(sharedLimits && { store: sharedLimits.storeClass }), ...(internalKey && { internalKey }) },
     ...(options.httpTimeouts && { timeouts: options.httpTimeouts }),
   });
   gateway.attach(app.server);
@@ -157,6 +169,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
       await supabase.close();
       await sweeper.stop();
       await app.close();
+      await sharedLimits?.close();
     },
   };
 }

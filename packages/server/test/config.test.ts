@@ -25,6 +25,8 @@ describe('configuration', () => {
     ['DATABASE_URL', 'mysql://localhost/db'],
     ['TICKETPULSE_JWT_SECRET', 'short'],
     ['TICKETPULSE_DEV_AUTH', 'maybe'],
+    ['TICKETPULSE_REDIS_URL', 'http://127.0.0.1:6379'],
+    ['TICKETPULSE_REDIS_URL', 'not a url'],
     ['TICKETPULSE_HOLD_SECONDS', '0'],
     ['TICKETPULSE_SWEEP_INTERVAL_MS', '1.5'],
     ['LOG_LEVEL', 'loud'],

@@ -1,5 +1,5 @@
 import { timingSafeEqual } from 'node:crypto';
-import rateLimit, { normalizeIP } from '@fastify/rate-limit';
+import rateLimit, { normalizeIP, type FastifyRateLimitStoreCtor } from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ClientAddressOf } from './client-address.ts';
 import { ApiError } from './errors.ts';
@@ -18,6 +18,8 @@ export interface RateLimitOptions {
   limits: HttpRateLimits;
   /** The address limits count, the same function as the realtime gateway's. */
   clientAddress: ClientAddressOf;
+  /** Where counts live: shared through Redis (TICKETPULSE_REDIS_URL); this node's memory by default. */
+  store?: FastifyRateLimitStoreCtor;
   /** Demo mode only: sent by the service's own buyer simulator (X-TicketPulse-Internal), as demo traffic is not abuse. */
   internalKey?: string;
 }
@@ -45,13 +47,14 @@ function sameKey(sent: string | string[] | undefined, key: Buffer | undefined): 
  * host usually holds a whole prefix. One hook for the whole app, installed
  * before authentication's: requests with bad tokens and unknown paths count too.
  */
-export async function installRateLimit(app: FastifyInstance, { limits, clientAddress, internalKey }: RateLimitOptions): Promise<void> {
+export async function installRateLimit(app: FastifyInstance, { limits, clientAddress, store, internalKey }: RateLimitOptions): Promise<void> {
   const internal = internalKey === undefined ? undefined : Buffer.from(internalKey);
   const perMinute: Record<RouteClass, number> = { holds: limits.holdsPerMinute, writes: limits.writesPerMinute, reads: limits.readsPerMinute };
   await app.register(rateLimit, {
     // Not per route: route hooks run after the app's own (authentication), which would refuse a bad-token flood unlimited.
     global: false,
     timeWindow: 60_000,
+    ...(store && { store }),
     keyGenerator: (request) => `${routeClass(request)}:${normalizeIP(clientAddress(request.raw), 56)}`,
     max: (_request, key) => perMinute[key.slice(0, key.indexOf(':')) as RouteClass],
     allowList: (request) => UNLIMITED_PATHS.has(request.routeOptions.url ?? '') || sameKey(request.headers[INTERNAL_KEY_HEADER], internal),

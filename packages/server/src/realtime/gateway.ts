@@ -12,7 +12,7 @@ import type { ChangeBus } from './buses/change-bus.ts';
 import { ChangeFeed } from './change-feed.ts';
 import { ClientConnection, type ConnectionLimits } from './connection.ts';
 import { DatabaseClock } from './database-clock.ts';
-import { ConnectionCounter, KeyedRateLimiter } from './limits.ts';
+import { ConnectionCounter, KeyedRateLimiter, type ConnectAttemptLimiter } from './limits.ts';
 import type { RealtimeMetrics } from './metrics.ts';
 import { Publisher, type PublisherTiming } from './publisher.ts';
 import { ReconnectTracker } from './reconnect-tracker.ts';
@@ -57,6 +57,8 @@ export interface GatewayOptions {
   settings: RealtimeSettings;
   /** The address per-address limits count, the same function as the HTTP API's. */
   clientAddress: ClientAddressOf;
+  /** Connection attempts per address; this node's own token buckets unless given (shared through Redis). */
+  connectAttempts?: ConnectAttemptLimiter;
 }
 
 /**
@@ -73,7 +75,7 @@ export class RealtimeGateway {
   private readonly feed: ChangeFeed;
   private readonly subscriptions: Subscriptions;
   private readonly publisher: Publisher;
-  private readonly attempts: KeyedRateLimiter;
+  private readonly attempts: ConnectAttemptLimiter;
   readonly perUser: ConnectionCounter;
   readonly perIp: ConnectionCounter;
   private readonly mounted: MountedEndpoint[] = [];
@@ -87,7 +89,8 @@ export class RealtimeGateway {
     this.feed = new ChangeFeed(options.bus, logger);
     this.subscriptions = new Subscriptions(db, this.store, this.clock, metrics, (eventId) => this.feed.markDirty(eventId));
     this.publisher = new Publisher(db, this.store, this.feed, this.subscriptions, () => this.connections, this.clock, metrics, logger, settings);
-    this.attempts = new KeyedRateLimiter(settings.connectAttemptsPerIpPerSecond, settings.connectAttemptsPerIpPerSecond);
+    this.attempts =
+      options.connectAttempts ?? new KeyedRateLimiter(settings.connectAttemptsPerIpPerSecond, settings.connectAttemptsPerIpPerSecond);
     this.perUser = new ConnectionCounter(settings.maxConnectionsPerUser);
     this.perIp = new ConnectionCounter(settings.maxConnectionsPerIp);
     this.reconnects = new ReconnectTracker(metrics);
@@ -104,7 +107,7 @@ export class RealtimeGateway {
   }
 
   attach(server: Server): void {
-    server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => this.upgrade(request, socket, head));
+    server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => void this.upgrade(request, socket, head));
   }
 
   async start(): Promise<void> {
@@ -142,7 +145,7 @@ export class RealtimeGateway {
     };
   }
 
-  private upgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
+  private async upgrade(request: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     const url = new URL(request.url ?? '/', 'http://localhost');
     const mounted = this.mounted.find((endpoint) => endpoint.paths.includes(url.pathname));
     if (url.pathname !== REALTIME_PATH && !mounted) return refuseUpgrade(socket, new ApiError(404, 'not_found', `No WebSocket endpoint at ${url.pathname}`));
@@ -151,7 +154,10 @@ export class RealtimeGateway {
     }
     const ip = this.options.clientAddress(request);
     // Refused before the handshake: a flood costs an HTTP response, not a WebSocket.
-    if (!this.attempts.take(ip)) {
+    const allowed = await this.attempts.take(ip);
+    // Gone while a shared count was taken: nothing left to answer.
+    if (socket.destroyed) return;
+    if (!allowed) {
       this.options.metrics.connectionAttempts.inc({ result: 'rate_limited' });
       return refuseUpgrade(socket, new ApiError(429, 'rate_limited', 'Too many connection attempts; slow down', { retryAfterSeconds: 1 }));
     }

@@ -1,3 +1,11 @@
+/** Connection attempts per address: this node's token buckets, or counts shared through Redis. */
+export interface ConnectAttemptLimiter {
+  /** Counts an attempt from `key`; false when it is over the limit. */
+  take(key: string): boolean | Promise<boolean>;
+  /** Forgets keys with nothing to remember; called now and then. */
+  prune(): void;
+}
+
 /** A token bucket: `ratePerSecond` on average, bursts up to `burst`. */
 export class TokenBucket {
   private tokens: number;
@@ -26,7 +34,7 @@ export class TokenBucket {
 }
 
 /** One bucket per key (an IP address), forgotten once full again so the map stays small. */
-export class KeyedRateLimiter {
+export class KeyedRateLimiter implements ConnectAttemptLimiter {
   private readonly buckets = new Map<string, TokenBucket>();
 
   constructor(

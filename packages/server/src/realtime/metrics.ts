@@ -35,6 +35,17 @@ export class RealtimeMetrics {
     buckets: [1, 2, 5, 10, 25, 50, 100, 256],
     registers: [this.registry],
   });
+  // Not realtime either: the per-address limits' shared store (TICKETPULSE_REDIS_URL).
+  readonly rateLimitStoreErrors = new Counter({
+    name: 'ticketpulse_rate_limit_store_errors_total',
+    help: 'Rate-limit counts Redis did not take in time (taken by this node instead: limits per node meanwhile)',
+    registers: [this.registry],
+  });
+  readonly rateLimitStoreUp = new Gauge({
+    name: 'ticketpulse_rate_limit_store_up',
+    help: '1 while the connection to the shared rate-limit store (Redis) is up; 0 while limits are per node',
+    registers: [this.registry],
+  });
   readonly messagesSent = new Counter({ name: 'ticketpulse_ws_messages_sent_total', help: 'Frames sent to clients', registers: [this.registry] });
   readonly bytesSent = new Counter({ name: 'ticketpulse_ws_bytes_sent_total', help: 'Bytes sent to clients', registers: [this.registry] });
   readonly commitToSend = new Histogram({

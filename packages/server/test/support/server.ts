@@ -54,6 +54,8 @@ export interface TestServerOptions {
   simulatorPace?: Partial<SimulatorPace>;
   /** Origins allowed cross-origin; none by default. */
   corsOrigins?: readonly string[];
+  /** Redis to share the per-address limits through (TICKETPULSE_REDIS_URL). */
+  redisUrl?: string;
 }
 
 const UNLIMITED_HTTP: HttpRateLimits = { holdsPerMinute: 1e9, writesPerMinute: 1e9, readsPerMinute: 1e9 };
@@ -75,6 +77,7 @@ export async function startTestServer(db: Database, options: TestServerOptions =
     ...(options.demo && { demo: true }),
     ...(options.simulatorPace && { simulatorPace: options.simulatorPace }),
     ...(options.corsOrigins && { corsOrigins: options.corsOrigins }),
+    ...(options.redisUrl && { redisUrl: options.redisUrl }),
   });
   const url = await service.listen(options.port ?? 0, '127.0.0.1');
   return {
