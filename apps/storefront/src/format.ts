@@ -1,10 +1,26 @@
 /** Display formats shared by the pages. */
 
+const isDecimal = (value: string): value is `${number}` => /^-?\d+(\.\d+)?$/.test(value);
+
+/**
+ * An amount as the API sends it (a decimal string such as "139.93"), with the
+ * currency's symbol in the buyer's locale, digit for digit. Intl formats the
+ * string itself as a decimal (ECMA-402 2023), never through a float, and keeps
+ * every decimal it has, even beyond the currency's usual count: a yen price
+ * stored as "1000.50" is not rounded to ¥1,001. Only trailing zeros past that
+ * count go ("1000.00" yen is ¥1,000).
+ */
 export function formatPrice(price: string, currency: string): string {
-  const amount = Number(price);
-  if (!Number.isFinite(amount)) return `${price} ${currency}`;
+  if (!isDecimal(price)) return `${price} ${currency}`;
+  const decimals = price.split('.')[1]?.length ?? 0;
   try {
-    return new Intl.NumberFormat(undefined, { style: 'currency', currency }).format(amount);
+    const usual = new Intl.NumberFormat(undefined, { style: 'currency', currency }).resolvedOptions().maximumFractionDigits ?? 2;
+    return new Intl.NumberFormat(undefined, {
+      style: 'currency',
+      currency,
+      minimumFractionDigits: Math.min(usual, decimals),
+      maximumFractionDigits: decimals,
+    }).format(price);
   } catch {
     return `${price} ${currency}`;
   }

@@ -65,7 +65,10 @@ class Service {
   }
 
   /** A fresh event, so each test owns its numbers. */
-  async event(ticketTypes: Array<{ name: string; totalCapacity: number | null; maxPerOrder?: number }>, holdSeconds?: number): Promise<string> {
+  async event(
+    ticketTypes: Array<{ name: string; totalCapacity: number | null; maxPerOrder?: number; price?: string; currency?: string }>,
+    holdSeconds?: number,
+  ): Promise<string> {
     const slug = `e2e-${randomBytes(4).toString('hex')}`;
     const created = await this.api('POST', '/api/events', {
       slug,
@@ -86,7 +89,8 @@ describe.skipIf(!hasChromium)('the storefront in a real browser', () => {
   const contexts: BrowserContext[] = [];
 
   const open = async (path: string): Promise<Page> => {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    // Amounts are formatted in the browser's locale: the tests read them in en-US.
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'en-US' });
     contexts.push(context);
     const page = await context.newPage();
     await page.goto(`${service.url}${path}`);
@@ -158,6 +162,36 @@ describe.skipIf(!hasChromium)('the storefront in a real browser', () => {
     await row(b, 'Front Row').getByText('Sold out').waitFor({ timeout: 2000 });
     await b.getByTestId('toasts').getByText('Front Row is now sold out').waitFor({ timeout: 2000 });
     expect(await b.getByLabel('Quantity for Front Row').isDisabled()).toBe(true);
+  });
+
+  it("shows the server's exact totals, one per currency, and no float sum before the hold", async () => {
+    const slug = await service.event([
+      { name: 'Coffee', price: '0.10', totalCapacity: 50, maxPerOrder: 10 },
+      { name: 'Dinner', price: '19.99', totalCapacity: 50, maxPerOrder: 10 },
+      { name: 'Parking', price: '0.70', currency: 'USD', totalCapacity: 50, maxPerOrder: 10 },
+    ]);
+    const page = await open(`/events/${slug}`);
+    for (const [name, quantity] of [['Coffee', 3], ['Dinner', 7], ['Parking', 3]] as const) {
+      await page.getByLabel(`Quantity for ${name}`).selectOption(String(quantity));
+    }
+    await page.getByText('13 tickets selected · total shown when held').waitFor();
+    await page.getByRole('button', { name: 'Hold tickets' }).click();
+    await page.getByRole('timer').waitFor();
+
+    // In binary floating point: 0.30000000000000004, 139.92999999999998, 2.0999999999999996.
+    const amount = (selector: string) => page.locator(selector).locator('span, strong').last();
+    const shown = async () => ({
+      items: await Promise.all(['Coffee', 'Dinner', 'Parking'].map((name) => amount(`[data-hold-item="${name}"]`).textContent())),
+      totals: await Promise.all(['EUR', 'USD'].map((currency) => amount(`[data-hold-total="${currency}"]`).textContent())),
+    });
+    await amount('[data-hold-total="USD"]').waitFor();
+    const exact = { items: ['€0.30', '€139.93', '$2.10'], totals: ['€140.23', '$2.10'] };
+    expect(await shown()).toEqual(exact);
+    expect(await page.locator('[data-hold-total]').count()).toBe(2);
+
+    await page.getByRole('button', { name: 'Buy now' }).click();
+    await page.getByText('Purchase complete').waitFor({ timeout: 10_000 });
+    expect(await shown()).toEqual(exact);
   });
 
   it('a hold that expires ends its countdown, and the seats return in both browsers', async () => {

@@ -1,6 +1,8 @@
 import type { AvailabilitySnapshot, AvailabilityUpdate, TicketAvailability } from '@ticketpulse/protocol';
 
 export type { TicketAvailability } from '@ticketpulse/protocol';
+/** The API's reservation, with its exact totals: decimal strings computed by the database. */
+export type { Reservation, ReservationItem, ReservationStatus, ReservationTotal } from '@ticketpulse/protocol';
 
 /**
  * Connection state, overall or for one event. `polling`: the WebSocket is

@@ -52,6 +52,19 @@ export interface ReservationItem {
   /** Decimal string, e.g. "45.00": money is never a float. */
   unitPrice: string;
   currency: string;
+  /**
+   * unitPrice × quantity, in `currency`: an exact decimal string (e.g.
+   * "139.93") computed by the database in numeric. Show it as it is; never
+   * multiply prices in JavaScript, where 0.10 × 3 is 0.30000000000000004.
+   */
+  total: string;
+}
+
+/** What a reservation comes to in one currency. */
+export interface ReservationTotal {
+  currency: string;
+  /** The sum of the items' totals in `currency`: an exact decimal string (e.g. "140.23") computed by the database. */
+  total: string;
 }
 
 export interface Reservation {
@@ -65,4 +78,6 @@ export interface Reservation {
   confirmedAt: string | null;
   releasedAt: string | null;
   items: ReservationItem[];
+  /** One per currency among the items, ordered by currency code: a reservation may mix currencies, and amounts in two are never added. */
+  totals: ReservationTotal[];
 }

@@ -37,7 +37,8 @@ REVOKE EXECUTE ON FUNCTION
   reserve_tickets(uuid, text, jsonb, integer, text, text), lock_reservation(uuid, text), raise_hold_expired(reservations),
   confirm_reservation(uuid, text), release_reservation(uuid, text), extend_reservation(uuid, text, integer, integer),
   inventory_refusal(text, jsonb), idempotent_outcome(uuid, text), reserve_holds(text, jsonb, integer),
-  expire_due_holds(uuid, integer), capture_tickets_changes(), event_is_visible(events, text, boolean)
+  expire_due_holds(uuid, integer), capture_tickets_changes(), event_is_visible(events, text, boolean),
+  reservation_lines(reservation_line[]), new_holds_priced(jsonb, jsonb)
   FROM PUBLIC, anon, authenticated;
 
 -- Row-level security on every TicketPulse table: without a policy, a table shows nothing.

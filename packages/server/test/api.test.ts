@@ -108,6 +108,67 @@ describe.each(drivers)('HTTP API (%s)', (driver) => {
     expect(different.body.error.code).toBe('idempotency_key_reused');
   });
 
+  it('totals every reservation exactly, per item and per currency, in every answer', async () => {
+    // In binary floating point 0.10 × 3 is 0.30000000000000004, 19.99 × 7 is 139.92999999999998 and 0.70 × 3 is 2.0999999999999996.
+    const event = await createEvent(catalog, {
+      ticketTypes: [
+        { name: 'Coffee', price: '0.10', totalCapacity: 100, maxPerOrder: 10 },
+        { name: 'Dinner', price: '19.99', totalCapacity: 100, maxPerOrder: 10 },
+        { name: 'Parking', price: '0.70', currency: 'USD', totalCapacity: 100, maxPerOrder: 10 },
+      ],
+    });
+    const token = await server.token();
+    const hold = (items: Array<[name: string, quantity: number]>, key: string) =>
+      server.request('POST', `/api/events/${event.slug}/reservations`, {
+        token,
+        headers: { 'idempotency-key': key },
+        body: { items: items.map(([name, quantity]) => ({ ticketTypeId: typeId(event, name), quantity })) },
+      });
+    const money = (reservation: { items: Array<Record<string, unknown>>; totals: unknown }) => ({
+      items: reservation.items.map(({ ticketTypeName, quantity, unitPrice, currency, total }) => ({ ticketTypeName, quantity, unitPrice, currency, total })),
+      totals: reservation.totals,
+    });
+
+    const key = `money-${randomUUID()}`;
+    const held = await hold([['Dinner', 7], ['Coffee', 3]], key);
+    expect(held.status).toBe(201);
+    const id: string = held.body.reservation.id;
+    const euros = {
+      items: [
+        { ticketTypeName: 'Coffee', quantity: 3, unitPrice: '0.10', currency: 'EUR', total: '0.30' },
+        { ticketTypeName: 'Dinner', quantity: 7, unitPrice: '19.99', currency: 'EUR', total: '139.93' },
+      ],
+      totals: [{ currency: 'EUR', total: '140.23' }],
+    };
+    expect(money(held.body.reservation)).toEqual(euros);
+    const replayed = await hold([['Dinner', 7], ['Coffee', 3]], key);
+    expect(replayed.headers.get('idempotent-replayed')).toBe('true');
+    expect(money(replayed.body.reservation)).toEqual(euros);
+    expect(money((await server.request('GET', `/api/reservations/${id}`, { token })).body.reservation)).toEqual(euros);
+    expect(money((await server.request('POST', `/api/reservations/${id}/extend`, { token })).body.reservation)).toEqual(euros);
+    const confirmed = await server.request('POST', `/api/reservations/${id}/confirm`, { token });
+    expect(confirmed.body.reservation.status).toBe('confirmed');
+    expect(money(confirmed.body.reservation)).toEqual(euros);
+
+    // Two currencies are never added together: one total each, by currency code.
+    const mixed = await hold([['Parking', 3], ['Coffee', 3]], `money-${randomUUID()}`);
+    expect(mixed.status).toBe(201);
+    const both = {
+      items: [
+        { ticketTypeName: 'Coffee', quantity: 3, unitPrice: '0.10', currency: 'EUR', total: '0.30' },
+        { ticketTypeName: 'Parking', quantity: 3, unitPrice: '0.70', currency: 'USD', total: '2.10' },
+      ],
+      totals: [
+        { currency: 'EUR', total: '0.30' },
+        { currency: 'USD', total: '2.10' },
+      ],
+    };
+    expect(money(mixed.body.reservation)).toEqual(both);
+    const released = await server.request('DELETE', `/api/reservations/${mixed.body.reservation.id}`, { token });
+    expect(released.body.reservation.status).toBe('released');
+    expect(money(released.body.reservation)).toEqual(both);
+  });
+
   it('serves availability with the version as ETag and 304 while nothing changes', async () => {
     const event = await createEvent(catalog);
     const first = await server.request('GET', `/api/events/${event.slug}/availability`);

@@ -72,6 +72,8 @@ describe.each(drivers)('group commit of holds (%s)', (driver) => {
     const results = await burst(holds, [
       { eventId: event.id, holderId: 'opener', items: [items[0]!] },
       { eventId: event.id, holderId: 'mixed', items },
+      // The same order as the opener's: priced once for both (new_holds_priced).
+      { eventId: event.id, holderId: 'follower', items: [items[0]!] },
     ]);
     for (const settled of results) {
       if (!settled.ok) throw settled.error;
@@ -79,6 +81,10 @@ describe.each(drivers)('group commit of holds (%s)', (driver) => {
     }
     const mixed = results[1] as Extract<Settled, { ok: true }>;
     expect(mixed.result.reservation.items.map((i) => i.ticketTypeName)).toEqual(['Beta', 'Zeta', 'Alpha']);
+    expect(mixed.result.reservation.totals).toEqual([
+      { currency: 'EUR', total: '31.00' },
+      { currency: 'USD', total: '12.00' },
+    ]);
   });
 
   it('refuses one bad request without touching the good ones in the same batch', async () => {

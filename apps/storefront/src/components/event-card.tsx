@@ -1,3 +1,4 @@
+import type { TicketAvailability } from '@ticketpulse/client';
 import { Link } from 'wouter';
 import { eventLiveState } from '../availability-rules.ts';
 import { formatDate, formatPrice } from '../format.ts';
@@ -10,14 +11,14 @@ function LiveState({ slug }: { slug: string }) {
   const velocity = useSalesVelocity(live.availability, live.isStale);
   const { tickets } = live;
   const state = live.error ? { label: 'Unavailable', tone: 'unavailable' } : eventLiveState(tickets, velocity.sellingFast);
-  const prices = tickets.map((t) => Number(t.price)).filter((p) => Number.isFinite(p));
-  const from = prices.length > 0 ? Math.min(...prices) : null;
+  // Numbers only to compare; what is shown is the cheapest type's own price string.
+  const cheapest = tickets.reduce<TicketAvailability | undefined>((min, t) => (min === undefined || Number(t.price) < Number(min.price) ? t : min), undefined);
   return (
     <p className="event-card__live">
       <span className={`pill pill--${state.tone}`} aria-live="polite" data-testid="event-state">
         {state.label}
       </span>
-      {from !== null && tickets[0] && <span className="muted">from {formatPrice(from.toFixed(2), tickets[0].currency)}</span>}
+      {cheapest && <span className="muted">from {formatPrice(cheapest.price, cheapest.currency)}</span>}
     </p>
   );
 }

@@ -14,26 +14,31 @@ function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : 'Something went wrong. Please try again.';
 }
 
+/** The hold's items and totals, as the server computed them: exact decimal strings, never multiplied here. */
 function HoldItems({ reservation }: { reservation: Reservation | undefined }) {
   if (!reservation) return null;
-  const currency = reservation.items[0]?.currency ?? 'EUR';
-  const total = reservation.items.reduce((sum, item) => sum + Number(item.unitPrice) * item.quantity, 0);
+  const several = reservation.totals.length > 1;
   return (
     <>
       <ul className="hold-panel__items">
         {reservation.items.map((item) => (
-          <li key={item.ticketTypeId}>
+          <li key={item.ticketTypeId} data-hold-item={item.ticketTypeName}>
             <span>
               {item.quantity} × {item.ticketTypeName}
             </span>
-            <span>{formatPrice(String(Number(item.unitPrice) * item.quantity), item.currency)}</span>
+            <span>{formatPrice(item.total, item.currency)}</span>
           </li>
         ))}
       </ul>
-      <p className="hold-panel__total">
-        <span>Total</span>
-        <strong>{formatPrice(total.toFixed(2), currency)}</strong>
-      </p>
+      {/* One total per currency: amounts in two currencies are never added. */}
+      <div className="hold-panel__totals">
+        {reservation.totals.map(({ currency, total }) => (
+          <p key={currency} className="hold-panel__total" data-hold-total={currency}>
+            <span>{several ? `Total in ${currency}` : 'Total'}</span>
+            <strong>{formatPrice(total, currency)}</strong>
+          </p>
+        ))}
+      </div>
     </>
   );
 }

@@ -7,7 +7,7 @@ import { RequestStatus } from '../components/request-status.tsx';
 import { SiteHeader } from '../components/site-header.tsx';
 import { TicketRow } from '../components/ticket-row.tsx';
 import { Toasts } from '../components/toasts.tsx';
-import { formatDate, formatPrice, plural } from '../format.ts';
+import { formatDate, plural } from '../format.ts';
 import { useHold } from '../hooks/use-hold.ts';
 import { useLiveEvent } from '../hooks/use-live-event.ts';
 import { useNotifyMe } from '../hooks/use-notify-me.ts';
@@ -103,12 +103,6 @@ export function EventPage({ slug }: { slug: string }) {
     if (await hold(selection.items)) clear();
   };
 
-  const total = selection.items.reduce((sum, item) => {
-    const ticket = live.availability.get(item.ticketTypeId);
-    return sum + (ticket ? Number(ticket.price) * item.quantity : 0);
-  }, 0);
-  const currency = tickets[0]?.currency ?? 'EUR';
-
   return (
     <>
       <SiteHeader eventId={slug} />
@@ -147,7 +141,8 @@ export function EventPage({ slug }: { slug: string }) {
             </RealtimeErrorBoundary>
             <div className="order-bar">
               <p className="order-bar__summary" aria-live="polite">
-                {selection.count === 0 ? 'No tickets selected' : `${plural(selection.count, 'ticket')} · ${formatPrice(total.toFixed(2), currency)}`}
+                {/* No money here: the total is the server's, exact, shown with the hold. */}
+                {selection.count === 0 ? 'No tickets selected' : `${plural(selection.count, 'ticket')} selected · total shown when held`}
               </p>
               <button type="button" className="button button--primary" disabled={selection.count === 0 || holdRequest.pending || activeHold} onClick={onHold}>
                 {holdRequest.pending ? 'Holding…' : 'Hold tickets'}

@@ -15,6 +15,8 @@ export const slug = z
 export const idOrSlug = z.string().min(1).max(100).regex(/^[A-Za-z0-9-]+$/, 'an event id or slug');
 const isoTime = z.string().describe('ISO 8601 timestamp');
 const decimal = z.string().regex(/^\d{1,10}(\.\d{1,2})?$/, 'a decimal amount such as "45.00"');
+// A sum of prices: more digits than one price may have, always two decimals.
+const amount = z.string().regex(/^\d+\.\d{2}$/, 'an exact decimal amount such as "139.93"');
 
 export const role = z.enum(['anon', 'authenticated', 'organizer', 'service']);
 
@@ -122,8 +124,12 @@ export const reservation = z
         quantity: z.number().int(),
         unitPrice: decimal,
         currency: z.string(),
+        total: amount.describe('unitPrice × quantity, computed exactly by the database (numeric)'),
       }),
     ),
+    totals: z
+      .array(z.object({ currency: z.string(), total: amount.describe("the sum of this currency's item totals, computed exactly by the database") }))
+      .describe('one per currency among the items, ordered by currency code'),
   })
   .meta({ id: 'Reservation' });
 

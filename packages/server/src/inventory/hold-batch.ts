@@ -1,10 +1,11 @@
 /**
  * One batch of holds on one event, decided by reserve_holds()
- * (0006_group_commit.sql) in one statement. New holds come back as ids only;
- * their reservations are built here from the request and the ticket types the
- * batch read, which costs far less than reading hundreds of them back.
+ * (0006_group_commit.sql) in one statement. New holds come back as ids, and
+ * their items and totals as new_holds_priced() (0015_reservation_totals.sql)
+ * prices them from the requests and the ticket types the batch read; the rest
+ * of each reservation is built here. Far less than reading hundreds back.
  */
-import type { Reservation, ReservationItem } from '@ticketpulse/protocol';
+import type { Reservation } from '@ticketpulse/protocol';
 import type { Queryable } from '../db/database.ts';
 
 /** One request as reserve_holds() takes it. */
@@ -23,28 +24,20 @@ export interface Refusal {
 }
 export type HoldOutcome = ReservationJson | Refusal;
 
-interface TypeInfo {
-  name: string;
-  unitPrice: string;
-  currency: string;
-  sortOrder: number;
-}
+type Priced = Pick<Reservation, 'items' | 'totals'>;
 
 interface BatchJson {
   eventId: string;
   createdAt: string;
   expiresAt: string;
-  types: Record<string, TypeInfo>;
   outcomes: Array<{ made: string } | HoldOutcome>;
+  /** From new_holds_priced(): the items and totals of each distinct order among the new holds... */
+  priced: Priced[];
+  /** ...and, for each outcome, the index of its order in `priced` (null unless it made a hold). */
+  pricedAs: Array<number | null>;
 }
 
-function newReservation(batch: BatchJson, id: string, request: BatchedHold): ReservationJson {
-  const items: Array<ReservationItem & { sortOrder: number }> = request.items.map(({ ticketTypeId, quantity }) => {
-    const type = batch.types[ticketTypeId.toLowerCase()]!;
-    return { ticketTypeId: ticketTypeId.toLowerCase(), ticketTypeName: type.name, quantity, unitPrice: type.unitPrice, currency: type.currency, sortOrder: type.sortOrder };
-  });
-  // The order reservation_json() lists items in.
-  items.sort((a, b) => a.sortOrder - b.sortOrder || (a.ticketTypeName < b.ticketTypeName ? -1 : a.ticketTypeName > b.ticketTypeName ? 1 : 0));
+function newReservation(batch: BatchJson, id: string, request: BatchedHold, { items, totals }: Priced): ReservationJson {
   return {
     id,
     eventId: batch.eventId,
@@ -55,19 +48,23 @@ function newReservation(batch: BatchJson, id: string, request: BatchedHold): Res
     createdAt: batch.createdAt,
     confirmedAt: null,
     releasedAt: null,
-    items: items.map(({ sortOrder: _sortOrder, ...item }) => item),
+    // Holds with the same order share one priced entry; each reservation gets its own objects.
+    items: items.map((item) => ({ ...item })),
+    totals: totals.map((total) => ({ ...total })),
     replayed: false,
   };
 }
 
 async function reserveHolds(db: Queryable, eventRef: string, requests: BatchedHold[], holdSeconds: number): Promise<HoldOutcome[]> {
-  const { rows } = await db.query<{ batch: BatchJson }>('SELECT reserve_holds($1, $2::jsonb, $3) AS batch', [
+  const { rows } = await db.query<{ batch: BatchJson }>('SELECT new_holds_priced(reserve_holds($1, $2::jsonb, $3), $2::jsonb) AS batch', [
     eventRef,
     JSON.stringify(requests),
     holdSeconds,
   ]);
   const batch = rows[0]!.batch;
-  return batch.outcomes.map((outcome, i) => ('made' in outcome ? newReservation(batch, outcome.made, requests[i]!) : outcome));
+  return batch.outcomes.map((outcome, i) =>
+    'made' in outcome ? newReservation(batch, outcome.made, requests[i]!, batch.priced[batch.pricedAs[i]!]!) : outcome,
+  );
 }
 
 const keyOf = (request: BatchedHold) => (request.idempotencyKey === undefined ? undefined : `${request.holderId}\n${request.idempotencyKey}`);
