@@ -162,6 +162,19 @@ describe.each(drivers)('group commit of holds (%s)', (driver) => {
     expect(results.map(code)).toEqual([...Array<string>(10).fill('insufficient_availability'), ...Array<string>(10).fill('held')]);
   });
 
+  it('keys batches by event id: holds by slug, by id and by the id in capitals share one queue', async () => {
+    const event = await createEvent(catalog, { ticketTypes: [{ name: 'General', price: '1.00', totalCapacity: 1000, maxPerOrder: 4 }] });
+    const general = typeId(event, 'General');
+    const hold = (eventId: string, i: number): HoldRequest => ({ eventId, audience: { privileged: false }, holderId: `z-${i}`, items: [{ ticketTypeId: general, quantity: 1 }] });
+    await holds.reserve(hold(event.slug, -1)); // the slug is looked up once per process
+    batches.length = 0;
+    const refs = [event.slug, event.id, event.id.toUpperCase()];
+    const results = await burst(holds, Array.from({ length: 30 }, (_, i) => hold(refs[i % 3]!, i)));
+    expect(results.map(code)).toEqual(Array<string>(30).fill('held'));
+    // One queue: one batch for all thirty (three queues would make at least three).
+    expect(batches).toEqual([30]);
+  });
+
   it('shows over HTTP how holds batch, in ticketpulse_hold_batch_size on /metrics', async () => {
     const server = await startTestServer(t.db);
     try {

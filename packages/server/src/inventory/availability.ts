@@ -1,6 +1,7 @@
 import type { AvailabilitySnapshot, AvailabilityStatus, DisplayPrecision, TicketAvailability } from '@ticketpulse/protocol';
 import type { Queryable } from '../db/database.ts';
-import { audienceParams, byIdOrSlug, type Audience, type EventStatus } from './catalog.ts';
+import { audienceParams, type Audience, type EventStatus } from './catalog.ts';
+import { byIdOrSlug } from './event-ref.ts';
 import { InventoryError } from './errors.ts';
 
 /** An event's availability as stored, exact counts included; presentSnapshot() decides what a viewer sees. */

@@ -2,6 +2,7 @@ import type { DisplayPrecision, EventStatus, EventSummary, EventWithTicketTypes,
 import type { Database, Queryable } from '../db/database.ts';
 import { isDatabaseError } from '../db/database.ts';
 import { InventoryError } from './errors.ts';
+import { byIdOrSlug } from './event-ref.ts';
 import type { AvailabilityListener } from './holds.ts';
 
 export type { EventStatus, EventSummary, EventWithTicketTypes, TicketType, TicketTypeStatus };
@@ -55,8 +56,6 @@ export interface Audience {
 
 /** Parameters for event_is_visible(e, user, privileged), in that order. */
 export const audienceParams = (audience: Audience): [string | null, boolean] => [audience.userId ?? null, audience.privileged];
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 const EVENT_COLUMNS = `e.id, e.slug, e.name, e.description, e.venue, e.starts_at, e.is_public, e.status,
   e.sold_count, e.reserved_count, e.availability_version, e.display_precision, e.hold_seconds`;
@@ -140,9 +139,6 @@ function presentTicketType(type: TicketType, audience: Audience, precision: Disp
   if (!withholdsCounts(audience, precision)) return type;
   return { ...type, totalCapacity: null, soldCount: null, reservedCount: null, availableCount: null, lowStockThreshold: null, version: 0 };
 }
-
-/** SQL condition and parameter for an event addressed by id or by slug. */
-export const byIdOrSlug = (idOrSlug: string): string => (UUID.test(idOrSlug) ? 'e.id = $1' : 'e.slug = $1');
 
 /** Events and their ticket types: what is on sale, and organizers' changes to it. */
 export class Catalog {

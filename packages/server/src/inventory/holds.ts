@@ -4,6 +4,7 @@ import type { HoldSettings } from '../config.ts';
 import type { Queryable } from '../db/database.ts';
 import type { Audience } from './catalog.ts';
 import { InventoryError, refusal, refusalsAsErrors } from './errors.ts';
+import { EventIds } from './event-ref.ts';
 import { GroupCommit } from './group-commit.ts';
 import { decideHolds, type BatchedHold, type HoldOutcome, type ReservationJson } from './hold-batch.ts';
 
@@ -74,6 +75,8 @@ function fingerprint(request: HoldRequest): string {
 export class Holds {
   /** Concurrent holds on one event, decided together (0006_group_commit.sql). */
   private readonly batches: GroupCommit<BatchedHold, HoldOutcome>;
+  /** Batches are keyed by event id: a slug and an id of one event share one queue. */
+  private readonly eventIds: EventIds;
 
   constructor(
     private readonly db: Queryable,
@@ -82,6 +85,7 @@ export class Holds {
     private readonly onChange: AvailabilityListener = () => {},
     options: HoldsOptions = {},
   ) {
+    this.eventIds = new EventIds(db);
     this.batches = new GroupCommit(
       (eventRef, requests) => decideHolds(this.db, eventRef, requests, this.settings.holdSeconds),
       options.maxBatch ?? DEFAULT_MAX_BATCH,
@@ -90,7 +94,7 @@ export class Holds {
   }
 
   async reserve(request: HoldRequest): Promise<HoldResult> {
-    const outcome = await this.batches.submit(request.eventId, {
+    const outcome = await this.batches.submit(await this.eventIds.of(request.eventId), {
       holderId: request.holderId,
       // In id order, so the same request is always refused for the same item.
       items: request.items

@@ -4,12 +4,12 @@ import { audienceOf, isPrivileged } from '../http/auth.ts';
 import { readVisibleEventAvailability, type EventAvailability } from '../inventory/availability.ts';
 import type { Audience } from '../inventory/catalog.ts';
 import { InventoryError } from '../inventory/errors.ts';
+import { UUID } from '../inventory/event-ref.ts';
 import type { ClientConnection } from './connection.ts';
 import type { DatabaseClock } from './database-clock.ts';
 import type { RealtimeMetrics } from './metrics.ts';
 import type { SnapshotStore } from './snapshot-store.ts';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const EMPTY: ReadonlySet<ClientConnection> = new Set();
 
 const openToEveryone = (event: EventAvailability) => event.isPublic && event.status !== 'draft';
