@@ -1,76 +1,24 @@
+import { ApiError, httpRequest, type HttpRequestOptions } from './http-request.ts';
 import { forgetBuyerToken, getBuyerToken, getOrganizerToken } from './session.ts';
+
+export { ApiError };
 
 /** Who a request speaks for: nobody, this tab's buyer (minted on demand), or the signed-in organizer. */
 export type Auth = 'none' | 'buyer' | 'organizer';
 
-export interface RequestOptions {
-  method?: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
-  body?: unknown;
+/** Options of one API call: an HTTP request, and whom it speaks for. */
+export interface RequestOptions extends HttpRequestOptions {
   auth?: Auth;
-  headers?: Record<string, string>;
-  signal?: AbortSignal;
 }
-
-/** A failed request, with the server's stable `code` and its human `message` (docs/api.md, Errors). */
-export class ApiError extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-    readonly status: number,
-    readonly details: Record<string, unknown> = {},
-  ) {
-    super(message);
-    this.name = 'ApiError';
-  }
-}
-
-const NETWORK_MESSAGE = "Can't reach the ticket server. Check your connection; we'll keep trying.";
-
-/** Messages for the codes a person can act on; anything else shows the server's own message. */
-const FRIENDLY: Record<string, string> = {
-  unauthorized: 'Please sign in first.',
-  forbidden: 'This needs an organizer sign-in.',
-  token_expired: 'Your session expired. Please sign in again.',
-  database_unavailable: 'The ticket server is briefly unavailable. Please retry in a moment.',
-  shutting_down: 'The ticket server is restarting. Please retry in a moment.',
-  internal_error: 'Something went wrong on our side. Please retry.',
-};
 
 async function tokenFor(auth: Auth): Promise<string | null> {
   if (auth === 'buyer') return getBuyerToken();
   if (auth === 'organizer') {
     const token = getOrganizerToken();
-    if (!token) throw new ApiError('unauthorized', FRIENDLY['unauthorized'] ?? 'Please sign in first.', 401);
+    if (!token) throw new ApiError('unauthorized', 'Please sign in first.', 401);
     return token;
   }
   return null;
-}
-
-async function send<T>(path: string, options: RequestOptions): Promise<T> {
-  const { method = 'GET', body, auth = 'none', signal } = options;
-  const headers: Record<string, string> = { accept: 'application/json', ...options.headers };
-  const token = await tokenFor(auth);
-  if (token) headers['authorization'] = `Bearer ${token}`;
-  if (body !== undefined) headers['content-type'] = 'application/json';
-  let response: Response;
-  try {
-    response = await fetch(path, { method, headers, body: body === undefined ? null : JSON.stringify(body), signal: signal ?? null });
-  } catch (error) {
-    if (error instanceof DOMException && error.name === 'AbortError') throw error;
-    throw new ApiError('network_error', NETWORK_MESSAGE, 0);
-  }
-  const text = await response.text();
-  let parsed: unknown = null;
-  try {
-    parsed = text ? JSON.parse(text) : null;
-  } catch {
-    // A proxy's HTML error page: mapped below.
-  }
-  if (response.ok) return parsed as T;
-  const error = (parsed as { error?: { code?: string; message?: string } & Record<string, unknown> } | null)?.error;
-  const code = error?.code ?? (response.status >= 500 ? 'network_error' : 'request_failed');
-  const message = FRIENDLY[code] ?? error?.message ?? (response.status >= 500 ? NETWORK_MESSAGE : `Request failed (HTTP ${response.status})`);
-  throw new ApiError(code, message, response.status, error ?? {});
 }
 
 /**
@@ -79,11 +27,11 @@ async function send<T>(path: string, options: RequestOptions): Promise<T> {
  */
 export async function api<T>(path: string, options: RequestOptions = {}): Promise<T> {
   try {
-    return await send<T>(path, options);
+    return await httpRequest<T>(path, options, await tokenFor(options.auth ?? 'none'));
   } catch (error) {
     const rejected = error instanceof ApiError && (error.code === 'invalid_token' || error.code === 'token_expired');
     if (!rejected || options.auth !== 'buyer') throw error;
     forgetBuyerToken();
-    return send<T>(path, options);
+    return httpRequest<T>(path, options, await tokenFor('buyer'));
   }
 }

@@ -1,4 +1,4 @@
-import { api } from './api.ts';
+import { httpRequest } from './http-request.ts';
 import type { DevToken } from './types.ts';
 
 /** Tokens live in sessionStorage: one buyer per browser tab, gone when the tab closes. */
@@ -44,7 +44,7 @@ let minting: Promise<string> | null = null;
 export function getBuyerToken(): Promise<string> {
   const stored = readToken(BUYER_KEY);
   if (stored) return Promise.resolve(stored);
-  minting ??= api<DevToken>('/api/auth/dev-token', { method: 'POST', body: { role: 'authenticated' } })
+  minting ??= httpRequest<DevToken>('/api/auth/dev-token', { method: 'POST', body: { role: 'authenticated' } })
     .then((minted) => {
       writeToken(BUYER_KEY, minted);
       return minted.token;
@@ -76,7 +76,7 @@ function organizerChanged(): void {
 
 /** Mints an organizer dev token (demo servers only). */
 export async function signInOrganizer(): Promise<void> {
-  const minted = await api<DevToken>('/api/auth/dev-token', { method: 'POST', body: { role: 'organizer' } });
+  const minted = await httpRequest<DevToken>('/api/auth/dev-token', { method: 'POST', body: { role: 'organizer' } });
   writeToken(ORGANIZER_KEY, minted);
   organizerChanged();
 }
