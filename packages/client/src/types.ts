@@ -49,7 +49,12 @@ export interface ReconnectOptions {
   capMs?: number;
   /** After this many failed connects in a row, poll over HTTP until the WebSocket is back. Default 3. */
   pollAfterFailures?: number;
-  /** A connect attempt that has not been welcomed by then (a lost handshake) is abandoned and retried. Default 10 s. */
+  /**
+   * How long the server may take to answer. A connect attempt that has not
+   * been welcomed by then (a lost handshake) is abandoned and retried; a
+   * subscribe not answered by then is sent again after a backoff delay (as
+   * above), on the same connection, until one is answered. Default 10 s.
+   */
   connectTimeoutMs?: number;
 }
 
@@ -98,8 +103,9 @@ export interface TicketAvailabilityManagerOptions {
 /** What a transport tells the manager about one event it watches. */
 export interface TransportSink {
   /**
-   * The event's complete availability. `version` must rise with every call of
-   * one watch; `committedAt` (ISO 8601), when the change committed, feeds the
+   * The event's complete availability. `version` must not fall between calls
+   * of one watch: a higher one is a change, the same one again confirms what
+   * was sent. `committedAt` (ISO 8601), when the change committed, feeds the
    * latency statistics.
    */
   snapshot(snapshot: Pick<AvailabilitySnapshot, 'eventId' | 'version' | 'tickets'>, committedAt?: string): void;
@@ -146,7 +152,9 @@ export interface ClientStats {
   connectSuccesses: number;
   /** How long each completed reconnection took, from the drop to being connected again. */
   reconnectionsMs: number[];
+  /** Snapshots and updates that reached an event (an unchanged resync or a 304 included). */
   messagesReceived: number;
+  /** Those that moved an event to a newer version. */
   updatesApplied: number;
   errorsByType: Record<string, number>;
   /** From the server's commit time to this client applying the update (server clock). */

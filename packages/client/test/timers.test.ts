@@ -1,34 +1,12 @@
-import type { TicketAvailability } from '@ticketpulse/protocol';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { Backoff, ReservationExpiryManager, ServerClock, TicketAvailabilityManager, type EventState, type FetchLike } from '../src/index.ts';
 import { FakeWebSocket } from './support/fake-socket.ts';
+import { ticketAvailability } from './support/ticket.ts';
 
 const EVENT = '11111111-1111-4111-8111-111111111111';
 const TYPE = '22222222-2222-4222-8222-222222222222';
 
-function ticket(available: number, version: number): TicketAvailability {
-  return {
-    ticketTypeId: TYPE,
-    eventId: EVENT,
-    ticketTypeName: 'General',
-    description: null,
-    price: '10.00',
-    currency: 'EUR',
-    totalCapacity: 500,
-    soldCount: 500 - available,
-    reservedCount: 0,
-    availableCount: available,
-    actualAvailable: available,
-    percentageSold: 0,
-    isSoldOut: available === 0,
-    isUnlimited: false,
-    status: available === 0 ? 'sold_out' : 'available',
-    maxPerOrder: 10,
-    sortOrder: 0,
-    version,
-    lastUpdated: new Date().toISOString(),
-  };
-}
+const ticket = (available: number, version: number) => ticketAvailability(EVENT, TYPE, available, version);
 
 const noFetch: FetchLike = async () => {
   throw new Error('offline');

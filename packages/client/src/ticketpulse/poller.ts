@@ -1,5 +1,5 @@
 import type { AvailabilitySnapshot } from '@ticketpulse/protocol';
-import type { FetchLike } from './types.ts';
+import type { FetchLike } from '../types.ts';
 
 export interface PollTarget {
   /** An event id or slug. */

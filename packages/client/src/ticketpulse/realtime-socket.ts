@@ -1,6 +1,6 @@
 import type { ClientMessage, ServerMessage, WelcomeMessage } from '@ticketpulse/protocol';
-import { Backoff } from './backoff.ts';
-import type { WebSocketConstructor, WebSocketLike } from './types.ts';
+import { Backoff } from '../backoff.ts';
+import type { WebSocketConstructor, WebSocketLike } from '../types.ts';
 
 export type SocketStatus = 'connecting' | 'connected' | 'reconnecting' | 'disconnected';
 
