@@ -368,3 +368,32 @@ describe.skipIf(!postgresUrl)('Supabase endpoint on two nodes', () => {
     await supabase.removeAllChannels();
   });
 });
+
+describe('Supabase endpoint change capture', () => {
+  let t: TestDatabase;
+  let server: TestServer;
+
+  beforeAll(async () => {
+    t = await createTestDatabase(drivers.at(-1)!);
+    // Ticks a second apart, so a join can land between a commit and the tick that sends it.
+    server = await startTestServer(t.db, { realtime: { tickMs: 1000 } });
+  });
+  afterAll(async () => {
+    await server.close();
+    await t.dispose();
+  });
+
+  it("a change is not lost when another client starts watching every event before it is sent", async () => {
+    const event = await createEvent(server.service.catalog);
+    const watcher = await PhoenixSocket.open(server.url, await server.token('anon'));
+    expect((await watcher.join('one-event', [{ table: 'event_tickets', filter: `event_id=eq.${event.id}` }])).status).toBe('ok');
+    await server.service.holds.reserve({ eventId: event.id, holderId: randomUUID(), items: [{ ticketTypeId: typeId(event, 'General'), quantity: 1 }] });
+    // Joined before the next tick: its baseline must not absorb the change the first watcher is owed.
+    const everyEvent = await PhoenixSocket.open(server.url, await server.token('anon'));
+    expect((await everyEvent.join('all-events', [{ table: 'event_tickets' }])).status).toBe('ok');
+    const change = await watcher.next((f) => f[3] === 'postgres_changes', 3000);
+    expect(change[4]).toMatchObject({ data: { type: 'UPDATE', record: { event_id: event.id, reserved_count: 1 } } });
+    watcher.close();
+    everyEvent.close();
+  });
+});
