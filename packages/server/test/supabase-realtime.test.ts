@@ -14,7 +14,7 @@ import { createTestDatabase, drivers, postgresUrl, type TestDatabase } from './s
 import { createEvent, typeId } from './support/fixtures.ts';
 import { PhoenixSocket, upgradeWebSocket, type PhoenixFrame } from './support/phoenix-socket.ts';
 import { startTestServer, type TestServer } from './support/server.ts';
-import { supabaseClient } from './support/supabase-client.ts';
+import { subscribeStatus, supabaseClient } from './support/supabase-client.ts';
 import { eventually } from './support/viewer.ts';
 
 type Row = Record<string, unknown>;
@@ -49,15 +49,6 @@ function supabaseFor(server: TestServer, apikey: string, options: ClientOptions 
       ...(heartbeatCallback && { heartbeatCallback }),
     },
     ...(accessToken && { accessToken }),
-  });
-}
-
-/** Resolves with the first status subscribe() reports other than CLOSED. */
-function subscribeStatus(channel: RealtimeChannel): Promise<{ status: string; err: Error | undefined }> {
-  return new Promise((resolve) => {
-    channel.subscribe((status, err) => {
-      if (status !== 'CLOSED') resolve({ status, err });
-    });
   });
 }
 

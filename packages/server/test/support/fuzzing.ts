@@ -1,0 +1,84 @@
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import type { Holds } from '../../src/inventory/holds.ts';
+
+/** What the WebSocket fuzzers share: a gc() to measure the heap with, a UTF-8 check, tallies, and an event that keeps changing. */
+
+/** A gc() for this process, whatever flags it was started with (no special vitest flags needed). */
+export function collector(): () => void {
+  setFlagsFromString('--expose-gc');
+  return runInNewContext('gc') as () => void;
+}
+
+/** heapUsed once the collector has run `times`, after `settleMs` for sockets and timers (2 s close guards) to go. */
+export async function settledHeap(gc: () => void, { settleMs = 0, times = 2 } = {}): Promise<number> {
+  if (settleMs > 0) await new Promise((resolve) => setTimeout(resolve, settleMs));
+  for (let i = 0; i < times; i++) gc();
+  return process.memoryUsage().heapUsed;
+}
+
+export const megabytes = (bytes: number) => Math.round(bytes / 1e5) / 10;
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+export function isUtf8(bytes: Uint8Array): boolean {
+  try {
+    utf8.decode(bytes);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Adds one to `map[key]`. */
+export const count = (map: Record<string, number>, key: string | number) => (map[key] = (map[key] ?? 0) + 1);
+
+/**
+ * An event whose availability changes all along, as a control viewer watches
+ * it: holds of 1-4 seats and releases, one every `pauseMs` (after `afterEach`,
+ * which the caller uses to measure a round trip). At least three holds stay
+ * open, so there is always something to release.
+ */
+export class EventChurn {
+  changes = 0;
+  private running = false;
+  private loop: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly holds: Holds,
+    private readonly eventId: string,
+    private readonly ticketTypeId: string,
+    private readonly afterEach: (change: number) => Promise<void> = async () => {},
+    private readonly pauseMs = 50,
+  ) {}
+
+  start(): void {
+    this.running = true;
+    this.loop = this.run();
+  }
+
+  /** Stops and waits for the change under way. */
+  async stop(): Promise<void> {
+    this.running = false;
+    await this.loop;
+  }
+
+  private async run(): Promise<void> {
+    const held: string[] = [];
+    while (this.running) {
+      if (held.length < 3 || this.changes % 2 === 0) {
+        const { reservation } = await this.holds.reserve({
+          eventId: this.eventId,
+          holderId: 'control',
+          items: [{ ticketTypeId: this.ticketTypeId, quantity: 1 + (this.changes % 4) }],
+        });
+        held.push(reservation.id);
+      } else {
+        await this.holds.release(held.shift()!, 'control');
+      }
+      this.changes += 1;
+      await this.afterEach(this.changes);
+      await new Promise((resolve) => setTimeout(resolve, this.pauseMs));
+    }
+  }
+}
