@@ -1,15 +1,14 @@
-import { randomUUID } from 'node:crypto';
 import { CloseCode, type RealtimeErrorCode, type ServerMessage } from '@ticketpulse/protocol';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import type { EventWithTicketTypes } from '../../src/inventory/catalog.ts';
-import { createTestDatabase, type TestDatabase } from '../support/database.ts';
-import { createEvent, typeId } from '../support/fixtures.ts';
-import { collector, count, EventChurn, isUtf8, megabytes, settledHeap } from '../support/fuzzing.ts';
+import type { TestDatabase } from '../support/database.ts';
+import { typeId } from '../support/fixtures.ts';
+import { collector, count, EventChurn, isUtf8, megabytes, settledHeap, startFuzzTarget, type FuzzTarget } from '../support/fuzzing.ts';
 import { TestSocket } from '../support/realtime-client.ts';
 import { recordReliability } from '../support/reliability-report.ts';
-import { startTestServer, type TestServer } from '../support/server.ts';
+import type { TestServer } from '../support/server.ts';
 import { eventually, watch, type EventView } from '../support/viewer.ts';
 
 /**
@@ -63,11 +62,7 @@ function classify(frame: Frame): Frame {
   return frame;
 }
 
-interface Tokens {
-  mine: string;
-  otherUser: string;
-  expired: string;
-}
+type Tokens = FuzzTarget['tokens'];
 
 function frameArbitrary(events: EventWithTicketTypes[], tokens: Tokens): fc.Arbitrary<Frame> {
   const text = (a: fc.Arbitrary<string>) => a.map((data): Frame => ({ data, binary: false }));
@@ -206,24 +201,7 @@ describe('websocket fuzzing', () => {
   let tokens: Tokens;
 
   beforeAll(async () => {
-    t = await createTestDatabase('pglite');
-    server = await startTestServer(t.db, {
-      realtime: {
-        // The fuzzer is one client sending as fast as it can: rate limits are the flood tests' business.
-        messagesPerSecond: 100_000,
-        connectAttemptsPerIpPerSecond: 100_000,
-        maxConnectionsPerUser: 1000,
-        maxFrameBytes: MAX_FRAME_BYTES,
-        authTimeoutMs: 5000,
-      },
-    });
-    events = await Promise.all([0, 1, 2].map(() => createEvent(server.service.catalog, { ticketTypes: [{ name: 'General', totalCapacity: 100_000, maxPerOrder: 4 }] })));
-    const user = randomUUID();
-    tokens = {
-      mine: await server.token('authenticated', user),
-      otherUser: await server.token('authenticated'),
-      expired: (await server.service.verifier.sign({ userId: user, role: 'authenticated' }, -10)).token,
-    };
+    ({ t, server, events, tokens } = await startFuzzTarget({ maxFrameBytes: MAX_FRAME_BYTES, authTimeoutMs: 5000 }));
   });
   afterAll(async () => {
     await server?.close();

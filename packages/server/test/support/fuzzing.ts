@@ -1,6 +1,12 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
+import { randomUUID } from 'node:crypto';
+import type { EventWithTicketTypes } from '../../src/inventory/catalog.ts';
 import type { Holds } from '../../src/inventory/holds.ts';
+import type { RealtimeSettings } from '../../src/realtime/gateway.ts';
+import { createTestDatabase, type TestDatabase } from './database.ts';
+import { createEvent } from './fixtures.ts';
+import { startTestServer, type TestServer } from './server.ts';
 
 /** What the WebSocket fuzzers share: a gc() to measure the heap with, a UTF-8 check, tallies, and an event that keeps changing. */
 
@@ -81,4 +87,34 @@ export class EventChurn {
       await new Promise((resolve) => setTimeout(resolve, this.pauseMs));
     }
   }
+}
+
+export interface FuzzTarget {
+  t: TestDatabase;
+  server: TestServer;
+  /** Three on-sale events, one ticket type "General" each, too big to sell out during a run. */
+  events: EventWithTicketTypes[];
+  /** The fuzzing user's token, another user's, an organizer's, and the fuzzing user's expired one. */
+  tokens: { mine: string; otherUser: string; organizer: string; expired: string };
+}
+
+/**
+ * The server a WebSocket fuzzer runs in this process (PGlite, in memory, so
+ * the heap measured is the server's). The fuzzer is one client sending as
+ * fast as it can: rate limits are the flood tests' business.
+ */
+export async function startFuzzTarget(realtime: Partial<RealtimeSettings>): Promise<FuzzTarget> {
+  const t = await createTestDatabase('pglite');
+  const server = await startTestServer(t.db, {
+    realtime: { messagesPerSecond: 100_000, connectAttemptsPerIpPerSecond: 100_000, maxConnectionsPerUser: 1000, ...realtime },
+  });
+  const events = await Promise.all([0, 1, 2].map(() => createEvent(server.service.catalog, { ticketTypes: [{ name: 'General', totalCapacity: 100_000, maxPerOrder: 4 }] })));
+  const user = randomUUID();
+  const tokens = {
+    mine: await server.token('authenticated', user),
+    otherUser: await server.token('authenticated'),
+    organizer: await server.token('organizer'),
+    expired: (await server.service.verifier.sign({ userId: user, role: 'authenticated' }, -10)).token,
+  };
+  return { t, server, events, tokens };
 }

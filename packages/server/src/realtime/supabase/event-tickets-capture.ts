@@ -36,6 +36,11 @@ export class EventTicketsCapture {
 
   constructor(private readonly db: Queryable) {}
 
+  /** How many events are tracked, or 'all'. */
+  get trackedEvents(): number | 'all' {
+    return this.all ? 'all' : this.tracked.size;
+  }
+
   /** Signals from the change feed; 'all' asks to check every tracked event. */
   changed(eventIds: Iterable<string> | 'all'): void {
     if (eventIds === 'all') this.everything = true;

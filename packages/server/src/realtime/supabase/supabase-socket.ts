@@ -65,6 +65,10 @@ export class SupabaseSocket {
     });
   }
 
+  get channelCount(): number {
+    return this.channels.size;
+  }
+
   sendRaw(header: FrameHeader, payloadJson: string): void {
     if (this.ws.readyState !== this.ws.OPEN) return;
     if (this.ws.bufferedAmount > this.host.limits.hardBufferBytes) return this.close(SocketClose.slowConsumer, 'slow consumer');
