@@ -101,9 +101,23 @@ export function compileFilter(filter: string | null | undefined, columns: readon
   return { ok: true, predicate, conditions };
 }
 
+/**
+ * One query parameter of the PostgREST subset (`?name=eq.A, B`), as PostgREST
+ * reads it: one condition, whose value after `op.` is taken as written, commas
+ * and quotes included; only `in.(…)` lists are split and unquoted. That is
+ * what supabase-js sends for `.eq('name', 'A, B')`.
+ */
+export function compileParameter(name: string, value: string, columns: readonly Column[]): CompiledFilter {
+  // The name alone: an encoded `=` in it (`name%3Deq.A`) must not move the value's start.
+  if (!columns.some((c) => c.name === name)) return { ok: false, reason: `Invalid filter "${name}=${value}": no column "${name}"` };
+  const compiled = compileCondition(`${name}=${value}`, columns, { literal: true });
+  if (!compiled.ok) return { ok: false, reason: `Invalid filter "${name}=${value}": ${compiled.reason}` };
+  return { ok: true, predicate: compiled.predicate, conditions: [compiled.condition] };
+}
+
 type CompiledCondition = { ok: true; predicate: RowPredicate; condition: Condition } | { ok: false; reason: string };
 
-function compileCondition(source: string, columns: readonly Column[]): CompiledCondition {
+function compileCondition(source: string, columns: readonly Column[], { literal } = { literal: false }): CompiledCondition {
   const match = /^([A-Za-z_][A-Za-z0-9_]*)=([a-z]+)\.(.*)$/s.exec(source);
   if (!match) return { ok: false, reason: `"${source}" is not column=operator.value` };
   const [, name, op, raw] = match as unknown as [string, string, string, string];
@@ -123,7 +137,7 @@ function compileCondition(source: string, columns: readonly Column[]): CompiledC
     values = list[1] === '' ? [] : splitOutside(list[1]!, ',').map(unquote);
     if (values.length === 0 || values.length > MAX_IN_VALUES) return { ok: false, reason: `in takes 1 to ${MAX_IN_VALUES} values` };
   } else {
-    values = [unquote(raw)];
+    values = [literal ? raw : unquote(raw)];
   }
   const parsed = values.map((v) => kind.parse(v));
   const bad = values.find((_, i) => parsed[i] === undefined);
