@@ -76,6 +76,14 @@ describe('postgres_changes filter compiler', () => {
     expect(matches('is_active=eq.f')).toBe(false);
   });
 
+  it('orders text by code point, as PostgreSQL does under COLLATE "C" (not by UTF-16 unit)', () => {
+    // U+1F600 comes after U+FF5E by code point; its first UTF-16 unit (U+D83D) comes before.
+    expect(matches('status=gt.～', { ...row, status: '😀' })).toBe(true);
+    expect(matches('status=lt.😀', { ...row, status: '～' })).toBe(true);
+    expect(matches('status=lt.b', { ...row, status: 'B' })).toBe(true);
+    expect(matches('status=gte.😀 emoji', { ...row, status: '😀' })).toBe(false);
+  });
+
   it('takes a query parameter\'s value as written, as PostgREST does: commas and quotes are part of it', () => {
     const one = (name: string, value: string, subject: Record<string, unknown>) => {
       const compiled = compileParameter(name, value, columns);

@@ -1,6 +1,7 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { randomUUID } from 'node:crypto';
+import { request as httpRequest, type Agent } from 'node:http';
 import type { EventWithTicketTypes } from '../../src/inventory/catalog.ts';
 import type { Holds } from '../../src/inventory/holds.ts';
 import type { RealtimeSettings } from '../../src/realtime/gateway.ts';
@@ -8,7 +9,7 @@ import { createTestDatabase, type TestDatabase } from './database.ts';
 import { createEvent } from './fixtures.ts';
 import { startTestServer, type TestServer } from './server.ts';
 
-/** What the WebSocket fuzzers share: a gc() to measure the heap with, a UTF-8 check, tallies, and an event that keeps changing. */
+/** What the fuzzers share: a gc() to measure the heap with, a UTF-8 check, tallies, an event that keeps changing, raw HTTP requests. */
 
 /** A gc() for this process, whatever flags it was started with (no special vitest flags needed). */
 export function collector(): () => void {
@@ -117,4 +118,29 @@ export async function startFuzzTarget(realtime: Partial<RealtimeSettings>): Prom
     expired: (await server.service.verifier.sign({ userId: user, role: 'authenticated' }, -10)).token,
   };
   return { t, server, events, tokens };
+}
+
+export interface RawRequest {
+  method: string;
+  path: string;
+  headers: Record<string, string>;
+  body?: string;
+}
+
+/**
+ * node:http rather than fetch: any method, any header, a path as written, a
+ * body on any request. Status 0: the connection was cut before an answer.
+ */
+export function sendRaw(base: string, r: RawRequest, agent: Agent | false): Promise<{ status: number; body: string }> {
+  const url = new URL(base);
+  return new Promise((resolve) => {
+    const req = httpRequest({ host: url.hostname, port: url.port, path: r.path, method: r.method, headers: r.headers, agent }, (res) => {
+      let body = '';
+      res.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      res.on('error', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('error', (error) => resolve({ status: 0, body: String(error) }));
+    req.end(r.body);
+  });
 }

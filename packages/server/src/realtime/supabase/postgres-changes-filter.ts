@@ -75,15 +75,40 @@ const KINDS: Readonly<Record<string, ValueKind>> = {
   date: time,
 };
 
-type Comparison = (a: string | number | boolean, b: string | number | boolean) => boolean;
+type Value = string | number | boolean;
+type Comparison = (a: Value, b: Value) => boolean;
+
+/**
+ * Text by code point, as PostgreSQL orders it under COLLATE "C". JavaScript's
+ * `<` orders UTF-16 units instead, which puts characters past U+FFFF (emoji)
+ * before U+E000-U+FFFF (～, ﬁ): at the first differing unit, when both are
+ * surrogates or above, surrogates are moved past the rest (ICU's fix-up).
+ */
+function compareText(a: string, b: string): number {
+  const shared = Math.min(a.length, b.length);
+  for (let i = 0; i < shared; i++) {
+    let x = a.charCodeAt(i);
+    let y = b.charCodeAt(i);
+    if (x === y) continue;
+    if (x >= 0xd800 && y >= 0xd800) {
+      x += x >= 0xe000 ? -0x800 : 0x2000;
+      y += y >= 0xe000 ? -0x800 : 0x2000;
+    }
+    return x - y;
+  }
+  return a.length - b.length;
+}
+
+/** Values of one kind: numbers, times (ms), booleans (false before true), text by code point. */
+const order = (a: Value, b: Value): number => (typeof a === 'string' && typeof b === 'string' ? compareText(a, b) : a < b ? -1 : a > b ? 1 : 0);
 
 const COMPARISONS: Readonly<Record<Exclude<Operator, 'in'>, Comparison>> = {
   eq: (a, b) => a === b,
   neq: (a, b) => a !== b,
-  lt: (a, b) => a < b,
-  lte: (a, b) => a <= b,
-  gt: (a, b) => a > b,
-  gte: (a, b) => a >= b,
+  lt: (a, b) => order(a, b) < 0,
+  lte: (a, b) => order(a, b) <= 0,
+  gt: (a, b) => order(a, b) > 0,
+  gte: (a, b) => order(a, b) >= 0,
 };
 
 /** Compiles `filter` against a table's columns; no filter matches every row. */
