@@ -536,6 +536,7 @@ describe('Supabase endpoint fuzzing', () => {
         'the endpoint lets go of every socket and channel; heap back near baseline after the run (in-process, gc forced)',
       ],
       figures: {
+        frames: frames['1.0.0'] + frames['2.0.0'],
         frames_vsn1: frames['1.0.0'],
         frames_vsn2: frames['2.0.0'],
         connections: tally.connections['1.0.0'] + tally.connections['2.0.0'],

@@ -256,6 +256,7 @@ describe.each(drivers)('PostgREST subset fuzzing (%s)', (driver) => {
       ],
       figures: {
         requests,
+        fiveHundreds: Object.values(statuses).reduce((n, byStatus) => n + Object.entries(byStatus).filter(([status]) => Number(status) >= 500).reduce((a, [, v]) => a + v, 0), 0),
         problems: problems.length,
         oracleRows,
         fuzzMs,
