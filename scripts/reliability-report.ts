@@ -28,8 +28,9 @@ const sumWhere = (faultPattern: RegExp, key: string) =>
   records.filter((r) => faultPattern.test(r.fault)).reduce((sum, r) => sum + (typeof r.figures[key] === 'number' ? (r.figures[key] as number) : 0), 0);
 
 const totals: Array<[string, string]> = [
-  ['WebSocket frames fuzzed', sumWhere(/WebSocket fuzzing/i, 'frames').toLocaleString('en-US')],
-  ['HTTP requests fuzzed', sumWhere(/HTTP API fuzzing/i, 'requests').toLocaleString('en-US')],
+  // Both WebSocket protocols: TicketPulse's own and the Supabase-compatible (Phoenix) endpoint; the API and the PostgREST subset.
+  ['WebSocket frames fuzzed', sumWhere(/WebSocket fuzzing|Supabase Realtime fuzzing/i, 'frames').toLocaleString('en-US')],
+  ['HTTP requests fuzzed', sumWhere(/HTTP API fuzzing|PostgREST subset fuzzing/i, 'requests').toLocaleString('en-US')],
   ['faults and attacks injected', records.reduce((sum, r) => sum + r.injected, 0).toLocaleString('en-US')],
   ['longest recovery', `${Math.max(0, ...numbers(/(converged|recover|reconnected|exact|resynced).*Ms$/i)).toLocaleString('en-US')} ms`],
   // An answer lost with its connection is not data lost: the hold is durable, the client retries with its key.

@@ -57,6 +57,8 @@ export interface Service {
   sweeper: ExpirySweeper;
   verifier: TokenVerifier;
   gateway: RealtimeGateway;
+  /** The Supabase Realtime-compatible endpoint, mounted on the gateway. */
+  supabase: SupabaseEndpoint;
   metrics: RealtimeMetrics;
   /** Demo mode only: demo traffic through this service's own API; off until started (after listen). */
   simulator: BuyerSimulator | undefined;
@@ -152,6 +154,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     sweeper,
     verifier,
     gateway,
+    supabase,
     metrics,
     simulator,
     async listen(port, host) {

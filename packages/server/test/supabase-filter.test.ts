@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compileFilter } from '../src/realtime/supabase/postgres-changes-filter.ts';
+import { compileFilter, compileParameter } from '../src/realtime/supabase/postgres-changes-filter.ts';
 import type { Column } from '../src/realtime/supabase/tables.ts';
 
 const columns: Column[] = [
@@ -74,6 +74,27 @@ describe('postgres_changes filter compiler', () => {
     expect(matches('status=eq."a,b"', { ...row, status: 'a,b' })).toBe(true);
     expect(matches('is_active=eq.true')).toBe(true);
     expect(matches('is_active=eq.f')).toBe(false);
+  });
+
+  it('orders text by code point, as PostgreSQL does under COLLATE "C" (not by UTF-16 unit)', () => {
+    // U+1F600 comes after U+FF5E by code point; its first UTF-16 unit (U+D83D) comes before.
+    expect(matches('status=gt.～', { ...row, status: '😀' })).toBe(true);
+    expect(matches('status=lt.😀', { ...row, status: '～' })).toBe(true);
+    expect(matches('status=lt.b', { ...row, status: 'B' })).toBe(true);
+    expect(matches('status=gte.😀 emoji', { ...row, status: '😀' })).toBe(false);
+  });
+
+  it('takes a query parameter\'s value as written, as PostgREST does: commas and quotes are part of it', () => {
+    const one = (name: string, value: string, subject: Record<string, unknown>) => {
+      const compiled = compileParameter(name, value, columns);
+      if (!compiled.ok) throw new Error(compiled.reason);
+      return compiled.predicate(subject);
+    };
+    expect(one('status', 'eq.A, B', { ...row, status: 'A, B' })).toBe(true);
+    expect(one('status', 'eq."x"', { ...row, status: '"x"' })).toBe(true);
+    expect(one('status', 'in.("A, B",c)', { ...row, status: 'A, B' })).toBe(true);
+    // An encoded = in the name does not move where the value starts.
+    expect(compileParameter('status=eq.x', 'y', columns)).toMatchObject({ ok: false, reason: expect.stringContaining('no column "status=eq.x"') });
   });
 
   it('follows SQL: a NULL or missing column matches no condition, not even neq', () => {

@@ -12,9 +12,9 @@ import WebSocket from 'ws';
 import type { Role } from '../src/http/auth.ts';
 import { createTestDatabase, drivers, postgresUrl, type TestDatabase } from './support/database.ts';
 import { createEvent, typeId } from './support/fixtures.ts';
-import { upgradeWebSocket } from './support/phoenix-socket.ts';
+import { PhoenixSocket, upgradeWebSocket, type PhoenixFrame } from './support/phoenix-socket.ts';
 import { startTestServer, type TestServer } from './support/server.ts';
-import { supabaseClient } from './support/supabase-client.ts';
+import { subscribeStatus, supabaseClient } from './support/supabase-client.ts';
 import { eventually } from './support/viewer.ts';
 
 type Row = Record<string, unknown>;
@@ -49,15 +49,6 @@ function supabaseFor(server: TestServer, apikey: string, options: ClientOptions 
       ...(heartbeatCallback && { heartbeatCallback }),
     },
     ...(accessToken && { accessToken }),
-  });
-}
-
-/** Resolves with the first status subscribe() reports other than CLOSED. */
-function subscribeStatus(channel: RealtimeChannel): Promise<{ status: string; err: Error | undefined }> {
-  return new Promise((resolve) => {
-    channel.subscribe((status, err) => {
-      if (status !== 'CLOSED') resolve({ status, err });
-    });
   });
 }
 
@@ -253,6 +244,37 @@ describe.each(drivers)('Supabase Realtime-compatible endpoint (%s)', (driver) =>
     expect(system).toContainEqual(expect.objectContaining({ status: 'error', message: 'Token has expired' }));
     expect(brief.state).toBe('closed');
   });
+
+  it("handles a connection's messages one at a time, in order, as Phoenix does", async () => {
+    const socket = await PhoenixSocket.open(server.url, await tokenFor('anon'));
+    const token = await tokenFor('anon');
+    const binding = { postgres_changes: [{ event: '*', schema: 'public', table: 'event_tickets' }] };
+    // Sent back to back, each join with a token to check before it registers: the limit (10) still holds.
+    const sent: PhoenixFrame[] = Array.from({ length: 12 }, (_, i) => [`${i}`, `join-${i}`, `realtime:line-${i}`, 'phx_join', { config: binding, access_token: token }]);
+    // Right behind their joins: a leave, and an access_token that is not a JWT.
+    sent.push(['0', 'leave-0', 'realtime:line-0', 'phx_leave', {}], ['1', 'token-1', 'realtime:line-1', 'access_token', { access_token: 'not-a-jwt' }]);
+    for (const frame of sent) socket.send(frame);
+    const replies = await Promise.all(sent.map(([, ref]) => socket.next((f) => f[3] === 'phx_reply' && f[1] === ref)));
+    expect(replies.map((f) => [f[1], (f[4] as { status: string }).status])).toEqual(sent.map(([, ref], i) => [ref, i === 10 || i === 11 || i === 13 ? 'error' : 'ok']));
+    expect(replies[10]![4]).toEqual({ status: 'error', response: { reason: 'Too many channels: at most 10 per connection' } });
+    expect(replies[13]![4]).toEqual({ status: 'error', response: { reason: 'Invalid token' } });
+    // Answered in the order they were sent; the bad token also ends its channel, as an expired one does.
+    const positions = sent.map(([, ref]) => socket.frames.findIndex((f) => f[3] === 'phx_reply' && f[1] === ref));
+    expect(positions).toEqual([...positions].sort((a, b) => a - b));
+    await socket.next((f) => f[2] === 'realtime:line-1' && f[3] === 'phx_close');
+    expect(socket.frames).toContainEqual(['1', null, 'realtime:line-1', 'system', expect.objectContaining({ status: 'error', message: 'Invalid token' })]);
+    socket.close();
+  });
+
+  it('opens no channel on an apikey that has expired since the handshake', async () => {
+    const brief = (await server.service.verifier.sign({ userId: randomUUID(), role: 'anon' }, 1)).token;
+    const socket = await PhoenixSocket.open(server.url, brief);
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    expect(await socket.join('late', [{ table: 'event_tickets' }])).toEqual({ status: 'error', response: { reason: 'Token has expired' } });
+    // A join's own access_token still opens one.
+    expect((await socket.join('fresh', [{ table: 'event_tickets' }], await tokenFor('anon'))).status).toBe('ok');
+    socket.close();
+  });
 });
 
 describe('Supabase endpoint heartbeats', () => {
@@ -335,5 +357,34 @@ describe.skipIf(!postgresUrl)('Supabase endpoint on two nodes', () => {
     expect(changes.filter((c) => c.table === 'tickets').map((c) => c.new)).toEqual(Array(3).fill(expect.objectContaining({ holder_id: holderId })));
     expect(changes.find((c) => c.table === 'event_tickets')!.new).toMatchObject({ reserved_count: 3 });
     await supabase.removeAllChannels();
+  });
+});
+
+describe('Supabase endpoint change capture', () => {
+  let t: TestDatabase;
+  let server: TestServer;
+
+  beforeAll(async () => {
+    t = await createTestDatabase(drivers.at(-1)!);
+    // Ticks a second apart, so a join can land between a commit and the tick that sends it.
+    server = await startTestServer(t.db, { realtime: { tickMs: 1000 } });
+  });
+  afterAll(async () => {
+    await server.close();
+    await t.dispose();
+  });
+
+  it("a change is not lost when another client starts watching every event before it is sent", async () => {
+    const event = await createEvent(server.service.catalog);
+    const watcher = await PhoenixSocket.open(server.url, await server.token('anon'));
+    expect((await watcher.join('one-event', [{ table: 'event_tickets', filter: `event_id=eq.${event.id}` }])).status).toBe('ok');
+    await server.service.holds.reserve({ eventId: event.id, holderId: randomUUID(), items: [{ ticketTypeId: typeId(event, 'General'), quantity: 1 }] });
+    // Joined before the next tick: its baseline must not absorb the change the first watcher is owed.
+    const everyEvent = await PhoenixSocket.open(server.url, await server.token('anon'));
+    expect((await everyEvent.join('all-events', [{ table: 'event_tickets' }])).status).toBe('ok');
+    const change = await watcher.next((f) => f[3] === 'postgres_changes', 3000);
+    expect(change[4]).toMatchObject({ data: { type: 'UPDATE', record: { event_id: event.id, reserved_count: 1 } } });
+    watcher.close();
+    everyEvent.close();
   });
 });

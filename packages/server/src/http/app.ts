@@ -13,6 +13,7 @@ import type { Holds } from '../inventory/holds.ts';
 import type { GatewayStats } from '../realtime/gateway.ts';
 import { authPlugin, type TokenVerifier } from './auth.ts';
 import { ApiError, installErrorHandling, replyWithError } from './errors.ts';
+import { POSTGREST_PREFIX } from './postgrest-errors.ts';
 import { installRateLimit, type RateLimitOptions } from './rate-limit.ts';
 import { devAuthRoutes } from './routes/dev-auth.ts';
 import { eventRoutes } from './routes/events.ts';
@@ -115,7 +116,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await typed.register(insightRoutes, { db: deps.db, catalog: deps.catalog });
   await typed.register(realtimeStatsRoutes, { stats: deps.realtimeStats });
   if (deps.simulator) await typed.register(simulatorRoutes, { simulator: deps.simulator });
-  await typed.register(supabaseRestRoutes, { db: deps.db });
+  await typed.register(supabaseRestRoutes, { db: deps.db, prefix: POSTGREST_PREFIX });
   if (deps.devAuth) await typed.register(devAuthRoutes, { verifier: deps.verifier });
   await app.register(metricsRoutes, deps.metrics);
 

@@ -2,6 +2,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { isDatabaseError } from '../db/database.ts';
 import { InventoryError, type InventoryErrorCode } from '../inventory/errors.ts';
+import { isPostgrestPath, sendPostgrestError } from './postgrest-errors.ts';
 
 /** An error with an HTTP status and a documented code (docs/api.md). */
 export class ApiError extends Error {
@@ -79,12 +80,14 @@ export function toApiError(error: unknown): ApiError | undefined {
   return undefined;
 }
 
+/** The one place errors leave: `{error: {code, message, ...}}`, or PostgREST's shape under /rest/v1/. */
 export function sendError(reply: FastifyReply, error: ApiError): FastifyReply {
   if (error.statusCode === 503 || error.statusCode === 429) reply.header('retry-after', String(error.details.retryAfterSeconds ?? 1));
+  if (isPostgrestPath(reply.request.url)) return sendPostgrestError(reply, error);
   return reply.code(error.statusCode).send({ error: { code: error.code, message: error.message, ...error.details } });
 }
 
-/** Every error leaves as `{error: {code, message, ...}}`; never a stack trace. */
+/** Every error leaves through sendError; never a stack trace. */
 export function replyWithError(error: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply {
   const apiError = toApiError(error);
   if (apiError) return sendError(reply, apiError);

@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { Agent, request as httpRequest } from 'node:http';
+import { Agent } from 'node:http';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TokenVerifier } from '../../src/http/auth.ts';
 import { Catalog, type EventWithTicketTypes } from '../../src/inventory/catalog.ts';
 import { createTestDatabase, drivers, type TestDatabase } from '../support/database.ts';
 import { createEvent, typeId } from '../support/fixtures.ts';
+import { sendRaw } from '../support/fuzzing.ts';
 import { recordReliability } from '../support/reliability-report.ts';
 import { startTestServer, TEST_JWT_SECRET, type TestServer } from '../support/server.ts';
 
@@ -49,24 +50,10 @@ const agent = new Agent({ keepAlive: true, maxSockets: PER_RUN });
 /** Kinds the server may answer by closing the connection before reading the whole request. */
 const MAY_RESET = new Set(['body too large', 'headers too large']);
 
-/** node:http rather than fetch: any method, any header, a body on any request. Status 0: the connection was reset before an answer. */
 function send(base: string, r: FuzzRequest): Promise<Answer> {
-  const url = new URL(base);
   // Requests the server may cut short get a connection of their own, so no pooled one is reused half-closed.
   const own = MAY_RESET.has(r.kind);
-  return new Promise((resolve) => {
-    const req = httpRequest(
-      { host: url.hostname, port: url.port, path: r.path, method: r.method, headers: { ...r.headers, ...(own && { connection: 'close' }) }, agent: own ? false : agent },
-      (res) => {
-        let body = '';
-        res.on('data', (chunk: Buffer) => (body += chunk.toString()));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-        res.on('error', () => resolve({ status: res.statusCode ?? 0, body }));
-      },
-    );
-    req.on('error', (error) => resolve({ status: 0, body: String(error) }));
-    req.end(r.body);
-  });
+  return sendRaw(base, { ...r, headers: { ...r.headers, ...(own && { connection: 'close' }) } }, own ? false : agent);
 }
 
 const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);

@@ -1,16 +1,14 @@
-import { randomUUID } from 'node:crypto';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { CloseCode, type RealtimeErrorCode, type ServerMessage } from '@ticketpulse/protocol';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import type { EventWithTicketTypes } from '../../src/inventory/catalog.ts';
-import { createTestDatabase, type TestDatabase } from '../support/database.ts';
-import { createEvent, typeId } from '../support/fixtures.ts';
+import type { TestDatabase } from '../support/database.ts';
+import { typeId } from '../support/fixtures.ts';
+import { collector, count, EventChurn, isUtf8, megabytes, settledHeap, startFuzzTarget, type FuzzTarget } from '../support/fuzzing.ts';
 import { TestSocket } from '../support/realtime-client.ts';
 import { recordReliability } from '../support/reliability-report.ts';
-import { startTestServer, type TestServer } from '../support/server.ts';
+import type { TestServer } from '../support/server.ts';
 import { eventually, watch, type EventView } from '../support/viewer.ts';
 
 /**
@@ -22,8 +20,7 @@ import { eventually, watch, type EventView } from '../support/viewer.ts';
  * back near where it started.
  *
  * The server runs in this worker (PGlite, in memory): the heap measured is
- * this process's, after forcing collections with a gc() obtained through
- * v8.setFlagsFromString('--expose-gc'), so no special vitest flags are needed.
+ * this process's, after forcing collections (support/fuzzing.ts's collector).
  */
 
 const FRAMES = Number(process.env.TICKETPULSE_FUZZ_FRAMES ?? 100_000);
@@ -58,16 +55,6 @@ interface Frame {
   fatal?: number;
 }
 
-const utf8 = new TextDecoder('utf-8', { fatal: true });
-const isUtf8 = (bytes: Uint8Array) => {
-  try {
-    utf8.decode(bytes);
-    return true;
-  } catch {
-    return false;
-  }
-};
-
 function classify(frame: Frame): Frame {
   const size = typeof frame.data === 'string' ? Buffer.byteLength(frame.data) : frame.data.byteLength;
   if (size > MAX_FRAME_BYTES) return { ...frame, fatal: CloseCode.messageTooBig };
@@ -75,11 +62,7 @@ function classify(frame: Frame): Frame {
   return frame;
 }
 
-interface Tokens {
-  mine: string;
-  otherUser: string;
-  expired: string;
-}
+type Tokens = FuzzTarget['tokens'];
 
 function frameArbitrary(events: EventWithTicketTypes[], tokens: Tokens): fc.Arbitrary<Frame> {
   const text = (a: fc.Arbitrary<string>) => a.map((data): Frame => ({ data, binary: false }));
@@ -155,12 +138,6 @@ function batchArbitrary(frame: fc.Arbitrary<Frame>): fc.Arbitrary<Frame[]> {
     .map(([frames, last]) => (last ? [...frames, last] : frames));
 }
 
-/** A gc() for this process, whatever flags it was started with. */
-function collector(): () => void {
-  setFlagsFromString('--expose-gc');
-  return runInNewContext('gc') as () => void;
-}
-
 interface Tally {
   connections: number;
   frames: number;
@@ -168,8 +145,6 @@ interface Tally {
   errors: Record<string, number>;
   closes: Record<string, number>;
 }
-
-const count = (map: Record<string, number>, key: string | number) => (map[key] = (map[key] ?? 0) + 1);
 
 interface RawSocket {
   ws: WebSocket;
@@ -226,24 +201,7 @@ describe('websocket fuzzing', () => {
   let tokens: Tokens;
 
   beforeAll(async () => {
-    t = await createTestDatabase('pglite');
-    server = await startTestServer(t.db, {
-      realtime: {
-        // The fuzzer is one client sending as fast as it can: rate limits are the flood tests' business.
-        messagesPerSecond: 100_000,
-        connectAttemptsPerIpPerSecond: 100_000,
-        maxConnectionsPerUser: 1000,
-        maxFrameBytes: MAX_FRAME_BYTES,
-        authTimeoutMs: 5000,
-      },
-    });
-    events = await Promise.all([0, 1, 2].map(() => createEvent(server.service.catalog, { ticketTypes: [{ name: 'General', totalCapacity: 100_000, maxPerOrder: 4 }] })));
-    const user = randomUUID();
-    tokens = {
-      mine: await server.token('authenticated', user),
-      otherUser: await server.token('authenticated'),
-      expired: (await server.service.verifier.sign({ userId: user, role: 'authenticated' }, -10)).token,
-    };
+    ({ t, server, events, tokens } = await startFuzzTarget({ maxFrameBytes: MAX_FRAME_BYTES, authTimeoutMs: 5000 }));
   });
   afterAll(async () => {
     await server?.close();
@@ -261,26 +219,15 @@ describe('websocket fuzzing', () => {
     const general = typeId(watched, 'General');
     const control = await TestSocket.connect(server.url, await server.token());
     const view: EventView = await watch(control, watched.id);
-    let changing = true;
-    let changes = 0;
     const controlPings: number[] = [];
-    const traffic = (async () => {
-      const held: string[] = [];
-      while (changing) {
-        if (held.length < 3 || changes % 2 === 0) {
-          const { reservation } = await server.service.holds.reserve({ eventId: watched.id, holderId: 'control', items: [{ ticketTypeId: general, quantity: 1 + (changes % 4) }] });
-          held.push(reservation.id);
-        } else {
-          await server.service.holds.release(held.shift()!, 'control');
-        }
-        changes += 1;
-        const sentAt = Date.now();
-        control.send({ type: 'ping', ref: `c${changes}` });
-        await control.next((m) => m.type === 'pong' && m.ref === `c${changes}`, 15_000);
-        controlPings.push(Date.now() - sentAt);
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
-    })();
+    // After each change, the control's round trip.
+    const churn = new EventChurn(server.service.holds, watched.id, general, async (change) => {
+      const sentAt = Date.now();
+      control.send({ type: 'ping', ref: `c${change}` });
+      await control.next((m) => m.type === 'pong' && m.ref === `c${change}`, 15_000);
+      controlPings.push(Date.now() - sentAt);
+    });
+    churn.start();
 
     /** Sends one batch on an authenticated connection and checks it was answered frame for frame, or closed as it must be. */
     const runBatch = async (frames: Frame[]) => {
@@ -340,9 +287,7 @@ describe('websocket fuzzing', () => {
     // Warm-up (JIT, zod, caches) before the baseline.
     await fc.assert(fc.asyncProperty(batchArbitrary(frame), async (frames) => void (await runBatch(frames))), { numRuns: 4, seed: SEED + 1 });
     await eventually(() => server.service.gateway.stats.connections === 1, 'warm-up connections to close', 10_000);
-    gc();
-    gc();
-    const heapBefore = process.memoryUsage().heapUsed;
+    const heapBefore = await settledHeap(gc);
     const warmUp = { frames: tally.frames, connections: tally.connections };
 
     const started = Date.now();
@@ -360,8 +305,7 @@ describe('websocket fuzzing', () => {
     );
     const fuzzMs = Date.now() - started;
 
-    changing = false;
-    await traffic;
+    await churn.stop();
     const snapshot = await server.request('GET', `/api/events/${watched.id}/availability`);
     await eventually(() => view.version === snapshot.body.version, 'the control viewer to reach the latest version', 10_000);
     const expected = snapshot.body.tickets.find((x: { ticketTypeId: string }) => x.ticketTypeId === general);
@@ -372,10 +316,8 @@ describe('websocket fuzzing', () => {
     control.close();
     await control.closed;
     await eventually(() => server.service.gateway.stats.connections === 0, 'the control connection to close', 10_000);
-    // Let sockets and timers (2 s close guards) go before measuring.
-    await new Promise((resolve) => setTimeout(resolve, 2500));
-    for (let i = 0; i < 4; i++) gc();
-    const heapAfter = process.memoryUsage().heapUsed;
+    // Sockets and timers (2 s close guards) go before measuring.
+    const heapAfter = await settledHeap(gc, { settleMs: 2500, times: 4 });
 
     const frames = tally.frames - warmUp.frames;
     await recordReliability({
@@ -396,12 +338,12 @@ describe('websocket fuzzing', () => {
         ...Object.fromEntries(Object.entries(tally.errors).map(([k, v]) => [`error_${k}`, v])),
         ...Object.fromEntries(Object.entries(tally.closes).map(([k, v]) => [`close_${k}`, v])),
         problems: problems.length,
-        controlChanges: changes,
+        controlChanges: churn.changes,
         controlUpdates: view.updates,
         controlGaps: view.gaps,
         controlPingMaxMs: Math.max(...controlPings),
-        heapBeforeMB: Math.round(heapBefore / 1e5) / 10,
-        heapAfterMB: Math.round(heapAfter / 1e5) / 10,
+        heapBeforeMB: megabytes(heapBefore),
+        heapAfterMB: megabytes(heapAfter),
         fuzzMs,
         seed: SEED,
       },
@@ -409,7 +351,7 @@ describe('websocket fuzzing', () => {
 
     expect(problems.slice(0, 10)).toEqual([]);
     expect(frames).toBeGreaterThanOrEqual(FRAMES);
-    expect(changes).toBeGreaterThan(5);
+    expect(churn.changes).toBeGreaterThan(5);
     expect(view.gaps).toBe(0);
     expect({ available: seen.availableCount, reserved: seen.reservedCount, sold: seen.soldCount }).toEqual({
       available: expected.availableCount,

@@ -1,4 +1,4 @@
-import { createClient, type SupabaseClient, type SupabaseClientOptions, type WebSocketLikeConstructor } from '@supabase/supabase-js';
+import { createClient, type RealtimeChannel, type SupabaseClient, type SupabaseClientOptions, type WebSocketLikeConstructor } from '@supabase/supabase-js';
 import WebSocket from 'ws';
 
 type Options = SupabaseClientOptions<'public'>;
@@ -15,5 +15,14 @@ export function supabaseClient(url: string, apikey: string, { auth, realtime, ..
     auth: { persistSession: false, autoRefreshToken: false, ...auth },
     // ws accepts more than the client's WebSocketLike passes it; the client's type is stricter than it needs to be.
     realtime: { transport: WebSocket as unknown as WebSocketLikeConstructor, ...realtime },
+  });
+}
+
+/** Subscribes; resolves with the first status subscribe() reports other than CLOSED. */
+export function subscribeStatus(channel: RealtimeChannel): Promise<{ status: string; err: Error | undefined }> {
+  return new Promise((resolve) => {
+    channel.subscribe((status, err) => {
+      if (status !== 'CLOSED') resolve({ status, err });
+    });
   });
 }

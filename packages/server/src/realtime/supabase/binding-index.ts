@@ -67,6 +67,10 @@ export class BindingIndex<C extends { readonly bindings: readonly Binding[] }> {
     return { eventIds: new Set(index?.byEvent.keys()), anyEvent: (index?.anyEvent.size ?? 0) > 0 };
   }
 
+  get size(): number {
+    return this.subscriptions.size;
+  }
+
   /** Every channel with bindings. */
   channels(): Iterable<C> {
     return this.subscriptions.keys();

@@ -36,6 +36,11 @@ export class EventTicketsCapture {
 
   constructor(private readonly db: Queryable) {}
 
+  /** How many events are tracked, or 'all'. */
+  get trackedEvents(): number | 'all' {
+    return this.all ? 'all' : this.tracked.size;
+  }
+
   /** Signals from the change feed; 'all' asks to check every tracked event. */
   changed(eventIds: Iterable<string> | 'all'): void {
     if (eventIds === 'all') this.everything = true;
@@ -50,7 +55,9 @@ export class EventTicketsCapture {
     return this.serial.run(async () => {
       if (eventIds === 'all') {
         if (this.all) return;
-        this.apply(await this.query({ all: true }), false);
+        // Only events not tracked yet: a tracked event's rows are what its subscribers were last
+        // sent, and a change since then is the next tick's to send, not a new baseline's to absorb.
+        this.apply(await this.query({ all: true, untrackedOnly: true }), false);
         this.all = true;
         return;
       }
@@ -87,16 +94,16 @@ export class EventTicketsCapture {
   }
 
   /** The rows of events (all, or the given ones) whose version moved past the one last read. */
-  private async query(scope: { all: true } | { all: boolean; eventIds: readonly string[] }): Promise<ReadRow[]> {
+  private async query(scope: { all: true; untrackedOnly: true } | { all: boolean; eventIds: readonly string[] }): Promise<ReadRow[]> {
     const known = [...this.tracked];
     const { rows } = await this.db.query<ReadRow>(
       `SELECT e.id AS event_id, e.availability_version, e.availability_changed_at AS changed_at, to_jsonb(et) AS row
          FROM events e
          LEFT JOIN unnest($3::uuid[], $4::bigint[]) AS k (id, version) ON k.id = e.id
          LEFT JOIN event_tickets et ON et.event_id = e.id
-        WHERE ($1 OR e.id = ANY ($2::uuid[])) AND e.availability_version > coalesce(k.version, 0)
+        WHERE ($1 OR e.id = ANY ($2::uuid[])) AND e.availability_version > coalesce(k.version, 0) AND NOT ($5 AND k.id IS NOT NULL)
         ORDER BY e.id, et.sort_order, et.id`,
-      [scope.all, 'eventIds' in scope ? scope.eventIds : [], known.map(([id]) => id), known.map(([, event]) => event.version)],
+      [scope.all, 'eventIds' in scope ? scope.eventIds : [], known.map(([id]) => id), known.map(([, event]) => event.version), 'untrackedOnly' in scope],
     );
     return rows;
   }

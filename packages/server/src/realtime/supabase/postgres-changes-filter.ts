@@ -75,15 +75,40 @@ const KINDS: Readonly<Record<string, ValueKind>> = {
   date: time,
 };
 
-type Comparison = (a: string | number | boolean, b: string | number | boolean) => boolean;
+type Value = string | number | boolean;
+type Comparison = (a: Value, b: Value) => boolean;
+
+/**
+ * Text by code point, as PostgreSQL orders it under COLLATE "C". JavaScript's
+ * `<` orders UTF-16 units instead, which puts characters past U+FFFF (emoji)
+ * before U+E000-U+FFFF (～, ﬁ): at the first differing unit, when both are
+ * surrogates or above, surrogates are moved past the rest (ICU's fix-up).
+ */
+function compareText(a: string, b: string): number {
+  const shared = Math.min(a.length, b.length);
+  for (let i = 0; i < shared; i++) {
+    let x = a.charCodeAt(i);
+    let y = b.charCodeAt(i);
+    if (x === y) continue;
+    if (x >= 0xd800 && y >= 0xd800) {
+      x += x >= 0xe000 ? -0x800 : 0x2000;
+      y += y >= 0xe000 ? -0x800 : 0x2000;
+    }
+    return x - y;
+  }
+  return a.length - b.length;
+}
+
+/** Values of one kind: numbers, times (ms), booleans (false before true), text by code point. */
+const order = (a: Value, b: Value): number => (typeof a === 'string' && typeof b === 'string' ? compareText(a, b) : a < b ? -1 : a > b ? 1 : 0);
 
 const COMPARISONS: Readonly<Record<Exclude<Operator, 'in'>, Comparison>> = {
   eq: (a, b) => a === b,
   neq: (a, b) => a !== b,
-  lt: (a, b) => a < b,
-  lte: (a, b) => a <= b,
-  gt: (a, b) => a > b,
-  gte: (a, b) => a >= b,
+  lt: (a, b) => order(a, b) < 0,
+  lte: (a, b) => order(a, b) <= 0,
+  gt: (a, b) => order(a, b) > 0,
+  gte: (a, b) => order(a, b) >= 0,
 };
 
 /** Compiles `filter` against a table's columns; no filter matches every row. */
@@ -101,9 +126,23 @@ export function compileFilter(filter: string | null | undefined, columns: readon
   return { ok: true, predicate, conditions };
 }
 
+/**
+ * One query parameter of the PostgREST subset (`?name=eq.A, B`), as PostgREST
+ * reads it: one condition, whose value after `op.` is taken as written, commas
+ * and quotes included; only `in.(…)` lists are split and unquoted. That is
+ * what supabase-js sends for `.eq('name', 'A, B')`.
+ */
+export function compileParameter(name: string, value: string, columns: readonly Column[]): CompiledFilter {
+  // The name alone: an encoded `=` in it (`name%3Deq.A`) must not move the value's start.
+  if (!columns.some((c) => c.name === name)) return { ok: false, reason: `Invalid filter "${name}=${value}": no column "${name}"` };
+  const compiled = compileCondition(`${name}=${value}`, columns, { literal: true });
+  if (!compiled.ok) return { ok: false, reason: `Invalid filter "${name}=${value}": ${compiled.reason}` };
+  return { ok: true, predicate: compiled.predicate, conditions: [compiled.condition] };
+}
+
 type CompiledCondition = { ok: true; predicate: RowPredicate; condition: Condition } | { ok: false; reason: string };
 
-function compileCondition(source: string, columns: readonly Column[]): CompiledCondition {
+function compileCondition(source: string, columns: readonly Column[], { literal } = { literal: false }): CompiledCondition {
   const match = /^([A-Za-z_][A-Za-z0-9_]*)=([a-z]+)\.(.*)$/s.exec(source);
   if (!match) return { ok: false, reason: `"${source}" is not column=operator.value` };
   const [, name, op, raw] = match as unknown as [string, string, string, string];
@@ -123,7 +162,7 @@ function compileCondition(source: string, columns: readonly Column[]): CompiledC
     values = list[1] === '' ? [] : splitOutside(list[1]!, ',').map(unquote);
     if (values.length === 0 || values.length > MAX_IN_VALUES) return { ok: false, reason: `in takes 1 to ${MAX_IN_VALUES} values` };
   } else {
-    values = [unquote(raw)];
+    values = [literal ? raw : unquote(raw)];
   }
   const parsed = values.map((v) => kind.parse(v));
   const bad = values.find((_, i) => parsed[i] === undefined);

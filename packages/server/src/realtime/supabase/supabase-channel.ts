@@ -17,6 +17,7 @@ export interface ChannelOutput {
  */
 export class SupabaseChannel {
   private expiryTimer: NodeJS.Timeout | undefined;
+  private disposed = false;
 
   constructor(
     private readonly output: ChannelOutput,
@@ -49,12 +50,15 @@ export class SupabaseChannel {
   }
 
   dispose(): void {
+    this.disposed = true;
     clearTimeout(this.expiryTimer);
   }
 
   /** Re-armed until the token's expiry has passed: a timer holds at most ~24.8 days. */
   private scheduleExpiry(): void {
     clearTimeout(this.expiryTimer);
+    // A channel that was left holds no timer, and nothing that keeps it in memory.
+    if (this.disposed) return;
     const left = this.current.expiresAt - Date.now();
     if (left <= 0) return this.onExpired(this);
     this.expiryTimer = setTimeout(() => this.scheduleExpiry(), Math.min(left, MAX_TIMER_MS)).unref();

@@ -25,6 +25,19 @@ export const SUPABASE_PATHS = ['/realtime/v1/websocket', '/socket/websocket'] as
 /** A client that sent nothing for this many gateway heartbeat intervals is gone (Phoenix clients heartbeat every 25 s). */
 const IDLE_HEARTBEATS = 4;
 
+/** What the endpoint holds on to: every figure drops back once its clients leave. */
+export interface SupabaseEndpointStats {
+  sockets: number;
+  /** Joined topics, over all sockets. */
+  channels: number;
+  /** Channels whose bindings are routed changes. */
+  routedChannels: number;
+  /** Events whose event_tickets rows are kept to diff; 'all' while some binding names no event. */
+  trackedEvents: number | 'all';
+  /** Channels listening to tickets changes (the outbox is read while there is one). */
+  ticketsListeners: number;
+}
+
 export interface SupabaseEndpointOptions {
   db: Database;
   verifier: TokenVerifier;
@@ -86,6 +99,18 @@ export class SupabaseEndpoint implements MountedEndpoint, SocketHost {
     await this.task.stop();
     for (const socket of this.sockets) socket.close(1012, 'server restart');
     this.wss.close();
+  }
+
+  get stats(): SupabaseEndpointStats {
+    let channels = 0;
+    for (const socket of this.sockets) channels += socket.channelCount;
+    return {
+      sockets: this.sockets.size,
+      channels,
+      routedChannels: this.index.size,
+      trackedEvents: this.eventTickets.trackedEvents,
+      ticketsListeners: this.outbox.listenerCount,
+    };
   }
 
   /** The gateway's change signals (this node's commits, other nodes', the periodic check). */

@@ -5,6 +5,7 @@ import type { Principal, TokenVerifier } from '../../http/auth.ts';
 import { TokenBucket } from '../limits.ts';
 import { parseJoin } from './channel-join.ts';
 import { decodeBinaryHeader, decodeText, encodeRaw, type FrameHeader, type PhoenixMessage, type Vsn } from './phoenix-codec.ts';
+import { Serial } from './serial.ts';
 import { SupabaseChannel } from './supabase-channel.ts';
 import type { TableColumns } from './tables.ts';
 
@@ -46,6 +47,7 @@ type Reply = { status: 'ok'; response: Record<string, unknown> } | { status: 'er
 export class SupabaseSocket {
   private readonly channels = new Map<string, SupabaseChannel>();
   private readonly bucket: TokenBucket;
+  private readonly inOrder = new Serial();
   /** When the client last sent anything: Phoenix clients heartbeat, so silence means a dead peer. */
   lastSeen = Date.now();
 
@@ -61,6 +63,10 @@ export class SupabaseSocket {
     ws.on('close', () => {
       for (const channel of this.channels.values()) this.drop(channel);
     });
+  }
+
+  get channelCount(): number {
+    return this.channels.size;
   }
 
   sendRaw(header: FrameHeader, payloadJson: string): void {
@@ -95,14 +101,20 @@ export class SupabaseSocket {
     if (isBinary) {
       const header = decodeBinaryHeader(bytes);
       if (!header) return this.close(SocketClose.invalidFrame, 'unsupported binary frame');
-      return this.refuse({ ...header, payload: {} }, 'Broadcast is not supported by TicketPulse: only postgres_changes');
+      void this.inOrder.run(async () => this.refuse({ ...header, payload: {} }, 'Broadcast is not supported by TicketPulse: only postgres_changes'));
+      return;
     }
     const decoded = decodeText(this.vsn, bytes.toString('utf8'));
     if (!decoded.ok) return this.close(SocketClose.invalidFrame, decoded.reason.slice(0, 120));
-    this.handle(decoded.message).catch((error: unknown) => {
-      this.host.logger.error({ err: error }, 'supabase realtime message failed');
-      this.refuse(decoded.message, 'Something went wrong on our side; retry');
-    });
+    // One message at a time, in order, as a Phoenix socket does: a join's token check and
+    // registration wait, so a leave, an access_token or another join of the topic sent
+    // right after it apply to the joined channel, and concurrent joins cannot pass the channel limit.
+    this.inOrder
+      .run(() => this.handle(decoded.message))
+      .catch((error: unknown) => {
+        this.host.logger.error({ err: error }, 'supabase realtime message failed');
+        this.refuse(decoded.message, 'Something went wrong on our side; retry');
+      });
   }
 
   private async handle(message: PhoenixMessage): Promise<void> {
@@ -146,6 +158,8 @@ export class SupabaseSocket {
       if (!verified.ok) return this.refuse(message, verified.reason);
       principal = verified.principal;
     }
+    // The connection's apikey may have expired since the handshake: it no longer opens channels.
+    if (principal.expiresAt <= Date.now()) return this.refuse(message, 'Token has expired');
     const channel = new SupabaseChannel(this, topic, message.joinRef, request.bindings, principal, (c) => this.expire(c));
     this.channels.set(topic, channel);
     try {
@@ -154,8 +168,11 @@ export class SupabaseSocket {
       this.drop(channel);
       throw error;
     }
-    // Left, replaced or disconnected while it was being registered.
-    if (this.channels.get(topic) !== channel || this.ws.readyState !== this.ws.OPEN) return this.host.leave(channel);
+    // Disconnected, or its token ran out (the channel was closed, with a system message), while it was being registered.
+    if (this.channels.get(topic) !== channel || this.ws.readyState !== this.ws.OPEN) {
+      this.host.leave(channel);
+      return this.refuse(message, 'Token has expired');
+    }
     this.reply(message, { status: 'ok', response: request.echo ? { postgres_changes: request.echo } : {} });
     if (request.bindings.length > 0) this.system(channel, 'postgres_changes', 'ok', 'Subscribed to PostgreSQL');
   }
@@ -165,7 +182,13 @@ export class SupabaseSocket {
     // Clients send null when they sign out of a session: the channel keeps the token it has.
     if (typeof token !== 'string') return this.reply(message, { status: 'ok', response: {} });
     const verified = await this.verify(token);
-    if (!verified.ok) return this.shutdown(channel, verified.reason);
+    // Closed while the token was checked (its old token ran out).
+    if (this.channels.get(channel.topic) !== channel) return this.refuse(message, 'unmatched topic');
+    if (!verified.ok) {
+      // Answered like every message, then the channel ends as when its token expires.
+      this.refuse(message, verified.reason);
+      return this.shutdown(channel, verified.reason);
+    }
     channel.principal = verified.principal;
     this.reply(message, { status: 'ok', response: {} });
   }

@@ -45,6 +45,10 @@ export class TicketsOutbox {
 
   constructor(private readonly db: Queryable) {}
 
+  get listenerCount(): number {
+    return this.listeners;
+  }
+
   /** A subscriber: resolves once statements that start from now on are captured and will be read. */
   listen(): Promise<void> {
     return this.serial.run(async () => {
