@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ConfigError } from '../config.ts';
 import type { Database, Queryable } from './database.ts';
 
 /** Holds `migrations/` (schema changes, append-only) and `repeatable/` (functions, views, triggers). */
@@ -69,9 +70,10 @@ export async function migrate(db: Database, migrations?: Migration[]): Promise<s
     const known = new Set(all.map((m) => m.version));
     const unknown = [...applied.keys()].filter((v) => !v.startsWith(REPEATABLE) && !known.has(v));
     if (unknown.length > 0) {
-      // Before any deployment, migrations 0001-0015 were squashed into one baseline (docs/inventory.md).
-      throw new Error(
-        `This database records migrations this TicketPulse does not have (${unknown.join(', ')}): it was made before the migrations were squashed, or by a newer version. Delete the .data/ directory (embedded PGlite) or drop the schema (PostgreSQL) and start again.`,
+      // Before any deployment, migrations 0001-0015 were squashed into one baseline (docs/inventory.md). One line, no stack (cli.ts).
+      const which = unknown.length > 2 ? `${unknown[0]} and ${unknown.length - 1} more` : unknown.join(', ');
+      throw new ConfigError(
+        `This database records migrations this TicketPulse does not have (${which}): it was made before the migrations were squashed, or by a newer version. Delete the .data/ directory (embedded PGlite) or drop the schema (PostgreSQL) and start again.`,
       );
     }
     const done: string[] = [];
