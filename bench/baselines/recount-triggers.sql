@@ -5,7 +5,7 @@
 --
 -- Applied to a migrated throw-away schema after its past sales are seeded
 -- (seeding through these triggers would take hours at 1,000,000 rows). It
--- replaces TicketPulse's incremental triggers from 0002_counters.sql; the
+-- replaces TicketPulse's incremental triggers (repeatable/90_triggers.sql); the
 -- tables and verify_ticket_counts() stay as they are.
 
 DROP TRIGGER tickets_counts_insert ON tickets;

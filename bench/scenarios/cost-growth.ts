@@ -1,8 +1,9 @@
 /**
  * Scenario 4: a hold must cost the same whether 0, 100,000 or 1,000,000
  * tickets of its type are already sold, because the counters are maintained
- * incrementally (0002_counters.sql). Beside it, the baseline that recounts
- * with COUNT(*) on every ticket change (bench/baselines/recount-triggers.sql),
+ * incrementally (repeatable/10_counters.sql). Beside it, the baseline that
+ * recounts with COUNT(*) on every ticket change
+ * (bench/baselines/recount-triggers.sql),
  * holding through one transaction per hold (row-lock-holds.ts).
  *
  * Each system gets its own schema with one event per sold level. Rounds

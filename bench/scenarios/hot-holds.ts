@@ -1,9 +1,9 @@
 /**
  * Scenario 1: an on-sale's first seconds. Many buyers hold 1-4 seats each on
  * one ticket type at once. TicketPulse's hold path (Holds.reserve: group
- * commit, 0006_group_commit.sql) against the usual one transaction per hold
- * with a row lock (bench/baselines/row-lock-holds.ts), in alternating rounds
- * on the same database.
+ * commit, repeatable/50_group_commit.sql) against the usual one transaction
+ * per hold with a row lock (bench/baselines/row-lock-holds.ts), in
+ * alternating rounds on the same database.
  *
  * Then a sell-out race on a small ticket type, for each side: buyers keep
  * holding until refused, and not one seat may be held beyond capacity.

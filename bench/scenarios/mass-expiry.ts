@@ -12,6 +12,7 @@
  * sweep (bench/baselines/one-transaction-expiry.ts).
  */
 import { randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import type { HoldSettings } from '../../packages/server/src/config.ts';
 import { TokenVerifier } from '../../packages/server/src/http/auth.ts';
 import { Catalog } from '../../packages/server/src/inventory/catalog.ts';
@@ -21,7 +22,6 @@ import { Holds } from '../../packages/server/src/inventory/holds.ts';
 import { startNode } from '../../packages/server/test/support/process.ts';
 import { TestSocket } from '../../packages/server/test/support/realtime-client.ts';
 import { eventually, watch, type EventView } from '../../packages/server/test/support/viewer.ts';
-import { oneTransactionExpirySql } from '../baselines/one-transaction-expiry.ts';
 import { closedLoop, type Sample } from '../harness/closed-loop.ts';
 import type { BenchContext, BenchDatabase, Check, Goal, Scenario } from '../harness/scenario.ts';
 import { round, sleep, summarizeLatencies, type LatencySummary } from '../harness/stats.ts';
@@ -101,7 +101,7 @@ async function insertDueHolds(bench: BenchDatabase, eventId: string, ticketTypeI
       [eventId, ticketTypeId, count],
     );
     // Statistics that know the holds, as autovacuum's would by the time a real wave runs out.
-    // Without them 0003's one statement ran for minutes (0011's chunks: seconds).
+    // Without them the baseline's one statement ran for minutes (chunks planned before 40_expiry.sql's array steps: seconds).
     await tx.query('ANALYZE reservations, tickets');
     const { rows } = await tx.query<{ v: number }>('SELECT availability_version::integer AS v FROM events WHERE id = $1', [eventId]);
     return rows[0]!.v;
@@ -279,15 +279,15 @@ const RELEASE_LIMIT =
   'Two sweepers on disjoint shards were slower here: no spare core, and both chunks queue on the ticket type\'s counter row';
 
 const HOLD_LIMIT =
-  'a buyer who finds the expiring type sold out releases up to 2,000 of its due holds itself (0010_bounded_inline_expiry.sql), inside its hold, holding every ticket type of the event: ' +
-  'tens of milliseconds in which the event\'s other buyers wait, longer when the CPU is shared with the sweep. Unbounded (before 0010, and the baseline) that wait was the whole sweep: seconds'
+  'a buyer who finds the expiring type sold out releases up to 2,000 of its due holds itself (expire_ticket_reservations(), packages/server/src/db/repeatable/40_expiry.sql), inside its hold, holding every ticket type of the event: ' +
+  'tens of milliseconds in which the event\'s other buyers wait, longer when the CPU is shared with the sweep. Unbounded (before it was bounded, and the baseline) that wait was the whole sweep: seconds'
 
 export const massExpiry: Scenario = {
   name: 'mass-expiry',
   title: 'Mass expiry',
   async run(ctx) {
     const expiring = ctx.quick ? 2_000 : 100_000;
-    const baselineSql = await oneTransactionExpirySql();
+    const baselineSql = await readFile(new URL('../baselines/one-transaction-expiry.sql', import.meta.url), 'utf8');
     const tp = await runTrial(ctx, { name: 'TicketPulse', expiring, sameType: false });
     const base = await runTrial(ctx, { name: 'baseline (one-transaction sweep)', expiring, baselineSql, sameType: false });
     const tpSame = await runTrial(ctx, { name: 'TicketPulse, buyers on the expiring type too', expiring, sameType: true });
@@ -360,8 +360,8 @@ export const massExpiry: Scenario = {
         `Times are from the moment every hold was due: the holds are inserted in one transaction (it took ${trials.map((t) => t.insertMs).join(', ')} ms) with its start as their deadline, so all of them are due the moment it commits. Only what committed after that counts as seen.`,
         `The service runs as \`ticketpulse start\` with TICKETPULSE_SWEEP_INTERVAL_MS=${SWEEP_INTERVAL_MS} (default 1000) and TICKETPULSE_RECONCILE_MS=${RECONCILE_MS}; one viewer watches the event over WebSocket; ${BUYERS} buyers hold one seat at a time (pausing ${BUYER_PAUSE_MS} ms between holds) of the event's other ticket type through Holds.reserve, which locks every ticket type of the event, so a sweep holding those locks would stall them. In the rows "buyers on the expiring type too", every other hold goes to the expiring type once its holds are in.`,
         'Measured: the sweeper alone, one transaction or chunks, does not stall buyers of other seats: its counter triggers lock the hot rows only at the end of its UPDATE of tickets, until its commit. What chunks change there is what viewers see: the first seats after one chunk instead of all of them after the whole sweep, and every transaction stays bounded (the one transaction holds every due hold\'s row lock and builds a transition table of every row it expires).',
-        'What did stall buyers is the hold path: a buyer who finds a type sold out releases its due holds itself, inside its hold, holding every ticket type of the event. Unbounded, that one call released the whole wave and every buyer of the event waited for it (the baseline rows with buyers on the expiring type); TicketPulse now releases at most 2,000 holds that way and leaves the rest to the sweeper (0010_bounded_inline_expiry.sql).',
-        `Baseline: the original design's expire_ticket_reservations(), one statement (0003's) releasing every due hold in one transaction (the design names the function and shows no chunking); TicketPulse releases at most ${EXPIRY_CHUNK.toLocaleString('en-US')} holds per transaction, earliest deadline first, looping until none are due (0007_expiry_chunks.sql, 0011_expiry_plans.sql, expiry-sweeper.ts).`,
+        'What did stall buyers is the hold path: a buyer who finds a type sold out releases its due holds itself, inside its hold, holding every ticket type of the event. Unbounded, that one call released the whole wave and every buyer of the event waited for it (the baseline rows with buyers on the expiring type); TicketPulse now releases at most 2,000 holds that way and leaves the rest to the sweeper (expire_ticket_reservations(), packages/server/src/db/repeatable/40_expiry.sql).',
+        `Baseline: the original design's expire_ticket_reservations(), one statement (the first expire_due_holds()) releasing every due hold in one transaction (the design names the function and shows no chunking); TicketPulse releases at most ${EXPIRY_CHUNK.toLocaleString('en-US')} holds per transaction, earliest deadline first, looping until none are due (repeatable/40_expiry.sql, expiry-sweeper.ts).`,
       ],
     };
   },

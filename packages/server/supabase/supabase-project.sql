@@ -30,16 +30,13 @@
 REVOKE ALL ON events, event_access, event_tickets, reservations, tickets, ticket_availability_view,
   realtime_capture, tickets_changes FROM anon, authenticated;
 REVOKE ALL ON SEQUENCE tickets_changes_seq_seq FROM anon, authenticated;
--- Functions are executable by PUBLIC as well. Keep this list in step with the migrations.
-REVOKE EXECUTE ON FUNCTION
-  update_event_ticket_counts(), update_event_counts(), bump_availability_version(), bump_version_on_revoke(),
-  verify_ticket_counts(), raise_inventory_error(text, jsonb), reservation_json(uuid), expire_ticket_reservations(uuid),
-  reserve_tickets(uuid, text, jsonb, integer, text, text), lock_reservation(uuid, text), raise_hold_expired(reservations),
-  confirm_reservation(uuid, text), release_reservation(uuid, text), extend_reservation(uuid, text, integer, integer),
-  inventory_refusal(text, jsonb), idempotent_outcome(uuid, text), reserve_holds(text, jsonb, integer),
-  expire_due_holds(uuid, integer), capture_tickets_changes(), event_is_visible(events, text, boolean),
-  reservation_lines(reservation_line[]), new_holds_priced(jsonb, jsonb)
-  FROM PUBLIC, anon, authenticated;
+-- Functions are executable by PUBLIC as well: take back every function in
+-- the schema (TicketPulse's, from its migrations and repeatable files), so no
+-- list here has to follow them. Two are granted back below, for the policies.
+DO $$
+BEGIN
+  EXECUTE format('REVOKE EXECUTE ON ALL FUNCTIONS IN SCHEMA %I FROM PUBLIC, anon, authenticated', current_schema());
+END $$;
 
 -- Row-level security on every TicketPulse table: without a policy, a table shows nothing.
 ALTER TABLE events ENABLE ROW LEVEL SECURITY;

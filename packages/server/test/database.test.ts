@@ -1,4 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import { mkdir, mkdtemp, rm, unlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadMigrations, migrate } from '../src/db/migrate.ts';
@@ -55,6 +58,73 @@ describe.each(drivers)('database (%s)', (driver) => {
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect(received).toEqual(['first']);
     await expect(t.db.listen('bad channel"; DROP', () => {})).rejects.toThrow(/Invalid channel name/);
+  });
+});
+
+describe.each(drivers)('repeatable files (%s)', (driver) => {
+  let root: string;
+  let t: TestDatabase | undefined;
+  const write = async (path: string, sql: string) => {
+    await mkdir(join(root, path, '..'), { recursive: true });
+    await writeFile(join(root, path), sql);
+  };
+  const answer = (n: number) =>
+    `CREATE OR REPLACE FUNCTION probe_answer() RETURNS integer LANGUAGE sql STABLE SECURITY DEFINER SET search_path FROM CURRENT AS 'SELECT ${n}';
+     REVOKE EXECUTE ON FUNCTION probe_answer() FROM PUBLIC;`;
+  const recorded = async () =>
+    (await t!.db.query<{ version: string; applied_at: string }>('SELECT version, applied_at::text FROM schema_migrations ORDER BY version')).rows;
+  beforeAll(async () => {
+    root = await mkdtemp(join(tmpdir(), 'tp-repeatable-'));
+    await write('migrations/0001_probe.sql', 'CREATE TABLE probe (n integer); INSERT INTO probe VALUES (1), (2);');
+    await write('repeatable/10_answer.sql', answer(1));
+    await write('repeatable/20_view.sql', 'CREATE OR REPLACE VIEW probe_total AS SELECT sum(n)::integer AS total FROM probe;');
+    t = await createTestDatabase(driver, 2, await loadMigrations(root));
+  });
+  afterAll(async () => {
+    await t?.dispose();
+    await rm(root, { recursive: true, force: true });
+  });
+
+  it('applies a changed file on the next start and leaves an unchanged one alone', async () => {
+    const first = await recorded();
+    expect(first.map((r) => r.version)).toEqual(['0001_probe', 'repeatable/10_answer', 'repeatable/20_view']);
+    expect(await migrate(t!.db, await loadMigrations(root))).toEqual([]);
+    expect(await recorded()).toEqual(first);
+
+    await write('repeatable/10_answer.sql', answer(2));
+    expect(await migrate(t!.db, await loadMigrations(root))).toEqual(['repeatable/10_answer']);
+    expect((await t!.db.query('SELECT probe_answer() AS n')).rows).toEqual([{ n: 2 }]);
+    const { rows } = await t!.db.query<{ checksum: string }>(`SELECT checksum FROM schema_migrations WHERE version = 'repeatable/10_answer'`);
+    expect(rows[0]!.checksum).toBe((await loadMigrations(root)).find((m) => m.version === 'repeatable/10_answer')!.checksum);
+    // Replaced with every attribute its file gives it: owner's rights, this schema then pg_temp, no EXECUTE for PUBLIC.
+    const fn = await t!.db.query<{ definer: boolean; config: string[]; public: boolean; schema: string }>(
+      `SELECT p.prosecdef AS definer, p.proconfig AS config, current_schema() AS schema,
+              has_function_privilege('public', p.oid, 'EXECUTE') AS public
+         FROM pg_proc p WHERE p.proname = 'probe_answer'`,
+    );
+    expect(fn.rows).toEqual([{ definer: true, config: [`search_path=${fn.rows[0]!.schema}, pg_temp`], public: false, schema: fn.rows[0]!.schema }]);
+    expect((await recorded()).find((r) => r.version === 'repeatable/20_view')).toEqual(first[2]);
+  });
+
+  it("runs a file again after a migration that drops what it defines and deletes the file's record", async () => {
+    await write(
+      'migrations/0002_wider.sql',
+      `DROP VIEW probe_total; ALTER TABLE probe ALTER COLUMN n TYPE bigint;
+       DELETE FROM schema_migrations WHERE version = 'repeatable/20_view';`,
+    );
+    expect(await migrate(t!.db, await loadMigrations(root))).toEqual(['0002_wider', 'repeatable/20_view']);
+    expect((await t!.db.query('SELECT total FROM probe_total')).rows).toEqual([{ total: 3 }]);
+  });
+
+  it('forgets a deleted file, and refuses a database that records migrations it does not have, saying what to do', async () => {
+    await unlink(join(root, 'repeatable/20_view.sql'));
+    expect(await migrate(t!.db, await loadMigrations(root))).toEqual([]);
+    expect((await recorded()).map((r) => r.version)).toEqual(['0001_probe', '0002_wider', 'repeatable/10_answer']);
+    // A developer's database from before the squash: its versions are gone from the set.
+    await unlink(join(root, 'migrations/0002_wider.sql'));
+    await expect(migrate(t!.db, await loadMigrations(root))).rejects.toThrow(
+      /migrations this TicketPulse does not have \(0002_wider\).*Delete the \.data\/ directory \(embedded PGlite\) or drop the schema/,
+    );
   });
 });
 

@@ -30,7 +30,7 @@ function standIns(schema: string, owner: string): string {
       SELECT coalesce(nullif(current_setting('request.jwt.claim', true), ''),
                       nullif(current_setting('request.jwt.claims', true), ''))::jsonb $$;
     CREATE SCHEMA ${schema};
-    SET LOCAL search_path = ${schema};
+    SET LOCAL search_path = ${schema}, pg_temp; -- as docs/supabase.md runs the files: pg_temp last for SECURITY DEFINER functions
     CREATE ROLE ${owner} NOSUPERUSER NOLOGIN;
     GRANT anon, authenticated TO ${owner};
     GRANT CREATE, USAGE ON SCHEMA ${schema} TO ${owner};

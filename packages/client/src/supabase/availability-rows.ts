@@ -47,10 +47,11 @@ export type EventTicketRow = TicketTypeColumns & {
 export type EventGate = 'open' | 'off_sale';
 
 /**
- * What the view's rows tell of the event's status (0004_views.sql): off_sale
- * shows on every row; a row that is neither off_sale nor paused means the
- * event is open. When every row is paused (or there is none) the event may be
- * paused or each of its types may be: undefined, nobody can tell from here.
+ * What the view's rows tell of the event's status (the server's
+ * repeatable/20_availability.sql): off_sale shows on every row; a row that
+ * is neither off_sale nor paused means the event is open. When every row is
+ * paused (or there is none) the event may be paused or each of its types may
+ * be: undefined, nobody can tell from here.
  */
 export function eventGate(rows: readonly AvailabilityViewRow[]): EventGate | undefined {
   if (rows.some((row) => row.status === 'off_sale')) return 'off_sale';

@@ -32,7 +32,7 @@ export class InventoryError extends Error {
   }
 }
 
-/** SQLSTATE the hold functions raise their refusals with (see 0003_holds.sql). */
+/** SQLSTATE the hold functions raise their refusals with (see raise_inventory_error, db/repeatable/30_reservations.sql). */
 const INVENTORY_SQLSTATE = 'TP000';
 
 function isInventoryErrorCode(code: unknown): code is InventoryErrorCode {

@@ -6,7 +6,7 @@ import type { Holds } from './holds.ts';
  * Most holds released per transaction. Releasing 100,000 holds that ran out
  * together in one statement is one transaction of seconds, and viewers see
  * none of the seats until it commits; in chunks they come back as each
- * commits (0007_expiry_chunks.sql).
+ * commits (db/repeatable/40_expiry.sql).
  */
 export const EXPIRY_CHUNK = 5000;
 

@@ -1,7 +1,7 @@
 /**
  * One batch of holds on one event, decided by reserve_holds()
- * (0006_group_commit.sql) in one statement. New holds come back as ids, and
- * their items and totals as new_holds_priced() (0015_reservation_totals.sql)
+ * (db/repeatable/50_group_commit.sql) in one statement. New holds come back
+ * as ids, and their items and totals as new_holds_priced() (same file)
  * prices them from the requests and the ticket types the batch read; the rest
  * of each reservation is built here. Far less than reading hundreds back.
  */

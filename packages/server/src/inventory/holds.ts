@@ -70,10 +70,10 @@ function fingerprint(request: HoldRequest): string {
 
 /**
  * Holds (reservations): reserve, confirm, release, extend. Each call is one
- * SQL function (0003_holds.sql) that applies completely or not at all.
+ * SQL function (db/repeatable/) that applies completely or not at all.
  */
 export class Holds {
-  /** Concurrent holds on one event, decided together (0006_group_commit.sql). */
+  /** Concurrent holds on one event, decided together (db/repeatable/50_group_commit.sql). */
   private readonly batches: GroupCommit<BatchedHold, HoldOutcome>;
   /** Batches are keyed by event id: a slug and an id of one event share one queue. */
   private readonly eventIds: EventIds;
@@ -132,7 +132,7 @@ export class Holds {
   async get(reservationId: string, holder: ActingHolder): Promise<Reservation> {
     const { rows } = await this.db.query<{ r: ReservationJson | null }>('SELECT reservation_json($1) AS r', [reservationId]);
     const json = rows[0]?.r;
-    // Someone else's reservation looks exactly like one that does not exist (as lock_reservation() answers, 0014).
+    // Someone else's reservation looks exactly like one that does not exist (as lock_reservation() answers).
     if (!json || (holder !== undefined && json.holderId !== holder)) throw new InventoryError('reservation_not_found', 'Reservation not found');
     return toReservation(json);
   }

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import type { Database } from '../../src/db/database.ts';
-import { migrate } from '../../src/db/migrate.ts';
+import { migrate, type Migration } from '../../src/db/migrate.ts';
 import { openPglite } from '../../src/db/pglite.ts';
 import { openPostgres } from '../../src/db/postgres.ts';
 
@@ -35,8 +35,9 @@ async function withAdmin<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {
 /**
  * A freshly migrated database: PGlite in memory, or a throw-away schema on
  * real PostgreSQL (so test files can share one server in parallel).
+ * `migrations`: another set than TicketPulse's own (migration tests).
  */
-export async function createTestDatabase(driver: TestDriver, poolSize = 20): Promise<TestDatabase> {
+export async function createTestDatabase(driver: TestDriver, poolSize = 20, migrations?: Migration[]): Promise<TestDatabase> {
   let db: Database;
   let cleanup = async () => {};
   let connectAgain = async (): Promise<Database> => {
@@ -51,7 +52,7 @@ export async function createTestDatabase(driver: TestDriver, poolSize = 20): Pro
   } else {
     db = await openPglite();
   }
-  await migrate(db);
+  await migrate(db, migrations);
   return {
     db,
     driver,

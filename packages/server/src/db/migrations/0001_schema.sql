@@ -1,6 +1,11 @@
+-- The baseline: every table, index, type and policy, as migrations 0001-0015
+-- had left them when they were squashed into this one file (issue 13, before
+-- any deployment). Functions, views and triggers are not here: they live in
+-- ../repeatable/, one definition each, applied after the migrations.
+--
 -- Inventory schema. Names follow the design (events, event_tickets, tickets).
 -- Counters on events and event_tickets are maintained by the triggers in
--- 0002_counters.sql; nothing else writes them.
+-- repeatable/10_counters.sql; nothing else writes them.
 
 CREATE TABLE events (
   id                     uuid PRIMARY KEY DEFAULT gen_random_uuid(),
@@ -59,7 +64,9 @@ CREATE TABLE event_tickets (
   created_at          timestamptz NOT NULL DEFAULT now(),
   updated_at          timestamptz NOT NULL DEFAULT now(),
   CONSTRAINT event_tickets_within_capacity
-    CHECK (total_capacity IS NULL OR sold_count + reserved_count <= total_capacity)
+    CHECK (total_capacity IS NULL OR sold_count + reserved_count <= total_capacity),
+  -- The key a ticket's (ticket type, event) references: see tickets.
+  CONSTRAINT event_tickets_id_event UNIQUE (id, event_id)
 );
 CREATE INDEX event_tickets_by_event ON event_tickets (event_id, sort_order);
 
@@ -86,8 +93,8 @@ CREATE INDEX reservations_by_holder ON reservations (holder_id, created_at DESC)
 -- One row per seat held or sold.
 CREATE TABLE tickets (
   id                     uuid PRIMARY KEY DEFAULT gen_random_uuid(),
-  event_id               uuid NOT NULL REFERENCES events (id),
-  event_ticket_id        uuid NOT NULL REFERENCES event_tickets (id),
+  event_id               uuid NOT NULL,
+  event_ticket_id        uuid NOT NULL,
   reservation_id         uuid REFERENCES reservations (id),
   status                 text NOT NULL CHECK (status IN ('reserved', 'sold', 'cancelled', 'expired')),
   holder_id              text,
@@ -95,9 +102,97 @@ CREATE TABLE tickets (
   purchased_at           timestamptz,
   created_at             timestamptz NOT NULL DEFAULT now(),
   updated_at             timestamptz NOT NULL DEFAULT now(),
-  CHECK (status <> 'reserved' OR reservation_expires_at IS NOT NULL)
+  CHECK (status <> 'reserved' OR reservation_expires_at IS NOT NULL),
+  -- Most of a hold batch's time is its tickets INSERT, and most of that the
+  -- per-row foreign key checks. A ticket's event is its ticket type's event,
+  -- so one composite key checks both in one lookup (and that they agree).
+  CONSTRAINT tickets_ticket_type_of_event FOREIGN KEY (event_ticket_id, event_id) REFERENCES event_tickets (id, event_id)
 );
 CREATE INDEX tickets_by_reservation ON tickets (reservation_id);
 CREATE INDEX tickets_by_type ON tickets (event_ticket_id);
 -- Serves expire_ticket_reservations(): only live holds are indexed, so the sweep reads just what is due.
 CREATE INDEX tickets_hold_deadline ON tickets (reservation_expires_at) WHERE status = 'reserved';
+-- Serves the organizer's sales-per-minute read: only sold seats are indexed,
+-- by event and purchase time, so a recent window is read without touching
+-- the rest of an event's tickets.
+CREATE INDEX tickets_sold_by_event ON tickets (event_id, purchased_at) WHERE status = 'sold';
+
+-- One ticket type's seats in one of the reservations being priced
+-- (reservation_lines(), repeatable/30_reservations.sql).
+CREATE TYPE reservation_line AS (
+  reservation integer, ticket_type_id uuid, ticket_type_name text, quantity integer,
+  unit_price numeric, currency text, sort_order integer
+);
+
+-- Change capture for the Supabase-compatible realtime endpoint
+-- (src/realtime/supabase/, docs/supabase.md). The trigger that writes the
+-- outbox is capture_tickets_changes() (repeatable/60_realtime_capture.sql).
+--
+-- Every INSERT on tickets must reach subscribers (a hold inserts one row per
+-- seat), so tickets changes are not derived from counters: a statement-level
+-- trigger writes ONE outbox row per statement, with its rows as an array.
+-- Each row carries the writing transaction's id; readers take the rows of
+-- transactions that have ended and that they have not read yet, so a
+-- transaction that commits late is never skipped and none is read twice
+-- (tickets-outbox.ts).
+--
+-- The trigger writes only while some node has a subscriber on tickets: such
+-- a node renews a lease in realtime_capture; without one the trigger costs a
+-- one-row lookup per statement.
+
+CREATE TABLE realtime_capture (
+  singleton            boolean PRIMARY KEY DEFAULT true CHECK (singleton),
+  tickets_wanted_until timestamptz NOT NULL DEFAULT '-infinity'
+);
+INSERT INTO realtime_capture DEFAULT VALUES;
+
+CREATE TABLE tickets_changes (
+  seq        bigserial PRIMARY KEY,
+  txid       xid8 NOT NULL DEFAULT pg_current_xact_id(),
+  op         text NOT NULL CHECK (op IN ('INSERT', 'UPDATE', 'DELETE')),
+  -- INSERT and UPDATE: the new rows whole; DELETE: the old rows whole. In
+  -- tickets' own row type, which costs a sixth of jsonb to build on the
+  -- hold path; the reader converts. PostgreSQL refuses to change the type
+  -- of a tickets column while this column uses the row type: such a
+  -- migration drops and re-adds it first (the outbox holds minutes).
+  rows       tickets[] NOT NULL,
+  changed_at timestamptz NOT NULL DEFAULT clock_timestamp()
+);
+CREATE INDEX tickets_changes_by_txid ON tickets_changes (txid, seq);
+
+-- Row-level security on tickets and reservations, keyed to the requester.
+--
+-- The requester is read from request.jwt.claims, the per-transaction setting
+-- Supabase's PostgREST uses: the service sets it with
+-- set_config('request.jwt.claims', '{"sub": ..., "role": ...}', true) when it
+-- reads these tables for a caller. A row is visible to its holder, and to the
+-- organizer and service roles (dashboards, support); to nobody else.
+--
+-- Policies bind roles that are not the tables' owner. The owner (who ran the
+-- migrations: the demo's PGlite, the tests, a single-role deployment) bypasses
+-- them as before. In production the service switches each connection to a
+-- non-owner role (TICKETPULSE_DB_APP_ROLE, see docs/inventory.md), so the
+-- database itself refuses cross-user reads even if a query forgets its filter.
+--
+-- The condition is written out rather than put in a function: on Supabase the
+-- readers (anon, authenticated) evaluate it too, and get no new function.
+--
+-- On Supabase these policies add to supabase-project.sql's: the claims are
+-- Supabase's own, whose top-level role is never organizer or service, so they
+-- grant a signed-in user their own rows and nothing more.
+
+ALTER TABLE reservations ENABLE ROW LEVEL SECURITY;
+ALTER TABLE tickets ENABLE ROW LEVEL SECURITY;
+
+CREATE POLICY reservations_requester ON reservations
+  USING (holder_id = nullif(current_setting('request.jwt.claims', true), '')::jsonb ->> 'sub'
+         OR nullif(current_setting('request.jwt.claims', true), '')::jsonb ->> 'role' IN ('organizer', 'service'))
+  WITH CHECK (holder_id = nullif(current_setting('request.jwt.claims', true), '')::jsonb ->> 'sub'
+         OR nullif(current_setting('request.jwt.claims', true), '')::jsonb ->> 'role' IN ('organizer', 'service'));
+CREATE POLICY tickets_requester ON tickets
+  USING (holder_id = nullif(current_setting('request.jwt.claims', true), '')::jsonb ->> 'sub'
+         OR nullif(current_setting('request.jwt.claims', true), '')::jsonb ->> 'role' IN ('organizer', 'service'))
+  WITH CHECK (holder_id = nullif(current_setting('request.jwt.claims', true), '')::jsonb ->> 'sub'
+         OR nullif(current_setting('request.jwt.claims', true), '')::jsonb ->> 'role' IN ('organizer', 'service'));
+-- The hold functions that work across users run as their owner instead
+-- (SECURITY DEFINER, in their files under repeatable/).

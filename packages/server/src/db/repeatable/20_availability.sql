@@ -1,6 +1,10 @@
+-- What buyers may see: the availability view and who may see an event.
+-- The view is replaced in place (CREATE OR REPLACE VIEW), which can only add
+-- columns at the end: see docs/inventory.md for changing or removing one.
+
 -- What a buyer may see of each ticket type: aggregate numbers only, never
 -- who holds or bought what. Hidden ticket types are left out.
-CREATE VIEW ticket_availability_view AS
+CREATE OR REPLACE VIEW ticket_availability_view AS
 SELECT
   et.id                                   AS ticket_type_id,
   et.event_id,
@@ -37,7 +41,7 @@ WHERE et.status <> 'hidden';
 
 -- Who may see an event: everyone when it is public and not a draft;
 -- organizers and the service always; other users when the event grants them.
-CREATE FUNCTION event_is_visible(p_event events, p_user_id text, p_privileged boolean) RETURNS boolean
+CREATE OR REPLACE FUNCTION event_is_visible(p_event events, p_user_id text, p_privileged boolean) RETURNS boolean
 LANGUAGE sql STABLE AS $$
   SELECT p_privileged
       OR (p_event.is_public AND p_event.status <> 'draft')

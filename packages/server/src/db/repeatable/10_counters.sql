@@ -4,9 +4,11 @@
 -- change is O(rows changed), never a recount, so a sale costs the same with
 -- 0 or 100,000 tickets sold. Statement-level triggers with transition tables
 -- mean a 4-seat hold (or a batch of holds) touches each hot row once.
+--
+-- Their triggers are in 90_triggers.sql.
 
 -- tickets -> event_tickets.sold_count / reserved_count
-CREATE FUNCTION update_event_ticket_counts() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE OR REPLACE FUNCTION update_event_ticket_counts() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
   new_types uuid[]; new_statuses text[];
   old_types uuid[]; old_statuses text[];
@@ -52,20 +54,10 @@ BEGIN
   RETURN NULL;
 END $$;
 
-CREATE TRIGGER tickets_counts_insert AFTER INSERT ON tickets
-  REFERENCING NEW TABLE AS new_rows
-  FOR EACH STATEMENT EXECUTE FUNCTION update_event_ticket_counts();
-CREATE TRIGGER tickets_counts_update AFTER UPDATE ON tickets
-  REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
-  FOR EACH STATEMENT EXECUTE FUNCTION update_event_ticket_counts();
-CREATE TRIGGER tickets_counts_delete AFTER DELETE ON tickets
-  REFERENCING OLD TABLE AS old_rows
-  FOR EACH STATEMENT EXECUTE FUNCTION update_event_ticket_counts();
-
 -- event_tickets -> events.sold_count / reserved_count / availability_version.
 -- Any change to a ticket type (counts, capacity, status, price) changes what
 -- buyers see, so every touched event gets a new availability_version.
-CREATE FUNCTION update_event_counts() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE OR REPLACE FUNCTION update_event_counts() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
   new_events uuid[]; new_sold integer[]; new_reserved integer[];
   old_events uuid[]; old_sold integer[]; old_reserved integer[];
@@ -109,47 +101,30 @@ BEGIN
   RETURN NULL;
 END $$;
 
-CREATE TRIGGER event_tickets_counts_insert AFTER INSERT ON event_tickets
-  REFERENCING NEW TABLE AS new_rows
-  FOR EACH STATEMENT EXECUTE FUNCTION update_event_counts();
-CREATE TRIGGER event_tickets_counts_update AFTER UPDATE ON event_tickets
-  REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
-  FOR EACH STATEMENT EXECUTE FUNCTION update_event_counts();
-CREATE TRIGGER event_tickets_counts_delete AFTER DELETE ON event_tickets
-  REFERENCING OLD TABLE AS old_rows
-  FOR EACH STATEMENT EXECUTE FUNCTION update_event_counts();
-
 -- Opening, pausing or closing an event, or changing its visibility or
 -- precision, changes what viewers see, so it is an availability change too.
-CREATE FUNCTION bump_availability_version() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE OR REPLACE FUNCTION bump_availability_version() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   NEW.availability_version := OLD.availability_version + 1;
   NEW.availability_changed_at := clock_timestamp();
   RETURN NEW;
 END $$;
 
-CREATE TRIGGER events_availability_version BEFORE UPDATE OF status, is_public, display_precision ON events
-  FOR EACH ROW
-  WHEN (OLD.status IS DISTINCT FROM NEW.status OR OLD.is_public IS DISTINCT FROM NEW.is_public
-        OR OLD.display_precision IS DISTINCT FROM NEW.display_precision)
-  EXECUTE FUNCTION bump_availability_version();
-
 -- Taking back a user's access changes what that viewer may see: a new
 -- version makes the gateway check its subscribers again.
-CREATE FUNCTION bump_version_on_revoke() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE OR REPLACE FUNCTION bump_version_on_revoke() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   UPDATE events SET availability_version = availability_version + 1, availability_changed_at = clock_timestamp()
    WHERE id = OLD.event_id;
   RETURN NULL;
 END $$;
 
-CREATE TRIGGER event_access_revoked AFTER DELETE ON event_access
-  FOR EACH ROW EXECUTE FUNCTION bump_version_on_revoke();
-
--- Recounts from tickets and returns every counter that disagrees. Empty when healthy.
-CREATE FUNCTION verify_ticket_counts()
+-- Recounts from tickets and returns every counter that disagrees. Empty when
+-- healthy. It reads everyone's tickets, so it runs as its owner, for the
+-- roles granted EXECUTE only (see 30_reservations.sql on SECURITY DEFINER).
+CREATE OR REPLACE FUNCTION verify_ticket_counts()
 RETURNS TABLE (scope text, id uuid, counter text, stored integer, actual integer)
-LANGUAGE sql STABLE AS $$
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path FROM CURRENT AS $$
   WITH per_type AS (
     SELECT et.id, et.event_id, et.sold_count, et.reserved_count,
            count(t.id) FILTER (WHERE t.status = 'sold')::integer AS sold,
@@ -171,3 +146,4 @@ LANGUAGE sql STABLE AS $$
   UNION ALL
   SELECT 'event', e.id, 'reserved_count', e.reserved_count, e.reserved FROM per_event e WHERE e.reserved_count <> e.reserved
 $$;
+REVOKE EXECUTE ON FUNCTION verify_ticket_counts() FROM PUBLIC;
