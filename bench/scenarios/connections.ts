@@ -5,7 +5,7 @@
  * every event changes once and every viewer must receive it: the connections
  * are live, not merely open.
  */
-import { TokenVerifier } from '../../packages/server/src/http/auth.ts';
+import { TokenVerifier } from '../../packages/server/src/auth/token-verifier.ts';
 import { awaitExact } from '../harness/convergence.ts';
 import type { ProcessSample } from '../harness/process-sample.ts';
 import { goal } from '../harness/goal.ts';

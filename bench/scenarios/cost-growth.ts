@@ -11,7 +11,7 @@
  * growth, a noisy neighbour) lands on all of them alike.
  */
 import { readFile } from 'node:fs/promises';
-import type { HoldSettings } from '../../packages/server/src/config.ts';
+import type { HoldSettings } from '../../packages/server/src/inventory/holds.ts';
 import { Catalog } from '../../packages/server/src/inventory/catalog.ts';
 import { Holds } from '../../packages/server/src/inventory/holds.ts';
 import { rowLockHold } from '../baselines/row-lock-holds.ts';

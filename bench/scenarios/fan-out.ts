@@ -6,7 +6,7 @@
  * one emit per change) to the same number of socket.io-client viewers.
  */
 import { fileURLToPath } from 'node:url';
-import { TokenVerifier } from '../../packages/server/src/http/auth.ts';
+import { TokenVerifier } from '../../packages/server/src/auth/token-verifier.ts';
 import type { DriverCommand, DriverInit, DriverResult } from '../workers/change-driver.ts';
 import { signalEveryChange } from '../harness/change-signals.ts';
 import { awaitExact, type Convergence } from '../harness/convergence.ts';

@@ -8,7 +8,7 @@
  * Then a sell-out race on a small ticket type, for each side: buyers keep
  * holding until refused, and not one seat may be held beyond capacity.
  */
-import type { HoldSettings } from '../../packages/server/src/config.ts';
+import type { HoldSettings } from '../../packages/server/src/inventory/holds.ts';
 import type { Database } from '../../packages/server/src/db/database.ts';
 import { Catalog } from '../../packages/server/src/inventory/catalog.ts';
 import { InventoryError } from '../../packages/server/src/inventory/errors.ts';

@@ -13,8 +13,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import type { HoldSettings } from '../../packages/server/src/config.ts';
-import { TokenVerifier } from '../../packages/server/src/http/auth.ts';
+import type { HoldSettings } from '../../packages/server/src/inventory/holds.ts';
+import { TokenVerifier } from '../../packages/server/src/auth/token-verifier.ts';
 import { Catalog } from '../../packages/server/src/inventory/catalog.ts';
 import { EXPIRY_CHUNK } from '../../packages/server/src/inventory/expiry-sweeper.ts';
 import { InventoryError } from '../../packages/server/src/inventory/errors.ts';

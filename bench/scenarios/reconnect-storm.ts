@@ -7,7 +7,7 @@
  * gateway sent to the database meanwhile.
  */
 import type { Database } from '../../packages/server/src/db/database.ts';
-import { TokenVerifier } from '../../packages/server/src/http/auth.ts';
+import { TokenVerifier } from '../../packages/server/src/auth/token-verifier.ts';
 import type { GatewaySample } from '../workers/gateway.ts';
 import type { ReconnectsReply } from '../workers/sdk-viewers.ts';
 import { awaitExact } from '../harness/convergence.ts';

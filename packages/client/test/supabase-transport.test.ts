@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { SupabaseClient } from '@supabase/supabase-js';
 import type { AvailabilitySnapshot } from '@ticketpulse/protocol';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { Role } from '../../server/src/http/auth.ts';
+import type { Role } from '../../server/src/auth/principal.ts';
 import { Holds } from '../../server/src/inventory/holds.ts';
 import { createTestDatabase, drivers, type TestDatabase } from '../../server/test/support/database.ts';
 import { createEvent, holdSettings, typeId } from '../../server/test/support/fixtures.ts';

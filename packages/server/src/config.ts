@@ -2,8 +2,9 @@ import { isIP } from 'node:net';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
-import { checkProxyList, type ProxyTrust } from './http/client-address.ts';
+import { checkProxyList, type ProxyTrust } from './limits/client-address.ts';
 import type { HttpRateLimits } from './http/rate-limit.ts';
+import type { HoldSettings } from './inventory/holds.ts';
 import type { RealtimeSettings } from './realtime/gateway.ts';
 
 /** Raised for invalid configuration; its message is one line naming the variable. */
@@ -99,15 +100,6 @@ const envSchema = z.object({
 
 /** apps/storefront/dist of this repository, found from this file so the working directory does not matter. */
 const DEFAULT_STOREFRONT_DIR = fileURLToPath(new URL('../../../apps/storefront/dist', import.meta.url));
-
-export interface HoldSettings {
-  /** Default hold duration; an event may set its own. */
-  holdSeconds: number;
-  /** How far one extension pushes the deadline; an event may set its own. */
-  extensionSeconds: number;
-  /** How many times a hold may be extended; an event may set its own. */
-  maxExtensions: number;
-}
 
 /** How nodes tell each other about changes: the database (LISTEN/NOTIFY), NATS, or nobody (one node). */
 export type BusSetting = { kind: 'postgres' } | { kind: 'nats'; url: string } | { kind: 'none' };

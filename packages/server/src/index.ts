@@ -1,4 +1,5 @@
-export { loadConfig, ConfigError, type Config, type HoldSettings } from './config.ts';
+export { loadConfig, ConfigError, type Config } from './config.ts';
+export { type HoldSettings } from './inventory/holds.ts';
 export type { Database, Queryable } from './db/database.ts';
 export { openPglite } from './db/pglite.ts';
 export { openPostgres } from './db/postgres.ts';

@@ -1,11 +1,12 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import type { BusSetting, HoldSettings } from './config.ts';
+import type { BusSetting } from './config.ts';
+import type { HoldSettings } from './inventory/holds.ts';
 import type { Database } from './db/database.ts';
 import { buildApp, type HttpTimeouts } from './http/app.ts';
-import { clientAddressResolver } from './http/client-address.ts';
-import { TokenVerifier } from './http/auth.ts';
+import { clientAddressResolver } from './limits/client-address.ts';
+import { TokenVerifier } from './auth/token-verifier.ts';
 import { INTERNAL_KEY_HEADER, type HttpRateLimits } from './http/rate-limit.ts';
 import { Catalog } from './inventory/catalog.ts';
 import { ExpirySweeper } from './inventory/expiry-sweeper.ts';

@@ -138,7 +138,7 @@ describe('realtime limits and robustness', () => {
   it('closes connections with missing, invalid or expired tokens with documented codes', async () => {
     const server = await serve({ authTimeoutMs: 300 });
     const expired = (await server.service.verifier.sign({ userId: 'x', role: 'anon' }, -5)).token;
-    const { TokenVerifier } = await import('../src/http/auth.ts');
+    const { TokenVerifier } = await import('../src/auth/token-verifier.ts');
     const forged = (await new TokenVerifier(`${TEST_JWT_SECRET}-but-not-ours`).sign({ userId: 'x', role: 'anon' }, 60)).token;
     expect((await (await open(server, { token: 'garbage' })).closed).code).toBe(CloseCode.unauthorized);
     expect((await (await open(server, { token: forged })).closed).code).toBe(CloseCode.unauthorized);

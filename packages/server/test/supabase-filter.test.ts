@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { compileFilter, compileParameter } from '../src/realtime/supabase/postgres-changes-filter.ts';
-import type { Column } from '../src/realtime/supabase/tables.ts';
+import { compileFilter, compileParameter } from '../src/supabase/postgres-changes-filter.ts';
+import type { Column } from '../src/supabase/tables.ts';
 
 const columns: Column[] = [
   { name: 'id', type: 'uuid' },

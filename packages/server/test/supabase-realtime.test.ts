@@ -9,7 +9,7 @@ import {
 } from '@supabase/supabase-js';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import type { Role } from '../src/http/auth.ts';
+import type { Role } from '../src/auth/principal.ts';
 import { createTestDatabase, drivers, postgresUrl, type TestDatabase } from './support/database.ts';
 import { createEvent, typeId } from './support/fixtures.ts';
 import { PhoenixSocket, upgradeWebSocket, type PhoenixFrame } from './support/phoenix-socket.ts';

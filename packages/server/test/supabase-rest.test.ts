@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { SupabaseClient } from '@supabase/supabase-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Role } from '../src/http/auth.ts';
+import type { Role } from '../src/auth/principal.ts';
 import { createTestDatabase, drivers, type TestDatabase } from './support/database.ts';
 import { createEvent, typeId } from './support/fixtures.ts';
 import { startTestServer, type TestServer } from './support/server.ts';

@@ -1,4 +1,4 @@
-import type { Principal } from '../http/auth.ts';
+import type { Principal } from '../auth/principal.ts';
 import type { Database, Queryable } from './database.ts';
 
 /**

@@ -10,9 +10,10 @@ import {
 import type { Database } from '../db/database.ts';
 import type { Catalog } from '../inventory/catalog.ts';
 import type { Holds } from '../inventory/holds.ts';
-import type { GatewayStats } from '../realtime/gateway.ts';
-import { authPlugin, type TokenVerifier } from './auth.ts';
-import { ApiError, installErrorHandling, replyWithError } from './errors.ts';
+import { authPlugin } from './auth.ts';
+import { type TokenVerifier } from '../auth/token-verifier.ts';
+import { ApiError } from '../api-error.ts';
+import { installErrorHandling, replyWithError } from './errors.ts';
 import { POSTGREST_PREFIX } from './postgrest-errors.ts';
 import { installRateLimit, type RateLimitOptions } from './rate-limit.ts';
 import { devAuthRoutes } from './routes/dev-auth.ts';
@@ -20,7 +21,7 @@ import { eventRoutes } from './routes/events.ts';
 import { healthRoutes } from './routes/health.ts';
 import { insightRoutes } from './routes/insights.ts';
 import { metricsRoutes, type MetricsSource } from './routes/metrics.ts';
-import { realtimeStatsRoutes } from './routes/realtime-stats.ts';
+import { realtimeStatsRoutes, type RealtimeStats } from './routes/realtime-stats.ts';
 import { reservationRoutes } from './routes/reservations.ts';
 import { simulatorRoutes, type SimulatorControl } from './routes/simulator.ts';
 import { supabaseRestRoutes } from './routes/supabase-rest.ts';
@@ -37,7 +38,7 @@ export interface AppDeps {
   logger: FastifyBaseLogger;
   metrics: MetricsSource;
   /** This node's realtime connections and viewers. */
-  realtimeStats: () => GatewayStats;
+  realtimeStats: () => RealtimeStats;
   /** Demo mode only: without it, /api/simulator does not exist. */
   simulator?: SimulatorControl;
   /** The built storefront (index.html and assets/); served when it exists. */

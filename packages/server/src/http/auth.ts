@@ -1,73 +1,13 @@
-import { randomUUID } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
-import { errors as joseErrors, jwtVerify, SignJWT } from 'jose';
-import { z } from 'zod';
-import type { Audience } from '../inventory/catalog.ts';
-import { ApiError } from './errors.ts';
-import { role as roleSchema } from './schemas.ts';
-
-export type Role = z.infer<typeof roleSchema>;
-
-/** Who is calling, from a verified token. */
-export interface Principal {
-  /** The `sub` claim; absent on anonymous tokens that carry no user. */
-  userId: string | undefined;
-  role: Role;
-  /** When the token expires (ms since epoch). */
-  expiresAt: number;
-}
+import { ApiError } from '../api-error.ts';
+import { isPrivileged, type Principal } from '../auth/principal.ts';
+import type { TokenVerifier } from '../auth/token-verifier.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
     /** Set when the request carried a valid bearer token. */
     principal: Principal | undefined;
-  }
-}
-
-const claims = z.object({
-  sub: z.string().min(1).max(200).optional(),
-  role: roleSchema,
-});
-
-const ALGORITHM = 'HS256';
-
-export class TokenVerifier {
-  private readonly key: Uint8Array;
-
-  constructor(secret: string) {
-    this.key = new TextEncoder().encode(secret);
-  }
-
-  /** Verifies signature, `exp` and claims; throws ApiError 401 otherwise. */
-  async verify(token: string): Promise<Principal> {
-    try {
-      const { payload } = await jwtVerify(token, this.key, { algorithms: [ALGORITHM], requiredClaims: ['exp', 'role'] });
-      const parsed = claims.safeParse(payload);
-      if (!parsed.success) throw new ApiError(401, 'invalid_token', 'Token claims are invalid: `role` must be anon, authenticated, organizer or service');
-      return { userId: parsed.data.sub, role: parsed.data.role, expiresAt: (payload.exp as number) * 1000 };
-    } catch (error) {
-      if (error instanceof ApiError) throw error;
-      if (error instanceof joseErrors.JWTExpired) throw new ApiError(401, 'token_expired', 'Token has expired');
-      throw new ApiError(401, 'invalid_token', 'Token is invalid');
-    }
-  }
-
-  /** Mints a token (dev tokens and tests). */
-  async sign(principal: { userId?: string; role: Role }, ttlSeconds: number): Promise<{ token: string; expiresAt: Date }> {
-    const expiresAt = new Date(Date.now() + ttlSeconds * 1000);
-    const jwt = new SignJWT({ role: principal.role })
-      .setProtectedHeader({ alg: ALGORITHM })
-      .setIssuedAt()
-      .setExpirationTime(Math.floor(expiresAt.getTime() / 1000));
-    if (principal.userId) jwt.setSubject(principal.userId);
-    return { token: await jwt.sign(this.key), expiresAt };
-  }
-
-  /** A token for a fresh user id. */
-  async signForNewUser(role: Role, ttlSeconds: number) {
-    const userId = randomUUID();
-    return { userId, role, ...(await this.sign({ userId, role }, ttlSeconds)) };
   }
 }
 
@@ -85,17 +25,6 @@ export const authPlugin = fp<{ verifier: TokenVerifier }>(async (app, { verifier
     if (!match) throw new ApiError(401, 'invalid_token', 'Authorization header must be "Bearer <token>"');
     request.principal = await verifier.verify(match[1]!);
   });
-});
-
-const PRIVILEGED: ReadonlySet<Role> = new Set(['organizer', 'service']);
-
-export const isPrivileged = (principal: Principal | undefined): boolean =>
-  principal !== undefined && PRIVILEGED.has(principal.role);
-
-/** What this caller may see of events (see event_is_visible in 0004_views.sql). */
-export const audienceOf = (principal: Principal | undefined): Audience => ({
-  privileged: isPrivileged(principal),
-  userId: principal?.userId,
 });
 
 function requirePrincipal(request: FastifyRequest): Principal {
@@ -119,7 +48,7 @@ export function actingHolder(request: FastifyRequest): string | undefined {
 }
 
 export async function requireOrganizer(request: FastifyRequest, _reply: FastifyReply): Promise<void> {
-  if (!PRIVILEGED.has(requirePrincipal(request).role)) {
+  if (!isPrivileged(requirePrincipal(request))) {
     throw new ApiError(403, 'forbidden', 'This needs the organizer or service role');
   }
 }

@@ -1,21 +1,9 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { isDatabaseError } from '../db/database.ts';
+import { ApiError } from '../api-error.ts';
 import { InventoryError, type InventoryErrorCode } from '../inventory/errors.ts';
 import { isPostgrestPath, sendPostgrestError } from './postgrest-errors.ts';
-
-/** An error with an HTTP status and a documented code (docs/api.md). */
-export class ApiError extends Error {
-  constructor(
-    readonly statusCode: number,
-    readonly code: string,
-    message: string,
-    readonly details: Record<string, unknown> = {},
-  ) {
-    super(message);
-    this.name = 'ApiError';
-  }
-}
 
 const inventoryStatus: Record<InventoryErrorCode, number> = {
   event_not_found: 404,

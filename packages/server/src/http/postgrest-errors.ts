@@ -1,5 +1,5 @@
 import type { FastifyReply } from 'fastify';
-import type { ApiError } from './errors.ts';
+import type { ApiError } from '../api-error.ts';
 
 /**
  * Errors under /rest/v1/, the PostgREST subset, in PostgREST's shape

@@ -1,8 +1,8 @@
 import { timingSafeEqual } from 'node:crypto';
 import rateLimit, { normalizeIP, type FastifyRateLimitStoreCtor } from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { ClientAddressOf } from './client-address.ts';
-import { ApiError } from './errors.ts';
+import type { ClientAddressOf } from '../limits/client-address.ts';
+import { ApiError } from '../api-error.ts';
 
 /** Requests per minute per client address, by route class (TICKETPULSE_HTTP_*_PER_MINUTE). */
 export interface HttpRateLimits {

@@ -5,6 +5,7 @@
 import type { AvailabilitySnapshot, EventSummary, EventWithTicketTypes, Reservation, TicketAvailability, TicketType } from '@ticketpulse/protocol';
 import type { SameType } from '@ticketpulse/protocol/schemas';
 import { z } from 'zod';
+import { role } from '../auth/principal.ts';
 
 // Any 8-4-4-4-12 hex id, as PostgreSQL's uuid type accepts.
 export const uuid = z.guid();
@@ -18,7 +19,6 @@ const decimal = z.string().regex(/^\d{1,10}(\.\d{1,2})?$/, 'a decimal amount suc
 // A sum of prices: more digits than one price may have, always two decimals.
 const amount = z.string().regex(/^\d+\.\d{2}$/, 'an exact decimal amount such as "139.93"');
 
-export const role = z.enum(['anon', 'authenticated', 'organizer', 'service']);
 
 export const errorBody = z
   .object({

@@ -1,6 +1,7 @@
 import type { AvailabilitySnapshot, AvailabilityStatus, DisplayPrecision, TicketAvailability } from '@ticketpulse/protocol';
 import type { Queryable } from '../db/database.ts';
-import { audienceParams, type Audience, type EventStatus } from './catalog.ts';
+import { audienceParams, type EventStatus } from './catalog.ts';
+import { type Audience } from '../auth/principal.ts';
 import { byIdOrSlug } from './event-ref.ts';
 import { InventoryError } from './errors.ts';
 

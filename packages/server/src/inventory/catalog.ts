@@ -3,7 +3,8 @@ import type { Database, Queryable } from '../db/database.ts';
 import { isDatabaseError } from '../db/database.ts';
 import { InventoryError } from './errors.ts';
 import { byIdOrSlug } from './event-ref.ts';
-import type { AvailabilityListener } from './holds.ts';
+import type { Audience } from '../auth/principal.ts';
+import type { AvailabilityListener } from './availability-listener.ts';
 
 export type { EventStatus, EventSummary, EventWithTicketTypes, TicketType, TicketTypeStatus };
 
@@ -43,15 +44,6 @@ export interface TicketTypeChange {
   totalCapacity?: number | null;
   status?: TicketTypeStatus;
   maxPerOrder?: number;
-}
-
-/**
- * Who is reading. Everyone sees public, non-draft events; organizers and the
- * service (privileged) see all; other users also see events that grant them.
- */
-export interface Audience {
-  privileged: boolean;
-  userId?: string | undefined;
 }
 
 /** Parameters for event_is_visible(e, user, privileged), in that order. */

@@ -1,14 +1,25 @@
 import { createHash } from 'node:crypto';
 import type { Reservation, ReservationItem, ReservationStatus } from '@ticketpulse/protocol';
-import type { HoldSettings } from '../config.ts';
 import type { Queryable } from '../db/database.ts';
-import type { Audience } from './catalog.ts';
+import type { Audience } from '../auth/principal.ts';
+import type { AvailabilityListener } from './availability-listener.ts';
 import { InventoryError, refusal, refusalsAsErrors } from './errors.ts';
 import { EventIds } from './event-ref.ts';
 import { GroupCommit } from './group-commit.ts';
 import { decideHolds, type BatchedHold, type HoldOutcome, type ReservationJson } from './hold-batch.ts';
 
 export type { Reservation, ReservationItem, ReservationStatus };
+
+/** Hold durations and extensions, from TICKETPULSE_HOLD_* (an event may set its own). */
+export interface HoldSettings {
+  /** Default hold duration; an event may set its own. */
+  holdSeconds: number;
+  /** How far one extension pushes the deadline; an event may set its own. */
+  extensionSeconds: number;
+  /** How many times a hold may be extended; an event may set its own. */
+  maxExtensions: number;
+}
+
 
 export interface HoldRequest {
   /** The event's id; or its id or slug when `audience` is given. */
@@ -46,9 +57,6 @@ export interface HoldsOptions {
 // Large enough that an on-sale's burst fits in a few batches, small enough
 // that one batch's transaction stays a few milliseconds long.
 const DEFAULT_MAX_BATCH = 256;
-
-/** Called with an event id after a change to its availability has committed. */
-export type AvailabilityListener = (eventId: string) => void;
 
 const iso = (value: string | null): string | null => (value === null ? null : new Date(value).toISOString());
 

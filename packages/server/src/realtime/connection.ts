@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { CloseCode, type ServerMessage } from '@ticketpulse/protocol';
 import type { WebSocket } from 'ws';
-import type { Principal } from '../http/auth.ts';
+import type { Principal } from '../auth/principal.ts';
 import { TokenBucket } from './limits.ts';
 import type { RealtimeMetrics } from './metrics.ts';
 

@@ -5,9 +5,10 @@ import { clientMessageSchema, clientMessageTypes } from '@ticketpulse/protocol/s
 import type { Logger } from 'pino';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import type { Database } from '../db/database.ts';
-import type { ClientAddressOf, ProxyTrust } from '../http/client-address.ts';
-import { ApiError } from '../http/errors.ts';
-import type { Principal, TokenVerifier } from '../http/auth.ts';
+import type { ClientAddressOf, ProxyTrust } from '../limits/client-address.ts';
+import { ApiError } from '../api-error.ts';
+import type { Principal } from '../auth/principal.ts';
+import type { TokenVerifier } from '../auth/token-verifier.ts';
 import type { ChangeBus } from './buses/change-bus.ts';
 import { ChangeFeed } from './change-feed.ts';
 import { ClientConnection, type ConnectionLimits } from './connection.ts';

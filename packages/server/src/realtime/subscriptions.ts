@@ -1,8 +1,8 @@
 import type { DisplayPrecision, SubscribeMessage, UnsubscribeMessage } from '@ticketpulse/protocol';
 import type { Database } from '../db/database.ts';
-import { audienceOf, isPrivileged } from '../http/auth.ts';
+import { audienceOf, isPrivileged } from '../auth/principal.ts';
 import { readVisibleEventAvailability, type EventAvailability } from '../inventory/availability.ts';
-import type { Audience } from '../inventory/catalog.ts';
+import type { Audience } from '../auth/principal.ts';
 import { InventoryError } from '../inventory/errors.ts';
 import { UUID } from '../inventory/event-ref.ts';
 import type { ClientConnection } from './connection.ts';

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import type { TokenVerifier } from '../http/auth.ts';
+import type { TokenVerifier } from '../auth/token-verifier.ts';
 import { availabilitySnapshot, event, reservationEnvelope, type ticketAvailability } from '../http/schemas.ts';
 
 export interface SimulatorStats {

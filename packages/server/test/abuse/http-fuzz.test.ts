@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Agent } from 'node:http';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TokenVerifier } from '../../src/http/auth.ts';
+import { TokenVerifier } from '../../src/auth/token-verifier.ts';
 import { Catalog, type EventWithTicketTypes } from '../../src/inventory/catalog.ts';
 import { createTestDatabase, drivers, type TestDatabase } from '../support/database.ts';
 import { createEvent, typeId } from '../support/fixtures.ts';

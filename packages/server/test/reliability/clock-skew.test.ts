@@ -3,7 +3,7 @@ import { ReservationExpiryManager, TicketAvailabilityManager, type HoldState } f
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import WebSocket from 'ws';
-import { TokenVerifier } from '../../src/http/auth.ts';
+import { TokenVerifier } from '../../src/auth/token-verifier.ts';
 import { postgresUrl } from '../support/database.ts';
 import { createEventOverHttp } from '../support/http-event.ts';
 import { startNode, type RunningNode } from '../support/process.ts';

@@ -3,7 +3,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../src/db/database.ts';
 import { openPostgres } from '../../src/db/postgres.ts';
-import { TokenVerifier } from '../../src/http/auth.ts';
+import { TokenVerifier } from '../../src/auth/token-verifier.ts';
 import { postgresUrl } from '../support/database.ts';
 import { databaseCounts } from '../support/database-truth.ts';
 import { createEvent, typeId } from '../support/fixtures.ts';

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { CloseCode } from '@ticketpulse/protocol';
 import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TokenVerifier } from '../../src/http/auth.ts';
+import { TokenVerifier } from '../../src/auth/token-verifier.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import { createEvent, typeId } from '../support/fixtures.ts';
 import { PhoenixSocket } from '../support/phoenix-socket.ts';

@@ -1,7 +1,7 @@
 import { CloseCode } from '@ticketpulse/protocol';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.ts';
-import type { ProxyTrust } from '../../src/http/client-address.ts';
+import type { ProxyTrust } from '../../src/limits/client-address.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import { ForwardingProxy } from '../support/forwarding-proxy.ts';
 import { send, tally } from '../support/http-send.ts';

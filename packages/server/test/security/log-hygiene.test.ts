@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TokenVerifier } from '../../src/http/auth.ts';
+import { TokenVerifier } from '../../src/auth/token-verifier.ts';
 import { postgresUrl } from '../support/database.ts';
 import { PhoenixSocket } from '../support/phoenix-socket.ts';
 import { startNode, type RunningNode } from '../support/process.ts';

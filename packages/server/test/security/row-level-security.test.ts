@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../src/db/database.ts';
 import { openPostgres } from '../../src/db/postgres.ts';
 import { asRequester } from '../../src/db/requester.ts';
-import type { Role } from '../../src/http/auth.ts';
+import type { Role } from '../../src/auth/principal.ts';
 import { createTestDatabase, postgresUrl, type TestDatabase } from '../support/database.ts';
 import { createEvent, typeId } from '../support/fixtures.ts';
 import { PhoenixSocket } from '../support/phoenix-socket.ts';

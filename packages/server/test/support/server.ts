@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import pino from 'pino';
-import { loadConfig, type BusSetting, type HoldSettings } from '../../src/config.ts';
+import { loadConfig, type BusSetting } from '../../src/config.ts';
+import { type HoldSettings } from '../../src/inventory/holds.ts';
 import type { Database } from '../../src/db/database.ts';
 import type { HttpTimeouts } from '../../src/http/app.ts';
-import type { Role } from '../../src/http/auth.ts';
+import type { Role } from '../../src/auth/principal.ts';
 import type { HttpRateLimits } from '../../src/http/rate-limit.ts';
 import type { RealtimeSettings } from '../../src/realtime/gateway.ts';
 import type { SimulatorPace } from '../../src/simulator/buyer-simulator.ts';

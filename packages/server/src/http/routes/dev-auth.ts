@@ -1,5 +1,5 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { TokenVerifier } from '../auth.ts';
+import { TokenVerifier } from '../../auth/token-verifier.ts';
 import { devToken, devTokenRequest } from '../schemas.ts';
 
 const DEFAULT_TTL_SECONDS = 24 * 3600;

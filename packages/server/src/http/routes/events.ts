@@ -3,7 +3,8 @@ import { z } from 'zod';
 import type { Database } from '../../db/database.ts';
 import { readAvailability } from '../../inventory/availability.ts';
 import type { Catalog } from '../../inventory/catalog.ts';
-import { bearerAuth, audienceOf, requireOrganizer } from '../auth.ts';
+import { bearerAuth, requireOrganizer } from '../auth.ts';
+import { audienceOf } from '../../auth/principal.ts';
 import { availabilitySnapshot, errorBody, event, eventChange, eventWithTicketTypes, idOrSlug, newEvent, userId } from '../schemas.ts';
 
 const params = z.object({ idOrSlug });

@@ -1,10 +1,13 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import type { GatewayStats } from '../../realtime/gateway.ts';
+import type { z } from 'zod';
 import { bearerAuth, requireOrganizer } from '../auth.ts';
 import { errorBody, realtimeStats } from '../schemas.ts';
 
+/** What GET /api/realtime/stats answers; the realtime gateway's own stats have this shape. */
+export type RealtimeStats = z.infer<typeof realtimeStats>;
+
 /** How many are watching, on the node that answers (each node counts its own connections). */
-export const realtimeStatsRoutes: FastifyPluginAsyncZod<{ stats: () => GatewayStats }> = async (app, { stats }) => {
+export const realtimeStatsRoutes: FastifyPluginAsyncZod<{ stats: () => RealtimeStats }> = async (app, { stats }) => {
   app.get(
     '/api/realtime/stats',
     {

@@ -1,7 +1,8 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Holds } from '../../inventory/holds.ts';
-import { actingHolder, bearerAuth, audienceOf, requireHolder } from '../auth.ts';
+import { actingHolder, bearerAuth, requireHolder } from '../auth.ts';
+import { audienceOf } from '../../auth/principal.ts';
 import { errorBody, holdRequest, idempotencyHeaders, idOrSlug, reservationEnvelope, uuid } from '../schemas.ts';
 
 const reservationParams = z.object({ id: uuid });

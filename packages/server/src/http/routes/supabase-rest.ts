@@ -2,10 +2,11 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Database } from '../../db/database.ts';
 import { audienceParams } from '../../inventory/catalog.ts';
-import { compileParameter, type RowPredicate } from '../../realtime/supabase/postgres-changes-filter.ts';
-import { loadColumns, type Column, type Row } from '../../realtime/supabase/tables.ts';
-import { audienceOf } from '../auth.ts';
-import { ApiError, sendError } from '../errors.ts';
+import { compileParameter, type RowPredicate } from '../../supabase/postgres-changes-filter.ts';
+import { loadColumns, type Column, type Row } from '../../supabase/tables.ts';
+import { audienceOf } from '../../auth/principal.ts';
+import { ApiError } from '../../api-error.ts';
+import { sendError } from '../errors.ts';
 
 /**
  * A read-only subset of PostgREST, so that the design's initial loads run

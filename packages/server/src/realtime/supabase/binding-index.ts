@@ -1,5 +1,5 @@
 import type { Binding } from './channel-join.ts';
-import type { TableName } from './tables.ts';
+import type { TableName } from '../../supabase/tables.ts';
 
 export interface Subscription<C> {
   channel: C;

@@ -1,9 +1,9 @@
-import type { Principal } from '../../http/auth.ts';
+import type { Principal } from '../../auth/principal.ts';
 import type { BindingIndex } from './binding-index.ts';
 import type { Binding } from './channel-join.ts';
 import { PERSONAL_COLUMNS, present, type EventAccess, type RowView } from './row-access.ts';
 import { subjectOf, type RowChange } from './row-changes.ts';
-import type { Row, TableColumns, TableName } from './tables.ts';
+import type { Row, TableColumns, TableName } from '../../supabase/tables.ts';
 
 export interface RoutedChannel {
   readonly bindings: readonly Binding[];

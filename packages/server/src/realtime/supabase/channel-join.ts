@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { compileFilter, type RowPredicate } from './postgres-changes-filter.ts';
+import { compileFilter, type RowPredicate } from '../../supabase/postgres-changes-filter.ts';
 import { CHANGE_TYPES, type ChangeType } from './row-changes.ts';
-import { isTableName, TABLES, type TableColumns, type TableName } from './tables.ts';
+import { isTableName, TABLES, type TableColumns, type TableName } from '../../supabase/tables.ts';
 
 /** One `postgres_changes` entry of a joined channel, compiled. */
 export interface Binding {

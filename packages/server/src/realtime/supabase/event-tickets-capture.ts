@@ -1,7 +1,7 @@
 import type { Queryable } from '../../db/database.ts';
 import type { RowChange } from './row-changes.ts';
 import { Serial } from './serial.ts';
-import type { Row } from './tables.ts';
+import type { Row } from '../../supabase/tables.ts';
 
 interface TrackedEvent {
   /** events.availability_version when last read: every change to the event's ticket types bumps it. */

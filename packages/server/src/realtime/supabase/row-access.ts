@@ -1,6 +1,6 @@
 import type { Queryable } from '../../db/database.ts';
-import { isPrivileged, type Principal } from '../../http/auth.ts';
-import type { Row, TableName } from './tables.ts';
+import { isPrivileged, type Principal } from '../../auth/principal.ts';
+import type { Row, TableName } from '../../supabase/tables.ts';
 
 /**
  * What a subscriber may see of a changed row: the equivalent of row-level

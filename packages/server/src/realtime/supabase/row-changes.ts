@@ -1,4 +1,4 @@
-import type { Row, TableName } from './tables.ts';
+import type { Row, TableName } from '../../supabase/tables.ts';
 
 export const CHANGE_TYPES = ['INSERT', 'UPDATE', 'DELETE'] as const;
 export type ChangeType = (typeof CHANGE_TYPES)[number];

@@ -1,4 +1,4 @@
-import type { Principal } from '../../http/auth.ts';
+import type { Principal } from '../../auth/principal.ts';
 import type { Binding } from './channel-join.ts';
 import type { FrameHeader } from './phoenix-codec.ts';
 

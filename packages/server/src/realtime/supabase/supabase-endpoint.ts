@@ -3,8 +3,9 @@ import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { WebSocketServer } from 'ws';
 import type { Database } from '../../db/database.ts';
-import { isPrivileged, type Principal, type TokenVerifier } from '../../http/auth.ts';
-import { ApiError } from '../../http/errors.ts';
+import { isPrivileged, type Principal } from '../../auth/principal.ts';
+import { type TokenVerifier } from '../../auth/token-verifier.ts';
+import { ApiError } from '../../api-error.ts';
 import { PeriodicTask } from '../../periodic-task.ts';
 import { refuseUpgrade, type MountedEndpoint, type RealtimeSettings } from '../gateway.ts';
 import type { ConnectionCounter } from '../limits.ts';
@@ -16,7 +17,7 @@ import { loadEventAccess } from './row-access.ts';
 import { subjectOf, type RowChange } from './row-changes.ts';
 import type { SupabaseChannel } from './supabase-channel.ts';
 import { SocketClose, SupabaseSocket, type SocketHost, type SocketLimits } from './supabase-socket.ts';
-import { loadTableColumns, type TableColumns } from './tables.ts';
+import { loadTableColumns, type TableColumns } from '../../supabase/tables.ts';
 import { TicketsOutbox } from './tickets-outbox.ts';
 
 /** Where supabase-js connects (`<url>/realtime/v1`), and where self-hosted Realtime listens. */

@@ -1,13 +1,14 @@
 import type { Logger } from 'pino';
 import type { RawData, WebSocket } from 'ws';
-import { ApiError } from '../../http/errors.ts';
-import type { Principal, TokenVerifier } from '../../http/auth.ts';
+import { ApiError } from '../../api-error.ts';
+import type { Principal } from '../../auth/principal.ts';
+import type { TokenVerifier } from '../../auth/token-verifier.ts';
 import { TokenBucket } from '../limits.ts';
 import { parseJoin } from './channel-join.ts';
 import { decodeBinaryHeader, decodeText, encodeRaw, type FrameHeader, type PhoenixMessage, type Vsn } from './phoenix-codec.ts';
 import { Serial } from './serial.ts';
 import { SupabaseChannel } from './supabase-channel.ts';
-import type { TableColumns } from './tables.ts';
+import type { TableColumns } from '../../supabase/tables.ts';
 
 /** Close codes: Phoenix clients reconnect after any close but a clean 1000. */
 export const SocketClose = {

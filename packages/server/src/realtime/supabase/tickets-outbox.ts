@@ -1,7 +1,7 @@
 import type { Queryable } from '../../db/database.ts';
 import type { ChangeType, RowChange } from './row-changes.ts';
 import { Serial } from './serial.ts';
-import type { Row } from './tables.ts';
+import type { Row } from '../../supabase/tables.ts';
 
 /** While some node listens, it keeps the capture lease at least this far ahead. */
 const LEASE_SECONDS = 30;

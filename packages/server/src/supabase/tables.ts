@@ -1,4 +1,4 @@
-import type { Queryable } from '../../db/database.ts';
+import type { Queryable } from '../db/database.ts';
 
 /** The tables the Supabase-compatible endpoint streams, in schema `public` as the client names it. */
 export const TABLES = ['event_tickets', 'tickets'] as const;

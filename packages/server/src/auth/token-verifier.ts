@@ -1,0 +1,51 @@
+import { randomUUID } from 'node:crypto';
+import { errors as joseErrors, jwtVerify, SignJWT } from 'jose';
+import { z } from 'zod';
+import { ApiError } from '../api-error.ts';
+import { role as roleSchema, type Principal, type Role } from './principal.ts';
+
+const claims = z.object({
+  sub: z.string().min(1).max(200).optional(),
+  role: roleSchema,
+});
+
+const ALGORITHM = 'HS256';
+
+export class TokenVerifier {
+  private readonly key: Uint8Array;
+
+  constructor(secret: string) {
+    this.key = new TextEncoder().encode(secret);
+  }
+
+  /** Verifies signature, `exp` and claims; throws ApiError 401 otherwise. */
+  async verify(token: string): Promise<Principal> {
+    try {
+      const { payload } = await jwtVerify(token, this.key, { algorithms: [ALGORITHM], requiredClaims: ['exp', 'role'] });
+      const parsed = claims.safeParse(payload);
+      if (!parsed.success) throw new ApiError(401, 'invalid_token', 'Token claims are invalid: `role` must be anon, authenticated, organizer or service');
+      return { userId: parsed.data.sub, role: parsed.data.role, expiresAt: (payload.exp as number) * 1000 };
+    } catch (error) {
+      if (error instanceof ApiError) throw error;
+      if (error instanceof joseErrors.JWTExpired) throw new ApiError(401, 'token_expired', 'Token has expired');
+      throw new ApiError(401, 'invalid_token', 'Token is invalid');
+    }
+  }
+
+  /** Mints a token (dev tokens and tests). */
+  async sign(principal: { userId?: string; role: Role }, ttlSeconds: number): Promise<{ token: string; expiresAt: Date }> {
+    const expiresAt = new Date(Date.now() + ttlSeconds * 1000);
+    const jwt = new SignJWT({ role: principal.role })
+      .setProtectedHeader({ alg: ALGORITHM })
+      .setIssuedAt()
+      .setExpirationTime(Math.floor(expiresAt.getTime() / 1000));
+    if (principal.userId) jwt.setSubject(principal.userId);
+    return { token: await jwt.sign(this.key), expiresAt };
+  }
+
+  /** A token for a fresh user id. */
+  async signForNewUser(role: Role, ttlSeconds: number) {
+    const userId = randomUUID();
+    return { userId, role, ...(await this.sign({ userId, role }, ttlSeconds)) };
+  }
+}
