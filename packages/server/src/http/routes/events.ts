@@ -1,10 +1,11 @@
+import { availabilitySnapshot, errorBody, event, eventWithTicketTypes, idOrSlug } from '@ticketpulse/protocol/schemas';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Database } from '../../db/database.ts';
 import { readAvailability } from '../../inventory/availability.ts';
 import type { Catalog } from '../../inventory/catalog.ts';
 import { bearerAuth, audienceOf, requireOrganizer } from '../auth.ts';
-import { availabilitySnapshot, errorBody, event, eventChange, eventWithTicketTypes, idOrSlug, newEvent, userId } from '../schemas.ts';
+import { eventChange, newEvent, userId } from '../schemas.ts';
 
 const params = z.object({ idOrSlug });
 

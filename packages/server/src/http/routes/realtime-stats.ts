@@ -1,7 +1,7 @@
+import { errorBody, realtimeStats } from '@ticketpulse/protocol/schemas';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { GatewayStats } from '../../realtime/gateway.ts';
 import { bearerAuth, requireOrganizer } from '../auth.ts';
-import { errorBody, realtimeStats } from '../schemas.ts';
 
 /** How many are watching, on the node that answers (each node counts its own connections). */
 export const realtimeStatsRoutes: FastifyPluginAsyncZod<{ stats: () => GatewayStats }> = async (app, { stats }) => {
