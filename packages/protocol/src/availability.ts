@@ -1,50 +1,60 @@
 /** Availability as every buyer sees it: aggregate numbers per ticket type, never who holds or bought what. */
+import { z } from 'zod';
+import { decimal, isoTime } from './scalars.ts';
 
 /** `paused`: the ticket type or event is paused; `off_sale`: the event is a draft, ended or cancelled. */
-export type AvailabilityStatus = 'available' | 'low_stock' | 'sold_out' | 'paused' | 'off_sale';
+export const availabilityStatus = z.enum(['available', 'low_stock', 'sold_out', 'paused', 'off_sale']);
+export type AvailabilityStatus = z.infer<typeof availabilityStatus>;
 
 /**
  * `exact`: counts are shown. `bands`: the organizer shows only the status
  * band (available, low stock, sold out), so every count is null.
  */
-export type DisplayPrecision = 'exact' | 'bands';
+export const displayPrecision = z.enum(['exact', 'bands']);
+export type DisplayPrecision = z.infer<typeof displayPrecision>;
 
 /** One ticket type. Field names follow the design's TicketAvailability record. */
-export interface TicketAvailability {
-  ticketTypeId: string;
-  eventId: string;
-  ticketTypeName: string;
-  description: string | null;
-  /** Decimal string, e.g. "45.00": money is never a float. */
-  price: string;
-  currency: string;
-  /** null when unlimited, or when the event shows bands only. */
-  totalCapacity: number | null;
-  soldCount: number | null;
-  reservedCount: number | null;
-  /** Seats a buyer can take now (capacity - sold - reserved); null when unlimited or banded. */
-  availableCount: number | null;
-  /** Same as availableCount; kept because code written against the design reads it. */
-  actualAvailable: number | null;
-  percentageSold: number | null;
-  isSoldOut: boolean;
-  isUnlimited: boolean;
-  status: AvailabilityStatus;
-  maxPerOrder: number;
-  sortOrder: number;
-  /** Rises with every change to this ticket type; 0 when the event shows bands only. */
-  version: number;
-  /** null when the event shows bands only: when a type last changed would tell when it sold. */
-  lastUpdated: string | null;
-}
+export const ticketAvailability = z
+  .object({
+    ticketTypeId: z.string(),
+    eventId: z.string(),
+    ticketTypeName: z.string(),
+    description: z.string().nullable(),
+    /** Decimal string, e.g. "45.00": money is never a float. */
+    price: decimal,
+    currency: z.string(),
+    /** null when unlimited, or when the event shows bands only. */
+    totalCapacity: z.number().int().nullable().describe('null when unlimited; all counts are null when the event shows bands only'),
+    soldCount: z.number().int().nullable(),
+    reservedCount: z.number().int().nullable(),
+    /** Seats a buyer can take now (capacity - sold - reserved); null when unlimited or banded. */
+    availableCount: z.number().int().nullable().describe('capacity - sold - reserved; null when unlimited'),
+    /** Same as availableCount; kept because code written against the design reads it. */
+    actualAvailable: z.number().int().nullable().describe('same as availableCount (design name)'),
+    percentageSold: z.number().nullable(),
+    isSoldOut: z.boolean(),
+    isUnlimited: z.boolean(),
+    status: availabilityStatus,
+    maxPerOrder: z.number().int(),
+    sortOrder: z.number().int(),
+    /** Rises with every change to this ticket type; 0 when the event shows bands only. */
+    version: z.number().int().describe('0 when the event shows bands only'),
+    /** null when the event shows bands only: when a type last changed would tell when it sold. */
+    lastUpdated: isoTime.nullable().describe('null when the event shows bands only'),
+  })
+  .meta({ id: 'TicketAvailability' });
+export type TicketAvailability = z.infer<typeof ticketAvailability>;
 
 /** An event's availability at one version: the unit clients cache and resync by. */
-export interface AvailabilitySnapshot {
-  eventId: string;
-  /** The event's availability_version; rises with every change to any of its ticket types. */
-  version: number;
-  precision: DisplayPrecision;
-  /** Database clock when this snapshot was read, so clients can correct their own clock's offset. */
-  serverTime: string;
-  tickets: TicketAvailability[];
-}
+export const availabilitySnapshot = z
+  .object({
+    eventId: z.string(),
+    /** The event's availability_version; rises with every change to any of its ticket types. */
+    version: z.number().int().describe('availability_version; rises with every change'),
+    precision: displayPrecision.describe('bands: only the status of each ticket type is disclosed'),
+    /** Database clock when this snapshot was read, so clients can correct their own clock's offset. */
+    serverTime: isoTime,
+    tickets: z.array(ticketAvailability),
+  })
+  .meta({ id: 'AvailabilitySnapshot' });
+export type AvailabilitySnapshot = z.infer<typeof availabilitySnapshot>;

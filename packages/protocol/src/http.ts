@@ -1,83 +1,186 @@
 /** The HTTP API's resources (docs/api.md), shared by the server and its clients. */
-import type { DisplayPrecision } from './availability.ts';
+import { z } from 'zod';
+import { displayPrecision } from './availability.ts';
+import { amount, decimal, isoTime } from './scalars.ts';
 
-export type EventStatus = 'draft' | 'on_sale' | 'paused' | 'ended' | 'cancelled';
-export type TicketTypeStatus = 'on_sale' | 'paused' | 'hidden';
-export type ReservationStatus = 'active' | 'confirmed' | 'released' | 'expired';
+// ---- events and ticket types ----
 
-export interface TicketType {
-  id: string;
-  eventId: string;
-  name: string;
-  description: string | null;
-  price: string;
-  currency: string;
-  /** Counts are null for buyers when the event shows bands only (see Audience). */
-  totalCapacity: number | null;
-  soldCount: number | null;
-  reservedCount: number | null;
-  availableCount: number | null;
-  status: TicketTypeStatus;
-  maxPerOrder: number;
-  lowStockThreshold: number | null;
-  sortOrder: number;
-  version: number;
-}
+export const eventStatus = z.enum(['draft', 'on_sale', 'paused', 'ended', 'cancelled']);
+export type EventStatus = z.infer<typeof eventStatus>;
+export const ticketTypeStatus = z.enum(['on_sale', 'paused', 'hidden']);
+export type TicketTypeStatus = z.infer<typeof ticketTypeStatus>;
 
-export interface EventSummary {
-  id: string;
-  slug: string;
-  name: string;
-  description: string | null;
-  venue: string | null;
-  startsAt: string;
-  isPublic: boolean;
-  status: EventStatus;
-  /** null for buyers when the event shows bands only. */
-  soldCount: number | null;
-  reservedCount: number | null;
-  availabilityVersion: number;
-  displayPrecision: DisplayPrecision;
-  holdSeconds: number | null;
-}
+export const ticketType = z
+  .object({
+    id: z.string(),
+    eventId: z.string(),
+    name: z.string(),
+    description: z.string().nullable(),
+    price: decimal,
+    currency: z.string(),
+    /** Counts are null for buyers when the event shows bands only (see Audience). */
+    totalCapacity: z.number().int().nullable().describe('null = unlimited; counts are null for buyers when the event shows bands only'),
+    soldCount: z.number().int().nullable(),
+    reservedCount: z.number().int().nullable(),
+    availableCount: z.number().int().nullable(),
+    status: ticketTypeStatus,
+    maxPerOrder: z.number().int(),
+    lowStockThreshold: z.number().int().nullable(),
+    sortOrder: z.number().int(),
+    version: z.number().int(),
+  })
+  .meta({ id: 'TicketType' });
+export type TicketType = z.infer<typeof ticketType>;
 
-export interface EventWithTicketTypes extends EventSummary {
-  ticketTypes: TicketType[];
-}
+export const event = z
+  .object({
+    id: z.string(),
+    slug: z.string(),
+    name: z.string(),
+    description: z.string().nullable(),
+    venue: z.string().nullable(),
+    startsAt: isoTime,
+    isPublic: z.boolean(),
+    status: eventStatus,
+    /** null for buyers when the event shows bands only. */
+    soldCount: z.number().int().nullable().describe('null for buyers when the event shows bands only'),
+    reservedCount: z.number().int().nullable(),
+    availabilityVersion: z.number().int(),
+    displayPrecision,
+    holdSeconds: z.number().int().nullable().describe('null = the service default'),
+  })
+  .meta({ id: 'Event' });
+export type EventSummary = z.infer<typeof event>;
 
-export interface ReservationItem {
-  ticketTypeId: string;
-  ticketTypeName: string;
-  quantity: number;
+export const eventWithTicketTypes = event.extend({ ticketTypes: z.array(ticketType) }).meta({ id: 'EventWithTicketTypes' });
+export type EventWithTicketTypes = z.infer<typeof eventWithTicketTypes>;
+
+// ---- reservations ----
+
+export const reservationStatus = z.enum(['active', 'confirmed', 'released', 'expired']);
+export type ReservationStatus = z.infer<typeof reservationStatus>;
+
+export const reservationItem = z.object({
+  ticketTypeId: z.string(),
+  ticketTypeName: z.string(),
+  quantity: z.number().int(),
   /** Decimal string, e.g. "45.00": money is never a float. */
-  unitPrice: string;
-  currency: string;
+  unitPrice: decimal,
+  currency: z.string(),
   /**
    * unitPrice × quantity, in `currency`: an exact decimal string (e.g.
    * "139.93") computed by the database in numeric. Show it as it is; never
    * multiply prices in JavaScript, where 0.10 × 3 is 0.30000000000000004.
    */
-  total: string;
-}
+  total: amount.describe('unitPrice × quantity, computed exactly by the database (numeric)'),
+});
+export type ReservationItem = z.infer<typeof reservationItem>;
 
 /** What a reservation comes to in one currency. */
-export interface ReservationTotal {
-  currency: string;
+export const reservationTotal = z.object({
+  currency: z.string(),
   /** The sum of the items' totals in `currency`: an exact decimal string (e.g. "140.23") computed by the database. */
-  total: string;
-}
+  total: amount.describe("the sum of this currency's item totals, computed exactly by the database"),
+});
+export type ReservationTotal = z.infer<typeof reservationTotal>;
 
-export interface Reservation {
-  id: string;
-  eventId: string;
-  holderId: string;
-  status: ReservationStatus;
-  expiresAt: string;
-  extensionsUsed: number;
-  createdAt: string;
-  confirmedAt: string | null;
-  releasedAt: string | null;
-  items: ReservationItem[];
-  /** One per currency among the items, ordered by currency code: a reservation may mix currencies, and amounts in two are never added. */
-  totals: ReservationTotal[];
-}
+export const reservation = z
+  .object({
+    id: z.string(),
+    eventId: z.string(),
+    holderId: z.string(),
+    status: reservationStatus,
+    expiresAt: isoTime,
+    extensionsUsed: z.number().int(),
+    createdAt: isoTime,
+    confirmedAt: isoTime.nullable(),
+    releasedAt: isoTime.nullable(),
+    items: z.array(reservationItem),
+    /** One per currency among the items, ordered by currency code: a reservation may mix currencies, and amounts in two are never added. */
+    totals: z.array(reservationTotal).describe('one per currency among the items, ordered by currency code'),
+  })
+  .meta({ id: 'Reservation' });
+export type Reservation = z.infer<typeof reservation>;
+
+/** How every reservation endpoint answers. */
+export const reservationEnvelope = z.object({ reservation });
+
+// ---- errors ----
+
+/** Every error's body (docs/api.md, Errors); some codes add fields next to `code` and `message`. */
+export const errorBody = z
+  .object({
+    error: z.looseObject({
+      code: z.string().describe('Stable, documented error code (docs/api.md)'),
+      message: z.string(),
+    }),
+  })
+  .meta({ id: 'Error' });
+export type ErrorBody = z.infer<typeof errorBody>;
+
+// ---- organizer dashboard ----
+
+export const expiringHolds = z
+  .object({
+    serverTime: isoTime,
+    holds: z
+      .array(
+        z.object({
+          id: z.string(),
+          expiresAt: isoTime,
+          extensionsUsed: z.number().int(),
+          items: z.array(z.object({ ticketTypeId: z.string(), ticketTypeName: z.string(), quantity: z.number().int() })),
+        }),
+      )
+      .describe('soonest deadline first, at most 50; holder ids are never included'),
+  })
+  .meta({ id: 'ExpiringHolds' });
+export type ExpiringHolds = z.infer<typeof expiringHolds>;
+
+export const salesPerMinute = z
+  .object({
+    serverTime: isoTime,
+    buckets: z
+      .array(z.object({ minute: isoTime.describe('start of the minute'), sold: z.number().int() }))
+      .describe('oldest first; every minute present, zeros included'),
+  })
+  .meta({ id: 'SalesPerMinute' });
+export type SalesPerMinute = z.infer<typeof salesPerMinute>;
+
+export const realtimeStats = z
+  .object({
+    connections: z.number().int(),
+    watchedEvents: z.number().int(),
+    viewers: z.record(z.string(), z.number().int()).describe('subscribed connections per event id, on this node'),
+  })
+  .meta({ id: 'RealtimeStats' });
+export type RealtimeStats = z.infer<typeof realtimeStats>;
+
+export const simulatorStats = z.object({
+  holds: z.number().int(),
+  purchases: z.number().int(),
+  releases: z.number().int(),
+  /** Times it released more seats, as an organizer would, on an event at its floor. */
+  restocks: z.number().int().describe('times it released more seats, as an organizer, on an event at its floor'),
+  /** Holds it left to expire. */
+  expiries: z.number().int().describe('holds it left to expire'),
+  /** 4xx answers it got (sold out meanwhile, hold already expired, ...). */
+  refusals: z.number().int().describe('4xx answers it got'),
+});
+export type SimulatorStats = z.infer<typeof simulatorStats>;
+
+export const simulatorStatus = z.object({ running: z.boolean(), stats: simulatorStats }).meta({ id: 'SimulatorStatus' });
+export type SimulatorStatus = z.infer<typeof simulatorStatus>;
+
+// ---- dev tokens (demo mode) ----
+
+/** The roles a token's `role` claim may name (docs/api.md, Authentication). */
+export const role = z.enum(['anon', 'authenticated', 'organizer', 'service']);
+
+export const devToken = z.object({
+  token: z.string(),
+  userId: z.string(),
+  role,
+  expiresAt: isoTime,
+});
+export type DevToken = z.infer<typeof devToken>;

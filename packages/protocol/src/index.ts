@@ -1,4 +1,6 @@
+// Types only, erased at build time: the schemas they are inferred from stay behind
+// '@ticketpulse/protocol/schemas', so a client importing from here bundles no zod.
 export type * from './availability.ts';
-export type * from './realtime.ts';
 export type * from './http.ts';
-export { CloseCode } from './realtime.ts';
+export type * from './realtime.ts';
+export { CloseCode, type CloseCodeValue } from './close-codes.ts';

@@ -2,45 +2,45 @@
  * The realtime protocol: JSON text frames over a WebSocket at /realtime.
  * docs/protocol.md describes it for people writing a client in another language.
  */
+import { z } from 'zod';
 import type { AvailabilitySnapshot, DisplayPrecision, TicketAvailability } from './availability.ts';
+import { idOrSlug } from './scalars.ts';
 
-// ---- client to server ----
+// ---- client to server: validated by the server, so defined as schemas ----
+
+/** Echoed in the answer, to match answers to requests. */
+const ref = z.string().max(64).optional();
+const token = z.string().min(1).max(4096);
 
 /** First message when the token is not in the URL (`?token=`). */
-export interface AuthMessage {
-  type: 'auth';
-  token: string;
-}
+export const authMessage = z.strictObject({ type: z.literal('auth'), token });
+export type AuthMessage = z.infer<typeof authMessage>;
 
-export interface SubscribeMessage {
-  type: 'subscribe';
+export const subscribeMessage = z.strictObject({
+  type: z.literal('subscribe'),
   /** An event id or slug. */
-  eventId: string;
+  eventId: idOrSlug,
   /** The version the client already has; if it is current the answer is `unchanged` instead of a snapshot. */
-  sinceVersion?: number;
-  /** Echoed in the answer, to match answers to requests. */
-  ref?: string;
-}
+  sinceVersion: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional(),
+  ref,
+});
+export type SubscribeMessage = z.infer<typeof subscribeMessage>;
 
-export interface UnsubscribeMessage {
-  type: 'unsubscribe';
-  eventId: string;
-  ref?: string;
-}
+export const unsubscribeMessage = z.strictObject({ type: z.literal('unsubscribe'), eventId: idOrSlug, ref });
+export type UnsubscribeMessage = z.infer<typeof unsubscribeMessage>;
 
-export interface PingMessage {
-  type: 'ping';
-  ref?: string;
-}
+export const pingMessage = z.strictObject({ type: z.literal('ping'), ref });
+export type PingMessage = z.infer<typeof pingMessage>;
 
 /** A fresh token for the same user, before the current one expires. */
-export interface RefreshTokenMessage {
-  type: 'refresh_token';
-  token: string;
-  ref?: string;
-}
+export const refreshTokenMessage = z.strictObject({ type: z.literal('refresh_token'), token, ref });
+export type RefreshTokenMessage = z.infer<typeof refreshTokenMessage>;
 
-export type ClientMessage = AuthMessage | SubscribeMessage | UnsubscribeMessage | PingMessage | RefreshTokenMessage;
+export const clientMessageSchema = z.discriminatedUnion('type', [authMessage, subscribeMessage, unsubscribeMessage, pingMessage, refreshTokenMessage]);
+export type ClientMessage = z.infer<typeof clientMessageSchema>;
+
+/** Every client message type, to tell an unknown type from a malformed message. */
+export const clientMessageTypes: ReadonlyArray<ClientMessage['type']> = clientMessageSchema.options.map((option) => option.shape.type.value);
 
 // ---- server to client ----
 
@@ -137,25 +137,3 @@ export type RealtimeErrorCode =
   | 'invalid_token'
   | 'token_subject_mismatch'
   | 'internal_error';
-
-/** Close codes. 1000-1015 are WebSocket's own; 4000-4999 are TicketPulse's. */
-export const CloseCode = {
-  /** The server is restarting or draining: reconnect (with backoff), possibly to another node. */
-  serviceRestart: 1012,
-  /** A frame was larger than `limits.maxFrameBytes`. */
-  messageTooBig: 1009,
-  /** No valid token: missing, malformed, badly signed or with bad claims. */
-  unauthorized: 4001,
-  /** The token expired and was not refreshed. */
-  tokenExpired: 4002,
-  /** No `auth` message in time. */
-  authTimeout: 4003,
-  /** Too many open connections for this user or this address. */
-  tooManyConnections: 4008,
-  /** The socket could not keep up: the server's send buffer passed its hard limit. */
-  slowConsumer: 4010,
-  /** Kept flooding after `rate_limited` errors. */
-  rateLimited: 4029,
-} as const;
-
-export type CloseCodeValue = (typeof CloseCode)[keyof typeof CloseCode];

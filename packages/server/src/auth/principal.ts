@@ -1,7 +1,8 @@
-import { z } from 'zod';
+import type { z } from 'zod';
+import { role } from '@ticketpulse/protocol/schemas';
 
-/** The roles a token may carry (docs/api.md, Authentication). */
-export const role = z.enum(['anon', 'authenticated', 'organizer', 'service']);
+/** The roles a token may carry (docs/api.md, Authentication): the wire's list, one home. */
+export { role };
 
 export type Role = z.infer<typeof role>;
 

@@ -1,25 +1,9 @@
 import { randomUUID } from 'node:crypto';
+import type { SimulatorStats, SimulatorStatus, TicketAvailability } from '@ticketpulse/protocol';
+import { availabilitySnapshot, event, reservationEnvelope } from '@ticketpulse/protocol/schemas';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { TokenVerifier } from '../auth/token-verifier.ts';
-import { availabilitySnapshot, event, reservationEnvelope, type ticketAvailability } from '../http/schemas.ts';
-
-export interface SimulatorStats {
-  holds: number;
-  purchases: number;
-  releases: number;
-  /** Times it released more seats, as an organizer would, on an event at its floor. */
-  restocks: number;
-  /** Holds it left to expire. */
-  expiries: number;
-  /** 4xx answers it got (sold out meanwhile, hold already expired, ...). */
-  refusals: number;
-}
-
-export interface SimulatorStatus {
-  running: boolean;
-  stats: SimulatorStats;
-}
 
 /** Timings, each a [min, max] range in milliseconds picked from uniformly. */
 export interface SimulatorPace {
@@ -57,7 +41,6 @@ const EVENTS_REFRESH_MS = 5000;
 const BUYER_TOKEN_TTL_SECONDS = 3600;
 
 const eventList = z.object({ events: z.array(event) });
-type TicketAvailability = z.infer<typeof ticketAvailability>;
 type Decision = 'confirm' | 'release';
 
 const between = ([min, max]: readonly [number, number]): number => min + Math.floor(Math.random() * (max - min + 1));

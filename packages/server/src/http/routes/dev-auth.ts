@@ -1,6 +1,7 @@
+import { devToken } from '@ticketpulse/protocol/schemas';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { TokenVerifier } from '../../auth/token-verifier.ts';
-import { devToken, devTokenRequest } from '../schemas.ts';
+import { devTokenRequest } from '../schemas.ts';
 
 const DEFAULT_TTL_SECONDS = 24 * 3600;
 

@@ -1,3 +1,4 @@
+import { availabilitySnapshot, errorBody, event, eventWithTicketTypes, idOrSlug } from '@ticketpulse/protocol/schemas';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Database } from '../../db/database.ts';
@@ -5,7 +6,7 @@ import { readAvailability } from '../../inventory/availability.ts';
 import type { Catalog } from '../../inventory/catalog.ts';
 import { bearerAuth, requireOrganizer } from '../auth.ts';
 import { audienceOf } from '../../auth/principal.ts';
-import { availabilitySnapshot, errorBody, event, eventChange, eventWithTicketTypes, idOrSlug, newEvent, userId } from '../schemas.ts';
+import { eventChange, newEvent, userId } from '../schemas.ts';
 
 const params = z.object({ idOrSlug });
 

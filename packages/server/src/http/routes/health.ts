@@ -1,8 +1,8 @@
+import { errorBody } from '@ticketpulse/protocol/schemas';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Database } from '../../db/database.ts';
 import { ApiError } from '../../api-error.ts';
-import { errorBody } from '../schemas.ts';
 
 const ok = z.object({ status: z.literal('ok') });
 

@@ -1,3 +1,4 @@
+import { errorBody, expiringHolds, idOrSlug, salesPerMinute } from '@ticketpulse/protocol/schemas';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Database } from '../../db/database.ts';
@@ -5,7 +6,7 @@ import { asRequester } from '../../db/requester.ts';
 import type { Catalog } from '../../inventory/catalog.ts';
 import { readExpiringHolds, readSalesPerMinute } from '../../inventory/insights.ts';
 import { bearerAuth, requireOrganizer } from '../auth.ts';
-import { errorBody, expiringHolds, expiringHoldsQuery, idOrSlug, salesPerMinute, salesQuery } from '../schemas.ts';
+import { expiringHoldsQuery, salesQuery } from '../schemas.ts';
 
 const refusals = { 400: errorBody, 401: errorBody, 403: errorBody, 404: errorBody };
 const ORGANIZERS = { privileged: true };

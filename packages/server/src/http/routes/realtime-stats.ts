@@ -1,10 +1,7 @@
+import { errorBody, realtimeStats } from '@ticketpulse/protocol/schemas';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import type { z } from 'zod';
+import type { RealtimeStats } from '@ticketpulse/protocol';
 import { bearerAuth, requireOrganizer } from '../auth.ts';
-import { errorBody, realtimeStats } from '../schemas.ts';
-
-/** What GET /api/realtime/stats answers; the realtime gateway's own stats have this shape. */
-export type RealtimeStats = z.infer<typeof realtimeStats>;
 
 /** How many are watching, on the node that answers (each node counts its own connections). */
 export const realtimeStatsRoutes: FastifyPluginAsyncZod<{ stats: () => RealtimeStats }> = async (app, { stats }) => {

@@ -1,9 +1,10 @@
+import { errorBody, idOrSlug, reservationEnvelope } from '@ticketpulse/protocol/schemas';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Holds } from '../../inventory/holds.ts';
 import { actingHolder, bearerAuth, requireHolder } from '../auth.ts';
 import { audienceOf } from '../../auth/principal.ts';
-import { errorBody, holdRequest, idempotencyHeaders, idOrSlug, reservationEnvelope, uuid } from '../schemas.ts';
+import { holdRequest, idempotencyHeaders, uuid } from '../schemas.ts';
 
 const reservationParams = z.object({ id: uuid });
 const refusals = { 400: errorBody, 401: errorBody, 403: errorBody, 404: errorBody, 409: errorBody };

@@ -1,7 +1,8 @@
+import { errorBody, simulatorStatus } from '@ticketpulse/protocol/schemas';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { BuyerSimulator } from '../../simulator/buyer-simulator.ts';
 import { bearerAuth, requireOrganizer } from '../auth.ts';
-import { errorBody, simulatorChange, simulatorStatus } from '../schemas.ts';
+import { simulatorChange } from '../schemas.ts';
 
 export type SimulatorControl = Pick<BuyerSimulator, 'status' | 'start' | 'stop'>;
 

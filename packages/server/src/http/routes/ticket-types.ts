@@ -1,8 +1,9 @@
+import { errorBody, ticketType } from '@ticketpulse/protocol/schemas';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Catalog } from '../../inventory/catalog.ts';
 import { bearerAuth, requireOrganizer } from '../auth.ts';
-import { errorBody, ticketType, ticketTypeChange, uuid } from '../schemas.ts';
+import { ticketTypeChange, uuid } from '../schemas.ts';
 
 /** Organizers change a ticket type's capacity, status or per-order limit. */
 export const ticketTypeRoutes: FastifyPluginAsyncZod<{ catalog: Catalog }> = async (app, { catalog }) => {
