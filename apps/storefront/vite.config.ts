@@ -12,5 +12,15 @@ export default defineConfig({
       '/realtime': { target, changeOrigin: true, ws: true },
     },
   },
-  build: { outDir: 'dist', emptyOutDir: true },
+  build: {
+    outDir: 'dist',
+    emptyOutDir: true,
+    rolldownOptions: {
+      onwarn(warning, warn) {
+        // TanStack Query marks its hooks "use client" for server components; a client-only bundle has nothing to preserve.
+        if (warning.code === 'MODULE_LEVEL_DIRECTIVE') return;
+        warn(warning);
+      },
+    },
+  },
 });

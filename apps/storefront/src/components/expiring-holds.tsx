@@ -1,32 +1,21 @@
-import { api } from '../api.ts';
+import { useQuery } from '@tanstack/react-query';
 import { formatCountdown, plural } from '../format.ts';
 import { useNow } from '../hooks/use-now.ts';
-import { useRequest } from '../hooks/use-request.ts';
-import type { HoldsResponse } from '../types.ts';
+import { useQueryStatus } from '../hooks/use-query-status.ts';
+import { HOLDS_WITHIN_SECONDS, queries } from '../queries.ts';
 import { RequestStatus } from './request-status.tsx';
-
-const POLL_MS = 5000;
-// A whole default hold (15 minutes), so every live hold is on the list.
-const WITHIN_SECONDS = 900;
 
 /** Active holds whose deadline is near, soonest first (GET /api/events/:slug/holds, every 5 s). */
 export function ExpiringHolds({ slug }: { slug: string }) {
-  const holds = useRequest(
-    `holds:${slug}`,
-    async (signal) => {
-      const response = await api<HoldsResponse>(`/api/events/${encodeURIComponent(slug)}/holds?expiringWithinSeconds=${WITHIN_SECONDS}`, { auth: 'organizer', signal });
-      // The server's time when answered, against ours: countdowns use the server's clock.
-      return { ...response, offsetMs: Date.parse(response.serverTime) - Date.now() };
-    },
-    POLL_MS,
-  );
+  const holds = useQuery(queries.holds(slug));
+  const status = useQueryStatus(holds);
   const now = useNow(1000);
   const list = holds.data?.holds ?? [];
   const serverNow = now + (holds.data?.offsetMs ?? 0);
   return (
     <>
-      <RequestStatus loading={holds.loading} error={holds.error} what="holds" onRetry={holds.reload} />
-      {holds.data && list.length === 0 && <p className="message message--muted">No holds expire in the next {WITHIN_SECONDS / 60} minutes.</p>}
+      <RequestStatus {...status} what="holds" />
+      {holds.data && list.length === 0 && <p className="message message--muted">No holds expire in the next {HOLDS_WITHIN_SECONDS / 60} minutes.</p>}
       {list.length > 0 && (
         <ol className="hold-list" data-testid="expiring-holds">
           {list.map((hold) => {

@@ -1,8 +1,9 @@
+import { useQuery } from '@tanstack/react-query';
 import { useReservation } from '@ticketpulse/react';
 import { useEffect, useRef, useState } from 'react';
-import { api } from '../api.ts';
 import { formatCountdown, formatPrice, plural } from '../format.ts';
-import { useRequest } from '../hooks/use-request.ts';
+import { useQueryStatus } from '../hooks/use-query-status.ts';
+import { queries } from '../queries.ts';
 import type { Reservation } from '../types.ts';
 
 /** How long the simulated payment step takes. */
@@ -49,9 +50,8 @@ function HoldItems({ reservation }: { reservation: Reservation | undefined }) {
  */
 export function HoldPanel({ reservationId, onDone }: { reservationId: string; onDone: () => void }) {
   const { remainingMs, isExpiringSoon, state, error, extend, release, confirm } = useReservation(reservationId);
-  const details = useRequest(`reservation:${reservationId}`, (signal) =>
-    api<{ reservation: Reservation }>(`/api/reservations/${encodeURIComponent(reservationId)}`, { auth: 'buyer', signal }),
-  );
+  const details = useQuery(queries.reservation(reservationId));
+  const detailsError = useQueryStatus(details).error;
   const [action, setAction] = useState<Action>('idle');
   const [actionError, setActionError] = useState<string | null>(null);
   const heading = useRef<HTMLHeadingElement>(null);
@@ -80,7 +80,7 @@ export function HoldPanel({ reservationId, onDone }: { reservationId: string; on
       await confirm();
     });
 
-  const items = details.data?.reservation;
+  const items = details.data;
   const seats = items ? plural(items.items.reduce((sum, i) => sum + i.quantity, 0), 'ticket') : 'your tickets';
 
   if (error) {
@@ -158,7 +158,7 @@ export function HoldPanel({ reservationId, onDone }: { reservationId: string; on
       </p>
       {isExpiringSoon && <p className="message message--warning">Less than 2 minutes left. Buy now or extend your hold.</p>}
       <HoldItems reservation={items} />
-      {details.error && <p className="message message--muted">Could not load the hold's details: {details.error.message}</p>}
+      {detailsError && <p className="message message--muted">Could not load the hold's details: {detailsError.message}</p>}
       {action === 'paying' && (
         <p className="message message--muted" role="status">
           <span className="spinner" aria-hidden="true" /> Processing payment…

@@ -1,6 +1,8 @@
+import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { api, ApiError } from '../api.ts';
-import { useRequest } from '../hooks/use-request.ts';
+import { useQueryStatus } from '../hooks/use-query-status.ts';
+import { queries } from '../queries.ts';
 import type { SimulatorState } from '../types.ts';
 import { RequestStatus } from './request-status.tsx';
 
@@ -15,7 +17,9 @@ const STAT_LABELS: Array<[keyof SimulatorState['stats'], string]> = [
 
 /** Simulated buyer traffic (GET/PUT /api/simulator): a toggle and what it has done so far. */
 export function SimulatorPanel() {
-  const simulator = useRequest('simulator', (signal) => api<SimulatorState>('/api/simulator', { auth: 'organizer', signal }), 5000);
+  const queryClient = useQueryClient();
+  const simulator = useQuery(queries.simulator());
+  const status = useQueryStatus(simulator);
   const [saving, setSaving] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const data = simulator.data;
@@ -25,7 +29,10 @@ export function SimulatorPanel() {
     setSaving(true);
     setError(null);
     try {
-      simulator.mutate(await api<SimulatorState>('/api/simulator', { method: 'PUT', auth: 'organizer', body: { running: !data.running } }));
+      const next = await api<SimulatorState>('/api/simulator', { method: 'PUT', auth: 'organizer', body: { running: !data.running } });
+      // A poll sent before the PUT would answer with the old state: drop it, then show the PUT's answer.
+      await queryClient.cancelQueries({ queryKey: queries.simulator().queryKey });
+      queryClient.setQueryData(queries.simulator().queryKey, next);
     } catch (failure) {
       setError(failure instanceof ApiError ? failure.message : 'The simulator did not answer.');
     } finally {
@@ -44,7 +51,7 @@ export function SimulatorPanel() {
 
   return (
     <>
-      <RequestStatus loading={simulator.loading} error={simulator.error} what="the simulator" onRetry={simulator.reload} />
+      <RequestStatus {...status} what="the simulator" />
       {data && (
         <>
           <p className="simulator__state">

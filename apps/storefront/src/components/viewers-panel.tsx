@@ -1,15 +1,16 @@
-import { api } from '../api.ts';
-import { useRequest } from '../hooks/use-request.ts';
-import type { RealtimeStats } from '../types.ts';
+import { useQuery } from '@tanstack/react-query';
+import { useQueryStatus } from '../hooks/use-query-status.ts';
+import { queries } from '../queries.ts';
 import { RequestStatus } from './request-status.tsx';
 
 /** Who is watching: this event's viewers and the gateway's connections (GET /api/realtime/stats, every 5 s). */
 export function ViewersPanel({ eventId }: { eventId: string | undefined }) {
-  const stats = useRequest('realtime-stats', (signal) => api<RealtimeStats>('/api/realtime/stats', { auth: 'organizer', signal }), 5000);
+  const stats = useQuery(queries.realtimeStats());
+  const status = useQueryStatus(stats);
   const data = stats.data;
   return (
     <>
-      <RequestStatus loading={stats.loading} error={stats.error} what="viewer numbers" onRetry={stats.reload} />
+      <RequestStatus {...status} what="viewer numbers" />
       {data && (
         <dl className="stats" data-testid="viewers">
           <div>

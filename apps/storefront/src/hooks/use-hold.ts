@@ -1,7 +1,9 @@
+import { useQueryClient } from '@tanstack/react-query';
 import { useReservationExpiryManager, useTicketAvailabilityManager } from '@ticketpulse/react';
 import { useCallback, useRef, useState, useSyncExternalStore } from 'react';
 import { api, ApiError } from '../api.ts';
 import { newIdempotencyKey } from '../ids.ts';
+import { queries } from '../queries.ts';
 import { recallHold, rememberHold } from '../session.ts';
 import type { Reservation } from '../types.ts';
 
@@ -28,6 +30,7 @@ export interface HoldRequest {
 export function useHold(slug: string): HoldRequest {
   const manager = useTicketAvailabilityManager();
   const reservations = useReservationExpiryManager();
+  const queryClient = useQueryClient();
   const [reservationId, setReservationId] = useState<string | null>(() => recallHold(slug));
   const [pending, setPending] = useState(false);
   const [error, setError] = useState<string | null>(null);
@@ -56,6 +59,8 @@ export function useHold(slug: string): HoldRequest {
           headers: { 'Idempotency-Key': key },
         });
         await reservations.startMonitoring(reservation);
+        // The hold panel reads its items and totals from here: no second request for what the POST answered.
+        queryClient.setQueryData(queries.reservation(reservation.id).queryKey, reservation);
         intentKey.current = null;
         rememberHold(slug, reservation.id);
         setReservationId(reservation.id);
@@ -69,7 +74,7 @@ export function useHold(slug: string): HoldRequest {
         setPending(false);
       }
     },
-    [manager, reservations, slug],
+    [manager, reservations, queryClient, slug],
   );
 
   const newIntent = useCallback(() => {

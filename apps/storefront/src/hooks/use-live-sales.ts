@@ -1,10 +1,10 @@
+import { useQuery } from '@tanstack/react-query';
 import type { TicketAvailability } from '@ticketpulse/client';
 import { useTicketAvailabilityManager } from '@ticketpulse/react';
 import { useCallback, useMemo, useRef, useState } from 'react';
-import { api, type ApiError } from '../api.ts';
-import type { SalesResponse } from '../types.ts';
+import { queries } from '../queries.ts';
 import { useNow } from './use-now.ts';
-import { useRequest } from './use-request.ts';
+import { useQueryStatus, type QueryStatus } from './use-query-status.ts';
 import { useSoldDeltas } from './use-sold-deltas.ts';
 
 const MINUTE_MS = 60_000;
@@ -12,9 +12,8 @@ const MINUTE_MS = 60_000;
 export interface LiveSales {
   /** One bucket per minute, oldest first, the current minute last. */
   buckets: Array<{ minute: number; sold: number }>;
-  loading: boolean;
-  error: ApiError | null;
-  reload: () => void;
+  /** The seed's loading and error line. */
+  status: QueryStatus;
 }
 
 /**
@@ -23,9 +22,8 @@ export interface LiveSales {
  */
 export function useLiveSales(slug: string, availability: ReadonlyMap<string, TicketAvailability>, isStale: boolean, minutes = 60): LiveSales {
   const { clock } = useTicketAvailabilityManager();
-  const seed = useRequest(`sales:${slug}:${minutes}`, (signal) =>
-    api<SalesResponse>(`/api/events/${encodeURIComponent(slug)}/sales?minutes=${minutes}`, { auth: 'organizer', signal }),
-  );
+  const seed = useQuery(queries.sales(slug, minutes));
+  const status = useQueryStatus(seed);
   const [live, setLive] = useState<ReadonlyMap<number, number>>(new Map());
   const seeded = useRef(false);
   seeded.current = seed.data !== undefined;
@@ -60,5 +58,5 @@ export function useLiveSales(slug: string, availability: ReadonlyMap<string, Tic
     });
   }, [seed.data, live, thisMinute, minutes]);
 
-  return { buckets, loading: seed.loading, error: seed.error, reload: seed.reload };
+  return { buckets, status };
 }

@@ -1,7 +1,7 @@
+import { useQuery } from '@tanstack/react-query';
 import { RealtimeErrorBoundary } from '@ticketpulse/react';
-import { useCallback, useState } from 'react';
+import { useCallback } from 'react';
 import { Link } from 'wouter';
-import { api } from '../api.ts';
 import { HoldPanel } from '../components/hold-panel.tsx';
 import { RequestStatus } from '../components/request-status.tsx';
 import { SiteHeader } from '../components/site-header.tsx';
@@ -11,31 +11,19 @@ import { formatDate, plural } from '../format.ts';
 import { useHold } from '../hooks/use-hold.ts';
 import { useLiveEvent } from '../hooks/use-live-event.ts';
 import { useNotifyMe } from '../hooks/use-notify-me.ts';
-import { useRequest } from '../hooks/use-request.ts';
+import { useQueryStatus } from '../hooks/use-query-status.ts';
 import { useSalesVelocity } from '../hooks/use-sales-velocity.ts';
 import { useSelection } from '../hooks/use-selection.ts';
 import { useToasts } from '../hooks/use-toasts.ts';
-import { recallEvent, rememberEvent } from '../event-cache.ts';
-import type { EventSummary } from '../types.ts';
-
-/** Retries while the server cannot be reached; the cached details fill in meanwhile. */
-const RETRY_MS = 5000;
-
-async function loadEvent(slug: string, signal: AbortSignal): Promise<EventSummary> {
-  const { event } = await api<{ event: EventSummary }>(`/api/events/${encodeURIComponent(slug)}`, { signal });
-  rememberEvent(event);
-  return event;
-}
+import { queries } from '../queries.ts';
 
 function EventHeading({ slug, sellingFast, soldRecently, minutes }: { slug: string; sellingFast: boolean; soldRecently: number; minutes: number }) {
-  const [failedOnce, setFailedOnce] = useState(false);
-  const event = useRequest(`event:${slug}`, (signal) => loadEvent(slug, signal), failedOnce ? RETRY_MS : undefined);
-  // Adjusted during render (React's pattern for state derived from a request): poll only while unreachable.
-  if (event.error?.code === 'network_error' && !failedOnce) setFailedOnce(true);
-  if (event.data && failedOnce) setFailedOnce(false);
-  const details = event.data ?? (event.error ? recallEvent(slug) : undefined);
+  // Asked again every few seconds while the server cannot be reached; the details kept from an earlier visit fill in meanwhile.
+  const event = useQuery(queries.event(slug));
+  const status = useQueryStatus(event);
+  const details = event.data;
   if (!details) {
-    if (event.error?.status === 404) {
+    if (status.error?.status === 404) {
       return (
         <div className="event-heading">
           <h1>Event not found</h1>
@@ -47,8 +35,8 @@ function EventHeading({ slug, sellingFast, soldRecently, minutes }: { slug: stri
     }
     return (
       <div className="event-heading">
-        <h1>{event.loading ? 'Loading event…' : 'Event'}</h1>
-        <RequestStatus loading={event.loading} error={event.error} what="the event" onRetry={event.reload} />
+        <h1>{status.loading ? 'Loading event…' : 'Event'}</h1>
+        <RequestStatus {...status} what="the event" />
       </div>
     );
   }

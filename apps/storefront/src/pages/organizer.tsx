@@ -1,8 +1,9 @@
+import { useQuery } from '@tanstack/react-query';
 import { localStorageCache } from '@ticketpulse/client';
 import { RealtimeErrorBoundary, TicketPulseProvider } from '@ticketpulse/react';
 import { useId, useMemo, useState, type ReactNode } from 'react';
 import { Link, useLocation, useSearch } from 'wouter';
-import { api, ApiError } from '../api.ts';
+import { ApiError } from '../api.ts';
 import { ExpiringHolds } from '../components/expiring-holds.tsx';
 import { LiveTable } from '../components/live-table.tsx';
 import { RequestStatus } from '../components/request-status.tsx';
@@ -13,10 +14,10 @@ import { ViewersPanel } from '../components/viewers-panel.tsx';
 import { useLiveEvent } from '../hooks/use-live-event.ts';
 import { useLiveSales } from '../hooks/use-live-sales.ts';
 import { useOrganizerToken } from '../hooks/use-organizer-session.ts';
-import { useRequest } from '../hooks/use-request.ts';
+import { useQueryStatus } from '../hooks/use-query-status.ts';
+import { queries } from '../queries.ts';
 import { browserFetch } from '../realtime.ts';
 import { signInOrganizer, signOutOrganizer } from '../session.ts';
-import type { EventSummary } from '../types.ts';
 
 function Panel({ title, children, wide = false }: { title: string; children: ReactNode; wide?: boolean }) {
   const id = useId();
@@ -61,7 +62,8 @@ function SignIn() {
 function EventPicker({ slug }: { slug: string | null }) {
   const [, navigate] = useLocation();
   const id = useId();
-  const events = useRequest('organizer-events', (signal) => api<{ events: EventSummary[] }>('/api/events', { auth: 'organizer', signal }));
+  const events = useQuery(queries.organizerEvents());
+  const status = useQueryStatus(events);
   const list = events.data?.events ?? [];
   return (
     <div className="event-picker">
@@ -74,7 +76,7 @@ function EventPicker({ slug }: { slug: string | null }) {
           </option>
         ))}
       </select>
-      <RequestStatus loading={events.loading} error={events.error} what="events" onRetry={events.reload} />
+      <RequestStatus {...status} what="events" />
       {!slug && list.length > 0 && (
         <ul className="event-links">
           {list.map((event) => (
@@ -109,8 +111,8 @@ function Dashboard({ slug }: { slug: string }) {
         {tickets.length > 0 && <LiveTable tickets={tickets} />}
       </Panel>
       <Panel title="Sales per minute" wide>
-        <RequestStatus loading={sales.loading} error={sales.error} what="sales" onRetry={sales.reload} />
-        {!sales.loading && <SalesChart buckets={sales.buckets} />}
+        <RequestStatus {...sales.status} what="sales" />
+        {!sales.status.loading && <SalesChart buckets={sales.buckets} />}
       </Panel>
       <Panel title="Holds about to expire">
         <ExpiringHolds slug={slug} />
