@@ -13,3 +13,4 @@ export { Backoff } from './backoff.ts';
 export { detectTransition } from './transitions.ts';
 export { localStorageCache, memoryCache } from './storage.ts';
 export type * from './types.ts';
+export type { HeldItems, OptimisticHold } from './optimistic-holds.ts';

@@ -2,11 +2,21 @@ import type { TicketAvailability } from '@ticketpulse/protocol';
 
 export type HeldItems = ReadonlyArray<{ ticketTypeId: string; quantity: number }>;
 
+/** What applyOptimisticHold() returns: the hold shown before the server has counted it. */
+export interface OptimisticHold {
+  /** The hold failed: take its seats back out. */
+  rollback(): void;
+  /** The hold succeeded: keep showing it until this version (the response's availabilityVersion) is applied. */
+  settle(availabilityVersion: number): void;
+}
+
 /** Seats the user's own holds take, shown before the server confirms them. */
-interface OptimisticHold {
+interface ShownHold {
   id: number;
-  /** Server version when the hold was made; a newer version includes it. */
+  /** Server version when the hold was made: without `includedIn`, any newer version is taken to include it. */
   baseVersion: number;
+  /** The version the server said includes it (a hold response's availabilityVersion), once known. */
+  includedIn?: number;
   items: HeldItems;
 }
 
@@ -25,7 +35,7 @@ function withHeld(t: TicketAvailability, quantity: number): TicketAvailability {
 
 /** The user's own unconfirmed holds on one event, until the server's state includes them. */
 export class OptimisticHolds {
-  private holds: OptimisticHold[] = [];
+  private holds: ShownHold[] = [];
   private nextId = 1;
 
   /** Returns the hold's id, for `remove`. */
@@ -39,9 +49,14 @@ export class OptimisticHolds {
     this.holds = this.holds.filter((hold) => hold.id !== id);
   }
 
-  /** A newer server version already counts the holds made before it. */
+  /** The server answered: the hold is in `version`, and shown by us until that version is applied. */
+  includeIn(id: number, version: number): void {
+    this.holds = this.holds.map((hold) => (hold.id === id ? { ...hold, includedIn: version } : hold));
+  }
+
+  /** Drops the holds the applied server version already counts. */
   settle(version: number): void {
-    this.holds = this.holds.filter((hold) => hold.baseVersion >= version);
+    this.holds = this.holds.filter((hold) => (hold.includedIn === undefined ? hold.baseVersion >= version : hold.includedIn > version));
   }
 
   /** The server's tickets as the user should see them, with their own holds taken out. */

@@ -2,7 +2,7 @@ import type { TicketAvailability } from '@ticketpulse/protocol';
 import { AvailabilityCache } from './availability-cache.ts';
 import { StatsRecorder } from './client-stats.ts';
 import { NotificationQueue } from './notification-queue.ts';
-import type { HeldItems } from './optimistic-holds.ts';
+import type { HeldItems, OptimisticHold } from './optimistic-holds.ts';
 import { ServerClock } from './server-clock.ts';
 import { TicketPulseTransport } from './ticketpulse/ticketpulse-transport.ts';
 import { TransitionListeners } from './transition-listeners.ts';
@@ -124,18 +124,25 @@ export class TicketAvailabilityManager {
   }
 
   /**
-   * Shows the user's own hold at once. The next server version includes it;
-   * call `rollback()` if the hold failed.
+   * Shows the user's own hold at once. Call `settle(reservation.availabilityVersion)`
+   * with the hold response: the seats stay shown until that version is applied,
+   * whatever unrelated updates come first. Unsettled, the next newer version is
+   * taken to include it. Call `rollback()` if the hold failed.
    */
-  applyOptimisticHold(eventId: string, items: HeldItems): { rollback(): void } {
+  applyOptimisticHold(eventId: string, items: HeldItems): OptimisticHold {
     const event = this.events.get(eventId);
-    if (!event) return { rollback() {} };
+    if (!event) return { rollback() {}, settle() {} };
     const id = event.addHold(items);
     this.notifications.schedule(event);
+    const changed = () => this.notifications.schedule(event);
     return {
       rollback: () => {
         event.removeHold(id);
-        this.notifications.schedule(event);
+        changed();
+      },
+      settle: (availabilityVersion) => {
+        event.settleHold(id, availabilityVersion);
+        changed();
       },
     };
   }

@@ -93,6 +93,12 @@ export class WatchedEvent {
     this.holds.remove(id);
   }
 
+  /** The server's hold response named the version that includes it: shown until that version is here. */
+  settleHold(id: number, availabilityVersion: number): void {
+    this.holds.includeIn(id, availabilityVersion);
+    this.holds.settle(this.version);
+  }
+
   private build(): EventState {
     return {
       eventId: this.eventId,

@@ -98,6 +98,16 @@ export const reservation = z
     items: z.array(reservationItem),
     /** One per currency among the items, ordered by currency code: a reservation may mix currencies, and amounts in two are never added. */
     totals: z.array(reservationTotal).describe('one per currency among the items, ordered by currency code'),
+    /**
+     * Hold responses only: the event's availability version that includes this
+     * hold. A client showing the hold optimistically drops its own count exactly
+     * when it has applied this version (docs/protocol.md).
+     */
+    availabilityVersion: z
+      .number()
+      .int()
+      .optional()
+      .describe("hold responses only: the event's availability version that includes this hold"),
   })
   .meta({ id: 'Reservation' });
 export type Reservation = z.infer<typeof reservation>;

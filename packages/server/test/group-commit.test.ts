@@ -77,7 +77,10 @@ describe.each(drivers)('group commit of holds (%s)', (driver) => {
     ]);
     for (const settled of results) {
       if (!settled.ok) throw settled.error;
-      expect(settled.result.reservation).toEqual(await holds.get(settled.result.reservation.id, undefined));
+      // Only a hold's answer names the version that counts it; the rest is the stored reservation.
+      const { availabilityVersion, ...stored } = settled.result.reservation;
+      expect(availabilityVersion).toEqual(expect.any(Number));
+      expect(stored).toEqual(await holds.get(settled.result.reservation.id, undefined));
     }
     const mixed = results[1] as Extract<Settled, { ok: true }>;
     expect(mixed.result.reservation.items.map((i) => i.ticketTypeName)).toEqual(['Beta', 'Zeta', 'Alpha']);
@@ -160,6 +163,25 @@ describe.each(drivers)('group commit of holds (%s)', (driver) => {
       ...Array.from({ length: 10 }, (_, i) => ({ eventId: open.id, holderId: `y-${i}`, items: [{ ticketTypeId: typeId(open, 'General'), quantity: 1 }] })),
     ]);
     expect(results.map(code)).toEqual([...Array<string>(10).fill('insufficient_availability'), ...Array<string>(10).fill('held')]);
+  });
+
+  it('answers each hold with the availability version that counts it', async () => {
+    const event = await createEvent(catalog, { ticketTypes: [{ name: 'General', price: '1.00', totalCapacity: 1000, maxPerOrder: 4 }] });
+    const general = typeId(event, 'General');
+    const version = async () => (await t.db.query<{ v: number }>('SELECT availability_version::integer AS v FROM events WHERE id = $1', [event.id])).rows[0]!.v;
+    const before = await version();
+    const alone = await holds.reserve({ eventId: event.id, holderId: 'v-0', items: [{ ticketTypeId: general, quantity: 1 }], idempotencyKey: 'v-0' });
+    expect(alone.reservation.availabilityVersion).toBe(await version());
+    expect(alone.reservation.availabilityVersion).toBeGreaterThan(before);
+    batches.length = 0;
+    const results = await burst(holds, Array.from({ length: 6 }, (_, i) => ({ eventId: event.id, holderId: `v-${i + 1}`, items: [{ ticketTypeId: general, quantity: 1 }] })));
+    expect(batches).toEqual([6]);
+    // One batch, one version, and it is the event's version once they are all counted.
+    const versions = new Set(results.map((r) => (r.ok ? r.result.reservation.availabilityVersion : undefined)));
+    expect([...versions]).toEqual([await version()]);
+    // A replay is in a version at least as new as the one that first counted it.
+    const replay = await holds.reserve({ eventId: event.id, holderId: 'v-0', items: [{ ticketTypeId: general, quantity: 1 }], idempotencyKey: 'v-0' });
+    expect([replay.replayed, replay.reservation.availabilityVersion! >= alone.reservation.availabilityVersion!]).toEqual([true, true]);
   });
 
   it('keys batches by event id: holds by slug, by id and by the id in capitals share one queue', async () => {

@@ -58,6 +58,8 @@ export function useHold(slug: string): HoldRequest {
           body: { items },
           headers: { 'Idempotency-Key': key },
         });
+        // Shown until the version that counts it arrives, whatever unrelated updates come first.
+        if (reservation.availabilityVersion !== undefined) optimistic.settle(reservation.availabilityVersion);
         await reservations.startMonitoring(reservation);
         // The hold panel reads its items and totals from here: no second request for what the POST answered.
         queryClient.setQueryData(queries.reservation(reservation.id).queryKey, reservation);

@@ -30,6 +30,8 @@ interface BatchJson {
   eventId: string;
   createdAt: string;
   expiresAt: string;
+  /** The event's version once this batch is counted: every hold answered here is in it. */
+  availabilityVersion: number;
   outcomes: Array<{ made: string } | HoldOutcome>;
   /** From new_holds_priced(): the items and totals of each distinct order among the new holds... */
   priced: Priced[];
@@ -62,9 +64,11 @@ async function reserveHolds(db: Queryable, eventRef: string, requests: BatchedHo
     holdSeconds,
   ]);
   const batch = rows[0]!.batch;
-  return batch.outcomes.map((outcome, i) =>
-    'made' in outcome ? newReservation(batch, outcome.made, requests[i]!, batch.priced[batch.pricedAs[i]!]!) : outcome,
-  );
+  return batch.outcomes.map((outcome, i) => {
+    if ('made' in outcome) return { ...newReservation(batch, outcome.made, requests[i]!, batch.priced[batch.pricedAs[i]!]!), availabilityVersion: batch.availabilityVersion };
+    // A replayed hold was counted in an earlier version, so this batch's includes it too.
+    return 'error' in outcome ? outcome : { ...outcome, availabilityVersion: batch.availabilityVersion };
+  });
 }
 
 const keyOf = (request: BatchedHold) => (request.idempotencyKey === undefined ? undefined : `${request.holderId}\n${request.idempotencyKey}`);

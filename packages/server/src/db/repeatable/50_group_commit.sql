@@ -213,8 +213,10 @@ BEGIN
     END IF;
     v_result := v_result || v_outcome;
   END LOOP;
+  -- The event's version after this batch's seats were counted: it includes every hold answered here.
   RETURN jsonb_build_object('eventId', v_event.id, 'createdAt', now(), 'expiresAt', v_expires,
-                            'types', v_types, 'outcomes', to_jsonb(v_result));
+                            'types', v_types, 'outcomes', to_jsonb(v_result),
+                            'availabilityVersion', (SELECT availability_version FROM events WHERE id = v_event.id));
 END $$;
 REVOKE EXECUTE ON FUNCTION reserve_holds(text, jsonb, integer) FROM PUBLIC;
 
