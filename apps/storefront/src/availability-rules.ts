@@ -1,3 +1,4 @@
+import { byDisplayOrder } from '@ticketpulse/protocol';
 import type { TicketAvailability } from '@ticketpulse/client';
 
 /** On sale with seats left. */
@@ -14,7 +15,7 @@ export function quantityCap(ticket: TicketAvailability): number {
 
 /** Ticket types in the organizer's order. */
 export function sortedTickets(availability: ReadonlyMap<string, TicketAvailability>): TicketAvailability[] {
-  return [...availability.values()].sort((a, b) => a.sortOrder - b.sortOrder || a.ticketTypeName.localeCompare(b.ticketTypeName));
+  return [...availability.values()].sort(byDisplayOrder);
 }
 
 export type EventLiveState = { label: 'Sold out' | 'Almost sold out' | 'Selling fast' | 'On sale' | 'Not on sale' | 'Checking…'; tone: string };

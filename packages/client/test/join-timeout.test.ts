@@ -106,9 +106,11 @@ describe('a subscribe whose reply does not come', () => {
     server.replyAfterMs = (n) => (n === 1 ? 450 : undefined);
     m.subscribeToEvent(EVENT, () => {});
     await eventually(() => m.getConnectionStatus(EVENT) === 'connected', 'connected by the late reply', 3000);
-    expect(server.subscribes).toHaveLength(2);
+    // At least the retry went out (a loaded machine may fit in more); once answered, no more.
+    const sent = server.subscribes.length;
+    expect(sent).toBeGreaterThanOrEqual(2);
     await new Promise((resolve) => setTimeout(resolve, 1000));
-    expect(server.subscribes).toHaveLength(2);
+    expect(server.subscribes).toHaveLength(sent);
     expect(m.getTicketAvailability(EVENT, ticket.ticketTypeId)?.availableCount).toBe(100);
   });
 });

@@ -4,3 +4,4 @@ export type * from './availability.ts';
 export type * from './http.ts';
 export type * from './realtime.ts';
 export { CloseCode, type CloseCodeValue } from './close-codes.ts';
+export { byDisplayOrder, compareText } from './display-order.ts';

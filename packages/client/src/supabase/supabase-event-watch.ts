@@ -1,5 +1,5 @@
 import type { REALTIME_SUBSCRIBE_STATES, RealtimeChannel, RealtimePostgresChangesPayload, SupabaseClient } from '@supabase/supabase-js';
-import type { TicketAvailability } from '@ticketpulse/protocol';
+import { byDisplayOrder, type TicketAvailability } from '@ticketpulse/protocol';
 import { Backoff } from '../backoff.ts';
 import type { TransportSink } from '../types.ts';
 import { eventGate, fromTicketRow, fromViewRow, type AvailabilityViewRow, type EventGate, type EventTicketRow } from './availability-rows.ts';
@@ -10,10 +10,6 @@ import { eventGate, fromTicketRow, fromViewRow, type AvailabilityViewRow, type E
  * `event-<id>-tickets` (or another manager the same event) on this client.
  */
 let channelCount = 0;
-
-/** As TicketPulse's API lists ticket types. */
-const byDisplayOrder = (a: TicketAvailability, b: TicketAvailability) =>
-  a.sortOrder - b.sortOrder || (a.ticketTypeName < b.ticketTypeName ? -1 : a.ticketTypeName > b.ticketTypeName ? 1 : 0);
 
 /**
  * One event on a Supabase project: a postgres_changes channel on its

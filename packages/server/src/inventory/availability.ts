@@ -98,7 +98,7 @@ const toTicketAvailability = (r: Row, ticketTypeId: string): TicketAvailability 
 /** Several events' availability in one query (the gateway's per-tick read). Unknown ids are left out. */
 export async function readEventAvailability(db: Queryable, eventIds: readonly string[]): Promise<EventAvailability[]> {
   if (eventIds.length === 0) return [];
-  const { rows } = await db.query<Row>(`${SELECT} WHERE e.id = ANY ($1::uuid[]) ORDER BY e.id, v.sort_order, v.ticket_type_name`, [
+  const { rows } = await db.query<Row>(`${SELECT} WHERE e.id = ANY ($1::uuid[]) ORDER BY e.id, v.sort_order, v.ticket_type_name COLLATE "C", v.ticket_type_id`, [
     eventIds,
   ]);
   return toEventAvailability(rows);
@@ -117,7 +117,7 @@ export async function readAvailabilityVersions(db: Queryable, eventIds: readonly
 /** One event the audience may see, addressed by id or slug. */
 export async function readVisibleEventAvailability(db: Queryable, idOrSlug: string, audience: Audience): Promise<EventAvailability> {
   const { rows } = await db.query<Row>(
-    `${SELECT} WHERE ${byIdOrSlug(idOrSlug)} AND event_is_visible(e, $2, $3) ORDER BY v.sort_order, v.ticket_type_name`,
+    `${SELECT} WHERE ${byIdOrSlug(idOrSlug)} AND event_is_visible(e, $2, $3) ORDER BY v.sort_order, v.ticket_type_name COLLATE "C", v.ticket_type_id`,
     [idOrSlug, ...audienceParams(audience)],
   );
   const [event] = toEventAvailability(rows);

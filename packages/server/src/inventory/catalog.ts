@@ -167,7 +167,7 @@ export class Catalog {
     if (!event) throw new InventoryError('event_not_found', 'Event not found');
     const hidden = audience.privileged ? '' : `AND status <> 'hidden'`;
     const types = await this.db.query<TicketTypeRow>(
-      `SELECT * FROM event_tickets WHERE event_id = $1 ${hidden} ORDER BY sort_order, name`,
+      `SELECT * FROM event_tickets WHERE event_id = $1 ${hidden} ORDER BY sort_order, name COLLATE "C", id`,
       [event.id],
     );
     return {

@@ -45,7 +45,7 @@ export async function readExpiringHolds(
      SELECT now() AS server_time, coalesce(jsonb_agg(jsonb_build_object(
               'id', d.id, 'expiresAt', d.expires_at, 'extensionsUsed', d.extensions_used,
               'items', (SELECT jsonb_agg(jsonb_build_object('ticketTypeId', g.event_ticket_id, 'ticketTypeName', g.name, 'quantity', g.quantity)
-                                         ORDER BY g.sort_order, g.name)
+                                         ORDER BY g.sort_order, g.name COLLATE "C", g.event_ticket_id)
                         FROM (SELECT t.event_ticket_id, et.name, et.sort_order, count(*)::integer AS quantity
                               FROM tickets t JOIN event_tickets et ON et.id = t.event_ticket_id
                               WHERE t.reservation_id = d.id

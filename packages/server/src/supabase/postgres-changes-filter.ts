@@ -1,3 +1,4 @@
+import { compareText } from '@ticketpulse/protocol';
 import type { Column, Row } from './tables.ts';
 
 /**
@@ -77,27 +78,6 @@ const KINDS: Readonly<Record<string, ValueKind>> = {
 
 type Value = string | number | boolean;
 type Comparison = (a: Value, b: Value) => boolean;
-
-/**
- * Text by code point, as PostgreSQL orders it under COLLATE "C". JavaScript's
- * `<` orders UTF-16 units instead, which puts characters past U+FFFF (emoji)
- * before U+E000-U+FFFF (～, ﬁ): at the first differing unit, when both are
- * surrogates or above, surrogates are moved past the rest (ICU's fix-up).
- */
-function compareText(a: string, b: string): number {
-  const shared = Math.min(a.length, b.length);
-  for (let i = 0; i < shared; i++) {
-    let x = a.charCodeAt(i);
-    let y = b.charCodeAt(i);
-    if (x === y) continue;
-    if (x >= 0xd800 && y >= 0xd800) {
-      x += x >= 0xe000 ? -0x800 : 0x2000;
-      y += y >= 0xe000 ? -0x800 : 0x2000;
-    }
-    return x - y;
-  }
-  return a.length - b.length;
-}
 
 /** Values of one kind: numbers, times (ms), booleans (false before true), text by code point. */
 const order = (a: Value, b: Value): number => (typeof a === 'string' && typeof b === 'string' ? compareText(a, b) : a < b ? -1 : a > b ? 1 : 0);

@@ -53,7 +53,7 @@ LANGUAGE sql IMMUTABLE AS $$
                jsonb_agg(jsonb_build_object('ticketTypeId', ticket_type_id, 'ticketTypeName', ticket_type_name,
                                             'quantity', quantity, 'unitPrice', unit_price::text, 'currency', currency,
                                             'total', total::text)
-                         ORDER BY sort_order, ticket_type_name) AS items
+                         ORDER BY sort_order, ticket_type_name COLLATE "C", ticket_type_id) AS items
         FROM line GROUP BY 1) AS i
   JOIN (SELECT s.reservation, jsonb_agg(jsonb_build_object('currency', currency, 'total', total::text) ORDER BY currency) AS totals
         FROM (SELECT line.reservation, currency, sum(total) AS total FROM line GROUP BY 1, 2) AS s GROUP BY 1) AS c

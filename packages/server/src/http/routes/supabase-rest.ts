@@ -20,10 +20,10 @@ import { sendError } from '../errors.ts';
 const RELATIONS = {
   event_tickets: `SELECT to_jsonb(x) AS row FROM event_tickets x JOIN events e ON e.id = x.event_id
      WHERE event_is_visible(e, $1, $2) AND (x.status <> 'hidden' OR $2) AND ($3::uuid IS NULL OR x.event_id = $3)
-     ORDER BY x.event_id, x.sort_order, x.id`,
+     ORDER BY x.event_id, x.sort_order, x.name COLLATE "C", x.id`,
   ticket_availability_view: `SELECT to_jsonb(x) AS row FROM ticket_availability_view x JOIN events e ON e.id = x.event_id
      WHERE event_is_visible(e, $1, $2) AND ($3::uuid IS NULL OR x.event_id = $3)
-     ORDER BY x.event_id, x.sort_order, x.ticket_type_id`,
+     ORDER BY x.event_id, x.sort_order, x.ticket_type_name COLLATE "C", x.ticket_type_id`,
 } as const;
 type Relation = keyof typeof RELATIONS;
 const NAMES = Object.keys(RELATIONS) as Relation[];

@@ -102,7 +102,7 @@ export class EventTicketsCapture {
          LEFT JOIN unnest($3::uuid[], $4::bigint[]) AS k (id, version) ON k.id = e.id
          LEFT JOIN event_tickets et ON et.event_id = e.id
         WHERE ($1 OR e.id = ANY ($2::uuid[])) AND e.availability_version > coalesce(k.version, 0) AND NOT ($5 AND k.id IS NOT NULL)
-        ORDER BY e.id, et.sort_order, et.id`,
+        ORDER BY e.id, et.sort_order, et.name COLLATE "C", et.id`,
       [scope.all, 'eventIds' in scope ? scope.eventIds : [], known.map(([id]) => id), known.map(([, event]) => event.version), 'untrackedOnly' in scope],
     );
     return rows;
