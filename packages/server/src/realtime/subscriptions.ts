@@ -1,7 +1,7 @@
 import type { DisplayPrecision, SubscribeMessage, UnsubscribeMessage } from '@ticketpulse/protocol';
 import type { Database } from '../db/database.ts';
 import { audienceOf, isPrivileged } from '../auth/principal.ts';
-import { readVisibleEventAvailability, type EventAvailability } from '../inventory/availability.ts';
+import { precisionFor, readVisibleEventAvailability, type EventAvailability } from '../inventory/availability.ts';
 import type { Audience } from '../auth/principal.ts';
 import { InventoryError } from '../inventory/errors.ts';
 import { UUID } from '../inventory/event-ref.ts';
@@ -33,9 +33,9 @@ export class Subscriptions {
     return this.byEvent.get(eventId) ?? EMPTY;
   }
 
-  /** Organizers and the service see exact counts; others what the event discloses. */
+  /** What this connection may see of the event's counts (the rule is inventory's precisionFor). */
   precisionFor(connection: ClientConnection, event: EventAvailability): DisplayPrecision {
-    return isPrivileged(connection.principal) ? 'exact' : event.precision;
+    return precisionFor(event, { privileged: isPrivileged(connection.principal) });
   }
 
   async subscribe(connection: ClientConnection, message: SubscribeMessage): Promise<void> {

@@ -1,5 +1,6 @@
 import { compareText } from '@ticketpulse/protocol';
 import type { Column, Row } from './tables.ts';
+import { UUID } from '../inventory/event-ref.ts';
 
 /**
  * Filters of postgres_changes bindings (`event_id=eq.<uuid>`), compiled once
@@ -27,7 +28,6 @@ export type CompiledFilter =
 
 /** Supabase Realtime's own cap on `in` lists. */
 const MAX_IN_VALUES = 100;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** How values of a column type compare; `parse` returns undefined for a value the type does not accept. */
 interface ValueKind {

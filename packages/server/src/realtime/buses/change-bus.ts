@@ -1,3 +1,5 @@
+import { UUID } from '../../inventory/event-ref.ts';
+
 /** How gateway nodes tell each other which events changed. One message stands for many changes. */
 export interface ChangeBusHandlers {
   onChanged(eventIds: string[]): void;
@@ -17,7 +19,6 @@ export interface ChangeSignal {
   events: string[];
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Parses a bus message from another node; undefined for our own or for garbage. */
 export function parseSignal(payload: string, ownNode: string): string[] | undefined {
