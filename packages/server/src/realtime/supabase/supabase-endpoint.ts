@@ -1,14 +1,14 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
-import { WebSocketServer } from 'ws';
 import type { Database } from '../../db/database.ts';
 import { isPrivileged, type Principal } from '../../auth/principal.ts';
 import { type TokenVerifier } from '../../auth/token-verifier.ts';
 import { ApiError } from '../../api-error.ts';
 import { PeriodicTask } from '../../periodic-task.ts';
-import { refuseUpgrade, type MountedEndpoint, type RealtimeSettings } from '../gateway.ts';
-import type { ConnectionCounter } from '../limits.ts';
+import { userKeyOf, type Admission } from '../admission.ts';
+import type { ChangeObserver, RealtimeSettings } from '../gateway.ts';
+import { refuseUpgrade, type Handshake, type WebSocketEndpoint } from '../upgrade-router.ts';
 import { BindingIndex } from './binding-index.ts';
 import { ChangeRouter } from './change-router.ts';
 import { EventTicketsCapture } from './event-tickets-capture.ts';
@@ -44,9 +44,8 @@ export interface SupabaseEndpointOptions {
   verifier: TokenVerifier;
   logger: Logger;
   settings: RealtimeSettings;
-  /** The gateway's connection counters: Supabase clients count against the same limits. */
-  perIp: ConnectionCounter;
-  perUser: ConnectionCounter;
+  /** Connection and message limits, shared with the native gateway: a client's connections count once, whichever endpoint. */
+  admission: Admission;
 }
 
 /**
@@ -57,12 +56,11 @@ export interface SupabaseEndpointOptions {
  * TicketsOutbox), reads who may see the events they touch in one query, and
  * routes them to the joined channels in memory (ChangeRouter).
  */
-export class SupabaseEndpoint implements MountedEndpoint, SocketHost {
+export class SupabaseEndpoint implements WebSocketEndpoint, ChangeObserver, SocketHost {
   readonly paths = SUPABASE_PATHS;
   readonly limits: SocketLimits;
   readonly verifier: TokenVerifier;
   readonly logger: Logger;
-  private readonly wss: WebSocketServer;
   private readonly sockets = new Set<SupabaseSocket>();
   private readonly index = new BindingIndex<SupabaseChannel>();
   private readonly eventTickets: EventTicketsCapture;
@@ -79,8 +77,7 @@ export class SupabaseEndpoint implements MountedEndpoint, SocketHost {
     const { settings } = options;
     this.verifier = options.verifier;
     this.logger = options.logger;
-    this.limits = { maxChannels: settings.maxSubscriptions, messagesPerSecond: settings.messagesPerSecond, hardBufferBytes: settings.hardBufferBytes };
-    this.wss = new WebSocketServer({ noServer: true, maxPayload: settings.maxFrameBytes });
+    this.limits = { maxChannels: settings.maxSubscriptions, hardBufferBytes: settings.hardBufferBytes };
     this.eventTickets = new EventTicketsCapture(options.db);
     this.outbox = new TicketsOutbox(options.db);
     this.task = new PeriodicTask(settings.tickMs, () => this.tick());
@@ -99,7 +96,6 @@ export class SupabaseEndpoint implements MountedEndpoint, SocketHost {
     clearInterval(this.idleTimer);
     await this.task.stop();
     for (const socket of this.sockets) socket.close(1012, 'server restart');
-    this.wss.close();
   }
 
   get stats(): SupabaseEndpointStats {
@@ -151,15 +147,15 @@ export class SupabaseEndpoint implements MountedEndpoint, SocketHost {
     if (channel.bindings.some((b) => b.table === 'tickets')) this.outbox.release();
   }
 
-  upgrade(request: IncomingMessage, socket: Duplex, head: Buffer, ip: string): void {
-    this.admit(request, socket, head, ip).catch((error: unknown) => {
+  upgrade(request: IncomingMessage, socket: Duplex, _head: Buffer, ip: string, handshake: Handshake): void {
+    this.admit(request, socket, ip, handshake).catch((error: unknown) => {
       this.logger.error({ err: error }, 'supabase realtime upgrade failed');
       refuseUpgrade(socket, new ApiError(500, 'internal_error', 'Something went wrong on our side; retry'));
     });
   }
 
   /** The apikey (or access_token) is checked before the handshake: a refused client costs an HTTP response. */
-  private async admit(request: IncomingMessage, socket: Duplex, head: Buffer, ip: string): Promise<void> {
+  private async admit(request: IncomingMessage, socket: Duplex, ip: string, handshake: Handshake): Promise<void> {
     const url = new URL(request.url ?? '/', 'http://localhost');
     const vsn = parseVsn(url.searchParams.get('vsn'));
     if (!vsn) return refuseUpgrade(socket, new ApiError(400, 'unsupported_vsn', 'vsn must be 1.0.0 or 2.0.0'));
@@ -171,20 +167,12 @@ export class SupabaseEndpoint implements MountedEndpoint, SocketHost {
     } catch (error) {
       return refuseUpgrade(socket, error instanceof ApiError ? error : new ApiError(401, 'invalid_token', 'Token is invalid'));
     }
-    const userKey = principal.userId ?? `anon@${ip}`;
-    if (!this.options.perIp.tryAdd(ip)) return refuseUpgrade(socket, tooMany());
-    if (!this.options.perUser.tryAdd(userKey)) {
-      this.options.perIp.remove(ip);
-      return refuseUpgrade(socket, tooMany());
-    }
-    const release = () => {
-      this.options.perIp.remove(ip);
-      this.options.perUser.remove(userKey);
-    };
+    const release = this.options.admission.open(ip, userKeyOf(principal.userId, ip));
+    if (!release) return refuseUpgrade(socket, tooMany());
     if (socket.destroyed) return release();
-    this.wss.handleUpgrade(request, socket, head, (ws) => {
+    handshake((ws) => {
       ws.on('error', (error) => this.logger.debug({ err: error }, 'supabase websocket error'));
-      const client = new SupabaseSocket(ws, vsn, principal, this);
+      const client = new SupabaseSocket(ws, vsn, principal, this, this.options.admission.messageBucket());
       this.sockets.add(client);
       ws.on('close', () => {
         this.sockets.delete(client);
