@@ -11,11 +11,12 @@ import type { Principal } from '../auth/principal.ts';
 import type { TokenVerifier } from '../auth/token-verifier.ts';
 import type { ChangeBus } from './buses/change-bus.ts';
 import { ChangeFeed } from './change-feed.ts';
+import { ChangeTick, type TickConsumer, type TickTiming } from './change-tick.ts';
 import { ClientConnection, type ConnectionLimits } from './connection.ts';
 import { DatabaseClock } from './database-clock.ts';
 import { userKeyOf, type Admission } from './admission.ts';
 import type { RealtimeMetrics } from './metrics.ts';
-import { Publisher, type PublisherTiming } from './publisher.ts';
+import { Publisher } from './publisher.ts';
 import { ReconnectTracker } from './reconnect-tracker.ts';
 import { SnapshotStore } from './snapshot-store.ts';
 import { Subscriptions } from './subscriptions.ts';
@@ -25,12 +26,7 @@ export const REALTIME_PATH = '/realtime';
 /** How long a refused connection has to answer the close before its socket is destroyed. */
 const CLOSE_GRACE_MS = 2000;
 
-/** Another consumer of the gateway's change signals (the Supabase-compatible endpoint). */
-export interface ChangeObserver {
-  changed(eventIds: Iterable<string> | 'all'): void;
-}
-
-export interface RealtimeSettings extends PublisherTiming, ConnectionLimits {
+export interface RealtimeSettings extends TickTiming, ConnectionLimits {
   heartbeatMs: number;
   /** How long a connection without `?token=` has to send its `auth` message. */
   authTimeoutMs: number;
@@ -72,7 +68,7 @@ export class RealtimeGateway implements WebSocketEndpoint {
   private readonly clock = new DatabaseClock();
   private readonly feed: ChangeFeed;
   private readonly subscriptions: Subscriptions;
-  private readonly publisher: Publisher;
+  private readonly tick: ChangeTick;
   private readonly reconnects: ReconnectTracker;
   private heartbeat: NodeJS.Timeout | undefined;
 
@@ -80,7 +76,8 @@ export class RealtimeGateway implements WebSocketEndpoint {
     const { settings, metrics, logger, db } = options;
     this.feed = new ChangeFeed(options.bus, logger);
     this.subscriptions = new Subscriptions(db, this.store, this.clock, metrics, (eventId) => this.feed.markDirty(eventId));
-    this.publisher = new Publisher(db, this.store, this.feed, this.subscriptions, () => this.connections, this.clock, metrics, logger, settings);
+    this.tick = new ChangeTick(db, this.feed, this.clock, logger, settings);
+    this.tick.add(new Publisher(this.store, this.subscriptions, () => this.connections, this.clock, metrics));
     this.reconnects = new ReconnectTracker(metrics);
   }
 
@@ -89,14 +86,19 @@ export class RealtimeGateway implements WebSocketEndpoint {
     this.feed.touch(eventId);
   }
 
-  /** Tells `observer` of every change signal this gateway hears. */
-  observe(observer: ChangeObserver): void {
-    this.feed.observe((eventIds) => observer.changed(eventIds));
+  /** Another endpoint fed by this gateway's change feed and tick (the Supabase-compatible one): no second read. */
+  addTickConsumer(consumer: TickConsumer): void {
+    this.tick.add(consumer);
+  }
+
+  /** Re-read an event on the next tick, telling no other node (a consumer began watching it). */
+  recheck(eventId: string): void {
+    this.feed.markDirty(eventId);
   }
 
   async start(): Promise<void> {
     await this.feed.start();
-    this.publisher.start();
+    this.tick.start();
     this.heartbeat = setInterval(() => this.beat(), this.options.settings.heartbeatMs);
     this.heartbeat.unref();
   }
@@ -104,7 +106,7 @@ export class RealtimeGateway implements WebSocketEndpoint {
   /** Tell every client to reconnect elsewhere, and close (the router stops new upgrades first). */
   async close(): Promise<void> {
     clearInterval(this.heartbeat);
-    await this.publisher.stop();
+    await this.tick.stop();
     for (const connection of this.connections) connection.close(CloseCode.serviceRestart, 'server restart');
     const deadline = Date.now() + 2000;
     while (this.connections.size > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));

@@ -5,9 +5,10 @@ import type { Database } from '../../db/database.ts';
 import { isPrivileged, type Principal } from '../../auth/principal.ts';
 import { type TokenVerifier } from '../../auth/token-verifier.ts';
 import { ApiError } from '../../api-error.ts';
-import { PeriodicTask } from '../../periodic-task.ts';
+import type { EventAvailabilityWithRows } from '../../inventory/availability.ts';
 import { userKeyOf, type Admission } from '../admission.ts';
-import type { ChangeObserver, RealtimeSettings } from '../gateway.ts';
+import type { TickConsumer } from '../change-tick.ts';
+import type { RealtimeSettings } from '../gateway.ts';
 import { refuseUpgrade, type Handshake, type WebSocketEndpoint } from '../upgrade-router.ts';
 import { BindingIndex } from './binding-index.ts';
 import { ChangeRouter } from './change-router.ts';
@@ -46,17 +47,21 @@ export interface SupabaseEndpointOptions {
   settings: RealtimeSettings;
   /** Connection and message limits, shared with the native gateway: a client's connections count once, whichever endpoint. */
   admission: Admission;
+  /** Has the tick re-read an event next time (one a join began to track while the tick may have passed over a change). */
+  recheck(eventId: string): void;
 }
 
 /**
  * The Supabase Realtime-compatible endpoint: `postgres_changes` on
  * event_tickets and tickets for @supabase/supabase-js clients, so code
  * written for Supabase runs unchanged against TicketPulse (docs/supabase.md).
- * Once per tick it collects the committed changes (EventTicketsCapture,
- * TicketsOutbox), reads who may see the events they touch in one query, and
- * routes them to the joined channels in memory (ChangeRouter).
+ * Fed by the gateway's tick (ChangeTick), which reads the changed events
+ * once for both endpoints: each tick it diffs their ticket-type rows
+ * (EventTicketsCapture), reads the tickets outbox (TicketsOutbox), reads who
+ * may see the events they touch in one query, and routes the changes to the
+ * joined channels in memory (ChangeRouter).
  */
-export class SupabaseEndpoint implements WebSocketEndpoint, ChangeObserver, SocketHost {
+export class SupabaseEndpoint implements WebSocketEndpoint, TickConsumer, SocketHost {
   readonly paths = SUPABASE_PATHS;
   readonly limits: SocketLimits;
   readonly verifier: TokenVerifier;
@@ -65,7 +70,6 @@ export class SupabaseEndpoint implements WebSocketEndpoint, ChangeObserver, Sock
   private readonly index = new BindingIndex<SupabaseChannel>();
   private readonly eventTickets: EventTicketsCapture;
   private readonly outbox: TicketsOutbox;
-  private readonly task: PeriodicTask;
   private tableColumns: TableColumns | undefined;
   private router: ChangeRouter<SupabaseChannel> | undefined;
   private idleTimer: NodeJS.Timeout | undefined;
@@ -80,13 +84,11 @@ export class SupabaseEndpoint implements WebSocketEndpoint, ChangeObserver, Sock
     this.limits = { maxChannels: settings.maxSubscriptions, hardBufferBytes: settings.hardBufferBytes };
     this.eventTickets = new EventTicketsCapture(options.db);
     this.outbox = new TicketsOutbox(options.db);
-    this.task = new PeriodicTask(settings.tickMs, () => this.tick());
   }
 
   async start(): Promise<void> {
     this.tableColumns = await loadTableColumns(this.options.db);
     this.router = new ChangeRouter(this.tableColumns);
-    this.task.start();
     const { heartbeatMs } = this.options.settings;
     this.idleTimer = setInterval(() => this.closeIdle(heartbeatMs * IDLE_HEARTBEATS), heartbeatMs);
     this.idleTimer.unref();
@@ -94,7 +96,6 @@ export class SupabaseEndpoint implements WebSocketEndpoint, ChangeObserver, Sock
 
   async close(): Promise<void> {
     clearInterval(this.idleTimer);
-    await this.task.stop();
     for (const socket of this.sockets) socket.close(1012, 'server restart');
   }
 
@@ -110,9 +111,12 @@ export class SupabaseEndpoint implements WebSocketEndpoint, ChangeObserver, Sock
     };
   }
 
-  /** The gateway's change signals (this node's commits, other nodes', the periodic check). */
-  changed(eventIds: Iterable<string> | 'all'): void {
-    this.eventTickets.changed(eventIds);
+  watched(): Iterable<string> | 'all' {
+    return this.eventTickets.watched();
+  }
+
+  versionOf(eventId: string): number | undefined {
+    return this.eventTickets.versionOf(eventId);
   }
 
   columns(): TableColumns {
@@ -130,8 +134,10 @@ export class SupabaseEndpoint implements WebSocketEndpoint, ChangeObserver, Sock
     if (tickets) await this.outbox.listen();
     try {
       const eventTickets = channel.bindings.filter((b) => b.table === 'event_tickets');
-      if (eventTickets.some((b) => !b.eventIds)) await this.eventTickets.track('all');
-      else if (eventTickets.length > 0) await this.eventTickets.track([...new Set(eventTickets.flatMap((b) => b.eventIds ?? []))]);
+      let tracked: string[] = [];
+      if (eventTickets.some((b) => !b.eventIds)) tracked = await this.eventTickets.track('all');
+      else if (eventTickets.length > 0) tracked = await this.eventTickets.track([...new Set(eventTickets.flatMap((b) => b.eventIds ?? []))]);
+      for (const eventId of tracked) this.options.recheck(eventId);
     } catch (error) {
       if (tickets) this.outbox.release();
       throw error;
@@ -186,9 +192,9 @@ export class SupabaseEndpoint implements WebSocketEndpoint, ChangeObserver, Sock
     for (const socket of this.sockets) if (socket.lastSeen < cutoff) socket.close(SocketClose.idle, 'heartbeat timeout');
   }
 
-  /** One tick: collect what committed, decide who may see it (one query), route it in memory. */
-  private async tick(): Promise<void> {
-    const reads = await Promise.allSettled([this.eventTickets.read(), this.outbox.read()]);
+  /** This endpoint's share of a tick: diff the tick's read, read the outbox, decide who may see what (one query), route in memory. */
+  async consume(events: readonly EventAvailabilityWithRows[]): Promise<void> {
+    const reads = await Promise.allSettled([this.eventTickets.diff(events), this.outbox.read()]);
     const changes = this.pending;
     this.pending = [];
     for (const read of reads) {
