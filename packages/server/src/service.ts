@@ -115,7 +115,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     settings: options.realtime,
     admission,
   });
-  const supabase = new SupabaseEndpoint({ db, verifier, logger, settings: options.realtime, admission, recheck: (eventId) => gateway.recheck(eventId) });
+  const supabase = new SupabaseEndpoint({ db, verifier, logger, settings: options.realtime, admission, recheck: (eventIds) => gateway.recheck(eventIds) });
   // One change feed and one tick for both endpoints: each changed event is read once, whoever watches it.
   gateway.addTickConsumer(supabase);
   const upgrades = new UpgradeRouter({ admission, clientAddress, metrics, endpoints: [gateway, supabase] });

@@ -91,9 +91,10 @@ export class RealtimeGateway implements WebSocketEndpoint {
     this.tick.add(consumer);
   }
 
-  /** Re-read an event on the next tick, telling no other node (a consumer began watching it). */
-  recheck(eventId: string): void {
-    this.feed.markDirty(eventId);
+  /** Check events on the next tick, telling no other node (a consumer began watching them); 'all' checks versions first. */
+  recheck(eventIds: readonly string[] | 'all'): void {
+    if (eventIds === 'all') this.feed.markAll();
+    else for (const eventId of eventIds) this.feed.markDirty(eventId);
   }
 
   async start(): Promise<void> {

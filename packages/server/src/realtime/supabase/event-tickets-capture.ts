@@ -52,19 +52,19 @@ export class EventTicketsCapture {
   /**
    * Starts tracking events (or all) before a join is answered: their current
    * rows become the baseline, so the first change after it is an UPDATE.
-   * Returns the events newly tracked: the tick may have passed over a change
-   * to them while the baseline was read, so they are to be checked next tick.
+   * Returns the events newly tracked ('all' once every event is): the tick
+   * may have passed over a change to them while the baseline was read, so
+   * they are to be checked next tick.
    */
-  track(eventIds: readonly string[] | 'all'): Promise<string[]> {
+  track(eventIds: readonly string[] | 'all'): Promise<string[] | 'all'> {
     return this.serial.run(async () => {
       if (eventIds === 'all') {
         if (this.all) return [];
         // Only events not tracked yet: a tracked event's rows are what its subscribers were last
         // sent, and a change since then is the next tick's to send, not a new baseline's to absorb.
-        const read = await this.query({ all: true, untrackedOnly: true });
-        this.apply(read, false);
+        this.apply(await this.query({ all: true, untrackedOnly: true }), false);
         this.all = true;
-        return [...new Set(read.map((r) => r.event_id))];
+        return 'all';
       }
       const fresh = eventIds.filter((id) => !this.tracked.has(id));
       if (fresh.length === 0 || this.all) return [];

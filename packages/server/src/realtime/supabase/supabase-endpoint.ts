@@ -47,8 +47,8 @@ export interface SupabaseEndpointOptions {
   settings: RealtimeSettings;
   /** Connection and message limits, shared with the native gateway: a client's connections count once, whichever endpoint. */
   admission: Admission;
-  /** Has the tick re-read an event next time (one a join began to track while the tick may have passed over a change). */
-  recheck(eventId: string): void;
+  /** Has the tick check events next time ('all': every event, by version first): a join began to track them while the tick may have passed over a change. */
+  recheck(eventIds: readonly string[] | 'all'): void;
 }
 
 /**
@@ -134,10 +134,10 @@ export class SupabaseEndpoint implements WebSocketEndpoint, TickConsumer, Socket
     if (tickets) await this.outbox.listen();
     try {
       const eventTickets = channel.bindings.filter((b) => b.table === 'event_tickets');
-      let tracked: string[] = [];
+      let tracked: string[] | 'all' = [];
       if (eventTickets.some((b) => !b.eventIds)) tracked = await this.eventTickets.track('all');
       else if (eventTickets.length > 0) tracked = await this.eventTickets.track([...new Set(eventTickets.flatMap((b) => b.eventIds ?? []))]);
-      for (const eventId of tracked) this.options.recheck(eventId);
+      if (tracked === 'all' || tracked.length > 0) this.options.recheck(tracked);
     } catch (error) {
       if (tickets) this.outbox.release();
       throw error;
