@@ -14,10 +14,12 @@ import { Holds } from './inventory/holds.ts';
 import type { ChangeBus } from './realtime/buses/change-bus.ts';
 import { NatsChangeBus } from './realtime/buses/nats-bus.ts';
 import { PostgresChangeBus } from './realtime/buses/postgres-bus.ts';
+import { Admission } from './realtime/admission.ts';
 import { RealtimeGateway, type RealtimeSettings } from './realtime/gateway.ts';
 import { SharedRateLimitStore } from './limits/shared-rate-limit-store.ts';
 import { RealtimeMetrics } from './realtime/metrics.ts';
 import { SupabaseEndpoint } from './realtime/supabase/supabase-endpoint.ts';
+import { UpgradeRouter } from './realtime/upgrade-router.ts';
 import { BuyerSimulator, type SimulatorPace } from './simulator/buyer-simulator.ts';
 
 export interface ServiceOptions {
@@ -58,7 +60,7 @@ export interface Service {
   sweeper: ExpirySweeper;
   verifier: TokenVerifier;
   gateway: RealtimeGateway;
-  /** The Supabase Realtime-compatible endpoint, mounted on the gateway. */
+  /** The Supabase Realtime-compatible endpoint, beside the gateway behind the one upgrade router. */
   supabase: SupabaseEndpoint;
   metrics: RealtimeMetrics;
   /** Demo mode only: demo traffic through this service's own API; off until started (after listen). */
@@ -102,6 +104,8 @@ export async function createService(options: ServiceOptions): Promise<Service> {
           onStoreError: () => metrics.rateLimitStoreErrors.inc(),
           onAvailability: (up) => metrics.rateLimitStoreUp.set(up ? 1 : 0),
         });
+  // One set of connection limits for both realtime endpoints; attempts per address shared through Redis when there is one.
+  const admission = new Admission(options.realtime, sharedLimits?.connectAttempts(options.realtime.connectAttemptsPerIpPerSecond));
   const gateway = new RealtimeGateway({
     db,
     verifier,
@@ -109,11 +113,12 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     metrics,
     logger,
     settings: options.realtime,
-    clientAddress,
-    ...(sharedLimits && { connectAttempts: sharedLimits.connectAttempts(options.realtime.connectAttemptsPerIpPerSecond) }),
+    admission,
   });
-  const supabase = new SupabaseEndpoint({ db, verifier, logger, settings: options.realtime, perIp: gateway.perIp, perUser: gateway.perUser });
-  gateway.mount(supabase);
+  const supabase = new SupabaseEndpoint({ db, verifier, logger, settings: options.realtime, admission, recheck: (eventIds) => gateway.recheck(eventIds) });
+  // One change feed and one tick for both endpoints: each changed event is read once, whoever watches it.
+  gateway.addTickConsumer(supabase);
+  const upgrades = new UpgradeRouter({ admission, clientAddress, metrics, endpoints: [gateway, supabase] });
   const onChange = (eventId: string) => gateway.touch(eventId);
   const catalog = new Catalog(db, onChange);
   const holds = new Holds(db, options.holds, onChange, { onBatch: (size) => metrics.holdBatchSize.observe(size) });
@@ -147,7 +152,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     rateLimit: { limits: options.httpRateLimits, clientAddress, ...(sharedLimits && { store: sharedLimits.storeClass }), ...(internalKey && { internalKey }) },
     ...(options.httpTimeouts && { timeouts: options.httpTimeouts }),
   });
-  gateway.attach(app.server);
+  upgrades.attach(app.server);
   return {
     app,
     catalog,
@@ -169,8 +174,10 @@ export async function createService(options: ServiceOptions): Promise<Service> {
       // First, while the API still answers it: the simulator gives back the holds it was deciding on.
       await simulator?.stop();
       shuttingDown = true;
+      upgrades.drain();
       await gateway.close();
       await supabase.close();
+      upgrades.close();
       await sweeper.stop();
       await app.close();
       await sharedLimits?.close();

@@ -47,9 +47,15 @@ interface Row {
   updated_at: Date;
 }
 
-const SELECT = `SELECT e.id AS event_id, e.availability_version, e.availability_changed_at, e.is_public,
-    e.status AS event_status, e.display_precision, clock_timestamp() AS read_at, v.*
-  FROM events e LEFT JOIN ticket_availability_view v ON v.event_id = e.id`;
+/** An event's availability with its ticket types' rows as stored (every column of event_tickets). */
+export interface EventAvailabilityWithRows extends EventAvailability {
+  ticketTypeRows: Array<Readonly<Record<string, unknown>>>;
+}
+
+const COLUMNS = `e.id AS event_id, e.availability_version, e.availability_changed_at, e.is_public,
+    e.status AS event_status, e.display_precision, clock_timestamp() AS read_at, v.*`;
+const FROM = 'FROM events e LEFT JOIN ticket_availability_view v ON v.event_id = e.id';
+const SELECT = `SELECT ${COLUMNS} ${FROM}`;
 
 function toEventAvailability(rows: Row[]): EventAvailability[] {
   const events = new Map<string, EventAvailability>();
@@ -104,12 +110,33 @@ export async function readEventAvailability(db: Queryable, eventIds: readonly st
   return toEventAvailability(rows);
 }
 
-/** Current versions of several events, to tell which changed without reading them whole. */
-export async function readAvailabilityVersions(db: Queryable, eventIds: readonly string[]): Promise<Map<string, number>> {
-  if (eventIds.length === 0) return new Map();
-  const { rows } = await db.query<{ id: string; availability_version: number }>(
-    'SELECT id, availability_version FROM events WHERE id = ANY ($1::uuid[])',
+/**
+ * Several events' availability and their ticket types' rows, in one query:
+ * the realtime tick's one read, which every realtime endpoint consumes.
+ */
+export async function readEventAvailabilityWithRows(db: Queryable, eventIds: readonly string[]): Promise<EventAvailabilityWithRows[]> {
+  if (eventIds.length === 0) return [];
+  const { rows } = await db.query<Row & { ticket_type_row: Record<string, unknown> | null }>(
+    `SELECT ${COLUMNS}, to_jsonb(et) AS ticket_type_row ${FROM} LEFT JOIN event_tickets et ON et.id = v.ticket_type_id
+      WHERE e.id = ANY ($1::uuid[]) ORDER BY e.id, v.sort_order, v.ticket_type_name`,
     [eventIds],
+  );
+  const rowsOf = new Map<string, Array<Readonly<Record<string, unknown>>>>();
+  for (const r of rows) {
+    let list = rowsOf.get(r.event_id);
+    if (!list) rowsOf.set(r.event_id, (list = []));
+    if (r.ticket_type_row) list.push(r.ticket_type_row);
+  }
+  return toEventAvailability(rows).map((event) => ({ ...event, ticketTypeRows: rowsOf.get(event.eventId) ?? [] }));
+}
+
+/** Current versions of several events (or all), to tell which changed without reading them whole. */
+export async function readAvailabilityVersions(db: Queryable, eventIds: readonly string[] | 'all'): Promise<Map<string, number>> {
+  const all = eventIds === 'all';
+  if (!all && eventIds.length === 0) return new Map();
+  const { rows } = await db.query<{ id: string; availability_version: number }>(
+    'SELECT id, availability_version FROM events WHERE $1 OR id = ANY ($2::uuid[])',
+    [all, all ? [] : eventIds],
   );
   return new Map(rows.map((r) => [r.id, r.availability_version]));
 }

@@ -14,7 +14,6 @@ export class ChangeFeed {
   private dirty = new Set<string>();
   private touched = new Set<string>();
   private everything = false;
-  private readonly observers: Array<(eventIds: Iterable<string> | 'all') => void> = [];
 
   constructor(
     private readonly bus: ChangeBus | undefined,
@@ -25,7 +24,6 @@ export class ChangeFeed {
     await this.bus?.start({
       onChanged: (eventIds) => {
         for (const id of eventIds) this.dirty.add(id);
-        for (const observe of this.observers) observe(eventIds);
       },
       onMissedSignals: () => this.markAll(),
     });
@@ -34,7 +32,6 @@ export class ChangeFeed {
   /** A change in this process: tell local viewers next tick, and the other nodes. */
   touch(eventId: string): void {
     this.dirty.add(eventId);
-    for (const observe of this.observers) observe([eventId]);
     if (this.bus) this.touched.add(eventId); // alone, there is nobody to tell
   }
 
@@ -46,27 +43,21 @@ export class ChangeFeed {
   /** Re-read every watched event on the next tick. */
   markAll(): void {
     this.everything = true;
-    for (const observe of this.observers) observe('all');
-  }
-
-  /** Another consumer of the same signals (a mounted endpoint): told of every change and every markAll(). */
-  observe(observer: (eventIds: Iterable<string> | 'all') => void): void {
-    this.observers.push(observer);
   }
 
   /**
-   * The events to re-read this tick, of those watched. `verify` means the set
-   * came from markAll(): most have not changed, so check versions first.
+   * The events to re-read this tick, of those watched ('all': any event).
+   * `verify` means the set came from markAll(): most have not changed, so
+   * check versions first.
    */
-  take(watched: readonly string[]): { eventIds: string[]; verify: boolean } {
+  take(watched: ReadonlySet<string> | 'all'): { eventIds: string[]; verify: false } | { eventIds: string[] | 'all'; verify: true } {
+    const dirty = this.dirty;
+    this.dirty = new Set();
     if (this.everything) {
       this.everything = false;
-      this.dirty.clear();
-      return { eventIds: [...watched], verify: true };
+      return { eventIds: watched === 'all' ? 'all' : [...watched], verify: true };
     }
-    const eventIds = watched.filter((id) => this.dirty.has(id));
-    this.dirty.clear();
-    return { eventIds, verify: false };
+    return { eventIds: watched === 'all' ? [...dirty] : [...dirty].filter((id) => watched.has(id)), verify: false };
   }
 
   /** Sends this tick's local changes to the other nodes. */

@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { CloseCode, type ServerMessage } from '@ticketpulse/protocol';
 import type { WebSocket } from 'ws';
 import type { Principal } from '../auth/principal.ts';
-import { TokenBucket } from './limits.ts';
+import { userKeyOf } from './admission.ts';
+import type { TokenBucket } from './limits.ts';
 import type { RealtimeMetrics } from './metrics.ts';
 
 export interface ConnectionLimits {
@@ -26,7 +27,6 @@ export class ClientConnection {
   alive = true;
   /** Skipped updates because it could not keep up; gets snapshots once it has drained. */
   behind = false;
-  private readonly bucket: TokenBucket;
   private current: Principal;
   private expiryTimer: NodeJS.Timeout | undefined;
   private rejectedInWindow = 0;
@@ -38,9 +38,10 @@ export class ClientConnection {
     principal: Principal,
     readonly ip: string,
     readonly limits: ConnectionLimits,
+    /** Its inbound message budget (Admission). */
+    private readonly bucket: TokenBucket,
     private readonly metrics: RealtimeMetrics,
   ) {
-    this.bucket = new TokenBucket(limits.messagesPerSecond, limits.messagesPerSecond * 2);
     this.current = principal;
     this.closeAtExpiry();
     socket.once('close', () => clearTimeout(this.expiryTimer));
@@ -70,7 +71,7 @@ export class ClientConnection {
 
   /** Whom per-user limits count this connection against. */
   get userKey(): string {
-    return this.principal.userId ?? `anon@${this.ip}`;
+    return userKeyOf(this.principal.userId, this.ip);
   }
 
   /** Rate limit for inbound messages: refuse past the rate, close when the flood goes on. */

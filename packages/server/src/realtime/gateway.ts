@@ -1,37 +1,32 @@
-import type { IncomingMessage, Server } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { CloseCode, type ClientMessage, type RealtimeErrorCode } from '@ticketpulse/protocol';
 import { clientMessageSchema, clientMessageTypes } from '@ticketpulse/protocol/schemas';
 import type { Logger } from 'pino';
-import { WebSocketServer, type RawData, type WebSocket } from 'ws';
+import type { RawData, WebSocket } from 'ws';
 import type { Database } from '../db/database.ts';
-import type { ClientAddressOf, ProxyTrust } from '../limits/client-address.ts';
+import type { ProxyTrust } from '../limits/client-address.ts';
 import { ApiError } from '../api-error.ts';
 import type { Principal } from '../auth/principal.ts';
 import type { TokenVerifier } from '../auth/token-verifier.ts';
 import type { ChangeBus } from './buses/change-bus.ts';
 import { ChangeFeed } from './change-feed.ts';
+import { ChangeTick, type TickConsumer, type TickTiming } from './change-tick.ts';
 import { ClientConnection, type ConnectionLimits } from './connection.ts';
 import { DatabaseClock } from './database-clock.ts';
-import { ConnectionCounter, KeyedRateLimiter, type ConnectAttemptLimiter } from './limits.ts';
+import { userKeyOf, type Admission } from './admission.ts';
 import type { RealtimeMetrics } from './metrics.ts';
-import { Publisher, type PublisherTiming } from './publisher.ts';
+import { Publisher } from './publisher.ts';
 import { ReconnectTracker } from './reconnect-tracker.ts';
 import { SnapshotStore } from './snapshot-store.ts';
 import { Subscriptions } from './subscriptions.ts';
+import type { Handshake, WebSocketEndpoint } from './upgrade-router.ts';
 
 export const REALTIME_PATH = '/realtime';
 /** How long a refused connection has to answer the close before its socket is destroyed. */
 const CLOSE_GRACE_MS = 2000;
 
-/** Another protocol served on paths of its own (realtime/supabase/), after the gateway's upgrade checks, fed the same change signals. */
-export interface MountedEndpoint {
-  readonly paths: readonly string[];
-  upgrade(request: IncomingMessage, socket: Duplex, head: Buffer, ip: string): void;
-  changed(eventIds: Iterable<string> | 'all'): void;
-}
-
-export interface RealtimeSettings extends PublisherTiming, ConnectionLimits {
+export interface RealtimeSettings extends TickTiming, ConnectionLimits {
   heartbeatMs: number;
   /** How long a connection without `?token=` has to send its `auth` message. */
   authTimeoutMs: number;
@@ -56,10 +51,8 @@ export interface GatewayOptions {
   metrics: RealtimeMetrics;
   logger: Logger;
   settings: RealtimeSettings;
-  /** The address per-address limits count, the same function as the HTTP API's. */
-  clientAddress: ClientAddressOf;
-  /** Connection attempts per address; this node's own token buckets unless given (shared through Redis). */
-  connectAttempts?: ConnectAttemptLimiter;
+  /** Connection and message limits, shared with the Supabase-compatible endpoint. */
+  admission: Admission;
 }
 
 /**
@@ -68,32 +61,23 @@ export interface GatewayOptions {
  * of nodes can serve any event, each learning of changes through the database
  * (or NATS).
  */
-export class RealtimeGateway {
-  private readonly wss: WebSocketServer;
+export class RealtimeGateway implements WebSocketEndpoint {
+  readonly paths = [REALTIME_PATH];
   private readonly connections = new Set<ClientConnection>();
   private readonly store = new SnapshotStore();
   private readonly clock = new DatabaseClock();
   private readonly feed: ChangeFeed;
   private readonly subscriptions: Subscriptions;
-  private readonly publisher: Publisher;
-  private readonly attempts: ConnectAttemptLimiter;
-  readonly perUser: ConnectionCounter;
-  readonly perIp: ConnectionCounter;
-  private readonly mounted: MountedEndpoint[] = [];
+  private readonly tick: ChangeTick;
   private readonly reconnects: ReconnectTracker;
   private heartbeat: NodeJS.Timeout | undefined;
-  private closing = false;
 
   constructor(private readonly options: GatewayOptions) {
     const { settings, metrics, logger, db } = options;
-    this.wss = new WebSocketServer({ noServer: true, maxPayload: settings.maxFrameBytes });
     this.feed = new ChangeFeed(options.bus, logger);
     this.subscriptions = new Subscriptions(db, this.store, this.clock, metrics, (eventId) => this.feed.markDirty(eventId));
-    this.publisher = new Publisher(db, this.store, this.feed, this.subscriptions, () => this.connections, this.clock, metrics, logger, settings);
-    this.attempts =
-      options.connectAttempts ?? new KeyedRateLimiter(settings.connectAttemptsPerIpPerSecond, settings.connectAttemptsPerIpPerSecond);
-    this.perUser = new ConnectionCounter(settings.maxConnectionsPerUser);
-    this.perIp = new ConnectionCounter(settings.maxConnectionsPerIp);
+    this.tick = new ChangeTick(db, this.feed, this.clock, logger, settings);
+    this.tick.add(new Publisher(this.store, this.subscriptions, () => this.connections, this.clock, metrics));
     this.reconnects = new ReconnectTracker(metrics);
   }
 
@@ -102,32 +86,32 @@ export class RealtimeGateway {
     this.feed.touch(eventId);
   }
 
-  mount(endpoint: MountedEndpoint): void {
-    this.mounted.push(endpoint);
-    this.feed.observe((eventIds) => endpoint.changed(eventIds));
+  /** Another endpoint fed by this gateway's change feed and tick (the Supabase-compatible one): no second read. */
+  addTickConsumer(consumer: TickConsumer): void {
+    this.tick.add(consumer);
   }
 
-  attach(server: Server): void {
-    server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => void this.upgrade(request, socket, head));
+  /** Check events on the next tick, telling no other node (a consumer began watching them); 'all' checks versions first. */
+  recheck(eventIds: readonly string[] | 'all'): void {
+    if (eventIds === 'all') this.feed.markAll();
+    else for (const eventId of eventIds) this.feed.markDirty(eventId);
   }
 
   async start(): Promise<void> {
     await this.feed.start();
-    this.publisher.start();
+    this.tick.start();
     this.heartbeat = setInterval(() => this.beat(), this.options.settings.heartbeatMs);
     this.heartbeat.unref();
   }
 
-  /** Stop accepting, tell every client to reconnect elsewhere, and close. */
+  /** Tell every client to reconnect elsewhere, and close (the router stops new upgrades first). */
   async close(): Promise<void> {
-    this.closing = true;
     clearInterval(this.heartbeat);
-    await this.publisher.stop();
+    await this.tick.stop();
     for (const connection of this.connections) connection.close(CloseCode.serviceRestart, 'server restart');
     const deadline = Date.now() + 2000;
     while (this.connections.size > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
     for (const connection of this.connections) connection.socket.terminate();
-    this.wss.close();
     await this.feed.close();
   }
 
@@ -146,24 +130,10 @@ export class RealtimeGateway {
     };
   }
 
-  private async upgrade(request: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+  /** Past the router's checks (path, draining, attempts): the handshake, then authentication. */
+  upgrade(request: IncomingMessage, _socket: Duplex, _head: Buffer, ip: string, handshake: Handshake): void {
     const url = new URL(request.url ?? '/', 'http://localhost');
-    const mounted = this.mounted.find((endpoint) => endpoint.paths.includes(url.pathname));
-    if (url.pathname !== REALTIME_PATH && !mounted) return refuseUpgrade(socket, new ApiError(404, 'not_found', `No WebSocket endpoint at ${url.pathname}`));
-    if (this.closing) {
-      return refuseUpgrade(socket, new ApiError(503, 'shutting_down', 'This node is shutting down; retry', { retryAfterSeconds: 1 }));
-    }
-    const ip = this.options.clientAddress(request);
-    // Refused before the handshake: a flood costs an HTTP response, not a WebSocket.
-    const allowed = await this.attempts.take(ip);
-    // Gone while a shared count was taken: nothing left to answer.
-    if (socket.destroyed) return;
-    if (!allowed) {
-      this.options.metrics.connectionAttempts.inc({ result: 'rate_limited' });
-      return refuseUpgrade(socket, new ApiError(429, 'rate_limited', 'Too many connection attempts; slow down', { retryAfterSeconds: 1 }));
-    }
-    if (mounted) return mounted.upgrade(request, socket, head, ip);
-    this.wss.handleUpgrade(request, socket, head, (ws) => this.accept(ws, ip, url));
+    handshake((ws) => this.accept(ws, ip, url));
   }
 
   /**
@@ -212,16 +182,12 @@ export class RealtimeGateway {
       return undefined;
     }
     if (ws.readyState !== ws.OPEN) return undefined;
-    const connection = new ClientConnection(ws, principal, ip, this.options.settings, this.options.metrics);
-    if (!this.perIp.tryAdd(ip)) {
+    const release = this.options.admission.open(ip, userKeyOf(principal.userId, ip));
+    if (!release) {
       this.reject(ws, CloseCode.tooManyConnections, 'too many connections');
       return undefined;
     }
-    if (!this.perUser.tryAdd(connection.userKey)) {
-      this.perIp.remove(ip);
-      this.reject(ws, CloseCode.tooManyConnections, 'too many connections');
-      return undefined;
-    }
+    const connection = new ClientConnection(ws, principal, ip, this.options.settings, this.options.admission.messageBucket(), this.options.metrics);
     this.connections.add(connection);
     this.options.metrics.connections.inc();
     this.options.metrics.connectionAttempts.inc({ result: 'accepted' });
@@ -231,8 +197,7 @@ export class RealtimeGateway {
     ws.on('close', () => {
       this.connections.delete(connection);
       this.subscriptions.drop(connection);
-      this.perIp.remove(ip);
-      this.perUser.remove(connection.userKey);
+      release();
       this.options.metrics.connections.dec();
       if (session) this.reconnects.disconnected(session);
     });
@@ -330,7 +295,7 @@ export class RealtimeGateway {
         connection.socket.ping();
       }
     }
-    this.attempts.prune();
+    this.options.admission.prune();
     this.reconnects.prune();
   }
 }
@@ -346,13 +311,4 @@ function parseJson(data: RawData): unknown {
 function parse(data: RawData): ClientMessage | undefined {
   const parsed = clientMessageSchema.safeParse(parseJson(data));
   return parsed.success ? parsed.data : undefined;
-}
-
-/** Answers a refused upgrade with a plain HTTP error in the API's format. */
-export function refuseUpgrade(socket: Duplex, error: ApiError): void {
-  const body = JSON.stringify({ error: { code: error.code, message: error.message, ...error.details } });
-  const retry = error.details.retryAfterSeconds ? `Retry-After: ${error.details.retryAfterSeconds}\r\n` : '';
-  socket.end(
-    `HTTP/1.1 ${error.statusCode} ${error.code}\r\nContent-Type: application/json\r\n${retry}Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
-  );
 }

@@ -1,89 +1,46 @@
-import type { Logger } from 'pino';
-import { PeriodicTask } from '../periodic-task.ts';
-import type { Database } from '../db/database.ts';
-import { readAvailabilityVersions, readEventAvailability } from '../inventory/availability.ts';
-import type { ChangeFeed } from './change-feed.ts';
+import type { EventAvailabilityWithRows } from '../inventory/availability.ts';
+import type { TickConsumer } from './change-tick.ts';
 import type { ClientConnection } from './connection.ts';
 import type { DatabaseClock } from './database-clock.ts';
 import type { RealtimeMetrics } from './metrics.ts';
 import type { PublishedChange, SnapshotStore } from './snapshot-store.ts';
 import type { Subscriptions } from './subscriptions.ts';
 
-export interface PublisherTiming {
-  /** At most one update per event per tick. */
-  tickMs: number;
-  /** How often every watched event is re-checked, whatever the signals say. */
-  reconcileMs: number;
-}
-
 /**
- * The tick: once per `tickMs`, re-read the events that changed (one query for
- * all of them), serialize each update once, and send every connection one
- * frame with all of its updates. A sale storm of hundreds of changes a second
- * becomes one update per event per tick, and the last one is exact.
+ * The native endpoint's share of the tick (ChangeTick): take in the changed
+ * events read this tick, serialize each update once, and send every
+ * connection one frame with all of its updates. A sale storm of hundreds of
+ * changes a second becomes one update per event per tick, and the last one is exact.
  */
-export class Publisher {
-  private readonly task: PeriodicTask;
-  private lastReconcile = Date.now();
-
+export class Publisher implements TickConsumer {
   constructor(
-    private readonly db: Database,
     private readonly store: SnapshotStore,
-    private readonly feed: ChangeFeed,
     private readonly subscriptions: Subscriptions,
     private readonly connections: () => Iterable<ClientConnection>,
     private readonly clock: DatabaseClock,
     private readonly metrics: RealtimeMetrics,
-    private readonly logger: Logger,
-    private readonly timing: PublisherTiming,
-  ) {
-    this.task = new PeriodicTask(timing.tickMs, () => this.tick());
+  ) {}
+
+  watched(): string[] {
+    return this.store.watchedIds();
   }
 
-  start(): void {
-    this.task.start();
+  versionOf(eventId: string): number | undefined {
+    return this.store.get(eventId)?.version;
   }
 
-  stop(): Promise<void> {
-    return this.task.stop();
-  }
-
-  async tick(): Promise<void> {
-    await this.feed.flush();
-    if (Date.now() - this.lastReconcile >= this.timing.reconcileMs) {
-      this.lastReconcile = Date.now();
-      this.feed.markAll();
-    }
+  async consume(read: readonly EventAvailabilityWithRows[]): Promise<void> {
     this.catchUpSlowConsumers();
-    const { eventIds, verify } = this.feed.take(this.store.watchedIds());
-    if (eventIds.length === 0) return;
-    try {
-      const events = await this.read(verify ? await this.changedOnly(eventIds) : eventIds);
-      // Access may have been narrowed (made private, a grant revoked): check before anyone is told more.
-      for (const event of events) await this.subscriptions.reauthorize(event);
-      // From here on synchronous: a subscriber joining mid-tick cannot get an update its snapshot already has.
-      const changes = this.store.apply(events);
-      if (changes.length === 0) return;
-      this.metrics.ticks.inc();
-      this.fanOut(changes);
-    } catch (error) {
-      // The database may be restarting: try everything again next tick, so viewers converge once it is back.
-      this.feed.markAll();
-      this.logger.warn({ err: error }, 'realtime tick failed; retrying');
-    }
-  }
-
-  private async changedOnly(eventIds: string[]): Promise<string[]> {
-    const versions = await readAvailabilityVersions(this.db, eventIds);
-    return eventIds.filter((id) => (versions.get(id) ?? 0) > (this.store.get(id)?.version ?? 0));
-  }
-
-  private async read(eventIds: string[]) {
-    if (eventIds.length === 0) return [];
-    const sentAt = Date.now();
-    const events = await readEventAvailability(this.db, eventIds);
-    if (events[0]) this.clock.observe(events[0].readAt, sentAt, Date.now());
-    return events;
+    // The ticket types' rows are the Supabase endpoint's; the store keeps the availability only.
+    const events = read.filter((event) => this.store.get(event.eventId)).map(({ ticketTypeRows: _rows, ...event }) => event);
+    if (events.length === 0) return;
+    // Access may have been narrowed (made private, a grant revoked): check before anyone is told more.
+    for (const event of events) await this.subscriptions.reauthorize(event);
+    // From here on synchronous: a subscriber joining mid-tick cannot get an update its snapshot already has.
+    const changes = this.store.apply(events);
+    if (changes.length === 0) return;
+    this.metrics.ticks.inc();
+    this.fanOut(changes);
   }
 
   private fanOut(changes: PublishedChange[]): void {

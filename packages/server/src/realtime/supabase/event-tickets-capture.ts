@@ -1,4 +1,5 @@
 import type { Queryable } from '../../db/database.ts';
+import type { EventAvailabilityWithRows } from '../../inventory/availability.ts';
 import type { RowChange } from './row-changes.ts';
 import { Serial } from './serial.ts';
 import type { Row } from '../../supabase/tables.ts';
@@ -18,18 +19,15 @@ interface ReadRow {
 }
 
 /**
- * event_tickets changes, derived without triggers. The gateway already
- * learns which events changed (ChangeFeed: this node's writes, other nodes
- * over the bus, a periodic everything-check). Once per tick the events that
- * changed and are watched are read in one query, and each ticket type's row
- * is diffed against the state last sent by its `version`: a new id is an
- * INSERT, a higher version an UPDATE (a storm becomes one UPDATE per tick
- * whose record is the latest state), a vanished id a DELETE.
+ * event_tickets changes, derived without triggers. The realtime tick
+ * (ChangeTick) decides which events changed and reads them once for every
+ * endpoint; each tracked event's ticket-type rows in that read are diffed
+ * against the state last sent by its `version`: a new id is an INSERT, a
+ * higher version an UPDATE (a storm becomes one UPDATE per tick whose record
+ * is the latest state), a vanished id a DELETE.
  */
 export class EventTicketsCapture {
   private readonly tracked = new Map<string, TrackedEvent>();
-  private readonly dirty = new Set<string>();
-  private everything = false;
   /** Some binding watches events without naming them: every event is tracked. */
   private all = false;
   private readonly serial = new Serial();
@@ -41,28 +39,37 @@ export class EventTicketsCapture {
     return this.all ? 'all' : this.tracked.size;
   }
 
-  /** Signals from the change feed; 'all' asks to check every tracked event. */
-  changed(eventIds: Iterable<string> | 'all'): void {
-    if (eventIds === 'all') this.everything = true;
-    else for (const id of eventIds) this.dirty.add(id);
+  /** The events whose changes it wants read: 'all' while some binding names no event. */
+  watched(): Iterable<string> | 'all' {
+    return this.all ? 'all' : this.tracked.keys();
+  }
+
+  /** The version of an event last diffed, undefined when untracked. */
+  versionOf(eventId: string): number | undefined {
+    return this.tracked.get(eventId)?.version;
   }
 
   /**
    * Starts tracking events (or all) before a join is answered: their current
    * rows become the baseline, so the first change after it is an UPDATE.
+   * Returns the events newly tracked ('all' once every event is): the tick
+   * may have passed over a change to them while the baseline was read, so
+   * they are to be checked next tick.
    */
-  track(eventIds: readonly string[] | 'all'): Promise<void> {
+  track(eventIds: readonly string[] | 'all'): Promise<string[] | 'all'> {
     return this.serial.run(async () => {
       if (eventIds === 'all') {
-        if (this.all) return;
+        if (this.all) return [];
         // Only events not tracked yet: a tracked event's rows are what its subscribers were last
         // sent, and a change since then is the next tick's to send, not a new baseline's to absorb.
         this.apply(await this.query({ all: true, untrackedOnly: true }), false);
         this.all = true;
-        return;
+        return 'all';
       }
       const fresh = eventIds.filter((id) => !this.tracked.has(id));
-      if (fresh.length > 0 && !this.all) this.apply(await this.query({ all: false, eventIds: fresh }), false);
+      if (fresh.length === 0 || this.all) return [];
+      this.apply(await this.query({ all: false, eventIds: fresh }), false);
+      return fresh;
     });
   }
 
@@ -73,28 +80,28 @@ export class EventTicketsCapture {
     for (const id of this.tracked.keys()) if (!eventIds.has(id)) this.tracked.delete(id);
   }
 
-  /** This tick's changes, in one query; none when nothing watched changed. */
-  read(): Promise<RowChange[]> {
+  /**
+   * This tick's changes, from the tick's read: the tracked events (any, while
+   * all are tracked) whose version moved past the one last diffed.
+   */
+  diff(events: readonly EventAvailabilityWithRows[]): Promise<RowChange[]> {
     return this.serial.run(async () => {
-      const everything = this.everything;
-      const dirty = [...this.dirty];
-      this.everything = false;
-      this.dirty.clear();
-      if (!this.all && this.tracked.size === 0) return [];
-      try {
-        if (everything) return this.apply(await this.query({ all: this.all, eventIds: [...this.tracked.keys()] }), true);
-        const candidates = this.all ? dirty : dirty.filter((id) => this.tracked.has(id));
-        if (candidates.length === 0) return [];
-        return this.apply(await this.query({ all: false, eventIds: candidates }), true);
-      } catch (error) {
-        this.everything = true; // the next tick checks everything again
-        throw error;
+      const read: ReadRow[] = [];
+      for (const event of events) {
+        const known = this.tracked.get(event.eventId);
+        if (known ? event.version <= known.version : !this.all) continue;
+        const base = { event_id: event.eventId, availability_version: event.version, changed_at: new Date(event.changedAt) };
+        // In the baseline's order (sort_order, then id), so changes come out as they did.
+        const rows = [...event.ticketTypeRows].sort(bySortOrderThenId);
+        if (rows.length === 0) read.push({ ...base, row: null });
+        for (const row of rows) read.push({ ...base, row });
       }
+      return this.apply(read, true);
     });
   }
 
   /** The rows of events (all, or the given ones) whose version moved past the one last read. */
-  private async query(scope: { all: true; untrackedOnly: true } | { all: boolean; eventIds: readonly string[] }): Promise<ReadRow[]> {
+  private async query(scope: { all: true; untrackedOnly: true } | { all: false; eventIds: readonly string[] }): Promise<ReadRow[]> {
     const known = [...this.tracked];
     const { rows } = await this.db.query<ReadRow>(
       `SELECT e.id AS event_id, e.availability_version, e.availability_changed_at AS changed_at, to_jsonb(et) AS row
@@ -140,3 +147,6 @@ export class EventTicketsCapture {
     return emit ? changes : [];
   }
 }
+
+const bySortOrderThenId = (a: Row, b: Row): number =>
+  Number(a.sort_order) - Number(b.sort_order) || (String(a.id) < String(b.id) ? -1 : String(a.id) > String(b.id) ? 1 : 0);

@@ -1,14 +1,15 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
-import { WebSocketServer } from 'ws';
 import type { Database } from '../../db/database.ts';
 import { isPrivileged, type Principal } from '../../auth/principal.ts';
 import { type TokenVerifier } from '../../auth/token-verifier.ts';
 import { ApiError } from '../../api-error.ts';
-import { PeriodicTask } from '../../periodic-task.ts';
-import { refuseUpgrade, type MountedEndpoint, type RealtimeSettings } from '../gateway.ts';
-import type { ConnectionCounter } from '../limits.ts';
+import type { EventAvailabilityWithRows } from '../../inventory/availability.ts';
+import { userKeyOf, type Admission } from '../admission.ts';
+import type { TickConsumer } from '../change-tick.ts';
+import type { RealtimeSettings } from '../gateway.ts';
+import { refuseUpgrade, type Handshake, type WebSocketEndpoint } from '../upgrade-router.ts';
 import { BindingIndex } from './binding-index.ts';
 import { ChangeRouter } from './change-router.ts';
 import { EventTicketsCapture } from './event-tickets-capture.ts';
@@ -44,30 +45,31 @@ export interface SupabaseEndpointOptions {
   verifier: TokenVerifier;
   logger: Logger;
   settings: RealtimeSettings;
-  /** The gateway's connection counters: Supabase clients count against the same limits. */
-  perIp: ConnectionCounter;
-  perUser: ConnectionCounter;
+  /** Connection and message limits, shared with the native gateway: a client's connections count once, whichever endpoint. */
+  admission: Admission;
+  /** Has the tick check events next time ('all': every event, by version first): a join began to track them while the tick may have passed over a change. */
+  recheck(eventIds: readonly string[] | 'all'): void;
 }
 
 /**
  * The Supabase Realtime-compatible endpoint: `postgres_changes` on
  * event_tickets and tickets for @supabase/supabase-js clients, so code
  * written for Supabase runs unchanged against TicketPulse (docs/supabase.md).
- * Once per tick it collects the committed changes (EventTicketsCapture,
- * TicketsOutbox), reads who may see the events they touch in one query, and
- * routes them to the joined channels in memory (ChangeRouter).
+ * Fed by the gateway's tick (ChangeTick), which reads the changed events
+ * once for both endpoints: each tick it diffs their ticket-type rows
+ * (EventTicketsCapture), reads the tickets outbox (TicketsOutbox), reads who
+ * may see the events they touch in one query, and routes the changes to the
+ * joined channels in memory (ChangeRouter).
  */
-export class SupabaseEndpoint implements MountedEndpoint, SocketHost {
+export class SupabaseEndpoint implements WebSocketEndpoint, TickConsumer, SocketHost {
   readonly paths = SUPABASE_PATHS;
   readonly limits: SocketLimits;
   readonly verifier: TokenVerifier;
   readonly logger: Logger;
-  private readonly wss: WebSocketServer;
   private readonly sockets = new Set<SupabaseSocket>();
   private readonly index = new BindingIndex<SupabaseChannel>();
   private readonly eventTickets: EventTicketsCapture;
   private readonly outbox: TicketsOutbox;
-  private readonly task: PeriodicTask;
   private tableColumns: TableColumns | undefined;
   private router: ChangeRouter<SupabaseChannel> | undefined;
   private idleTimer: NodeJS.Timeout | undefined;
@@ -79,17 +81,14 @@ export class SupabaseEndpoint implements MountedEndpoint, SocketHost {
     const { settings } = options;
     this.verifier = options.verifier;
     this.logger = options.logger;
-    this.limits = { maxChannels: settings.maxSubscriptions, messagesPerSecond: settings.messagesPerSecond, hardBufferBytes: settings.hardBufferBytes };
-    this.wss = new WebSocketServer({ noServer: true, maxPayload: settings.maxFrameBytes });
+    this.limits = { maxChannels: settings.maxSubscriptions, hardBufferBytes: settings.hardBufferBytes };
     this.eventTickets = new EventTicketsCapture(options.db);
     this.outbox = new TicketsOutbox(options.db);
-    this.task = new PeriodicTask(settings.tickMs, () => this.tick());
   }
 
   async start(): Promise<void> {
     this.tableColumns = await loadTableColumns(this.options.db);
     this.router = new ChangeRouter(this.tableColumns);
-    this.task.start();
     const { heartbeatMs } = this.options.settings;
     this.idleTimer = setInterval(() => this.closeIdle(heartbeatMs * IDLE_HEARTBEATS), heartbeatMs);
     this.idleTimer.unref();
@@ -97,9 +96,7 @@ export class SupabaseEndpoint implements MountedEndpoint, SocketHost {
 
   async close(): Promise<void> {
     clearInterval(this.idleTimer);
-    await this.task.stop();
     for (const socket of this.sockets) socket.close(1012, 'server restart');
-    this.wss.close();
   }
 
   get stats(): SupabaseEndpointStats {
@@ -114,9 +111,12 @@ export class SupabaseEndpoint implements MountedEndpoint, SocketHost {
     };
   }
 
-  /** The gateway's change signals (this node's commits, other nodes', the periodic check). */
-  changed(eventIds: Iterable<string> | 'all'): void {
-    this.eventTickets.changed(eventIds);
+  watched(): Iterable<string> | 'all' {
+    return this.eventTickets.watched();
+  }
+
+  versionOf(eventId: string): number | undefined {
+    return this.eventTickets.versionOf(eventId);
   }
 
   columns(): TableColumns {
@@ -134,8 +134,10 @@ export class SupabaseEndpoint implements MountedEndpoint, SocketHost {
     if (tickets) await this.outbox.listen();
     try {
       const eventTickets = channel.bindings.filter((b) => b.table === 'event_tickets');
-      if (eventTickets.some((b) => !b.eventIds)) await this.eventTickets.track('all');
-      else if (eventTickets.length > 0) await this.eventTickets.track([...new Set(eventTickets.flatMap((b) => b.eventIds ?? []))]);
+      let tracked: string[] | 'all' = [];
+      if (eventTickets.some((b) => !b.eventIds)) tracked = await this.eventTickets.track('all');
+      else if (eventTickets.length > 0) tracked = await this.eventTickets.track([...new Set(eventTickets.flatMap((b) => b.eventIds ?? []))]);
+      if (tracked === 'all' || tracked.length > 0) this.options.recheck(tracked);
     } catch (error) {
       if (tickets) this.outbox.release();
       throw error;
@@ -151,15 +153,15 @@ export class SupabaseEndpoint implements MountedEndpoint, SocketHost {
     if (channel.bindings.some((b) => b.table === 'tickets')) this.outbox.release();
   }
 
-  upgrade(request: IncomingMessage, socket: Duplex, head: Buffer, ip: string): void {
-    this.admit(request, socket, head, ip).catch((error: unknown) => {
+  upgrade(request: IncomingMessage, socket: Duplex, _head: Buffer, ip: string, handshake: Handshake): void {
+    this.admit(request, socket, ip, handshake).catch((error: unknown) => {
       this.logger.error({ err: error }, 'supabase realtime upgrade failed');
       refuseUpgrade(socket, new ApiError(500, 'internal_error', 'Something went wrong on our side; retry'));
     });
   }
 
   /** The apikey (or access_token) is checked before the handshake: a refused client costs an HTTP response. */
-  private async admit(request: IncomingMessage, socket: Duplex, head: Buffer, ip: string): Promise<void> {
+  private async admit(request: IncomingMessage, socket: Duplex, ip: string, handshake: Handshake): Promise<void> {
     const url = new URL(request.url ?? '/', 'http://localhost');
     const vsn = parseVsn(url.searchParams.get('vsn'));
     if (!vsn) return refuseUpgrade(socket, new ApiError(400, 'unsupported_vsn', 'vsn must be 1.0.0 or 2.0.0'));
@@ -171,20 +173,12 @@ export class SupabaseEndpoint implements MountedEndpoint, SocketHost {
     } catch (error) {
       return refuseUpgrade(socket, error instanceof ApiError ? error : new ApiError(401, 'invalid_token', 'Token is invalid'));
     }
-    const userKey = principal.userId ?? `anon@${ip}`;
-    if (!this.options.perIp.tryAdd(ip)) return refuseUpgrade(socket, tooMany());
-    if (!this.options.perUser.tryAdd(userKey)) {
-      this.options.perIp.remove(ip);
-      return refuseUpgrade(socket, tooMany());
-    }
-    const release = () => {
-      this.options.perIp.remove(ip);
-      this.options.perUser.remove(userKey);
-    };
+    const release = this.options.admission.open(ip, userKeyOf(principal.userId, ip));
+    if (!release) return refuseUpgrade(socket, tooMany());
     if (socket.destroyed) return release();
-    this.wss.handleUpgrade(request, socket, head, (ws) => {
+    handshake((ws) => {
       ws.on('error', (error) => this.logger.debug({ err: error }, 'supabase websocket error'));
-      const client = new SupabaseSocket(ws, vsn, principal, this);
+      const client = new SupabaseSocket(ws, vsn, principal, this, this.options.admission.messageBucket());
       this.sockets.add(client);
       ws.on('close', () => {
         this.sockets.delete(client);
@@ -198,9 +192,9 @@ export class SupabaseEndpoint implements MountedEndpoint, SocketHost {
     for (const socket of this.sockets) if (socket.lastSeen < cutoff) socket.close(SocketClose.idle, 'heartbeat timeout');
   }
 
-  /** One tick: collect what committed, decide who may see it (one query), route it in memory. */
-  private async tick(): Promise<void> {
-    const reads = await Promise.allSettled([this.eventTickets.read(), this.outbox.read()]);
+  /** This endpoint's share of a tick: diff the tick's read, read the outbox, decide who may see what (one query), route in memory. */
+  async consume(events: readonly EventAvailabilityWithRows[]): Promise<void> {
+    const reads = await Promise.allSettled([this.eventTickets.diff(events), this.outbox.read()]);
     const changes = this.pending;
     this.pending = [];
     for (const read of reads) {

@@ -3,7 +3,7 @@ import type { RawData, WebSocket } from 'ws';
 import { ApiError } from '../../api-error.ts';
 import type { Principal } from '../../auth/principal.ts';
 import type { TokenVerifier } from '../../auth/token-verifier.ts';
-import { TokenBucket } from '../limits.ts';
+import type { TokenBucket } from '../limits.ts';
 import { parseJoin } from './channel-join.ts';
 import { decodeBinaryHeader, decodeText, encodeRaw, type FrameHeader, type PhoenixMessage, type Vsn } from './phoenix-codec.ts';
 import { Serial } from './serial.ts';
@@ -20,7 +20,6 @@ export const SocketClose = {
 
 export interface SocketLimits {
   maxChannels: number;
-  messagesPerSecond: number;
   /** Past this many unsent bytes the socket is closed: change messages are never skipped. */
   hardBufferBytes: number;
 }
@@ -47,7 +46,6 @@ type Reply = { status: 'ok'; response: Record<string, unknown> } | { status: 'er
  */
 export class SupabaseSocket {
   private readonly channels = new Map<string, SupabaseChannel>();
-  private readonly bucket: TokenBucket;
   private readonly inOrder = new Serial();
   /** When the client last sent anything: Phoenix clients heartbeat, so silence means a dead peer. */
   lastSeen = Date.now();
@@ -58,8 +56,9 @@ export class SupabaseSocket {
     /** From the connection's apikey: channels use it when their join carries no access_token. */
     private readonly principal: Principal,
     private readonly host: SocketHost,
+    /** Its inbound message budget (Admission). */
+    private readonly bucket: TokenBucket,
   ) {
-    this.bucket = new TokenBucket(host.limits.messagesPerSecond, host.limits.messagesPerSecond * 2);
     ws.on('message', (data, isBinary) => this.onFrame(data, isBinary));
     ws.on('close', () => {
       for (const channel of this.channels.values()) this.drop(channel);
