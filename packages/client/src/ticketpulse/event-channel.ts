@@ -51,6 +51,9 @@ export class EventChannel {
     return { key: this.serverId ?? this.key, version: this.version };
   }
 
+  /** A subscribe went out on the socket (answered or not). */
+  private subscribed = false;
+
   join(): void {
     this.stopTimers();
     const sent = this.context.send({
@@ -59,7 +62,10 @@ export class EventChannel {
       ref: this.key,
       ...(this.version > 0 ? { sinceVersion: this.version } : {}),
     });
-    if (sent) this.replyTimer = setTimeout(() => this.unanswered(), this.context.replyTimeoutMs);
+    if (sent) {
+      this.subscribed = true;
+      this.replyTimer = setTimeout(() => this.unanswered(), this.context.replyTimeoutMs);
+    }
   }
 
   /** The answer to a subscribe: a snapshot, or "unchanged" (what we have is current). */
@@ -104,12 +110,15 @@ export class EventChannel {
   /** The socket is not connected (or polling stands in): no answer can come until the next welcome. */
   connection(status: ConnectionStatus): void {
     this.stopTimers();
+    // A lost socket took its subscriptions with it.
+    this.subscribed = false;
     if (!this.failed) this.sink.status(status);
   }
 
   leave(): void {
     this.stopTimers();
-    if (this.serverId) this.context.send({ type: 'unsubscribe', eventId: this.serverId });
+    // Also when the answer has not come yet: the server may already count this viewer.
+    if (this.subscribed) this.context.send({ type: 'unsubscribe', eventId: this.serverId ?? this.key });
   }
 
   private unanswered(): void {
