@@ -2,7 +2,7 @@ import { isIP } from 'node:net';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
-import { checkProxyList, type ProxyTrust } from './limits/client-address.ts';
+import { isProxyList, type ProxyTrust } from './limits/client-address.ts';
 import type { HttpRateLimits } from './http/rate-limit.ts';
 import type { HoldSettings } from './inventory/holds.ts';
 import type { RealtimeSettings } from './realtime/gateway.ts';
@@ -25,21 +25,10 @@ const PROXY_TRUST_FORMAT = 'must be a hop count (1, 2) or a comma-separated list
 function proxyTrust(value: string, context: z.RefinementCtx): ProxyTrust {
   const trimmed = value.trim();
   if (['0', 'false', 'no', 'off'].includes(trimmed)) return false;
-  if (/^\d+$/.test(trimmed)) {
-    const hops = Number(trimmed);
-    if (hops <= 20) return hops;
-  } else {
-    const entries = trimmed.split(',').map((entry) => entry.trim());
-    const readable = entries.every((entry) => PROXY_NAMES.has(entry) || isIP(entry.split('/')[0]!) !== 0);
-    try {
-      if (readable) {
-        checkProxyList(entries);
-        return entries;
-      }
-    } catch {
-      // A bad range (10.0.0.0/33): the same one-line answer as any other bad entry.
-    }
-  }
+  if (/^\d+$/.test(trimmed) && Number(trimmed) <= 20) return Number(trimmed);
+  const entries = trimmed.split(',').map((entry) => entry.trim());
+  // proxy-addr itself refuses bad ranges (10.0.0.0/33) but reads shorthand such as 1.2.3: addresses must be written out.
+  if (entries.every((entry) => PROXY_NAMES.has(entry) || isIP(entry.split('/')[0]!) !== 0) && isProxyList(entries)) return entries;
   context.addIssue({ code: 'custom', message: PROXY_TRUST_FORMAT });
   return z.NEVER;
 }

@@ -27,7 +27,12 @@ export function clientAddressResolver(trust: ProxyTrust): ClientAddressOf {
   return (request) => (request.socket.remoteAddress === undefined ? 'unknown' : proxyaddr(request, trusted));
 }
 
-/** Throws a TypeError naming the first entry proxy-addr cannot read. */
-export function checkProxyList(entries: readonly string[]): void {
-  proxyaddr.compile([...entries]);
+/** Whether proxy-addr can read every entry (addresses, CIDRs, its named ranges). */
+export function isProxyList(entries: readonly string[]): boolean {
+  try {
+    proxyaddr.compile([...entries]);
+    return true;
+  } catch {
+    return false;
+  }
 }

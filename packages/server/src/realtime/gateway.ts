@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { CloseCode, type ClientMessage, type RealtimeErrorCode } from '@ticketpulse/protocol';
+import { CloseCode, type ClientMessage, type RealtimeErrorCode, type RealtimeStats } from '@ticketpulse/protocol';
 import { clientMessageSchema, clientMessageTypes } from '@ticketpulse/protocol/schemas';
 import type { Logger } from 'pino';
 import type { RawData, WebSocket } from 'ws';
@@ -36,12 +36,6 @@ export interface RealtimeSettings extends TickTiming, ConnectionLimits {
   connectAttemptsPerIpPerSecond: number;
   /** Behind load balancers: which proxies may tell a client's address (X-Forwarded-For); see client-address.ts. */
   trustProxy: ProxyTrust;
-}
-
-export interface GatewayStats {
-  connections: number;
-  watchedEvents: number;
-  viewers: Record<string, number>;
 }
 
 export interface GatewayOptions {
@@ -122,7 +116,7 @@ export class RealtimeGateway implements WebSocketEndpoint {
   }
 
   /** This node's connections and what they watch (viewers: subscribed connections per event id). */
-  get stats(): GatewayStats {
+  get stats(): RealtimeStats {
     return {
       connections: this.connections.size,
       watchedEvents: this.store.watchedIds().length,

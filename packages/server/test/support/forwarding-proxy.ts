@@ -13,12 +13,17 @@ export class ForwardingProxy {
 
   private constructor(private readonly target: URL) {}
 
+  /** The target's host as sockets take it: IPv6 without its URL brackets. */
+  private get host(): string {
+    return this.target.hostname.replace(/^\[|\]$/g, '');
+  }
+
   /** Listens on `host` (127.0.0.1 or ::1) and forwards to `targetUrl`; returns the proxy's own URL. */
   static async start(targetUrl: string, host = '127.0.0.1'): Promise<{ proxy: ForwardingProxy; url: string }> {
     const proxy = new ForwardingProxy(new URL(targetUrl));
     const server = createServer((req, res) => {
       const upstream = httpRequest(
-        { host: proxy.target.hostname.replace(/^\[|\]$/g, ''), port: proxy.target.port, method: req.method, path: req.url, headers: proxy.forwardedHeaders(req) },
+        { host: proxy.host, port: proxy.target.port, method: req.method, path: req.url, headers: proxy.forwardedHeaders(req) },
         (answer) => {
           res.writeHead(answer.statusCode ?? 502, answer.headers);
           answer.pipe(res);
@@ -54,7 +59,7 @@ export class ForwardingProxy {
 
   /** Replays the upgrade request upstream with the appended header, then joins the two sockets. */
   private upgrade(req: IncomingMessage, client: Socket, head: Buffer): void {
-    const upstream = connect({ host: this.target.hostname.replace(/^\[|\]$/g, ''), port: Number(this.target.port) });
+    const upstream = connect({ host: this.host, port: Number(this.target.port) });
     this.sockets.add(upstream);
     upstream.once('close', () => this.sockets.delete(upstream));
     const lines = [`${req.method} ${req.url} HTTP/1.1`];
