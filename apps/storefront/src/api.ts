@@ -1,4 +1,4 @@
-import { ApiError, httpRequest, type HttpRequestOptions } from './http-request.ts';
+import { ApiError, httpRequest, refusedHere, type HttpRequestOptions } from './http-request.ts';
 import { forgetBuyerToken, getBuyerToken, getOrganizerToken } from './session.ts';
 
 export { ApiError };
@@ -15,7 +15,7 @@ async function tokenFor(auth: Auth): Promise<string | null> {
   if (auth === 'buyer') return getBuyerToken();
   if (auth === 'organizer') {
     const token = getOrganizerToken();
-    if (!token) throw new ApiError('unauthorized', 'Please sign in first.', 401);
+    if (!token) throw refusedHere('unauthorized', 401);
     return token;
   }
   return null;

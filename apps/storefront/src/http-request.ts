@@ -30,6 +30,9 @@ const FRIENDLY: Record<string, string> = {
   internal_error: 'Something went wrong on our side. Please retry.',
 };
 
+/** A refusal decided here rather than by the server (no token yet), worded as the server's would be. */
+export const refusedHere = (code: string, status: number): ApiError => new ApiError(code, FRIENDLY[code] ?? code, status);
+
 /** One JSON request over fetch, same origin, with a bearer token if given; errors become ApiError. */
 export async function httpRequest<T>(path: string, options: HttpRequestOptions, token: string | null = null): Promise<T> {
   const { method = 'GET', body, signal } = options;
