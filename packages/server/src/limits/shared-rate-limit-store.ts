@@ -46,7 +46,7 @@ export class SharedRateLimitStore {
     this.redis.on('ready', () => hooks.onAvailability(true));
     this.redis.on('close', () => hooks.onAvailability(false));
     hooks.onAvailability(false);
-    this.root = new FallbackStore(new RedisStore(false, false, this.redis, KEY_PREFIX), new LocalStore(false, false), this);
+    this.root = new FallbackStore(new RedisStore(false, false, this.redis, KEY_PREFIX), new LocalStore(false, false), (error) => this.recordOutcome(error));
   }
 
   /** A store class for @fastify/rate-limit's `store` option: the HTTP limits. */
@@ -75,8 +75,8 @@ export class SharedRateLimitStore {
     };
   }
 
-  /** Called by the stores with each count's outcome. */
-  recordOutcome(error: Error | null): void {
+  /** Each count's outcome: warn once per outage, and say when it is over. */
+  private recordOutcome(error: Error | null): void {
     if (error) {
       this.hooks.onStoreError();
       if (!this.failing) this.hooks.logger.warn({ err: error }, 'rate-limit store: Redis is not answering; limits are per node until it is back');
@@ -97,14 +97,14 @@ class FallbackStore implements FastifyRateLimitStore {
   constructor(
     private readonly shared: FastifyRateLimitStore,
     private readonly local: FastifyRateLimitStore,
-    private readonly owner: SharedRateLimitStore,
+    private readonly onOutcome: (error: Error | null) => void,
   ) {}
 
   incr(key: string, callback: CountCallback, timeWindow: number, max: number): void {
     this.shared.incr(
       key,
       (error, result) => {
-        this.owner.recordOutcome(error);
+        this.onOutcome(error);
         if (error) this.local.incr(key, callback, timeWindow, max);
         else callback(null, result);
       },
@@ -114,6 +114,6 @@ class FallbackStore implements FastifyRateLimitStore {
   }
 
   child(routeOptions: Parameters<FastifyRateLimitStore['child']>[0]): FastifyRateLimitStore {
-    return new FallbackStore(this.shared.child(routeOptions), this.local.child(routeOptions), this.owner);
+    return new FallbackStore(this.shared.child(routeOptions), this.local.child(routeOptions), this.onOutcome);
   }
 }
