@@ -1,9 +1,9 @@
-import { byDisplayOrder } from '@ticketpulse/protocol';
+import { byDisplayOrder, isBuyable as isStatusBuyable } from '@ticketpulse/protocol';
 import type { TicketAvailability } from '@ticketpulse/client';
 
 /** On sale with seats left. */
 export function isBuyable(ticket: TicketAvailability): boolean {
-  return ticket.status === 'available' || ticket.status === 'low_stock';
+  return isStatusBuyable(ticket.status);
 }
 
 /** The most a buyer can select: min(maxPerOrder, seats left); 0 when it cannot be bought. */

@@ -1,4 +1,4 @@
-import type { ConnectionStatus, EventState, TicketAvailability, Transition } from '@ticketpulse/client';
+import { isBuyable, type ConnectionStatus, type EventState, type TicketAvailability, type Transition } from '@ticketpulse/client';
 import { useCallback, useEffect, useInsertionEffect, useMemo, useRef, useSyncExternalStore } from 'react';
 import { useTicketAvailabilityManager } from './provider.tsx';
 
@@ -83,10 +83,7 @@ export function useTicketAvailability(eventId: string, options: UseTicketAvailab
       isConnected: state.status === 'connected',
       connectionStatus: state.status,
       getTicketAvailability: ticket,
-      isTicketAvailable: (id) => {
-        const status = ticket(id)?.status;
-        return status === 'available' || status === 'low_stock';
-      },
+      isTicketAvailable: (id) => isBuyable(ticket(id)?.status),
       getActualAvailable: (id) => {
         const t = ticket(id);
         if (!t) return null;

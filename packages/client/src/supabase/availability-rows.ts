@@ -1,4 +1,4 @@
-import type { AvailabilityStatus, TicketAvailability } from '@ticketpulse/protocol';
+import { availabilityStatusOf, percentageSold, type AvailabilityStatus, type TicketAvailability } from '@ticketpulse/protocol';
 
 /** Columns ticket_availability_view passes through from event_tickets under their own names. */
 type TicketTypeColumns = {
@@ -93,26 +93,6 @@ export function fromViewRow(row: AvailabilityViewRow): TicketAvailability {
   };
 }
 
-/**
- * `round(sold_count * 100.0 / total_capacity, 1)`: numeric rounds half away
- * from zero, computed here in integers so no float rounding can differ.
- */
-function percentageSold(sold: number, capacity: number | null): number {
-  if (capacity === null || capacity <= 0) return 0;
-  return Math.floor((sold * 2000 + capacity) / (2 * capacity)) / 10;
-}
-
-/** The view's CASE, given the event's part of it. */
-function statusOf(row: EventTicketRow, gate: EventGate): AvailabilityStatus {
-  if (gate === 'off_sale') return 'off_sale';
-  if (row.status === 'paused') return 'paused';
-  if (row.total_capacity === null || row.available_count === null) return 'available';
-  if (row.available_count === 0) return 'sold_out';
-  // ceil(total_capacity * 0.1) in numeric; capacity / 10 is exact enough for ceil (never within 0.1 of the wrong integer).
-  const threshold = row.low_stock_threshold ?? Math.ceil(row.total_capacity / 10);
-  return row.available_count <= threshold ? 'low_stock' : 'available';
-}
-
 /** A visible (not hidden) event_tickets row as ticket_availability_view would show it. */
 export function fromTicketRow(row: EventTicketRow, gate: EventGate): TicketAvailability {
   return {
@@ -122,6 +102,11 @@ export function fromTicketRow(row: EventTicketRow, gate: EventGate): TicketAvail
     percentageSold: percentageSold(row.sold_count, row.total_capacity),
     isSoldOut: row.total_capacity !== null && row.available_count === 0,
     isUnlimited: row.total_capacity === null,
-    status: statusOf(row, gate),
+    status: availabilityStatusOf(gate, {
+      saleStatus: row.status === 'paused' ? 'paused' : 'on_sale',
+      totalCapacity: row.total_capacity,
+      availableCount: row.available_count,
+      lowStockThreshold: row.low_stock_threshold,
+    }),
   };
 }

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { SimulatorStats, SimulatorStatus, TicketAvailability } from '@ticketpulse/protocol';
+import { isBuyable, type SimulatorStats, type SimulatorStatus, type TicketAvailability } from '@ticketpulse/protocol';
 import { availabilitySnapshot, event, reservationEnvelope } from '@ticketpulse/protocol/schemas';
 import type { Logger } from 'pino';
 import { z } from 'zod';
@@ -239,7 +239,7 @@ export class BuyerSimulator {
  * since nothing tells how close to the floor they are.
  */
 function spareSeats(ticket: TicketAvailability, nearlySoldOut: boolean): number {
-  if (ticket.status !== 'available' && ticket.status !== 'low_stock') return 0;
+  if (!isBuyable(ticket.status)) return 0;
   if (ticket.isUnlimited || nearlySoldOut) return ticket.maxPerOrder;
   if (ticket.actualAvailable === null || ticket.totalCapacity === null) return 0;
   return ticket.actualAvailable - Math.ceil(ticket.totalCapacity * FLOOR_SHARE);
