@@ -1,3 +1,5 @@
+import type { ErrorBody } from '@ticketpulse/protocol';
+
 /** An error with an HTTP status and a documented code (docs/api.md). */
 export class ApiError extends Error {
   constructor(
@@ -9,4 +11,9 @@ export class ApiError extends Error {
     super(message);
     this.name = 'ApiError';
   }
+}
+
+/** The API's error body, `{error: {code, message, ...details}}` (docs/api.md, Errors), for HTTP answers and refused WebSocket upgrades alike. */
+export function errorBody(error: ApiError): ErrorBody {
+  return { error: { code: error.code, message: error.message, ...error.details } };
 }

@@ -1,7 +1,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { isDatabaseError } from '../db/database.ts';
-import { ApiError } from '../api-error.ts';
+import { ApiError, errorBody } from '../api-error.ts';
 import { InventoryError, type InventoryErrorCode } from '../inventory/errors.ts';
 import { isPostgrestPath, sendPostgrestError } from './postgrest-errors.ts';
 
@@ -72,7 +72,7 @@ export function toApiError(error: unknown): ApiError | undefined {
 export function sendError(reply: FastifyReply, error: ApiError): FastifyReply {
   if (error.statusCode === 503 || error.statusCode === 429) reply.header('retry-after', String(error.details.retryAfterSeconds ?? 1));
   if (isPostgrestPath(reply.request.url)) return sendPostgrestError(reply, error);
-  return reply.code(error.statusCode).send({ error: { code: error.code, message: error.message, ...error.details } });
+  return reply.code(error.statusCode).send(errorBody(error));
 }
 
 /** Every error leaves through sendError; never a stack trace. */

@@ -1,7 +1,7 @@
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { ApiError } from '../api-error.ts';
+import { ApiError, errorBody } from '../api-error.ts';
 import type { ClientAddressOf } from '../limits/client-address.ts';
 import type { Admission } from './admission.ts';
 import type { RealtimeMetrics } from './metrics.ts';
@@ -78,7 +78,7 @@ const shuttingDown = () => new ApiError(503, 'shutting_down', 'This node is shut
 
 /** Answers a refused upgrade with a plain HTTP error in the API's format. */
 export function refuseUpgrade(socket: Duplex, error: ApiError): void {
-  const body = JSON.stringify({ error: { code: error.code, message: error.message, ...error.details } });
+  const body = JSON.stringify(errorBody(error));
   const retry = error.details.retryAfterSeconds ? `Retry-After: ${error.details.retryAfterSeconds}\r\n` : '';
   socket.end(
     `HTTP/1.1 ${error.statusCode} ${error.code}\r\nContent-Type: application/json\r\n${retry}Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
