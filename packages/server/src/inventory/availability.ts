@@ -4,6 +4,7 @@ import { audienceParams, type EventStatus } from './catalog.ts';
 import { type Audience } from '../auth/principal.ts';
 import { byIdOrSlug } from './event-ref.ts';
 import { InventoryError } from './errors.ts';
+import type { TicketTypeColumns } from './ticket-type-columns.ts';
 
 /** An event's availability as stored, exact counts included; presentSnapshot() decides what a viewer sees. */
 export interface EventAvailability {
@@ -19,7 +20,7 @@ export interface EventAvailability {
   readAt: string;
 }
 
-interface Row {
+interface Row extends TicketTypeColumns {
   event_id: string;
   availability_version: number;
   availability_changed_at: Date;
@@ -29,13 +30,6 @@ interface Row {
   read_at: Date;
   ticket_type_id: string | null;
   ticket_type_name: string;
-  description: string | null;
-  price: string;
-  currency: string;
-  total_capacity: number | null;
-  sold_count: number;
-  reserved_count: number;
-  available_count: number | null;
   actual_available: number | null;
   percentage_sold: number;
   is_sold_out: boolean;

@@ -5,6 +5,7 @@ import { InventoryError } from './errors.ts';
 import { byIdOrSlug } from './event-ref.ts';
 import type { Audience } from '../auth/principal.ts';
 import type { AvailabilityListener } from './availability-listener.ts';
+import type { TicketTypeColumns } from './ticket-type-columns.ts';
 
 export type { EventStatus, EventSummary, EventWithTicketTypes, TicketType, TicketTypeStatus };
 
@@ -68,17 +69,10 @@ interface EventRow {
   hold_seconds: number | null;
 }
 
-interface TicketTypeRow {
+interface TicketTypeRow extends TicketTypeColumns {
   id: string;
   event_id: string;
   name: string;
-  description: string | null;
-  price: string;
-  currency: string;
-  total_capacity: number | null;
-  sold_count: number;
-  reserved_count: number;
-  available_count: number | null;
   status: TicketTypeStatus;
   max_per_order: number;
   low_stock_threshold: number | null;
