@@ -199,13 +199,16 @@ describe.skipIf(!postgresUrl)('reliability: the database goes away during live t
     const down = Date.now();
     await proxy.stop();
     await new Promise((resolve) => setTimeout(resolve, outageMs));
-    await proxy.start();
+    // Taken before listening again: whatever was answered before it was decided without the database.
     const back = Date.now();
+    await proxy.start();
     await traffic.stop();
     const convergedMs = await convergence(event.id, views, back);
     await eventually(async () => (await listeners()) === 2, 'both nodes to LISTEN again', 30_000);
 
-    const duringOutage = traffic.outcomes.filter((o) => o.startedAt > down + 100 && o.startedAt < back - 100);
+    // Requests that began and were answered while the database was away. One begun late in the outage may be
+    // decided after it (a busy event loop delays it), and then rightly succeeds.
+    const duringOutage = traffic.outcomes.filter((o) => o.startedAt > down + 100 && o.finishedAt < back);
     expect(duringOutage.length).toBeGreaterThan(0);
     expect(duringOutage.filter((o) => o.status !== 503 || o.code !== 'database_unavailable' || o.retryAfter !== '1')).toEqual([]);
     const other = traffic.outcomes.filter((o) => o.status !== 201 && o.status !== 503);

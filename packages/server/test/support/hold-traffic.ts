@@ -12,6 +12,8 @@ export interface HoldOutcome {
   /** The Idempotency-Key had already made this hold: the answer is a replay. */
   replayed?: boolean;
   startedAt: number;
+  /** When the answer (or the failure) arrived. */
+  finishedAt: number;
 }
 
 export interface Buyer {
@@ -80,6 +82,7 @@ export class HoldTraffic {
       const body = (await response.json()) as { reservation?: { id: string }; error?: { code: string } };
       return {
         ...base,
+        finishedAt: Date.now(),
         status: response.status,
         retryAfter: response.headers.get('retry-after'),
         replayed: response.headers.get('idempotent-replayed') === 'true',
@@ -87,7 +90,7 @@ export class HoldTraffic {
         ...(body.error && { code: body.error.code }),
       };
     } catch (error) {
-      return { ...base, status: (error as Error).name === 'TimeoutError' ? 'timeout' : 'network' };
+      return { ...base, finishedAt: Date.now(), status: (error as Error).name === 'TimeoutError' ? 'timeout' : 'network' };
     }
   }
 }
