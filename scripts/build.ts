@@ -3,7 +3,7 @@
  *
  * - compiles protocol, client, react and server to dist/ (ESM, .d.ts, source
  *   maps) with `tsc -b tsconfig.build.json`;
- * - copies what the compiler does not: the React styles, the server's SQL
+ * - copies what the compiler does not: the LICENSE into each package, the React styles, the server's SQL
  *   (migrations and repeatable files, found beside dist/db/migrate.js at run
  *   time) and the built storefront (apps/storefront/dist, built before this by
  *   `npm run build`) into packages/server/storefront, which the server's
@@ -23,6 +23,7 @@ const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
 execFileSync(process.execPath, [tsc, '-b', 'tsconfig.build.json'], { stdio: 'inherit' });
 
 cpSync('packages/react/src/styles.css', 'packages/react/dist/styles.css');
+for (const pkg of ['protocol', 'client', 'react', 'server']) cpSync('LICENSE', `packages/${pkg}/LICENSE`);
 for (const dir of ['migrations', 'repeatable']) {
   rmSync(`packages/server/dist/db/${dir}`, { recursive: true, force: true });
   cpSync(`packages/server/src/db/${dir}`, `packages/server/dist/db/${dir}`, { recursive: true });
