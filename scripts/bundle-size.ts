@@ -10,7 +10,10 @@ export interface BundleSize {
   gzipped: number;
 }
 
-export async function measureBundle(entry: string, external: string[] = []): Promise<BundleSize> {
+/** Resolves the workspace packages to their TypeScript sources (their exports' condition), for measuring without a build. */
+export const WORKSPACE_SOURCES = ['@ticketpulse/source'];
+
+export async function measureBundle(entry: string, external: string[] = [], conditions: string[] = []): Promise<BundleSize> {
   const result = await build({
     entryPoints: [entry],
     bundle: true,
@@ -19,6 +22,8 @@ export async function measureBundle(entry: string, external: string[] = []): Pro
     platform: 'browser',
     target: 'es2022',
     external,
+    // Given conditions replace esbuild's default ("module"), so it is named again.
+    ...(conditions.length > 0 && { conditions: [...conditions, 'module'] }),
     write: false,
     loader: { '.css': 'empty' },
   });
