@@ -1,6 +1,12 @@
+import { defaultClientConditions, defaultServerConditions } from 'vite';
 import { defineConfig } from 'vitest/config';
 
+/** Workspace packages resolve to their TypeScript sources (their exports' "@ticketpulse/source" condition): no build before a test. */
+const SOURCE = '@ticketpulse/source';
+
 export default defineConfig({
+  resolve: { conditions: [SOURCE, ...defaultClientConditions] },
+  ssr: { resolve: { conditions: [SOURCE, ...defaultServerConditions] } },
   test: {
     include: ['packages/*/test/**/*.test.{ts,tsx}', 'apps/*/test/**/*.test.{ts,tsx}', 'bench/test/**/*.test.ts'],
     globalSetup: ['packages/server/test/support/global-setup.ts'],

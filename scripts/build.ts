@@ -1,48 +1,42 @@
 /**
- * Bundles the client packages the way an application would (ESM, minified,
- * tree-shaken) and prints their sizes. Fails when the core SDK or the React
- * package passes its budget: they ship to every buyer's browser.
+ * Builds the packages for npm and checks the client bundles' sizes:
+ *
+ * - compiles protocol, client, react and server to dist/ (ESM, .d.ts, source
+ *   maps) with `tsc -b tsconfig.build.json`;
+ * - copies what the compiler does not: the LICENSE into each package, the React styles, the server's SQL
+ *   (migrations and repeatable files, found beside dist/db/migrate.js at run
+ *   time) and the built storefront (apps/storefront/dist, built before this by
+ *   `npm run build`) into packages/server/storefront, which the server's
+ *   tarball carries;
+ * - bundles each client entry from its built files the way an application
+ *   would and prints the sizes; fails when one passes its budget, since they
+ *   ship to every buyer's browser.
  *
  *   npm run build
  */
-import { mkdir, writeFile } from 'node:fs/promises';
-import { measureBundle } from './bundle-size.ts';
+import { execFileSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { measurePackages, sizeTable } from './bundle-size.ts';
 
-const KB = 1024;
-const REACT = ['react', 'react-dom', 'react/jsx-runtime'];
+const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
+execFileSync(process.execPath, [tsc, '-b', 'tsconfig.build.json'], { stdio: 'inherit' });
 
-interface Target {
-  name: string;
-  entry: string;
-  external: string[];
-  budget?: number;
+cpSync('packages/react/src/styles.css', 'packages/react/dist/styles.css');
+for (const pkg of ['protocol', 'client', 'react', 'server']) cpSync('LICENSE', `packages/${pkg}/LICENSE`);
+for (const dir of ['migrations', 'repeatable']) {
+  rmSync(`packages/server/dist/db/${dir}`, { recursive: true, force: true });
+  cpSync(`packages/server/src/db/${dir}`, `packages/server/dist/db/${dir}`, { recursive: true });
 }
+rmSync('packages/server/storefront', { recursive: true, force: true });
+if (existsSync('apps/storefront/dist/index.html')) cpSync('apps/storefront/dist', 'packages/server/storefront', { recursive: true });
+else console.warn('build: apps/storefront/dist is not built (npm run build:storefront); the server package will carry no storefront');
 
-const targets: Target[] = [
-  { name: '@ticketpulse/client (everything)', entry: 'packages/client/src/index.ts', external: [], budget: 8 * KB },
-  { name: '@ticketpulse/react (alone)', entry: 'packages/react/src/index.ts', external: [...REACT, '@ticketpulse/client'], budget: 3 * KB },
-  { name: '@ticketpulse/react (+ client, no React)', entry: 'packages/react/src/index.ts', external: REACT },
-  // Only Supabase apps load it; supabase-js is theirs already (the transport imports only its types).
-  { name: '@ticketpulse/client/supabase', entry: 'packages/client/src/supabase/index.ts', external: ['@supabase/supabase-js'], budget: 2 * KB },
-];
-
-async function measure(target: Target) {
-  return { ...target, ...(await measureBundle(target.entry, target.external)) };
-}
-
-const kb = (bytes: number) => `${(bytes / 1024).toFixed(1)} KB`;
-
-const results = await Promise.all(targets.map(measure));
-await mkdir('dist', { recursive: true });
-console.log('bundle                                 min        min+gzip   budget');
-let failed = false;
-for (const r of results) {
-  await writeFile(`dist/${r.name.replace(/[^a-z0-9]+/gi, '-').replace(/^-|-$/g, '')}.min.js`, r.code);
-  const over = r.budget !== undefined && r.gzipped > r.budget;
-  failed ||= over;
-  console.log(`${r.name.padEnd(38)} ${kb(r.minified).padStart(9)}  ${kb(r.gzipped).padStart(9)}   ${r.budget ? `${kb(r.budget)}${over ? '  OVER' : ''}` : '-'}`);
-}
-if (failed) {
+const results = await measurePackages((pkg) => `packages/${pkg.replace('@ticketpulse/', '')}`);
+mkdirSync('dist', { recursive: true });
+for (const r of results) writeFileSync(`dist/${r.name.replace(/[^a-z0-9]+/gi, '-').replace(/^-|-$/g, '')}.min.js`, r.code);
+console.log(sizeTable(results));
+if (results.some((r) => r.over)) {
   console.error('build: a client package is over its size budget');
   process.exit(1);
 }

@@ -1,4 +1,4 @@
-import { defineConfig } from 'vite';
+import { defaultClientConditions, defineConfig } from 'vite';
 
 // The API and the realtime gateway live on one origin in production (the server serves dist/);
 // in development they are proxied to a running server.
@@ -6,6 +6,8 @@ const target = process.env['VITE_API_TARGET'] ?? 'http://localhost:3000';
 
 export default defineConfig({
   esbuild: { jsx: 'automatic' },
+  // The workspace packages' TypeScript sources (their exports' "@ticketpulse/source" condition): no package build first.
+  resolve: { conditions: ['@ticketpulse/source', ...defaultClientConditions] },
   server: {
     proxy: {
       '/api': { target, changeOrigin: true },

@@ -24,7 +24,8 @@ export interface WorkerOptions {
 
 export function startWorker<Out>(script: string, init: unknown, options: WorkerOptions = {}): Worker<Out> {
   const child = fork(script, [], {
-    execArgv: ['--import', 'tsx', ...(options.nodeArgs ?? [])],
+    // The workspace packages' sources, as tsc, Vite and vitest resolve them (their exports' "@ticketpulse/source" condition).
+    execArgv: ['--conditions=@ticketpulse/source', '--import', 'tsx', ...(options.nodeArgs ?? [])],
     env: { ...process.env, ...options.env },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     serialization: 'advanced',

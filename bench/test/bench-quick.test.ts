@@ -15,7 +15,7 @@ import { scenarios } from '../scenarios/index.ts';
 describe.skipIf(!postgresUrl)('npm run bench -- --quick', () => {
   it('runs every scenario and every correctness check passes', { timeout: 300_000 }, async () => {
     const json = join(await mkdtemp(join(tmpdir(), 'bench-')), 'quick.json');
-    const child = spawn(process.execPath, ['--import', 'tsx', 'bench/run.ts', '--quick', '--json', json], {
+    const child = spawn(process.execPath, ['--conditions=@ticketpulse/source', '--import', 'tsx', 'bench/run.ts', '--quick', '--json', json], {
       env: { ...process.env, DATABASE_URL: postgresUrl },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

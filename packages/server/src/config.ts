@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
-import { resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { isProxyList, type ProxyTrust } from './limits/client-address.ts';
@@ -87,8 +88,14 @@ const envSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
-/** apps/storefront/dist of this repository, found from this file so the working directory does not matter. */
-const DEFAULT_STOREFRONT_DIR = fileURLToPath(new URL('../../../apps/storefront/dist', import.meta.url));
+/**
+ * The built storefront, found from this file (src/ or dist/) so the working directory does not matter:
+ * apps/storefront/dist in a checkout of the repository, else the copy the npm package carries (storefront/).
+ */
+const DEFAULT_STOREFRONT_DIR = [
+  fileURLToPath(new URL('../../../apps/storefront/dist', import.meta.url)),
+  fileURLToPath(new URL('../storefront', import.meta.url)),
+].find((dir) => existsSync(join(dir, 'index.html')));
 
 /** How nodes tell each other about changes: the database (LISTEN/NOTIFY), NATS, or nobody (one node). */
 export type BusSetting = { kind: 'postgres' } | { kind: 'nats'; url: string } | { kind: 'none' };
@@ -111,7 +118,7 @@ export interface Config {
   /** The non-owner role the service's connections switch to, so row-level security applies (PostgreSQL only). */
   dbAppRole: string | undefined;
   /** The built storefront, served when it exists. */
-  storefrontDir: string;
+  storefrontDir: string | undefined;
   logLevel: string;
   bus: BusSetting;
   realtime: RealtimeSettings;
