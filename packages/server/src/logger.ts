@@ -1,5 +1,10 @@
 import type { FastifyRequest } from 'fastify';
 import pino, { type DestinationStream, type Logger } from 'pino';
+import pretty from 'pino-pretty';
+
+/** LOG_FORMAT: one JSON object a line (for log collectors), or lines a person reads (pino-pretty). */
+export const LOG_FORMATS = ['json', 'pretty'] as const;
+export type LogFormat = (typeof LOG_FORMATS)[number];
 
 /** Query parameters that carry credentials: our gateway and supabase-js put tokens in the URL. */
 const SECRET_PARAMS = new Set(['token', 'apikey', 'access_token', 'refresh_token', 'password', 'secret']);
@@ -25,12 +30,21 @@ export function redactUrl(url: string): string {
   return `${url.slice(0, query)}?${params.join('&')}`;
 }
 
+export interface LoggerOptions {
+  /** JSON lines by default. */
+  format?: LogFormat;
+  /** Standard output by default. */
+  destination?: DestinationStream;
+}
+
 /**
  * The service's logger. Fastify logs each request's URL, so credentials in
  * query strings are censored there; objects logged with credentials under
- * the usual names are censored by pino's redaction.
+ * the usual names are censored by pino's redaction (before either format
+ * writes them). Pretty lines are written synchronously, so the last ones
+ * before an exit are not lost.
  */
-export function createLogger(level: string, destination?: DestinationStream): Logger {
+export function createLogger(level: string, { format = 'json', destination }: LoggerOptions = {}): Logger {
   const options = {
     level,
     redact: {
@@ -59,5 +73,9 @@ export function createLogger(level: string, destination?: DestinationStream): Lo
       }),
     },
   };
+  if (format === 'pretty') {
+    const stream = pretty({ destination: destination ?? 1, sync: true, translateTime: 'SYS:HH:MM:ss', ignore: 'pid,hostname', singleLine: true });
+    return pino(options, stream);
+  }
   return destination ? pino(options, destination) : pino(options);
 }
