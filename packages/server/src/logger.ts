@@ -30,6 +30,18 @@ export function redactUrl(url: string): string {
   return `${url.slice(0, query)}?${params.join('&')}`;
 }
 
+const field = (record: unknown, name: string): unknown => (typeof record === 'object' && record !== null ? (record as Record<string, unknown>)[name] : undefined);
+
+/** Pretty request lines: `[req-3] incoming request GET /api/events`, `[req-3] request completed 200 in 4 ms`. */
+function requestInMessage(log: Record<string, unknown>, messageKey: string): string {
+  const message = String(log[messageKey] ?? '');
+  const id = log.reqId === undefined ? '' : `[${String(log.reqId)}] `;
+  if (log.req !== undefined) return `${id}${message} ${String(field(log.req, 'method'))} ${String(field(log.req, 'url'))}`;
+  const status = field(log.res, 'statusCode');
+  if (status !== undefined) return `${id}${message} ${String(status)}${typeof log.responseTime === 'number' ? ` in ${Math.round(log.responseTime)} ms` : ''}`;
+  return `${id}${message}`;
+}
+
 export interface LoggerOptions {
   /** JSON lines by default. */
   format?: LogFormat;
@@ -74,7 +86,14 @@ export function createLogger(level: string, { format = 'json', destination }: Lo
     },
   };
   if (format === 'pretty') {
-    const stream = pretty({ destination: destination ?? 1, sync: true, translateTime: 'SYS:HH:MM:ss', ignore: 'pid,hostname', singleLine: true });
+    const stream = pretty({
+      destination: destination ?? 1,
+      sync: true,
+      translateTime: 'SYS:HH:MM:ss',
+      singleLine: true,
+      messageFormat: requestInMessage,
+      ignore: 'pid,hostname,reqId,req,res,responseTime',
+    });
     return pino(options, stream);
   }
   return destination ? pino(options, destination) : pino(options);
