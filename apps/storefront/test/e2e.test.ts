@@ -9,6 +9,8 @@ import pg from 'pg';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { postgresUrl } from '../../../packages/server/test/support/database.ts';
+import { defaultDashboardEvent } from '../src/dashboard-default.ts';
+import type { EventSummary } from '../src/types.ts';
 import { startNode, type RunningNode } from '../../../packages/server/test/support/process.ts';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -223,6 +225,23 @@ describe.skipIf(!hasChromium)('the storefront in a real browser', () => {
     });
     await row(page, 'Floor').getByText('26 available').waitFor({ timeout: 5000 });
   }, 90_000);
+
+  it('the organizer dashboard opens on the busiest on-sale event, and a chosen event wins', async () => {
+    const page = await open('/organizer');
+    await page.getByRole('button', { name: 'Sign in as organizer (dev)' }).click();
+    const { json } = await service.api('GET', '/api/events');
+    const busiest = defaultDashboardEvent(json.events as EventSummary[])!;
+    const firstType = async (slug: string) => ((await service.api('GET', `/api/events/${slug}`)).json as { event: { ticketTypes: Array<{ name: string }> } }).event.ticketTypes[0]!.name;
+    await page.waitForURL(`**/organizer?event=${busiest.slug}`);
+    await row(page, await firstType(busiest.slug)).locator('[data-col="sold"]').waitFor();
+    const picker = page.getByLabel('Event', { exact: true });
+    expect(await picker.inputValue()).toBe(busiest.slug);
+    const other = (json.events as EventSummary[]).find((e) => e.slug !== busiest.slug)!.slug;
+    await picker.selectOption(other);
+    await page.waitForURL(`**/organizer?event=${other}`);
+    await row(page, await firstType(other)).locator('[data-col="sold"]').waitFor();
+    expect(await picker.inputValue()).toBe(other);
+  }, 60_000);
 
   it('the organizer dashboard updates live while the simulator sells', async () => {
     const page = await open('/organizer?event=summer-sound-festival');

@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { isProxyList, type ProxyTrust } from './limits/client-address.ts';
 import type { HttpRateLimits } from './http/rate-limit.ts';
+import { LOG_FORMATS, type LogFormat } from './logger.ts';
 import type { HoldSettings } from './inventory/holds.ts';
 import type { RealtimeSettings } from './realtime/gateway.ts';
 
@@ -15,6 +16,8 @@ const flag = z
   .enum(['1', '0', 'true', 'false', 'yes', 'no', 'on', 'off'])
   .transform((v) => ['1', 'true', 'yes', 'on'].includes(v));
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+/** A TCP port: PORT, and `ticketpulse start --port`. */
+export const portNumber = int(0, 65535);
 
 const PROXY_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
 const PROXY_TRUST_FORMAT = 'must be a hop count (1, 2) or a comma-separated list of proxy addresses and CIDRs (10.0.0.0/8,127.0.0.1,::1)';
@@ -39,7 +42,7 @@ const envSchema = z.object({
     .string()
     .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
     .optional(),
-  PORT: int(0, 65535).default(3000),
+  PORT: portNumber.default(3000),
   HOST: z.string().min(1).default('localhost'),
   TICKETPULSE_JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   TICKETPULSE_DEV_AUTH: flag.optional(),
@@ -86,6 +89,7 @@ const envSchema = z.object({
   TICKETPULSE_WS_SOFT_BUFFER_BYTES: int(1024, 1024 * 1024 * 1024).default(256 * 1024),
   TICKETPULSE_WS_HARD_BUFFER_BYTES: int(1024, 1024 * 1024 * 1024).default(4 * 1024 * 1024),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  LOG_FORMAT: z.enum(LOG_FORMATS).optional(),
 });
 
 /**
@@ -120,6 +124,8 @@ export interface Config {
   /** The built storefront, served when it exists. */
   storefrontDir: string | undefined;
   logLevel: string;
+  /** LOG_FORMAT; unset: pretty for a person (a terminal, or the demo), JSON lines for machines. */
+  logFormat: LogFormat;
   bus: BusSetting;
   realtime: RealtimeSettings;
   /** Browser origins allowed to call the API cross-origin; empty: same origin only. */
@@ -134,6 +140,8 @@ export interface ConfigDefaults {
   /** Demo mode (--demo): dev tokens are on unless TICKETPULSE_DEV_AUTH says otherwise, and allowed only then. */
   demo?: boolean;
   inMemory?: boolean;
+  /** Standard output is a terminal: a person reads the log. */
+  terminal?: boolean;
 }
 
 /** Reads configuration from environment variables (empty ones count as unset). */
@@ -168,6 +176,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, defaults: Confi
     dbAppRole: e.TICKETPULSE_DB_APP_ROLE,
     storefrontDir: e.TICKETPULSE_STOREFRONT_DIR ? resolve(e.TICKETPULSE_STOREFRONT_DIR) : DEFAULT_STOREFRONT_DIR,
     logLevel: e.LOG_LEVEL,
+    logFormat: e.LOG_FORMAT ?? (defaults.demo || defaults.terminal ? 'pretty' : 'json'),
     bus: busSetting(e.TICKETPULSE_BUS, e.DATABASE_URL),
     corsOrigins: e.TICKETPULSE_CORS_ORIGINS ?? [],
     realtime: {

@@ -1,5 +1,10 @@
 import type { FastifyRequest } from 'fastify';
 import pino, { type DestinationStream, type Logger } from 'pino';
+import pretty from 'pino-pretty';
+
+/** LOG_FORMAT: one JSON object a line (for log collectors), or lines a person reads (pino-pretty). */
+export const LOG_FORMATS = ['json', 'pretty'] as const;
+export type LogFormat = (typeof LOG_FORMATS)[number];
 
 /** Query parameters that carry credentials: our gateway and supabase-js put tokens in the URL. */
 const SECRET_PARAMS = new Set(['token', 'apikey', 'access_token', 'refresh_token', 'password', 'secret']);
@@ -25,12 +30,33 @@ export function redactUrl(url: string): string {
   return `${url.slice(0, query)}?${params.join('&')}`;
 }
 
+const field = (record: unknown, name: string): unknown => (typeof record === 'object' && record !== null ? (record as Record<string, unknown>)[name] : undefined);
+
+/** Pretty request lines: `[req-3] incoming request GET /api/events`, `[req-3] request completed 200 in 4 ms`. */
+function requestInMessage(log: Record<string, unknown>, messageKey: string): string {
+  const message = String(log[messageKey] ?? '');
+  const id = log.reqId === undefined ? '' : `[${String(log.reqId)}] `;
+  if (log.req !== undefined) return `${id}${message} ${String(field(log.req, 'method'))} ${String(field(log.req, 'url'))}`;
+  const status = field(log.res, 'statusCode');
+  if (status !== undefined) return `${id}${message} ${String(status)}${typeof log.responseTime === 'number' ? ` in ${Math.round(log.responseTime)} ms` : ''}`;
+  return `${id}${message}`;
+}
+
+export interface LoggerOptions {
+  /** JSON lines by default. */
+  format?: LogFormat;
+  /** Standard output by default. */
+  destination?: DestinationStream;
+}
+
 /**
  * The service's logger. Fastify logs each request's URL, so credentials in
  * query strings are censored there; objects logged with credentials under
- * the usual names are censored by pino's redaction.
+ * the usual names are censored by pino's redaction (before either format
+ * writes them). Pretty lines are written synchronously, so the last ones
+ * before an exit are not lost.
  */
-export function createLogger(level: string, destination?: DestinationStream): Logger {
+export function createLogger(level: string, { format = 'json', destination }: LoggerOptions = {}): Logger {
   const options = {
     level,
     redact: {
@@ -59,5 +85,16 @@ export function createLogger(level: string, destination?: DestinationStream): Lo
       }),
     },
   };
+  if (format === 'pretty') {
+    const stream = pretty({
+      destination: destination ?? 1,
+      sync: true,
+      translateTime: 'SYS:HH:MM:ss',
+      singleLine: true,
+      messageFormat: requestInMessage,
+      ignore: 'pid,hostname,reqId,req,res,responseTime',
+    });
+    return pino(options, stream);
+  }
   return destination ? pino(options, destination) : pino(options);
 }

@@ -7,7 +7,8 @@ import type { Database } from './db/database.ts';
 import { buildApp, type HttpTimeouts } from './http/app.ts';
 import { clientAddressResolver } from './limits/client-address.ts';
 import { TokenVerifier } from './auth/token-verifier.ts';
-import { INTERNAL_KEY_HEADER, type HttpRateLimits } from './http/rate-limit.ts';
+import { INTERNAL_KEY_HEADER } from './http/internal-traffic.ts';
+import type { HttpRateLimits } from './http/rate-limit.ts';
 import { Catalog } from './inventory/catalog.ts';
 import { ExpirySweeper } from './inventory/expiry-sweeper.ts';
 import { Holds } from './inventory/holds.ts';
@@ -149,7 +150,8 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     storefrontDir: options.storefrontDir,
     ...(options.corsOrigins && { corsOrigins: options.corsOrigins }),
     isShuttingDown: () => shuttingDown,
-    rateLimit: { limits: options.httpRateLimits, clientAddress, ...(sharedLimits && { store: sharedLimits.storeClass }), ...(internalKey && { internalKey }) },
+    rateLimit: { limits: options.httpRateLimits, clientAddress, ...(sharedLimits && { store: sharedLimits.storeClass }) },
+    ...(internalKey && { internalKey }),
     ...(options.httpTimeouts && { timeouts: options.httpTimeouts }),
   });
   upgrades.attach(app.server);

@@ -1,6 +1,8 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
@@ -10,23 +12,42 @@ import { eventually } from './support/viewer.ts';
 
 const BIN = fileURLToPath(new URL('../bin/ticketpulse.js', import.meta.url));
 const env = (extra: Record<string, string>) => ({ ...process.env, DATABASE_URL: '', LOG_LEVEL: 'info', ...extra });
+/** Runs the CLI to its end; several may run at once. */
+function run(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, [BIN, ...args], { env: env({}), stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  return new Promise((resolve) => child.once('close', (status) => resolve({ status, stdout, stderr })));
+}
 
 describe('ticketpulse CLI', () => {
-  it('start --demo serves the demo events and stops cleanly on SIGTERM', async () => {
-    const child = spawn(process.execPath, [BIN, 'start', '--demo', '--memory'], {
-      env: env({ PORT: '0', HOST: '127.0.0.1' }),
+  it('start --demo serves the demo events, says where to go in lines a person reads, and stops cleanly on SIGTERM', async () => {
+    // An empty storefront folder: the lines must not point at a shop that is not there.
+    const child = spawn(process.execPath, [BIN, 'start', '--demo', '--memory', '--port', '0', '--host', '127.0.0.1'], {
+      env: env({ TICKETPULSE_STOREFRONT_DIR: tmpdir(), NO_COLOR: '1' }),
       stdio: ['ignore', 'pipe', 'pipe'],
     });
+    let out = '';
     try {
       const url = await new Promise<string>((resolve, reject) => {
-        let out = '';
         child.stdout.on('data', (chunk: Buffer) => {
           out += chunk.toString();
           const match = /serving on (http:\/\/[^\s"]+)/.exec(out);
-          if (match) resolve(match[1]!);
+          if (match && /API: .*\n/.test(out)) resolve(match[1]!);
         });
         child.once('exit', (code) => reject(new Error(`exited with ${code}: ${out}`)));
       });
+      // The demo logs for a person even when its output is piped: no JSON, and the way in right after "serving on".
+      const lines = out.trim().split('\n');
+      expect(lines.filter((line) => line.startsWith('{'))).toEqual([]);
+      const serving = lines.findIndex((line) => line.includes('serving on'));
+      expect(lines.slice(serving + 1, serving + 4).map((line) => line.replace(/^\[[\d:]+\] INFO: /, ''))).toEqual([
+        `shop:      not built (npm run build:storefront); ${url}/ answers a JSON index`,
+        `token:     curl -s -X POST ${url}/api/auth/dev-token   (organizer: add -H 'content-type: application/json' -d '{"role":"organizer"}')`,
+        `API:       ${url}/api/openapi.json, docs/api.md`,
+      ]);
       const { events } = (await (await fetch(`${url}/api/events`)).json()) as { events: Array<{ slug: string }> };
       expect(events.map((e) => e.slug).sort()).toEqual(['midnight-jazz-session', 'open-air-cinema', 'summer-sound-festival']);
 
@@ -73,11 +94,14 @@ describe('ticketpulse CLI', () => {
     }
     const code = await new Promise((resolve) => (child.exitCode !== null ? resolve(child.exitCode) : child.once('exit', resolve)));
     expect(code).toBe(0);
-  });
+  }, 90_000);
 
-  it('start --simulate runs the buyer simulator from boot, and SIGTERM still stops cleanly', async () => {
+  it('start --simulate runs the buyer simulator from boot, logs its requests at debug only, and SIGTERM still stops cleanly', async () => {
     // An empty storefront folder: / stays the JSON index whatever apps/storefront/dist holds.
-    const node = await startNode({ DATABASE_URL: '', TICKETPULSE_STOREFRONT_DIR: tmpdir() }, ['--demo', '--memory', '--simulate']);
+    const node = await startNode(
+      { DATABASE_URL: '', TICKETPULSE_STOREFRONT_DIR: tmpdir(), LOG_FORMAT: 'json', LOG_LEVEL: 'debug' },
+      ['--demo', '--memory', '--simulate'],
+    );
     try {
       const minted = await fetch(`${node.url}/api/auth/dev-token`, {
         method: 'POST',
@@ -92,10 +116,33 @@ describe('ticketpulse CLI', () => {
       expect((await status()).running).toBe(true);
       await eventually(async () => (await status()).stats.holds > 0, 'a simulated hold');
       expect(((await (await fetch(node.url)).json()) as { service: string }).service).toBe('TicketPulse');
+      // LOG_FORMAT=json wins over the demo's pretty lines: every line is a JSON object.
+      const levelsOf = (pattern: RegExp) => {
+        const complete = node.output().slice(0, node.output().lastIndexOf('\n'));
+        const records = complete.split('\n').map((line) => JSON.parse(line) as { level: number; msg: string; req?: { url: string } });
+        return new Set(records.filter((r) => r.msg === 'incoming request' && pattern.test(r.req!.url)).map((r) => r.level));
+      };
+      // Written before the answers these requests got, but read from the pipe on the child's schedule.
+      await eventually(() => levelsOf(/\/reservations/).size > 0 && levelsOf(/^\/api\/simulator$/).size > 0, 'the request lines');
+      // The simulator's holds are at debug (20), never info (30); this test's own requests stay at info.
+      expect(levelsOf(/\/reservations/)).toEqual(new Set([20]));
+      expect(levelsOf(/^\/api\/simulator$/)).toEqual(new Set([30]));
     } finally {
       expect(await node.stop()).toBe(0);
     }
-  });
+  }, 90_000);
+
+  it('logs JSON lines when its output is not a terminal and it is not a demo', () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'tp-cli-'));
+    try {
+      const result = spawnSync(process.execPath, [BIN, 'migrate'], { env: env({ TICKETPULSE_DATA_DIR: dataDir }), encoding: 'utf8' });
+      expect(result.status).toBe(0);
+      const records = result.stdout.trim().split('\n').map((line) => JSON.parse(line) as { msg: string });
+      expect(records.at(-1)?.msg).toBe('database is up to date');
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  }, 90_000);
 
   it('stops at start-up with one clear line for invalid configuration', () => {
     const result = spawnSync(process.execPath, [BIN, 'start', '--memory'], { env: env({ PORT: 'eighty' }), encoding: 'utf8' });
@@ -103,16 +150,55 @@ describe('ticketpulse CLI', () => {
     expect(result.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^ticketpulse: Invalid configuration: PORT /)]);
   });
 
-  it('refuses --simulate without --demo: simulated buyers never run on a real service', () => {
-    const result = spawnSync(process.execPath, [BIN, 'start', '--memory', '--simulate'], { env: env({}), encoding: 'utf8' });
+  it('refuses LOG_FORMAT other than json or pretty with one line', () => {
+    const result = spawnSync(process.execPath, [BIN, 'start', '--memory'], { env: env({ LOG_FORMAT: 'yaml' }), encoding: 'utf8' });
     expect(result.status).toBe(1);
+    expect(result.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^ticketpulse: Invalid configuration: LOG_FORMAT /)]);
+  });
+
+  it('refuses --simulate without --demo: simulated buyers never run on a real service', async () => {
+    const result = await run(['start', '--memory', '--simulate']);
+    expect(result.status).toBe(2);
     expect(result.stderr.trim()).toBe('ticketpulse: --simulate needs --demo: simulated buyers run only in the demo');
   });
 
-  it('explains usage for an unknown command', () => {
-    const result = spawnSync(process.execPath, [BIN, 'sell-everything'], { env: env({}), encoding: 'utf8' });
-    expect(result.status).toBe(1);
-    expect(result.stderr.trim()).toBe('ticketpulse: Unknown command "sell-everything". Run ticketpulse --help.');
+  it('--help lists every command, and <command> --help every option of that command', async () => {
+    const help = await run(['--help']);
+    expect(help.status).toBe(0);
+    for (const command of ['start', 'migrate', 'seed', 'watch EVENT']) expect(help.stdout).toMatch(new RegExp(`^  ${command} `, 'm'));
+    const options: Record<string, string[]> = {
+      start: ['--demo', '--simulate', '--memory', '--port N', '--host HOST', '-h, --help'],
+      migrate: ['-h, --help'],
+      seed: ['-h, --help'],
+      watch: ['--url URL', '--token JWT', '-h, --help'],
+    };
+    const results = await Promise.all(Object.keys(options).map((command) => run([command, '--help'])));
+    for (const [i, [command, expected]] of Object.entries(options).entries()) {
+      const result = results[i]!;
+      expect(result.status).toBe(0);
+      expect(result.stdout).toContain(`Usage: ticketpulse ${command}`);
+      const listed = result.stdout.split('Options:\n')[1]!.split('\n\n')[0]!.split('\n').map((line) => line.trim().split(/\s{2,}/)[0]);
+      expect(listed).toEqual(expected);
+    }
+    // The variables that matter, with each command.
+    expect(results[0]!.stdout).toMatch(/^  LOG_FORMAT /m);
+    expect((await run(['watch', '-h'])).stdout).toMatch(/^  TICKETPULSE_TOKEN /m);
+  });
+
+  it.each([
+    [['sell-everything'], 'ticketpulse: Unknown command "sell-everything". Run ticketpulse --help.'],
+    [['start', '--frobnicate'], 'ticketpulse: Unknown option "--frobnicate" for start. Run ticketpulse start --help.'],
+    [['migrate', '--memory'], 'ticketpulse: Unknown option "--memory" for migrate. Run ticketpulse migrate --help.'],
+    [['start', '--port', 'eighty'], 'ticketpulse: --port must be a whole number from 0 to 65535, not "eighty"'],
+    [['start', '--port', '65536'], 'ticketpulse: --port must be a whole number from 0 to 65535, not "65536"'],
+    [['watch'], 'ticketpulse: watch needs EVENT: ticketpulse watch EVENT. Run ticketpulse watch --help.'],
+    [['watch', 'a', 'b'], 'ticketpulse: Unexpected argument "b" for watch. Run ticketpulse watch --help.'],
+    [['watch', 'a', '--url', 'localhost:3000'], 'ticketpulse: --url must be an http:// or https:// URL, not "localhost:3000"'],
+  ])('%j is a one-line usage error with exit code 2', async (args, message) => {
+    const result = await run(args);
+    expect(result.status).toBe(2);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toBe(`${message}\n`);
   });
 
   it.skipIf(!postgresUrl)('migrate and seed work against PostgreSQL, and seeding twice adds nothing', async () => {

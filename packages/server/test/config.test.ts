@@ -19,6 +19,14 @@ describe('configuration', () => {
     expect(loadConfig({ PORT: '' }).port).toBe(3000);
   });
 
+  it('logs for a person in a terminal or the demo, JSON lines otherwise, and LOG_FORMAT decides when set', () => {
+    expect(loadConfig({}).logFormat).toBe('json');
+    expect(loadConfig({}, { terminal: true }).logFormat).toBe('pretty');
+    expect(loadConfig({}, { demo: true }).logFormat).toBe('pretty');
+    expect(loadConfig({ LOG_FORMAT: 'json' }, { demo: true, terminal: true }).logFormat).toBe('json');
+    expect(loadConfig({ LOG_FORMAT: 'pretty' }).logFormat).toBe('pretty');
+  });
+
   it.each([
     ['PORT', 'abc'],
     ['PORT', '70000'],
@@ -30,6 +38,7 @@ describe('configuration', () => {
     ['TICKETPULSE_HOLD_SECONDS', '0'],
     ['TICKETPULSE_SWEEP_INTERVAL_MS', '1.5'],
     ['LOG_LEVEL', 'loud'],
+    ['LOG_FORMAT', 'yaml'],
     ['TICKETPULSE_DB_APP_ROLE', 'app; RESET ROLE'],
     // A role needs PostgreSQL: PGlite has one user, the owner.
     ['TICKETPULSE_DB_APP_ROLE', 'ticketpulse_app'],

@@ -1,8 +1,8 @@
 import { useQuery } from '@tanstack/react-query';
 import { localStorageCache } from '@ticketpulse/client';
 import { RealtimeErrorBoundary, TicketPulseProvider } from '@ticketpulse/react';
-import { useId, useMemo, useState, type ReactNode } from 'react';
-import { Link, useLocation, useSearch } from 'wouter';
+import { useEffect, useId, useMemo, useState, type ReactNode } from 'react';
+import { useLocation, useSearch } from 'wouter';
 import { ApiError } from '../api.ts';
 import { ExpiringHolds } from '../components/expiring-holds.tsx';
 import { LiveTable } from '../components/live-table.tsx';
@@ -11,6 +11,7 @@ import { SalesChart } from '../components/sales-chart.tsx';
 import { SimulatorPanel } from '../components/simulator-panel.tsx';
 import { SiteHeader } from '../components/site-header.tsx';
 import { ViewersPanel } from '../components/viewers-panel.tsx';
+import { defaultDashboardEvent } from '../dashboard-default.ts';
 import { useLiveEvent } from '../hooks/use-live-event.ts';
 import { useLiveSales } from '../hooks/use-live-sales.ts';
 import { useOrganizerToken } from '../hooks/use-organizer-session.ts';
@@ -59,6 +60,23 @@ function SignIn() {
   );
 }
 
+const dashboardPath = (slug: string) => `/organizer?event=${encodeURIComponent(slug)}`;
+
+/**
+ * The event shown: the one in the URL, else the busiest on sale
+ * (dashboard-default.ts), which then goes into the URL, so a reload or a
+ * shared link keeps it and later sales do not switch the dashboard away.
+ */
+function useDashboardEvent(chosen: string | null): string | null {
+  const [, navigate] = useLocation();
+  const events = useQuery(queries.organizerEvents());
+  const fallback = chosen === null && events.data ? defaultDashboardEvent(events.data.events)?.slug : undefined;
+  useEffect(() => {
+    if (fallback) navigate(dashboardPath(fallback), { replace: true });
+  }, [fallback, navigate]);
+  return chosen ?? fallback ?? null;
+}
+
 function EventPicker({ slug }: { slug: string | null }) {
   const [, navigate] = useLocation();
   const id = useId();
@@ -68,8 +86,8 @@ function EventPicker({ slug }: { slug: string | null }) {
   return (
     <div className="event-picker">
       <label htmlFor={id}>Event</label>
-      <select id={id} className="select" value={slug ?? ''} disabled={list.length === 0} onChange={(e) => navigate(e.target.value ? `/organizer?event=${encodeURIComponent(e.target.value)}` : '/organizer')}>
-        <option value="">Choose an event…</option>
+      <select id={id} className="select" value={slug ?? ''} disabled={list.length === 0} onChange={(e) => navigate(dashboardPath(e.target.value))}>
+        {slug === null && <option value="">{events.data ? 'No events yet' : 'Loading…'}</option>}
         {list.map((event) => (
           <option key={event.id} value={event.slug}>
             {event.name} ({event.status.replace('_', ' ')})
@@ -77,15 +95,6 @@ function EventPicker({ slug }: { slug: string | null }) {
         ))}
       </select>
       <RequestStatus {...status} what="events" />
-      {!slug && list.length > 0 && (
-        <ul className="event-links">
-          {list.map((event) => (
-            <li key={event.id}>
-              <Link href={`/organizer?event=${encodeURIComponent(event.slug)}`}>{event.name}</Link>
-            </li>
-          ))}
-        </ul>
-      )}
     </div>
   );
 }
@@ -137,10 +146,25 @@ function OrganizerLive({ token, children }: { token: string; children: ReactNode
   );
 }
 
-/** The organizer dashboard: `/organizer?event=:slug`, with an event picker when no event is chosen. */
+/** A signed-in organizer's page: the event picker, and the dashboard of the event shown. */
+function SignedIn({ chosen, top }: { chosen: string | null; top: ReactNode }) {
+  const slug = useDashboardEvent(chosen);
+  return (
+    <>
+      <SiteHeader live={slug !== null} {...(slug ? { eventId: slug } : {})} />
+      <main className="page" id="main">
+        {top}
+        <EventPicker slug={slug} />
+        {slug && <Dashboard key={slug} slug={slug} />}
+      </main>
+    </>
+  );
+}
+
+/** The organizer dashboard: `/organizer?event=:slug`; without an event, the busiest on sale. */
 export function OrganizerPage() {
   const token = useOrganizerToken();
-  const slug = new URLSearchParams(useSearch()).get('event');
+  const chosen = new URLSearchParams(useSearch()).get('event');
   const top = (
     <div className="organizer-top">
       <h1>Organizer dashboard</h1>
@@ -167,12 +191,7 @@ export function OrganizerPage() {
   }
   return (
     <OrganizerLive token={token}>
-      <SiteHeader live={slug !== null} {...(slug ? { eventId: slug } : {})} />
-      <main className="page" id="main">
-        {top}
-        <EventPicker slug={slug} />
-        {slug && <Dashboard key={slug} slug={slug} />}
-      </main>
+      <SignedIn chosen={chosen} top={top} />
     </OrganizerLive>
   );
 }

@@ -15,7 +15,9 @@ import { type TokenVerifier } from '../auth/token-verifier.ts';
 import { ApiError } from '../api-error.ts';
 import { installErrorHandling, replyWithError } from './errors.ts';
 import { POSTGREST_PREFIX } from './postgrest-errors.ts';
+import { internalTraffic } from './internal-traffic.ts';
 import { installRateLimit, type RateLimitOptions } from './rate-limit.ts';
+import { RequestLogging } from './request-logging.ts';
 import { devAuthRoutes } from './routes/dev-auth.ts';
 import { eventRoutes } from './routes/events.ts';
 import { healthRoutes } from './routes/health.ts';
@@ -47,7 +49,9 @@ export interface AppDeps {
   /** Origins allowed cross-origin (CORS); none (the default): same origin only. */
   corsOrigins?: readonly string[];
   isShuttingDown: () => boolean;
-  rateLimit: RateLimitOptions;
+  rateLimit: Omit<RateLimitOptions, 'isInternal'>;
+  /** Demo mode only: the key the service's own buyer simulator sends; its requests are not limited and log at debug. */
+  internalKey?: string;
   /** Shorter in tests; the defaults below otherwise. */
   timeouts?: Partial<HttpTimeouts>;
 }
@@ -74,8 +78,10 @@ const DEFAULT_TIMEOUTS: HttpTimeouts = { headersMs: 10_000, requestMs: 30_000, c
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const timeouts = { ...DEFAULT_TIMEOUTS, ...deps.timeouts };
+  const isInternal = internalTraffic(deps.internalKey);
   const app = Fastify({
     loggerInstance: deps.logger,
+    logController: new RequestLogging(isInternal),
     bodyLimit: BODY_LIMIT_BYTES,
     requestTimeout: timeouts.requestMs,
     http: { headersTimeout: timeouts.headersMs, connectionsCheckingInterval: timeouts.checkEveryMs },
@@ -90,7 +96,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // First, so refusals (rate limits, auth) carry the headers too.
   await installSecurityHeaders(app, deps.corsOrigins ?? []);
   // Before any route: the limits attach to each route as it is added.
-  await installRateLimit(app, deps.rateLimit);
+  await installRateLimit(app, { ...deps.rateLimit, isInternal });
 
   await app.register(swagger, {
     openapi: {

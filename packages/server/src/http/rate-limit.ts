@@ -1,7 +1,7 @@
-import { timingSafeEqual } from 'node:crypto';
 import rateLimit, { normalizeIP, type FastifyRateLimitStoreCtor } from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ClientAddressOf } from '../limits/client-address.ts';
+import type { InternalTraffic } from './internal-traffic.ts';
 import { ApiError } from '../api-error.ts';
 
 /** Requests per minute per client address, by route class (TICKETPULSE_HTTP_*_PER_MINUTE). */
@@ -20,11 +20,9 @@ export interface RateLimitOptions {
   clientAddress: ClientAddressOf;
   /** Where counts live: shared through Redis (TICKETPULSE_REDIS_URL); this node's memory by default. */
   store?: FastifyRateLimitStoreCtor;
-  /** Demo mode only: sent by the service's own buyer simulator (X-TicketPulse-Internal), as demo traffic is not abuse. */
-  internalKey?: string;
+  /** The service's own demo traffic (the buyer simulator's requests), never limited: demo traffic is not abuse. */
+  isInternal: InternalTraffic;
 }
-
-export const INTERNAL_KEY_HEADER = 'x-ticketpulse-internal';
 
 type RouteClass = 'holds' | 'writes' | 'reads';
 
@@ -36,10 +34,6 @@ function routeClass(request: FastifyRequest): RouteClass {
   return request.method === 'GET' || request.method === 'HEAD' ? 'reads' : 'writes';
 }
 
-function sameKey(sent: string | string[] | undefined, key: Buffer | undefined): boolean {
-  return key !== undefined && typeof sent === 'string' && sent.length === key.length && timingSafeEqual(Buffer.from(sent), key);
-}
-
 /**
  * Per-address request limits (@fastify/rate-limit, one fixed minute window
  * per address and route class). Past a limit: 429 `rate_limited` in the API's
@@ -47,8 +41,7 @@ function sameKey(sent: string | string[] | undefined, key: Buffer | undefined): 
  * host usually holds a whole prefix. One hook for the whole app, installed
  * before authentication's: requests with bad tokens and unknown paths count too.
  */
-export async function installRateLimit(app: FastifyInstance, { limits, clientAddress, store, internalKey }: RateLimitOptions): Promise<void> {
-  const internal = internalKey === undefined ? undefined : Buffer.from(internalKey);
+export async function installRateLimit(app: FastifyInstance, { limits, clientAddress, store, isInternal }: RateLimitOptions): Promise<void> {
   const perMinute: Record<RouteClass, number> = { holds: limits.holdsPerMinute, writes: limits.writesPerMinute, reads: limits.readsPerMinute };
   await app.register(rateLimit, {
     // Not per route: route hooks run after the app's own (authentication), which would refuse a bad-token flood unlimited.
@@ -57,7 +50,7 @@ export async function installRateLimit(app: FastifyInstance, { limits, clientAdd
     ...(store && { store }),
     keyGenerator: (request) => `${routeClass(request)}:${normalizeIP(clientAddress(request.raw), 56)}`,
     max: (_request, key) => perMinute[key.slice(0, key.indexOf(':')) as RouteClass],
-    allowList: (request) => UNLIMITED_PATHS.has(request.routeOptions.url ?? '') || sameKey(request.headers[INTERNAL_KEY_HEADER], internal),
+    allowList: (request) => UNLIMITED_PATHS.has(request.routeOptions.url ?? '') || isInternal(request),
     errorResponseBuilder: (_request, context) => {
       const retryAfterSeconds = Math.max(1, Math.ceil(context.ttl / 1000));
       return new ApiError(429, 'rate_limited', `Too many requests from this address; retry in ${retryAfterSeconds} s`, { retryAfterSeconds });
