@@ -1,4 +1,5 @@
-import { ApiError, httpRequest, refusedHere, type HttpRequestOptions } from './http-request.ts';
+import { ApiError } from '@ticketpulse/client';
+import { httpRequest, refusedHere, type HttpRequestOptions } from './http-request.ts';
 import { forgetBuyerToken, getBuyerToken, getOrganizerToken } from './session.ts';
 
 export { ApiError };
@@ -22,16 +23,21 @@ async function tokenFor(auth: Auth): Promise<string | null> {
 }
 
 /**
- * JSON over fetch, same origin. Errors become ApiError; a buyer token the
- * server no longer accepts (a restarted demo with a new secret) is replaced once.
+ * A call as this tab's buyer: a buyer token the server no longer accepts (a
+ * restarted demo with a new secret) is replaced once, and the call made again.
  */
-export async function api<T>(path: string, options: RequestOptions = {}): Promise<T> {
+export async function asBuyer<T>(call: () => Promise<T>): Promise<T> {
   try {
-    return await httpRequest<T>(path, options, await tokenFor(options.auth ?? 'none'));
+    return await call();
   } catch (error) {
-    const rejected = error instanceof ApiError && (error.code === 'invalid_token' || error.code === 'token_expired');
-    if (!rejected || options.auth !== 'buyer') throw error;
+    if (!(error instanceof ApiError && (error.code === 'invalid_token' || error.code === 'token_expired'))) throw error;
     forgetBuyerToken();
-    return httpRequest<T>(path, options, await tokenFor('buyer'));
+    return call();
   }
+}
+
+/** JSON over fetch, same origin. Errors become ApiError. */
+export async function api<T>(path: string, options: RequestOptions = {}): Promise<T> {
+  const call = async () => httpRequest<T>(path, options, await tokenFor(options.auth ?? 'none'));
+  return options.auth === 'buyer' ? asBuyer(call) : call();
 }

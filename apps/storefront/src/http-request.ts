@@ -1,3 +1,5 @@
+import { ApiError } from '@ticketpulse/client';
+
 export interface HttpRequestOptions {
   method?: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   body?: unknown;
@@ -5,23 +7,11 @@ export interface HttpRequestOptions {
   signal?: AbortSignal;
 }
 
-/** A failed request, with the server's stable `code` and its human `message` (docs/api.md, Errors). */
-export class ApiError extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-    readonly status: number,
-    readonly details: Record<string, unknown> = {},
-  ) {
-    super(message);
-    this.name = 'ApiError';
-  }
-}
-
 const NETWORK_MESSAGE = "Can't reach the ticket server. Check your connection; we'll keep trying.";
 
 /** Messages for the codes a person can act on; anything else shows the server's own message. */
 const FRIENDLY: Record<string, string> = {
+  network_error: NETWORK_MESSAGE,
   unauthorized: 'Please sign in first.',
   forbidden: 'This needs an organizer sign-in.',
   token_expired: 'Your session expired. Please sign in again.',
@@ -30,10 +20,17 @@ const FRIENDLY: Record<string, string> = {
   internal_error: 'Something went wrong on our side. Please retry.',
 };
 
-/** A refusal decided here rather than by the server (no token yet), worded as the server's would be. */
-export const refusedHere = (code: string, status: number): ApiError => new ApiError(code, FRIENDLY[code] ?? code, status);
+/** A failure as the shop shows it: an ApiError (the SDK's one class), in friendly words where a person can act on its code. */
+export function shown(error: unknown): ApiError {
+  if (!(error instanceof ApiError)) return new ApiError('unexpected', error instanceof Error ? error.message : String(error), 0);
+  const friendly = FRIENDLY[error.code];
+  return friendly ? new ApiError(error.code, friendly, error.status, error.details) : error;
+}
 
-/** One JSON request over fetch, same origin, with a bearer token if given; errors become ApiError. */
+/** A refusal decided here rather than by the server (no token yet), worded as the server's would be. */
+export const refusedHere = (code: string, status: number): ApiError => shown(new ApiError(code, code, status));
+
+/** One JSON request over fetch, same origin, with a bearer token if given; errors become ApiError (shown). */
 export async function httpRequest<T>(path: string, options: HttpRequestOptions, token: string | null = null): Promise<T> {
   const { method = 'GET', body, signal } = options;
   const headers: Record<string, string> = { accept: 'application/json', ...options.headers };
@@ -44,18 +41,15 @@ export async function httpRequest<T>(path: string, options: HttpRequestOptions, 
     response = await fetch(path, { method, headers, body: body === undefined ? null : JSON.stringify(body), signal: signal ?? null });
   } catch (error) {
     if (error instanceof DOMException && error.name === 'AbortError') throw error;
-    throw new ApiError('network_error', NETWORK_MESSAGE, 0);
+    throw shown(new ApiError('network_error', NETWORK_MESSAGE, 0));
   }
   const text = await response.text();
   let parsed: unknown = null;
   try {
     parsed = text ? JSON.parse(text) : null;
   } catch {
-    // A proxy's HTML error page: mapped below.
+    // A proxy's HTML error page: ApiError.from maps it.
   }
   if (response.ok) return parsed as T;
-  const error = (parsed as { error?: { code?: string; message?: string } & Record<string, unknown> } | null)?.error;
-  const code = error?.code ?? (response.status >= 500 ? 'network_error' : 'request_failed');
-  const message = FRIENDLY[code] ?? error?.message ?? (response.status >= 500 ? NETWORK_MESSAGE : `Request failed (HTTP ${response.status})`);
-  throw new ApiError(code, message, response.status, error ?? {});
+  throw shown(ApiError.from(response.status, parsed));
 }

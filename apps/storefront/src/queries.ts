@@ -1,5 +1,7 @@
 import { partialMatchKey, queryOptions, type QueryKey } from '@tanstack/react-query';
-import { api, ApiError, type RequestOptions } from './api.ts';
+import type { HoldClient } from '@ticketpulse/client';
+import { api, type RequestOptions } from './api.ts';
+import { shown } from './http-request.ts';
 import type { EventSummary, HoldsResponse, RealtimeStats, Reservation, SalesResponse, SimulatorState } from './types.ts';
 
 /** The dashboard's panels poll at this pace. */
@@ -10,15 +12,17 @@ const UNREACHABLE_RETRY_MS = 5000;
 /** Holds expiring within this many seconds: a whole default hold (15 minutes), so every live hold is listed. */
 export const HOLDS_WITHIN_SECONDS = 900;
 
-/** An API call as a query function: whatever fails becomes an ApiError, so messages and `status` read the same everywhere. */
-async function request<T>(path: string, options: RequestOptions): Promise<T> {
+/** A query function's call: whatever fails becomes an ApiError as shown, so messages and `status` read the same everywhere. */
+async function query<T>(call: () => Promise<T>): Promise<T> {
   try {
-    return await api<T>(path, options);
+    return await call();
   } catch (error) {
-    if (error instanceof ApiError || (error instanceof DOMException && error.name === 'AbortError')) throw error;
-    throw new ApiError('unexpected', error instanceof Error ? error.message : String(error), 0);
+    if (error instanceof DOMException && error.name === 'AbortError') throw error;
+    throw shown(error);
   }
 }
+
+const request = <T>(path: string, options: RequestOptions): Promise<T> => query(() => api<T>(path, options));
 
 const path = encodeURIComponent;
 
@@ -47,11 +51,11 @@ export const queries = {
       refetchInterval: (query) => (query.state.error?.code === 'network_error' ? UNREACHABLE_RETRY_MS : false),
     }),
 
-  reservation: (reservationId: string) =>
+  /** Read through the SDK (holds.getHold), as the buyer's other hold calls. */
+  reservation: (holds: Pick<HoldClient, 'getHold'>, reservationId: string) =>
     queryOptions({
       queryKey: ['reservations', reservationId],
-      queryFn: async ({ signal }) =>
-        (await request<{ reservation: Reservation }>(`/api/reservations/${path(reservationId)}`, { auth: 'buyer', signal })).reservation,
+      queryFn: (): Promise<Reservation> => query(() => holds.getHold(reservationId)),
       // Read for its items and totals, which never change once held; the hold's live status is the SDK's.
       staleTime: Infinity,
     }),

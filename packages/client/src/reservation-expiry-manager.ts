@@ -1,5 +1,7 @@
+import { HoldClient } from './hold-client.ts';
+import type { HttpClientOptions } from './http-client.ts';
 import type { ServerClock } from './server-clock.ts';
-import type { AnalyticsEvent, FetchLike } from './types.ts';
+import type { AnalyticsEvent } from './types.ts';
 
 export type HoldStatus = 'active' | 'confirmed' | 'released' | 'expired';
 
@@ -31,28 +33,13 @@ export interface HoldCallbacks {
   onExpired?: (state: HoldState) => void;
 }
 
-export interface ReservationExpiryManagerOptions {
-  url: string;
-  getToken: () => string | Promise<string>;
-  fetch?: FetchLike;
-  /** The server's clock; share TicketAvailabilityManager's `clock` so both agree. */
-  clock?: Pick<ServerClock, 'now' | 'observe'>;
+/** The service and how to reach it (HttpClientOptions: url, getToken, fetch, clock, retry), and the countdown's settings. */
+export interface ReservationExpiryManagerOptions extends HttpClientOptions {
   /** Default 2 minutes. */
   expiringSoonMs?: number;
   /** How often each hold's status is re-checked with the server. Default 30 s, the design's interval. */
   recheckMs?: number;
   onEvent?: (event: AnalyticsEvent) => void;
-}
-
-export class ReservationError extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-    readonly status: number,
-  ) {
-    super(message);
-    this.name = 'ReservationError';
-  }
 }
 
 interface Tracked {
@@ -75,24 +62,22 @@ export class ReservationExpiryManager {
   private readonly holds = new Map<string, Tracked>();
   /** Kept apart from `holds` so a listener may come before the hold is tracked. */
   private readonly listeners = new Map<string, Set<(state: HoldState) => void>>();
-  private readonly fetch: FetchLike;
+  /** Its requests: the SDK's hold methods, without a tracker (answers come back here). */
+  private readonly requests: HoldClient;
   private readonly clock: Pick<ServerClock, 'now' | 'observe'>;
   private readonly expiringSoonMs: number;
   private tickTimer: ReturnType<typeof setInterval> | undefined;
   private recheckTimer: ReturnType<typeof setInterval> | undefined;
 
   constructor(private readonly options: ReservationExpiryManagerOptions) {
-    const fetchImpl = options.fetch ?? (globalThis as { fetch?: FetchLike }).fetch;
-    if (!fetchImpl) throw new Error('ReservationExpiryManager needs fetch: pass it in options outside browsers');
-    // Called unbound: a browser's fetch throws "Illegal invocation" when called as a method of anything else.
-    this.fetch = (input, init) => fetchImpl(input, init);
     this.clock = options.clock ?? { now: () => Date.now(), observe: () => {} };
+    this.requests = new HoldClient({ ...options, clock: this.clock });
     this.expiringSoonMs = options.expiringSoonMs ?? 120_000;
   }
 
   /** Starts tracking a hold (from the reserve response, or by id, fetched from the server). */
   async startMonitoring(reservation: ReservationRecord | string, callbacks: HoldCallbacks = {}): Promise<HoldState> {
-    const record = typeof reservation === 'string' ? await this.request('GET', reservation) : reservation;
+    const record = typeof reservation === 'string' ? await this.requests.getHold(reservation) : reservation;
     const existing = this.holds.get(record.id);
     const tracked: Tracked = existing ?? { record, callbacks, state: this.compute(record), warned: false, expiredReported: false };
     // Several parts of an app may monitor one hold; later callbacks add to earlier ones.
@@ -120,15 +105,23 @@ export class ReservationExpiryManager {
   }
 
   async extend(reservationId: string): Promise<HoldState> {
-    return this.act('POST', reservationId, '/extend');
+    return this.observe(await this.requests.extendHold(reservationId));
   }
 
   async release(reservationId: string): Promise<HoldState> {
-    return this.act('DELETE', reservationId, '');
+    return this.observe(await this.requests.releaseHold(reservationId));
   }
 
   async confirm(reservationId: string): Promise<HoldState> {
-    return this.act('POST', reservationId, '/confirm');
+    return this.observe(await this.requests.confirmHold(reservationId));
+  }
+
+  /** The server's latest word on a hold (any reservation answer): its countdown follows if tracked; its state either way. */
+  observe(record: ReservationRecord): HoldState {
+    const tracked = this.holds.get(record.id);
+    if (!tracked) return this.compute(record);
+    this.update(tracked, record);
+    return tracked.state;
   }
 
   stopMonitoring(reservationId: string): void {
@@ -139,40 +132,6 @@ export class ReservationExpiryManager {
   stopAll(): void {
     this.holds.clear();
     this.stopTimers();
-  }
-
-  private async act(method: string, reservationId: string, suffix: string): Promise<HoldState> {
-    const record = await this.request(method, reservationId, suffix);
-    const tracked = this.holds.get(reservationId);
-    if (!tracked) return this.compute(record);
-    this.update(tracked, record);
-    return tracked.state;
-  }
-
-  private async request(method: string, reservationId: string, suffix = ''): Promise<ReservationRecord> {
-    const token = await this.options.getToken();
-    const response = await this.fetch(`${this.options.url.replace(/\/+$/, '')}/api/reservations/${encodeURIComponent(reservationId)}${suffix}`, {
-      method,
-      headers: { authorization: `Bearer ${token}` },
-    });
-    const date = response.headers.get('date');
-    if (date) this.observeDateHeader(Date.parse(date));
-    const body = (await response.json()) as { reservation?: ReservationRecord; error?: { code: string; message: string } };
-    if (!response.ok || !body.reservation) {
-      throw new ReservationError(body.error?.code ?? 'request_failed', body.error?.message ?? `HTTP ${response.status}`, response.status);
-    }
-    return body.reservation;
-  }
-
-  /**
-   * The Date header has whole seconds: the server's time was somewhere in
-   * [date, date + 1 s). A finer offset (the gateway's serverTime) that agrees
-   * is kept; one that does not is replaced by the middle of that second.
-   */
-  private observeDateHeader(date: number): void {
-    if (Number.isNaN(date)) return;
-    const now = this.clock.now();
-    if (now < date || now >= date + 1000) this.clock.observe(date + 500);
   }
 
   private compute(record: ReservationRecord): HoldState {
@@ -220,7 +179,7 @@ export class ReservationExpiryManager {
         .filter((t) => t.record.status === 'active')
         .map(async (tracked) => {
           try {
-            this.update(tracked, await this.request('GET', tracked.record.id));
+            this.update(tracked, await this.requests.getHold(tracked.record.id));
           } catch {
             // Offline or the server is down: the countdown goes on; the next check tries again.
           }

@@ -1,5 +1,6 @@
 export {
   TicketPulseProvider,
+  useHoldClient,
   useReservationExpiryManager,
   useTicketAvailabilityManager,
   type TicketPulseProviderProps,

@@ -1,24 +1,28 @@
-import { ReservationExpiryManager, TicketAvailabilityManager, type TicketAvailabilityManagerOptions } from '@ticketpulse/client';
+import { HoldClient, ReservationExpiryManager, TicketAvailabilityManager, type TicketAvailabilityManagerOptions } from '@ticketpulse/client';
 import { createContext, useContext, useMemo, useState, type ReactNode } from 'react';
 
 interface TicketPulseClients {
   manager: TicketAvailabilityManager;
   reservations: ReservationExpiryManager | undefined;
+  holds: HoldClient | undefined;
 }
 
 const TicketPulseContext = createContext<TicketPulseClients | null>(null);
 
 export type TicketPulseProviderProps = { children?: ReactNode } & (
-  | { manager: TicketAvailabilityManager; reservations?: ReservationExpiryManager; options?: never }
-  | { options: TicketAvailabilityManagerOptions; manager?: never; reservations?: never }
+  | { manager: TicketAvailabilityManager; reservations?: ReservationExpiryManager; holds?: HoldClient; options?: never }
+  | { options: TicketAvailabilityManagerOptions; manager?: never; reservations?: never; holds?: never }
 );
 
 /** Safe during server rendering: the manager looks for a WebSocket only when something subscribes. */
 function createClients(options: TicketAvailabilityManagerOptions): TicketPulseClients {
   const manager = new TicketAvailabilityManager(options);
   // Same clock as the manager's, so hold countdowns and availability agree on the server's time.
-  const reservations = new ReservationExpiryManager({ url: options.url, getToken: options.getToken, fetch: options.fetch, clock: manager.clock, onEvent: options.onEvent });
-  return { manager, reservations };
+  const api = { url: options.url, getToken: options.getToken, fetch: options.fetch, clock: manager.clock };
+  const reservations = new ReservationExpiryManager({ ...api, onEvent: options.onEvent });
+  // New holds show at once on the manager's counts and count down on `reservations`.
+  const holds = new HoldClient({ ...api, availability: manager, reservations });
+  return { manager, reservations, holds };
 }
 
 /**
@@ -29,8 +33,8 @@ function createClients(options: TicketAvailabilityManagerOptions): TicketPulseCl
  */
 export function TicketPulseProvider(props: TicketPulseProviderProps) {
   const [created] = useState(() => (props.manager ? null : createClients(props.options)));
-  const { manager, reservations } = props;
-  const clients = useMemo(() => (manager ? { manager, reservations } : created), [manager, reservations, created]);
+  const { manager, reservations, holds } = props;
+  const clients = useMemo(() => (manager ? { manager, reservations, holds } : created), [manager, reservations, holds, created]);
   return <TicketPulseContext.Provider value={clients}>{props.children}</TicketPulseContext.Provider>;
 }
 
@@ -50,4 +54,11 @@ export function useReservationExpiryManager(): ReservationExpiryManager {
   const { reservations } = useClients();
   if (!reservations) throw new Error('useReservation needs a ReservationExpiryManager: pass `reservations` (or `options`) to TicketPulseProvider');
   return reservations;
+}
+
+/** The HoldClient from the nearest TicketPulseProvider: createHold and the other hold methods. */
+export function useHoldClient(): HoldClient {
+  const { holds } = useClients();
+  if (!holds) throw new Error('useHoldClient needs a HoldClient: pass `holds` (or `options`) to TicketPulseProvider');
+  return holds;
 }

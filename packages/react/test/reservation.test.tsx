@@ -1,9 +1,10 @@
 import './support/dom.ts';
 import { randomUUID } from 'node:crypto';
 import { act, render, screen, waitFor } from '@testing-library/react';
+import { useState } from 'react';
 import { describe, expect, it } from 'vitest';
 import { createEvent, typeId } from '../../server/test/support/fixtures.ts';
-import { TicketPulseProvider, useReservation, type ReservationResult } from '../src/index.ts';
+import { TicketPulseProvider, useHoldClient, useReservation, type ReservationResult } from '../src/index.ts';
 import { withLiveServer, type LiveManager } from './support/live-server.ts';
 
 describe('useReservation against a real server', () => {
@@ -47,6 +48,28 @@ describe('useReservation against a real server', () => {
     await act(() => hold.current.release());
     await screen.findByText('released 0s');
     expect(hold.current.isExpired).toBe(true);
+  });
+
+  it('a hold made with useHoldClient().createHold is counted down by useReservation', async () => {
+    const event = await createEvent(live.server.service.catalog);
+    const clients = live.manager();
+    function Countdown({ reservationId }: { reservationId: string }) {
+      const { state } = useReservation(reservationId);
+      return <p>{state ? `${state.status}, ${state.extensionsUsed} extensions` : 'loading'}</p>;
+    }
+    function Shop() {
+      const holds = useHoldClient();
+      const [reservationId, setReservationId] = useState<string | null>(null);
+      const hold = async () => setReservationId((await holds.createHold(event.id, [{ ticketTypeId: typeId(event, 'VIP'), quantity: 2 }])).id);
+      return reservationId ? <Countdown reservationId={reservationId} /> : <button onClick={() => void hold()}>Hold</button>;
+    }
+    render(
+      <TicketPulseProvider manager={clients.manager} reservations={clients.reservations} holds={clients.holds}>
+        <Shop />
+      </TicketPulseProvider>,
+    );
+    await act(async () => screen.getByText('Hold').click());
+    await screen.findByText('active, 0 extensions');
   });
 
   it('reports a hold that cannot be loaded', async () => {

@@ -1,5 +1,5 @@
 import { useQuery } from '@tanstack/react-query';
-import { useReservation } from '@ticketpulse/react';
+import { useHoldClient, useReservation } from '@ticketpulse/react';
 import { useEffect, useRef, useState } from 'react';
 import { formatCountdown, formatPrice, plural } from '../format.ts';
 import { useQueryStatus } from '../hooks/use-query-status.ts';
@@ -50,7 +50,7 @@ function HoldItems({ reservation }: { reservation: Reservation | undefined }) {
  */
 export function HoldPanel({ reservationId, onDone }: { reservationId: string; onDone: () => void }) {
   const { remainingMs, isExpiringSoon, state, error, extend, release, confirm } = useReservation(reservationId);
-  const details = useQuery(queries.reservation(reservationId));
+  const details = useQuery(queries.reservation(useHoldClient(), reservationId));
   const detailsError = useQueryStatus(details).error;
   const [action, setAction] = useState<Action>('idle');
   const [actionError, setActionError] = useState<string | null>(null);

@@ -1,11 +1,11 @@
 import { useQueryClient } from '@tanstack/react-query';
-import { useReservationExpiryManager, useTicketAvailabilityManager } from '@ticketpulse/react';
+import { ApiError, newIdempotencyKey } from '@ticketpulse/client';
+import { useHoldClient, useReservationExpiryManager } from '@ticketpulse/react';
 import { useCallback, useRef, useState, useSyncExternalStore } from 'react';
-import { api, ApiError } from '../api.ts';
-import { newIdempotencyKey } from '../ids.ts';
+import { asBuyer } from '../api.ts';
+import { shown } from '../http-request.ts';
 import { queries } from '../queries.ts';
 import { recallHold, rememberHold } from '../session.ts';
-import type { Reservation } from '../types.ts';
 
 export interface HoldRequest {
   /** The hold being shown (active, or just ended), or null. */
@@ -23,12 +23,13 @@ export interface HoldRequest {
 }
 
 /**
- * Holding seats on an event: one Idempotency-Key per intent (so a double
- * click or a retry holds once), the seats shown as taken at once
- * (applyOptimisticHold) and given back if the server refuses.
+ * Holding seats on an event with the SDK's createHold: one Idempotency-Key
+ * per intent (so a double click, the SDK's retries or the buyer's own retry
+ * hold once); the SDK shows the seats as taken at once, gives them back if
+ * the server refuses, and counts the hold down.
  */
 export function useHold(slug: string): HoldRequest {
-  const manager = useTicketAvailabilityManager();
+  const holds = useHoldClient();
   const reservations = useReservationExpiryManager();
   const queryClient = useQueryClient();
   const [reservationId, setReservationId] = useState<string | null>(() => recallHold(slug));
@@ -50,33 +51,23 @@ export function useHold(slug: string): HoldRequest {
       const key = (intentKey.current ??= newIdempotencyKey());
       setPending(true);
       setError(null);
-      const optimistic = manager.applyOptimisticHold(slug, items);
       try {
-        const { reservation } = await api<{ reservation: Reservation }>(`/api/events/${encodeURIComponent(slug)}/reservations`, {
-          method: 'POST',
-          auth: 'buyer',
-          body: { items },
-          headers: { 'Idempotency-Key': key },
-        });
-        // Shown until the version that counts it arrives, whatever unrelated updates come first.
-        if (reservation.availabilityVersion !== undefined) optimistic.settle(reservation.availabilityVersion);
-        await reservations.startMonitoring(reservation);
+        const reservation = await asBuyer(() => holds.createHold(slug, items, { idempotencyKey: key }));
         // The hold panel reads its items and totals from here: no second request for what the POST answered.
-        queryClient.setQueryData(queries.reservation(reservation.id).queryKey, reservation);
+        queryClient.setQueryData(queries.reservation(holds, reservation.id).queryKey, reservation);
         intentKey.current = null;
         rememberHold(slug, reservation.id);
         setReservationId(reservation.id);
         return true;
       } catch (failure) {
-        optimistic.rollback();
-        setError(failure instanceof ApiError ? failure.message : 'The hold failed. Please try again.');
+        setError(failure instanceof ApiError ? shown(failure).message : 'The hold failed. Please try again.');
         return false;
       } finally {
         inFlight.current = false;
         setPending(false);
       }
     },
-    [manager, reservations, queryClient, slug],
+    [holds, queryClient, slug],
   );
 
   const newIntent = useCallback(() => {

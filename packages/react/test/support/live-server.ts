@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { cleanup } from '@testing-library/react';
 import {
+  HoldClient,
   ReservationExpiryManager,
   TicketAvailabilityManager,
   type TicketAvailabilityManagerOptions,
@@ -39,6 +40,8 @@ export interface LiveManager {
   sent: SentFrame[];
   /** Holds of the same user, on the same clock. */
   reservations: ReservationExpiryManager;
+  /** The same user's hold methods: new holds show on `manager` and count down on `reservations`. */
+  holds: HoldClient;
 }
 
 export interface LiveServer {
@@ -93,7 +96,8 @@ export function withLiveServer(options: TestServerOptions = {}): LiveServer {
         ...options,
       });
       const reservations = new ReservationExpiryManager({ url: server.url, getToken, fetch, clock: manager.clock });
-      const live = { manager, sent, reservations };
+      const holds = new HoldClient({ url: server.url, getToken, fetch, clock: manager.clock, availability: manager, reservations });
+      const live = { manager, sent, reservations, holds };
       managers.push(live);
       return live;
     },

@@ -11,6 +11,13 @@ export class TcpProxy {
   delayMs = 0;
   /** While true, bytes are swallowed in both directions and no socket is closed. */
   blackhole = false;
+  /**
+   * Answers still to lose: while above 0, the next chunk the target sends is
+   * not forwarded; its connection is reset on both sides instead, and the
+   * count goes down. Set it before a request: the request was served, the
+   * client never hears how.
+   */
+  dropAnswers = 0;
   private server: Server | undefined;
   private port = 0;
   private readonly sockets = new Set<Socket>();
@@ -72,7 +79,15 @@ export class TcpProxy {
       [upstream, client],
     ] as const) {
       this.sockets.add(from);
-      from.on('data', (chunk) => this.forward(to, chunk));
+      from.on('data', (chunk) => {
+        if (from === upstream && this.dropAnswers > 0) {
+          this.dropAnswers -= 1;
+          client.destroy();
+          upstream.destroy();
+          return;
+        }
+        this.forward(to, chunk);
+      });
       from.on('error', () => to.destroy());
       from.on('close', () => {
         this.sockets.delete(from);
