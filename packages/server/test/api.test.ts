@@ -395,6 +395,7 @@ describe.each(drivers)('HTTP API (%s)', (driver) => {
       db: t.db,
       catalog: service.catalog,
       holds: service.holds,
+      waitingRoom: service.waitingRoom,
       verifier: service.verifier,
       devAuth: false,
       logger: pino({ level: 'silent' }),
@@ -402,7 +403,7 @@ describe.each(drivers)('HTTP API (%s)', (driver) => {
       realtimeStats: () => service.gateway.stats,
       storefrontDir: undefined,
       isShuttingDown: () => true,
-      rateLimit: { limits: { holdsPerMinute: 100, writesPerMinute: 100, readsPerMinute: 100 }, clientAddress: () => '127.0.0.1' },
+      rateLimit: { limits: { holdsPerMinute: 100, queueJoinsPerMinute: 100, writesPerMinute: 100, readsPerMinute: 100 }, clientAddress: () => '127.0.0.1' },
     });
     try {
       for (const url of ['/api/events', '/readyz']) {

@@ -8,6 +8,8 @@ import { ApiError } from '../api-error.ts';
 export interface HttpRateLimits {
   /** POST /api/events/:idOrSlug/reservations: each one takes seats off sale for minutes. */
   holdsPerMinute: number;
+  /** POST /api/events/:idOrSlug/queue/entries: joining a waiting room. */
+  queueJoinsPerMinute: number;
   /** Every other POST, PUT, PATCH and DELETE. */
   writesPerMinute: number;
   /** GET and HEAD. */
@@ -26,13 +28,14 @@ export interface RateLimitOptions {
 
 export const INTERNAL_KEY_HEADER = 'x-ticketpulse-internal';
 
-type RouteClass = 'holds' | 'writes' | 'reads';
+type RouteClass = 'holds' | 'queueJoins' | 'writes' | 'reads';
 
 /** Probes and scrapers poll on a schedule: never limited. */
 const UNLIMITED_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
 
 function routeClass(request: FastifyRequest): RouteClass {
   if (request.method === 'POST' && request.routeOptions.url === '/api/events/:idOrSlug/reservations') return 'holds';
+  if (request.method === 'POST' && request.routeOptions.url === '/api/events/:idOrSlug/queue/entries') return 'queueJoins';
   return request.method === 'GET' || request.method === 'HEAD' ? 'reads' : 'writes';
 }
 
@@ -49,7 +52,12 @@ function sameKey(sent: string | string[] | undefined, key: Buffer | undefined): 
  */
 export async function installRateLimit(app: FastifyInstance, { limits, clientAddress, store, internalKey }: RateLimitOptions): Promise<void> {
   const internal = internalKey === undefined ? undefined : Buffer.from(internalKey);
-  const perMinute: Record<RouteClass, number> = { holds: limits.holdsPerMinute, writes: limits.writesPerMinute, reads: limits.readsPerMinute };
+  const perMinute: Record<RouteClass, number> = {
+    holds: limits.holdsPerMinute,
+    queueJoins: limits.queueJoinsPerMinute,
+    writes: limits.writesPerMinute,
+    reads: limits.readsPerMinute,
+  };
   await app.register(rateLimit, {
     // Not per route: route hooks run after the app's own (authentication), which would refuse a bad-token flood unlimited.
     global: false,
