@@ -357,6 +357,12 @@ describe.each(drivers)('HTTP API (%s)', (driver) => {
         'GET /api/events/{idOrSlug}/holds',
         'GET /api/events/{idOrSlug}/sales',
         'GET /api/realtime/stats',
+        'PUT /api/events/{idOrSlug}/queue',
+        'PATCH /api/events/{idOrSlug}/queue',
+        'GET /api/events/{idOrSlug}/queue',
+        'POST /api/events/{idOrSlug}/queue/entries',
+        'GET /api/events/{idOrSlug}/queue/entries/me',
+        'DELETE /api/events/{idOrSlug}/queue/entries/me',
       ].sort(),
     );
     expect(body.paths['/api/events/{idOrSlug}/reservations'].post.requestBody.content['application/json'].schema).toBeDefined();
