@@ -265,6 +265,8 @@ describe.each(drivers)('waiting room (%s)', (driver) => {
   });
 
   it('one node drives admission; another takes over when it stops', async () => {
+    // A queue to drive: with none open, no node takes the lease.
+    await queuedEvent();
     const second = driver === 'postgres' ? await t.connectAgain() : t.db;
     const leaseMs = 300;
     const a = new AdmissionDriver(t.db, { tickMs: 50, leaseMs }, silent);

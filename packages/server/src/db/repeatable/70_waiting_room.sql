@@ -457,6 +457,10 @@ BEGIN
   -- Any constant works; it only has to be the same for every TicketPulse process (migrations use 7291001).
   PERFORM pg_advisory_xact_lock(7291002);
   SELECT * INTO v_leader FROM queue_admission_leader FOR UPDATE;
+  -- Nothing to admit anywhere: nothing is written (no lease is taken or renewed).
+  IF NOT EXISTS (SELECT 1 FROM event_queues WHERE enabled AND opens_at <= v_now) THEN
+    RETURN jsonb_build_object('leader', coalesce(v_leader.node = p_node AND v_leader.lease_until > clock_timestamp(), false), 'queues', '[]'::jsonb);
+  END IF;
   IF v_leader.node IS NOT NULL AND v_leader.node <> p_node AND v_leader.lease_until > clock_timestamp() THEN
     RETURN jsonb_build_object('leader', false, 'queues', '[]'::jsonb);
   END IF;
