@@ -2,6 +2,7 @@
 // '@ticketpulse/protocol/schemas', so a client importing from here bundles no zod.
 export type * from './availability.ts';
 export type * from './http.ts';
+export type * from './queue.ts';
 export type * from './realtime.ts';
 export { CloseCode, type CloseCodeValue } from './close-codes.ts';
 export { byDisplayOrder, compareText } from './display-order.ts';

@@ -5,5 +5,6 @@
  */
 export * from './availability.ts';
 export * from './http.ts';
+export * from './queue.ts';
 export * from './realtime.ts';
 export * from './scalars.ts';

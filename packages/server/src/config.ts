@@ -74,6 +74,7 @@ const envSchema = z.object({
     .pipe(z.array(z.string().regex(/^https?:\/\/[^/\s*]+$/, 'must list origins (scheme://host[:port], no path, no wildcard), comma-separated')))
     .optional(),
   TICKETPULSE_HTTP_HOLDS_PER_MINUTE: int(1, 100_000_000).default(60),
+  TICKETPULSE_HTTP_QUEUE_JOINS_PER_MINUTE: int(1, 100_000_000).default(60),
   TICKETPULSE_HTTP_WRITES_PER_MINUTE: int(1, 100_000_000).default(300),
   TICKETPULSE_HTTP_READS_PER_MINUTE: int(1, 100_000_000).default(1200),
   TICKETPULSE_TICK_MS: int(10, 5000).default(100),
@@ -197,6 +198,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, defaults: Confi
     redisUrl: e.TICKETPULSE_REDIS_URL,
     httpRateLimits: {
       holdsPerMinute: e.TICKETPULSE_HTTP_HOLDS_PER_MINUTE,
+      queueJoinsPerMinute: e.TICKETPULSE_HTTP_QUEUE_JOINS_PER_MINUTE,
       writesPerMinute: e.TICKETPULSE_HTTP_WRITES_PER_MINUTE,
       readsPerMinute: e.TICKETPULSE_HTTP_READS_PER_MINUTE,
     },

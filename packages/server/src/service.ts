@@ -22,6 +22,9 @@ import { RealtimeMetrics } from './realtime/metrics.ts';
 import { SupabaseEndpoint } from './realtime/supabase/supabase-endpoint.ts';
 import { UpgradeRouter } from './realtime/upgrade-router.ts';
 import { BuyerSimulator, type SimulatorPace } from './simulator/buyer-simulator.ts';
+import { AdmissionDriver, DEFAULT_ADMISSION, type AdmissionSettings } from './waiting-room/admission-driver.ts';
+import { QueuePasses } from './waiting-room/queue-pass.ts';
+import { WaitingRoom } from './waiting-room/waiting-room.ts';
 
 export interface ServiceOptions {
   /** A migrated database; the caller owns it and closes it. */
@@ -52,6 +55,8 @@ export interface ServiceOptions {
   demo?: boolean;
   /** The buyer simulator's timings (tests speed it up). */
   simulatorPace?: Partial<SimulatorPace>;
+  /** The waiting room's admission tick and leader lease (tests shorten them). */
+  admission?: Partial<AdmissionSettings>;
 }
 
 export interface Service {
@@ -59,6 +64,9 @@ export interface Service {
   catalog: Catalog;
   holds: Holds;
   sweeper: ExpirySweeper;
+  waitingRoom: WaitingRoom;
+  /** Drives queue admission when this node is the leader. */
+  queueAdmission: AdmissionDriver;
   verifier: TokenVerifier;
   gateway: RealtimeGateway;
   /** The Supabase Realtime-compatible endpoint, beside the gateway behind the one upgrade router. */
@@ -124,6 +132,8 @@ export async function createService(options: ServiceOptions): Promise<Service> {
   const catalog = new Catalog(db, onChange);
   const holds = new Holds(db, options.holds, onChange, { onBatch: (size) => metrics.holdBatchSize.observe(size) });
   const sweeper = new ExpirySweeper(holds, options.sweepIntervalMs, logger);
+  const waitingRoom = new WaitingRoom(db, new QueuePasses(options.jwtSecret));
+  const queueAdmission = new AdmissionDriver(db, { ...DEFAULT_ADMISSION, ...options.admission }, logger);
   let shuttingDown = false;
   let address: string | undefined;
   // Known to this process only, and only in demo mode: lets its own simulator past the per-address limits.
@@ -141,6 +151,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     db,
     catalog,
     holds,
+    waitingRoom,
     verifier,
     devAuth: options.devAuth,
     logger,
@@ -160,6 +171,8 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     catalog,
     holds,
     sweeper,
+    waitingRoom,
+    queueAdmission,
     verifier,
     gateway,
     supabase,
@@ -170,6 +183,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
       await supabase.start();
       address = await app.listen({ port, host, backlog: LISTEN_BACKLOG });
       sweeper.start();
+      queueAdmission.start();
       return address;
     },
     async close() {
@@ -181,6 +195,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
       await supabase.close();
       upgrades.close();
       await sweeper.stop();
+      await queueAdmission.stop();
       await app.close();
       await sharedLimits?.close();
     },

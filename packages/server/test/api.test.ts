@@ -357,6 +357,12 @@ describe.each(drivers)('HTTP API (%s)', (driver) => {
         'GET /api/events/{idOrSlug}/holds',
         'GET /api/events/{idOrSlug}/sales',
         'GET /api/realtime/stats',
+        'PUT /api/events/{idOrSlug}/queue',
+        'PATCH /api/events/{idOrSlug}/queue',
+        'GET /api/events/{idOrSlug}/queue',
+        'POST /api/events/{idOrSlug}/queue/entries',
+        'GET /api/events/{idOrSlug}/queue/entries/me',
+        'DELETE /api/events/{idOrSlug}/queue/entries/me',
       ].sort(),
     );
     expect(body.paths['/api/events/{idOrSlug}/reservations'].post.requestBody.content['application/json'].schema).toBeDefined();
@@ -395,6 +401,7 @@ describe.each(drivers)('HTTP API (%s)', (driver) => {
       db: t.db,
       catalog: service.catalog,
       holds: service.holds,
+      waitingRoom: service.waitingRoom,
       verifier: service.verifier,
       devAuth: false,
       logger: pino({ level: 'silent' }),
@@ -402,7 +409,7 @@ describe.each(drivers)('HTTP API (%s)', (driver) => {
       realtimeStats: () => service.gateway.stats,
       storefrontDir: undefined,
       isShuttingDown: () => true,
-      rateLimit: { limits: { holdsPerMinute: 100, writesPerMinute: 100, readsPerMinute: 100 }, clientAddress: () => '127.0.0.1' },
+      rateLimit: { limits: { holdsPerMinute: 100, queueJoinsPerMinute: 100, writesPerMinute: 100, readsPerMinute: 100 }, clientAddress: () => '127.0.0.1' },
     });
     try {
       for (const url of ['/api/events', '/readyz']) {

@@ -25,7 +25,9 @@ import { insightRoutes } from './routes/insights.ts';
 import { metricsRoutes, type MetricsSource } from './routes/metrics.ts';
 import { realtimeStatsRoutes } from './routes/realtime-stats.ts';
 import type { RealtimeStats } from '@ticketpulse/protocol';
+import { queueRoutes } from './routes/queue.ts';
 import { reservationRoutes } from './routes/reservations.ts';
+import type { WaitingRoom } from '../waiting-room/waiting-room.ts';
 import { simulatorRoutes, type SimulatorControl } from './routes/simulator.ts';
 import { supabaseRestRoutes } from './routes/supabase-rest.ts';
 import { ticketTypeRoutes } from './routes/ticket-types.ts';
@@ -36,6 +38,7 @@ export interface AppDeps {
   db: Database;
   catalog: Catalog;
   holds: Holds;
+  waitingRoom: WaitingRoom;
   verifier: TokenVerifier;
   devAuth: boolean;
   logger: FastifyBaseLogger;
@@ -119,7 +122,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const typed = app.withTypeProvider<ZodTypeProvider>();
   await typed.register(healthRoutes, { db: deps.db });
   await typed.register(eventRoutes, { db: deps.db, catalog: deps.catalog });
-  await typed.register(reservationRoutes, { holds: deps.holds });
+  await typed.register(reservationRoutes, { holds: deps.holds, waitingRoom: deps.waitingRoom });
+  await typed.register(queueRoutes, { waitingRoom: deps.waitingRoom });
   await typed.register(ticketTypeRoutes, { catalog: deps.catalog });
   await typed.register(insightRoutes, { db: deps.db, catalog: deps.catalog });
   await typed.register(realtimeStatsRoutes, { stats: deps.realtimeStats });

@@ -20,6 +20,12 @@ const inventoryStatus: Record<InventoryErrorCode, number> = {
   hold_expired: 409,
   extension_limit_reached: 409,
   capacity_below_committed: 409,
+  queue_not_found: 404,
+  queue_not_open_yet: 409,
+  queue_entry_not_found: 404,
+  queue_pass_required: 403,
+  queue_pass_expired: 403,
+  queue_one_hold_at_a_time: 409,
 };
 
 /** Fastify's own request errors, by their FST_ codes. */

@@ -8,6 +8,8 @@ import { ApiError } from '../api-error.ts';
 export interface HttpRateLimits {
   /** POST /api/events/:idOrSlug/reservations: each one takes seats off sale for minutes. */
   holdsPerMinute: number;
+  /** POST /api/events/:idOrSlug/queue/entries: joining a waiting room. */
+  queueJoinsPerMinute: number;
   /** Every other POST, PUT, PATCH and DELETE. */
   writesPerMinute: number;
   /** GET and HEAD. */
@@ -26,13 +28,14 @@ export interface RateLimitOptions {
   isInternal: InternalTraffic;
 }
 
-type RouteClass = 'holds' | 'writes' | 'reads';
+type RouteClass = 'holds' | 'queueJoins' | 'writes' | 'reads';
 
 /** Probes and scrapers poll on a schedule: never limited. */
 const UNLIMITED_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
 
 function routeClass(request: FastifyRequest): RouteClass {
   if (request.method === 'POST' && request.routeOptions.url === '/api/events/:idOrSlug/reservations') return 'holds';
+  if (request.method === 'POST' && request.routeOptions.url === '/api/events/:idOrSlug/queue/entries') return 'queueJoins';
   return request.method === 'GET' || request.method === 'HEAD' ? 'reads' : 'writes';
 }
 
@@ -44,7 +47,12 @@ function routeClass(request: FastifyRequest): RouteClass {
  * before authentication's: requests with bad tokens and unknown paths count too.
  */
 export async function installRateLimit(app: FastifyInstance, { limits, clientAddress, store, isInternal }: RateLimitOptions): Promise<void> {
-  const perMinute: Record<RouteClass, number> = { holds: limits.holdsPerMinute, writes: limits.writesPerMinute, reads: limits.readsPerMinute };
+  const perMinute: Record<RouteClass, number> = {
+    holds: limits.holdsPerMinute,
+    queueJoins: limits.queueJoinsPerMinute,
+    writes: limits.writesPerMinute,
+    reads: limits.readsPerMinute,
+  };
   await app.register(rateLimit, {
     // Not per route: route hooks run after the app's own (authentication), which would refuse a bad-token flood unlimited.
     global: false,

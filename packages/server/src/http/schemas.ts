@@ -41,6 +41,16 @@ export const idempotencyHeaders = z.object({
     .describe('Same key from the same holder returns the same reservation'),
 });
 
+export const QUEUE_PASS_HEADER = 'x-ticketpulse-queue-pass';
+export const queuePassHeader = {
+  [QUEUE_PASS_HEADER]: z
+    .string()
+    .min(1)
+    .max(2000)
+    .optional()
+    .describe("A queue pass (the entry's `pass`): optional, checked when sent; the hold is decided by the token's sub either way"),
+};
+
 const newTicketType = z.strictObject({
   name: z.string().min(1).max(200),
   description: z.string().max(2000).nullable().optional(),
@@ -96,6 +106,35 @@ export const ticketTypeChange = z
   })
   .refine((c) => Object.keys(c).length > 0, { message: 'nothing to change' })
   .meta({ id: 'TicketTypeChange' });
+
+const queueSettingFields = {
+  enabled: z.boolean(),
+  opensAt: z.iso.datetime({ offset: true }),
+  prequeueMinutes: z.number().int().min(0).max(10_080),
+  admitPerMinute: z.number().int().min(1).max(1_000_000),
+  maxActiveShoppers: z.number().int().min(1).max(10_000_000).nullable(),
+  passSeconds: z.number().int().min(1).max(86_400),
+  abandonAfterSeconds: z.number().int().min(1).max(86_400),
+};
+
+/** PUT .../queue: every setting; the optional ones take their defaults (docs/waiting-room.md, Settings). */
+export const queueSetup = z
+  .strictObject({
+    ...queueSettingFields,
+    enabled: queueSettingFields.enabled.default(true),
+    prequeueMinutes: queueSettingFields.prequeueMinutes.default(30),
+    maxActiveShoppers: queueSettingFields.maxActiveShoppers.default(null),
+    passSeconds: queueSettingFields.passSeconds.default(600),
+    abandonAfterSeconds: queueSettingFields.abandonAfterSeconds.default(120),
+  })
+  .meta({ id: 'QueueSetup' });
+
+/** PATCH .../queue: any subset, `paused` included. */
+export const queueChange = z
+  .strictObject({ ...queueSettingFields, paused: z.boolean() })
+  .partial()
+  .refine((c) => Object.keys(c).length > 0, { message: 'nothing to change' })
+  .meta({ id: 'QueueChange' });
 
 export const devTokenRequest = z
   .strictObject({

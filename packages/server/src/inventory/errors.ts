@@ -16,6 +16,13 @@ export const inventoryErrorCodes = [
   'hold_expired',
   'extension_limit_reached',
   'capacity_below_committed',
+  // The waiting room (db/repeatable/70_waiting_room.sql, and reserve_holds on a queued event).
+  'queue_not_found',
+  'queue_not_open_yet',
+  'queue_entry_not_found',
+  'queue_pass_required',
+  'queue_pass_expired',
+  'queue_one_hold_at_a_time',
 ] as const;
 
 export type InventoryErrorCode = (typeof inventoryErrorCodes)[number];

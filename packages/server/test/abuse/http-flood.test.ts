@@ -26,13 +26,13 @@ describe('HTTP request floods per address', () => {
   afterAll(() => t.dispose());
 
   it('defaults: holds stricter than writes, writes stricter than reads', () => {
-    expect(loadConfig({}).httpRateLimits).toEqual({ holdsPerMinute: 60, writesPerMinute: 300, readsPerMinute: 1200 });
+    expect(loadConfig({}).httpRateLimits).toEqual({ holdsPerMinute: 60, queueJoinsPerMinute: 60, writesPerMinute: 300, readsPerMinute: 1200 });
     expect(loadConfig({ TICKETPULSE_HTTP_HOLDS_PER_MINUTE: '5' }).httpRateLimits.holdsPerMinute).toBe(5);
     expect(() => loadConfig({ TICKETPULSE_HTTP_READS_PER_MINUTE: '0' })).toThrow(/TICKETPULSE_HTTP_READS_PER_MINUTE/);
   });
 
   it('refuses a read flood from one address with 429 rate_limited and Retry-After; another address and health probes are unaffected', async () => {
-    const server = await serve({ holdsPerMinute: 5, writesPerMinute: 10, readsPerMinute: 40 });
+    const server = await serve({ holdsPerMinute: 5, queueJoinsPerMinute: 5, writesPerMinute: 10, readsPerMinute: 40 });
     const flood = await Promise.all(Array.from({ length: 400 }, () => send(server.url, 'GET', '/api/events')));
     const legit: Answer[] = [];
     for (let i = 0; i < 10; i++) legit.push(await send(server.url, 'GET', '/api/events', { from: '127.0.0.2' }));
@@ -53,7 +53,7 @@ describe('HTTP request floods per address', () => {
   });
 
   it('counts requests refused before routing or authentication too: bad tokens and unknown paths', async () => {
-    const server = await serve({ holdsPerMinute: 5, writesPerMinute: 10, readsPerMinute: 20 });
+    const server = await serve({ holdsPerMinute: 5, queueJoinsPerMinute: 5, writesPerMinute: 10, readsPerMinute: 20 });
     const badToken = await Promise.all(Array.from({ length: 30 }, () => send(server.url, 'GET', '/api/events', { headers: { authorization: 'Bearer forged' } })));
     const unknown = await Promise.all(Array.from({ length: 30 }, () => send(server.url, 'POST', '/api/no-such-route', { body: {} })));
     await recordReliability({
@@ -67,7 +67,7 @@ describe('HTTP request floods per address', () => {
   });
 
   it('lets through exactly the hold limit per address, nothing more reaches the database, and reads stay open', async () => {
-    const server = await serve({ holdsPerMinute: 5, writesPerMinute: 10, readsPerMinute: 1000 });
+    const server = await serve({ holdsPerMinute: 5, queueJoinsPerMinute: 5, writesPerMinute: 10, readsPerMinute: 1000 });
     const event = await createEvent(server.service.catalog, { ticketTypes: [{ name: 'General', totalCapacity: 1000, maxPerOrder: 4 }] });
     const hold = { items: [{ ticketTypeId: typeId(event, 'General'), quantity: 1 }] };
     const token = await server.token();
@@ -90,7 +90,7 @@ describe('HTTP request floods per address', () => {
   });
 
   it('never limits the service’s own buyer simulator', async () => {
-    const server = await serve({ holdsPerMinute: 1, writesPerMinute: 1, readsPerMinute: 1 });
+    const server = await serve({ holdsPerMinute: 1, queueJoinsPerMinute: 1, writesPerMinute: 1, readsPerMinute: 1 });
     await createEvent(server.service.catalog, { ticketTypes: [{ name: 'General', totalCapacity: 10_000, maxPerOrder: 4 }] });
     await server.service.simulator!.start();
     try {

@@ -9,6 +9,7 @@ import type { HttpRateLimits } from '../../src/http/rate-limit.ts';
 import type { RealtimeSettings } from '../../src/realtime/gateway.ts';
 import type { SimulatorPace } from '../../src/simulator/buyer-simulator.ts';
 import { createService, type Service } from '../../src/service.ts';
+import type { AdmissionSettings } from '../../src/waiting-room/admission-driver.ts';
 import { holdSettings } from './fixtures.ts';
 
 export const TEST_JWT_SECRET = 'test-secret-that-is-long-enough-for-hs256!';
@@ -57,9 +58,11 @@ export interface TestServerOptions {
   corsOrigins?: readonly string[];
   /** Redis to share the per-address limits through (TICKETPULSE_REDIS_URL). */
   redisUrl?: string;
+  /** The waiting room's admission tick and leader lease. */
+  admission?: Partial<AdmissionSettings>;
 }
 
-const UNLIMITED_HTTP: HttpRateLimits = { holdsPerMinute: 1e9, writesPerMinute: 1e9, readsPerMinute: 1e9 };
+const UNLIMITED_HTTP: HttpRateLimits = { holdsPerMinute: 1e9, queueJoinsPerMinute: 1e9, writesPerMinute: 1e9, readsPerMinute: 1e9 };
 
 export async function startTestServer(db: Database, options: TestServerOptions = {}): Promise<TestServer> {
   const service = await createService({
@@ -79,6 +82,7 @@ export async function startTestServer(db: Database, options: TestServerOptions =
     ...(options.simulatorPace && { simulatorPace: options.simulatorPace }),
     ...(options.corsOrigins && { corsOrigins: options.corsOrigins }),
     ...(options.redisUrl && { redisUrl: options.redisUrl }),
+    ...(options.admission && { admission: options.admission }),
   });
   const url = await service.listen(options.port ?? 0, '127.0.0.1');
   return {

@@ -48,3 +48,17 @@ LANGUAGE sql STABLE AS $$
       OR (p_user_id IS NOT NULL
           AND EXISTS (SELECT 1 FROM event_access a WHERE a.event_id = p_event.id AND a.user_id = p_user_id))
 $$;
+
+-- An event by id (any case) or slug; a row of nulls when there is none.
+CREATE OR REPLACE FUNCTION event_by_ref(p_ref text) RETURNS events
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+  v_event events;
+BEGIN
+  IF p_ref ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' THEN
+    SELECT * INTO v_event FROM events WHERE id = p_ref::uuid;
+  ELSE
+    SELECT * INTO v_event FROM events WHERE slug = p_ref;
+  END IF;
+  RETURN v_event;
+END $$;

@@ -71,12 +71,11 @@ DECLARE
   v_inserted uuid[] := '{}';
   v_outcome jsonb;
   v_result jsonb[] := '{}';
+  -- On an event with a waiting room: holder -> why they may not hold (queue_hold_refusals, 70_waiting_room.sql), and who holds in this batch.
+  v_queue_refusals jsonb;
+  v_queue_holders text[] := '{}';
 BEGIN
-  IF p_event_ref ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' THEN
-    SELECT * INTO v_event FROM events WHERE id = p_event_ref::uuid;
-  ELSE
-    SELECT * INTO v_event FROM events WHERE slug = p_event_ref;
-  END IF;
+  v_event := event_by_ref(p_event_ref);
 
   IF v_event.id IS NOT NULL THEN
     -- Every ticket type of the event, locked in id order (docs/inventory.md, Lock order), once for the whole batch.
@@ -88,6 +87,7 @@ BEGIN
     SELECT jsonb_object_agg(r.holder_id || E'\n' || r.idempotency_key, r.id) INTO v_existing
       FROM jsonb_array_elements(p_requests) AS q
       JOIN reservations r ON r.holder_id = q->>'holderId' AND r.idempotency_key = q->>'idempotencyKey';
+    v_queue_refusals := queue_hold_refusals(v_event.id, p_requests);
   END IF;
   v_types := coalesce(v_types, '{}');
   v_left := coalesce(v_left, '{}');
@@ -108,6 +108,10 @@ BEGIN
     ELSIF v_event.status <> 'on_sale' THEN
       v_refusal := inventory_refusal(format('Event is not on sale (status: %s)', v_event.status),
         jsonb_build_object('code', 'event_not_on_sale', 'status', v_event.status));
+    ELSIF v_queue_refusals IS NOT NULL AND v_request ? 'audience' AND NOT (v_request->'audience'->>'privileged')::boolean THEN
+      -- A visitor on a queued event: a valid pass, one active hold at a time (this batch's included).
+      v_refusal := coalesce(v_queue_refusals->(v_request->>'holderId'),
+                            CASE WHEN (v_request->>'holderId') = ANY (v_queue_holders) THEN queue_one_hold_refusal() END);
     END IF;
 
     -- First what is wrong with the request itself, for every item; only then
@@ -169,6 +173,9 @@ BEGIN
       END IF;
       v_taken := jsonb_set(v_taken, ARRAY[v_id], to_jsonb(coalesce((v_taken->>v_id)::integer, 0) + v_quantity));
     END LOOP;
+    IF v_queue_refusals IS NOT NULL THEN
+      v_queue_holders := v_queue_holders || (v_request->>'holderId');
+    END IF;
     v_id := gen_random_uuid()::text;
     v_accepted := v_accepted || jsonb_build_object(
       'id', v_id, 'holderId', v_request->'holderId', 'items', v_request->'items',

@@ -2,15 +2,17 @@ import { errorBody, idOrSlug, reservationEnvelope } from '@ticketpulse/protocol/
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Holds } from '../../inventory/holds.ts';
+import type { WaitingRoom } from '../../waiting-room/waiting-room.ts';
+import { ApiError } from '../../api-error.ts';
 import { actingHolder, bearerAuth, requireHolder } from '../auth.ts';
 import { audienceOf } from '../../auth/principal.ts';
-import { holdRequest, idempotencyHeaders, uuid } from '../schemas.ts';
+import { holdRequest, idempotencyHeaders, QUEUE_PASS_HEADER, queuePassHeader, uuid } from '../schemas.ts';
 
 const reservationParams = z.object({ id: uuid });
 const refusals = { 400: errorBody, 401: errorBody, 403: errorBody, 404: errorBody, 409: errorBody };
 
 /** Holds: reserve seats, then confirm, extend or release them. */
-export const reservationRoutes: FastifyPluginAsyncZod<{ holds: Holds }> = async (app, { holds }) => {
+export const reservationRoutes: FastifyPluginAsyncZod<{ holds: Holds; waitingRoom: WaitingRoom }> = async (app, { holds, waitingRoom }) => {
   app.post(
     '/api/events/:idOrSlug/reservations',
     {
@@ -19,7 +21,7 @@ export const reservationRoutes: FastifyPluginAsyncZod<{ holds: Holds }> = async 
         summary: 'Hold seats of one or more ticket types, all or nothing',
         security: bearerAuth,
         params: z.object({ idOrSlug }),
-        headers: idempotencyHeaders,
+        headers: idempotencyHeaders.extend(queuePassHeader),
         body: holdRequest,
         response: { 201: reservationEnvelope, ...refusals, 422: errorBody },
       },
@@ -27,6 +29,12 @@ export const reservationRoutes: FastifyPluginAsyncZod<{ holds: Holds }> = async 
     async (request, reply) => {
       const holderId = requireHolder(request);
       const idempotencyKey = request.headers['idempotency-key'];
+      // Who may hold on a queued event is decided in the hold itself, by the token's sub; a pass sent along must be genuine too.
+      const pass = request.headers[QUEUE_PASS_HEADER];
+      if (pass !== undefined) {
+        const check = await waitingRoom.checkPass(pass, request.params.idOrSlug, holderId);
+        if (!check.valid) throw new ApiError(403, check.reason, check.reason === 'queue_pass_expired' ? 'The queue pass has expired' : 'The queue pass is not valid for this event and user');
+      }
       const { reservation, replayed } = await holds.reserve({
         eventId: request.params.idOrSlug,
         audience: audienceOf(request.principal),

@@ -1,0 +1,475 @@
+-- The virtual waiting room (docs/waiting-room.md). Tables: migrations/0002_waiting_room.sql.
+--
+-- Positions: pre-queue joiners get theirs at opensAt from one shuffle
+-- (queue_shuffle); later joiners get the next one in arrival order, under the
+-- queue row's lock. Admission (queue_admission_tick) advances one counter per
+-- event, served_up_to, by the elapsed time times the rate: a position at or
+-- below it has had its turn, at the time of the queue_admissions row that
+-- covers it, and its pass runs pass_seconds from then. No row per admitted
+-- visitor is written; only the few skipped (abandoned) ones are marked.
+--
+-- Every function here runs as its owner (queue_entries has row-level
+-- security and no policy: only these functions read it) and checks the
+-- holder itself, from the id the service took from a verified token.
+
+-- When position p had its turn (null: not yet).
+CREATE OR REPLACE FUNCTION queue_turn_at(p_event_id uuid, p_position bigint) RETURNS timestamptz
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path FROM CURRENT AS $$
+  SELECT at FROM queue_admissions WHERE event_id = p_event_id AND to_position >= p_position ORDER BY to_position LIMIT 1
+$$;
+REVOKE EXECUTE ON FUNCTION queue_turn_at(uuid, bigint) FROM PUBLIC;
+
+-- Real visitors admitted per minute over the last minute (since opening, if that is sooner); null before a second has passed.
+CREATE OR REPLACE FUNCTION queue_measured_rate(p_queue event_queues, p_now timestamptz) RETURNS double precision
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path FROM CURRENT AS $$
+  SELECT CASE WHEN span >= 1 THEN coalesce(admitted, 0) * 60.0 / span END
+  FROM (SELECT extract(epoch FROM p_now - greatest(p_queue.opens_at, p_now - interval '60 seconds'))::double precision AS span) AS s,
+       LATERAL (SELECT sum(admitted)::double precision AS admitted FROM queue_admissions
+                WHERE event_id = p_queue.event_id AND at > greatest(p_queue.opens_at, p_now - interval '60 seconds') AND at <= p_now) AS a
+$$;
+REVOKE EXECUTE ON FUNCTION queue_measured_rate(event_queues, timestamptz) FROM PUBLIC;
+
+-- Admitted visitors whose pass is still running (skipped ones never count): the active-shopper cap's count.
+CREATE OR REPLACE FUNCTION queue_active_shoppers(p_queue event_queues, p_now timestamptz) RETURNS bigint
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path FROM CURRENT AS $$
+  SELECT coalesce(sum(admitted), 0)::bigint FROM queue_admissions
+  WHERE event_id = p_queue.event_id AND at > p_now - make_interval(secs => p_queue.pass_seconds)
+$$;
+REVOKE EXECUTE ON FUNCTION queue_active_shoppers(event_queues, timestamptz) FROM PUBLIC;
+
+-- Visitors still in line: the pre-queue before the shuffle, then every position above served_up_to nobody vacated.
+CREATE OR REPLACE FUNCTION queue_length(p_queue event_queues) RETURNS bigint
+LANGUAGE sql IMMUTABLE AS $$
+  SELECT p_queue.prequeue_count + p_queue.last_position - p_queue.served_up_to - p_queue.vacated
+$$;
+
+-- Seconds until position p's turn at the measured rate (the configured one until there is a measure).
+CREATE OR REPLACE FUNCTION queue_wait_seconds(p_queue event_queues, p_position bigint, p_rate double precision, p_now timestamptz) RETURNS integer
+LANGUAGE sql IMMUTABLE AS $$
+  SELECT (greatest(0, ceil(extract(epoch FROM p_queue.opens_at - p_now)))
+          + ceil(greatest(0, p_position - p_queue.served_up_to) * 60.0
+                 / CASE WHEN p_rate > 0 THEN p_rate ELSE p_queue.admit_per_minute END))::integer
+$$;
+
+-- The queue's status as visitors see it: prequeue before opensAt, then the admission state.
+CREATE OR REPLACE FUNCTION queue_status(p_queue event_queues, p_now timestamptz) RETURNS text
+LANGUAGE sql IMMUTABLE AS $$
+  SELECT CASE WHEN NOT p_queue.enabled THEN 'closed'
+              WHEN p_queue.admission_state IN ('sold_out', 'closed') THEN p_queue.admission_state
+              WHEN p_now < p_queue.opens_at THEN 'prequeue'
+              WHEN p_queue.paused THEN 'paused'
+              ELSE p_queue.admission_state END
+$$;
+
+-- Settings and live figures (GET /api/events/:idOrSlug/queue).
+CREATE OR REPLACE FUNCTION queue_json(p_queue event_queues, p_now timestamptz DEFAULT now()) RETURNS jsonb
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path FROM CURRENT AS $$
+DECLARE
+  v_rate double precision := queue_measured_rate(p_queue, p_now);
+  v_length bigint := queue_length(p_queue);
+BEGIN
+  RETURN jsonb_build_object(
+    'eventId', p_queue.event_id,
+    'enabled', p_queue.enabled,
+    'opensAt', p_queue.opens_at,
+    'prequeueMinutes', p_queue.prequeue_minutes,
+    'admitPerMinute', p_queue.admit_per_minute,
+    'maxActiveShoppers', p_queue.max_active_shoppers,
+    'passSeconds', p_queue.pass_seconds,
+    'abandonAfterSeconds', p_queue.abandon_after_seconds,
+    'paused', p_queue.paused,
+    'status', queue_status(p_queue, p_now),
+    'length', v_length,
+    'admitted', p_queue.admitted_count,
+    'activeShoppers', queue_active_shoppers(p_queue, p_now),
+    'servedUpTo', p_queue.served_up_to,
+    'lastPosition', p_queue.last_position,
+    'measuredAdmitPerMinute', v_rate,
+    'abandoned', p_queue.skipped_count,
+    'estimatedWaitSeconds', CASE WHEN p_queue.admission_state NOT IN ('sold_out', 'closed') AND p_queue.enabled
+                                 THEN queue_wait_seconds(p_queue, greatest(p_queue.last_position, p_queue.served_up_to + v_length), v_rate, p_now) END);
+END $$;
+REVOKE EXECUTE ON FUNCTION queue_json(event_queues, timestamptz) FROM PUBLIC;
+
+-- An entry as its holder sees it; the service adds the signed pass (docs/waiting-room.md, Passes).
+CREATE OR REPLACE FUNCTION queue_entry_json(p_entry queue_entries, p_queue event_queues, p_now timestamptz DEFAULT now()) RETURNS jsonb
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path FROM CURRENT AS $$
+DECLARE
+  v_turn timestamptz;
+  v_pass_expires timestamptz;
+  v_queue_status text := queue_status(p_queue, p_now);
+  v_status text;
+  v_ahead bigint;
+  v_wait integer;
+BEGIN
+  IF p_entry.position IS NOT NULL AND p_entry.position <= p_queue.served_up_to THEN
+    v_turn := queue_turn_at(p_queue.event_id, p_entry.position);
+    v_pass_expires := v_turn + make_interval(secs => p_queue.pass_seconds);
+  END IF;
+  v_status := CASE
+    WHEN p_entry.left_at IS NOT NULL OR v_queue_status = 'closed' THEN 'closed'
+    WHEN v_pass_expires > p_now THEN 'admitted'
+    WHEN v_queue_status = 'sold_out' THEN 'sold_out'
+    WHEN v_pass_expires IS NOT NULL THEN 'expired'
+    WHEN p_entry.position IS NULL THEN 'prequeue'
+    ELSE 'waiting' END;
+  IF v_status IN ('waiting', 'prequeue') THEN
+    v_ahead := CASE WHEN p_entry.position IS NOT NULL THEN p_entry.position - p_queue.served_up_to - 1 END;
+    v_wait := CASE WHEN p_entry.position IS NOT NULL
+                   THEN queue_wait_seconds(p_queue, p_entry.position, queue_measured_rate(p_queue, p_now), p_now)
+                   ELSE greatest(0, ceil(extract(epoch FROM p_queue.opens_at - p_now)))::integer END;
+  ELSIF v_status = 'admitted' THEN
+    v_ahead := 0;
+    v_wait := 0;
+  END IF;
+  RETURN jsonb_build_object(
+    'id', p_entry.id,
+    'eventId', p_entry.event_id,
+    'holderId', p_entry.holder_id,
+    'status', v_status,
+    'position', p_entry.position,
+    'peopleAhead', v_ahead,
+    'estimatedWaitSeconds', v_wait,
+    'opensAt', p_queue.opens_at,
+    'admittedAt', CASE WHEN v_status = 'admitted' THEN v_turn END,
+    'passExpiresAt', CASE WHEN v_status = 'admitted' THEN v_pass_expires END);
+END $$;
+REVOKE EXECUTE ON FUNCTION queue_entry_json(queue_entries, event_queues, timestamptz) FROM PUBLIC;
+
+-- Creates or changes an event's queue. p_settings: the wire's names; on create the
+-- missing ones take their defaults, on change they stay as they are. Live state is kept.
+CREATE OR REPLACE FUNCTION queue_configure(p_event_ref text, p_settings jsonb) RETURNS jsonb
+LANGUAGE plpgsql SECURITY DEFINER SET search_path FROM CURRENT AS $$
+DECLARE
+  v_event events := event_by_ref(p_event_ref);
+  v_queue event_queues;
+  s jsonb := p_settings;
+BEGIN
+  IF v_event.id IS NULL THEN
+    PERFORM raise_inventory_error('Event not found', '{"code": "event_not_found"}');
+  END IF;
+  SELECT * INTO v_queue FROM event_queues WHERE event_id = v_event.id FOR UPDATE;
+  IF v_queue.event_id IS NULL THEN
+    IF NOT (s ? 'opensAt' AND s ? 'admitPerMinute') THEN
+      PERFORM raise_inventory_error('This event has no waiting room yet: send opensAt and admitPerMinute to create it',
+        '{"code": "queue_not_found"}');
+    END IF;
+    INSERT INTO event_queues (event_id, opens_at, admit_per_minute) VALUES (v_event.id, (s->>'opensAt')::timestamptz, (s->>'admitPerMinute')::integer)
+    RETURNING * INTO v_queue;
+  END IF;
+  UPDATE event_queues SET
+    enabled = coalesce((s->>'enabled')::boolean, enabled),
+    opens_at = coalesce((s->>'opensAt')::timestamptz, opens_at),
+    prequeue_minutes = coalesce((s->>'prequeueMinutes')::integer, prequeue_minutes),
+    admit_per_minute = coalesce((s->>'admitPerMinute')::integer, admit_per_minute),
+    max_active_shoppers = CASE WHEN s ? 'maxActiveShoppers' THEN (s->>'maxActiveShoppers')::integer ELSE max_active_shoppers END,
+    pass_seconds = coalesce((s->>'passSeconds')::integer, pass_seconds),
+    abandon_after_seconds = coalesce((s->>'abandonAfterSeconds')::integer, abandon_after_seconds),
+    paused = coalesce((s->>'paused')::boolean, paused),
+    updated_at = now()
+  WHERE event_id = v_event.id
+  RETURNING * INTO v_queue;
+  RETURN queue_json(v_queue);
+END $$;
+REVOKE EXECUTE ON FUNCTION queue_configure(text, jsonb) FROM PUBLIC;
+
+-- An event's queue for an organizer; queue_not_found when it has none.
+CREATE OR REPLACE FUNCTION queue_read(p_event_ref text) RETURNS jsonb
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path FROM CURRENT AS $$
+DECLARE
+  v_queue event_queues;
+BEGIN
+  SELECT q.* INTO v_queue FROM event_queues q WHERE q.event_id = (event_by_ref(p_event_ref)).id;
+  IF v_queue.event_id IS NULL THEN
+    PERFORM raise_inventory_error('This event has no waiting room', '{"code": "queue_not_found"}');
+  END IF;
+  RETURN queue_json(v_queue);
+END $$;
+REVOKE EXECUTE ON FUNCTION queue_read(text) FROM PUBLIC;
+
+-- The pre-queue gets its positions: one uniform random permutation, drawn now.
+-- gen_random_uuid() takes its 122 random bits from pg_strong_random()
+-- (OpenSSL's CSPRNG, or the platform's secure source), once per entry:
+-- sorting by them is a uniformly random order, and nobody (the joiner
+-- included) can know or influence it before this statement runs. The id only
+-- breaks a tie, which has a negligible chance.
+-- The caller holds the queue row's lock.
+CREATE OR REPLACE FUNCTION queue_shuffle(p_event_id uuid) RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER SET search_path FROM CURRENT AS $$
+DECLARE
+  v_count bigint;
+BEGIN
+  WITH drawn AS (
+    SELECT id, row_number() OVER (ORDER BY gen_random_uuid(), id) AS n
+    FROM queue_entries WHERE event_id = p_event_id AND position IS NULL AND left_at IS NULL
+  ), placed AS (
+    UPDATE queue_entries e SET position = q.last_position + drawn.n
+    FROM drawn, event_queues q WHERE e.id = drawn.id AND q.event_id = p_event_id
+    RETURNING 1
+  )
+  SELECT count(*) INTO v_count FROM placed;
+  UPDATE event_queues SET shuffled_at = now(), prequeue_count = 0, last_position = last_position + v_count, updated_at = now()
+  WHERE event_id = p_event_id;
+END $$;
+REVOKE EXECUTE ON FUNCTION queue_shuffle(uuid) FROM PUBLIC;
+
+-- The queue a visitor may see (event visible to them, queue enabled), locked when p_lock; refusals raised.
+CREATE OR REPLACE FUNCTION queue_for_visitor(p_event_ref text, p_user_id text, p_privileged boolean, p_lock boolean) RETURNS event_queues
+LANGUAGE plpgsql SECURITY DEFINER SET search_path FROM CURRENT AS $$
+DECLARE
+  v_event events := event_by_ref(p_event_ref);
+  v_queue event_queues;
+BEGIN
+  IF v_event.id IS NULL OR NOT event_is_visible(v_event, p_user_id, p_privileged) THEN
+    PERFORM raise_inventory_error('Event not found', '{"code": "event_not_found"}');
+  END IF;
+  IF p_lock THEN
+    SELECT * INTO v_queue FROM event_queues WHERE event_id = v_event.id FOR UPDATE;
+  ELSE
+    SELECT * INTO v_queue FROM event_queues WHERE event_id = v_event.id;
+  END IF;
+  IF v_queue.event_id IS NULL OR NOT v_queue.enabled THEN
+    PERFORM raise_inventory_error('This event has no waiting room', '{"code": "queue_not_found"}');
+  END IF;
+  RETURN v_queue;
+END $$;
+REVOKE EXECUTE ON FUNCTION queue_for_visitor(text, text, boolean, boolean) FROM PUBLIC;
+
+-- Joins the queue, or returns the holder's entry: {entry, created}. An
+-- entry that left or whose pass ran out goes back in at the end (into the
+-- pre-queue while it lasts): a rejoin never gives a better place.
+CREATE OR REPLACE FUNCTION queue_join(p_event_ref text, p_holder text, p_user_id text, p_privileged boolean) RETURNS jsonb
+LANGUAGE plpgsql SECURITY DEFINER SET search_path FROM CURRENT AS $$
+DECLARE
+  v_queue event_queues := queue_for_visitor(p_event_ref, p_user_id, p_privileged, true);
+  v_entry queue_entries;
+  v_now timestamptz := clock_timestamp();
+  v_created boolean := false;
+  v_state jsonb;
+BEGIN
+  IF v_now < v_queue.opens_at - make_interval(mins => v_queue.prequeue_minutes) THEN
+    PERFORM raise_inventory_error('The waiting room is not open yet',
+      jsonb_build_object('code', 'queue_not_open_yet', 'joinFrom', v_queue.opens_at - make_interval(mins => v_queue.prequeue_minutes),
+                         'opensAt', v_queue.opens_at));
+  END IF;
+  IF v_queue.shuffled_at IS NULL AND v_now >= v_queue.opens_at THEN
+    PERFORM queue_shuffle(v_queue.event_id);
+    SELECT * INTO v_queue FROM event_queues WHERE event_id = v_queue.event_id;
+  END IF;
+  SELECT * INTO v_entry FROM queue_entries WHERE event_id = v_queue.event_id AND holder_id = p_holder FOR UPDATE;
+  IF v_entry.id IS NOT NULL THEN
+    v_state := queue_entry_json(v_entry, v_queue, v_now);
+  END IF;
+  IF v_entry.id IS NULL THEN
+    v_created := true;
+    INSERT INTO queue_entries (event_id, holder_id, joined_at, last_seen_at, position)
+    VALUES (v_queue.event_id, p_holder, v_now, v_now, CASE WHEN v_queue.shuffled_at IS NOT NULL THEN v_queue.last_position + 1 END)
+    RETURNING * INTO v_entry;
+  ELSIF v_state->>'status' IN ('closed', 'expired') AND v_queue.admission_state <> 'closed' THEN
+    -- Back in at the end. A position it leaves above served_up_to was already counted as vacated when it left.
+    UPDATE queue_entries SET left_at = NULL, skipped = false, joined_at = v_now, last_seen_at = v_now,
+      position = CASE WHEN v_queue.shuffled_at IS NOT NULL THEN v_queue.last_position + 1 END
+    WHERE id = v_entry.id RETURNING * INTO v_entry;
+  ELSE
+    UPDATE queue_entries SET last_seen_at = v_now WHERE id = v_entry.id RETURNING * INTO v_entry;
+    RETURN jsonb_build_object('entry', queue_entry_json(v_entry, v_queue, v_now), 'created', false);
+  END IF;
+  UPDATE event_queues SET
+    last_position = last_position + CASE WHEN v_entry.position IS NOT NULL THEN 1 ELSE 0 END,
+    prequeue_count = prequeue_count + CASE WHEN v_entry.position IS NULL THEN 1 ELSE 0 END
+  WHERE event_id = v_queue.event_id RETURNING * INTO v_queue;
+  RETURN jsonb_build_object('entry', queue_entry_json(v_entry, v_queue, v_now), 'created', v_created);
+END $$;
+REVOKE EXECUTE ON FUNCTION queue_join(text, text, text, boolean) FROM PUBLIC;
+
+-- The holder's entry, locked; queue_entry_not_found without one.
+CREATE OR REPLACE FUNCTION queue_entry_of(p_queue event_queues, p_holder text) RETURNS queue_entries
+LANGUAGE plpgsql SECURITY DEFINER SET search_path FROM CURRENT AS $$
+DECLARE
+  v_entry queue_entries;
+BEGIN
+  SELECT * INTO v_entry FROM queue_entries WHERE event_id = p_queue.event_id AND holder_id = p_holder FOR UPDATE;
+  IF v_entry.id IS NULL THEN
+    PERFORM raise_inventory_error('You are not in this waiting room', '{"code": "queue_entry_not_found"}');
+  END IF;
+  RETURN v_entry;
+END $$;
+REVOKE EXECUTE ON FUNCTION queue_entry_of(event_queues, text) FROM PUBLIC;
+
+-- The holder's entry. Reading it is being seen: it keeps the visitor from being skipped.
+CREATE OR REPLACE FUNCTION queue_entry_read(p_event_ref text, p_holder text, p_user_id text, p_privileged boolean) RETURNS jsonb
+LANGUAGE plpgsql SECURITY DEFINER SET search_path FROM CURRENT AS $$
+DECLARE
+  v_queue event_queues := queue_for_visitor(p_event_ref, p_user_id, p_privileged, false);
+  v_entry queue_entries := queue_entry_of(v_queue, p_holder);
+BEGIN
+  IF v_entry.left_at IS NULL THEN
+    UPDATE queue_entries SET last_seen_at = now() WHERE id = v_entry.id RETURNING * INTO v_entry;
+  END IF;
+  RETURN queue_entry_json(v_entry, v_queue);
+END $$;
+REVOKE EXECUTE ON FUNCTION queue_entry_read(text, text, text, boolean) FROM PUBLIC;
+
+-- Leaves the queue: the entry is closed, its place given up (an admitted visitor's pass ends too).
+CREATE OR REPLACE FUNCTION queue_leave(p_event_ref text, p_holder text, p_user_id text, p_privileged boolean) RETURNS jsonb
+LANGUAGE plpgsql SECURITY DEFINER SET search_path FROM CURRENT AS $$
+DECLARE
+  v_queue event_queues := queue_for_visitor(p_event_ref, p_user_id, p_privileged, true);
+  v_entry queue_entries := queue_entry_of(v_queue, p_holder);
+BEGIN
+  IF v_entry.left_at IS NOT NULL THEN
+    RETURN queue_entry_json(v_entry, v_queue);
+  END IF;
+  UPDATE queue_entries SET left_at = now() WHERE id = v_entry.id RETURNING * INTO v_entry;
+  UPDATE event_queues SET
+    prequeue_count = prequeue_count - CASE WHEN v_entry.position IS NULL THEN 1 ELSE 0 END,
+    vacated = vacated + CASE WHEN v_entry.position > served_up_to THEN 1 ELSE 0 END
+  WHERE event_id = v_queue.event_id RETURNING * INTO v_queue;
+  RETURN queue_entry_json(v_entry, v_queue);
+END $$;
+REVOKE EXECUTE ON FUNCTION queue_leave(text, text, text, boolean) FROM PUBLIC;
+
+CREATE OR REPLACE FUNCTION queue_one_hold_refusal() RETURNS jsonb
+LANGUAGE sql IMMUTABLE AS $$
+  SELECT inventory_refusal('A queue pass allows one active hold at a time: buy or release the one you have',
+                           '{"code": "queue_one_hold_at_a_time"}')
+$$;
+
+-- Who may hold on a queued event (docs/waiting-room.md, Passes), for one
+-- batch of reserve_holds(): holder id -> refusal, for the requests of
+-- visitors (an audience that is not privileged). Null when the event has no
+-- enabled queue. An admitted holder's pass is valid until passExpiresAt and
+-- allows one active hold at a time; reserve_holds() also refuses a second
+-- hold by the same holder within the batch.
+CREATE OR REPLACE FUNCTION queue_hold_refusals(p_event_id uuid, p_requests jsonb) RETURNS jsonb
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path FROM CURRENT AS $$
+DECLARE
+  v_queue event_queues;
+BEGIN
+  SELECT * INTO v_queue FROM event_queues WHERE event_id = p_event_id AND enabled;
+  IF v_queue.event_id IS NULL THEN
+    RETURN NULL;
+  END IF;
+  RETURN (
+    SELECT coalesce(jsonb_object_agg(holder, refusal) FILTER (WHERE refusal IS NOT NULL), '{}')
+    FROM (
+      SELECT h.holder, CASE
+        WHEN e.id IS NULL OR e.left_at IS NOT NULL OR e.position IS NULL OR e.position > v_queue.served_up_to THEN
+          inventory_refusal('Wait for your turn in the waiting room: holding seats for this event needs a queue pass',
+                            '{"code": "queue_pass_required"}')
+        WHEN queue_turn_at(p_event_id, e.position) + make_interval(secs => v_queue.pass_seconds) <= now() THEN
+          inventory_refusal('Your queue pass has expired: join the waiting room again', '{"code": "queue_pass_expired"}')
+        WHEN EXISTS (SELECT 1 FROM reservations r WHERE r.holder_id = h.holder AND r.event_id = p_event_id
+                     AND r.status = 'active' AND r.expires_at > now()) THEN
+          queue_one_hold_refusal()
+        END AS refusal
+      FROM (SELECT DISTINCT q->>'holderId' AS holder FROM jsonb_array_elements(p_requests) AS q
+            WHERE q ? 'audience' AND NOT (q->'audience'->>'privileged')::boolean) AS h
+      LEFT JOIN queue_entries e ON e.event_id = p_event_id AND e.holder_id = h.holder) AS decided);
+END $$;
+REVOKE EXECUTE ON FUNCTION queue_hold_refusals(uuid, jsonb) FROM PUBLIC;
+
+-- One admission tick for one queue (its row locked by the caller), at p_now.
+CREATE OR REPLACE FUNCTION queue_admit(p_queue event_queues, p_now timestamptz) RETURNS event_queues
+LANGUAGE plpgsql SECURITY DEFINER SET search_path FROM CURRENT AS $$
+DECLARE
+  q event_queues := p_queue;
+  v_event events;
+  v_unlimited boolean;
+  v_left bigint;
+  v_held bigint;
+  v_state text;
+  v_elapsed double precision;
+  v_want bigint;
+  v_to bigint;
+  v_admitted bigint := 0;
+  v_skipped bigint := 0;
+BEGIN
+  IF q.shuffled_at IS NULL THEN
+    PERFORM queue_shuffle(q.event_id);
+    SELECT * INTO q FROM event_queues WHERE event_id = q.event_id;
+  END IF;
+  SELECT * INTO v_event FROM events WHERE id = q.event_id;
+  -- Anything left to buy? Types on sale with seats (or no limit); else seats held that may come back.
+  SELECT coalesce(bool_or(total_capacity IS NULL) FILTER (WHERE status = 'on_sale'), false),
+         coalesce(sum(available_count) FILTER (WHERE status = 'on_sale'), 0), coalesce(sum(reserved_count), 0)
+    INTO v_unlimited, v_left, v_held
+    FROM event_tickets WHERE event_id = q.event_id;
+  v_state := CASE WHEN v_event.status IN ('ended', 'cancelled') THEN 'closed'
+                  WHEN v_unlimited OR v_left > 0 THEN CASE WHEN v_event.status = 'on_sale' THEN 'open' ELSE 'paused' END
+                  WHEN v_held > 0 THEN 'held_out'
+                  ELSE 'sold_out' END;
+  v_elapsed := greatest(0, least(10, extract(epoch FROM p_now - greatest(coalesce(q.last_tick_at, q.opens_at), q.opens_at))));
+  IF v_state <> 'open' OR q.paused THEN
+    UPDATE event_queues SET admission_state = v_state, admission_credit = 0, last_tick_at = p_now
+    WHERE event_id = q.event_id RETURNING * INTO q;
+    RETURN q;
+  END IF;
+  q.admission_credit := q.admission_credit + v_elapsed * q.admit_per_minute / 60.0;
+  v_want := floor(q.admission_credit);
+  IF q.max_active_shoppers IS NOT NULL THEN
+    v_want := least(v_want, greatest(0, q.max_active_shoppers - queue_active_shoppers(q, p_now)));
+  END IF;
+  IF v_want > 0 AND q.served_up_to < q.last_position THEN
+    -- The v_want-th visitor still here after served_up_to; those not seen for abandon_after_seconds are passed over.
+    SELECT position INTO v_to FROM queue_entries
+    WHERE event_id = q.event_id AND position > q.served_up_to AND left_at IS NULL
+      AND last_seen_at >= p_now - make_interval(secs => q.abandon_after_seconds)
+    ORDER BY position OFFSET v_want - 1 LIMIT 1;
+    v_to := coalesce(v_to, q.last_position);
+    WITH skipped AS (
+      UPDATE queue_entries SET skipped = true
+      WHERE event_id = q.event_id AND position > q.served_up_to AND position <= v_to AND left_at IS NULL
+        AND last_seen_at < p_now - make_interval(secs => q.abandon_after_seconds)
+      RETURNING 1)
+    SELECT count(*) INTO v_skipped FROM skipped;
+    SELECT count(*) INTO v_admitted FROM queue_entries
+    WHERE event_id = q.event_id AND position > q.served_up_to AND position <= v_to AND left_at IS NULL AND NOT skipped;
+    INSERT INTO queue_admissions (event_id, at, from_position, to_position, admitted, skipped)
+    VALUES (q.event_id, p_now, q.served_up_to, v_to, v_admitted, v_skipped);
+    -- Positions in the range that nobody waited on any more were counted in vacated.
+    q.vacated := q.vacated - (v_to - q.served_up_to - v_admitted - v_skipped);
+    q.served_up_to := v_to;
+  END IF;
+  -- Whatever the rate owed and could not be used (nobody left, the cap) is not saved up for later.
+  UPDATE event_queues SET served_up_to = q.served_up_to, vacated = q.vacated,
+    admitted_count = admitted_count + v_admitted, skipped_count = skipped_count + v_skipped,
+    admission_credit = q.admission_credit - floor(q.admission_credit), admission_state = v_state, last_tick_at = p_now
+  WHERE event_id = q.event_id RETURNING * INTO q;
+  RETURN q;
+END $$;
+REVOKE EXECUTE ON FUNCTION queue_admit(event_queues, timestamptz) FROM PUBLIC;
+
+-- One admission tick of the whole service, called by every node every tick:
+-- only the leader admits. The leader holds a lease renewed by each tick; when
+-- it lapses (p_lease_ms without a tick) the next node to call takes over. The
+-- transaction-level advisory lock makes concurrent calls take turns without
+-- waiting: a node that does not get it lets this tick go.
+-- Returns {leader, queues: [queue_json of each enabled, open queue]}.
+CREATE OR REPLACE FUNCTION queue_admission_tick(p_node text, p_lease_ms integer, p_now timestamptz DEFAULT NULL) RETURNS jsonb
+LANGUAGE plpgsql SECURITY DEFINER SET search_path FROM CURRENT AS $$
+DECLARE
+  v_now timestamptz := coalesce(p_now, clock_timestamp());
+  v_leader queue_admission_leader;
+  v_queue event_queues;
+  v_queues jsonb[] := '{}';
+BEGIN
+  -- Any constant works; it only has to be the same for every TicketPulse process (migrations use 7291001).
+  PERFORM pg_advisory_xact_lock(7291002);
+  SELECT * INTO v_leader FROM queue_admission_leader FOR UPDATE;
+  -- Nothing to admit anywhere: nothing is written (no lease is taken or renewed).
+  IF NOT EXISTS (SELECT 1 FROM event_queues WHERE enabled AND opens_at <= v_now) THEN
+    RETURN jsonb_build_object('leader', coalesce(v_leader.node = p_node AND v_leader.lease_until > clock_timestamp(), false), 'queues', '[]'::jsonb);
+  END IF;
+  IF v_leader.node IS NOT NULL AND v_leader.node <> p_node AND v_leader.lease_until > clock_timestamp() THEN
+    RETURN jsonb_build_object('leader', false, 'queues', '[]'::jsonb);
+  END IF;
+  INSERT INTO queue_admission_leader (node, lease_until) VALUES (p_node, clock_timestamp() + make_interval(secs => p_lease_ms / 1000.0))
+  ON CONFLICT (singleton) DO UPDATE SET node = EXCLUDED.node, lease_until = EXCLUDED.lease_until;
+  FOR v_queue IN SELECT * FROM event_queues WHERE enabled AND opens_at <= v_now ORDER BY event_id FOR UPDATE LOOP
+    v_queue := queue_admit(v_queue, v_now);
+    v_queues := v_queues || queue_json(v_queue, v_now);
+  END LOOP;
+  RETURN jsonb_build_object('leader', true, 'queues', to_jsonb(v_queues));
+END $$;
+REVOKE EXECUTE ON FUNCTION queue_admission_tick(text, integer, timestamptz) FROM PUBLIC;

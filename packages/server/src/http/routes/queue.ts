@@ -1,0 +1,58 @@
+import { errorBody, idOrSlug, queueEntryEnvelope, queueEnvelope } from '@ticketpulse/protocol/schemas';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import type { FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { audienceOf } from '../../auth/principal.ts';
+import type { Visitor, WaitingRoom } from '../../waiting-room/waiting-room.ts';
+import { bearerAuth, requireHolder, requireOrganizer } from '../auth.ts';
+import { queueChange, queueSetup } from '../schemas.ts';
+
+const params = z.object({ idOrSlug });
+const refusals = { 400: errorBody, 401: errorBody, 403: errorBody, 404: errorBody, 409: errorBody };
+
+const visitor = (request: FastifyRequest): Visitor => ({ holderId: requireHolder(request), audience: audienceOf(request.principal) });
+
+/** The virtual waiting room (docs/waiting-room.md): organizers set it up and watch it; visitors join, read and leave their entry. */
+export const queueRoutes: FastifyPluginAsyncZod<{ waitingRoom: WaitingRoom }> = async (app, { waitingRoom }) => {
+  const organizerRoute = (summary: string) => ({
+    onRequest: requireOrganizer,
+    schema: { tags: ['waiting room'], summary, security: bearerAuth, params, response: { 200: queueEnvelope, ...refusals } },
+  });
+  const setup = organizerRoute('Put a waiting room in front of the event, or replace its settings (live state is kept)');
+  app.put('/api/events/:idOrSlug/queue', { ...setup, schema: { ...setup.schema, body: queueSetup } }, async (request) => ({
+    queue: await waitingRoom.configure(request.params.idOrSlug, request.body),
+  }));
+  const change = organizerRoute('Change some settings of the waiting room, live; pause or resume admission');
+  app.patch('/api/events/:idOrSlug/queue', { ...change, schema: { ...change.schema, body: queueChange } }, async (request) => ({
+    queue: await waitingRoom.configure(request.params.idOrSlug, request.body),
+  }));
+  app.get('/api/events/:idOrSlug/queue', organizerRoute('The waiting room: settings and live figures'), async (request) => ({
+    queue: await waitingRoom.read(request.params.idOrSlug),
+  }));
+
+  app.post(
+    '/api/events/:idOrSlug/queue/entries',
+    {
+      schema: {
+        tags: ['waiting room'],
+        summary: 'Join the waiting room (201), or get your entry as it is (200): never a better place',
+        security: bearerAuth,
+        params,
+        response: { 200: queueEntryEnvelope, 201: queueEntryEnvelope, ...refusals },
+      },
+    },
+    async (request, reply) => {
+      const { entry, created } = await waitingRoom.join(request.params.idOrSlug, visitor(request));
+      return reply.code(created ? 201 : 200).send({ entry });
+    },
+  );
+  const entryRoute = (summary: string) => ({
+    schema: { tags: ['waiting room'], summary, security: bearerAuth, params, response: { 200: queueEntryEnvelope, ...refusals } },
+  });
+  app.get('/api/events/:idOrSlug/queue/entries/me', entryRoute('Your entry: status, position, wait, pass; reading it counts as being here'), async (request) => ({
+    entry: await waitingRoom.entry(request.params.idOrSlug, visitor(request)),
+  }));
+  app.delete('/api/events/:idOrSlug/queue/entries/me', entryRoute('Leave the waiting room'), async (request) => ({
+    entry: await waitingRoom.leave(request.params.idOrSlug, visitor(request)),
+  }));
+};

@@ -1,0 +1,123 @@
+import type { Queue, QueueEntry } from '@ticketpulse/protocol';
+import type { Queryable } from '../db/database.ts';
+import type { Audience } from '../auth/principal.ts';
+import { refusalsAsErrors } from '../inventory/errors.ts';
+import { EventIds } from '../inventory/event-ref.ts';
+import type { PassCheck, QueuePasses } from './queue-pass.ts';
+
+export type { Queue, QueueEntry };
+
+/** The organizer's settings, by their wire names; a change may name any subset (PATCH), a setup names them all (PUT). */
+export interface QueueSettingsChange {
+  enabled?: boolean;
+  opensAt?: string;
+  prequeueMinutes?: number;
+  admitPerMinute?: number;
+  maxActiveShoppers?: number | null;
+  passSeconds?: number;
+  abandonAfterSeconds?: number;
+  paused?: boolean;
+}
+
+/** A visitor: the token's `sub`, and what they may see of events. */
+export interface Visitor {
+  holderId: string;
+  audience: Audience;
+}
+
+/** queue_entry_json() (db/repeatable/70_waiting_room.sql). */
+interface EntryRow {
+  id: string;
+  eventId: string;
+  holderId: string;
+  status: QueueEntry['status'];
+  position: number | null;
+  peopleAhead: number | null;
+  estimatedWaitSeconds: number | null;
+  opensAt: string;
+  admittedAt: string | null;
+  passExpiresAt: string | null;
+}
+
+type QueueRow = Omit<Queue, 'opensAt'> & { opensAt: string };
+
+const iso = (value: string): string => new Date(value).toISOString();
+
+export const toQueue = (row: QueueRow): Queue => ({ ...row, opensAt: iso(row.opensAt) });
+
+/**
+ * The virtual waiting room of events (docs/waiting-room.md): organizers set
+ * it up, visitors join, read and leave their entry. Each call is one SQL
+ * function in db/repeatable/70_waiting_room.sql; admission is
+ * AdmissionDriver's, and who may hold is decided inside reserve_holds().
+ */
+export class WaitingRoom {
+  private readonly eventIds: EventIds;
+
+  constructor(
+    private readonly db: Queryable,
+    private readonly passes: QueuePasses,
+  ) {
+    this.eventIds = new EventIds(db);
+  }
+
+  /** Creates the queue (opensAt and admitPerMinute needed) or changes it; live state is kept. */
+  async configure(eventRef: string, settings: QueueSettingsChange): Promise<Queue> {
+    return toQueue(await this.call<QueueRow>('queue_configure($1, $2::jsonb)', [eventRef, JSON.stringify(settings)]));
+  }
+
+  async read(eventRef: string): Promise<Queue> {
+    return toQueue(await this.call<QueueRow>('queue_read($1)', [eventRef]));
+  }
+
+  /** Joins, or returns the visitor's entry as it is (created: false). */
+  async join(eventRef: string, visitor: Visitor): Promise<{ entry: QueueEntry; created: boolean }> {
+    const { entry, created } = await this.call<{ entry: EntryRow; created: boolean }>('queue_join($1, $2, $3, $4)', this.visitorParams(eventRef, visitor));
+    return { entry: await this.toEntry(entry), created };
+  }
+
+  async entry(eventRef: string, visitor: Visitor): Promise<QueueEntry> {
+    return this.toEntry(await this.call<EntryRow>('queue_entry_read($1, $2, $3, $4)', this.visitorParams(eventRef, visitor)));
+  }
+
+  async leave(eventRef: string, visitor: Visitor): Promise<QueueEntry> {
+    return this.toEntry(await this.call<EntryRow>('queue_leave($1, $2, $3, $4)', this.visitorParams(eventRef, visitor)));
+  }
+
+  /** A pass presented with a hold: signed by this service, unexpired, for this event and this holder. */
+  async checkPass(token: string, eventRef: string, holderId: string): Promise<PassCheck> {
+    return this.passes.check(token, { eventId: await this.eventIds.of(eventRef), holderId });
+  }
+
+  private visitorParams(eventRef: string, { holderId, audience }: Visitor): unknown[] {
+    return [eventRef, holderId, audience.userId ?? null, audience.privileged];
+  }
+
+  private async toEntry(row: EntryRow): Promise<QueueEntry> {
+    const admitted = row.status === 'admitted' && row.admittedAt !== null && row.passExpiresAt !== null;
+    return {
+      id: row.id,
+      eventId: row.eventId,
+      status: row.status,
+      position: row.position,
+      peopleAhead: row.peopleAhead,
+      estimatedWaitSeconds: row.estimatedWaitSeconds,
+      opensAt: iso(row.opensAt),
+      pass: admitted
+        ? await this.passes.sign({
+            eventId: row.eventId,
+            holderId: row.holderId,
+            entryId: row.id,
+            admittedAt: new Date(row.admittedAt!),
+            expiresAt: new Date(row.passExpiresAt!),
+          })
+        : null,
+      passExpiresAt: admitted ? iso(row.passExpiresAt!) : null,
+    };
+  }
+
+  private async call<Row>(fn: string, params: unknown[]): Promise<Row> {
+    const { rows } = await refusalsAsErrors(this.db.query<{ r: Row }>(`SELECT ${fn} AS r`, params));
+    return rows[0]!.r;
+  }
+}

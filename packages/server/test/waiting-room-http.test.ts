@@ -1,0 +1,181 @@
+import { SignJWT } from 'jose';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestDatabase, drivers, type TestDatabase } from './support/database.ts';
+import { createEvent, typeId } from './support/fixtures.ts';
+import { startTestServer, TEST_JWT_SECRET, type TestServer } from './support/server.ts';
+
+const JOINS_PER_MINUTE = 30;
+
+describe.each(drivers)('waiting room over HTTP (%s)', (driver) => {
+  let t: TestDatabase;
+  let server: TestServer;
+  let organizer: string;
+
+  beforeAll(async () => {
+    t = await createTestDatabase(driver);
+    server = await startTestServer(t.db, { admission: { tickMs: 50, leaseMs: 500 }, httpRateLimits: { queueJoinsPerMinute: JOINS_PER_MINUTE } });
+    organizer = await server.token('organizer');
+  });
+  afterAll(async () => {
+    await server.close();
+    await t.dispose();
+  });
+
+  /** An event and its waiting room, opened a second ago and admitting fast. */
+  async function queuedEvent(settings: Record<string, unknown> = {}) {
+    const event = await createEvent(server.service.catalog);
+    const put = await server.request('PUT', `/api/events/${event.slug}/queue`, {
+      token: organizer,
+      body: { opensAt: new Date(Date.now() - 1000).toISOString(), admitPerMinute: 6000, ...settings },
+    });
+    expect(put.status).toBe(200);
+    return { event, queue: put.body.queue };
+  }
+  const join = (slug: string, token: string) => server.request('POST', `/api/events/${slug}/queue/entries`, { token });
+  const me = (slug: string, token: string) => server.request('GET', `/api/events/${slug}/queue/entries/me`, { token });
+  const hold = (eventId: string, ticketTypeId: string, token: string, headers: Record<string, string> = {}) =>
+    server.request('POST', `/api/events/${eventId}/reservations`, { token, headers, body: { items: [{ ticketTypeId, quantity: 1 }] } });
+
+  it('organizers set up, change, pause and read the waiting room; visitors may not', async () => {
+    const { event, queue } = await queuedEvent({ maxActiveShoppers: 50 });
+    expect(queue).toMatchObject({
+      enabled: true,
+      prequeueMinutes: 30,
+      admitPerMinute: 6000,
+      maxActiveShoppers: 50,
+      passSeconds: 600,
+      abandonAfterSeconds: 120,
+      paused: false,
+      length: 0,
+      servedUpTo: 0,
+    });
+    const paused = await server.request('PATCH', `/api/events/${event.id}/queue`, { token: organizer, body: { paused: true, admitPerMinute: 120 } });
+    expect([paused.status, paused.body.queue.paused, paused.body.queue.admitPerMinute, paused.body.queue.status]).toEqual([200, true, 120, 'paused']);
+    const read = await server.request('GET', `/api/events/${event.id}/queue`, { token: organizer });
+    expect(Object.keys(read.body.queue)).toEqual(
+      expect.arrayContaining(['length', 'admitted', 'activeShoppers', 'servedUpTo', 'measuredAdmitPerMinute', 'abandoned', 'estimatedWaitSeconds']),
+    );
+    const visitor = await server.token();
+    expect((await server.request('GET', `/api/events/${event.id}/queue`, { token: visitor })).status).toBe(403);
+    expect((await server.request('PATCH', `/api/events/${event.id}/queue`, { token: visitor, body: { paused: false } })).status).toBe(403);
+  });
+
+  it('refuses bad settings and unknown queues with documented codes', async () => {
+    const event = await createEvent(server.service.catalog);
+    const bad = [
+      { admitPerMinute: 10 },
+      { opensAt: 'tomorrow', admitPerMinute: 10 },
+      { opensAt: new Date().toISOString(), admitPerMinute: 0 },
+      { opensAt: new Date().toISOString(), admitPerMinute: 10, passSeconds: -1 },
+      { opensAt: new Date().toISOString(), admitPerMinute: 10, surprise: true },
+    ];
+    for (const body of bad) {
+      const response = await server.request('PUT', `/api/events/${event.id}/queue`, { token: organizer, body });
+      expect([response.status, response.body.error.code]).toEqual([400, 'invalid_request']);
+    }
+    const empty = await server.request('PATCH', `/api/events/${event.id}/queue`, { token: organizer, body: {} });
+    expect([empty.status, empty.body.error.code]).toEqual([400, 'invalid_request']);
+    const none = await server.request('PATCH', `/api/events/${event.id}/queue`, { token: organizer, body: { paused: true } });
+    expect([none.status, none.body.error.code]).toEqual([404, 'queue_not_found']);
+    const visitor = await server.token();
+    expect((await join(event.slug, visitor)).body.error.code).toBe('queue_not_found');
+    expect((await join('no-such-event', visitor)).body.error.code).toBe('event_not_found');
+    expect((await server.request('POST', `/api/events/${event.slug}/queue/entries`)).status).toBe(401);
+    const unknown = await server.request('PUT', '/api/events/no-such-event/queue', {
+      token: organizer,
+      body: { opensAt: new Date().toISOString(), admitPerMinute: 10 },
+    });
+    expect([unknown.status, unknown.body.error.code]).toEqual([404, 'event_not_found']);
+  });
+
+  it('joins (201, then 200), reads only your own entry, leaves; too early is queue_not_open_yet', async () => {
+    const { event } = await queuedEvent({ admitPerMinute: 1 });
+    await server.request('PATCH', `/api/events/${event.id}/queue`, { token: organizer, body: { paused: true } });
+    const alice = await server.token();
+    const bob = await server.token();
+    const first = await join(event.slug, alice);
+    expect([first.status, first.body.entry.status, first.body.entry.position, first.body.entry.pass]).toEqual([201, 'waiting', 1, null]);
+    expect(first.body.entry.estimatedWaitSeconds).toBeGreaterThan(0);
+    const again = await join(event.slug, alice);
+    expect([again.status, again.body.entry.id]).toEqual([200, first.body.entry.id]);
+    // Bob has no entry: he never sees Alice's.
+    const bobs = await me(event.slug, bob);
+    expect([bobs.status, bobs.body.error.code]).toEqual([404, 'queue_entry_not_found']);
+    await join(event.slug, bob);
+    expect((await me(event.slug, bob)).body.entry.id).not.toBe(first.body.entry.id);
+    const left = await server.request('DELETE', `/api/events/${event.slug}/queue/entries/me`, { token: alice });
+    expect([left.status, left.body.entry.status]).toEqual([200, 'closed']);
+
+    const later = await createEvent(server.service.catalog);
+    await server.request('PUT', `/api/events/${later.id}/queue`, {
+      token: organizer,
+      body: { opensAt: new Date(Date.now() + 3 * 3600_000).toISOString(), admitPerMinute: 10, prequeueMinutes: 30 },
+    });
+    const early = await join(later.slug, alice);
+    expect([early.status, early.body.error.code]).toEqual([409, 'queue_not_open_yet']);
+  });
+
+  it('admits, hands out a signed pass, and holds need it: forged, foreign and wrongly signed passes are refused', async () => {
+    const { event } = await queuedEvent();
+    const general = typeId(event, 'General');
+    const alice = await server.token();
+    const bob = await server.token();
+    const outsider = await server.token();
+    await join(event.slug, alice);
+    await join(event.slug, bob);
+    await expect.poll(async () => (await me(event.slug, alice)).body.entry.status, { timeout: 10_000 }).toBe('admitted');
+    await expect.poll(async () => (await me(event.slug, bob)).body.entry.status, { timeout: 10_000 }).toBe('admitted');
+    const entry = (await me(event.slug, alice)).body.entry;
+    expect(new Date(entry.passExpiresAt).getTime()).toBeGreaterThan(Date.now());
+
+    const refused = await hold(event.id, general, outsider);
+    expect([refused.status, refused.body.error.code]).toEqual([403, 'queue_pass_required']);
+    // Someone else's pass does not make the outsider admitted.
+    const borrowed = await hold(event.id, general, outsider, { 'x-ticketpulse-queue-pass': entry.pass });
+    expect([borrowed.status, borrowed.body.error.code]).toEqual([403, 'queue_pass_invalid']);
+    // A pass signed with the access-token secret, or tampered with, is not a pass.
+    const [header, payload] = entry.pass.split('.');
+    const wronglySigned = await new SignJWT(JSON.parse(Buffer.from(payload, 'base64url').toString()))
+      .setProtectedHeader({ alg: 'HS256' })
+      .sign(new TextEncoder().encode(TEST_JWT_SECRET));
+    const tampered = `${header}.${payload}.${'A'.repeat(43)}`;
+    for (const pass of [wronglySigned, tampered, 'not-a-jwt']) {
+      const response = await hold(event.id, general, alice, { 'x-ticketpulse-queue-pass': pass });
+      expect([response.status, response.body.error.code]).toEqual([403, 'queue_pass_invalid']);
+    }
+    // A pass for another event is refused there.
+    const { event: other } = await queuedEvent();
+    const elsewhere = await hold(other.id, typeId(other, 'General'), alice, { 'x-ticketpulse-queue-pass': entry.pass });
+    expect([elsewhere.status, elsewhere.body.error.code]).toEqual([403, 'queue_pass_invalid']);
+
+    const held = await hold(event.id, general, alice, { 'x-ticketpulse-queue-pass': entry.pass });
+    expect(held.status).toBe(201);
+    const second = await hold(event.id, general, alice);
+    expect([second.status, second.body.error.code]).toEqual([409, 'queue_one_hold_at_a_time']);
+    expect((await hold(event.id, general, bob)).status).toBe(201);
+    expect(await t.countMismatches()).toEqual([]);
+  });
+
+  it('refuses an expired pass', async () => {
+    const { event } = await queuedEvent({ passSeconds: 1 });
+    const alice = await server.token();
+    await join(event.slug, alice);
+    await expect.poll(async () => (await me(event.slug, alice)).body.entry.status, { timeout: 10_000 }).toBe('admitted');
+    const { pass } = (await me(event.slug, alice)).body.entry;
+    await expect.poll(async () => (await me(event.slug, alice)).body.entry.status, { timeout: 10_000 }).toBe('expired');
+    const withPass = await hold(event.id, typeId(event, 'General'), alice, { 'x-ticketpulse-queue-pass': pass });
+    expect([withPass.status, withPass.body.error.code]).toEqual([403, 'queue_pass_expired']);
+    const without = await hold(event.id, typeId(event, 'General'), alice);
+    expect([without.status, without.body.error.code]).toEqual([403, 'queue_pass_expired']);
+  });
+
+  it(`limits joins per address (${JOINS_PER_MINUTE} a minute here)`, async () => {
+    const { event } = await queuedEvent();
+    // The earlier tests' joins counted too: whatever is left of this minute's allowance, then 429.
+    const statuses: number[] = [];
+    for (let i = 0; i <= JOINS_PER_MINUTE; i++) statuses.push((await join(event.slug, await server.token())).status);
+    expect(statuses.at(-1)).toBe(429);
+    const refused = await join(event.slug, await server.token());
+    expect([refused.status, refused.body.error.code]).toEqual([429, 'rate_limited']);
+  });
+});

@@ -1,0 +1,292 @@
+import pino from 'pino';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { Catalog, type EventWithTicketTypes } from '../src/inventory/catalog.ts';
+import { InventoryError } from '../src/inventory/errors.ts';
+import { Holds } from '../src/inventory/holds.ts';
+import { AdmissionDriver } from '../src/waiting-room/admission-driver.ts';
+import { QueuePasses } from '../src/waiting-room/queue-pass.ts';
+import { WaitingRoom, type QueueSettingsChange, type Visitor } from '../src/waiting-room/waiting-room.ts';
+import { createTestDatabase, drivers, type TestDatabase } from './support/database.ts';
+import { createEvent, holdSettings, typeId } from './support/fixtures.ts';
+import { TEST_JWT_SECRET } from './support/server.ts';
+
+const silent = pino({ level: 'silent' });
+const visitor = (holderId: string): Visitor => ({ holderId, audience: { privileged: false, userId: holderId } });
+const inSeconds = (seconds: number) => new Date(Date.now() + seconds * 1000);
+
+/** Critical value of the chi-square distribution with 9 degrees of freedom at p = 0.01. */
+const CHI_SQUARE_9_DOF_P01 = 21.666;
+
+async function refusalCode(call: Promise<unknown>): Promise<string> {
+  const error = await call.then(
+    () => new Error('expected a refusal, but the call succeeded'),
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(InventoryError);
+  return (error as InventoryError).code;
+}
+
+describe.each(drivers)('waiting room (%s)', (driver) => {
+  let t: TestDatabase;
+  let catalog: Catalog;
+  let holds: Holds;
+  let room: WaitingRoom;
+  let driverA: AdmissionDriver;
+
+  beforeAll(async () => {
+    t = await createTestDatabase(driver);
+    catalog = new Catalog(t.db);
+    holds = new Holds(t.db, holdSettings);
+    room = new WaitingRoom(t.db, new QueuePasses(TEST_JWT_SECRET));
+    driverA = new AdmissionDriver(t.db, { tickMs: 100, leaseMs: 60_000 }, silent);
+  });
+  afterEach(async () => {
+    expect(await t.countMismatches()).toEqual([]);
+  });
+  afterAll(() => t.dispose());
+
+  /** An event with a waiting room; opened a second ago unless the settings say otherwise. */
+  async function queuedEvent(settings: QueueSettingsChange = {}, event?: EventWithTicketTypes) {
+    const e = event ?? (await createEvent(catalog));
+    await room.configure(e.id, { opensAt: inSeconds(-1).toISOString(), admitPerMinute: 60, ...settings });
+    return e;
+  }
+  const joinAll = async (eventId: string, holders: string[]) => {
+    const entries = [];
+    for (const holder of holders) entries.push((await room.join(eventId, visitor(holder))).entry);
+    return entries;
+  };
+  const positions = async (eventId: string) =>
+    (
+      await t.db.query<{ holder_id: string; position: string }>(
+        'SELECT holder_id, position FROM queue_entries WHERE event_id = $1 ORDER BY joined_at, holder_id',
+        [eventId],
+      )
+    ).rows.map((r) => ({ holder: r.holder_id, position: Number(r.position) }));
+  /** Ticks at a given clock: the elapsed time since the previous tick, times the rate, is admitted. */
+  const tickAt = (date: Date) => driverA.tick(date);
+
+  it('shuffles the pre-queue at opening: uniform, exact positions unrelated to join order', async () => {
+    const event = await queuedEvent({ opensAt: inSeconds(3600).toISOString(), prequeueMinutes: 120 });
+    const n = 2000;
+    const holders = Array.from({ length: n }, (_, i) => `early-${String(i).padStart(4, '0')}`);
+    for (let i = 0; i < n; i += 50) await Promise.all(holders.slice(i, i + 50).map((h) => room.join(event.id, visitor(h))));
+    const before = await room.entry(event.id, visitor(holders[0]!));
+    expect([before.status, before.position, before.peopleAhead]).toEqual(['prequeue', null, null]);
+    expect((await room.read(event.id)).length).toBe(n);
+
+    // The organizer opens the sale now: the next tick draws the positions.
+    await room.configure(event.id, { opensAt: inSeconds(-1).toISOString() });
+    await tickAt(new Date());
+    const placed = await positions(event.id);
+    expect(placed.map((p) => p.position).sort((a, b) => a - b)).toEqual(Array.from({ length: n }, (_, i) => i + 1));
+
+    // Spearman's rank correlation between join order (rank i + 1) and position (already a rank).
+    const sumD2 = placed.reduce((sum, p, i) => sum + (i + 1 - p.position) ** 2, 0);
+    const rho = 1 - (6 * sumD2) / (n * (n * n - 1));
+    expect(Math.abs(rho)).toBeLessThan(0.1);
+
+    // The first-joined 10% spread evenly over the ten deciles of positions.
+    const observed = new Array<number>(10).fill(0);
+    for (const p of placed.slice(0, n / 10)) observed[Math.floor((p.position - 1) / (n / 10))]!++;
+    const expected = n / 10 / 10;
+    const chiSquare = observed.reduce((sum, o) => sum + (o - expected) ** 2 / expected, 0);
+    expect(chiSquare).toBeLessThan(CHI_SQUARE_9_DOF_P01);
+  });
+
+  it('after opening, positions follow arrival strictly, concurrent joins included', async () => {
+    const event = await queuedEvent();
+    await joinAll(event.id, ['a1', 'a2', 'a3']);
+    await Promise.all(Array.from({ length: 40 }, (_, i) => room.join(event.id, visitor(`c${i}`))));
+    const placed = await positions(event.id);
+    expect(placed.map((p) => p.position)).toEqual(Array.from({ length: 43 }, (_, i) => i + 1));
+    expect(placed.slice(0, 3).map((p) => p.holder)).toEqual(['a1', 'a2', 'a3']);
+  });
+
+  it('one entry per user: joining again returns the same entry, leaving and rejoining goes to the end', async () => {
+    const event = await queuedEvent();
+    const [first] = await joinAll(event.id, ['me', 'other-1', 'other-2']);
+    const again = await room.join(event.id, visitor('me'));
+    expect(again.created).toBe(false);
+    expect([again.entry.id, again.entry.position, again.entry.status, again.entry.peopleAhead]).toEqual([first!.id, 1, 'waiting', 0]);
+
+    const left = await room.leave(event.id, visitor('me'));
+    expect(left.status).toBe('closed');
+    expect((await room.read(event.id)).length).toBe(2);
+    const back = await room.join(event.id, visitor('me'));
+    expect([back.created, back.entry.id, back.entry.position]).toEqual([false, first!.id, 4]);
+    expect((await room.read(event.id)).length).toBe(3);
+    // Someone else never reads your entry: theirs is their own, and without one there is none.
+    expect(await refusalCode(room.entry(event.id, visitor('stranger')))).toBe('queue_entry_not_found');
+  });
+
+  it('admits at the configured rate by the elapsed time, and only the admitted may hold', async () => {
+    const event = await queuedEvent({ admitPerMinute: 60 });
+    const general = typeId(event, 'General');
+    // Ticked before anyone joins: nothing owed is saved up for them.
+    const start = new Date();
+    await tickAt(start);
+    await joinAll(event.id, Array.from({ length: 30 }, (_, i) => `v${i}`));
+    const hold = (holder: string) =>
+      holds.reserve({ eventId: event.id, audience: visitor(holder).audience, holderId: holder, items: [{ ticketTypeId: general, quantity: 1 }] });
+    expect(await refusalCode(hold('v0'))).toBe('queue_pass_required');
+
+    // Ten seconds at 60 a minute: ten admitted, in order.
+    const { queues } = await tickAt(new Date(start.getTime() + 10_000));
+    const queue = queues.find((q) => q.eventId === event.id)!;
+    expect([queue.servedUpTo, queue.admitted, queue.length, queue.status]).toEqual([10, 10, 20, 'open']);
+    const admitted = await room.entry(event.id, visitor('v9'));
+    expect(admitted.status).toBe('admitted');
+    expect(admitted.pass).toEqual(expect.any(String));
+    expect((await room.entry(event.id, visitor('v10'))).status).toBe('waiting');
+    expect(await refusalCode(hold('v10'))).toBe('queue_pass_required');
+    expect(await refusalCode(hold('stranger'))).toBe('queue_pass_required');
+
+    // One active hold per pass; released, the pass allows another.
+    const { reservation } = await hold('v0');
+    expect(await refusalCode(hold('v0'))).toBe('queue_one_hold_at_a_time');
+    await holds.release(reservation.id, 'v0');
+    const second = await hold('v0');
+    await holds.confirm(second.reservation.id, 'v0');
+    // Two holds by one admitted visitor in the same batch: the second is refused.
+    const both = await Promise.allSettled([hold('v1'), hold('v1')]);
+    expect(both.map((o) => o.status).sort()).toEqual(['fulfilled', 'rejected']);
+
+    // The organizer (privileged) is not queued.
+    await holds.reserve({ eventId: event.id, audience: { privileged: true }, holderId: 'organizer', items: [{ ticketTypeId: general, quantity: 1 }] });
+  });
+
+  it('refuses holds once the pass has run out, and the pass is bound to its event', async () => {
+    const event = await queuedEvent({ admitPerMinute: 60, passSeconds: 60, opensAt: inSeconds(-600).toISOString() });
+    const other = await queuedEvent({ admitPerMinute: 60 });
+    await joinAll(event.id, ['late', 'on-time']);
+    await joinAll(other.id, ['somebody']);
+    // Admitted 5 minutes ago (a clock in the past), with a 60-second pass.
+    await tickAt(new Date(Date.now() - 310_000));
+    await tickAt(new Date(Date.now() - 300_000));
+    const entry = await room.entry(event.id, visitor('late'));
+    expect([entry.status, entry.pass, entry.passExpiresAt]).toEqual(['expired', null, null]);
+    const hold = (eventId: string, typeIdOf: EventWithTicketTypes) =>
+      holds.reserve({ eventId, audience: visitor('late').audience, holderId: 'late', items: [{ ticketTypeId: typeId(typeIdOf, 'General'), quantity: 1 }] });
+    expect(await refusalCode(hold(event.id, event))).toBe('queue_pass_expired');
+    // Admitted to one event is not admitted to another.
+    expect(await refusalCode(hold(other.id, other))).toBe('queue_pass_required');
+    // Expired: rejoining puts the visitor at the end.
+    const back = await room.join(event.id, visitor('late'));
+    expect([back.entry.status, back.entry.position]).toEqual(['waiting', 3]);
+  });
+
+  it('skips visitors who went away, so the real ones are admitted at the rate', async () => {
+    const event = await queuedEvent({ admitPerMinute: 60, abandonAfterSeconds: 60 });
+    const holders = Array.from({ length: 100 }, (_, i) => `w${String(i).padStart(3, '0')}`);
+    const start = new Date();
+    await tickAt(start);
+    await joinAll(event.id, holders);
+    // 30% went silent an hour ago: the database saw them last then.
+    const gone = holders.filter((_, i) => i % 10 < 3);
+    await t.db.query(`UPDATE queue_entries SET last_seen_at = now() - interval '1 hour' WHERE event_id = $1 AND holder_id = ANY ($2)`, [event.id, gone]);
+    // Thirty seconds at 60 a minute, in ticks: thirty real visitors, and the silent ones among them passed over.
+    for (const at of [10_000, 20_000]) await tickAt(new Date(start.getTime() + at));
+    const { queues } = await tickAt(new Date(start.getTime() + 30_000));
+    const queue = queues.find((q) => q.eventId === event.id)!;
+    expect(queue.admitted).toBe(30);
+    const admittedHolders = holders.slice(0, queue.servedUpTo).filter((h) => !gone.includes(h));
+    expect(admittedHolders).toHaveLength(30);
+    expect(queue.abandoned).toBe(queue.servedUpTo - 30);
+    expect(queue.length).toBe(100 - queue.servedUpTo);
+    expect((await room.entry(event.id, visitor(admittedHolders[29]!))).status).toBe('admitted');
+    // The waiting count falls as people leave.
+    await room.leave(event.id, visitor(holders[99]!));
+    expect((await room.read(event.id)).length).toBe(100 - queue.servedUpTo - 1);
+  });
+
+  it('stops at the active-shopper cap and goes on as passes run out', async () => {
+    const event = await queuedEvent({ admitPerMinute: 600, maxActiveShoppers: 5, passSeconds: 30 });
+    const start = new Date();
+    await tickAt(start);
+    await joinAll(event.id, Array.from({ length: 20 }, (_, i) => `s${i}`));
+    let { queues } = await tickAt(new Date(start.getTime() + 5_000));
+    expect(queues.find((q) => q.eventId === event.id)!.servedUpTo).toBe(5);
+    ({ queues } = await tickAt(new Date(start.getTime() + 10_000)));
+    expect(queues.find((q) => q.eventId === event.id)!.servedUpTo).toBe(5);
+    // The first five passes have run out 30 s after their admission.
+    await tickAt(new Date(start.getTime() + 35_500));
+    ({ queues } = await tickAt(new Date(start.getTime() + 36_000)));
+    expect(queues.find((q) => q.eventId === event.id)!.servedUpTo).toBe(10);
+  });
+
+  it('pauses while every seat left is held, resumes when seats return, and stops at sold out', async () => {
+    const base = await createEvent(catalog, { ticketTypes: [{ name: 'General', price: '10.00', totalCapacity: 2, maxPerOrder: 2 }] });
+    const event = await queuedEvent({ admitPerMinute: 60 }, base);
+    const general = typeId(event, 'General');
+    const start = new Date();
+    await tickAt(start);
+    await joinAll(event.id, ['buyer', 'w1', 'w2', 'w3']);
+    await tickAt(new Date(start.getTime() + 1000));
+    const { reservation } = await holds.reserve({ eventId: event.id, audience: visitor('buyer').audience, holderId: 'buyer', items: [{ ticketTypeId: general, quantity: 2 }] });
+    let { queues } = await tickAt(new Date(start.getTime() + 5000));
+    let queue = queues.find((q) => q.eventId === event.id)!;
+    expect([queue.status, queue.servedUpTo]).toEqual(['held_out', 1]);
+    expect((await room.entry(event.id, visitor('w1'))).status).toBe('waiting');
+
+    await holds.release(reservation.id, 'buyer');
+    ({ queues } = await tickAt(new Date(start.getTime() + 6000)));
+    queue = queues.find((q) => q.eventId === event.id)!;
+    expect([queue.status, queue.servedUpTo]).toEqual(['open', 2]);
+
+    const bought = await holds.reserve({ eventId: event.id, audience: visitor('w1').audience, holderId: 'w1', items: [{ ticketTypeId: general, quantity: 2 }] });
+    await holds.confirm(bought.reservation.id, 'w1');
+    ({ queues } = await tickAt(new Date(start.getTime() + 20_000)));
+    queue = queues.find((q) => q.eventId === event.id)!;
+    expect([queue.status, queue.servedUpTo, queue.estimatedWaitSeconds]).toEqual(['sold_out', 2, null]);
+    expect((await room.entry(event.id, visitor('w3'))).status).toBe('sold_out');
+  });
+
+  it('never oversells with a queue in front: admitted visitors race for the last seats', async () => {
+    const base = await createEvent(catalog, { ticketTypes: [{ name: 'General', price: '10.00', totalCapacity: 25, maxPerOrder: 4 }] });
+    const event = await queuedEvent({ admitPerMinute: 6000 }, base);
+    const general = typeId(event, 'General');
+    const holders = Array.from({ length: 60 }, (_, i) => `r${i}`);
+    const start = new Date();
+    await tickAt(start);
+    await joinAll(event.id, holders);
+    await tickAt(new Date(start.getTime() + 1000));
+    const outcomes = await Promise.allSettled(
+      holders.map((h, i) =>
+        holds.reserve({ eventId: event.id, audience: visitor(h).audience, holderId: h, items: [{ ticketTypeId: general, quantity: 1 + (i % 3) }] }),
+      ),
+    );
+    const held = outcomes.flatMap((o) => (o.status === 'fulfilled' ? [o.value.reservation] : []));
+    const seats = held.reduce((sum, r) => sum + r.items[0]!.quantity, 0);
+    expect(seats).toBeLessThanOrEqual(25);
+    expect(seats).toBeGreaterThan(20);
+    const { rows } = await t.db.query<{ n: string }>(`SELECT count(*) AS n FROM tickets WHERE event_ticket_id = $1 AND status = 'reserved'`, [general]);
+    expect(Number(rows[0]!.n)).toBe(seats);
+  });
+
+  it('one node drives admission; another takes over when it stops', async () => {
+    // A queue to drive: with none open, no node takes the lease.
+    await queuedEvent();
+    const second = driver === 'postgres' ? await t.connectAgain() : t.db;
+    const leaseMs = 300;
+    const a = new AdmissionDriver(t.db, { tickMs: 50, leaseMs }, silent);
+    const b = new AdmissionDriver(second, { tickMs: 50, leaseMs }, silent);
+    try {
+      // driverA (the tests' clock) holds a long lease: let it go first.
+      await t.db.query('UPDATE queue_admission_leader SET lease_until = now()');
+      a.start();
+      await expect.poll(() => a.isLeader, { timeout: 5000 }).toBe(true);
+      b.start();
+      for (let i = 0; i < 5; i++) {
+        await b.tick();
+        expect([a.isLeader, b.isLeader]).toEqual([true, false]);
+      }
+      await a.stop();
+      await expect.poll(() => b.isLeader, { timeout: 5000 }).toBe(true);
+    } finally {
+      await a.stop();
+      await b.stop();
+      if (second !== t.db) await second.close();
+    }
+  });
+});
