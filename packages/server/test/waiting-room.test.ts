@@ -87,11 +87,22 @@ describe.each(drivers)('waiting room (%s)', (driver) => {
     expect(Math.abs(rho)).toBeLessThan(0.1);
 
     // The first-joined 10% spread evenly over the ten deciles of positions.
-    const observed = new Array<number>(10).fill(0);
-    for (const p of placed.slice(0, n / 10)) observed[Math.floor((p.position - 1) / (n / 10))]!++;
-    const expected = n / 10 / 10;
-    const chiSquare = observed.reduce((sum, o) => sum + (o - expected) ** 2 / expected, 0);
-    expect(chiSquare).toBeLessThan(CHI_SQUARE_9_DOF_P01);
+    const chiSquare = (drawn: Array<{ position: number }>) => {
+      const observed = new Array<number>(10).fill(0);
+      for (const p of drawn.slice(0, n / 10)) observed[Math.floor((p.position - 1) / (n / 10))]!++;
+      const expected = n / 10 / 10;
+      return observed.reduce((sum, o) => sum + (o - expected) ** 2 / expected, 0);
+    };
+    let statistic = chiSquare(placed);
+    if (statistic >= CHI_SQUARE_9_DOF_P01) {
+      // A fair shuffle fails one draw at p = 0.01 once in a hundred runs; the same entries are drawn again,
+      // and a fair shuffle fails twice in a row once in ten thousand, while a biased one keeps failing.
+      await t.db.query('UPDATE queue_entries SET position = NULL WHERE event_id = $1', [event.id]);
+      await t.db.query('UPDATE event_queues SET last_position = 0, served_up_to = 0 WHERE event_id = $1', [event.id]);
+      await t.db.query('SELECT queue_shuffle($1)', [event.id]);
+      statistic = chiSquare(await positions(event.id));
+    }
+    expect(statistic).toBeLessThan(CHI_SQUARE_9_DOF_P01);
   });
 
   it('after opening, positions follow arrival strictly, concurrent joins included', async () => {
