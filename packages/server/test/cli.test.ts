@@ -183,7 +183,7 @@ describe('ticketpulse CLI', () => {
     // The variables that matter, with each command.
     expect(results[0]!.stdout).toMatch(/^  LOG_FORMAT /m);
     expect((await run(['watch', '-h'])).stdout).toMatch(/^  TICKETPULSE_TOKEN /m);
-  });
+  }, 60_000);
 
   it.each([
     [['sell-everything'], 'ticketpulse: Unknown command "sell-everything". Run ticketpulse --help.'],
