@@ -61,3 +61,29 @@ export const queueEntry = z
 export type QueueEntry = z.infer<typeof queueEntry>;
 
 export const queueEntryEnvelope = z.object({ entry: queueEntry });
+
+/** GET .../queue/entries/me, the polling fallback: the entry, and when to ask again. */
+export const queueEntryPoll = queueEntryEnvelope.extend({
+  pollAfterMs: z.number().int().describe('ask again after this long (with If-None-Match): often enough to stay present and see your turn come'),
+});
+export type QueueEntryPoll = z.infer<typeof queueEntryPoll>;
+
+/**
+ * A queue's live state as every subscriber of the event is sent it over the
+ * realtime gateway (the `queue` frame, docs/protocol.md): the same for
+ * everyone. A visitor computes their own figures from it and their entry's
+ * position: peopleAhead = position - servedUpTo - 1 (admitted once it is
+ * below 0), wait = max(0, opensAt - now) + (position - servedUpTo) * 60 / rate seconds.
+ */
+export const queueLive = z
+  .object({
+    eventId: z.string(),
+    status: queueStatus,
+    opensAt: isoTime,
+    servedUpTo: z.number().int().describe('every position up to this one has had its turn'),
+    length: z.number().int().describe('visitors still in line (pre-queue included)'),
+    rate: z.number().describe('admissions per minute used for waits: measured over the last minute, the configured rate until there is a measure'),
+    ticketsLeft: z.number().int().nullable().describe('seats left to buy; null when unlimited or when the event shows bands only'),
+  })
+  .meta({ id: 'QueueLive' });
+export type QueueLive = z.infer<typeof queueLive>;

@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import type { AvailabilitySnapshot, DisplayPrecision, TicketAvailability } from './availability.ts';
+import type { QueueEntry, QueueLive } from './queue.ts';
 import { idOrSlug } from './scalars.ts';
 
 // ---- client to server: validated by the server, so defined as schemas ----
@@ -62,6 +63,8 @@ export interface SubscribedMessage {
   /** True when `sinceVersion` was current: keep what you have, no snapshot is sent. */
   unchanged: boolean;
   snapshot?: AvailabilitySnapshot;
+  /** The event's waiting room as it stands, when it has one; `queue` frames follow as it changes. */
+  queue?: QueueLive;
 }
 
 export interface UnsubscribedMessage {
@@ -96,6 +99,27 @@ export interface UpdatesMessage {
   updates: AvailabilityUpdate[];
 }
 
+/**
+ * A queued event's live state: sent to every subscriber of the event, the
+ * same bytes for all, once per tick while anything in it changed. Computing
+ * one's own place from it: docs/protocol.md ("Waiting room").
+ */
+export interface QueueMessage extends QueueLive {
+  type: 'queue';
+  serverTime: string;
+}
+
+/**
+ * The receiving user's own entry in a queued event they subscribed to: sent
+ * only to that user's connections, on subscribing and whenever its status,
+ * position or pass changes (admitted, pass expired, sold out, closed, left).
+ */
+export interface QueueEntryMessage {
+  type: 'queue_entry';
+  eventId: string;
+  entry: QueueEntry;
+}
+
 export interface ErrorMessage {
   type: 'error';
   code: RealtimeErrorCode;
@@ -121,6 +145,8 @@ export type ServerMessage =
   | SubscribedMessage
   | UnsubscribedMessage
   | UpdatesMessage
+  | QueueMessage
+  | QueueEntryMessage
   | ErrorMessage
   | PongMessage
   | TokenRefreshedMessage;

@@ -115,6 +115,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
         });
   // One set of connection limits for both realtime endpoints; attempts per address shared through Redis when there is one.
   const admission = new Admission(options.realtime, sharedLimits?.connectAttempts(options.realtime.connectAttemptsPerIpPerSecond));
+  const waitingRoom = new WaitingRoom(db, new QueuePasses(options.jwtSecret));
   const gateway = new RealtimeGateway({
     db,
     verifier,
@@ -123,6 +124,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     logger,
     settings: options.realtime,
     admission,
+    waitingRoom,
   });
   const supabase = new SupabaseEndpoint({ db, verifier, logger, settings: options.realtime, admission, recheck: (eventIds) => gateway.recheck(eventIds) });
   // One change feed and one tick for both endpoints: each changed event is read once, whoever watches it.
@@ -132,7 +134,6 @@ export async function createService(options: ServiceOptions): Promise<Service> {
   const catalog = new Catalog(db, onChange);
   const holds = new Holds(db, options.holds, onChange, { onBatch: (size) => metrics.holdBatchSize.observe(size) });
   const sweeper = new ExpirySweeper(holds, options.sweepIntervalMs, logger);
-  const waitingRoom = new WaitingRoom(db, new QueuePasses(options.jwtSecret));
   const queueAdmission = new AdmissionDriver(db, { ...DEFAULT_ADMISSION, ...options.admission }, logger);
   let shuttingDown = false;
   let address: string | undefined;

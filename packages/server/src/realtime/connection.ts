@@ -109,6 +109,11 @@ export class ClientConnection {
     return this.write(frame, true);
   }
 
+  /** A frame many viewers share, encoded once, that must not be skipped (it carries state, not a change to catch up on). */
+  sendFrame(frame: Buffer): void {
+    this.write(frame, false);
+  }
+
   private write(frame: string | Buffer, skippable: boolean): boolean {
     if (this.socket.readyState !== this.socket.OPEN) return false;
     const buffered = this.socket.bufferedAmount;

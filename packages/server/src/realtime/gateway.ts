@@ -17,10 +17,12 @@ import { DatabaseClock } from './database-clock.ts';
 import { userKeyOf, type Admission } from './admission.ts';
 import type { RealtimeMetrics } from './metrics.ts';
 import { Publisher } from './publisher.ts';
+import { QueuePublisher } from './queue-publisher.ts';
 import { ReconnectTracker } from './reconnect-tracker.ts';
 import { SnapshotStore } from './snapshot-store.ts';
 import { Subscriptions } from './subscriptions.ts';
 import type { Handshake, WebSocketEndpoint } from './upgrade-router.ts';
+import type { WaitingRoom } from '../waiting-room/waiting-room.ts';
 
 export const REALTIME_PATH = '/realtime';
 /** How long a refused connection has to answer the close before its socket is destroyed. */
@@ -47,6 +49,8 @@ export interface GatewayOptions {
   settings: RealtimeSettings;
   /** Connection and message limits, shared with the Supabase-compatible endpoint. */
   admission: Admission;
+  /** Queued events' live state and visitors' entries (`queue`, `queue_entry` frames); none: no queue frames. */
+  waitingRoom?: Pick<WaitingRoom, 'live' | 'entriesOf'>;
 }
 
 /**
@@ -69,9 +73,13 @@ export class RealtimeGateway implements WebSocketEndpoint {
   constructor(private readonly options: GatewayOptions) {
     const { settings, metrics, logger, db } = options;
     this.feed = new ChangeFeed(options.bus, logger);
-    this.subscriptions = new Subscriptions(db, this.store, this.clock, metrics, (eventId) => this.feed.markDirty(eventId));
+    const queues =
+      options.waitingRoom &&
+      new QueuePublisher(options.waitingRoom, () => this.store.watchedIds(), (eventId) => this.subscriptions.subscribersOf(eventId), this.clock);
+    this.subscriptions = new Subscriptions(db, this.store, this.clock, metrics, (eventId) => this.feed.markDirty(eventId), queues);
     this.tick = new ChangeTick(db, this.feed, this.clock, logger, settings);
     this.tick.add(new Publisher(this.store, this.subscriptions, () => this.connections, this.clock, metrics));
+    if (queues) this.tick.add(queues);
     this.reconnects = new ReconnectTracker(metrics);
   }
 

@@ -8,6 +8,7 @@ import { UUID } from '../inventory/event-ref.ts';
 import type { ClientConnection } from './connection.ts';
 import type { DatabaseClock } from './database-clock.ts';
 import type { RealtimeMetrics } from './metrics.ts';
+import type { QueueStates } from './queue-publisher.ts';
 import type { SnapshotStore } from './snapshot-store.ts';
 
 const EMPTY: ReadonlySet<ClientConnection> = new Set();
@@ -27,6 +28,8 @@ export class Subscriptions {
     private readonly metrics: RealtimeMetrics,
     /** A first viewer on this node: re-read it next tick, in case it changed while it was being read. */
     private readonly onFirstWatch: (eventId: string) => void,
+    /** Queued events' waiting rooms, for the subscribe reply and the subscriber's own entry. */
+    private readonly queues?: QueueStates,
   ) {}
 
   subscribersOf(eventId: string): ReadonlySet<ClientConnection> {
@@ -48,6 +51,7 @@ export class Subscriptions {
       return connection.send({ type: 'error', code: 'event_not_found', message: 'Event not found', eventId: message.eventId, ...(ref && { ref }) });
     }
     const eventId = event.eventId;
+    await this.queues?.ensure(eventId);
     if (!connection.subscriptions.has(eventId)) {
       if (connection.subscriptions.size >= connection.limits.maxSubscriptions) {
         return connection.send({
@@ -72,18 +76,15 @@ export class Subscriptions {
     const precision = this.precisionFor(connection, current);
     const version = this.store.version(eventId, precision)!;
     const serverTime = this.clock.now();
+    const queue = this.queues?.current(eventId);
+    const queued = { ...(queue && { queue }), ...(ref && { ref }) };
     if (message.sinceVersion === version) {
-      return connection.send({ type: 'subscribed', eventId, version, serverTime, unchanged: true, ...(ref && { ref }) });
+      connection.send({ type: 'subscribed', eventId, version, serverTime, unchanged: true, ...queued });
+    } else {
+      connection.send({ type: 'subscribed', eventId, version, serverTime, unchanged: false, snapshot: this.store.snapshot(eventId, precision, serverTime)!, ...queued });
     }
-    connection.send({
-      type: 'subscribed',
-      eventId,
-      version,
-      serverTime,
-      unchanged: false,
-      snapshot: this.store.snapshot(eventId, precision, serverTime)!,
-      ...(ref && { ref }),
-    });
+    // Not answered here, the entry is read on the next tick instead.
+    if (queue) await this.queues?.joined(connection, eventId).catch(() => undefined);
   }
 
   unsubscribe(connection: ClientConnection, message: UnsubscribeMessage): void {

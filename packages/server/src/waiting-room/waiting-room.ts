@@ -1,11 +1,23 @@
-import type { Queue, QueueEntry } from '@ticketpulse/protocol';
+import type { Queue, QueueEntry, QueueLive } from '@ticketpulse/protocol';
 import type { Queryable } from '../db/database.ts';
 import type { Audience } from '../auth/principal.ts';
 import { refusalsAsErrors } from '../inventory/errors.ts';
 import { EventIds } from '../inventory/event-ref.ts';
 import type { PassCheck, QueuePasses } from './queue-pass.ts';
 
-export type { Queue, QueueEntry };
+export type { Queue, QueueEntry, QueueLive };
+
+/** A queue's live state (queue_live()), with how often its connected visitors must be marked seen. */
+export interface QueueLiveState {
+  live: QueueLive;
+  abandonAfterSeconds: number;
+}
+
+/** An entry and whose it is (the token `sub`): for the service to route it to its holder alone. */
+export interface HolderEntry {
+  holderId: string;
+  entry: QueueEntry;
+}
 
 /** The organizer's settings, by their wire names; a change may name any subset (PATCH), a setup names them all (PUT). */
 export interface QueueSettingsChange {
@@ -45,6 +57,26 @@ const iso = (value: string): string => new Date(value).toISOString();
 
 export const toQueue = (row: QueueRow): Queue => ({ ...row, opensAt: iso(row.opensAt) });
 
+const clamp = (value: number, min: number, max: number) => Math.min(max, Math.max(min, value));
+
+/**
+ * When a visitor polling their entry should ask again (docs/waiting-room.md,
+ * "Polling"): in line, a quarter of the estimated wait, between 1 and 10
+ * seconds (each read keeps them present); admitted, by the time their pass
+ * runs out, at most 10 seconds; done (expired, sold out, closed), 30 seconds.
+ */
+export function pollAfterMs(entry: QueueEntry, now = Date.now()): number {
+  switch (entry.status) {
+    case 'waiting':
+    case 'prequeue':
+      return clamp((entry.estimatedWaitSeconds ?? 0) * 250, 1000, 10_000);
+    case 'admitted':
+      return clamp(entry.passExpiresAt ? Date.parse(entry.passExpiresAt) - now : 0, 1000, 10_000);
+    default:
+      return 30_000;
+  }
+}
+
 /**
  * The virtual waiting room of events (docs/waiting-room.md): organizers set
  * it up, visitors join, read and leave their entry. Each call is one SQL
@@ -82,6 +114,23 @@ export class WaitingRoom {
 
   async leave(eventRef: string, visitor: Visitor): Promise<QueueEntry> {
     return this.toEntry(await this.call<EntryRow>('queue_leave($1, $2, $3, $4)', this.visitorParams(eventRef, visitor)));
+  }
+
+  /** The live state of the queues of these events (those that have one), in one query. */
+  async live(eventIds: readonly string[]): Promise<QueueLiveState[]> {
+    if (eventIds.length === 0) return [];
+    const rows = await this.call<Array<QueueLive & { abandonAfterSeconds: number }>>('queue_live($1::uuid[])', [eventIds]);
+    return rows.map(({ abandonAfterSeconds, ...live }) => ({ live: { ...live, opensAt: iso(live.opensAt) }, abandonAfterSeconds }));
+  }
+
+  /**
+   * The entries these holders have in one event's queue, each as its holder
+   * sees it; with `seen`, they count as present now (one statement for all).
+   */
+  async entriesOf(eventId: string, holderIds: readonly string[], seen: boolean): Promise<HolderEntry[]> {
+    if (holderIds.length === 0) return [];
+    const rows = await this.call<EntryRow[]>('queue_entries_of_holders($1, $2::text[], $3)', [eventId, holderIds, seen]);
+    return Promise.all(rows.map(async (row) => ({ holderId: row.holderId, entry: await this.toEntry(row) })));
   }
 
   /** A pass presented with a hold: signed by this service, unexpired, for this event and this holder. */

@@ -473,3 +473,53 @@ BEGIN
   RETURN jsonb_build_object('leader', true, 'queues', to_jsonb(v_queues));
 END $$;
 REVOKE EXECUTE ON FUNCTION queue_admission_tick(text, integer, timestamptz) FROM PUBLIC;
+
+-- The live state every subscriber of a queued event is sent, once per tick
+-- while it changes (the realtime `queue` frame, docs/protocol.md): one object
+-- per queue of the given events. Each visitor computes their own people ahead
+-- (position - servedUpTo - 1) and wait from it, as queue_entry_json() does:
+-- `rate` is the rate queue_wait_seconds() uses (measured, else configured),
+-- to 0.1 a minute. `ticketsLeft`: seats left to buy on sale, null when
+-- unlimited or when the event shows buyers bands only.
+-- `abandonAfterSeconds` is for the service's presence rounds, not sent.
+CREATE OR REPLACE FUNCTION queue_live(p_event_ids uuid[]) RETURNS jsonb
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path FROM CURRENT AS $$
+  SELECT coalesce(jsonb_agg(jsonb_build_object(
+    'eventId', q.event_id,
+    'status', queue_status(q, now()),
+    'opensAt', q.opens_at,
+    'servedUpTo', q.served_up_to,
+    'length', queue_length(q),
+    'rate', round(coalesce(nullif(queue_measured_rate(q, now()), 0), q.admit_per_minute)::numeric, 1),
+    'ticketsLeft', CASE WHEN e.display_precision = 'exact' AND NOT t.unlimited THEN t.seats_left END,
+    'abandonAfterSeconds', q.abandon_after_seconds) ORDER BY q.event_id), '[]'::jsonb)
+  FROM event_queues q
+  JOIN events e ON e.id = q.event_id,
+  LATERAL (SELECT coalesce(bool_or(total_capacity IS NULL) FILTER (WHERE status = 'on_sale'), false) AS unlimited,
+                  coalesce(sum(available_count) FILTER (WHERE status = 'on_sale'), 0)::bigint AS seats_left
+           FROM event_tickets WHERE event_id = q.event_id) AS t
+  WHERE q.event_id = ANY (p_event_ids)
+$$;
+REVOKE EXECUTE ON FUNCTION queue_live(uuid[]) FROM PUBLIC;
+
+-- The entries of these holders in one event's queue (those who have one), as
+-- each holder sees theirs; with p_seen, they count as seen now (visitors
+-- connected to the realtime gateway and subscribed to the event: one
+-- statement per presence round, not a write per visitor).
+CREATE OR REPLACE FUNCTION queue_entries_of_holders(p_event_id uuid, p_holders text[], p_seen boolean) RETURNS jsonb
+LANGUAGE plpgsql SECURITY DEFINER SET search_path FROM CURRENT AS $$
+DECLARE
+  v_queue event_queues;
+BEGIN
+  SELECT * INTO v_queue FROM event_queues WHERE event_id = p_event_id;
+  IF v_queue.event_id IS NULL THEN
+    RETURN '[]'::jsonb;
+  END IF;
+  IF p_seen THEN
+    UPDATE queue_entries SET last_seen_at = now()
+    WHERE event_id = p_event_id AND holder_id = ANY (p_holders) AND left_at IS NULL;
+  END IF;
+  RETURN (SELECT coalesce(jsonb_agg(queue_entry_json(e, v_queue)), '[]'::jsonb)
+          FROM queue_entries e WHERE e.event_id = p_event_id AND e.holder_id = ANY (p_holders));
+END $$;
+REVOKE EXECUTE ON FUNCTION queue_entries_of_holders(uuid, text[], boolean) FROM PUBLIC;

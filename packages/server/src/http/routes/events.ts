@@ -7,6 +7,7 @@ import type { Catalog } from '../../inventory/catalog.ts';
 import { bearerAuth, requireOrganizer } from '../auth.ts';
 import { audienceOf } from '../../auth/principal.ts';
 import { eventChange, newEvent, userId } from '../schemas.ts';
+import { notModified } from '../etag.ts';
 
 const params = z.object({ idOrSlug });
 
@@ -54,12 +55,7 @@ export const eventRoutes: FastifyPluginAsyncZod<{ db: Database; catalog: Catalog
     },
     async (request, reply) => {
       const snapshot = await readAvailability(db, request.params.idOrSlug, audienceOf(request.principal));
-      const etag = `"${snapshot.version}"`;
-      reply.header('etag', etag).header('cache-control', 'no-cache');
-      const ifNoneMatch = request.headers['if-none-match'];
-      if (ifNoneMatch?.split(',').some((tag) => tag.trim().replace(/^W\//, '') === etag)) {
-        return reply.code(304).send();
-      }
+      if (notModified(request, reply, `"${snapshot.version}"`)) return reply.code(304).send();
       return snapshot;
     },
   );

@@ -1,9 +1,11 @@
-import { errorBody, idOrSlug, queueEntryEnvelope, queueEnvelope } from '@ticketpulse/protocol/schemas';
+import { createHash } from 'node:crypto';
+import { errorBody, idOrSlug, queueEntryEnvelope, queueEntryPoll, queueEnvelope } from '@ticketpulse/protocol/schemas';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { audienceOf } from '../../auth/principal.ts';
-import type { Visitor, WaitingRoom } from '../../waiting-room/waiting-room.ts';
+import { pollAfterMs, type Visitor, type WaitingRoom } from '../../waiting-room/waiting-room.ts';
+import { notModified } from '../etag.ts';
 import { bearerAuth, requireHolder, requireOrganizer } from '../auth.ts';
 import { queueChange, queueSetup } from '../schemas.ts';
 
@@ -49,9 +51,27 @@ export const queueRoutes: FastifyPluginAsyncZod<{ waitingRoom: WaitingRoom }> = 
   const entryRoute = (summary: string) => ({
     schema: { tags: ['waiting room'], summary, security: bearerAuth, params, response: { 200: queueEntryEnvelope, ...refusals } },
   });
-  app.get('/api/events/:idOrSlug/queue/entries/me', entryRoute('Your entry: status, position, wait, pass; reading it counts as being here'), async (request) => ({
-    entry: await waitingRoom.entry(request.params.idOrSlug, visitor(request)),
-  }));
+  app.get(
+    '/api/events/:idOrSlug/queue/entries/me',
+    {
+      schema: {
+        tags: ['waiting room'],
+        summary: 'Your entry: status, position, wait, pass, and when to ask again; reading it counts as being here',
+        description: 'The polling fallback of the realtime `queue` frames. Send the ETag back in If-None-Match: 304 while nothing changed (still counts as being here).',
+        security: bearerAuth,
+        params,
+        headers: z.object({ 'if-none-match': z.string().max(200).optional() }),
+        response: { 200: queueEntryPoll, 304: z.undefined(), ...refusals },
+      },
+    },
+    async (request, reply) => {
+      const entry = await waitingRoom.entry(request.params.idOrSlug, visitor(request));
+      // The entry's version: while it is the same, the client keeps what it has (its pollAfterMs included).
+      const etag = `"${createHash('sha256').update(JSON.stringify(entry)).digest('base64url').slice(0, 22)}"`;
+      if (notModified(request, reply, etag, 'private, no-cache')) return reply.code(304).send();
+      return { entry, pollAfterMs: pollAfterMs(entry) };
+    },
+  );
   app.delete('/api/events/:idOrSlug/queue/entries/me', entryRoute('Leave the waiting room'), async (request) => ({
     entry: await waitingRoom.leave(request.params.idOrSlug, visitor(request)),
   }));

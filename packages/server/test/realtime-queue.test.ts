@@ -1,0 +1,196 @@
+import { randomUUID } from 'node:crypto';
+import type { QueueEntryMessage, QueueMessage, ServerMessage, SubscribedMessage } from '@ticketpulse/protocol';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createTestDatabase, drivers, type TestDatabase } from './support/database.ts';
+import { createEvent, typeId } from './support/fixtures.ts';
+import { TestSocket } from './support/realtime-client.ts';
+import { startTestServer, type TestServer } from './support/server.ts';
+import { eventually } from './support/viewer.ts';
+
+const isQueue = (m: ServerMessage): m is QueueMessage => m.type === 'queue';
+const isEntry = (m: ServerMessage): m is QueueEntryMessage => m.type === 'queue_entry';
+
+describe.each(drivers)('waiting room over the realtime gateway (%s)', (driver) => {
+  let t: TestDatabase;
+  let server: TestServer;
+  let organizer: string;
+  const sockets: TestSocket[] = [];
+
+  beforeAll(async () => {
+    t = await createTestDatabase(driver);
+    server = await startTestServer(t.db, { admission: { tickMs: 50, leaseMs: 500 } });
+    organizer = await server.token('organizer');
+  });
+  afterEach(() => {
+    for (const s of sockets.splice(0)) s.close();
+  });
+  afterAll(async () => {
+    await server.close();
+    await t.dispose();
+  });
+
+  /** A visitor: their user id and token. */
+  const visitor = async () => {
+    const userId = randomUUID();
+    return { userId, token: await server.token('authenticated', userId) };
+  };
+  /** A connection with this token, and every text frame it receives as sent. */
+  const connect = async (token: string) => {
+    const socket = await TestSocket.connect(server.url, token);
+    const raw: string[] = [];
+    socket.ws.on('message', (data) => raw.push(data.toString()));
+    sockets.push(socket);
+    return { socket, raw };
+  };
+  /** An event and its waiting room, opened a second ago; `paused` is applied after setting it up. */
+  async function queuedEvent(settings: Record<string, unknown> = {}, options: { paused?: boolean; capacity?: number } = {}) {
+    const event = await createEvent(server.service.catalog, {
+      ...(options.capacity !== undefined && { ticketTypes: [{ name: 'General', price: '20.00', totalCapacity: options.capacity, maxPerOrder: 4 }] }),
+    });
+    const put = await server.request('PUT', `/api/events/${event.slug}/queue`, {
+      token: organizer,
+      body: { opensAt: new Date(Date.now() - 1000).toISOString(), admitPerMinute: 6000, ...settings },
+    });
+    expect(put.status).toBe(200);
+    if (options.paused) await configure(event.id, { paused: true });
+    return event;
+  }
+  const configure = async (eventId: string, body: Record<string, unknown>) => {
+    const patch = await server.request('PATCH', `/api/events/${eventId}/queue`, { token: organizer, body });
+    expect(patch.status).toBe(200);
+  };
+  const join = async (eventId: string, token: string) => {
+    const response = await server.request('POST', `/api/events/${eventId}/queue/entries`, { token });
+    expect(response.status).toBe(201);
+    return response.body.entry as { id: string; position: number };
+  };
+  const queueFrames = (socket: TestSocket, eventId: string) => socket.received.filter(isQueue).filter((m) => m.eventId === eventId);
+  const entryFrames = (socket: TestSocket) => socket.received.filter(isEntry);
+
+  it('sends every subscriber the same queue frame bytes, after the state in the subscribe reply, as admission moves on', async () => {
+    const event = await queuedEvent({ admitPerMinute: 120 });
+    const a = await connect(await server.token('anon'));
+    const b = await connect(await server.token('anon'));
+    const reply = (await a.socket.subscribe(event.slug)) as SubscribedMessage;
+    await b.socket.subscribe(event.id);
+    expect(reply.queue).toMatchObject({ eventId: event.id, status: 'open', servedUpTo: 0, length: 0, ticketsLeft: 12 });
+    for (let i = 0; i < 3; i += 1) await join(event.id, (await visitor()).token);
+
+    await eventually(() => queueFrames(b.socket, event.id).some((m) => m.servedUpTo === 3), 'b is told all three were served');
+    await eventually(() => queueFrames(a.socket, event.id).some((m) => m.servedUpTo === 3), 'a is told all three were served');
+    // Identical bytes: each frame b got, a got too, byte for byte (a subscribed first, so it may have one more).
+    const rawQueue = (raw: string[]) => raw.filter((frame) => frame.startsWith('{"type":"queue",'));
+    const fromA = new Set(rawQueue(a.raw));
+    expect(rawQueue(b.raw).length).toBeGreaterThanOrEqual(3);
+    for (const frame of rawQueue(b.raw)) expect(fromA.has(frame)).toBe(true);
+    // The frames follow the admission ticks: the line grows as visitors join, served-up-to only rises, as the API reads it.
+    const served = queueFrames(a.socket, event.id).map((m) => m.servedUpTo);
+    expect(served).toEqual([...served].sort((x, y) => x - y));
+    expect(Math.max(...queueFrames(a.socket, event.id).map((m) => m.length))).toBeGreaterThanOrEqual(1);
+    const api = await server.request('GET', `/api/events/${event.id}/queue`, { token: organizer });
+    expect(queueFrames(a.socket, event.id).at(-1)).toMatchObject({ servedUpTo: api.body.queue.servedUpTo, length: api.body.queue.length, status: 'open' });
+  });
+
+  it("tells a visitor alone of their own entry: waiting with the frame's formula, admitted with a pass, then expired", async () => {
+    const event = await queuedEvent({ passSeconds: 2 }, { paused: true });
+    const alice = await visitor();
+    const bob = await visitor();
+    const aliceEntry = await join(event.id, alice.token);
+    const bobEntry = await join(event.id, bob.token);
+    const aliceSocket = (await connect(alice.token)).socket;
+    const bobSocket = (await connect(bob.token)).socket;
+    const stranger = (await connect(await server.token('anon'))).socket;
+    const subscribed = (await aliceSocket.subscribe(event.id)) as SubscribedMessage;
+    await bobSocket.subscribe(event.id);
+    await stranger.subscribe(event.id);
+
+    const first = await aliceSocket.next<QueueEntryMessage>(isEntry);
+    expect(first.entry).toMatchObject({ id: aliceEntry.id, status: 'waiting', position: 1, pass: null });
+    // What the client computes from the shared state equals what the server says.
+    expect(first.entry.position! - subscribed.queue!.servedUpTo - 1).toBe(first.entry.peopleAhead);
+
+    await configure(event.id, { paused: false, admitPerMinute: 60 });
+    const admitted = await aliceSocket.next<QueueEntryMessage>((m) => isEntry(m) && m.entry.status === 'admitted');
+    expect(admitted.entry.pass).toEqual(expect.any(String));
+    const expired = await aliceSocket.next<QueueEntryMessage>((m) => isEntry(m) && m.entry.status === 'expired');
+    expect(expired.entry.id).toBe(aliceEntry.id);
+
+    await bobSocket.next((m) => isEntry(m) && m.entry.status === 'admitted');
+    expect(entryFrames(bobSocket).every((m) => m.entry.id === bobEntry.id)).toBe(true);
+    expect(entryFrames(aliceSocket).every((m) => m.entry.id === aliceEntry.id)).toBe(true);
+    expect(entryFrames(stranger)).toEqual([]);
+    expect(queueFrames(stranger, event.id).length).toBeGreaterThan(0);
+  });
+
+  it('tells every waiting subscriber when the event sells out with nothing held', async () => {
+    const event = await queuedEvent({ maxActiveShoppers: 1 }, { capacity: 1 });
+    const buyer = await visitor();
+    const waiting = await visitor();
+    await join(event.id, buyer.token);
+    await join(event.id, waiting.token);
+    const { socket } = await connect(waiting.token);
+    await socket.subscribe(event.id);
+    await eventually(async () => {
+      const me = await server.request('GET', `/api/events/${event.id}/queue/entries/me`, { token: buyer.token });
+      return me.body.entry.status === 'admitted';
+    }, 'the buyer is admitted');
+    const hold = await server.request('POST', `/api/events/${event.id}/reservations`, {
+      token: buyer.token,
+      body: { items: [{ ticketTypeId: typeId(event, 'General'), quantity: 1 }] },
+    });
+    expect(hold.status).toBe(201);
+    await socket.next((m) => isQueue(m) && m.status === 'held_out');
+    const confirm = await server.request('POST', `/api/reservations/${hold.body.reservation.id}/confirm`, { token: buyer.token });
+    expect(confirm.status).toBe(200);
+    const soldOut = await socket.next<QueueMessage>((m) => isQueue(m) && m.status === 'sold_out');
+    expect(soldOut.ticketsLeft).toBe(0);
+    const mine = await socket.next<QueueEntryMessage>((m) => isEntry(m) && m.entry.status === 'sold_out');
+    expect(mine.entry.position).toBe(2);
+  });
+
+  it('counts a visitor connected over the socket as present: they are admitted while an absent one is skipped', async () => {
+    const event = await queuedEvent({ abandonAfterSeconds: 4, admitPerMinute: 60 }, { paused: true });
+    const absent = await visitor();
+    const present = await visitor();
+    await join(event.id, absent.token);
+    const presentEntry = await join(event.id, present.token);
+    const { socket } = await connect(present.token);
+    await socket.subscribe(event.id);
+    // Neither has been seen for an hour, as far as the database knows.
+    await t.db.query(`UPDATE queue_entries SET last_seen_at = now() - interval '1 hour' WHERE event_id = $1`, [event.id]);
+    await eventually(async () => {
+      const { rows } = await t.db.query<{ fresh: boolean }>(
+        `SELECT last_seen_at > now() - interval '1 minute' AS fresh FROM queue_entries WHERE id = $1`,
+        [presentEntry.id],
+      );
+      return rows[0]!.fresh;
+    }, 'the connected visitor is marked seen');
+    await configure(event.id, { paused: false });
+    const admitted = await socket.next<QueueEntryMessage>((m) => isEntry(m) && m.entry.status === 'admitted');
+    expect(admitted.entry.position).toBe(2);
+    const { rows } = await t.db.query<{ holder_id: string; skipped: boolean }>('SELECT holder_id, skipped FROM queue_entries WHERE event_id = $1', [event.id]);
+    expect(Object.fromEntries(rows.map((r) => [r.holder_id, r.skipped]))).toEqual({ [absent.userId]: true, [present.userId]: false });
+  });
+
+  it('answers the polling route with an ETag and when to ask again; If-None-Match gets 304 until the entry changes', async () => {
+    const event = await queuedEvent({}, { paused: true });
+    const { token } = await visitor();
+    await join(event.id, token);
+    const path = `/api/events/${event.id}/queue/entries/me`;
+    const first = await server.request('GET', path, { token });
+    expect(first.status).toBe(200);
+    expect(first.body.entry.status).toBe('waiting');
+    expect(first.body.pollAfterMs).toBeGreaterThanOrEqual(1000);
+    expect(first.body.pollAfterMs).toBeLessThanOrEqual(10_000);
+    const etag = first.headers.get('etag')!;
+    expect(etag).toMatch(/^".+"$/);
+    expect(first.headers.get('cache-control')).toBe('private, no-cache');
+    const again = await server.request('GET', path, { token, headers: { 'if-none-match': etag } });
+    expect([again.status, again.headers.get('etag')]).toEqual([304, etag]);
+    await configure(event.id, { paused: false });
+    await eventually(async () => (await server.request('GET', path, { token, headers: { 'if-none-match': etag } })).status === 200, 'a changed entry');
+    const admitted = await server.request('GET', path, { token, headers: { 'if-none-match': etag } });
+    expect(admitted.body.entry.status).toBe('admitted');
+    expect(admitted.headers.get('etag')).not.toBe(etag);
+  });
+});
