@@ -1,0 +1,108 @@
+import { randomUUID } from 'node:crypto';
+import type { QueueEntryMessage, QueueMessage, ServerMessage, SubscribedMessage } from '@ticketpulse/protocol';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Database } from '../src/db/database.ts';
+import { createTestDatabase, postgresUrl, type TestDatabase } from './support/database.ts';
+import { createEvent } from './support/fixtures.ts';
+import { TestSocket } from './support/realtime-client.ts';
+import { startTestServer, type TestServer } from './support/server.ts';
+import { eventually } from './support/viewer.ts';
+
+const isQueue = (m: ServerMessage): m is QueueMessage => m.type === 'queue';
+const isEntry = (m: ServerMessage): m is QueueEntryMessage => m.type === 'queue_entry';
+
+describe.skipIf(!postgresUrl)('waiting room over the realtime gateway on two nodes (postgres)', () => {
+  let t: TestDatabase;
+  let secondDb: Database;
+  let a: TestServer;
+  let b: TestServer;
+  const sockets: TestSocket[] = [];
+  // Both nodes run the admission driver; the lease is long enough that the first to take it keeps it for the whole test.
+  const admission = { tickMs: 50, leaseMs: 10_000 };
+
+  beforeAll(async () => {
+    t = await createTestDatabase('postgres');
+    secondDb = await t.connectAgain();
+    a = await startTestServer(t.db, { admission });
+    b = await startTestServer(secondDb, { admission });
+  });
+  afterAll(async () => {
+    for (const s of sockets) s.close();
+    await b?.close();
+    await a?.close();
+    await secondDb?.close();
+    await t?.dispose();
+  });
+
+  it("sends queue frames and the visitor's own admission to subscribers on the node that is not the admission leader", async () => {
+    const organizer = await a.token('organizer');
+    const event = await createEvent(a.service.catalog);
+    const put = await a.request('PUT', `/api/events/${event.slug}/queue`, {
+      token: organizer,
+      body: { opensAt: new Date(Date.now() - 1000).toISOString(), admitPerMinute: 120 },
+    });
+    expect(put.status).toBe(200);
+    expect((await a.request('PATCH', `/api/events/${event.id}/queue`, { token: organizer, body: { paused: true } })).status).toBe(200);
+
+    // An opened queue exists, so one of the two nodes takes the lease: find out which, from the table and the drivers.
+    const leaderNode = async () =>
+      (await t.db.query<{ node: string }>('SELECT node FROM queue_admission_leader WHERE lease_until > now()')).rows[0]?.node;
+    await eventually(async () => (await leaderNode()) !== undefined && (a.service.queueAdmission.isLeader || b.service.queueAdmission.isLeader), 'a node to lead admission');
+    const [leader, follower] = a.service.queueAdmission.isLeader ? [a, b] : [b, a];
+    expect(await leaderNode()).toBe(leader.service.queueAdmission.node);
+    expect(follower.service.queueAdmission.isLeader).toBe(false);
+
+    // Five visitors join (through either node); the last one watches on the follower.
+    const visitors: Array<{ token: string; position: number }> = [];
+    for (let i = 0; i < 5; i += 1) {
+      const node = i % 2 === 0 ? leader : follower;
+      const token = await node.token('authenticated', randomUUID());
+      const joined = await node.request('POST', `/api/events/${event.id}/queue/entries`, { token });
+      expect(joined.status).toBe(201);
+      visitors.push({ token, position: joined.body.entry.position });
+    }
+    const me = visitors.at(-1)!;
+    expect(me.position).toBe(5);
+
+    const viewer = await TestSocket.connect(follower.url, await follower.token('anon'));
+    const mine = await TestSocket.connect(follower.url, me.token);
+    sockets.push(viewer, mine);
+    const reply = (await viewer.subscribe(event.id)) as SubscribedMessage;
+    expect(reply.queue).toMatchObject({ eventId: event.id, status: 'paused', servedUpTo: 0, length: 5 });
+    await mine.subscribe(event.id);
+    const waiting = await mine.next<QueueEntryMessage>(isEntry);
+    expect(waiting.entry).toMatchObject({ status: 'waiting', position: 5, pass: null });
+
+    // Admission resumes (set through the follower: the leader reads it from the database).
+    expect((await follower.request('PATCH', `/api/events/${event.id}/queue`, { token: organizer, body: { paused: false } })).status).toBe(200);
+
+    const frames = () => viewer.received.filter(isQueue).filter((m) => m.eventId === event.id);
+    await eventually(() => frames().some((m) => m.servedUpTo >= 5), 'the viewer on the follower to be told all five were served', 20_000);
+    const admitted = await mine.next<QueueEntryMessage>((m) => isEntry(m) && m.entry.status === 'admitted', 20_000);
+    expect(admitted.entry).toMatchObject({ eventId: event.id, position: 5, pass: expect.any(String) });
+    expect(mine.received.filter(isEntry).every((m) => m.entry.position === 5)).toBe(true);
+
+    // Served-up-to advanced through the follower's frames (it only rises, and was seen below 5 on the way)...
+    const served = frames().map((m) => m.servedUpTo);
+    expect(served).toEqual([...served].sort((x, y) => x - y));
+    expect(new Set(served).size).toBeGreaterThanOrEqual(2);
+    expect(frames().some((m) => m.status === 'open')).toBe(true);
+    // ...and, once nothing moves any more, the follower's last frame is what either node's API reads.
+    const figures = async (node: TestServer) => {
+      const q = (await node.request('GET', `/api/events/${event.id}/queue`, { token: organizer })).body.queue;
+      return { status: q.status, servedUpTo: q.servedUpTo, length: q.length };
+    };
+    await eventually(async () => {
+      const last = frames().at(-1)!;
+      const api = await figures(follower);
+      return last.servedUpTo === api.servedUpTo && last.length === api.length && last.status === api.status;
+    }, "the follower's last queue frame to match the API", 20_000);
+    const last = frames().at(-1)!;
+    expect(await figures(leader)).toEqual({ status: last.status, servedUpTo: last.servedUpTo, length: last.length });
+    expect(last).toMatchObject({ status: 'open', servedUpTo: 5, length: 0 });
+
+    // The leader stayed the leader throughout: every admission was its own.
+    expect(await leaderNode()).toBe(leader.service.queueAdmission.node);
+    expect(follower.service.queueAdmission.isLeader).toBe(false);
+  });
+});
