@@ -7,5 +7,6 @@ import { reconnectStorm } from './reconnect-storm.ts';
 import { costGrowth } from './cost-growth.ts';
 import { massExpiry } from './mass-expiry.ts';
 import { hotHolds } from './hot-holds.ts';
+import { queue } from './queue.ts';
 
-export const scenarios: Scenario[] = [hotHolds, fanOut, connections, costGrowth, massExpiry, reconnectStorm, clientSize];
+export const scenarios: Scenario[] = [hotHolds, fanOut, connections, costGrowth, massExpiry, reconnectStorm, clientSize, queue];

@@ -1,0 +1,328 @@
+/**
+ * The waiting room at scale (issue 15, "Scale and speed"), in-process against
+ * real PostgreSQL:
+ *
+ * - joins per second into one event's queue, through WaitingRoom.join as the
+ *   HTTP route calls it, by many concurrent joiners; baseline: a bare INSERT
+ *   of the same row, the ceiling of one statement per join on this database;
+ * - the opening tick: 100,000 pre-queued entries (bulk-inserted with SQL) get
+ *   their positions from the shuffle;
+ * - size does not cost: one admission tick with 1,000 and with 1,000,000
+ *   entries in line, medians of several ticks, interleaved;
+ * - admission accuracy: the real AdmissionDriver ticking on its timer for a
+ *   short window, admissions against the configured rate.
+ */
+import { randomBytes } from 'node:crypto';
+import { pino } from 'pino';
+import { Catalog } from '../../packages/server/src/inventory/catalog.ts';
+import { AdmissionDriver } from '../../packages/server/src/waiting-room/admission-driver.ts';
+import { QueuePasses } from '../../packages/server/src/waiting-room/queue-pass.ts';
+import { WaitingRoom, type Visitor } from '../../packages/server/src/waiting-room/waiting-room.ts';
+import { closedLoop } from '../harness/closed-loop.ts';
+import { goal } from '../harness/goal.ts';
+import type { BenchDatabase, Check, Goal, Scenario } from '../harness/scenario.ts';
+import { percentile, round, sleep } from '../harness/stats.ts';
+
+const JOINERS = 64;
+const JOIN_GOAL_PER_S = 20_000;
+const SHUFFLE_GOAL_MS = 2_000;
+const SIZE_GOAL_RATIO = 1.2;
+const ACCURACY_GOAL_PCT = 2;
+const TICK_MS = 250;
+const LEASE_MS = 1_500;
+
+const logger = pino({ level: 'silent' });
+const visitor = (holderId: string): Visitor => ({ holderId, audience: { privileged: false, userId: holderId } });
+const median = (values: number[]) => percentile([...values].sort((a, b) => a - b), 50);
+const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
+
+async function queuedEvent(bench: BenchDatabase, room: WaitingRoom, settings: Record<string, unknown>) {
+  const event = await new Catalog(bench.db).createEvent({
+    slug: `queue-${randomBytes(4).toString('hex')}`,
+    name: 'Queue bench',
+    startsAt: new Date(Date.now() + 30 * 86_400_000).toISOString(),
+    ticketTypes: [{ name: 'General', price: '20.00', totalCapacity: 5_000_000, maxPerOrder: 4 }],
+  });
+  await room.configure(event.id, { admitPerMinute: 6000, ...settings });
+  return event.id;
+}
+
+/** Only this event's queue is enabled: the admission tick works on every enabled, opened queue. */
+async function only(bench: BenchDatabase, eventId: string) {
+  await bench.db.query('UPDATE event_queues SET enabled = (event_id = $1)', [eventId]);
+}
+
+/** `count` entries in line (positioned, seen now), as if shuffled and joined long ago; nobody served yet. */
+async function fillPositioned(bench: BenchDatabase, eventId: string, count: number) {
+  await bench.db.query(
+    `INSERT INTO queue_entries (event_id, holder_id, joined_at, last_seen_at, position)
+     SELECT $1, 'v-' || n, now(), now(), n FROM generate_series(1, $2::bigint) AS n`,
+    [eventId, count],
+  );
+  await bench.db.query(
+    `UPDATE event_queues SET shuffled_at = now(), last_position = $2, served_up_to = 0, prequeue_count = 0 WHERE event_id = $1`,
+    [eventId, count],
+  );
+}
+
+async function measureJoins(bench: BenchDatabase, room: WaitingRoom, quick: boolean) {
+  const eventId = await queuedEvent(bench, room, { opensAt: new Date(Date.now() - 1000).toISOString() });
+  await only(bench, eventId);
+  const durationMs = quick ? 500 : 5_000;
+  let stopAt = 0;
+  // Warm the pool and the plans.
+  await closedLoop({ concurrency: JOINERS, done: (n) => n >= JOINERS * 4, run: async (i) => void (await room.join(eventId, visitor(`warm-${i}`))) });
+  stopAt = performance.now() + durationMs;
+  const tp = await closedLoop({ concurrency: JOINERS, done: () => performance.now() >= stopAt, run: async (i) => void (await room.join(eventId, visitor(`j-${i}`))) });
+
+  // Baseline: the same row, one bare INSERT per join (no queue row, no lock, no entry JSON).
+  const base = await bench.db.query<{ id: string }>('SELECT id FROM events WHERE id = $1', [eventId]);
+  stopAt = performance.now() + durationMs;
+  const baseline = await closedLoop({
+    concurrency: JOINERS,
+    done: () => performance.now() >= stopAt,
+    run: async (i) =>
+      void (await bench.db.query(
+        `INSERT INTO queue_entries (event_id, holder_id, joined_at, last_seen_at, position) VALUES ($1, $2, now(), now(), $3)`,
+        [base.rows[0]!.id, `b-${i}`, 10_000_000 + i],
+      )),
+  });
+  const { rows } = await bench.db.query<{ n: number; distinct_positions: number; max_position: number; last_position: number }>(
+    `SELECT count(*)::integer AS n, count(DISTINCT position)::integer AS distinct_positions, max(position)::integer AS max_position,
+            (SELECT last_position::integer FROM event_queues WHERE event_id = $1) AS last_position
+     FROM queue_entries WHERE event_id = $1 AND holder_id NOT LIKE 'b-%'`,
+    [eventId],
+  );
+  const r = rows[0]!;
+  const joins = tp.samples.length;
+  const checks: Check[] = [
+    {
+      check: 'joins: every joiner has one entry with its own position, no gaps',
+      ok: r.n === joins + JOINERS * 4 && r.distinct_positions === r.n && r.max_position === r.n && r.last_position === r.n,
+      detail: `${r.n} entries, ${r.distinct_positions} distinct positions, max ${r.max_position}, last_position ${r.last_position}`,
+    },
+  ];
+  await bench.db.query('DELETE FROM queue_entries WHERE event_id = $1', [eventId]);
+  await bench.db.query('UPDATE event_queues SET enabled = false WHERE event_id = $1', [eventId]);
+  return {
+    perSecond: joins / tp.seconds,
+    p99: percentile(tp.samples.map((s) => s.ms).sort((a, b) => a - b), 99),
+    baselinePerSecond: baseline.samples.length / baseline.seconds,
+    baselineP99: percentile(baseline.samples.map((s) => s.ms).sort((a, b) => a - b), 99),
+    joins,
+    checks,
+  };
+}
+
+async function measureShuffle(bench: BenchDatabase, room: WaitingRoom, count: number) {
+  const eventId = await queuedEvent(bench, room, { opensAt: new Date(Date.now() + 3_600_000).toISOString(), prequeueMinutes: 120, abandonAfterSeconds: 3600 });
+  await only(bench, eventId);
+  const insertStart = performance.now();
+  await bench.db.query(
+    `INSERT INTO queue_entries (event_id, holder_id, joined_at, last_seen_at)
+     SELECT $1, 'p-' || n, now(), now() FROM generate_series(1, $2::integer) AS n`,
+    [eventId, count],
+  );
+  await bench.db.query('UPDATE event_queues SET prequeue_count = $2 WHERE event_id = $1', [eventId, count]);
+  await bench.db.exec('ANALYZE queue_entries');
+  const insertMs = performance.now() - insertStart;
+  // Opening: now.
+  await bench.db.query(`UPDATE event_queues SET opens_at = now() WHERE event_id = $1`, [eventId]);
+  const driver = new AdmissionDriver(bench.db, { tickMs: TICK_MS, leaseMs: LEASE_MS }, logger);
+  const start = performance.now();
+  const tick = await driver.tick();
+  const ms = performance.now() - start;
+  const { rows } = await bench.db.query<{ n: number; placed: number; distinct_positions: number; max_position: number }>(
+    `SELECT count(*)::integer AS n, count(position)::integer AS placed, count(DISTINCT position)::integer AS distinct_positions,
+            coalesce(max(position), 0)::integer AS max_position FROM queue_entries WHERE event_id = $1`,
+    [eventId],
+  );
+  const r = rows[0]!;
+  await driver.stop();
+  await bench.db.query('UPDATE event_queues SET enabled = false WHERE event_id = $1', [eventId]);
+  await bench.db.query('DELETE FROM queue_entries WHERE event_id = $1', [eventId]);
+  const checks: Check[] = [
+    {
+      check: `shuffle: every one of ${count} pre-queued entries got a distinct position 1..${count} at the opening tick`,
+      ok: tick.leader && r.placed === count && r.distinct_positions === count && r.max_position === count,
+      detail: `leader ${tick.leader}; ${r.placed} of ${r.n} placed, ${r.distinct_positions} distinct, max ${r.max_position}`,
+    },
+  ];
+  return { ms, insertMs, checks };
+}
+
+async function measureSize(bench: BenchDatabase, room: WaitingRoom, small: number, large: number, rounds: number) {
+  const opensAt = new Date(Date.now() - 1000).toISOString();
+  const smallId = await queuedEvent(bench, room, { opensAt, admitPerMinute: 6000, abandonAfterSeconds: 3600 });
+  const largeId = await queuedEvent(bench, room, { opensAt, admitPerMinute: 6000, abandonAfterSeconds: 3600 });
+  const fillStart = performance.now();
+  await fillPositioned(bench, smallId, small);
+  await fillPositioned(bench, largeId, large);
+  await bench.db.exec('VACUUM ANALYZE queue_entries');
+  const fillMs = performance.now() - fillStart;
+  const driver = new AdmissionDriver(bench.db, { tickMs: TICK_MS, leaseMs: LEASE_MS }, logger);
+  const times: Record<string, number[]> = { [smallId]: [], [largeId]: [] };
+  const admitted: Record<string, number> = { [smallId]: 0, [largeId]: 0 };
+  // Each tick is one driver tick 250 ms of database time after the last (25 visitors at 6,000/min).
+  const base = Date.now();
+  for (let i = 0; i < rounds + 1; i += 1) {
+    for (const id of [smallId, largeId]) {
+      await only(bench, id);
+      await bench.db.query('UPDATE event_queues SET last_tick_at = $2 WHERE event_id = $1', [id, new Date(base + i * TICK_MS)]);
+      const start = performance.now();
+      const tick = await driver.tick(new Date(base + (i + 1) * TICK_MS));
+      const ms = performance.now() - start;
+      if (!tick.leader) throw new Error('the bench driver did not lead the admission tick');
+      if (i > 0) times[id]!.push(ms); // the first round warms the plans
+      admitted[id] = tick.queues[0]?.admitted ?? admitted[id]!;
+    }
+  }
+  await driver.stop();
+  await bench.db.query('UPDATE event_queues SET enabled = false WHERE event_id IN ($1, $2)', [smallId, largeId]);
+  const smallMs = median(times[smallId]!);
+  const largeMs = median(times[largeId]!);
+  const perTick = Math.floor((6000 * TICK_MS) / 60_000);
+  const expected = (rounds + 1) * perTick;
+  const checks: Check[] = [
+    {
+      check: 'size: each tick admitted the rate\'s share in both queues',
+      ok: admitted[smallId] === expected && admitted[largeId] === expected,
+      detail: `admitted ${admitted[smallId]} (1k) and ${admitted[largeId]} (large), expected ${expected}`,
+    },
+  ];
+  await bench.db.query('DELETE FROM queue_entries WHERE event_id IN ($1, $2)', [smallId, largeId]);
+  return { smallMs, largeMs, fillMs, checks, smallAll: times[smallId]!, largeAll: times[largeId]! };
+}
+
+async function measureAccuracy(bench: BenchDatabase, room: WaitingRoom, windowMs: number, rate: number) {
+  const eventId = await queuedEvent(bench, room, { opensAt: new Date(Date.now() + 3_600_000).toISOString(), admitPerMinute: rate, abandonAfterSeconds: 3600 });
+  const count = Math.ceil((rate / 60) * (windowMs / 1000) * 2);
+  await fillPositioned(bench, eventId, count);
+  await only(bench, eventId);
+  await bench.db.query('UPDATE event_queues SET opens_at = now(), last_tick_at = NULL WHERE event_id = $1', [eventId]);
+  const ticksAt: number[] = [];
+  const driver = new AdmissionDriver(bench.db, { tickMs: TICK_MS, leaseMs: LEASE_MS }, logger, () => ticksAt.push(performance.now()));
+  const started = performance.now();
+  driver.start();
+  await sleep(windowMs);
+  await driver.stop();
+  const wallS = (performance.now() - started) / 1000;
+  const { rows } = await bench.db.query<{ admitted: number; span: number; ticks: number }>(
+    `SELECT coalesce(sum(a.admitted), 0)::integer AS admitted, count(*)::integer AS ticks,
+            extract(epoch FROM q.last_tick_at - q.opens_at)::double precision AS span
+     FROM event_queues q LEFT JOIN queue_admissions a ON a.event_id = q.event_id WHERE q.event_id = $1
+     GROUP BY q.last_tick_at, q.opens_at`,
+    [eventId],
+  );
+  const r = rows[0]!;
+  await bench.db.query('UPDATE event_queues SET enabled = false WHERE event_id = $1', [eventId]);
+  const expected = (rate / 60) * r.span;
+  const deviationPct = ((r.admitted - expected) / expected) * 100;
+  const wallExpected = (rate / 60) * wallS;
+  const wallDeviationPct = ((r.admitted - wallExpected) / wallExpected) * 100;
+  const gaps = ticksAt.slice(1).map((t, i) => t - ticksAt[i]!);
+  const checks: Check[] = [
+    {
+      check: 'accuracy: the driver admitted, and never more than the rate allows',
+      ok: r.admitted > 0 && r.admitted <= Math.ceil(expected),
+      detail: `${r.admitted} admitted over ${round(r.span, 2)} s at ${rate}/min (allowed ${round(expected, 1)})`,
+    },
+  ];
+  return { admitted: r.admitted, spanS: r.span, expected, deviationPct, wallS, wallDeviationPct, ticks: ticksAt.length, maxGapMs: gaps.length ? Math.max(...gaps) : 0, checks };
+}
+
+export const queue: Scenario = {
+  name: 'queue',
+  title: 'Waiting room at scale',
+  async run(ctx) {
+    const quick = ctx.quick;
+    const bench = await ctx.freshDatabase({ maxConnections: JOINERS + 4 });
+    const room = new WaitingRoom(bench.db, new QueuePasses(randomBytes(32).toString('hex')));
+    const prequeued = quick ? 2_000 : 100_000;
+    const small = 1_000;
+    const large = quick ? 20_000 : 1_000_000;
+    const rounds = quick ? 3 : 15;
+    const windowMs = quick ? 1_500 : 15_000;
+    const rate = 6_000;
+
+    ctx.progress(`joins: ${JOINERS} concurrent joiners`);
+    const joins = await measureJoins(bench, room, quick);
+    ctx.progress(`joins: ${fmt(joins.perSecond)}/s (baseline bare INSERT ${fmt(joins.baselinePerSecond)}/s)`);
+    ctx.progress(`shuffle: ${fmt(prequeued)} pre-queued`);
+    const shuffle = await measureShuffle(bench, room, prequeued);
+    ctx.progress(`shuffle: opening tick ${round(shuffle.ms)} ms`);
+    ctx.progress(`size: ${fmt(small)} vs ${fmt(large)} entries`);
+    const size = await measureSize(bench, room, small, large, rounds);
+    ctx.progress(`size: median tick ${round(size.smallMs, 2)} ms vs ${round(size.largeMs, 2)} ms`);
+    ctx.progress(`accuracy: ${windowMs / 1000} s at ${rate}/min`);
+    const acc = await measureAccuracy(bench, room, windowMs, rate);
+    ctx.progress(`accuracy: ${acc.admitted} admitted vs ${round(acc.expected, 1)} (${round(acc.deviationPct, 2)}%)`);
+
+    const sizeRatio = size.largeMs / size.smallMs;
+    const goals: Goal[] = quick
+      ? []
+      : [
+          goal(
+            `at least ${fmt(JOIN_GOAL_PER_S)} joins/s into one event's queue, in-process`,
+            `${fmt(joins.perSecond)} joins/s (${JOINERS} concurrent joiners, p99 ${round(joins.p99)} ms; a bare INSERT of the same row: ${fmt(joins.baselinePerSecond)}/s)`,
+            joins.perSecond >= JOIN_GOAL_PER_S,
+            'every join is one PL/pgSQL transaction that locks the event\'s queue row FOR UPDATE (queue_join, to hand out the next position), so joins into one event are serialized on that row lock and commit one after another; ' +
+              `even the bare INSERT baseline, without the lock, reaches only ${fmt(joins.baselinePerSecond)}/s on this machine (one round trip and one commit per join)`,
+          ),
+          goal(
+            `${fmt(prequeued)} pre-queued visitors get positions within ${SHUFFLE_GOAL_MS / 1000} s`,
+            `${round(shuffle.ms / 1000, 2)} s (the opening admission tick, shuffle included)`,
+            shuffle.ms <= SHUFFLE_GOAL_MS,
+            'queue_shuffle() updates every pre-queue row once (position is in a unique index, so no HOT update): one index insertion per unique index plus WAL per row',
+          ),
+          goal(
+            `one admission tick costs the same with ${fmt(small)} and ${fmt(large)} entries (ratio at most ${SIZE_GOAL_RATIO})`,
+            `median ${round(size.smallMs, 2)} ms vs ${round(size.largeMs, 2)} ms: ratio ${round(sizeRatio, 2)}`,
+            sizeRatio <= SIZE_GOAL_RATIO,
+            'the tick reads the entries from served_up_to on by index (position), so its cost should not depend on the queue\'s size; the difference is cache and index depth',
+          ),
+          goal(
+            `admissions within ${ACCURACY_GOAL_PCT}% of the configured rate`,
+            `${acc.admitted} admitted in ${round(acc.spanS, 2)} s of ticks at ${fmt(rate)}/min (expected ${round(acc.expected, 1)}): ${round(acc.deviationPct, 2)}%; over the wall-clock window ${round(acc.wallS, 2)} s: ${round(acc.wallDeviationPct, 2)}%`,
+            Math.abs(acc.deviationPct) <= ACCURACY_GOAL_PCT,
+            'the fraction of a visitor carried between ticks and the time since the last tick',
+          ),
+        ];
+
+    return {
+      config: {
+        concurrentJoiners: JOINERS,
+        joinSeconds: quick ? 0.5 : 5,
+        prequeued,
+        sizes: [small, large],
+        ticksPerSize: rounds,
+        admitPerMinute: rate,
+        tickMs: TICK_MS,
+        accuracyWindowSeconds: windowMs / 1000,
+      },
+      table: {
+        columns: ['measure', 'TicketPulse', 'baseline', 'goal'],
+        rows: [
+          ['joins/s, one event (baseline: bare INSERT per join)', Math.round(joins.perSecond), Math.round(joins.baselinePerSecond), `>= ${JOIN_GOAL_PER_S}`],
+          ['join p99 ms', round(joins.p99, 1), round(joins.baselineP99, 1), '-'],
+          [`opening tick with ${prequeued} pre-queued, ms`, round(shuffle.ms, 0), '-', `<= ${SHUFFLE_GOAL_MS}`],
+          [`admission tick, median ms (${large} entries; baseline: ${small})`, round(size.largeMs, 2), round(size.smallMs, 2), `ratio <= ${SIZE_GOAL_RATIO}`],
+          [`admitted in ${round(acc.spanS, 2)} s at ${rate}/min (baseline: the rate)`, acc.admitted, round(acc.expected, 1), `within ${ACCURACY_GOAL_PCT}%`],
+        ],
+      },
+      ratios: [
+        { name: 'joins/s, WaitingRoom.join / bare INSERT', value: joins.perSecond / joins.baselinePerSecond },
+        { name: `admission tick median, ${fmt(large)} / ${fmt(small)} entries`, value: sizeRatio },
+        { name: 'admitted / configured rate x ticked time', value: acc.admitted / acc.expected },
+      ],
+      goals,
+      checks: [...joins.checks, ...shuffle.checks, ...size.checks, ...acc.checks],
+      notes: [
+        `Joins: ${JOINERS} concurrent joiners call WaitingRoom.join (as POST /api/events/:idOrSlug/queue/entries does) into one opened queue for ${quick ? 0.5 : 5} s, each a new visitor; ${fmt(joins.joins)} joins. The baseline inserts the same row with a bare INSERT at the same concurrency.`,
+        `Shuffle: ${fmt(prequeued)} pre-queue entries bulk-inserted with SQL (${round(shuffle.insertMs)} ms), opensAt set to now, then one AdmissionDriver tick timed: it shuffles and admits the first tick.`,
+        `Size: ${fmt(small)} and ${fmt(large)} positioned entries bulk-inserted (${round(size.fillMs)} ms); ${rounds} AdmissionDriver ticks each, 250 ms of database time apart (25 visitors each at 6,000/min), the two queues interleaved, only one enabled at a time; medians. All ticks (ms): ${fmt(small)}: ${size.smallAll.map((t) => round(t, 2)).join(', ')}; ${fmt(large)}: ${size.largeAll.map((t) => round(t, 2)).join(', ')}.`,
+        `Accuracy: the real AdmissionDriver on its ${TICK_MS} ms timer for ${windowMs / 1000} s (${acc.ticks} ticks, largest gap ${round(acc.maxGapMs)} ms); admitted compared with the rate times the ticked span (opensAt to the last tick, database clock). The wall-clock figure also counts the time after the last tick.`,
+      ],
+    };
+  },
+};
