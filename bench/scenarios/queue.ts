@@ -266,14 +266,14 @@ export const queue: Scenario = {
             `at least ${fmt(JOIN_GOAL_PER_S)} joins/s into one event's queue, in-process`,
             `${fmt(joins.perSecond)} joins/s (${JOINERS} concurrent joiners, p99 ${round(joins.p99)} ms; a bare INSERT of the same row: ${fmt(joins.baselinePerSecond)}/s)`,
             joins.perSecond >= JOIN_GOAL_PER_S,
-            'every join is one PL/pgSQL transaction that locks the event\'s queue row FOR UPDATE (queue_join, to hand out the next position), so joins into one event are serialized on that row lock and commit one after another; ' +
+            'not profiled yet; by construction, every join is one PL/pgSQL transaction that locks the event\'s queue row FOR UPDATE (queue_join, to hand out the next position), so joins into one event are serialized on that row lock and commit one after another; ' +
               `even the bare INSERT baseline, without the lock, reaches only ${fmt(joins.baselinePerSecond)}/s on this machine (one round trip and one commit per join)`,
           ),
           goal(
             `${fmt(prequeued)} pre-queued visitors get positions within ${SHUFFLE_GOAL_MS / 1000} s`,
             `${round(shuffle.ms / 1000, 2)} s (the opening admission tick, shuffle included)`,
             shuffle.ms <= SHUFFLE_GOAL_MS,
-            'queue_shuffle() updates every pre-queue row once (position is in a unique index, so no HOT update): one index insertion per unique index plus WAL per row',
+            'not profiled yet; likely the write: queue_shuffle() updates every pre-queue row once (position is in a unique index, so no HOT update): one index insertion per unique index plus WAL per row',
           ),
           goal(
             `one admission tick costs the same with ${fmt(small)} and ${fmt(large)} entries (ratio at most ${SIZE_GOAL_RATIO})`,
