@@ -22,7 +22,7 @@ export interface TicketTypeStock {
 }
 
 /** The organizer's threshold, else 10% of capacity rounded up. */
-export function lowStockLimit(totalCapacity: number, lowStockThreshold: number | null): number {
+function lowStockLimit(totalCapacity: number, lowStockThreshold: number | null): number {
   // ceil(total_capacity * 0.1) in numeric; capacity / 10 is never within 0.1 of the wrong integer.
   return lowStockThreshold ?? Math.ceil(totalCapacity / 10);
 }

@@ -6,4 +6,4 @@ export type * from './queue.ts';
 export type * from './realtime.ts';
 export { CloseCode, type CloseCodeValue } from './close-codes.ts';
 export { byDisplayOrder, compareText } from './display-order.ts';
-export { availabilityStatusOf, isBuyable, lowStockLimit, percentageSold, type EventSaleState, type TicketTypeStock } from './availability-rules.ts';
+export { availabilityStatusOf, isBuyable, percentageSold, type EventSaleState, type TicketTypeStock } from './availability-rules.ts';

@@ -1,4 +1,4 @@
-import { availabilityStatusOf, percentageSold, type AvailabilityStatus, type TicketAvailability } from '@ticketpulse/protocol';
+import { availabilityStatusOf, percentageSold, type AvailabilityStatus, type EventSaleState, type TicketAvailability } from '@ticketpulse/protocol';
 
 /** Columns ticket_availability_view passes through from event_tickets under their own names. */
 type TicketTypeColumns = {
@@ -44,7 +44,7 @@ export type EventTicketRow = TicketTypeColumns & {
  * The event's own part of the view's status. `off_sale`: the event is a draft,
  * ended or cancelled; `open`: on sale, so each type's status is its own.
  */
-export type EventGate = 'open' | 'off_sale';
+export type EventGate = Exclude<EventSaleState, 'paused'>;
 
 /**
  * What the view's rows tell of the event's status (the server's
