@@ -69,7 +69,7 @@ BEGIN
     -- (75_waiting_list.sql). Read in the same pass, so a type nobody waits
     -- for costs nothing more.
     SELECT array_agg(event_id), array_agg(sold_count), array_agg(reserved_count),
-           array_agg(id ORDER BY id) FILTER (WHERE waitlist_waiting > 0 AND coalesce(available_count, 1) > 0)
+           array_agg(id) FILTER (WHERE waitlist_waiting > 0 AND coalesce(available_count, 1) > 0)
       INTO new_events, new_sold, new_reserved, offer_types FROM new_rows;
   END IF;
   IF TG_OP <> 'INSERT' THEN
