@@ -145,6 +145,8 @@ describe.each(drivers)('waiting list over HTTP (%s)', (driver) => {
     expect(offered.status).toBe('offered');
     // Once its deadline has passed, the sweep releases it: its seats go to the next, not back to sale.
     await new Promise((resolve) => setTimeout(resolve, Date.parse(offered.offer.expiresAt) - Date.now() + 50));
+    // Past its deadline it is expired, even before the sweep, and leaving does not turn it into a decline.
+    expect((await server.request('DELETE', `/api/waitlist/${offered.id}`, { token: a })).body.entry.status).toBe('expired');
     expect(await server.service.holds.expireDue()).toBe(2);
     expect((await mine(a))[0].status).toBe('expired');
     expect((await mine(b))[0]).toMatchObject({ status: 'offered', offer: { quantity: 2 } });

@@ -208,7 +208,8 @@ BEGIN
   IF v_entry.status = 'offered' THEN
     -- The hold first (lock order: reservations before ticket types).
     SELECT * INTO v_reservation FROM reservations WHERE id = v_entry.offer_reservation_id FOR UPDATE;
-    IF v_reservation.status = 'active' THEN
+    -- An offer past its deadline is expired, not declined: the sweep releases it.
+    IF waitlist_offer_outcome(v_reservation) = 'offered' THEN
       PERFORM release_reservation(v_reservation.id, p_holder);
     END IF;
   ELSIF v_entry.status = 'waiting' THEN
