@@ -151,20 +151,17 @@ BEGIN
     PERFORM raise_inventory_error('Ticket type not found', '{"code": "ticket_type_not_found"}');
   END IF;
   IF v_event.status <> 'on_sale' THEN
-    PERFORM raise_inventory_error(format('Event is not on sale (status: %s)', v_event.status),
-      jsonb_build_object('code', 'event_not_on_sale', 'status', v_event.status));
+    PERFORM raise_refusal(event_not_on_sale_refusal(v_event.status));
   END IF;
   IF v_type.status <> 'on_sale' THEN
-    PERFORM raise_inventory_error(format('%s is not on sale', v_type.name),
-      jsonb_build_object('code', 'ticket_type_not_on_sale', 'ticketTypeId', v_type.id));
+    PERFORM raise_refusal(ticket_type_not_on_sale_refusal(v_type.id::text, v_type.name));
   END IF;
   IF NOT (v_event.waitlist_enabled AND v_type.waitlist_enabled) THEN
     PERFORM raise_inventory_error(format('%s has no waiting list', v_type.name),
       jsonb_build_object('code', 'waitlist_closed', 'ticketTypeId', v_type.id));
   END IF;
   IF p_quantity > v_type.max_per_order THEN
-    PERFORM raise_inventory_error(format('At most %s of %s per order', v_type.max_per_order, v_type.name),
-      jsonb_build_object('code', 'quantity_above_max_per_order', 'ticketTypeId', v_type.id, 'maxPerOrder', v_type.max_per_order));
+    PERFORM raise_refusal(above_max_per_order_refusal(v_type.id::text, v_type.name, v_type.max_per_order));
   END IF;
 
   PERFORM expire_ticket_reservations(p_type_id);
