@@ -78,6 +78,7 @@ interface TicketTypeRow extends TicketTypeColumns {
   low_stock_threshold: number | null;
   sort_order: number;
   version: number;
+  waitlist_waiting: number;
 }
 
 const toEvent = (r: EventRow): EventSummary => ({
@@ -266,7 +267,10 @@ export class Catalog {
     );
     if (rows[0]) {
       this.onChange(rows[0].event_id);
-      return toTicketType(rows[0]);
+      // RETURNING shows the row before the statement's offers to its waiting list (docs/waiting-list.md): read what they left.
+      if (rows[0].waitlist_waiting === 0) return toTicketType(rows[0]);
+      const after = await this.db.query<TicketTypeRow>('SELECT * FROM event_tickets WHERE id = $1', [id]);
+      return toTicketType(after.rows[0]!);
     }
     const current = await this.db.query<{ committed: number }>(
       'SELECT sold_count + reserved_count AS committed FROM event_tickets WHERE id = $1',
