@@ -5,7 +5,7 @@ import { InventoryError } from '../src/inventory/errors.ts';
 import { Holds } from '../src/inventory/holds.ts';
 import { WaitingList } from '../src/inventory/waiting-list.ts';
 import { createTestDatabase, drivers, type TestDatabase } from './support/database.ts';
-import { createEvent } from './support/fixtures.ts';
+import { createEvent, holdSettings } from './support/fixtures.ts';
 
 /**
  * Buyers holding, confirming, releasing and abandoning holds (which expire),
@@ -57,6 +57,7 @@ describe.each(drivers)('waiting lists under a concurrent random workload (%s)', 
   let t: TestDatabase;
   let catalog: Catalog;
   let holds: Holds;
+  let earlyBird: Holds;
   let waitingList: WaitingList;
 
   beforeAll(async () => {
@@ -64,6 +65,7 @@ describe.each(drivers)('waiting lists under a concurrent random workload (%s)', 
     catalog = new Catalog(t.db);
     // Holds of one second: abandoned ones expire during the run.
     holds = new Holds(t.db, { holdSeconds: 1, extensionSeconds: 1, maxExtensions: 1 });
+    earlyBird = new Holds(t.db, holdSettings);
     waitingList = new WaitingList(t.db);
   });
   afterAll(() => t.dispose());
@@ -89,6 +91,11 @@ describe.each(drivers)('waiting lists under a concurrent random workload (%s)', 
         });
         await waitingList.configure(event.id, { offerSeconds: 1 });
         const typeIds = event.ticketTypes.map((type) => type.id);
+        // The first type starts sold out to a long hold and every buyer joins its line, however slow the machine is.
+        await earlyBird.reserve({ eventId: event.id, holderId: 'early-bird', items: [{ ticketTypeId: typeIds[0]!, quantity: 3 }] });
+        await Promise.all(
+          buyers.map((_, n) => waitingList.join(typeIds[0]!, `buyer-${n}`, { userId: `buyer-${n}`, privileged: false }, 1 + (n % MAX_PER_ORDER))),
+        );
         let running = true;
         const violations: unknown[] = [];
 
