@@ -10,8 +10,6 @@ import { resolveJwtSecret } from './jwt-secret.ts';
 import { createLogger } from './logger.ts';
 import { seedDemoEvents } from './seed/demo-events.ts';
 import { createService } from './service.ts';
-import { QueuePasses } from './waiting-room/queue-pass.ts';
-import { WaitingRoom } from './waiting-room/waiting-room.ts';
 
 /** What `ticketpulse start` was asked for, its command line already checked (cli.ts). */
 export interface StartOptions {
@@ -35,14 +33,14 @@ async function migrated(db: Database, logger: Logger): Promise<void> {
   if (applied.length > 0) logger.info({ applied }, `${applied.length} migrations applied`);
 }
 
-async function withDatabase(fn: (db: Database, logger: Logger, config: Config) => Promise<void>): Promise<void> {
+async function withDatabase(fn: (db: Database, logger: Logger) => Promise<void>): Promise<void> {
   const config = configFrom({});
   const logger = loggerFor(config);
   const { db, description } = await openDatabase(config, logger);
   logger.info(`database: ${description}`);
   try {
     await migrated(db, logger);
-    await fn(db, logger, config);
+    await fn(db, logger);
   } finally {
     await db.close();
   }
@@ -51,15 +49,11 @@ async function withDatabase(fn: (db: Database, logger: Logger, config: Config) =
 /** `ticketpulse migrate`. */
 export const migrateCommand = (): Promise<void> => withDatabase(async (_db, logger) => logger.info('database is up to date'));
 
-/** The demo events, the waiting room in front of one of them included. */
-async function seeded(db: Database, jwtSecret: string, logger: Logger): Promise<void> {
-  const created = await seedDemoEvents(db, new Catalog(db), new WaitingRoom(db, new QueuePasses(jwtSecret)));
-  logger.info({ created }, 'demo events seeded');
-}
-
 /** `ticketpulse seed`. */
 export const seedCommand = (): Promise<void> =>
-  withDatabase(async (db, logger, config) => seeded(db, (await resolveJwtSecret(config)).secret, logger));
+  withDatabase(async (db, logger) => {
+    logger.info({ created: await seedDemoEvents(db, new Catalog(db)) }, 'demo events seeded');
+  });
 
 /** The lines that tell a person where to go once the service listens. */
 function whereToGo(url: string, config: Config, jwtSecretFile: string | undefined): string[] {
@@ -90,7 +84,7 @@ export async function startCommand(options: StartOptions): Promise<void> {
   await migrated(db, logger);
   if (demo) {
     const { rows } = await db.query<{ n: number }>('SELECT count(*)::integer AS n FROM events');
-    if (rows[0]?.n === 0) await seeded(db, secret, logger);
+    if (rows[0]?.n === 0) logger.info({ created: await seedDemoEvents(db, new Catalog(db)) }, 'demo events seeded');
   }
   const service = await createService({
     db,

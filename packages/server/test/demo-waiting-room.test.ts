@@ -1,10 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Catalog } from '../src/inventory/catalog.ts';
 import { DEMO_QUEUE_OPENS_IN_MS, seedDemoEvents, WAITING_ROOM_DEMO_SLUG } from '../src/seed/demo-events.ts';
-import { QueuePasses } from '../src/waiting-room/queue-pass.ts';
-import { WaitingRoom } from '../src/waiting-room/waiting-room.ts';
 import { createTestDatabase, drivers, type TestDatabase } from './support/database.ts';
-import { startTestServer, TEST_JWT_SECRET, type TestServer } from './support/server.ts';
+import { startTestServer, type TestServer } from './support/server.ts';
 import { eventually } from './support/viewer.ts';
 
 /** The first value read that passes the check (support/viewer.ts's eventually, keeping what was read). */
@@ -14,8 +12,7 @@ async function readUntil<T>(read: () => Promise<T>, check: (value: T) => boolean
   return value;
 }
 
-const seed = (t: TestDatabase, queueOpensInMs?: number) =>
-  seedDemoEvents(t.db, new Catalog(t.db), new WaitingRoom(t.db, new QueuePasses(TEST_JWT_SECRET)), queueOpensInMs === undefined ? {} : { queueOpensInMs });
+const seed = (t: TestDatabase, queueOpensInMs?: number) => seedDemoEvents(t.db, new Catalog(t.db), queueOpensInMs === undefined ? {} : { queueOpensInMs });
 
 describe.each(drivers)('the demo waiting room (%s)', (driver) => {
   let t: TestDatabase;

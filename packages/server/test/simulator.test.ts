@@ -2,11 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Catalog } from '../src/inventory/catalog.ts';
 import { seedDemoEvents, WAITING_ROOM_DEMO_SLUG } from '../src/seed/demo-events.ts';
 import { FLOOR_SHARE, NEARLY_SOLD_OUT_SLUG } from '../src/simulator/buyer-simulator.ts';
-import { QueuePasses } from '../src/waiting-room/queue-pass.ts';
-import { WaitingRoom } from '../src/waiting-room/waiting-room.ts';
 import { createTestDatabase, drivers, type TestDatabase } from './support/database.ts';
 import { createEvent } from './support/fixtures.ts';
-import { startTestServer, TEST_JWT_SECRET, type TestServer } from './support/server.ts';
+import { startTestServer, type TestServer } from './support/server.ts';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -18,7 +16,7 @@ describe.each(drivers)('buyer simulator (%s)', (driver) => {
   beforeAll(async () => {
     t = await createTestDatabase(driver);
     const catalog = new Catalog(t.db);
-    await seedDemoEvents(t.db, catalog, new WaitingRoom(t.db, new QueuePasses(TEST_JWT_SECRET)));
+    await seedDemoEvents(t.db, catalog);
     // An ordinary event close to its floor: 3 of 10 left, so at most 2 more may go.
     const tight = await createEvent(catalog, { ticketTypes: [{ name: 'Last Rows', totalCapacity: 10, maxPerOrder: 4 }] });
     await t.db.query(
@@ -127,7 +125,7 @@ describe.each(drivers)('buyer simulator (%s)', (driver) => {
 describe.each(drivers)('buyer simulator outside demo mode (%s)', (driver) => {
   it('does not exist: /api/simulator is 404 not_found for organizers and services, and no hold is ever made', async () => {
     const t = await createTestDatabase(driver);
-    await seedDemoEvents(t.db, new Catalog(t.db), new WaitingRoom(t.db, new QueuePasses(TEST_JWT_SECRET)));
+    await seedDemoEvents(t.db, new Catalog(t.db));
     const server = await startTestServer(t.db);
     try {
       expect(server.service.simulator).toBeUndefined();

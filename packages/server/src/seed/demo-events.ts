@@ -1,6 +1,6 @@
 import type { Database } from '../db/database.ts';
 import type { Catalog, NewEvent } from '../inventory/catalog.ts';
-import type { QueueSettingsChange, WaitingRoom } from '../waiting-room/waiting-room.ts';
+import { configureQueue, type QueueSettingsChange } from '../waiting-room/waiting-room.ts';
 
 const DAY_MS = 86_400_000;
 const inDays = (days: number) => new Date(Date.now() + days * DAY_MS).toISOString();
@@ -86,12 +86,7 @@ function demoEvents(): DemoEvent[] {
  * created. The waiting room's opensAt is set now, relative to the clock: it
  * is staged for the first start on a fresh database.
  */
-export async function seedDemoEvents(
-  db: Database,
-  catalog: Catalog,
-  waitingRoom: Pick<WaitingRoom, 'configure'>,
-  options: DemoSeedOptions = {},
-): Promise<string[]> {
+export async function seedDemoEvents(db: Database, catalog: Catalog, options: DemoSeedOptions = {}): Promise<string[]> {
   const created: string[] = [];
   for (const { alreadySold = {}, queue, ...input } of demoEvents()) {
     const exists = await db.query('SELECT 1 FROM events WHERE slug = $1', [input.slug]);
@@ -99,7 +94,7 @@ export async function seedDemoEvents(
     const event = await catalog.createEvent(input);
     if (queue) {
       const opensAt = new Date(Date.now() + (options.queueOpensInMs ?? DEMO_QUEUE_OPENS_IN_MS)).toISOString();
-      await waitingRoom.configure(event.id, { ...queue, opensAt });
+      await configureQueue(db, event.id, { ...queue, opensAt });
     }
     for (const type of event.ticketTypes) {
       const sold = alreadySold[type.name] ?? 0;
