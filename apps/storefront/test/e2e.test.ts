@@ -261,6 +261,7 @@ describe.skipIf(!hasChromium)('the storefront in a real browser', () => {
     const page = await open(`/organizer?event=${slug}`);
     await page.getByRole('button', { name: 'Sign in as organizer (dev)' }).click();
     await page.getByTestId('queue-absent').waitFor();
+    await page.getByText('Set up a waiting room').click();
     // Opened a minute ago (the input is local time, to the minute): admission runs at once.
     const opened = new Date(Date.now() - 60_000);
     const pad = (n: number) => String(n).padStart(2, '0');

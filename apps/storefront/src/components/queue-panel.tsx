@@ -244,19 +244,24 @@ function QueueSetUpForm({ room }: { room: OrganizerQueue }) {
   const number = { type: 'number', inputMode: 'numeric', step: 1 };
 
   return (
-    <form className="queue-panel__setup" onSubmit={submit} noValidate>
+    <>
       <p className="message message--muted" data-testid="queue-absent">
         No waiting room in front of this event: buyers hold directly. For a high-demand on-sale, let them in at a set pace.
       </p>
-      {field('opens', 'Opens at', opensAt, setOpensAt, { type: 'datetime-local' })}
-      {field('prequeue', 'Pre-queue (minutes before)', prequeue, setPrequeue, { ...number, min: 0 })}
-      {field('rate', 'Admit per minute', rate, setRate, { ...number, min: 1 })}
-      {field('cap', 'Active shoppers at most', cap, setCap, { ...number, min: 1, placeholder: 'No cap' })}
-      {field('pass', 'Pass (seconds to start buying)', pass, setPass, { ...number, min: 1 })}
-      <button type="submit" className="button" disabled={saving}>
-        {saving ? 'Turning on…' : 'Turn on the waiting room'}
-      </button>
-      <OutcomeLine outcome={outcome} hint="Visitors may join from the pre-queue on; at opening they get positions in a random draw." />
-    </form>
+      <details className="queue-panel__details">
+        <summary>Set up a waiting room</summary>
+        <form className="queue-panel__setup" onSubmit={submit} noValidate>
+          {field('opens', 'Opens at', opensAt, setOpensAt, { type: 'datetime-local' })}
+          {field('prequeue', 'Pre-queue (minutes before)', prequeue, setPrequeue, { ...number, min: 0 })}
+          {field('rate', 'Admit per minute', rate, setRate, { ...number, min: 1 })}
+          {field('cap', 'Active shoppers at most', cap, setCap, { ...number, min: 1, placeholder: 'No cap' })}
+          {field('pass', 'Pass (seconds to start buying)', pass, setPass, { ...number, min: 1 })}
+          <button type="submit" className="button" disabled={saving}>
+            {saving ? 'Turning on…' : 'Turn on the waiting room'}
+          </button>
+          <OutcomeLine outcome={outcome} hint="Visitors may join from the pre-queue on; at opening they get positions in a random draw." />
+        </form>
+      </details>
+    </>
   );
 }
