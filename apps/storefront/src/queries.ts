@@ -2,10 +2,12 @@ import { partialMatchKey, queryOptions, type QueryKey } from '@tanstack/react-qu
 import type { HoldClient } from '@ticketpulse/client';
 import { api, type RequestOptions } from './api.ts';
 import { shown } from './http-request.ts';
-import type { EventSummary, HoldsResponse, RealtimeStats, Reservation, SalesResponse, SimulatorState } from './types.ts';
+import type { EventSummary, HoldsResponse, Queue, RealtimeStats, Reservation, SalesResponse, SimulatorState } from './types.ts';
 
 /** The dashboard's panels poll at this pace. */
 const POLL_MS = 5000;
+/** The waiting room's figures move with every admission: read more often, for its chart. */
+export const QUEUE_POLL_MS = 2000;
 /** The event's details are asked for again at this pace while the server cannot be reached. */
 const UNREACHABLE_RETRY_MS = 5000;
 
@@ -86,6 +88,15 @@ export const queries = {
       },
       gcTime: 0,
       refetchInterval: POLL_MS,
+    }),
+
+  /** The waiting room's settings and live figures; 404 queue_not_found: the event has none (nothing to poll until one is set up). */
+  queue: (slug: string) =>
+    queryOptions({
+      queryKey: ['organizer', 'queue', slug],
+      queryFn: async ({ signal }) => (await request<{ queue: Queue }>(`/api/events/${path(slug)}/queue`, { auth: 'organizer', signal })).queue,
+      gcTime: 0,
+      refetchInterval: (query) => (query.state.error?.code === 'queue_not_found' ? false : QUEUE_POLL_MS),
     }),
 
   realtimeStats: () =>

@@ -256,6 +256,57 @@ describe.skipIf(!hasChromium)('the storefront in a real browser', () => {
     await page.getByRole('button', { name: 'Stop simulator' }).click();
   }, 60_000);
 
+  it("the organizer turns a waiting room on, sees its figures move, refused input explained, the rate changed, admission paused and resumed", async () => {
+    const slug = await service.event([{ name: 'Arena', totalCapacity: 100 }]);
+    const page = await open(`/organizer?event=${slug}`);
+    await page.getByRole('button', { name: 'Sign in as organizer (dev)' }).click();
+    await page.getByTestId('queue-absent').waitFor();
+    await page.getByText('Set up a waiting room').click();
+    // Opened a minute ago (the input is local time, to the minute): admission runs at once.
+    const opened = new Date(Date.now() - 60_000);
+    const pad = (n: number) => String(n).padStart(2, '0');
+    await page.getByLabel('Opens at').fill(`${opened.getFullYear()}-${pad(opened.getMonth() + 1)}-${pad(opened.getDate())}T${pad(opened.getHours())}:${pad(opened.getMinutes())}`);
+    await page.getByLabel('Admit per minute').fill('60');
+    await page.getByRole('button', { name: 'Turn on the waiting room' }).click();
+    const figure = (name: string) => page.locator(`[data-testid="queue-figures"] [data-stat="${name}"]`);
+    const status = page.getByTestId('queue-status');
+    await status.getByText('Admitting').waitFor();
+    expect(await figure('rate').innerText()).toContain('(set 60)');
+
+    // A visitor joins over the API: the line, then the admission, show up within the panel's polls.
+    const buyer = (await (await fetch(`${service.url}/api/auth/dev-token`, { method: 'POST' })).json()) as { token: string };
+    const joined = await fetch(`${service.url}/api/events/${slug}/queue/entries`, { method: 'POST', headers: { authorization: `Bearer ${buyer.token}` } });
+    expect(joined.status).toBe(201);
+    await expect.poll(() => figure('admitted').innerText(), { timeout: 10_000 }).toBe('1');
+    expect(await figure('served').innerText()).toBe('1 of 1');
+
+    // Refused input: by the form before any request, and by the server, each with its reason.
+    const rate = page.getByLabel('Admit per minute');
+    await rate.fill('0');
+    await page.getByRole('button', { name: 'Save rate and cap' }).click();
+    await page.getByRole('alert').getByText('Admit per minute: enter a whole number, at least 1.').waitFor();
+    await rate.fill('2000000');
+    await page.getByRole('button', { name: 'Save rate and cap' }).click();
+    await page.getByRole('alert').getByText(/admitPerMinute/).waitFor();
+    expect((await service.api('GET', `/api/events/${slug}/queue`)).json.queue.admitPerMinute).toBe(60);
+
+    await rate.fill('45');
+    await page.getByLabel('Active shoppers at most').fill('10');
+    await page.getByRole('button', { name: 'Save rate and cap' }).click();
+    await page.getByText('Saved', { exact: true }).waitFor();
+    expect(await figure('rate').innerText()).toContain('(set 45)');
+    expect(await figure('active').innerText()).toBe('1 / 10');
+    expect((await service.api('GET', `/api/events/${slug}/queue`)).json.queue).toMatchObject({ admitPerMinute: 45, maxActiveShoppers: 10 });
+
+    await page.getByRole('button', { name: 'Pause admission' }).click();
+    await status.getByText('Paused').waitFor();
+    expect((await service.api('GET', `/api/events/${slug}/queue`)).json.queue.paused).toBe(true);
+    await page.getByRole('button', { name: 'Resume admission' }).click();
+    await status.getByText('Admitting').waitFor();
+    expect((await service.api('GET', `/api/events/${slug}/queue`)).json.queue.paused).toBe(false);
+    await page.getByText(/1 visitor admitted since the panel opened/).waitFor();
+  }, 60_000);
+
   it('leaves its screenshots for the README', async () => {
     for (const name of ['event-page.png', 'organizer-dashboard.png']) expect(existsSync(join(OUTPUT, name))).toBe(true);
     if (process.env.UPDATE_SCREENSHOTS === '1') {

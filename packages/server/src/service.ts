@@ -148,6 +148,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
         verifier,
         logger,
         headers: { [INTERNAL_KEY_HEADER]: internalKey },
+        waitingRoom,
         ...(options.simulatorPace && { pace: options.simulatorPace }),
       })
     : undefined;
