@@ -21,6 +21,8 @@ export class QueueWatch {
   /** Whether the event has a waiting room; undefined until the server said. */
   private room: boolean | undefined;
   private polling = false;
+  private pending = false;
+  private error: Error | null = null;
   private etag: string | undefined;
   private pollAfterMs: number;
   private tickTimer: ReturnType<typeof setInterval> | undefined;
@@ -43,12 +45,12 @@ export class QueueWatch {
 
   /** Whether `eventId` (an id or the slug watched with) names this event. */
   is(eventId: string): boolean {
-    return eventId === this.key || eventId === this.current.entry?.eventId || eventId === this.current.queue?.eventId;
+    return eventId === this.key || eventId === this.current.eventId;
   }
 
   /** The pass while it runs. */
-  get pass(): string | undefined {
-    return this.build().isYourTurn ? (this.entry?.pass ?? undefined) : undefined;
+  get pass(): string | null {
+    return this.build().pass;
   }
 
   listen(listener: QueueListener): () => void {
@@ -56,10 +58,7 @@ export class QueueWatch {
     this.tickTimer ??= setInterval(() => this.tick(), TICK_MS);
     this.schedulePoll(0);
     return () => {
-      if (!this.listeners.delete(listener) || this.listeners.size > 0) return;
-      clearInterval(this.tickTimer);
-      this.tickTimer = undefined;
-      clearTimeout(this.pollTimer);
+      if (this.listeners.delete(listener) && this.listeners.size === 0) this.stop();
     };
   }
 
@@ -77,6 +76,25 @@ export class QueueWatch {
     this.changed();
   }
 
+  /** A join or leave: shown as pending, its answer taken as the entry, its failure kept as `error` (and rethrown). */
+  async run(request: () => Promise<QueueEntry>): Promise<QueueEntry> {
+    this.pending = true;
+    this.error = null;
+    this.changed();
+    try {
+      const entry = await request();
+      this.entry = entry;
+      this.room = true;
+      return entry;
+    } catch (error) {
+      this.error = error as Error;
+      throw error;
+    } finally {
+      this.pending = false;
+      this.changed();
+    }
+  }
+
   /** The event's connection status: while the transport polls, so does the entry. */
   connection(status: ConnectionStatus): void {
     const polling = status === 'polling';
@@ -86,9 +104,10 @@ export class QueueWatch {
     else clearTimeout(this.pollTimer);
   }
 
+  /** Nobody listens: the countdown and the polling rest (polling resumes with the next listener). */
   stop(): void {
-    this.polling = false;
     clearInterval(this.tickTimer);
+    this.tickTimer = undefined;
     clearTimeout(this.pollTimer);
   }
 
@@ -122,11 +141,7 @@ export class QueueWatch {
 
   /** Each second: tells listeners only when a countdown moved. */
   private tick(): void {
-    const next = this.build();
-    const before = this.current;
-    if ((Object.keys(next) as Array<keyof QueueState>).every((k) => next[k] === before[k])) return;
-    this.current = next;
-    for (const listener of this.listeners) listener(next);
+    if (JSON.stringify(this.build()) !== JSON.stringify(this.current)) this.changed();
   }
 
   private build(): QueueState {
@@ -148,6 +163,8 @@ export class QueueWatch {
       pass: isYourTurn ? entry!.pass : null,
       passExpiresAt: isYourTurn ? entry!.passExpiresAt : null,
       passSecondsLeft,
+      pending: this.pending,
+      error: this.error,
     };
   }
 }

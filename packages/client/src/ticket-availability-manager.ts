@@ -3,7 +3,7 @@ import { AvailabilityCache } from './availability-cache.ts';
 import { StatsRecorder } from './client-stats.ts';
 import { NotificationQueue } from './notification-queue.ts';
 import type { HeldItems, OptimisticHold } from './optimistic-holds.ts';
-import { QueueApi } from './queue-api.ts';
+import { queueApi, type QueueApi } from './queue-api.ts';
 import { QueueWatch } from './queue-watch.ts';
 import { ServerClock } from './server-clock.ts';
 import { TicketPulseTransport } from './ticketpulse/ticketpulse-transport.ts';
@@ -57,7 +57,7 @@ export class TicketAvailabilityManager {
       if (!state.isStale && state.version > 0) this.cache.save(event);
       for (const listener of event.listeners) listener(state);
     });
-    if ('url' in options) this.queueApi = new QueueApi({ ...options, clock: this.clock });
+    if ('url' in options) this.queueApi = queueApi(options);
     this.transport =
       'transport' in options
         ? options.transport
@@ -177,15 +177,13 @@ export class TicketAvailabilityManager {
   }
 
   /** Joins the waiting room, or answers the entry the user has: never a better place. Rejects with an ApiError. */
-  async joinQueue(eventId: string): Promise<QueueEntry> {
-    const entry = await this.queueRoutes().join(eventId);
-    this.queueOf(eventId).setEntry(entry);
-    return entry;
+  joinQueue(eventId: string): Promise<QueueEntry> {
+    return this.queueOf(eventId).run(() => this.queueRoutes().join(eventId));
   }
 
   /** Leaves the waiting room (the entry reads `closed`). Rejects with an ApiError. */
   async leaveQueue(eventId: string): Promise<void> {
-    this.queueOf(eventId).setEntry(await this.queueRoutes().leave(eventId));
+    await this.queueOf(eventId).run(() => this.queueRoutes().leave(eventId));
   }
 
   /** The user's running pass for the event (id or slug), which HoldClient sends with holds. */

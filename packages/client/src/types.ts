@@ -187,6 +187,10 @@ export interface QueueState {
   passSecondsLeft: number | null;
   /** Whether the people ahead, at the event's average seats per order, leave tickets for you. */
   ticketsLikelyEnough: TicketsLikelyEnough;
+  /** A joinQueue or leaveQueue is under way. */
+  pending: boolean;
+  /** Why the last joinQueue or leaveQueue failed (an ApiError), until the next one. */
+  error: Error | null;
 }
 
 export type QueueListener = (state: QueueState) => void;

@@ -65,18 +65,19 @@ describe.each(drivers)('the waiting room in the SDK, against a real server (%s)'
   };
 
   it('follows a visitor from the pre-queue to a position at opening, then admitted with a pass that its holds carry', async () => {
-    const opensAt = new Date(Date.now() + 2500).toISOString();
-    const event = await queuedEvent({ opensAt, passSeconds: 60 });
+    const event = await queuedEvent({ opensAt: new Date(Date.now() + 3_600_000).toISOString(), prequeueMinutes: 120, passSeconds: 60 });
     const alice = visitor();
     const watch = watching(alice.manager, event.slug);
     await eventually(() => watch.last.status === 'not_joined', 'the room is known, and alice has no entry');
-    expect(watch.last.queue).toMatchObject({ eventId: event.id, status: 'prequeue', opensAt });
-    expect(watch.last.secondsUntilOpen).toBeGreaterThan(0);
+    expect(watch.last.queue).toMatchObject({ eventId: event.id, status: 'prequeue' });
+    expect(watch.last.secondsUntilOpen).toBeGreaterThan(3500);
 
     const entry = await alice.manager.joinQueue(event.slug);
     // The HTTP answer feeds the state at once, before any frame.
     expect(alice.manager.getQueueState(event.slug)).toMatchObject({ status: 'prequeue', entry: { id: entry.id }, position: null });
     expect(await alice.manager.joinQueue(event.slug)).toMatchObject({ id: entry.id });
+    // The organizer brings the opening forward: the countdown follows the frame.
+    await configure(event.id, { opensAt: new Date(Date.now() + 2000).toISOString() });
     await eventually(() => watch.last.status === 'admitted', 'admitted after opening', 10_000);
     // The countdown ticked down each second of the pre-queue; the position was drawn at opening.
     const countdown = watch.states.filter((s) => s.status === 'prequeue').map((s) => s.secondsUntilOpen!);
