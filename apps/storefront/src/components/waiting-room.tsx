@@ -150,13 +150,24 @@ export function WaitingRoom({ queue }: { queue: QueueResult }) {
   );
 }
 
-/** Above the tickets while it is the visitor's turn: the pass countdown. */
+/** Above the tickets while it is the visitor's turn: the pass countdown, or that nothing is left to buy. */
 export function YourTurn({ queue }: { queue: QueueResult }) {
+  if (queue.queue?.status === 'sold_out') {
+    return (
+      <p className="message message--error" data-queue-state="sold-out">
+        <strong>Sold out.</strong> The last tickets went while it was your turn.
+      </p>
+    );
+  }
   return (
     <div className="message message--success your-turn" data-queue-state="your-turn">
       <strong>It's your turn!</strong>
       <span>
-        Choose your tickets and hold them within <span role="timer" aria-live="off">{formatCountdown((queue.passSecondsLeft ?? 0) * 1000)}</span>.
+        Choose your tickets and hold them within{' '}
+        <span role="timer" aria-label="Time left in your turn" aria-live="off">
+          {formatCountdown((queue.passSecondsLeft ?? 0) * 1000)}
+        </span>
+        .
       </span>
     </div>
   );

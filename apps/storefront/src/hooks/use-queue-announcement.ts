@@ -14,7 +14,10 @@ function meaningfulChange(before: Seen, now: Seen): string | null {
   const left = now.passSecondsLeft;
   if (now.isYourTurn && left !== null && left <= ENDING_SOON_SECONDS && (before.passSecondsLeft ?? 0) > ENDING_SOON_SECONDS) return 'Your turn ends in less than a minute.';
   if (now.position !== null && before.position === null) return `Places are drawn: you are number ${now.position} in line.`;
-  if ((now.status === 'prequeue' || now.status === 'waiting') && (before.status === 'not_joined' || before.status === 'unknown' || before.status === 'closed' || before.status === 'expired')) {
+  const inLine = now.status === 'prequeue' || now.status === 'waiting';
+  // Coming back (a reload, a new tab): the place they had.
+  if (inLine && before.status === 'unknown') return now.position === null ? 'You are in the waiting room. Places are drawn when it opens.' : `You are number ${now.position} in line.`;
+  if (inLine && (before.status === 'not_joined' || before.status === 'closed' || before.status === 'expired')) {
     return now.status === 'prequeue' ? 'You joined the waiting room. Places are drawn when it opens.' : `You joined the line: you are number ${now.position} in line.`;
   }
   if (now.status === 'expired' && before.status !== 'expired') return 'Your turn has ended.';
