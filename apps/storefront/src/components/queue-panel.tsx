@@ -95,6 +95,7 @@ function QueueFigures({ queue }: { queue: Queue }) {
     ['served', 'Served up to', `${queue.servedUpTo} of ${queue.lastPosition}`],
     ['rate', 'Admitted per minute', `${measured} (set ${queue.admitPerMinute})`],
     ['abandoned', 'Abandoned', String(queue.abandoned)],
+    ['seats', 'Seats per order', queue.seatsPerOrder === null ? '—' : String(queue.seatsPerOrder)],
     ['wait', 'Wait for the last in line', queue.estimatedWaitSeconds === null ? '—' : formatCountdown(queue.estimatedWaitSeconds * 1000)],
   ];
   return (
