@@ -307,7 +307,6 @@ describe.skipIf(!hasChromium)('the storefront in a real browser', () => {
     await status.getByText('Admitting').waitFor();
     expect((await service.api('GET', `/api/events/${slug}/queue`)).json.queue.paused).toBe(false);
     await page.getByText(/1 visitor admitted since the panel opened/).waitFor();
-    await page.locator('section', { has: page.getByRole('heading', { name: 'Waiting room' }) }).screenshot({ path: join(OUTPUT, 'queue-panel.png') });
   }, 60_000);
 
   it('a waiting room in two browsers: places drawn at opening, the first buys, the second moves up, is admitted, then sees sold out', async () => {

@@ -16,8 +16,10 @@ export interface ChartSlot {
 export interface TimeChartProps {
   /** Oldest first, one per slot, the current one last. */
   slots: ChartSlot[];
-  /** Read by screen readers (and shown below), politely as it changes. */
+  /** Read by screen readers (and shown below). */
   summary: string;
+  /** Announce the summary, politely, as it changes; off where it changes every few seconds. */
+  announce?: boolean;
   /** Each bar's tooltip. */
   barTitle: (slot: ChartSlot) => string;
   /** The line's name, shown with its scale; no line without it. */
@@ -29,7 +31,7 @@ export interface TimeChartProps {
  * text summary for screen readers and at a glance: the dashboard's charts
  * (SalesChart, the waiting room's).
  */
-export function TimeChart({ slots, summary, barTitle, lineLabel }: TimeChartProps) {
+export function TimeChart({ slots, summary, barTitle, lineLabel, announce = true }: TimeChartProps) {
   const barScale = Math.max(1, ...slots.map((s) => s.bar));
   const lineScale = Math.max(1, ...slots.map((s) => s.line ?? 0));
   const step = WIDTH / Math.max(1, slots.length);
@@ -80,7 +82,7 @@ export function TimeChart({ slots, summary, barTitle, lineLabel }: TimeChartProp
         <span>{first ? timeFormat.format(first.at) : ''}</span>
         <span>now</span>
       </div>
-      <figcaption aria-live="polite">{summary}</figcaption>
+      <figcaption aria-live={announce ? 'polite' : 'off'}>{summary}</figcaption>
     </figure>
   );
 }
