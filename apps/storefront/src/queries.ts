@@ -6,8 +6,6 @@ import type { EventSummary, HoldsResponse, Queue, RealtimeStats, Reservation, Sa
 
 /** The dashboard's panels poll at this pace. */
 const POLL_MS = 5000;
-/** The waiting room's figures move with every admission: read more often, for its chart. */
-export const QUEUE_POLL_MS = 2000;
 /** The event's details are asked for again at this pace while the server cannot be reached. */
 const UNREACHABLE_RETRY_MS = 5000;
 
@@ -96,7 +94,8 @@ export const queries = {
       queryKey: ['organizer', 'queue', slug],
       queryFn: async ({ signal }) => (await request<{ queue: Queue }>(`/api/events/${path(slug)}/queue`, { auth: 'organizer', signal })).queue,
       gcTime: 0,
-      refetchInterval: (query) => (query.state.error?.code === 'queue_not_found' ? false : QUEUE_POLL_MS),
+      // What moves with every tick (status, length, served-up-to) comes live from the `queue` frame (use-organizer-queue.ts).
+      refetchInterval: (query) => (query.state.error?.code === 'queue_not_found' ? false : POLL_MS),
     }),
 
   realtimeStats: () =>

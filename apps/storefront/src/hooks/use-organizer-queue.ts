@@ -1,4 +1,5 @@
 import { useQuery, useQueryClient } from '@tanstack/react-query';
+import { useQueue } from '@ticketpulse/react';
 import { useCallback, useEffect, useMemo, useState } from 'react';
 import { api } from '../api.ts';
 import { queries } from '../queries.ts';
@@ -42,10 +43,12 @@ interface Reading {
 }
 
 /**
- * The organizer's view of an event's waiting room (GET .../queue, every 2 s:
- * the organizer-only figures, active shoppers, measured rate, abandoned, are
- * not in the visitors' realtime `queue` frame), the readings kept for a chart
- * of queue length and admissions, and its PUT and PATCH.
+ * The organizer's view of an event's waiting room, the readings kept for a
+ * chart of queue length and admissions, and its PUT and PATCH. The status,
+ * the length of the line and served-up-to come live from the realtime
+ * `queue` frame (useQueue: each tick that changes them); the settings and
+ * the organizer-only figures (admitted, active shoppers, measured rate,
+ * abandoned, the last position, the wait) from GET .../queue every 5 s.
  */
 export function useOrganizerQueue(slug: string): OrganizerQueue {
   const queryClient = useQueryClient();
@@ -56,14 +59,17 @@ export function useOrganizerQueue(slug: string): OrganizerQueue {
   const [readings, setReadings] = useState<Reading[]>([]);
   const now = useNow(QUEUE_SLOT_MS / 2, read.data !== undefined);
 
-  const queue = read.data;
+  const live = useQueue(slug).queue;
+  const polled = read.data;
+  const queue = useMemo(
+    () => (polled && live?.eventId === polled.eventId ? { ...polled, status: live.status, length: live.length, servedUpTo: live.servedUpTo } : polled),
+    [polled, live],
+  );
+  // A reading at each frame and each poll (a poll that changed nothing too: the chart's line has no gap while the line stands still).
   useEffect(() => {
     if (!queue) return;
-    const at = read.dataUpdatedAt;
-    setReadings((current) => {
-      const kept = current.filter((r) => r.at > at - QUEUE_SLOTS * QUEUE_SLOT_MS);
-      return kept.at(-1)?.at === at ? kept : [...kept, { at, length: queue.length, admitted: queue.admitted }];
-    });
+    const at = Date.now();
+    setReadings((current) => [...current.filter((r) => r.at > at - QUEUE_SLOTS * QUEUE_SLOT_MS), { at, length: queue.length, admitted: queue.admitted }]);
   }, [queue, read.dataUpdatedAt]);
 
   const history = useMemo(() => queueSlots(readings, now), [readings, now]);
