@@ -6,6 +6,7 @@ import type { HeldItems, OptimisticHold } from './optimistic-holds.ts';
 import { queueApi, type QueueApi } from './queue-api.ts';
 import { QueueWatch } from './queue-watch.ts';
 import { ServerClock } from './server-clock.ts';
+import { POLL_INTERVAL_MS } from './ticketpulse/polling-fallback.ts';
 import { TicketPulseTransport } from './ticketpulse/ticketpulse-transport.ts';
 import { TransitionListeners } from './transition-listeners.ts';
 import type { AnalyticsEvent, AvailabilityTransport, ClientStats, ConnectionStatus, EventListener, EventState, QueueListener, QueueState } from './types.ts';
@@ -176,7 +177,11 @@ export class TicketAvailabilityManager {
     return this.queueOf(eventId).state;
   }
 
-  /** Joins the waiting room, or answers the entry the user has: never a better place. Rejects with an ApiError. */
+  /**
+   * Joins the waiting room, or answers the entry the user has: never a better
+   * place. Rejects with an ApiError. Name the event as `watchQueue` does (the
+   * same id or slug), so the answer reaches that watch at once.
+   */
   joinQueue(eventId: string): Promise<QueueEntry> {
     return this.queueOf(eventId).run(() => this.queueRoutes().join(eventId));
   }
@@ -215,7 +220,7 @@ export class TicketAvailabilityManager {
   private queueOf(key: string): QueueWatch {
     let watch = this.queues.get(key);
     if (!watch) {
-      const pollIntervalMs = ('url' in this.options && this.options.pollIntervalMs) || 5000;
+      const pollIntervalMs = ('url' in this.options && this.options.pollIntervalMs) || POLL_INTERVAL_MS;
       watch = new QueueWatch(key, this.clock, this.queueApi?.poll, pollIntervalMs);
       this.queues.set(key, watch);
     }

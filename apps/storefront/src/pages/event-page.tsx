@@ -117,7 +117,8 @@ export function EventPage({ slug }: { slug: string }) {
               <WaitingRoom queue={queue} />
             ) : (
               <>
-                {queue.isYourTurn && <YourTurn queue={queue} />}
+                {/* While a hold is shown, its own countdown is the one that matters. */}
+                {queue.isYourTurn && !holdRequest.reservationId && <YourTurn queue={queue} />}
                 <RealtimeErrorBoundary fallback={<p className="message message--error">Live availability failed to display. Reload the page to try again.</p>}>
                   {live.error && (
                     <p className="message message--error" role="alert">

@@ -5,7 +5,7 @@ import type { StatsRecorder } from '../client-stats.ts';
 import type { ServerClock } from '../server-clock.ts';
 import type { AnalyticsEvent, AvailabilityTransport, ConnectionStatus, FetchLike, TicketAvailabilityManagerOptions, TransportSink, WebSocketConstructor } from '../types.ts';
 import { EventChannel } from './event-channel.ts';
-import { PollingFallback } from './polling-fallback.ts';
+import { POLL_INTERVAL_MS, PollingFallback } from './polling-fallback.ts';
 import { RealtimeSocket, type SocketStatus } from './realtime-socket.ts';
 
 /** What the transport tells the manager about its one connection, which every event shares. */
@@ -64,7 +64,7 @@ export class TicketPulseTransport implements AvailabilityTransport {
       url,
       fetch: fetchImpl,
       getToken: options.getToken,
-      intervalMs: options.pollIntervalMs ?? 5000,
+      intervalMs: options.pollIntervalMs ?? POLL_INTERVAL_MS,
       afterFailures: reconnect.pollAfterFailures ?? 3,
       report: monitor.report,
       channels: () => this.channels.values(),
