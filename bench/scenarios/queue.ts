@@ -19,6 +19,7 @@ import { AdmissionDriver } from '../../packages/server/src/waiting-room/admissio
 import { QueuePasses } from '../../packages/server/src/waiting-room/queue-pass.ts';
 import { WaitingRoom, type Visitor } from '../../packages/server/src/waiting-room/waiting-room.ts';
 import { closedLoop } from '../harness/closed-loop.ts';
+import { measureHttpJoins } from './queue-http-joins.ts';
 import { goal } from '../harness/goal.ts';
 import type { BenchDatabase, Check, Goal, Scenario } from '../harness/scenario.ts';
 import { percentile, round, sleep } from '../harness/stats.ts';
@@ -28,6 +29,10 @@ const JOINERS = 1_000;
 // Pool connections: group commit needs two per event; the bare-INSERT baseline uses them all.
 const POOL = 64;
 const JOIN_GOAL_PER_S = 20_000;
+const HTTP_JOIN_GOAL_PER_S = 5_000;
+// Load generators for the HTTP joins: processes, and requests in flight in each.
+const HTTP_PROCESSES = 2;
+const HTTP_CONCURRENCY = 128;
 const SHUFFLE_GOAL_MS = 2_000;
 const SIZE_GOAL_RATIO = 1.2;
 const ACCURACY_GOAL_PCT = 2;
@@ -260,6 +265,19 @@ export const queue: Scenario = {
     ctx.progress(`joins: ${JOINERS} concurrent joiners`);
     const joins = await measureJoins(bench, room, quick);
     ctx.progress(`joins: ${fmt(joins.perSecond)}/s (one transaction per join ${fmt(joins.single.perSecond)}/s, bare INSERT ${fmt(joins.bare.perSecond)}/s)`);
+    const httpMs = quick ? 500 : 5_000;
+    ctx.progress(`http joins: ${HTTP_PROCESSES} load-generator processes, ${HTTP_CONCURRENCY} requests in flight each`);
+    const httpEventId = await queuedEvent(bench, room, { opensAt: new Date(Date.now() - 1000).toISOString() });
+    await only(bench, httpEventId);
+    const http = await measureHttpJoins(ctx, bench, httpEventId, {
+      processes: HTTP_PROCESSES,
+      concurrency: HTTP_CONCURRENCY,
+      ms: httpMs,
+      tokensPerProcess: quick ? 5_000 : 50_000,
+    });
+    await bench.db.query('DELETE FROM queue_entries WHERE event_id = $1', [httpEventId]);
+    await bench.db.query('UPDATE event_queues SET enabled = false WHERE event_id = $1', [httpEventId]);
+    ctx.progress(`http joins: ${fmt(http.joins.perSecond)}/s (bare route ${fmt(http.bare.perSecond)}/s)`);
     ctx.progress(`shuffle: ${fmt(prequeued)} pre-queued`);
     const shuffle = await measureShuffle(bench, room, prequeued);
     ctx.progress(`shuffle: opening tick ${round(shuffle.ms)} ms`);
@@ -278,6 +296,12 @@ export const queue: Scenario = {
             `at least ${fmt(JOIN_GOAL_PER_S)} joins/s into one event's queue, in-process`,
             `${fmt(joins.perSecond)} joins/s (${fmt(JOINERS)} concurrent joiners, p99 ${round(joins.p99)} ms; one transaction per join: ${fmt(joins.single.perSecond)}/s; a bare INSERT of the same row on ${POOL} connections: ${fmt(joins.bare.perSecond)}/s)`,
             joins.perSecond >= JOIN_GOAL_PER_S,
+            'TODO after profiling',
+          ),
+          goal(
+            `at least ${fmt(HTTP_JOIN_GOAL_PER_S)} joins/s over HTTP from separate processes`,
+            `${fmt(http.joins.perSecond)} joins/s (${HTTP_PROCESSES} load-generator processes, ${HTTP_CONCURRENCY} in flight each, p99 ${round(http.joins.p99)} ms; GET /healthz on the same connections: ${fmt(http.bare.perSecond)}/s)`,
+            http.joins.perSecond >= HTTP_JOIN_GOAL_PER_S,
             'TODO after profiling',
           ),
           goal(
@@ -303,6 +327,8 @@ export const queue: Scenario = {
     return {
       config: {
         concurrentJoiners: JOINERS,
+        httpLoadGenerators: HTTP_PROCESSES,
+        httpInFlightPerGenerator: HTTP_CONCURRENCY,
         joinSeconds: quick ? 0.5 : 5,
         prequeued,
         sizes: [small, large],
@@ -317,6 +343,8 @@ export const queue: Scenario = {
           ['joins/s, one event (baseline: one transaction per join)', Math.round(joins.perSecond), Math.round(joins.single.perSecond), `>= ${JOIN_GOAL_PER_S}`],
           ['join p99 ms (baseline: one transaction per join)', round(joins.p99, 1), round(joins.single.p99, 1), '-'],
           [`bare INSERT per join on ${POOL} connections: joins/s (p99 ms)`, '-', `${Math.round(joins.bare.perSecond)} (${round(joins.bare.p99, 1)})`, '-'],
+          ['HTTP joins/s from separate processes (baseline: GET /healthz/s)', Math.round(http.joins.perSecond), Math.round(http.bare.perSecond), `>= ${HTTP_JOIN_GOAL_PER_S}`],
+          ['HTTP join p99 ms (baseline: GET /healthz)', round(http.joins.p99, 1), round(http.bare.p99, 1), '-'],
           [`opening tick with ${prequeued} pre-queued, ms`, round(shuffle.ms, 0), '-', `<= ${SHUFFLE_GOAL_MS}`],
           [`admission tick, median ms (${large} entries; baseline: ${small})`, round(size.largeMs, 2), round(size.smallMs, 2), `ratio <= ${SIZE_GOAL_RATIO}`],
           [`admitted in ${round(acc.spanS, 2)} s at ${rate}/min (baseline: the rate)`, acc.admitted, round(acc.expected, 1), `within ${ACCURACY_GOAL_PCT}%`],
@@ -325,13 +353,15 @@ export const queue: Scenario = {
       ratios: [
         { name: 'joins/s, WaitingRoom.join (group commit) / one transaction per join', value: joins.perSecond / joins.single.perSecond },
         { name: 'joins/s, WaitingRoom.join (group commit) / bare INSERT per join', value: joins.perSecond / joins.bare.perSecond },
+        { name: 'HTTP joins/s / GET /healthz requests/s, same gateway and load generators', value: http.joins.perSecond / http.bare.perSecond },
         { name: `admission tick median, ${fmt(large)} / ${fmt(small)} entries`, value: sizeRatio },
         { name: 'admitted / configured rate x ticked time', value: acc.admitted / acc.expected },
       ],
       goals,
-      checks: [...joins.checks, ...shuffle.checks, ...size.checks, ...acc.checks],
+      checks: [...joins.checks, ...http.checks, ...shuffle.checks, ...size.checks, ...acc.checks],
       notes: [
         `Joins: ${fmt(JOINERS)} concurrent joiners call WaitingRoom.join (as POST /api/events/:idOrSlug/queue/entries does) into one opened queue for ${quick ? 0.5 : 5} s after a warm-up, each a new visitor; ${fmt(joins.joins)} joins. Concurrent joins of one event are decided together (group commit, queue_join_batch). Baselines: the same WaitingRoom deciding one join per transaction (maxJoinBatch 1), same joiners; and a bare INSERT of the same row per join on each of the ${POOL} pool connections.`,
+        `HTTP joins: the gateway (the product's service, as \`ticketpulse start\` runs it) in its own process, with TICKETPULSE_HTTP_QUEUE_JOINS_PER_MINUTE raised (every joiner comes from 127.0.0.1); ${HTTP_PROCESSES} load-generator processes, each minting a token with a distinct \`sub\` per join beforehand and keeping ${HTTP_CONCURRENCY} POST /api/events/:id/queue/entries in flight over keep-alive connections for ${httpMs / 1000} s after a 1 s warm-up. Baseline: GET /healthz from the same processes, the gateway's HTTP ceiling on this machine.`,
         `Shuffle: ${fmt(prequeued)} pre-queue entries bulk-inserted with SQL (${round(shuffle.insertMs)} ms), opensAt set to now, then one AdmissionDriver tick timed: it shuffles and admits the first tick.`,
         `Size: ${fmt(small)} and ${fmt(large)} positioned entries bulk-inserted (${round(size.fillMs)} ms); ${rounds} AdmissionDriver ticks each, 250 ms of database time apart (25 visitors each at 6,000/min), the two queues interleaved, only one enabled at a time; medians. All ticks (ms): ${fmt(small)}: ${size.smallAll.map((t) => round(t, 2)).join(', ')}; ${fmt(large)}: ${size.largeAll.map((t) => round(t, 2)).join(', ')}.`,
         `Accuracy: the real AdmissionDriver on its ${TICK_MS} ms timer for ${windowMs / 1000} s (${acc.ticks} ticks, largest gap ${round(acc.maxGapMs)} ms); admitted compared with the rate times the ticked span (opensAt to the last tick, database clock). The wall-clock figure also counts the time after the last tick.`,
