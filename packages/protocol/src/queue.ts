@@ -15,6 +15,9 @@ export type QueueStatus = z.infer<typeof queueStatus>;
 export const queueEntryStatus = z.enum(['prequeue', 'waiting', 'admitted', 'expired', 'sold_out', 'closed']);
 export type QueueEntryStatus = z.infer<typeof queueEntryStatus>;
 
+/** The event's average seats per order, for the "enough tickets for the people ahead?" line. */
+const seatsPerOrder = z.number().nullable().describe("the event's average seats per confirmed order, to 0.1; null before its first order");
+
 export const queueSettings = z.object({
   enabled: z.boolean(),
   opensAt: isoTime,
@@ -39,6 +42,7 @@ export const queue = queueSettings
     measuredAdmitPerMinute: z.number().nullable().describe('admissions over the last minute; null in the first second'),
     abandoned: z.number().int().describe('visitors skipped because they were not seen for abandonAfterSeconds'),
     estimatedWaitSeconds: z.number().int().nullable().describe('for the last in line; null when sold out or closed'),
+    seatsPerOrder: seatsPerOrder,
   })
   .meta({ id: 'Queue' });
 export type Queue = z.infer<typeof queue>;
@@ -84,6 +88,7 @@ export const queueLive = z
     length: z.number().int().describe('visitors still in line (pre-queue included)'),
     rate: z.number().describe('admissions per minute used for waits: measured over the last minute, the configured rate until there is a measure'),
     ticketsLeft: z.number().int().nullable().describe('seats left to buy; null when unlimited or when the event shows bands only'),
+    seatsPerOrder: seatsPerOrder,
   })
   .meta({ id: 'QueueLive' });
 export type QueueLive = z.infer<typeof queueLive>;

@@ -156,6 +156,35 @@ describe.each(drivers)('waiting room over HTTP (%s)', (driver) => {
     expect(await t.countMismatches()).toEqual([]);
   });
 
+  it("tells organizers and the live frame the event's average seats per order, counted when holds are confirmed", async () => {
+    const { event, queue } = await queuedEvent();
+    expect(queue.seatsPerOrder).toBeNull();
+    const general = typeId(event, 'General');
+    const buy = async (quantity: number) => {
+      const buyer = await server.token();
+      await join(event.slug, buyer);
+      await expect.poll(async () => (await me(event.slug, buyer)).body.entry.status, { timeout: 10_000 }).toBe('admitted');
+      const held = await server.request('POST', `/api/events/${event.id}/reservations`, {
+        token: buyer,
+        body: { items: [{ ticketTypeId: general, quantity }] },
+      });
+      expect(held.status).toBe(201);
+      return { buyer, id: held.body.reservation.id as string };
+    };
+    const three = await buy(3);
+    const one = await buy(1);
+    await buy(4);
+    for (const { buyer, id } of [three, one, three]) {
+      expect((await server.request('POST', `/api/reservations/${id}/confirm`, { token: buyer })).status).toBe(200);
+    }
+    // (3 + 1) / 2: confirming twice counts one order, and the 4-seat hold, not confirmed, none.
+    const read = await server.request('GET', `/api/events/${event.id}/queue`, { token: organizer });
+    expect(read.body.queue.seatsPerOrder).toBe(2);
+    const [live] = await server.service.waitingRoom.live([event.id]);
+    expect(live?.live.seatsPerOrder).toBe(2);
+    expect(await t.countMismatches()).toEqual([]);
+  });
+
   it('refuses an expired pass', async () => {
     const { event } = await queuedEvent({ passSeconds: 1 });
     const alice = await server.token();

@@ -137,6 +137,13 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path FROM CURRENT AS $$
            coalesce(sum(p.reserved), 0)::integer AS reserved
     FROM events e LEFT JOIN per_type p ON p.event_id = e.id
     GROUP BY e.id
+  ), per_event_orders AS (
+    SELECT e.id, e.orders_count, e.ordered_seats,
+           count(DISTINCT r.id)::integer AS orders, count(t.id)::integer AS seats
+    FROM events e
+    LEFT JOIN reservations r ON r.event_id = e.id AND r.status = 'confirmed'
+    LEFT JOIN tickets t ON t.reservation_id = r.id AND t.status = 'sold'
+    GROUP BY e.id
   )
   SELECT 'event_ticket', p.id, 'sold_count', p.sold_count, p.sold FROM per_type p WHERE p.sold_count <> p.sold
   UNION ALL
@@ -145,5 +152,9 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path FROM CURRENT AS $$
   SELECT 'event', e.id, 'sold_count', e.sold_count, e.sold FROM per_event e WHERE e.sold_count <> e.sold
   UNION ALL
   SELECT 'event', e.id, 'reserved_count', e.reserved_count, e.reserved FROM per_event e WHERE e.reserved_count <> e.reserved
+  UNION ALL
+  SELECT 'event', o.id, 'orders_count', o.orders_count, o.orders FROM per_event_orders o WHERE o.orders_count <> o.orders
+  UNION ALL
+  SELECT 'event', o.id, 'ordered_seats', o.ordered_seats, o.seats FROM per_event_orders o WHERE o.ordered_seats <> o.seats
 $$;
 REVOKE EXECUTE ON FUNCTION verify_ticket_counts() FROM PUBLIC;

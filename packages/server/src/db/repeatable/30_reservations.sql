@@ -117,11 +117,12 @@ BEGIN
       CASE WHEN v_reservation.status = 'active' THEN 'expired' ELSE v_reservation.status END));
 END $$;
 
--- Held seats become sold. Confirming twice is harmless.
+-- Held seats become sold, and the event counts one more order. Confirming twice is harmless.
 CREATE OR REPLACE FUNCTION confirm_reservation(p_reservation_id uuid, p_holder_id text) RETURNS jsonb
 LANGUAGE plpgsql SECURITY DEFINER SET search_path FROM CURRENT AS $$
 DECLARE
   v_reservation reservations := lock_reservation(p_reservation_id, p_holder_id);
+  v_seats integer;
 BEGIN
   IF v_reservation.status = 'confirmed' THEN
     RETURN reservation_json(v_reservation.id);
@@ -131,8 +132,11 @@ BEGIN
   END IF;
   UPDATE tickets SET status = 'sold', purchased_at = now(), reservation_expires_at = NULL, updated_at = now()
    WHERE reservation_id = v_reservation.id AND status = 'reserved';
+  GET DIAGNOSTICS v_seats = ROW_COUNT;
   UPDATE reservations SET status = 'confirmed', confirmed_at = now(), updated_at = now()
    WHERE id = v_reservation.id;
+  UPDATE events SET orders_count = orders_count + 1, ordered_seats = ordered_seats + v_seats
+   WHERE id = v_reservation.event_id;
   RETURN reservation_json(v_reservation.id);
 END $$;
 REVOKE EXECUTE ON FUNCTION confirm_reservation(uuid, text) FROM PUBLIC;

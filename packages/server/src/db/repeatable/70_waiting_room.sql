@@ -61,6 +61,14 @@ LANGUAGE sql IMMUTABLE AS $$
               ELSE p_queue.admission_state END
 $$;
 
+-- The event's average seats per order, to 0.1 (null before its first order):
+-- what the "enough tickets for the people ahead?" line multiplies people
+-- ahead by (the rule is in the protocol package, beside the queue shapes).
+CREATE OR REPLACE FUNCTION queue_seats_per_order(p_event events) RETURNS numeric
+LANGUAGE sql IMMUTABLE AS $$
+  SELECT round(p_event.ordered_seats::numeric / nullif(p_event.orders_count, 0), 1)
+$$;
+
 -- Settings and live figures (GET /api/events/:idOrSlug/queue).
 CREATE OR REPLACE FUNCTION queue_json(p_queue event_queues, p_now timestamptz DEFAULT now()) RETURNS jsonb
 LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path FROM CURRENT AS $$
@@ -86,6 +94,7 @@ BEGIN
     'lastPosition', p_queue.last_position,
     'measuredAdmitPerMinute', v_rate,
     'abandoned', p_queue.skipped_count,
+    'seatsPerOrder', (SELECT queue_seats_per_order(e) FROM events e WHERE e.id = p_queue.event_id),
     'estimatedWaitSeconds', CASE WHEN p_queue.admission_state NOT IN ('sold_out', 'closed') AND p_queue.enabled
                                  THEN queue_wait_seconds(p_queue, greatest(p_queue.last_position, p_queue.served_up_to + v_length), v_rate, p_now) END);
 END $$;
@@ -576,6 +585,7 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path FROM CURRENT AS $$
     'length', queue_length(q),
     'rate', round(coalesce(nullif(queue_measured_rate(q, now()), 0), q.admit_per_minute)::numeric, 1),
     'ticketsLeft', CASE WHEN e.display_precision = 'exact' AND NOT t.unlimited THEN t.seats_left END,
+    'seatsPerOrder', queue_seats_per_order(e),
     'abandonAfterSeconds', q.abandon_after_seconds) ORDER BY q.event_id), '[]'::jsonb)
   FROM event_queues q
   JOIN events e ON e.id = q.event_id,
