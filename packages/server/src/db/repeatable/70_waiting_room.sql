@@ -282,8 +282,18 @@ REVOKE EXECUTE ON FUNCTION queue_for_visitor(text, text, boolean, boolean) FROM 
 -- or whose pass ran out goes back in at the end (into the pre-queue while it
 -- lasts): a rejoin never gives a better place. A holder twice in one batch
 -- is decided once; the second request gets the same entry, not created.
+--
+-- Its plans: an opening fills queue_entries from empty faster than
+-- autovacuum re-analyzes it, and plpgsql keeps the plans it made while the
+-- event looked small: reading the batch's holders' entries by scanning all
+-- of the event's entries, every batch (in the benchmark, joins fell to 1,500
+-- a second). It only ever reads entries by their key, so it is told never to
+-- scan (seq or bitmap, as reserve_holds() is, 50_group_commit.sql), each
+-- request's entry is read by a lookup of its own, and its small statements
+-- are never JIT-compiled.
 CREATE OR REPLACE FUNCTION queue_join_batch(p_event_ref text, p_requests jsonb) RETURNS json
-LANGUAGE plpgsql SECURITY DEFINER SET search_path FROM CURRENT SET jit = off AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path FROM CURRENT
+SET enable_seqscan = off SET enable_bitmapscan = off SET jit = off AS $$
 DECLARE
   v_event events := event_by_ref(p_event_ref);
   v_queue event_queues;
@@ -329,9 +339,14 @@ BEGIN
             FROM jsonb_array_elements(p_requests) WITH ORDINALITY AS q (r, n)
             WHERE v_visible[n] GROUP BY 1) AS h;
     v_rate := queue_measured_rate(v_queue, v_now);
-    -- In holder order, as presence rounds (queue_entries_of_holders) lock them: no deadlock between the two.
-    FOR v_entry IN SELECT * FROM queue_entries WHERE event_id = v_queue.event_id AND holder_id = ANY (v_holders)
-                   ORDER BY holder_id FOR UPDATE LOOP
+    -- Each locked by a lookup of its own, in holder order, as presence rounds
+    -- (queue_entries_of_holders) lock them: no deadlock between the two.
+    FOR v_entry IN
+      SELECT (found.x).* FROM (
+        SELECT (SELECT e FROM queue_entries e WHERE e.event_id = v_queue.event_id AND e.holder_id = h FOR UPDATE) AS x
+        FROM unnest((SELECT array_agg(h ORDER BY h) FROM unnest(v_holders) AS h)) AS h OFFSET 0) AS found
+      WHERE found.x IS DISTINCT FROM NULL
+    LOOP
       v_existing := v_existing || v_entry.holder_id;
       v_status := queue_entry_json(v_entry, v_queue, v_now, v_rate)->>'status';
       IF v_status IN ('closed', 'expired') AND v_queue.admission_state <> 'closed' THEN
@@ -346,10 +361,9 @@ BEGIN
     FROM unnest(v_placed) WITH ORDINALITY AS p (h, k) WHERE NOT h = ANY (v_existing);
     IF cardinality(v_existing) > 0 THEN
       -- A position one leaves above served_up_to was already counted as vacated when it left.
-      UPDATE queue_entries e SET left_at = NULL, skipped = false, joined_at = v_now, last_seen_at = v_now,
-        position = CASE WHEN v_queue.shuffled_at IS NOT NULL THEN v_queue.last_position + p.k END
-      FROM unnest(v_placed) WITH ORDINALITY AS p (h, k)
-      WHERE e.event_id = v_queue.event_id AND e.holder_id = p.h AND p.h = ANY (v_back);
+      UPDATE queue_entries SET left_at = NULL, skipped = false, joined_at = v_now, last_seen_at = v_now,
+        position = CASE WHEN v_queue.shuffled_at IS NOT NULL THEN v_queue.last_position + array_position(v_placed, holder_id) END
+      WHERE event_id = v_queue.event_id AND holder_id = ANY (v_back);
       UPDATE queue_entries SET last_seen_at = v_now
       WHERE event_id = v_queue.event_id AND holder_id = ANY (v_existing) AND NOT holder_id = ANY (v_back);
     END IF;
@@ -365,12 +379,13 @@ BEGIN
   SELECT json_agg(CASE
            WHEN NOT v_visible[n] THEN inventory_refusal('Event not found', '{"code": "event_not_found"}')::json
            WHEN v_refusal IS NOT NULL THEN v_refusal::json
-           ELSE json_build_object('entry', queue_entry_json(e, v_queue, v_now, v_rate), 'created', first AND NOT e.holder_id = ANY (v_existing))
+           ELSE json_build_object('entry', queue_entry_json((SELECT e FROM queue_entries e WHERE e.event_id = v_queue.event_id AND e.holder_id = q.holder),
+                                                            v_queue, v_now, v_rate),
+                                  'created', first AND NOT q.holder = ANY (v_existing))
          END ORDER BY n)
     INTO v_outcomes
     FROM (SELECT r->>'holderId' AS holder, n, n = min(n) OVER (PARTITION BY r->>'holderId') AS first
-          FROM jsonb_array_elements(p_requests) WITH ORDINALITY AS q (r, n)) AS q
-    LEFT JOIN queue_entries e ON e.event_id = v_queue.event_id AND e.holder_id = q.holder;
+          FROM jsonb_array_elements(p_requests) WITH ORDINALITY AS q (r, n)) AS q;
   RETURN coalesce(v_outcomes, '[]'::json);
 END $$;
 REVOKE EXECUTE ON FUNCTION queue_join_batch(text, jsonb) FROM PUBLIC;
