@@ -13,6 +13,7 @@
  *   short window, admissions against the configured rate.
  */
 import { randomBytes } from 'node:crypto';
+import { availableParallelism, loadavg } from 'node:os';
 import { pino } from 'pino';
 import { Catalog } from '../../packages/server/src/inventory/catalog.ts';
 import { AdmissionDriver } from '../../packages/server/src/waiting-room/admission-driver.ts';
@@ -253,6 +254,7 @@ export const queue: Scenario = {
   title: 'Waiting room at scale',
   async run(ctx) {
     const quick = ctx.quick;
+    const loadBefore = loadavg()[0]!;
     const bench = await ctx.freshDatabase({ maxConnections: POOL + 4 });
     const joinBatches: number[] = [];
     const room = new WaitingRoom(bench.db, new QueuePasses(randomBytes(32).toString('hex')), { onJoinBatch: (size) => joinBatches.push(size) });
@@ -291,6 +293,7 @@ export const queue: Scenario = {
     ctx.progress(`accuracy: ${acc.admitted} admitted vs ${round(acc.expected, 1)} (${round(acc.deviationPct, 2)}%)`);
 
     const sizeRatio = size.largeMs / size.smallMs;
+    const loadAfter = loadavg()[0]!;
     const goals: Goal[] = quick
       ? []
       : [
@@ -313,7 +316,7 @@ export const queue: Scenario = {
             `${fmt(prequeued)} pre-queued visitors get positions within ${SHUFFLE_GOAL_MS / 1000} s`,
             `${round(shuffle.ms / 1000, 2)} s (the opening admission tick, shuffle included)`,
             shuffle.ms <= SHUFFLE_GOAL_MS,
-            'the write: EXPLAIN (ANALYZE, BUFFERS, WAL) of queue_shuffle()\'s statement: the UPDATE of 100,000 rows is about three quarters of it, each row a new version (position is indexed, so no HOT update) with an entry in both indexes, ~11 buffer accesses and 4 WAL records per row; drawing the 100,000 random keys (gen_random_uuid, pg_strong_random) and sorting them in memory is the rest. The entry id\'s own index (a quarter of the write) is gone (migration 0004)',
+            'the write: EXPLAIN (ANALYZE, BUFFERS, WAL) of queue_shuffle()\'s statement: the UPDATE of 100,000 rows is about three quarters of it, each row a new version (position is indexed, so no HOT update) with an entry in both indexes, ~11 buffer accesses and 4 WAL records per row; drawing the 100,000 random keys (gen_random_uuid, pg_strong_random) and sorting them in memory is the rest. The entry id\'s own index (a quarter of the write) is gone (migration 0004): the statement\'s backend CPU time, old and new schema side by side on this machine, 1.7-2.5 s before and 1.5-1.9 s after',
           ),
           goal(
             `one admission tick costs the same with ${fmt(small)} and ${fmt(large)} entries (ratio at most ${SIZE_GOAL_RATIO})`,
@@ -366,6 +369,7 @@ export const queue: Scenario = {
       goals,
       checks: [...joins.checks, ...http.checks, ...shuffle.checks, ...size.checks, ...acc.checks],
       notes: [
+        `This machine's load average (1 minute) was ${round(loadBefore, 1)} when the scenario started and ${round(loadAfter, 1)} when it ended, on ${availableParallelism()} CPUs: the figures are what other work left of them.`,
         `Joins: ${fmt(JOINERS)} concurrent joiners call WaitingRoom.join (as POST /api/events/:idOrSlug/queue/entries does) into one opened queue for ${quick ? 0.5 : 5} s after a warm-up, each a new visitor; ${fmt(joins.joins)} joins. Concurrent joins of one event are decided together (group commit, queue_join_batch). Baselines: the same WaitingRoom deciding one join per transaction (maxJoinBatch 1), same joiners; and a bare INSERT of the same row per join on each of the ${POOL} pool connections.`,
         `HTTP joins: the gateway (the product's service, as \`ticketpulse start\` runs it) in its own process, with TICKETPULSE_HTTP_QUEUE_JOINS_PER_MINUTE raised (every joiner comes from 127.0.0.1); ${HTTP_PROCESSES} load-generator processes, each minting a token with a distinct \`sub\` per join beforehand and keeping ${HTTP_CONCURRENCY} POST /api/events/:id/queue/entries in flight over keep-alive connections for ${httpMs / 1000} s after a 1 s warm-up. Baseline: GET /healthz from the same processes, the gateway's HTTP ceiling on this machine.`,
         `Shuffle: ${fmt(prequeued)} pre-queue entries bulk-inserted with SQL (${round(shuffle.insertMs)} ms), opensAt set to now, then one AdmissionDriver tick timed: it shuffles and admits the first tick.`,
