@@ -15,7 +15,8 @@ export const clientSize: Scenario = {
   async run(ctx) {
     ctx.progress('bundling with esbuild (ESM, minified, tree-shaken)');
     // From the sources, so a benchmark run needs no build.
-    const core = await measureBundle('packages/client/src/index.ts', [], WORKSPACE_SOURCES);
+    // The core as an app gets it (issue 4's "core"): the manager alone, tree-shaken, as scripts/bundle-size.ts budgets it.
+    const core = await measureBundle('packages/client/src/index.ts', [], WORKSPACE_SOURCES, ['TicketAvailabilityManager']);
     const react = await measureBundle('packages/react/src/index.ts', [...REACT, '@ticketpulse/client'], WORKSPACE_SOURCES);
     const socketIo = await measureBundle('bench/baselines/socket-io-client.ts');
     const rows: Array<[string, number, number]> = [
@@ -35,7 +36,9 @@ export const clientSize: Scenario = {
         { goal: 'React package at most 3 KB min+gzip', measured: kb(react.gzipped), met: react.gzipped <= 3 * KB },
       ],
       checks: [{ check: 'bundles build', ok: core.gzipped > 0 && react.gzipped > 0, detail: `${kb(core.gzipped)} and ${kb(react.gzipped)}` }],
-      notes: ['The core SDK includes reconnect with backoff, resync by version, polling fallback, optimistic holds and the hold countdown.'],
+      notes: [
+        'The core SDK (an app importing TicketAvailabilityManager) includes reconnect with backoff, resync by version, polling fallback, optimistic holds and the waiting room; holds and their countdowns come on top when imported.',
+      ],
     };
   },
 };

@@ -316,7 +316,7 @@ export const queue: Scenario = {
             `${fmt(prequeued)} pre-queued visitors get positions within ${SHUFFLE_GOAL_MS / 1000} s`,
             `${round(shuffle.ms / 1000, 2)} s (the opening admission tick, shuffle included)`,
             shuffle.ms <= SHUFFLE_GOAL_MS,
-            'the write: EXPLAIN (ANALYZE, BUFFERS, WAL) of queue_shuffle()\'s statement: the UPDATE of 100,000 rows is about three quarters of it, each row a new version (position is indexed, so no HOT update) with an entry in both indexes, ~11 buffer accesses and 4 WAL records per row; drawing the 100,000 random keys (gen_random_uuid, pg_strong_random) and sorting them in memory is the rest. The entry id\'s own index (a quarter of the write) is gone (migration 0004): the statement\'s backend CPU time, old and new schema side by side on this machine, 1.7-2.5 s before and 1.5-1.9 s after',
+            'the write: EXPLAIN (ANALYZE, BUFFERS, WAL) of queue_shuffle()\'s statement: the UPDATE of 100,000 rows is about three quarters of it, each row a new version (position is indexed, so no HOT update) with an entry in both indexes, ~11 buffer accesses and 4 WAL records per row; drawing the 100,000 random keys (gen_random_uuid, pg_strong_random) and sorting them in memory is the rest. The entry id\'s own index (a quarter of the write) is gone (migration 0005): the statement\'s backend CPU time, old and new schema side by side on this machine, 1.7-2.5 s before and 1.5-1.9 s after',
           ),
           goal(
             `one admission tick costs the same with ${fmt(small)} and ${fmt(large)} entries (ratio at most ${SIZE_GOAL_RATIO})`,

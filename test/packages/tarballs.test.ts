@@ -180,7 +180,7 @@ describe('the service from its tarball, in an empty folder', () => {
       expect((await fetch(base + script)).status).toBe(200);
     }
     const { events } = await api<{ events: { slug: string }[] }>('/api/events');
-    expect(events.map((e) => e.slug).sort()).toEqual(['midnight-jazz-session', 'open-air-cinema', 'summer-sound-festival']);
+    expect(events.map((e) => e.slug).sort()).toEqual(['midnight-jazz-session', 'neon-skyline-arena', 'open-air-cinema', 'summer-sound-festival']);
     expect(existsSync(join(dir, 'node_modules/tsx'))).toBe(false);
     expect(readdirSync(join(dir, 'node_modules/@ticketpulse')).sort()).toEqual(['protocol', 'server']);
   });

@@ -44,3 +44,11 @@ export function formatDate(iso: string): string {
 export function plural(count: number, one: string, many = `${one}s`): string {
   return `${count} ${count === 1 ? one : many}`;
 }
+
+/** A waiting time in words: rounded up, never more precise than the estimate is. */
+export function formatWait(seconds: number): string {
+  if (seconds < 60) return 'under a minute';
+  const minutes = Math.ceil(seconds / 60);
+  if (minutes < 90) return `about ${plural(minutes, 'minute')}`;
+  return `about ${plural(Math.round(minutes / 60), 'hour')}`;
+}

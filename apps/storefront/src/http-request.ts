@@ -18,6 +18,9 @@ const FRIENDLY: Record<string, string> = {
   database_unavailable: 'The ticket server is briefly unavailable. Please retry in a moment.',
   shutting_down: 'The ticket server is restarting. Please retry in a moment.',
   internal_error: 'Something went wrong on our side. Please retry.',
+  queue_not_open_yet: 'The waiting room does not take people in yet. Come back closer to the opening time.',
+  queue_pass_required: 'Wait for your turn in the waiting room before holding tickets.',
+  queue_pass_expired: 'Your turn in the waiting room has ended. Join the line again to buy.',
 };
 
 /** A failure as the shop shows it: an ApiError (the SDK's one class), in friendly words where a person can act on its code. */

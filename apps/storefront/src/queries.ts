@@ -2,7 +2,7 @@ import { partialMatchKey, queryOptions, type QueryKey } from '@tanstack/react-qu
 import type { HoldClient } from '@ticketpulse/client';
 import { api, type RequestOptions } from './api.ts';
 import { shown } from './http-request.ts';
-import type { EventSummary, HoldsResponse, RealtimeStats, Reservation, SalesResponse, SimulatorState } from './types.ts';
+import type { EventSummary, HoldsResponse, Queue, RealtimeStats, Reservation, SalesResponse, SimulatorState } from './types.ts';
 
 /** The dashboard's panels poll at this pace. */
 const POLL_MS = 5000;
@@ -86,6 +86,16 @@ export const queries = {
       },
       gcTime: 0,
       refetchInterval: POLL_MS,
+    }),
+
+  /** The waiting room's settings and live figures; 404 queue_not_found: the event has none (nothing to poll until one is set up). */
+  queue: (slug: string) =>
+    queryOptions({
+      queryKey: ['organizer', 'queue', slug],
+      queryFn: async ({ signal }) => (await request<{ queue: Queue }>(`/api/events/${path(slug)}/queue`, { auth: 'organizer', signal })).queue,
+      gcTime: 0,
+      // What moves with every tick (status, length, served-up-to) comes live from the `queue` frame (use-organizer-queue.ts).
+      refetchInterval: (query) => (query.state.error?.code === 'queue_not_found' ? false : POLL_MS),
     }),
 
   realtimeStats: () =>

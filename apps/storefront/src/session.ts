@@ -1,7 +1,12 @@
 import { httpRequest } from './http-request.ts';
 import type { DevToken } from './types.ts';
 
-/** Tokens live in sessionStorage: one buyer per browser tab, gone when the tab closes. */
+/**
+ * The buyer's token lives in localStorage, so a buyer who closes the tab and
+ * comes back is the same `sub`: their place in a waiting room is theirs
+ * again (docs/waiting-room.md). The organizer's lives in sessionStorage,
+ * gone when the tab closes. Holds shown are remembered per tab.
+ */
 const BUYER_KEY = 'ticketpulse.buyer';
 const ORGANIZER_KEY = 'ticketpulse.organizer';
 const HOLD_KEY = 'ticketpulse.hold.';
@@ -13,16 +18,19 @@ interface StoredToken {
   expiresAt: string;
 }
 
-function storage(): Storage | null {
+function storage(kind: 'sessionStorage' | 'localStorage' = 'sessionStorage'): Storage | null {
   try {
-    return globalThis.sessionStorage ?? null;
+    return globalThis[kind] ?? null;
   } catch {
     return null;
   }
 }
 
+/** Where each token is kept. */
+const tokenStorage = (key: string) => storage(key === BUYER_KEY ? 'localStorage' : 'sessionStorage');
+
 function readToken(key: string): string | null {
-  const raw = storage()?.getItem(key);
+  const raw = tokenStorage(key)?.getItem(key);
   if (!raw) return null;
   try {
     const stored = JSON.parse(raw) as StoredToken;
@@ -30,12 +38,12 @@ function readToken(key: string): string | null {
   } catch {
     // Unreadable: mint a new one.
   }
-  storage()?.removeItem(key);
+  tokenStorage(key)?.removeItem(key);
   return null;
 }
 
 function writeToken(key: string, { token, expiresAt }: DevToken): void {
-  storage()?.setItem(key, JSON.stringify({ token, expiresAt } satisfies StoredToken));
+  tokenStorage(key)?.setItem(key, JSON.stringify({ token, expiresAt } satisfies StoredToken));
 }
 
 let minting: Promise<string> | null = null;
@@ -56,7 +64,7 @@ export function getBuyerToken(): Promise<string> {
 }
 
 export function forgetBuyerToken(): void {
-  storage()?.removeItem(BUYER_KEY);
+  tokenStorage(BUYER_KEY)?.removeItem(BUYER_KEY);
 }
 
 const organizerListeners = new Set<() => void>();
@@ -82,7 +90,7 @@ export async function signInOrganizer(): Promise<void> {
 }
 
 export function signOutOrganizer(): void {
-  storage()?.removeItem(ORGANIZER_KEY);
+  tokenStorage(ORGANIZER_KEY)?.removeItem(ORGANIZER_KEY);
   organizerChanged();
 }
 

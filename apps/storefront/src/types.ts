@@ -4,6 +4,8 @@ export type {
   EventStatus,
   EventSummary,
   ExpiringHolds as HoldsResponse,
+  Queue,
+  QueueSettings,
   RealtimeStats,
   Reservation,
   ReservationItem,

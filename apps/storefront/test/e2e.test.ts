@@ -99,6 +99,8 @@ describe.skipIf(!hasChromium)('the storefront in a real browser', () => {
     return page;
   };
   const row = (page: Page, name: string) => page.locator(`[data-ticket-type="${name}"]`);
+  /** Waits for a waiting-room page to show this place in line. */
+  const place = (page: Page, position: string) => page.locator('[data-queue="position"]').getByText(position, { exact: true }).waitFor({ timeout: 20_000 });
   const hold = async (page: Page, name: string, quantity: number) => {
     await page.getByLabel(`Quantity for ${name}`).selectOption(String(quantity));
     await page.getByRole('button', { name: 'Hold tickets' }).click();
@@ -254,6 +256,125 @@ describe.skipIf(!hasChromium)('the storefront in a real browser', () => {
     await expect.poll(async () => (await counts.allInnerTexts()).join('|'), { timeout: 30_000, interval: 250 }).not.toBe(before.join('|'));
     await page.screenshot({ path: join(OUTPUT, 'organizer-dashboard.png'), fullPage: true });
     await page.getByRole('button', { name: 'Stop simulator' }).click();
+  }, 60_000);
+
+  it("the organizer turns a waiting room on, sees its figures move, refused input explained, the rate changed, admission paused and resumed", async () => {
+    const slug = await service.event([{ name: 'Arena', totalCapacity: 100 }]);
+    const page = await open(`/organizer?event=${slug}`);
+    await page.getByRole('button', { name: 'Sign in as organizer (dev)' }).click();
+    await page.getByTestId('queue-absent').waitFor();
+    await page.getByText('Set up a waiting room').click();
+    // Opened a minute ago (the input is local time, to the minute): admission runs at once.
+    const opened = new Date(Date.now() - 60_000);
+    const pad = (n: number) => String(n).padStart(2, '0');
+    await page.getByLabel('Opens at').fill(`${opened.getFullYear()}-${pad(opened.getMonth() + 1)}-${pad(opened.getDate())}T${pad(opened.getHours())}:${pad(opened.getMinutes())}`);
+    await page.getByLabel('Admit per minute').fill('60');
+    await page.getByRole('button', { name: 'Turn on the waiting room' }).click();
+    const figure = (name: string) => page.locator(`[data-testid="queue-figures"] [data-stat="${name}"]`);
+    const status = page.getByTestId('queue-status');
+    await status.getByText('Admitting').waitFor();
+    expect(await figure('rate').innerText()).toContain('(set 60)');
+
+    // A visitor joins over the API: the line, then the admission, show up within the panel's polls.
+    const buyer = (await (await fetch(`${service.url}/api/auth/dev-token`, { method: 'POST' })).json()) as { token: string };
+    const joined = await fetch(`${service.url}/api/events/${slug}/queue/entries`, { method: 'POST', headers: { authorization: `Bearer ${buyer.token}` } });
+    expect(joined.status).toBe(201);
+    await expect.poll(() => figure('admitted').innerText(), { timeout: 10_000 }).toBe('1');
+    expect(await figure('served').innerText()).toBe('1 of 1');
+
+    // Refused input: by the form before any request, and by the server, each with its reason.
+    const rate = page.getByLabel('Admit per minute');
+    await rate.fill('0');
+    await page.getByRole('button', { name: 'Save rate and cap' }).click();
+    await page.getByRole('alert').getByText('Admit per minute: enter a whole number, at least 1.').waitFor();
+    await rate.fill('2000000');
+    await page.getByRole('button', { name: 'Save rate and cap' }).click();
+    await page.getByRole('alert').getByText(/admitPerMinute/).waitFor();
+    expect((await service.api('GET', `/api/events/${slug}/queue`)).json.queue.admitPerMinute).toBe(60);
+
+    await rate.fill('45');
+    await page.getByLabel('Active shoppers at most').fill('10');
+    await page.getByRole('button', { name: 'Save rate and cap' }).click();
+    await page.getByText('Saved', { exact: true }).waitFor();
+    expect(await figure('rate').innerText()).toContain('(set 45)');
+    expect(await figure('active').innerText()).toBe('1 / 10');
+    expect((await service.api('GET', `/api/events/${slug}/queue`)).json.queue).toMatchObject({ admitPerMinute: 45, maxActiveShoppers: 10 });
+
+    await page.getByRole('button', { name: 'Pause admission' }).click();
+    await status.getByText('Paused').waitFor();
+    expect((await service.api('GET', `/api/events/${slug}/queue`)).json.queue.paused).toBe(true);
+    await page.getByRole('button', { name: 'Resume admission' }).click();
+    await status.getByText('Admitting').waitFor();
+    expect((await service.api('GET', `/api/events/${slug}/queue`)).json.queue.paused).toBe(false);
+    await page.getByText(/1 visitor admitted since the panel opened/).waitFor();
+  }, 60_000);
+
+  it('a waiting room in two browsers: places drawn at opening, the first buys, the second moves up, is admitted, then sees sold out', async () => {
+    const slug = await service.event([{ name: 'Arena', totalCapacity: 2, maxPerOrder: 1 }]);
+    const opensAt = new Date(Date.now() + 8000).toISOString();
+    expect((await service.api('PUT', `/api/events/${slug}/queue`, { opensAt, admitPerMinute: 60, maxActiveShoppers: 1, passSeconds: 15 })).status).toBe(200);
+    // Paused at first: the places are drawn at opening all the same, and each browser shows its own before anyone is let in.
+    expect((await service.api('PATCH', `/api/events/${slug}/queue`, { paused: true })).status).toBe(200);
+    const pages = [await open(`/events/${slug}`), await open(`/events/${slug}`)];
+    for (const page of pages) {
+      await page.locator('[data-queue-state="prequeue"]').waitFor();
+      await page.getByText('You joined the waiting room.').waitFor({ state: 'attached' });
+    }
+    // Both get places at opening: 1 and 2, one each, drawn at random.
+    const positionOf = (page: Page) => page.locator('[data-queue="position"]');
+    for (const page of pages) await positionOf(page).getByText(/^[12]$/).waitFor({ timeout: 20_000 });
+    const places = await Promise.all(pages.map(async (page) => Number(await positionOf(page).textContent())));
+    expect([...places].sort()).toEqual([1, 2]);
+    const [first, second] = places[0] === 1 ? pages : [pages[1]!, pages[0]!];
+    await second!.locator('[data-queue="ahead"]').getByText('1', { exact: true }).waitFor();
+    await second!.getByText('Places are drawn: you are number 2 in line.').waitFor({ state: 'attached' });
+    await second!.screenshot({ path: join(OUTPUT, 'waiting-room.png'), fullPage: true });
+
+    // Admission starts: the first is let in, holds the one ticket an order allows, and buys it.
+    expect((await service.api('PATCH', `/api/events/${slug}/queue`, { paused: false })).status).toBe(200);
+    await first!.locator('[data-queue-state="your-turn"]').waitFor({ timeout: 10_000 });
+    await first!.getByText(/It's your turn\. You have 1 minute/).waitFor({ state: 'attached' });
+    await first!.getByLabel('Quantity for Arena').selectOption('1');
+    await first!.getByRole('button', { name: 'Hold tickets' }).click();
+    await first!.getByRole('button', { name: 'Buy now' }).click();
+    await first!.getByText('Purchase complete').waitFor({ timeout: 10_000 });
+
+    // The second saw the people ahead fall to none, and is let in once the first's turn is over (one shopper at a time).
+    await second!.locator('[data-queue="ahead"]').getByText('0', { exact: true }).waitFor();
+    await second!.locator('[data-queue-state="your-turn"]').waitFor({ timeout: 30_000 });
+    await row(second!, 'Arena').getByText('Only 1 left').waitFor();
+
+    // The last seat goes elsewhere (an organizer's sale is not queued): the second is told it is sold out.
+    const event = (await service.api('GET', `/api/events/${slug}`)).json.event as { ticketTypes: Array<{ id: string }> };
+    const seller = (await (await fetch(`${service.url}/api/auth/dev-token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"role":"organizer"}' })).json()) as { token: string };
+    const asSeller = (path: string, body: unknown) =>
+      fetch(`${service.url}${path}`, { method: 'POST', headers: { authorization: `Bearer ${seller.token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const held = await asSeller(`/api/events/${slug}/reservations`, { items: [{ ticketTypeId: event.ticketTypes[0]!.id, quantity: 1 }] });
+    expect(held.status).toBe(201);
+    const { reservation } = (await held.json()) as { reservation: { id: string } };
+    expect((await asSeller(`/api/reservations/${reservation.id}/confirm`, {})).status).toBe(200);
+    await second!.locator('[data-queue-state="sold-out"]').waitFor({ timeout: 5000 });
+    await row(second!, 'Arena').getByText('Sold out').waitFor();
+    await second!.getByText('Sold out: every ticket has been sold.').waitFor({ state: 'attached' });
+  }, 120_000);
+
+  it('a visitor who closes the tab and comes back keeps their place', async () => {
+    const slug = await service.event([{ name: 'Hall', totalCapacity: 10 }]);
+    const opensAt = new Date(Date.now() + 3_600_000).toISOString();
+    expect((await service.api('PUT', `/api/events/${slug}/queue`, { opensAt, prequeueMinutes: 120, admitPerMinute: 60 })).status).toBe(200);
+    const ahead = await open(`/events/${slug}`);
+    await ahead.locator('[data-queue-state="prequeue"]').waitFor();
+    expect((await service.api('PATCH', `/api/events/${slug}/queue`, { opensAt: new Date(Date.now() - 1000).toISOString(), paused: true })).status).toBe(200);
+    await place(ahead, '1');
+    const page = await open(`/events/${slug}`);
+    await place(page, '2');
+    const context = page.context();
+    await page.close();
+    // Someone joins meanwhile; coming back, the visitor is still second, not behind them.
+    await place(await open(`/events/${slug}`), '3');
+    const back = await context.newPage();
+    await back.goto(`${service.url}/events/${slug}`);
+    await place(back, '2');
   }, 60_000);
 
   it('leaves its screenshots for the README', async () => {

@@ -11,8 +11,12 @@ export interface HoldTracker {
 }
 
 export interface HoldClientOptions extends HttpClientOptions {
-  /** Shows each new hold at once on this manager's availability (applyOptimisticHold). */
-  availability?: { applyOptimisticHold(eventId: string, items: HeldItems): OptimisticHold };
+  /**
+   * Shows each new hold at once on this manager's availability
+   * (applyOptimisticHold), and sends the user's waiting-room pass for the
+   * event with it (`queuePass`, `X-TicketPulse-Queue-Pass`).
+   */
+  availability?: { applyOptimisticHold(eventId: string, items: HeldItems): OptimisticHold; queuePass?(eventId: string): string | undefined };
   /** Counts each new hold down, and hears every answer about a hold. */
   reservations?: HoldTracker;
 }
@@ -40,9 +44,11 @@ export class HoldClient {
   /** Holds seats: shown as taken at once, given back if the server refuses, counted down once held. */
   async createHold(eventId: string, items: HeldItems, { idempotencyKey = newIdempotencyKey() }: CreateHoldOptions = {}): Promise<Reservation> {
     const shown = this.options.availability?.applyOptimisticHold(eventId, items);
+    const pass = this.options.availability?.queuePass?.(eventId);
     let reservation: Reservation;
     try {
-      reservation = await this.act({ method: 'POST', path: `/api/events/${encodeURIComponent(eventId)}/reservations`, body: { items }, idempotencyKey });
+      const path = `/api/events/${encodeURIComponent(eventId)}/reservations`;
+      reservation = await this.act({ method: 'POST', path, body: { items }, idempotencyKey, ...(pass && { headers: { 'x-ticketpulse-queue-pass': pass } }) });
     } catch (error) {
       shown?.rollback();
       throw error;

@@ -22,6 +22,8 @@ export interface HttpRequest {
   body?: unknown;
   /** Sent on every attempt of this request, so the server acts on it once. */
   idempotencyKey?: string;
+  /** More headers, sent on every attempt. */
+  headers?: Record<string, string>;
   /** The server does it once however often it is sent: GET and DELETE always are; a POST says so here (confirming twice). Retried like a request with a key. */
   idempotent?: boolean;
 }
@@ -29,10 +31,16 @@ export interface HttpRequest {
 /** Sends one logical request, retried by the retry policy; resolves with the answer's JSON body. */
 export type SendRequest = <T>(request: HttpRequest) => Promise<T>;
 
+/** The given fetch, else the platform's. */
+export function findFetch(fetch: FetchLike | undefined): FetchLike {
+  const found = fetch ?? (globalThis as { fetch?: FetchLike }).fetch;
+  if (!found) throw new Error('No fetch here: pass one in options');
+  return found;
+}
+
 /** JSON requests to the API with a bearer token; every failure is an ApiError. */
 export function httpClient(options: HttpClientOptions): SendRequest {
-  const fetchImpl = options.fetch ?? (globalThis as { fetch?: FetchLike }).fetch;
-  if (!fetchImpl) throw new Error('No fetch here: pass one in options');
+  const fetchImpl = findFetch(options.fetch);
   const base = options.url.replace(/\/+$/, '');
 
   /**
@@ -45,8 +53,8 @@ export function httpClient(options: HttpClientOptions): SendRequest {
     if (now < date || now >= date + 1000) options.clock?.observe(date + 500);
   };
 
-  const send = async <T>({ method, path, body, idempotencyKey }: HttpRequest): Promise<T> => {
-    const headers: Record<string, string> = { authorization: `Bearer ${await options.getToken()}` };
+  const send = async <T>({ method, path, body, idempotencyKey, headers: extra }: HttpRequest): Promise<T> => {
+    const headers: Record<string, string> = { ...extra, authorization: `Bearer ${await options.getToken()}` };
     if (idempotencyKey) headers['idempotency-key'] = idempotencyKey;
     const json = body === undefined ? undefined : JSON.stringify(body);
     if (json) headers['content-type'] = 'application/json';

@@ -1,12 +1,15 @@
-import type { TicketAvailability } from '@ticketpulse/protocol';
+import type { QueueEntry, TicketAvailability } from '@ticketpulse/protocol';
 import { AvailabilityCache } from './availability-cache.ts';
 import { StatsRecorder } from './client-stats.ts';
 import { NotificationQueue } from './notification-queue.ts';
 import type { HeldItems, OptimisticHold } from './optimistic-holds.ts';
+import { queueApi, type QueueApi } from './queue-api.ts';
+import { QueueWatch } from './queue-watch.ts';
 import { ServerClock } from './server-clock.ts';
+import { POLL_INTERVAL_MS } from './ticketpulse/polling-fallback.ts';
 import { TicketPulseTransport } from './ticketpulse/ticketpulse-transport.ts';
 import { TransitionListeners } from './transition-listeners.ts';
-import type { AnalyticsEvent, AvailabilityTransport, ClientStats, ConnectionStatus, EventListener, EventState } from './types.ts';
+import type { AnalyticsEvent, AvailabilityTransport, ClientStats, ConnectionStatus, EventListener, EventState, QueueListener, QueueState } from './types.ts';
 import type { TicketAvailabilityManagerOptions, Transition, TransportManagerOptions, TransportSink } from './types.ts';
 import { WatchedEvent } from './watched-event.ts';
 
@@ -37,6 +40,10 @@ export class TicketAvailabilityManager {
   private readonly notifications: NotificationQueue;
   private readonly cache: AvailabilityCache;
   private readonly maxChannels: number;
+  /** Waiting rooms by the key their event is watched with. */
+  private readonly queues = new Map<string, QueueWatch>();
+  /** TicketPulse's service only: the visitor's waiting-room routes. */
+  private readonly queueApi: QueueApi | undefined;
   /** The status of a transport's one shared connection; undefined when each event connects on its own. */
   private connection: ConnectionStatus | undefined;
   private overall: ConnectionStatus = 'disconnected';
@@ -51,6 +58,7 @@ export class TicketAvailabilityManager {
       if (!state.isStale && state.version > 0) this.cache.save(event);
       for (const listener of event.listeners) listener(state);
     });
+    if ('url' in options) this.queueApi = queueApi(options);
     this.transport =
       'transport' in options
         ? options.transport
@@ -147,6 +155,48 @@ export class TicketAvailabilityManager {
     };
   }
 
+  /**
+   * The user's place in the event's waiting room (docs/waiting-room.md),
+   * live: `listener` hears each change and each second of a countdown.
+   * Keeps the event subscribed, which is what keeps a joined visitor present
+   * (no extra requests). Returns the function that stops listening.
+   */
+  watchQueue(eventId: string, listener: QueueListener): () => void {
+    const watch = this.queueOf(eventId);
+    const unlisten = watch.listen(listener);
+    const unsubscribe = this.subscribeToEvent(eventId, () => {});
+    watch.connection(this.getEventState(eventId).status);
+    return () => {
+      unlisten();
+      unsubscribe();
+    };
+  }
+
+  /** The current QueueState: the same object until something changes (for useSyncExternalStore). */
+  getQueueState(eventId: string): QueueState {
+    return this.queueOf(eventId).state;
+  }
+
+  /**
+   * Joins the waiting room, or answers the entry the user has: never a better
+   * place. Rejects with an ApiError. Name the event as `watchQueue` does (the
+   * same id or slug), so the answer reaches that watch at once.
+   */
+  joinQueue(eventId: string): Promise<QueueEntry> {
+    return this.queueOf(eventId).run(() => this.queueRoutes().join(eventId));
+  }
+
+  /** Leaves the waiting room (the entry reads `closed`). Rejects with an ApiError. */
+  async leaveQueue(eventId: string): Promise<void> {
+    await this.queueOf(eventId).run(() => this.queueRoutes().leave(eventId));
+  }
+
+  /** The user's running pass for the event (id or slug), which HoldClient sends with holds. */
+  queuePass(eventId: string): string | undefined {
+    for (const watch of this.queues.values()) if (watch.is(eventId) && watch.pass) return watch.pass;
+    return undefined;
+  }
+
   getStats(): ClientStats {
     return this.stats.read();
   }
@@ -158,12 +208,29 @@ export class TicketAvailabilityManager {
     this.notifications.clear();
     for (const unwatch of this.watches.values()) unwatch();
     this.watches.clear();
+    for (const watch of this.queues.values()) watch.stop();
+    this.queues.clear();
     this.events.clear();
     this.unknown.clear();
     this.updateStatus();
   }
 
   // ---- the registry
+
+  private queueOf(key: string): QueueWatch {
+    let watch = this.queues.get(key);
+    if (!watch) {
+      const pollIntervalMs = ('url' in this.options && this.options.pollIntervalMs) || POLL_INTERVAL_MS;
+      watch = new QueueWatch(key, this.clock, this.queueApi?.poll, pollIntervalMs);
+      this.queues.set(key, watch);
+    }
+    return watch;
+  }
+
+  private queueRoutes(): QueueApi {
+    if (!this.queueApi) throw new Error("The waiting room needs TicketPulse's own service (a manager created with `url`)");
+    return this.queueApi;
+  }
 
   private someoneWaiting(): boolean {
     for (const event of this.events.values()) if (event.isWaiting && event.listeners.size > 0) return true;
@@ -232,11 +299,14 @@ export class TicketAvailabilityManager {
         this.notifications.schedule(event);
       },
       status: (status) => {
+        this.queues.get(event.key)?.connection(status);
         event.status = status;
         this.notifications.schedule(event);
         this.updateStatus();
       },
       error: (code, message) => this.fail(event, code, message),
+      queue: (live) => this.queueOf(event.key).setLive(live),
+      queueEntry: (entry) => this.queueOf(event.key).setEntry(entry),
     };
     this.watches.set(event, this.transport.watch(event.key, sink));
     this.updateStatus();

@@ -1,6 +1,8 @@
-import type { AvailabilitySnapshot, AvailabilityUpdate, TicketAvailability } from '@ticketpulse/protocol';
+import type { AvailabilitySnapshot, AvailabilityUpdate, QueueEntry, QueueEntryStatus, QueueLive, TicketAvailability, TicketsLikelyEnough } from '@ticketpulse/protocol';
 
 export type { TicketAvailability } from '@ticketpulse/protocol';
+/** The waiting room's wire shapes (docs/protocol.md "The waiting room"). */
+export type { QueueEntry, QueueEntryStatus, QueueLive, QueueStatus, TicketsLikelyEnough } from '@ticketpulse/protocol';
 /** The API's reservation, with its exact totals: decimal strings computed by the database. */
 export type { Reservation, ReservationItem, ReservationStatus, ReservationTotal } from '@ticketpulse/protocol';
 
@@ -111,6 +113,10 @@ export interface TransportSink {
   snapshot(snapshot: Pick<AvailabilitySnapshot, 'eventId' | 'version' | 'tickets'>, committedAt?: string): void;
   status(status: ConnectionStatus): void;
   error(code: string, message: string): void;
+  /** The event's waiting room as it stands (a `queue` frame, or null when the subscribe answer had none). TicketPulse's transport only. */
+  queue?(live: QueueLive | null): void;
+  /** The user's own entry (a `queue_entry` frame). TicketPulse's transport only. */
+  queueEntry?(entry: QueueEntry): void;
 }
 
 /**
@@ -146,6 +152,48 @@ export interface EventState {
 }
 
 export type EventListener = (state: EventState) => void;
+
+/**
+ * The user's place in an event's waiting room (docs/waiting-room.md), as
+ * `watchQueue` listeners see it. A new object on every change; the
+ * countdowns tick each second. The figures are computed here from the
+ * latest `queue` frame and the entry's position, by the server's clock.
+ */
+export interface QueueState {
+  eventId: string;
+  /** The waiting room as a whole; null without one (or before the server said). */
+  queue: QueueLive | null;
+  /** The user's entry; null before joining. */
+  entry: QueueEntry | null;
+  /**
+   * `unknown` until the server said whether the event has a waiting room,
+   * `none` when it has none, `not_joined` when it has one and the user no
+   * entry; else the entry's status.
+   */
+  status: QueueEntryStatus | 'unknown' | 'none' | 'not_joined';
+  /** Exact; null in the pre-queue until opensAt draws it. */
+  position: number | null;
+  /** Null unless waiting with a position (0 once admitted). */
+  peopleAhead: number | null;
+  estimatedWaitSeconds: number | null;
+  /** The pre-queue countdown to opensAt; 0 once open, null without a waiting room. */
+  secondsUntilOpen: number | null;
+  /** Admitted with a pass that still runs. */
+  isYourTurn: boolean;
+  /** The signed pass holds carry (`X-TicketPulse-Queue-Pass`), while admitted. */
+  pass: string | null;
+  passExpiresAt: string | null;
+  /** The pass countdown while admitted. */
+  passSecondsLeft: number | null;
+  /** Whether the people ahead, at the event's average seats per order, leave tickets for you. */
+  ticketsLikelyEnough: TicketsLikelyEnough;
+  /** A joinQueue or leaveQueue is under way. */
+  pending: boolean;
+  /** Why the last joinQueue or leaveQueue failed (an ApiError), until the next one. */
+  error: Error | null;
+}
+
+export type QueueListener = (state: QueueState) => void;
 
 export interface ClientStats {
   connectAttempts: number;

@@ -176,6 +176,8 @@ export const simulatorStats = z.object({
   expiries: z.number().int().describe('holds it left to expire'),
   /** 4xx answers it got (sold out meanwhile, hold already expired, ...). */
   refusals: z.number().int().describe('4xx answers it got'),
+  /** Simulated visitors it sent into waiting rooms. */
+  queueJoins: z.number().int().describe('simulated visitors it sent into waiting rooms'),
 });
 export type SimulatorStats = z.infer<typeof simulatorStats>;
 

@@ -4,6 +4,8 @@ export type * from './availability.ts';
 export type * from './http.ts';
 export type * from './queue.ts';
 export type * from './realtime.ts';
+export type * from './waitlist.ts';
 export { CloseCode, type CloseCodeValue } from './close-codes.ts';
 export { byDisplayOrder, compareText } from './display-order.ts';
 export { availabilityStatusOf, isBuyable, percentageSold, type EventSaleState, type TicketTypeStock } from './availability-rules.ts';
+export { queueFigures, ticketsLikelyEnough, type QueueFigures, type TicketsLikelyEnough } from './queue-figures.ts';

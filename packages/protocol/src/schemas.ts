@@ -8,3 +8,4 @@ export * from './http.ts';
 export * from './queue.ts';
 export * from './realtime.ts';
 export * from './scalars.ts';
+export * from './waitlist.ts';

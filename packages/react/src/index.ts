@@ -19,3 +19,4 @@ export { TicketAvailabilityBadge } from './components/ticket-availability-badge.
 export { type TicketSourceProps } from './components/ticket-source.tsx';
 export { describeAvailability, type AvailabilityText, type AvailabilityTone } from './components/describe-availability.ts';
 export { RealtimeErrorBoundary, type RealtimeErrorBoundaryProps } from './components/realtime-error-boundary.tsx';
+export { useQueue, type QueueResult } from './use-queue.ts';

@@ -12,6 +12,7 @@ import type { HttpRateLimits } from './http/rate-limit.ts';
 import { Catalog } from './inventory/catalog.ts';
 import { ExpirySweeper } from './inventory/expiry-sweeper.ts';
 import { Holds } from './inventory/holds.ts';
+import { WaitingList } from './inventory/waiting-list.ts';
 import type { ChangeBus } from './realtime/buses/change-bus.ts';
 import { NatsChangeBus } from './realtime/buses/nats-bus.ts';
 import { PostgresChangeBus } from './realtime/buses/postgres-bus.ts';
@@ -65,6 +66,7 @@ export interface Service {
   holds: Holds;
   sweeper: ExpirySweeper;
   waitingRoom: WaitingRoom;
+  waitingList: WaitingList;
   /** Drives queue admission when this node is the leader. */
   queueAdmission: AdmissionDriver;
   verifier: TokenVerifier;
@@ -133,6 +135,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
   const onChange = (eventId: string) => gateway.touch(eventId);
   const catalog = new Catalog(db, onChange);
   const holds = new Holds(db, options.holds, onChange, { onBatch: (size) => metrics.holdBatchSize.observe(size) });
+  const waitingList = new WaitingList(db, onChange);
   const sweeper = new ExpirySweeper(holds, options.sweepIntervalMs, logger);
   const queueAdmission = new AdmissionDriver(db, { ...DEFAULT_ADMISSION, ...options.admission }, logger);
   let shuttingDown = false;
@@ -145,6 +148,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
         verifier,
         logger,
         headers: { [INTERNAL_KEY_HEADER]: internalKey },
+        waitingRoom,
         ...(options.simulatorPace && { pace: options.simulatorPace }),
       })
     : undefined;
@@ -153,6 +157,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     catalog,
     holds,
     waitingRoom,
+    waitingList,
     verifier,
     devAuth: options.devAuth,
     logger,
@@ -173,6 +178,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     holds,
     sweeper,
     waitingRoom,
+    waitingList,
     queueAdmission,
     verifier,
     gateway,

@@ -363,6 +363,12 @@ describe.each(drivers)('HTTP API (%s)', (driver) => {
         'POST /api/events/{idOrSlug}/queue/entries',
         'GET /api/events/{idOrSlug}/queue/entries/me',
         'DELETE /api/events/{idOrSlug}/queue/entries/me',
+        'POST /api/event-tickets/{id}/waitlist',
+        'PATCH /api/event-tickets/{id}/waitlist',
+        'GET /api/waitlist/me',
+        'DELETE /api/waitlist/{entryId}',
+        'GET /api/events/{idOrSlug}/waitlist',
+        'PATCH /api/events/{idOrSlug}/waitlist',
       ].sort(),
     );
     expect(body.paths['/api/events/{idOrSlug}/reservations'].post.requestBody.content['application/json'].schema).toBeDefined();
@@ -402,6 +408,7 @@ describe.each(drivers)('HTTP API (%s)', (driver) => {
       catalog: service.catalog,
       holds: service.holds,
       waitingRoom: service.waitingRoom,
+      waitingList: service.waitingList,
       verifier: service.verifier,
       devAuth: false,
       logger: pino({ level: 'silent' }),

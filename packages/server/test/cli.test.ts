@@ -49,7 +49,7 @@ describe('ticketpulse CLI', () => {
         `API:       ${url}/api/openapi.json, docs/api.md`,
       ]);
       const { events } = (await (await fetch(`${url}/api/events`)).json()) as { events: Array<{ slug: string }> };
-      expect(events.map((e) => e.slug).sort()).toEqual(['midnight-jazz-session', 'open-air-cinema', 'summer-sound-festival']);
+      expect(events.map((e) => e.slug).sort()).toEqual(['midnight-jazz-session', 'neon-skyline-arena', 'open-air-cinema', 'summer-sound-festival']);
 
       const jazz = (await (await fetch(`${url}/api/events/midnight-jazz-session/availability`)).json()) as {
         tickets: Array<{ status: string }>;

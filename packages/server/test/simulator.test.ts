@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Catalog } from '../src/inventory/catalog.ts';
-import { seedDemoEvents } from '../src/seed/demo-events.ts';
+import { seedDemoEvents, WAITING_ROOM_DEMO_SLUG } from '../src/seed/demo-events.ts';
 import { FLOOR_SHARE, NEARLY_SOLD_OUT_SLUG } from '../src/simulator/buyer-simulator.ts';
 import { createTestDatabase, drivers, type TestDatabase } from './support/database.ts';
 import { createEvent } from './support/fixtures.ts';
@@ -33,13 +33,13 @@ describe.each(drivers)('buyer simulator (%s)', (driver) => {
     await t.dispose();
   });
 
-  /** Ordinary ticket types (capacity known, not the nearly-sold-out event) with their available seats. */
+  /** Ordinary ticket types (capacity known, not the nearly-sold-out event nor the queued one, which may sell out) with their available seats. */
   const ordinaryTypes = async () =>
     (
       await t.db.query<{ slug: string; name: string; total_capacity: number; available_count: number }>(
         `SELECT e.slug, et.name, et.total_capacity, et.available_count FROM event_tickets et JOIN events e ON e.id = et.event_id
-         WHERE et.total_capacity IS NOT NULL AND e.slug <> $1`,
-        [NEARLY_SOLD_OUT_SLUG],
+         WHERE et.total_capacity IS NOT NULL AND e.slug <> ALL ($1::text[])`,
+        [[NEARLY_SOLD_OUT_SLUG, WAITING_ROOM_DEMO_SLUG]],
       )
     ).rows;
 
@@ -52,7 +52,7 @@ describe.each(drivers)('buyer simulator (%s)', (driver) => {
       expect([bad.status, bad.body.error.code]).toEqual([400, 'invalid_request']);
     }
     const idle = await server.request('GET', '/api/simulator', { token: organizer });
-    expect(idle.body).toEqual({ running: false, stats: { holds: 0, purchases: 0, releases: 0, restocks: 0, expiries: 0, refusals: 0 } });
+    expect(idle.body).toEqual({ running: false, stats: { holds: 0, purchases: 0, releases: 0, restocks: 0, expiries: 0, refusals: 0, queueJoins: 0 } });
   });
 
   it('makes holds and purchases for ~3 s, keeps every counter exact and ordinary events above 10%, and stops cleanly', async () => {

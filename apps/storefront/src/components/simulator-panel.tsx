@@ -13,6 +13,7 @@ const STAT_LABELS: Array<[keyof SimulatorState['stats'], string]> = [
   ['expiries', 'Expiries'],
   ['restocks', 'Capacity added'],
   ['refusals', 'Refusals'],
+  ['queueJoins', 'Joined a waiting room'],
 ];
 
 /** Simulated buyer traffic (GET/PUT /api/simulator): a toggle and what it has done so far. */

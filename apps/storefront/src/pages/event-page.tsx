@@ -7,14 +7,17 @@ import { RequestStatus } from '../components/request-status.tsx';
 import { SiteHeader } from '../components/site-header.tsx';
 import { TicketRow } from '../components/ticket-row.tsx';
 import { Toasts } from '../components/toasts.tsx';
+import { WaitingRoom, YourTurn } from '../components/waiting-room.tsx';
 import { formatDate, plural } from '../format.ts';
 import { useHold } from '../hooks/use-hold.ts';
 import { useLiveEvent } from '../hooks/use-live-event.ts';
 import { useNotifyMe } from '../hooks/use-notify-me.ts';
 import { useQueryStatus } from '../hooks/use-query-status.ts';
+import { useQueueAnnouncement } from '../hooks/use-queue-announcement.ts';
 import { useSalesVelocity } from '../hooks/use-sales-velocity.ts';
 import { useSelection } from '../hooks/use-selection.ts';
 import { useToasts } from '../hooks/use-toasts.ts';
+import { useWaitingRoom } from '../hooks/use-waiting-room.ts';
 import { queries } from '../queries.ts';
 
 function EventHeading({ slug, sellingFast, soldRecently, minutes }: { slug: string; sellingFast: boolean; soldRecently: number; minutes: number }) {
@@ -63,7 +66,11 @@ function EventHeading({ slug, sellingFast, soldRecently, minutes }: { slug: stri
   );
 }
 
-/** An event's tickets, live: choose quantities, hold them, then buy within the hold's time. */
+/**
+ * An event's tickets, live: choose quantities, hold them, then buy within the
+ * hold's time. An event with a waiting room shows the room instead until it
+ * is the visitor's turn (or while they have a hold to finish).
+ */
 export function EventPage({ slug }: { slug: string }) {
   const { toasts, push, dismiss } = useToasts();
   const live = useLiveEvent(slug, {
@@ -76,6 +83,10 @@ export function EventPage({ slug }: { slug: string }) {
   const velocity = useSalesVelocity(live.availability, live.isStale);
   const notify = useNotifyMe(slug);
   const { tickets } = live;
+  const queue = useWaitingRoom(slug);
+  const announcement = useQueueAnnouncement(queue);
+  // 'unknown': the server has not said yet (an event without a room is the common case).
+  const inRoom = queue.status !== 'none' && queue.status !== 'unknown' && !queue.isYourTurn && !holdRequest.reservationId;
 
   const activeHold = holdRequest.isActive;
   const { setQuantity: select, clear } = selection;
@@ -99,50 +110,61 @@ export function EventPage({ slug }: { slug: string }) {
         <div className="event-layout">
           <section className="card tickets" aria-labelledby="tickets-heading">
             <h2 id="tickets-heading">Tickets</h2>
-            <RealtimeErrorBoundary fallback={<p className="message message--error">Live availability failed to display. Reload the page to try again.</p>}>
-              {live.error && (
-                <p className="message message--error" role="alert">
-                  {live.error.code === 'event_not_found' ? 'This event is not available.' : `Live availability unavailable: ${live.error.message}`}
-                </p>
-              )}
-              {!live.error && tickets.length === 0 && (
-                <p className="message message--muted" role="status">
-                  <span className="spinner" aria-hidden="true" /> Loading tickets…
-                </p>
-              )}
-              <ul className="ticket-list">
-                {tickets.map((ticket) => (
-                  <TicketRow
-                    key={ticket.ticketTypeId}
-                    ticket={ticket}
-                    quantity={selection.quantityOf(ticket.ticketTypeId)}
-                    onQuantity={onQuantity}
-                    notice={selection.noticeOf(ticket.ticketTypeId)}
-                    sellingFast={velocity.isSellingFast(ticket.ticketTypeId)}
-                    watching={notify.isWatching(ticket.ticketTypeId)}
-                    onToggleNotify={notify.toggle}
-                    backMessage={notify.messageOf(ticket.ticketTypeId)}
-                    locked={holdRequest.pending || activeHold}
-                  />
-                ))}
-              </ul>
-            </RealtimeErrorBoundary>
-            <div className="order-bar">
-              <p className="order-bar__summary" aria-live="polite">
-                {/* No money here: the total is the server's, exact, shown with the hold. */}
-                {selection.count === 0 ? 'No tickets selected' : `${plural(selection.count, 'ticket')} selected · total shown when held`}
-              </p>
-              <button type="button" className="button button--primary" disabled={selection.count === 0 || holdRequest.pending || activeHold} onClick={onHold}>
-                {holdRequest.pending ? 'Holding…' : 'Hold tickets'}
-              </button>
-            </div>
-            {activeHold && <p className="message message--muted">You have a hold on this event. Buy or release it to choose other tickets.</p>}
-            {holdRequest.error && (
-              <p className="message message--error" role="alert">
-                Could not hold your tickets: {holdRequest.error}
-              </p>
+            <p className="visually-hidden" aria-live="polite" data-testid="queue-announcement">
+              {announcement}
+            </p>
+            {inRoom ? (
+              <WaitingRoom queue={queue} />
+            ) : (
+              <>
+                {/* While a hold is shown, its own countdown is the one that matters. */}
+                {queue.isYourTurn && !holdRequest.reservationId && <YourTurn queue={queue} />}
+                <RealtimeErrorBoundary fallback={<p className="message message--error">Live availability failed to display. Reload the page to try again.</p>}>
+                  {live.error && (
+                    <p className="message message--error" role="alert">
+                      {live.error.code === 'event_not_found' ? 'This event is not available.' : `Live availability unavailable: ${live.error.message}`}
+                    </p>
+                  )}
+                  {!live.error && tickets.length === 0 && (
+                    <p className="message message--muted" role="status">
+                      <span className="spinner" aria-hidden="true" /> Loading tickets…
+                    </p>
+                  )}
+                  <ul className="ticket-list">
+                    {tickets.map((ticket) => (
+                      <TicketRow
+                        key={ticket.ticketTypeId}
+                        ticket={ticket}
+                        quantity={selection.quantityOf(ticket.ticketTypeId)}
+                        onQuantity={onQuantity}
+                        notice={selection.noticeOf(ticket.ticketTypeId)}
+                        sellingFast={velocity.isSellingFast(ticket.ticketTypeId)}
+                        watching={notify.isWatching(ticket.ticketTypeId)}
+                        onToggleNotify={notify.toggle}
+                        backMessage={notify.messageOf(ticket.ticketTypeId)}
+                        locked={holdRequest.pending || activeHold}
+                      />
+                    ))}
+                  </ul>
+                </RealtimeErrorBoundary>
+                <div className="order-bar">
+                  <p className="order-bar__summary" aria-live="polite">
+                    {/* No money here: the total is the server's, exact, shown with the hold. */}
+                    {selection.count === 0 ? 'No tickets selected' : `${plural(selection.count, 'ticket')} selected · total shown when held`}
+                  </p>
+                  <button type="button" className="button button--primary" disabled={selection.count === 0 || holdRequest.pending || activeHold} onClick={onHold}>
+                    {holdRequest.pending ? 'Holding…' : 'Hold tickets'}
+                  </button>
+                </div>
+                {activeHold && <p className="message message--muted">You have a hold on this event. Buy or release it to choose other tickets.</p>}
+                {holdRequest.error && (
+                  <p className="message message--error" role="alert">
+                    Could not hold your tickets: {holdRequest.error}
+                  </p>
+                )}
+                {live.isStale && <p className="message message--warning">You are offline: these counts are from your last visit and may have changed. We'll reconnect on our own.</p>}
+              </>
             )}
-            {live.isStale && <p className="message message--warning">You are offline: these counts are from your last visit and may have changed. We'll reconnect on our own.</p>}
           </section>
           <aside className="event-aside">
             {holdRequest.reservationId ? (

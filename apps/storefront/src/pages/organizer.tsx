@@ -6,6 +6,7 @@ import { useLocation, useSearch } from 'wouter';
 import { ApiError } from '../api.ts';
 import { ExpiringHolds } from '../components/expiring-holds.tsx';
 import { LiveTable } from '../components/live-table.tsx';
+import { QueuePanel } from '../components/queue-panel.tsx';
 import { RequestStatus } from '../components/request-status.tsx';
 import { SalesChart } from '../components/sales-chart.tsx';
 import { SimulatorPanel } from '../components/simulator-panel.tsx';
@@ -122,6 +123,9 @@ function Dashboard({ slug }: { slug: string }) {
       <Panel title="Sales per minute" wide>
         <RequestStatus {...sales.status} what="sales" />
         {!sales.status.loading && <SalesChart buckets={sales.buckets} />}
+      </Panel>
+      <Panel title="Waiting room" wide>
+        <QueuePanel slug={slug} />
       </Panel>
       <Panel title="Holds about to expire">
         <ExpiringHolds slug={slug} />

@@ -1,4 +1,4 @@
-import type { AvailabilitySnapshot, AvailabilityUpdate, ClientMessage, SubscribedMessage, TicketAvailability } from '@ticketpulse/protocol';
+import type { AvailabilitySnapshot, AvailabilityUpdate, ClientMessage, QueueEntry, QueueLive, SubscribedMessage, TicketAvailability } from '@ticketpulse/protocol';
 import type { Backoff } from '../backoff.ts';
 import type { ConnectionStatus, TransportSink } from '../types.ts';
 
@@ -75,6 +75,8 @@ export class EventChannel {
     this.serverId = message.eventId;
     this.failed = false;
     this.sink.status('connected');
+    // Every answer says whether the event has a waiting room: after a reconnect too, so nothing missed meanwhile stays wrong.
+    this.sink.queue?.(message.queue ?? null);
     // Taken as it comes, even at a lower version: the server's word (protocol rule 1).
     if (message.snapshot) this.replace(message.snapshot);
     else this.send();
@@ -92,6 +94,16 @@ export class EventChannel {
     this.tickets = tickets;
     this.version = update.version;
     this.send(update.committedAt);
+  }
+
+  /** A `queue` frame: the waiting room as a whole. */
+  queue(live: QueueLive): void {
+    this.sink.queue?.(live);
+  }
+
+  /** A `queue_entry` frame: the user's own entry. */
+  queueEntry(entry: QueueEntry): void {
+    this.sink.queueEntry?.(entry);
   }
 
   /** A poll's answer: a snapshot, or undefined for 304 (unchanged). */

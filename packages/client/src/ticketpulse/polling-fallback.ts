@@ -3,6 +3,9 @@ import type { AnalyticsEvent, FetchLike } from '../types.ts';
 import type { EventChannel } from './event-channel.ts';
 import { Poller } from './poller.ts';
 
+/** Default for `pollIntervalMs`: availability, and a waiting-room entry until its first answer names a pace. */
+export const POLL_INTERVAL_MS = 5000;
+
 export interface PollingFallbackOptions {
   url: string;
   fetch: FetchLike;

@@ -1,10 +1,11 @@
 import type { ServerMessage, WelcomeMessage } from '@ticketpulse/protocol';
 import { Backoff } from '../backoff.ts';
+import { findFetch } from '../http-client.ts';
 import type { StatsRecorder } from '../client-stats.ts';
 import type { ServerClock } from '../server-clock.ts';
 import type { AnalyticsEvent, AvailabilityTransport, ConnectionStatus, FetchLike, TicketAvailabilityManagerOptions, TransportSink, WebSocketConstructor } from '../types.ts';
 import { EventChannel } from './event-channel.ts';
-import { PollingFallback } from './polling-fallback.ts';
+import { POLL_INTERVAL_MS, PollingFallback } from './polling-fallback.ts';
 import { RealtimeSocket, type SocketStatus } from './realtime-socket.ts';
 
 /** What the transport tells the manager about its one connection, which every event shares. */
@@ -44,11 +45,7 @@ export class TicketPulseTransport implements AvailabilityTransport {
       if (!found) throw new Error('No WebSocket here: pass one in options (for example from the ws package)');
       return found;
     };
-    const fetchImpl: FetchLike = (input, init) => {
-      const found = options.fetch ?? (globalThis as { fetch?: FetchLike }).fetch;
-      if (!found) throw new Error('No fetch here: pass one in options');
-      return found(input, init);
-    };
+    const fetchImpl: FetchLike = (input, init) => findFetch(options.fetch)(input, init);
     this.socket = new RealtimeSocket({
       url,
       getToken: options.getToken,
@@ -67,7 +64,7 @@ export class TicketPulseTransport implements AvailabilityTransport {
       url,
       fetch: fetchImpl,
       getToken: options.getToken,
-      intervalMs: options.pollIntervalMs ?? 5000,
+      intervalMs: options.pollIntervalMs ?? POLL_INTERVAL_MS,
       afterFailures: reconnect.pollAfterFailures ?? 3,
       report: monitor.report,
       channels: () => this.channels.values(),
@@ -142,6 +139,13 @@ export class TicketPulseTransport implements AvailabilityTransport {
         else this.monitor.stats.error(message.code);
         return;
       }
+      case 'queue': {
+        const { type, serverTime, ...live } = message;
+        this.monitor.clock.observe(serverTime);
+        return this.find(message.eventId)?.queue(live);
+      }
+      case 'queue_entry':
+        return this.find(message.eventId)?.queueEntry(message.entry);
       case 'pong':
         return this.monitor.clock.observe(message.serverTime);
       default:

@@ -19,9 +19,11 @@ export class UpgradeProxy {
     this.server = createServer((req, res) => {
       const upstream = request({ host: target.hostname, port: target.port, path: req.url, method: req.method, headers: req.headers }, (reply) => {
         res.writeHead(reply.statusCode ?? 502, reply.headers);
+        // A connection reset mid-answer (the proxy stopping) ends this answer, not the test run.
+        reply.on('error', () => res.destroy());
         reply.pipe(res);
       });
-      upstream.on('error', () => res.writeHead(502).end());
+      upstream.on('error', () => (res.headersSent ? res.destroy() : res.writeHead(502).end()));
       req.pipe(upstream);
     });
     this.server.on('upgrade', (req, socket, head) => {

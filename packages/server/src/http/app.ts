@@ -28,9 +28,11 @@ import type { RealtimeStats } from '@ticketpulse/protocol';
 import { queueRoutes } from './routes/queue.ts';
 import { reservationRoutes } from './routes/reservations.ts';
 import type { WaitingRoom } from '../waiting-room/waiting-room.ts';
+import type { WaitingList } from '../inventory/waiting-list.ts';
 import { simulatorRoutes, type SimulatorControl } from './routes/simulator.ts';
 import { supabaseRestRoutes } from './routes/supabase-rest.ts';
 import { ticketTypeRoutes } from './routes/ticket-types.ts';
+import { waitlistRoutes } from './routes/waitlist.ts';
 import { installSecurityHeaders } from './security-headers.ts';
 import { hasStorefront, serveStorefront } from './storefront.ts';
 
@@ -39,6 +41,7 @@ export interface AppDeps {
   catalog: Catalog;
   holds: Holds;
   waitingRoom: WaitingRoom;
+  waitingList: WaitingList;
   verifier: TokenVerifier;
   devAuth: boolean;
   logger: FastifyBaseLogger;
@@ -125,6 +128,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await typed.register(reservationRoutes, { holds: deps.holds, waitingRoom: deps.waitingRoom });
   await typed.register(queueRoutes, { waitingRoom: deps.waitingRoom });
   await typed.register(ticketTypeRoutes, { catalog: deps.catalog });
+  await typed.register(waitlistRoutes, { waitingList: deps.waitingList });
   await typed.register(insightRoutes, { db: deps.db, catalog: deps.catalog });
   await typed.register(realtimeStatsRoutes, { stats: deps.realtimeStats });
   if (deps.simulator) await typed.register(simulatorRoutes, { simulator: deps.simulator });

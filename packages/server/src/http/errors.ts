@@ -26,6 +26,9 @@ const inventoryStatus: Record<InventoryErrorCode, number> = {
   queue_pass_required: 403,
   queue_pass_expired: 403,
   queue_one_hold_at_a_time: 409,
+  waitlist_seats_available: 409,
+  waitlist_closed: 409,
+  waitlist_entry_not_found: 404,
 };
 
 /** Fastify's own request errors, by their FST_ codes. */

@@ -154,3 +154,16 @@ export const salesQuery = z.object({
 
 export const simulatorChange = z.strictObject({ running: z.boolean() }).meta({ id: 'SimulatorChange' });
 
+
+/** POST /api/event-tickets/:id/waitlist: how many seats you want (at most the type's max per order, checked by the database). */
+export const waitlistJoin = z.strictObject({ quantity: z.number().int().min(1).max(100) }).meta({ id: 'WaitlistJoin' });
+
+/** PATCH /api/events/:idOrSlug/waitlist: any subset. */
+export const waitlistChange = z
+  .strictObject({ enabled: z.boolean(), offerSeconds: seconds })
+  .partial()
+  .refine((c) => Object.keys(c).length > 0, { message: 'nothing to change' })
+  .meta({ id: 'WaitlistChange' });
+
+/** PATCH /api/event-tickets/:id/waitlist. */
+export const waitlistTicketTypeChange = z.strictObject({ enabled: z.boolean() }).meta({ id: 'WaitlistTicketTypeChange' });

@@ -78,6 +78,7 @@ interface TicketTypeRow extends TicketTypeColumns {
   low_stock_threshold: number | null;
   sort_order: number;
   version: number;
+  waitlist_waiting: number;
 }
 
 const toEvent = (r: EventRow): EventSummary => ({
@@ -205,18 +206,28 @@ export class Catalog {
 
   /** Opens, pauses or closes the sale, changes visibility or display precision. */
   async updateEvent(idOrSlug: string, change: EventChange): Promise<EventWithTicketTypes> {
-    const { rows } = await this.db.query<{ id: string }>(
-      `UPDATE events e SET
-         status            = coalesce($2, status),
-         is_public         = coalesce($3, is_public),
-         display_precision = coalesce($4, display_precision),
-         updated_at        = now()
-       WHERE ${byIdOrSlug(idOrSlug)} RETURNING id`,
-      [idOrSlug, change.status ?? null, change.isPublic ?? null, change.displayPrecision ?? null],
-    );
-    if (!rows[0]) throw new InventoryError('event_not_found', 'Event not found');
-    this.onChange(rows[0].id);
-    return this.getEvent(rows[0].id, { privileged: true });
+    const id = await this.db.transaction(async (tx) => {
+      const resuming = change.status === 'on_sale';
+      // Opening the sale may make offers, which lock the event's ticket types: those first (lock order: types, then the event).
+      if (resuming) {
+        await tx.query(`SELECT 1 FROM event_tickets et JOIN events e ON e.id = et.event_id WHERE ${byIdOrSlug(idOrSlug)} ORDER BY et.id FOR UPDATE OF et`, [idOrSlug]);
+      }
+      const { rows } = await tx.query<{ id: string }>(
+        `UPDATE events e SET
+           status            = coalesce($2, status),
+           is_public         = coalesce($3, is_public),
+           display_precision = coalesce($4, display_precision),
+           updated_at        = now()
+         WHERE ${byIdOrSlug(idOrSlug)} RETURNING id`,
+        [idOrSlug, change.status ?? null, change.isPublic ?? null, change.displayPrecision ?? null],
+      );
+      if (!rows[0]) throw new InventoryError('event_not_found', 'Event not found');
+      // Seats freed while the sale was stopped go to the waiting lists before anyone can hold them (docs/waiting-list.md).
+      if (resuming) await tx.query('SELECT waitlist_offer_event($1)', [rows[0].id]);
+      return rows[0].id;
+    });
+    this.onChange(id);
+    return this.getEvent(id, { privileged: true });
   }
 
   /** Opens a non-public event to one user (idempotent). */
@@ -256,7 +267,10 @@ export class Catalog {
     );
     if (rows[0]) {
       this.onChange(rows[0].event_id);
-      return toTicketType(rows[0]);
+      // RETURNING shows the row before the statement's offers to its waiting list (docs/waiting-list.md): read what they left.
+      if (rows[0].waitlist_waiting === 0) return toTicketType(rows[0]);
+      const after = await this.db.query<TicketTypeRow>('SELECT * FROM event_tickets WHERE id = $1', [id]);
+      return toTicketType(after.rows[0]!);
     }
     const current = await this.db.query<{ committed: number }>(
       'SELECT sold_count + reserved_count AS committed FROM event_tickets WHERE id = $1',

@@ -23,6 +23,10 @@ export const inventoryErrorCodes = [
   'queue_pass_required',
   'queue_pass_expired',
   'queue_one_hold_at_a_time',
+  // The waiting list (db/repeatable/75_waiting_list.sql).
+  'waitlist_seats_available',
+  'waitlist_closed',
+  'waitlist_entry_not_found',
 ] as const;
 
 export type InventoryErrorCode = (typeof inventoryErrorCodes)[number];

@@ -1,15 +1,32 @@
 import type { Database } from '../db/database.ts';
 import type { Catalog, NewEvent } from '../inventory/catalog.ts';
+import { configureQueue, type QueueSettingsChange } from '../waiting-room/waiting-room.ts';
 
 const DAY_MS = 86_400_000;
 const inDays = (days: number) => new Date(Date.now() + days * DAY_MS).toISOString();
 
+/** The demo's waiting-room event: its queue opens this long after seeding (a fresh `npm start`), its pre-queue already running. */
+export const DEMO_QUEUE_OPENS_IN_MS = 60_000;
+export const WAITING_ROOM_DEMO_SLUG = 'neon-skyline-arena';
+
 interface DemoEvent extends NewEvent {
   /** Seats sold before the demo starts, per ticket type name. */
   alreadySold?: Record<string, number>;
+  /** A waiting room in front of it (PUT .../queue), opensAt set when seeded. */
+  queue?: Omit<QueueSettingsChange, 'opensAt'>;
 }
 
-/** One ordinary on-sale, one nearly sold out, one with an unlimited ticket type. */
+export interface DemoSeedOptions {
+  /** When the waiting-room event's queue opens, from now; DEMO_QUEUE_OPENS_IN_MS unless given (tests shorten it). */
+  queueOpensInMs?: number;
+}
+
+/**
+ * One ordinary on-sale, one nearly sold out, one with an unlimited ticket
+ * type, and a high-demand on-sale behind a waiting room: a rate and a pass
+ * short enough that a newcomer sees the line move and the event sell out
+ * within minutes (the simulator sends the crowd, simulator/queue-crowd.ts).
+ */
 function demoEvents(): DemoEvent[] {
   return [
     {
@@ -49,16 +66,36 @@ function demoEvents(): DemoEvent[] {
       ],
       alreadySold: { 'Reserved Deckchair': 64, 'Free RSVP': 312 },
     },
+    {
+      slug: WAITING_ROOM_DEMO_SLUG,
+      name: 'Neon Skyline: Arena Night',
+      description: 'The on-sale everyone waits for: a virtual waiting room lets buyers in at a fair pace.',
+      venue: 'Harbour Arena',
+      startsAt: inDays(45),
+      ticketTypes: [
+        { name: 'Floor', price: '95.00', totalCapacity: 120, maxPerOrder: 4 },
+        { name: 'Tier 1 Seat', price: '75.00', totalCapacity: 120, maxPerOrder: 4 },
+      ],
+      queue: { admitPerMinute: 30, maxActiveShoppers: 100, passSeconds: 180, abandonAfterSeconds: 30 },
+    },
   ];
 }
 
-/** Creates the demo events that do not exist yet; returns the slugs it created. */
-export async function seedDemoEvents(db: Database, catalog: Catalog): Promise<string[]> {
+/**
+ * Creates the demo events that do not exist yet; returns the slugs it
+ * created. The waiting room's opensAt is set now, relative to the clock: it
+ * is staged for the first start on a fresh database.
+ */
+export async function seedDemoEvents(db: Database, catalog: Catalog, options: DemoSeedOptions = {}): Promise<string[]> {
   const created: string[] = [];
-  for (const { alreadySold = {}, ...input } of demoEvents()) {
+  for (const { alreadySold = {}, queue, ...input } of demoEvents()) {
     const exists = await db.query('SELECT 1 FROM events WHERE slug = $1', [input.slug]);
-    if (exists.rowCount > 0) continue;
+    if (exists.rows.length > 0) continue; // rows, not rowCount: PGlite counts no rows for a SELECT
     const event = await catalog.createEvent(input);
+    if (queue) {
+      const opensAt = new Date(Date.now() + (options.queueOpensInMs ?? DEMO_QUEUE_OPENS_IN_MS)).toISOString();
+      await configureQueue(db, event.id, { ...queue, opensAt });
+    }
     for (const type of event.ticketTypes) {
       const sold = alreadySold[type.name] ?? 0;
       if (sold === 0) continue;

@@ -4,6 +4,8 @@ import { availabilitySnapshot, event, reservationEnvelope } from '@ticketpulse/p
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { TokenVerifier } from '../auth/token-verifier.ts';
+import type { WaitingRoom } from '../waiting-room/waiting-room.ts';
+import { DEFAULT_CROWD, QueueCrowd, type CrowdSize, type QueuedEvent } from './queue-crowd.ts';
 
 /** Timings, each a [min, max] range in milliseconds picked from uniformly. */
 export interface SimulatorPace {
@@ -11,6 +13,8 @@ export interface SimulatorPace {
   holdEveryMs: readonly [number, number];
   /** How long a buyer thinks before confirming or releasing. */
   decideAfterMs: readonly [number, number];
+  /** Between two rounds of the crowd in front of queued events (joins, presence, admitted visitors buying). */
+  queueStepMs: readonly [number, number];
 }
 
 export interface BuyerSimulatorOptions {
@@ -21,10 +25,13 @@ export interface BuyerSimulatorOptions {
   pace?: Partial<SimulatorPace>;
   /** Sent with every request (the service's internal key, so demo traffic is not rate limited). */
   headers?: Record<string, string>;
+  /** The waiting rooms: which events are queued, and the crowd's entries (read in-process, one statement per event). */
+  waitingRoom: Pick<WaitingRoom, 'live' | 'entriesOf'>;
+  crowd?: Partial<CrowdSize>;
 }
 
 // About two buyers a second: lively to watch, and slow enough to read.
-const DEFAULT_PACE: SimulatorPace = { holdEveryMs: [300, 800], decideAfterMs: [1000, 5000] };
+const DEFAULT_PACE: SimulatorPace = { holdEveryMs: [300, 800], decideAfterMs: [1000, 5000], queueStepMs: [800, 1200] };
 /** Requests it may have open at once; past it, the buyer of the moment gives up. */
 export const MAX_IN_FLIGHT = 20;
 /** Ordinary ticket types are never taken below this share of their capacity. */
@@ -39,8 +46,15 @@ const RESTOCK_SHARE = 0.2;
 /** The event list changes rarely; availability is read fresh for every buyer. */
 const EVENTS_REFRESH_MS = 5000;
 const BUYER_TOKEN_TTL_SECONDS = 3600;
+const QUEUE_PASS_HEADER = 'x-ticketpulse-queue-pass';
 
 const eventList = z.object({ events: z.array(event) });
+/** An on-sale event; `queue` when a waiting room is in front of it (its holds need a pass: only the crowd holds there). */
+interface OnSaleEvent {
+  id: string;
+  slug: string;
+  queue: QueuedEvent | undefined;
+}
 type Decision = 'confirm' | 'release';
 
 const between = ([min, max]: readonly [number, number]): number => min + Math.floor(Math.random() * (max - min + 1));
@@ -51,22 +65,39 @@ const pick = <T>(items: readonly T[]): T => items[Math.floor(Math.random() * ite
  * on-sale event, through the public HTTP API like any client, so viewers see
  * the same updates real buyers would cause. Holds are made one at a time, so
  * each buyer sees what the previous one left and the floor below holds.
+ * Events behind a waiting room get a crowd instead (QueueCrowd): only the
+ * visitors it admits hold, and those events may sell out.
  */
 export class BuyerSimulator {
   private readonly pace: SimulatorPace;
-  private readonly stats: SimulatorStats = { holds: 0, purchases: 0, releases: 0, restocks: 0, expiries: 0, refusals: 0 };
+  private readonly stats: SimulatorStats = { holds: 0, purchases: 0, releases: 0, restocks: 0, expiries: 0, refusals: 0, queueJoins: 0 };
   private readonly inFlight = new Set<Promise<unknown>>();
   /** Holds waiting for their buyer's decision, by reservation id. */
   private readonly pending = new Map<string, { token: string; timer: NodeJS.Timeout }>();
-  private events: { readAt: number; list: Array<{ id: string; slug: string }> } | undefined;
+  private events: { readAt: number; list: OnSaleEvent[] } | undefined;
   private running = false;
   /** The traffic loop while started, with the address it sends to. */
   private session: { baseUrl: string; loop: Promise<void> } | undefined;
   private stopping: Promise<void> | undefined;
-  private wake: (() => void) | undefined;
+  /** The loops' sleeps, which stop() cuts short. */
+  private readonly wakers = new Set<() => void>();
+  private readonly crowd: QueueCrowd;
 
   constructor(private readonly options: BuyerSimulatorOptions) {
     this.pace = { ...DEFAULT_PACE, ...options.pace };
+    this.crowd = new QueueCrowd(
+      options.waitingRoom,
+      {
+        hasRoom: () => this.inFlight.size < MAX_IN_FLIGHT,
+        newVisitor: () => options.verifier.signForNewUser('authenticated', BUYER_TOKEN_TTL_SECONDS),
+        call: (method, path, token) => this.call(this.session!.baseUrl, method, path, token),
+        holdSeats: async (eventId, token, pass) => {
+          await this.holdSeats(this.session!.baseUrl, eventId, token, { mayRunOut: true, pass });
+        },
+        joined: () => (this.stats.queueJoins += 1),
+      },
+      { ...DEFAULT_CROWD, ...options.crowd },
+    );
   }
 
   status(): SimulatorStatus {
@@ -80,7 +111,7 @@ export class BuyerSimulator {
     const baseUrl = this.options.baseUrl();
     if (!baseUrl) throw new Error('The buyer simulator needs the service to be listening');
     this.running = true;
-    this.session = { baseUrl, loop: this.run(baseUrl) };
+    this.session = { baseUrl, loop: Promise.all([this.run(baseUrl), this.runCrowd(baseUrl)]).then(() => undefined) };
     this.options.logger.info('buyer simulator started');
   }
 
@@ -94,9 +125,10 @@ export class BuyerSimulator {
     if (!this.session) return;
     const { baseUrl, loop } = this.session;
     this.running = false;
-    this.wake?.();
+    for (const wake of this.wakers) wake();
     await loop;
     this.session = undefined;
+    this.crowd.clear();
     const undecided = [...this.pending];
     this.pending.clear();
     for (const [, { timer }] of undecided) clearTimeout(timer);
@@ -114,41 +146,78 @@ export class BuyerSimulator {
     }
   }
 
+  /** The crowd in front of queued events, a round at a time. */
+  private async runCrowd(baseUrl: string): Promise<void> {
+    while (this.running) {
+      await this.pause(between(this.pace.queueStepMs));
+      if (!this.running) continue;
+      try {
+        const queued = (await this.onSaleEvents(baseUrl)).flatMap((e) => (e.queue ? [e.queue] : []));
+        await this.crowd.step(queued);
+      } catch (error) {
+        this.options.logger.warn({ err: error }, 'simulated queue crowd failed');
+      }
+    }
+  }
+
   /** A sleep that stop() cuts short. */
   private pause(ms: number): Promise<void> {
     return new Promise((resolve) => {
-      const timer = setTimeout(resolve, ms);
-      this.wake = () => {
+      const wake = () => {
         clearTimeout(timer);
+        this.wakers.delete(wake);
         resolve();
       };
+      const timer = setTimeout(wake, ms);
+      this.wakers.add(wake);
     });
   }
 
-  /** One buyer: looks at an event, holds a few seats, and decides later. */
+  /** One buyer: looks at an event without a waiting room, holds a few seats, and decides later. */
   private async buyOnce(baseUrl: string): Promise<void> {
-    const events = await this.onSaleEvents(baseUrl);
+    const events = (await this.onSaleEvents(baseUrl)).filter((e) => !e.queue);
     if (events.length === 0) return;
     const target = pick(events);
-    const snapshot = await this.read(baseUrl, `/api/events/${target.id}/availability`, availabilitySnapshot);
     const nearlySoldOut = target.slug === NEARLY_SOLD_OUT_SLUG;
+    const buyer = await this.options.verifier.signForNewUser('authenticated', BUYER_TOKEN_TTL_SECONDS);
+    const snapshot = await this.holdSeats(baseUrl, target.id, buyer.token, { mayRunOut: nearlySoldOut, pass: null });
+    if (snapshot && !nearlySoldOut) await this.restock(baseUrl, snapshot.tickets);
+  }
+
+  /**
+   * A buyer holds a few seats of a type they may take, and decides later.
+   * With `mayRunOut`, the last seats may go (the floor is not kept) and every
+   * hold is bought or released rather than left to expire: left holds would
+   * pin the last seats for the whole hold time. Returns the availability read
+   * when nothing could be taken (for a restock), else undefined.
+   */
+  private async holdSeats(
+    baseUrl: string,
+    eventId: string,
+    token: string,
+    { mayRunOut, pass }: { mayRunOut: boolean; pass: string | null },
+  ): Promise<{ tickets: TicketAvailability[] } | undefined> {
+    const snapshot = await this.read(baseUrl, `/api/events/${eventId}/availability`, availabilitySnapshot);
     const choices = (snapshot?.tickets ?? []).flatMap((ticket) => {
-      const most = Math.min(MAX_SEATS_PER_HOLD, ticket.maxPerOrder, spareSeats(ticket, nearlySoldOut));
+      const most = Math.min(MAX_SEATS_PER_HOLD, ticket.maxPerOrder, spareSeats(ticket, mayRunOut));
       return most >= 1 ? [{ ticketTypeId: ticket.ticketTypeId, most }] : [];
     });
-    if (choices.length === 0) {
-      if (!nearlySoldOut && snapshot) await this.restock(baseUrl, snapshot.tickets);
-      return;
-    }
+    if (choices.length === 0) return snapshot;
     const choice = pick(choices);
-    const buyer = await this.options.verifier.signForNewUser('authenticated', BUYER_TOKEN_TTL_SECONDS);
-    const held = await this.call(baseUrl, 'POST', `/api/events/${target.id}/reservations`, buyer.token, {
-      items: [{ ticketTypeId: choice.ticketTypeId, quantity: between([1, choice.most]) }],
-    });
-    if (held.status !== 201) return;
+    const held = await this.call(
+      baseUrl,
+      'POST',
+      `/api/events/${eventId}/reservations`,
+      token,
+      { items: [{ ticketTypeId: choice.ticketTypeId, quantity: between([1, choice.most]) }] },
+      // As the SDK does: the pass goes along, so an edge could check it too.
+      pass === null ? {} : { [QUEUE_PASS_HEADER]: pass },
+    );
+    if (held.status !== 201) return undefined;
     this.stats.holds += 1;
     const { reservation } = reservationEnvelope.parse(held.body);
-    this.decideLater(baseUrl, reservation.id, buyer.token, nearlySoldOut);
+    this.decideLater(baseUrl, reservation.id, token, mayRunOut);
+    return undefined;
   }
 
   /**
@@ -165,11 +234,11 @@ export class BuyerSimulator {
     if (answer.status === 200) this.stats.restocks += 1;
   }
 
-  private decideLater(baseUrl: string, reservationId: string, token: string, nearlySoldOut: boolean): void {
+  private decideLater(baseUrl: string, reservationId: string, token: string, mayRunOut: boolean): void {
     const roll = Math.random();
-    // On the nearly-sold-out event an abandoned hold would pin its last seats for the whole hold time.
+    // Where the last seats may go, an abandoned hold would pin them for the whole hold time.
     const decision: Decision | undefined =
-      roll < CONFIRM_SHARE ? 'confirm' : roll < CONFIRM_SHARE + RELEASE_SHARE || nearlySoldOut ? 'release' : undefined;
+      roll < CONFIRM_SHARE ? 'confirm' : roll < CONFIRM_SHARE + RELEASE_SHARE || mayRunOut ? 'release' : undefined;
     if (!decision) {
       this.stats.expiries += 1;
       return;
@@ -197,10 +266,18 @@ export class BuyerSimulator {
     }
   }
 
-  private async onSaleEvents(baseUrl: string): Promise<Array<{ id: string; slug: string }>> {
+  private async onSaleEvents(baseUrl: string): Promise<OnSaleEvent[]> {
     if (this.events && Date.now() - this.events.readAt < EVENTS_REFRESH_MS) return this.events.list;
     const body = await this.read(baseUrl, '/api/events', eventList);
-    const list = (body?.events ?? []).filter((e) => e.status === 'on_sale').map(({ id, slug }) => ({ id, slug }));
+    const onSale = (body?.events ?? []).filter((e) => e.status === 'on_sale');
+    // A waiting room turned off (closed) no longer queues holds: ordinary buyers are back.
+    const queues = new Map(
+      (await this.options.waitingRoom.live(onSale.map((e) => e.id))).flatMap(({ live }) => (live.status === 'closed' ? [] : [[live.eventId, live] as const])),
+    );
+    const list = onSale.map(({ id, slug }) => {
+      const queue = queues.get(id);
+      return { id, slug, queue: queue && { id, status: queue.status } };
+    });
     this.events = { readAt: Date.now(), list };
     return list;
   }
@@ -212,8 +289,15 @@ export class BuyerSimulator {
   }
 
   /** One request, counted while open; 4xx answers are refusals, 5xx are logged. */
-  private async call(baseUrl: string, method: string, path: string, token?: string, body?: unknown): Promise<{ status: number; body: unknown }> {
-    const headers: Record<string, string> = { ...this.options.headers };
+  private async call(
+    baseUrl: string,
+    method: string,
+    path: string,
+    token?: string,
+    body?: unknown,
+    extraHeaders: Record<string, string> = {},
+  ): Promise<{ status: number; body: unknown }> {
+    const headers: Record<string, string> = { ...this.options.headers, ...extraHeaders };
     if (token) headers.authorization = `Bearer ${token}`;
     if (body !== undefined) headers['content-type'] = 'application/json';
     // Holds carry an Idempotency-Key, as any careful client's do.
@@ -235,12 +319,14 @@ export class BuyerSimulator {
 
 /**
  * Seats a buyer may take from this ticket type without going under the floor.
- * Unlimited types have no floor; banded ones (no counts shown) are left alone,
+ * Unlimited types have no floor, nor those that may run out (no more than is
+ * left, where that is shown); banded ones (no counts shown) are left alone,
  * since nothing tells how close to the floor they are.
  */
-function spareSeats(ticket: TicketAvailability, nearlySoldOut: boolean): number {
+function spareSeats(ticket: TicketAvailability, mayRunOut: boolean): number {
   if (!isBuyable(ticket.status)) return 0;
-  if (ticket.isUnlimited || nearlySoldOut) return ticket.maxPerOrder;
+  if (ticket.isUnlimited) return ticket.maxPerOrder;
+  if (mayRunOut) return Math.min(ticket.maxPerOrder, ticket.actualAvailable ?? ticket.maxPerOrder);
   if (ticket.actualAvailable === null || ticket.totalCapacity === null) return 0;
   return ticket.actualAvailable - Math.ceil(ticket.totalCapacity * FLOOR_SHARE);
 }

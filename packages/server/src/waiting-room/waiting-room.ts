@@ -65,6 +65,17 @@ export function pollAfterMs(entry: QueueEntry, now = Date.now()): number {
   }
 }
 
+/** One SQL function of db/repeatable/70_waiting_room.sql, its refusals as InventoryErrors. */
+async function callQueueFunction<Row>(db: Queryable, fn: string, params: unknown[]): Promise<Row> {
+  const { rows } = await refusalsAsErrors(db.query<{ r: Row }>(`SELECT ${fn} AS r`, params));
+  return rows[0]!.r;
+}
+
+/** Creates an event's queue (opensAt and admitPerMinute needed) or changes it; live state is kept. WaitingRoom.configure, and the demo seed, which has no passes to sign. */
+export async function configureQueue(db: Queryable, eventRef: string, settings: QueueSettingsChange): Promise<Queue> {
+  return toQueue(await callQueueFunction<QueueRow>(db, 'queue_configure($1, $2::jsonb)', [eventRef, JSON.stringify(settings)]));
+}
+
 /**
  * The virtual waiting room of events (docs/waiting-room.md): organizers set
  * it up, visitors join, read and leave their entry. Each call is one SQL
@@ -96,8 +107,8 @@ export class WaitingRoom {
   }
 
   /** Creates the queue (opensAt and admitPerMinute needed) or changes it; live state is kept. */
-  async configure(eventRef: string, settings: QueueSettingsChange): Promise<Queue> {
-    return toQueue(await this.call<QueueRow>('queue_configure($1, $2::jsonb)', [eventRef, JSON.stringify(settings)]));
+  configure(eventRef: string, settings: QueueSettingsChange): Promise<Queue> {
+    return configureQueue(this.db, eventRef, settings);
   }
 
   async read(eventRef: string): Promise<Queue> {
@@ -168,8 +179,7 @@ export class WaitingRoom {
     };
   }
 
-  private async call<Row>(fn: string, params: unknown[]): Promise<Row> {
-    const { rows } = await refusalsAsErrors(this.db.query<{ r: Row }>(`SELECT ${fn} AS r`, params));
-    return rows[0]!.r;
+  private call<Row>(fn: string, params: unknown[]): Promise<Row> {
+    return callQueueFunction<Row>(this.db, fn, params);
   }
 }

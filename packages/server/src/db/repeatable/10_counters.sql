@@ -62,10 +62,15 @@ DECLARE
   new_events uuid[]; new_sold integer[]; new_reserved integer[];
   old_events uuid[]; old_sold integer[]; old_reserved integer[];
   event_ids uuid[]; sold_deltas integer[]; reserved_deltas integer[];
+  offer_types uuid[];
 BEGIN
   IF TG_OP <> 'DELETE' THEN
-    SELECT array_agg(event_id), array_agg(sold_count), array_agg(reserved_count)
-      INTO new_events, new_sold, new_reserved FROM new_rows;
+    -- offer_types: types with someone on their waiting list and seats free
+    -- (75_waiting_list.sql). Read in the same pass, so a type nobody waits
+    -- for costs nothing more.
+    SELECT array_agg(event_id), array_agg(sold_count), array_agg(reserved_count),
+           array_agg(id) FILTER (WHERE waitlist_waiting > 0 AND coalesce(available_count, 1) > 0)
+      INTO new_events, new_sold, new_reserved, offer_types FROM new_rows;
   END IF;
   IF TG_OP <> 'INSERT' THEN
     SELECT array_agg(event_id), array_agg(sold_count), array_agg(reserved_count)
@@ -98,6 +103,11 @@ BEGIN
          updated_at              = now()
     FROM unnest(event_ids, sold_deltas, reserved_deltas) AS d(event_id, sold, reserved)
    WHERE e.id = d.event_id;
+  -- Seats freed (a release, an expiry, more capacity, a type back on sale)
+  -- go to the waiting list in this same statement, before anyone can hold them.
+  IF offer_types IS NOT NULL THEN
+    PERFORM waitlist_offer(offer_types);
+  END IF;
   RETURN NULL;
 END $$;
 
@@ -119,7 +129,8 @@ BEGIN
   RETURN NULL;
 END $$;
 
--- Recounts from tickets and returns every counter that disagrees. Empty when
+-- Recounts from tickets (and each type's waiting count from its waiting
+-- list) and returns every counter that disagrees. Empty when
 -- healthy. It reads everyone's tickets, so it runs as its owner, for the
 -- roles granted EXECUTE only (see 30_reservations.sql on SECURITY DEFINER).
 CREATE OR REPLACE FUNCTION verify_ticket_counts()
@@ -128,7 +139,9 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path FROM CURRENT AS $$
   WITH per_type AS (
     SELECT et.id, et.event_id, et.sold_count, et.reserved_count,
            count(t.id) FILTER (WHERE t.status = 'sold')::integer AS sold,
-           count(t.id) FILTER (WHERE t.status = 'reserved')::integer AS reserved
+           count(t.id) FILTER (WHERE t.status = 'reserved')::integer AS reserved,
+           et.waitlist_waiting,
+           (SELECT count(*) FROM waitlist_entries w WHERE w.event_ticket_id = et.id AND w.status = 'waiting')::integer AS waiting
     FROM event_tickets et LEFT JOIN tickets t ON t.event_ticket_id = et.id
     GROUP BY et.id
   ), per_event AS (
@@ -148,6 +161,8 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path FROM CURRENT AS $$
   SELECT 'event_ticket', p.id, 'sold_count', p.sold_count, p.sold FROM per_type p WHERE p.sold_count <> p.sold
   UNION ALL
   SELECT 'event_ticket', p.id, 'reserved_count', p.reserved_count, p.reserved FROM per_type p WHERE p.reserved_count <> p.reserved
+  UNION ALL
+  SELECT 'event_ticket', p.id, 'waitlist_waiting', p.waitlist_waiting, p.waiting FROM per_type p WHERE p.waitlist_waiting <> p.waiting
   UNION ALL
   SELECT 'event', e.id, 'sold_count', e.sold_count, e.sold FROM per_event e WHERE e.sold_count <> e.sold
   UNION ALL

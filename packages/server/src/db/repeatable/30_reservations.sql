@@ -35,6 +35,31 @@ LANGUAGE sql IMMUTABLE AS $$
   SELECT jsonb_build_object('error', jsonb_build_object('message', message, 'detail', detail))
 $$;
 
+-- A refusal (as inventory_refusal() builds it) raised.
+CREATE OR REPLACE FUNCTION raise_refusal(p_refusal jsonb) RETURNS void
+LANGUAGE plpgsql AS $$
+BEGIN
+  PERFORM raise_inventory_error(p_refusal->'error'->>'message', p_refusal->'error'->'detail');
+END $$;
+
+-- What may stop anyone from holding seats of a ticket type, in one wording
+-- for every caller (a hold, joining a waiting list).
+CREATE OR REPLACE FUNCTION event_not_on_sale_refusal(p_status text) RETURNS jsonb
+LANGUAGE sql IMMUTABLE AS $$
+  SELECT inventory_refusal(format('Event is not on sale (status: %s)', p_status),
+                           jsonb_build_object('code', 'event_not_on_sale', 'status', p_status))
+$$;
+CREATE OR REPLACE FUNCTION ticket_type_not_on_sale_refusal(p_type_id text, p_type_name text) RETURNS jsonb
+LANGUAGE sql IMMUTABLE AS $$
+  SELECT inventory_refusal(format('%s is not on sale', p_type_name),
+                           jsonb_build_object('code', 'ticket_type_not_on_sale', 'ticketTypeId', p_type_id))
+$$;
+CREATE OR REPLACE FUNCTION above_max_per_order_refusal(p_type_id text, p_type_name text, p_max integer) RETURNS jsonb
+LANGUAGE sql IMMUTABLE AS $$
+  SELECT inventory_refusal(format('At most %s of %s per order', p_max, p_type_name),
+                           jsonb_build_object('code', 'quantity_above_max_per_order', 'ticketTypeId', p_type_id, 'maxPerOrder', p_max))
+$$;
+
 -- What a reservation comes to, computed here in numeric: each item's total
 -- (unit price × quantity) and the reservation's total per currency, sent as
 -- decimal strings. Clients show these strings and never multiply prices

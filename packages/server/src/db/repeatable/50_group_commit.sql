@@ -106,8 +106,7 @@ BEGIN
       v_outcomes := v_outcomes || jsonb_build_object('replay', v_existing->>v_key);
       CONTINUE;
     ELSIF v_event.status <> 'on_sale' THEN
-      v_refusal := inventory_refusal(format('Event is not on sale (status: %s)', v_event.status),
-        jsonb_build_object('code', 'event_not_on_sale', 'status', v_event.status));
+      v_refusal := event_not_on_sale_refusal(v_event.status);
     ELSIF v_queue_refusals IS NOT NULL AND v_request ? 'audience' AND NOT (v_request->'audience'->>'privileged')::boolean THEN
       -- A visitor on a queued event: a valid pass, one active hold at a time (this batch's included).
       v_refusal := coalesce(v_queue_refusals->(v_request->>'holderId'),
@@ -125,12 +124,9 @@ BEGIN
           v_refusal := inventory_refusal('Unknown ticket type for this event',
             jsonb_build_object('code', 'unknown_ticket_type', 'ticketTypeId', v_item->>'ticketTypeId'));
         ELSIF v_type->>'status' <> 'on_sale' THEN
-          v_refusal := inventory_refusal(format('%s is not on sale', v_type->>'name'),
-            jsonb_build_object('code', 'ticket_type_not_on_sale', 'ticketTypeId', v_id));
+          v_refusal := ticket_type_not_on_sale_refusal(v_id, v_type->>'name');
         ELSIF (v_item->>'quantity')::integer > (v_type->>'maxPerOrder')::integer THEN
-          v_refusal := inventory_refusal(format('At most %s of %s per order', v_type->>'maxPerOrder', v_type->>'name'),
-            jsonb_build_object('code', 'quantity_above_max_per_order', 'ticketTypeId', v_id,
-                               'maxPerOrder', (v_type->>'maxPerOrder')::integer));
+          v_refusal := above_max_per_order_refusal(v_id, v_type->>'name', (v_type->>'maxPerOrder')::integer);
         END IF;
         EXIT WHEN v_refusal IS NOT NULL;
       END LOOP;
@@ -246,7 +242,7 @@ DECLARE
     p_default_hold_seconds)->'outcomes'->0;
 BEGIN
   IF v_outcome ? 'error' THEN
-    PERFORM raise_inventory_error(v_outcome->'error'->>'message', v_outcome->'error'->'detail');
+    PERFORM raise_refusal(v_outcome);
   END IF;
   IF v_outcome ? 'made' THEN
     RETURN reservation_json((v_outcome->>'made')::uuid) || '{"replayed": false}';

@@ -220,7 +220,7 @@ REVOKE EXECUTE ON FUNCTION queue_read(text) FROM PUBLIC;
 -- Its cost is the write: each pre-queued entry gets a new row version, and
 -- one entry in each index of queue_entries (position is indexed, so the
 -- update cannot be HOT); the entry id has no index of its own for this
--- reason (migrations/0004). 100,000 draws are sorted in memory (about 10 MB:
+-- reason (migrations/0005). 100,000 draws are sorted in memory (about 10 MB:
 -- the default work_mem of 4 MB would spill them to disk), and the statement
 -- is never JIT-compiled (its row estimates run above jit_above_cost, and
 -- compiling costs more than it saves on one run).

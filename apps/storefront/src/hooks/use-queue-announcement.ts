@@ -1,0 +1,50 @@
+import type { QueueResult } from '@ticketpulse/react';
+import { useEffect, useRef, useState } from 'react';
+import { plural } from '../format.ts';
+
+/** "Your turn ends soon" is said once, when the pass crosses this. */
+const ENDING_SOON_SECONDS = 60;
+
+/** What of the queue the announcements look at. */
+export type Seen = Pick<QueueResult, 'status' | 'position' | 'isYourTurn' | 'passSecondsLeft'> & { soldOut: boolean };
+
+/** What changed between two looks at the queue that a screen reader user should hear; null for ticks. */
+export function queueAnnouncement(before: Seen, now: Seen): string | null {
+  if (now.soldOut && !before.soldOut) return 'Sold out: every ticket has been sold.';
+  if (now.isYourTurn && !before.isYourTurn) return `It's your turn. You have ${plural(Math.ceil((now.passSecondsLeft ?? 0) / 60), 'minute')} to choose your tickets.`;
+  const left = now.passSecondsLeft;
+  if (now.isYourTurn && left !== null && left <= ENDING_SOON_SECONDS && (before.passSecondsLeft ?? 0) > ENDING_SOON_SECONDS) return 'Your turn ends in less than a minute.';
+  const inLine = now.status === 'prequeue' || now.status === 'waiting';
+  // Coming back (a reload, a new tab): the place they had.
+  if (inLine && before.status === 'unknown') return now.position === null ? 'You are in the waiting room. Places are drawn when it opens.' : `You are number ${now.position} in line.`;
+  if (now.position !== null && before.status === 'prequeue') return `Places are drawn: you are number ${now.position} in line.`;
+  if (inLine && (before.status === 'not_joined' || before.status === 'closed' || before.status === 'expired')) {
+    return now.status === 'prequeue' ? 'You joined the waiting room. Places are drawn when it opens.' : `You joined the line: you are number ${now.position} in line.`;
+  }
+  if (now.status === 'expired' && before.status !== 'expired') return 'Your turn has ended.';
+  if (now.status === 'closed' && before.status !== 'closed') return 'The waiting room is closed for you.';
+  return null;
+}
+
+/**
+ * The waiting room's announcement for an aria-live region: only joining,
+ * places drawn, your turn, your turn ending soon, sold out and the end, not
+ * every tick of a countdown or every person served.
+ */
+export function useQueueAnnouncement(queue: QueueResult): string {
+  const [announcement, setAnnouncement] = useState('');
+  const seen = useRef<Seen | null>(null);
+  const now: Seen = {
+    status: queue.status,
+    position: queue.position,
+    isYourTurn: queue.isYourTurn,
+    passSecondsLeft: queue.passSecondsLeft,
+    soldOut: queue.status === 'sold_out' || queue.queue?.status === 'sold_out',
+  };
+  useEffect(() => {
+    const change = seen.current && queueAnnouncement(seen.current, now);
+    seen.current = now;
+    if (change) setAnnouncement(change);
+  });
+  return announcement;
+}
