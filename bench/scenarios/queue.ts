@@ -309,8 +309,9 @@ export const queue: Scenario = {
             `at least ${fmt(HTTP_JOIN_GOAL_PER_S)} joins/s over HTTP from separate processes`,
             `${fmt(http.joins.perSecond)} joins/s (${HTTP_PROCESSES} load-generator processes, ${HTTP_CONCURRENCY} in flight each, p99 ${round(http.joins.p99)} ms; GET /healthz on the same connections: ${fmt(http.bare.perSecond)}/s)`,
             http.joins.perSecond >= HTTP_JOIN_GOAL_PER_S,
-            'the gateway process, per request: verifying the token (jose, HS256 through WebCrypto: about 75 us of CPU after importing the key once), Fastify routing and response validation, and the join itself; ' +
-              `the bare route needs none of these and reaches ${fmt(http.bare.perSecond)}/s on the same machine, where the load generators, PostgreSQL and the gateway share 2 cores`,
+            'what the machine leaves it: the gateway\'s CPU profile (BENCH_CPU_PROFILE_DIR, node --cpu-prof) shows it idle about half the time while the joins run, so its share of the 2 cores (beside the load generators, PostgreSQL and other work) limits it, and each join waits on the shared database; ' +
+              'of its busy time per request, about a fifth is verifying the token (jose, HS256 through WebCrypto, even with the key imported once), a third Fastify\'s reply path and the socket write, a tenth @fastify/helmet building its headers again for every request. ' +
+              `The bare route skips the token, the join and the database: ${fmt(http.bare.perSecond)}/s on the same machine at the same time`,
           ),
           goal(
             `${fmt(prequeued)} pre-queued visitors get positions within ${SHUFFLE_GOAL_MS / 1000} s`,
