@@ -56,10 +56,11 @@ describe.each(drivers)('waiting room (%s)', (driver) => {
     for (const holder of holders) entries.push((await room.join(eventId, visitor(holder))).entry);
     return entries;
   };
+  /** In join order: by the database clock, then (joins decided in one batch share its reading) by position, the order they arrived in. */
   const positions = async (eventId: string) =>
     (
       await t.db.query<{ holder_id: string; position: string }>(
-        'SELECT holder_id, position FROM queue_entries WHERE event_id = $1 ORDER BY joined_at, holder_id',
+        'SELECT holder_id, position FROM queue_entries WHERE event_id = $1 ORDER BY joined_at, position, holder_id',
         [eventId],
       )
     ).rows.map((r) => ({ holder: r.holder_id, position: Number(r.position) }));
@@ -129,6 +130,36 @@ describe.each(drivers)('waiting room (%s)', (driver) => {
     expect((await room.read(event.id)).length).toBe(3);
     // Someone else never reads your entry: theirs is their own, and without one there is none.
     expect(await refusalCode(room.entry(event.id, visitor('stranger')))).toBe('queue_entry_not_found');
+  });
+
+  it('joins that arrive together are decided together, each with its own answer, in arrival order', async () => {
+    // A draft event: only privileged callers see it.
+    const event = await queuedEvent({}, await createEvent(catalog, { status: 'draft' }));
+    const staff = (holderId: string): Visitor => ({ holderId, audience: { privileged: true, userId: holderId } });
+    for (const holder of ['s1', 'back']) await room.join(event.id, staff(holder));
+    await room.leave(event.id, staff('back'));
+    // Submitted in one turn of the event loop: one batch (group commit), in this order.
+    const answers = await Promise.allSettled([
+      room.join(event.id, staff('s2')),
+      room.join(event.id, visitor('outsider')),
+      room.join(event.id, staff('s2')),
+      room.join(event.id, staff('back')),
+      room.join(event.id, staff('s1')),
+      room.join(event.id, staff('s3')),
+    ]);
+    const joined = answers.map((a) => (a.status === 'fulfilled' ? { created: a.value.created, id: a.value.entry.id, position: a.value.entry.position } : a.reason));
+    // The caller who may not see the event is refused alone; the batch goes on without them.
+    expect(joined[1]).toBeInstanceOf(InventoryError);
+    expect((joined[1] as InventoryError).code).toBe('event_not_found');
+    // The same holder twice: one entry, created once.
+    expect(joined[0]).toEqual({ created: true, id: expect.any(String), position: 3 });
+    expect(joined[2]).toEqual({ ...joined[0], created: false });
+    // Back in at the end, after those who arrived before in the same batch; an entry already in line keeps its place.
+    expect(joined[3]).toMatchObject({ created: false, position: 4 });
+    expect(joined[4]).toMatchObject({ created: false, position: 1 });
+    expect(joined[5]).toMatchObject({ created: true, position: 5 });
+    const queue = await room.read(event.id);
+    expect([queue.lastPosition, queue.length]).toEqual([5, 4]);
   });
 
   it('admits at the configured rate by the elapsed time, and only the admitted may hold', async () => {

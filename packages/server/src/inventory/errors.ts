@@ -50,6 +50,11 @@ function isInventoryErrorCode(code: unknown): code is InventoryErrorCode {
   return (inventoryErrorCodes as readonly unknown[]).includes(code);
 }
 
+/** A refusal as a batch function (reserve_holds, queue_join_batch) answers it for one request, instead of raising it. */
+export interface Refusal {
+  error: { message: string; detail: Record<string, unknown> };
+}
+
 /**
  * A refusal as the SQL functions describe it (message, and a detail with its
  * code), as an InventoryError; an unknown code is a bug, so a plain Error.

@@ -7,6 +7,7 @@
  */
 import type { Reservation } from '@ticketpulse/protocol';
 import type { Queryable } from '../db/database.ts';
+import type { Refusal } from './errors.ts';
 
 /** One request as reserve_holds() takes it. */
 export interface BatchedHold {
@@ -19,9 +20,6 @@ export interface BatchedHold {
 }
 
 export type ReservationJson = Reservation & { replayed?: boolean };
-export interface Refusal {
-  error: { message: string; detail: Record<string, unknown> };
-}
 export type HoldOutcome = ReservationJson | Refusal;
 
 type Priced = Pick<Reservation, 'items' | 'totals'>;

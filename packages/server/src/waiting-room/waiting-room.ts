@@ -1,8 +1,10 @@
 import type { Queue, QueueEntry, QueueLive } from '@ticketpulse/protocol';
 import type { Queryable } from '../db/database.ts';
 import type { Audience } from '../auth/principal.ts';
-import { refusalsAsErrors } from '../inventory/errors.ts';
+import { refusal, refusalsAsErrors } from '../inventory/errors.ts';
 import { EventIds } from '../inventory/event-ref.ts';
+import { GroupCommit } from '../inventory/group-commit.ts';
+import { decideJoins, type BatchedJoin, type EntryRow, type JoinOutcome } from './join-batch.ts';
 import type { PassCheck, QueuePasses } from './queue-pass.ts';
 
 export type { Queue, QueueEntry, QueueLive };
@@ -35,20 +37,6 @@ export interface QueueSettingsChange {
 export interface Visitor {
   holderId: string;
   audience: Audience;
-}
-
-/** queue_entry_json() (db/repeatable/70_waiting_room.sql). */
-interface EntryRow {
-  id: string;
-  eventId: string;
-  holderId: string;
-  status: QueueEntry['status'];
-  position: number | null;
-  peopleAhead: number | null;
-  estimatedWaitSeconds: number | null;
-  opensAt: string;
-  admittedAt: string | null;
-  passExpiresAt: string | null;
 }
 
 type QueueRow = Omit<Queue, 'opensAt'> & { opensAt: string };
@@ -94,14 +82,28 @@ export async function configureQueue(db: Queryable, eventRef: string, settings: 
  * function in db/repeatable/70_waiting_room.sql; admission is
  * AdmissionDriver's, and who may hold is decided inside reserve_holds().
  */
+export interface WaitingRoomOptions {
+  /** Most joins decided in one transaction (1: one transaction per join, the benchmark's baseline). */
+  maxJoinBatch?: number;
+  /** Told the size of every batch of joins decided. */
+  onJoinBatch?: (size: number) => void;
+}
+
+// As for holds (inventory/holds.ts): an opening's burst in a few batches, each transaction a few milliseconds.
+const DEFAULT_MAX_JOIN_BATCH = 256;
+
 export class WaitingRoom {
   private readonly eventIds: EventIds;
+  /** Concurrent joins of one event, decided together (group commit keyed by event id, as holds are). */
+  private readonly joins: GroupCommit<BatchedJoin, JoinOutcome>;
 
   constructor(
     private readonly db: Queryable,
     private readonly passes: QueuePasses,
+    options: WaitingRoomOptions = {},
   ) {
     this.eventIds = new EventIds(db);
+    this.joins = new GroupCommit((eventId, joins) => decideJoins(db, eventId, joins), options.maxJoinBatch ?? DEFAULT_MAX_JOIN_BATCH, options.onJoinBatch);
   }
 
   /** Creates the queue (opensAt and admitPerMinute needed) or changes it; live state is kept. */
@@ -114,9 +116,10 @@ export class WaitingRoom {
   }
 
   /** Joins, or returns the visitor's entry as it is (created: false). */
-  async join(eventRef: string, visitor: Visitor): Promise<{ entry: QueueEntry; created: boolean }> {
-    const { entry, created } = await this.call<{ entry: EntryRow; created: boolean }>('queue_join($1, $2, $3, $4)', this.visitorParams(eventRef, visitor));
-    return { entry: await this.toEntry(entry), created };
+  async join(eventRef: string, { holderId, audience }: Visitor): Promise<{ entry: QueueEntry; created: boolean }> {
+    const outcome = await this.joins.submit(await this.eventIds.of(eventRef), { holderId, userId: audience.userId ?? null, privileged: audience.privileged });
+    if ('error' in outcome) throw refusal(outcome.error.message, outcome.error.detail);
+    return { entry: await this.toEntry(outcome.entry), created: outcome.created };
   }
 
   async entry(eventRef: string, visitor: Visitor): Promise<QueueEntry> {

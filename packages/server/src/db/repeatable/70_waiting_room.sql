@@ -101,8 +101,14 @@ END $$;
 REVOKE EXECUTE ON FUNCTION queue_json(event_queues, timestamptz) FROM PUBLIC;
 
 -- An entry as its holder sees it; the service adds the signed pass (docs/waiting-room.md, Passes).
-CREATE OR REPLACE FUNCTION queue_entry_json(p_entry queue_entries, p_queue event_queues, p_now timestamptz DEFAULT now()) RETURNS jsonb
-LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path FROM CURRENT AS $$
+-- p_rate: queue_measured_rate(p_queue, p_now), read once by callers that build many entries.
+-- Only the functions here call it (they run as the owner, search path pinned),
+-- and it reads no table itself: it runs as its caller, which spares a join
+-- batch the cost of switching user and search path for every entry. It
+-- builds json, not jsonb: a batch only sends its entries on, and building
+-- and printing jsonb cost a join batch a quarter of its time.
+CREATE OR REPLACE FUNCTION queue_entry_json(p_entry queue_entries, p_queue event_queues, p_now timestamptz, p_rate double precision) RETURNS json
+LANGUAGE plpgsql STABLE AS $$
 DECLARE
   v_turn timestamptz;
   v_pass_expires timestamptz;
@@ -125,13 +131,13 @@ BEGIN
   IF v_status IN ('waiting', 'prequeue') THEN
     v_ahead := CASE WHEN p_entry.position IS NOT NULL THEN p_entry.position - p_queue.served_up_to - 1 END;
     v_wait := CASE WHEN p_entry.position IS NOT NULL
-                   THEN queue_wait_seconds(p_queue, p_entry.position, queue_measured_rate(p_queue, p_now), p_now)
+                   THEN queue_wait_seconds(p_queue, p_entry.position, p_rate, p_now)
                    ELSE greatest(0, ceil(extract(epoch FROM p_queue.opens_at - p_now)))::integer END;
   ELSIF v_status = 'admitted' THEN
     v_ahead := 0;
     v_wait := 0;
   END IF;
-  RETURN jsonb_build_object(
+  RETURN json_build_object(
     'id', p_entry.id,
     'eventId', p_entry.event_id,
     'holderId', p_entry.holder_id,
@@ -143,7 +149,14 @@ BEGIN
     'admittedAt', CASE WHEN v_status = 'admitted' THEN v_turn END,
     'passExpiresAt', CASE WHEN v_status = 'admitted' THEN v_pass_expires END);
 END $$;
-REVOKE EXECUTE ON FUNCTION queue_entry_json(queue_entries, event_queues, timestamptz) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION queue_entry_json(queue_entries, event_queues, timestamptz, double precision) FROM PUBLIC;
+
+-- queue_entry_json() now, for one entry.
+CREATE OR REPLACE FUNCTION queue_entry_json(p_entry queue_entries, p_queue event_queues) RETURNS jsonb
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path FROM CURRENT AS $$
+  SELECT queue_entry_json(p_entry, p_queue, now(), queue_measured_rate(p_queue, now()))::jsonb
+$$;
+REVOKE EXECUTE ON FUNCTION queue_entry_json(queue_entries, event_queues) FROM PUBLIC;
 
 -- Creates or changes an event's queue. p_settings: the wire's names; on create the
 -- missing ones take their defaults, on change they stay as they are. Live state is kept.
@@ -203,8 +216,16 @@ REVOKE EXECUTE ON FUNCTION queue_read(text) FROM PUBLIC;
 -- included) can know or influence it before this statement runs. The id only
 -- breaks a tie, which has a negligible chance.
 -- The caller holds the queue row's lock.
+--
+-- Its cost is the write: each pre-queued entry gets a new row version, and
+-- one entry in each index of queue_entries (position is indexed, so the
+-- update cannot be HOT); the entry id has no index of its own for this
+-- reason (migrations/0005). 100,000 draws are sorted in memory (about 10 MB:
+-- the default work_mem of 4 MB would spill them to disk), and the statement
+-- is never JIT-compiled (its row estimates run above jit_above_cost, and
+-- compiling costs more than it saves on one run).
 CREATE OR REPLACE FUNCTION queue_shuffle(p_event_id uuid) RETURNS void
-LANGUAGE plpgsql SECURITY DEFINER SET search_path FROM CURRENT AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path FROM CURRENT SET work_mem = '64MB' SET jit = off AS $$
 DECLARE
   v_count bigint;
 BEGIN
@@ -244,52 +265,130 @@ BEGIN
 END $$;
 REVOKE EXECUTE ON FUNCTION queue_for_visitor(text, text, boolean, boolean) FROM PUBLIC;
 
--- Joins the queue, or returns the holder's entry: {entry, created}. An
--- entry that left or whose pass ran out goes back in at the end (into the
--- pre-queue while it lasts): a rejoin never gives a better place.
-CREATE OR REPLACE FUNCTION queue_join(p_event_ref text, p_holder text, p_user_id text, p_privileged boolean) RETURNS jsonb
-LANGUAGE plpgsql SECURITY DEFINER SET search_path FROM CURRENT AS $$
+-- Joins of one event, a batch in one transaction (group commit, as
+-- reserve_holds() does for holds; the service batches them in
+-- waiting-room/join-batch.ts). One transaction per join would serialize
+-- every join of an event on the queue row's lock, through its commit: a few
+-- hundred joins a second. Here the lock is taken once per batch, the new
+-- entries are written with one INSERT, and positions are handed out
+-- consecutively in the batch's order, which is the order the requests
+-- arrived at the node; the batch's database time is every join's time.
+--
+-- p_requests: [{holderId, userId, privileged}], in arrival order.
+-- Returns one outcome per request, in order: {entry, created} (created only
+-- for a new entry), or {error: {message, detail}} (event_not_found for a
+-- caller who may not see the event, queue_not_found, queue_not_open_yet).
+-- A holder already in line gets their entry as it is; one whose entry left
+-- or whose pass ran out goes back in at the end (into the pre-queue while it
+-- lasts): a rejoin never gives a better place. A holder twice in one batch
+-- is decided once; the second request gets the same entry, not created.
+--
+-- Its plans: an opening fills queue_entries from empty faster than
+-- autovacuum re-analyzes it, and plpgsql keeps the plans it made while the
+-- event looked small: reading the batch's holders' entries by scanning all
+-- of the event's entries, every batch (in the benchmark, joins fell to 1,500
+-- a second). It only ever reads entries by their key, so it is told never to
+-- scan (seq or bitmap, as reserve_holds() is, 50_group_commit.sql), each
+-- request's entry is read by a lookup of its own, and its small statements
+-- are never JIT-compiled.
+CREATE OR REPLACE FUNCTION queue_join_batch(p_event_ref text, p_requests jsonb) RETURNS json
+LANGUAGE plpgsql SECURITY DEFINER SET search_path FROM CURRENT
+SET enable_seqscan = off SET enable_bitmapscan = off SET jit = off AS $$
 DECLARE
-  v_queue event_queues := queue_for_visitor(p_event_ref, p_user_id, p_privileged, true);
+  v_event events := event_by_ref(p_event_ref);
+  v_queue event_queues;
+  v_now timestamptz;
+  v_rate double precision;
+  -- Per request, in order: may the caller see the event?
+  v_visible boolean[];
+  -- Why every visible request is refused (no open waiting room), else null.
+  v_refusal jsonb;
+  -- Distinct holders of the visible requests, in order of first arrival.
+  v_holders text[];
+  -- Of those: already in line, as they were (their entries locked); back in at the end; given a place now (new or back in).
+  v_existing text[] := '{}';
+  v_back text[] := '{}';
+  v_placed text[];
   v_entry queue_entries;
-  v_now timestamptz := clock_timestamp();
-  v_created boolean := false;
-  v_state jsonb;
+  v_status text;
+  v_outcomes json;
 BEGIN
-  IF v_now < v_queue.opens_at - make_interval(mins => v_queue.prequeue_minutes) THEN
-    PERFORM raise_inventory_error('The waiting room is not open yet',
-      jsonb_build_object('code', 'queue_not_open_yet', 'joinFrom', v_queue.opens_at - make_interval(mins => v_queue.prequeue_minutes),
-                         'opensAt', v_queue.opens_at));
+  SELECT array_agg(v_event.id IS NOT NULL AND event_is_visible(v_event, r->>'userId', (r->>'privileged')::boolean) ORDER BY n)
+    INTO v_visible
+    FROM jsonb_array_elements(p_requests) WITH ORDINALITY AS q (r, n);
+  IF true = ANY (v_visible) THEN
+    SELECT * INTO v_queue FROM event_queues WHERE event_id = v_event.id FOR UPDATE;
+    -- Read after the lock: a batch that waited for it comes after the one that held it.
+    v_now := clock_timestamp();
+    IF v_queue.event_id IS NULL OR NOT v_queue.enabled THEN
+      v_refusal := inventory_refusal('This event has no waiting room', '{"code": "queue_not_found"}');
+    ELSIF v_now < v_queue.opens_at - make_interval(mins => v_queue.prequeue_minutes) THEN
+      v_refusal := inventory_refusal('The waiting room is not open yet',
+        jsonb_build_object('code', 'queue_not_open_yet', 'joinFrom', v_queue.opens_at - make_interval(mins => v_queue.prequeue_minutes),
+                           'opensAt', v_queue.opens_at));
+    END IF;
   END IF;
-  IF v_queue.shuffled_at IS NULL AND v_now >= v_queue.opens_at THEN
-    PERFORM queue_shuffle(v_queue.event_id);
-    SELECT * INTO v_queue FROM event_queues WHERE event_id = v_queue.event_id;
-  END IF;
-  SELECT * INTO v_entry FROM queue_entries WHERE event_id = v_queue.event_id AND holder_id = p_holder FOR UPDATE;
-  IF v_entry.id IS NOT NULL THEN
-    v_state := queue_entry_json(v_entry, v_queue, v_now);
-  END IF;
-  IF v_entry.id IS NULL THEN
-    v_created := true;
+
+  IF v_queue.event_id IS NOT NULL AND v_refusal IS NULL THEN
+    IF v_queue.shuffled_at IS NULL AND v_now >= v_queue.opens_at THEN
+      PERFORM queue_shuffle(v_queue.event_id);
+      SELECT * INTO v_queue FROM event_queues WHERE event_id = v_queue.event_id;
+    END IF;
+    SELECT array_agg(holder ORDER BY first) INTO v_holders
+      FROM (SELECT r->>'holderId' AS holder, min(n) AS first
+            FROM jsonb_array_elements(p_requests) WITH ORDINALITY AS q (r, n)
+            WHERE v_visible[n] GROUP BY 1) AS h;
+    v_rate := queue_measured_rate(v_queue, v_now);
+    -- Each locked by a lookup of its own, in holder order, as presence rounds
+    -- (queue_entries_of_holders) lock them: no deadlock between the two.
+    FOR v_entry IN
+      SELECT (found.x).* FROM (
+        SELECT (SELECT e FROM queue_entries e WHERE e.event_id = v_queue.event_id AND e.holder_id = h FOR UPDATE) AS x
+        FROM unnest((SELECT array_agg(h ORDER BY h) FROM unnest(v_holders) AS h)) AS h OFFSET 0) AS found
+      WHERE found.x IS DISTINCT FROM NULL
+    LOOP
+      v_existing := v_existing || v_entry.holder_id;
+      v_status := queue_entry_json(v_entry, v_queue, v_now, v_rate)->>'status';
+      IF v_status IN ('closed', 'expired') AND v_queue.admission_state <> 'closed' THEN
+        v_back := v_back || v_entry.holder_id;
+      END IF;
+    END LOOP;
+    SELECT coalesce(array_agg(h ORDER BY k), '{}') INTO v_placed
+      FROM unnest(v_holders) WITH ORDINALITY AS p (h, k) WHERE NOT h = ANY (v_existing) OR h = ANY (v_back);
+    -- The k-th placed holder of this batch takes position last_position + k (none before the shuffle).
     INSERT INTO queue_entries (event_id, holder_id, joined_at, last_seen_at, position)
-    VALUES (v_queue.event_id, p_holder, v_now, v_now, CASE WHEN v_queue.shuffled_at IS NOT NULL THEN v_queue.last_position + 1 END)
-    RETURNING * INTO v_entry;
-  ELSIF v_state->>'status' IN ('closed', 'expired') AND v_queue.admission_state <> 'closed' THEN
-    -- Back in at the end. A position it leaves above served_up_to was already counted as vacated when it left.
-    UPDATE queue_entries SET left_at = NULL, skipped = false, joined_at = v_now, last_seen_at = v_now,
-      position = CASE WHEN v_queue.shuffled_at IS NOT NULL THEN v_queue.last_position + 1 END
-    WHERE id = v_entry.id RETURNING * INTO v_entry;
-  ELSE
-    UPDATE queue_entries SET last_seen_at = v_now WHERE id = v_entry.id RETURNING * INTO v_entry;
-    RETURN jsonb_build_object('entry', queue_entry_json(v_entry, v_queue, v_now), 'created', false);
+    SELECT v_queue.event_id, h, v_now, v_now, CASE WHEN v_queue.shuffled_at IS NOT NULL THEN v_queue.last_position + k END
+    FROM unnest(v_placed) WITH ORDINALITY AS p (h, k) WHERE NOT h = ANY (v_existing);
+    IF cardinality(v_existing) > 0 THEN
+      -- A position one leaves above served_up_to was already counted as vacated when it left.
+      UPDATE queue_entries SET left_at = NULL, skipped = false, joined_at = v_now, last_seen_at = v_now,
+        position = CASE WHEN v_queue.shuffled_at IS NOT NULL THEN v_queue.last_position + array_position(v_placed, holder_id) END
+      WHERE event_id = v_queue.event_id AND holder_id = ANY (v_back);
+      UPDATE queue_entries SET last_seen_at = v_now
+      WHERE event_id = v_queue.event_id AND holder_id = ANY (v_existing) AND NOT holder_id = ANY (v_back);
+    END IF;
+    IF cardinality(v_placed) > 0 THEN
+      UPDATE event_queues SET
+        last_position = last_position + CASE WHEN shuffled_at IS NOT NULL THEN cardinality(v_placed) ELSE 0 END,
+        prequeue_count = prequeue_count + CASE WHEN shuffled_at IS NULL THEN cardinality(v_placed) ELSE 0 END
+      WHERE event_id = v_queue.event_id RETURNING * INTO v_queue;
+    END IF;
   END IF;
-  UPDATE event_queues SET
-    last_position = last_position + CASE WHEN v_entry.position IS NOT NULL THEN 1 ELSE 0 END,
-    prequeue_count = prequeue_count + CASE WHEN v_entry.position IS NULL THEN 1 ELSE 0 END
-  WHERE event_id = v_queue.event_id RETURNING * INTO v_queue;
-  RETURN jsonb_build_object('entry', queue_entry_json(v_entry, v_queue, v_now), 'created', v_created);
+
+  -- Each request's entry as it is now (a holder twice in the batch gets the same one).
+  SELECT json_agg(CASE
+           WHEN NOT v_visible[n] THEN inventory_refusal('Event not found', '{"code": "event_not_found"}')::json
+           WHEN v_refusal IS NOT NULL THEN v_refusal::json
+           ELSE json_build_object('entry', queue_entry_json((SELECT e FROM queue_entries e WHERE e.event_id = v_queue.event_id AND e.holder_id = q.holder),
+                                                            v_queue, v_now, v_rate),
+                                  'created', first AND NOT q.holder = ANY (v_existing))
+         END ORDER BY n)
+    INTO v_outcomes
+    FROM (SELECT r->>'holderId' AS holder, n, n = min(n) OVER (PARTITION BY r->>'holderId') AS first
+          FROM jsonb_array_elements(p_requests) WITH ORDINALITY AS q (r, n)) AS q;
+  RETURN coalesce(v_outcomes, '[]'::json);
 END $$;
-REVOKE EXECUTE ON FUNCTION queue_join(text, text, text, boolean) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION queue_join_batch(text, jsonb) FROM PUBLIC;
 
 -- The holder's entry, locked; queue_entry_not_found without one.
 CREATE OR REPLACE FUNCTION queue_entry_of(p_queue event_queues, p_holder text) RETURNS queue_entries
@@ -520,16 +619,21 @@ CREATE OR REPLACE FUNCTION queue_entries_of_holders(p_event_id uuid, p_holders t
 LANGUAGE plpgsql SECURITY DEFINER SET search_path FROM CURRENT AS $$
 DECLARE
   v_queue event_queues;
+  v_rate double precision;
 BEGIN
   SELECT * INTO v_queue FROM event_queues WHERE event_id = p_event_id;
   IF v_queue.event_id IS NULL THEN
     RETURN '[]'::jsonb;
   END IF;
   IF p_seen THEN
-    UPDATE queue_entries SET last_seen_at = now()
-    WHERE event_id = p_event_id AND holder_id = ANY (p_holders) AND left_at IS NULL;
+    -- Locked in holder order, as queue_join_batch() locks them: no deadlock between the two.
+    UPDATE queue_entries e SET last_seen_at = now()
+    FROM (SELECT holder_id FROM queue_entries WHERE event_id = p_event_id AND holder_id = ANY (p_holders) AND left_at IS NULL
+          ORDER BY holder_id FOR UPDATE) AS seen
+    WHERE e.event_id = p_event_id AND e.holder_id = seen.holder_id;
   END IF;
-  RETURN (SELECT coalesce(jsonb_agg(queue_entry_json(e, v_queue)), '[]'::jsonb)
+  v_rate := queue_measured_rate(v_queue, now());
+  RETURN (SELECT coalesce(json_agg(queue_entry_json(e, v_queue, now(), v_rate))::jsonb, '[]'::jsonb)
           FROM queue_entries e WHERE e.event_id = p_event_id AND e.holder_id = ANY (p_holders));
 END $$;
 REVOKE EXECUTE ON FUNCTION queue_entries_of_holders(uuid, text[], boolean) FROM PUBLIC;
