@@ -9,7 +9,8 @@
  * tick commits) to each viewer receiving the first `queue` frame that carries
  * it. Baseline, same run, same gateway, same viewers: the availability
  * fan-out, one committed change per admission tick, timed from its
- * committedAt to the viewer.
+ * committedAt to the viewer. Floor: a bare `ws` server writing the same kind
+ * of frame, pre-framed, to as many viewers (bench/baselines/ws-broadcast-server.ts).
  */
 import { readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -28,7 +29,7 @@ import { cpuMsOf } from '../harness/proc-stat.ts';
 import { admissionLatency, type AdmissionMark } from '../harness/queue-frames.ts';
 import type { BenchContext, BenchDatabase, Check, Goal, Ratio } from '../harness/scenario.ts';
 import { seedEvents } from '../harness/seed-events.ts';
-import { benchJwtSecret, startGateway, UNLIMITED_CLIENTS } from '../harness/server-process.ts';
+import { benchJwtSecret, startGateway, startWsBroadcastServer, UNLIMITED_CLIENTS } from '../harness/server-process.ts';
 import { round, sleep } from '../harness/stats.ts';
 import { startViewerFleet, totalStats, type ConnectedReply, type ViewerFleet, type ViewerStats } from '../harness/viewer-fleet.ts';
 import { startWorker } from '../harness/workers.ts';
@@ -153,12 +154,29 @@ export async function measureQueueViewers(ctx: BenchContext): Promise<QueueViewe
   await driver.stop();
   await gateway.stop();
 
+  // The floor: a bare `ws` server writing one pre-framed frame per tick to as many viewers (fresh ones: the sockets above are gone).
+  const floorServer = await startWsBroadcastServer(ctx);
+  ctx.progress(`queue fan-out: floor, a bare ws server broadcasting to ${fmt(viewers)} viewers`);
+  const floorFleet = await startViewerFleet(ctx, { worker: 'ticketpulse-viewers.ts', processes: size.processes, viewers, url: floorServer.url, token: tokens[0]!, watch: { always: [event.eventId], oneOf: [] } });
+  const floorConnected = (await floorFleet.askAll<ConnectedReply>({ type: 'connect', concurrency: 50 }, 600_000)).reduce((n, c) => n + c.ok, 0);
+  await floorFleet.askAll({ type: 'reset' });
+  cpuBefore = cpuMsOf(floorServer.pid);
+  const floorTicks = await floorServer.broadcast(size.seconds, ADMISSION_TICK_MS, (ADMIT_PER_MINUTE * ADMISSION_TICK_MS) / 60_000);
+  const floorCpuMs = cpuMsOf(floorServer.pid) - cpuBefore;
+  const floorSettled = await settle(floorFleet, floorConnected, floorTicks.at(-1)?.servedUpTo ?? 0, 10_000);
+  const floorLatency = admissionLatency(floorSettled.stats.queue.arrivals, floorTicks);
+  await floorFleet.askAll({ type: 'close' });
+  await floorFleet.stop();
+  await floorServer.stop();
+
   const q = queueStats.queue;
   const realtimeTicks = queueMs / TICK_MS;
   const framesPerViewer = q.frames / Math.max(1, connectedOk);
   const p50 = queueLatency.percentile(50);
   const p99 = queueLatency.percentile(99);
   const baseP99 = baselineLatency.percentile(99);
+  const floorP99 = floorLatency.percentile(99);
+  const floorUsPerFrame = (floorCpuMs * 1000) / Math.max(1, floorSettled.stats.queue.frames);
   const budget = TICK_MS + 100;
   const cpuUsPerFrame = (queueCpuMs * 1000) / Math.max(1, q.frames);
   ctx.progress(`queue fan-out: p50 ${p50} ms, p99 ${p99} ms over ${ticks.length} ticks (baseline availability p99 ${baseP99} ms)`);
@@ -186,6 +204,11 @@ export async function measureQueueViewers(ctx: BenchContext): Promise<QueueViewe
       detail: `${q.entries} entry frames during admission; ${q.foreignEntries} for another entry than the viewer's own; ${distinctEntries} distinct entries among ${q.entryIds.length} viewers that got one`,
     },
     {
+      check: 'queue fan-out floor: every viewer connected to the bare ws server and got its last frame',
+      ok: floorConnected === viewers && floorSettled.reached === viewers,
+      detail: `${floorConnected}/${viewers} connected, ${floorSettled.reached} got the last of ${floorTicks.length} frames`,
+    },
+    {
       check: 'queue fan-out baseline: every viewer ends exact after the availability changes',
       ok: converged.wrong === 0,
       detail: converged.wrong === 0 ? `${converged.exact} exact` : `${converged.wrong} wrong, e.g. ${converged.example}`,
@@ -211,14 +234,22 @@ export async function measureQueueViewers(ctx: BenchContext): Promise<QueueViewe
       [`queue frame, admission tick to ${fmt(connectedOk)} viewers, p99 ms (baseline: the same)`, p99, baseP99, `<= ${budget}`],
       ['queue frames per viewer per realtime tick (baseline: availability frames)', round(framesPerViewer / realtimeTicks, 3), round(baselineStats.messages / Math.max(1, connectedOk) / (baselineMs / TICK_MS), 3), '<= 1'],
       ['gateway CPU µs per frame delivered (baseline: availability frames)', round(cpuUsPerFrame, 1), round((baselineCpuMs * 1000) / Math.max(1, baselineStats.messages), 1), '-'],
+      [`queue frame to ${fmt(viewers)} viewers, p50 ms (baseline: bare ws floor, frame ready to viewer)`, p50, floorLatency.percentile(50), '-'],
+      [`queue frame to ${fmt(viewers)} viewers, p99 ms (baseline: bare ws floor)`, p99, floorP99, `<= ${budget}`],
+      ['server CPU µs per frame delivered (baseline: bare ws floor)', round(cpuUsPerFrame, 1), round(floorUsPerFrame, 1), '-'],
     ],
-    ratios: [{ name: `queue frame p99 / availability update p99, ${fmt(connectedOk)} viewers on one gateway`, value: p99 / baseP99 }],
+    ratios: [
+      { name: `queue frame p99 / availability update p99, ${fmt(connectedOk)} viewers on one gateway`, value: p99 / baseP99 },
+      { name: `queue frame p99 / bare ws floor p99, ${fmt(viewers)} viewers`, value: p99 / floorP99 },
+      { name: 'server CPU per frame delivered, gateway queue frames / bare ws floor', value: cpuUsPerFrame / floorUsPerFrame },
+    ],
     goals,
     checks,
     notes: [
       `Queue fan-out: ${fmt(connectedOk)} viewers in ${size.processes} processes, each its own user (token sub) with its own waiting entry (positions 1..${fmt(viewers)}), subscribed to one queued event on the real service in its own process (bench/workers/gateway.ts, TICKETPULSE_TICK_MS ${TICK_MS} by default). The queue opens and the service's own admission driver ticks every ${ADMISSION_TICK_MS} ms at ${fmt(ADMIT_PER_MINUTE)}/min for ${size.seconds} s (${ticks.length} ticks; ${q.entries} \`queue_entry\` frames to the visitors admitted meanwhile). ` +
         `Latency: from each admission tick's time (queue_admissions.at, the database clock when the tick ran, before it committed, so a little early) to each viewer's receipt of the first \`queue\` frame whose servedUpTo reaches that tick's mark; one host, one clock. It includes waiting for the gateway's next realtime tick (up to ${TICK_MS} ms), which reads queue_live() once for the event, and the frame serialized once and written to every socket.`,
       `Queue fan-out baseline: after the queue is removed, the same viewers on the same gateway get ${1000 / ADMISSION_TICK_MS} availability changes a second (one per admission tick, ${driven.hotChanges} in all) from a separate driver process, timed from each update's committedAt (the fan-out scenario's measure). Frames per viewer per tick: frames received / viewers / (window / ${TICK_MS} ms). CPU per frame: the gateway's CPU time in the window / frames delivered.`,
+      `Queue fan-out floor: a bare \`ws\` server in its own process (bench/baselines/ws-broadcast-server.ts; no database, no auth, no checks) writes one \`queue\`-shaped frame every ${ADMISSION_TICK_MS} ms for ${size.seconds} s (${floorTicks.length} frames), the WebSocket frame built once, with one socket.write per socket, to ${fmt(floorConnected)} fresh viewers from the same worker processes; latency from the frame being built to each viewer's receipt (no database and no tick to wait for, so it is the least any Node process here can do).`,
       `Gateway files: open-file limit ${fmt(gateway.fileLimit)} (soft and hard; raising it needs CAP_SYS_RESOURCE, which this machine does not give), ${bootFiles} open after boot, ${loadedFiles} with every viewer connected.`,
     ],
   };
