@@ -25,8 +25,9 @@ interface QueueView {
   entries: Map<string, QueueEntry | null>;
   /** Subscribed holders' connections: rebuilt from the subscribers when they change, added to as visitors subscribe. */
   holders: Map<string, Set<ClientConnection>>;
-  /** Subscribers when `holders` was last rebuilt. */
+  /** Subscribers when `holders` was last rebuilt, and when. */
   subscriberCount: number;
+  indexedAt: number;
   /** Waiting entries by position: whose turn comes when servedUpTo reaches it. */
   turns: MinHeap<string>;
   /** Admitted entries by when their pass runs out (epoch ms, database clock). */
@@ -181,7 +182,9 @@ export class QueuePublisher implements TickConsumer, QueueStates {
     const everyone = presence || view.statusChanged;
     view.statusChanged = false;
     const subscribers = this.subscribersOf(eventId);
-    const unknown = everyone || subscribers.size !== view.subscriberCount ? this.rebuildHolders(view, subscribers) : [];
+    // Subscribers who joined since are indexed by joined(): the rebuild catches the rest, at most once a second in a crowd's arrival.
+    const reindex = everyone || (subscribers.size !== view.subscriberCount && now - view.indexedAt >= MISSING_RECHECK_MS);
+    const unknown = reindex ? this.rebuildHolders(view, subscribers, now) : [];
     const databaseNow = Date.parse(this.clock.now());
     let holders: string[];
     if (everyone) holders = [...view.holders.keys()];
@@ -216,9 +219,10 @@ export class QueuePublisher implements TickConsumer, QueueStates {
   }
 
   /** Indexes the subscribers by holder (once per change of subscribers, not per tick); returns the holders with no entry read yet. */
-  private rebuildHolders(view: QueueView, subscribers: ReadonlySet<ClientConnection>): string[] {
+  private rebuildHolders(view: QueueView, subscribers: ReadonlySet<ClientConnection>, now: number): string[] {
     view.holders.clear();
     view.subscriberCount = subscribers.size;
+    view.indexedAt = now;
     for (const connection of subscribers) {
       const holderId = connection.principal.userId;
       if (!holderId) continue;
@@ -240,6 +244,7 @@ function newView(state: QueueLiveState): QueueView {
     entries: new Map(),
     holders: new Map(),
     subscriberCount: -1,
+    indexedAt: 0,
     turns: new MinHeap(),
     expiries: new MinHeap(),
     prequeue: new Set(),
