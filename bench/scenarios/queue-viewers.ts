@@ -119,18 +119,20 @@ export async function measureQueueViewers(ctx: BenchContext): Promise<QueueViewe
   let started = performance.now();
   await bench.db.query('UPDATE event_queues SET opens_at = now(), last_tick_at = NULL WHERE event_id = $1', [event.eventId]);
   await sleep(size.seconds * 1000);
-  // Deleting the queue stops admission and its frames at once (the gateway drops its view, sends nothing more).
-  await bench.db.query('DELETE FROM event_queues WHERE event_id = $1', [event.eventId]);
-  const queueMs = performance.now() - started;
-  const queueCpuMs = cpuMsOf(gateway.pid) - cpuBefore;
+  // Pausing stops admission (the tick takes the queue row's lock, so none is half done) and sends the last mark with status paused.
+  await bench.db.query('UPDATE event_queues SET paused = true WHERE event_id = $1', [event.eventId]);
   const { rows } = await bench.db.query<{ to_position: string; at_ms: number }>(
     'SELECT to_position, extract(epoch FROM at)::double precision * 1000 AS at_ms FROM queue_admissions WHERE event_id = $1 ORDER BY to_position',
     [event.eventId],
   );
   const ticks: AdmissionMark[] = rows.map((r) => ({ servedUpTo: Number(r.to_position), atMs: r.at_ms }));
   const lastMark = ticks.at(-1)?.servedUpTo ?? 0;
-  const { stats: queueStats, reached } = await settle(fleet, connectedOk, lastMark, 10_000);
+  const { stats: queueStats, reached } = await settle(fleet, connectedOk, lastMark, 20_000);
+  const queueMs = performance.now() - started;
+  const queueCpuMs = cpuMsOf(gateway.pid) - cpuBefore;
   const queueLatency = admissionLatency(queueStats.queue.arrivals, ticks);
+  // Removing the queue stops its frames (the gateway drops its view and sends nothing more) before the baseline.
+  await bench.db.query('DELETE FROM event_queues WHERE event_id = $1', [event.eventId]);
 
   // Baseline: the availability fan-out to the same viewers, one committed change per admission tick.
   await fleet.askAll({ type: 'reset' });
@@ -250,7 +252,7 @@ export async function measureQueueViewers(ctx: BenchContext): Promise<QueueViewe
     notes: [
       `Queue fan-out: ${fmt(connectedOk)} viewers in ${size.processes} processes, each its own user (token sub) with its own waiting entry (positions 1..${fmt(viewers)}), subscribed to one queued event on the real service in its own process (bench/workers/gateway.ts, TICKETPULSE_TICK_MS ${TICK_MS} by default). The queue opens and the service's own admission driver ticks every ${ADMISSION_TICK_MS} ms at ${fmt(ADMIT_PER_MINUTE)}/min for ${size.seconds} s (${ticks.length} ticks; ${q.entries} \`queue_entry\` frames to the visitors admitted meanwhile). ` +
         `Latency: from each admission tick's time (queue_admissions.at, the database clock when the tick ran, before it committed, so a little early) to each viewer's receipt of the first \`queue\` frame whose servedUpTo reaches that tick's mark; one host, one clock. It includes waiting for the gateway's next realtime tick (up to ${TICK_MS} ms), which reads queue_live() once for the event, and the frame serialized once and written to every socket.`,
-      `Queue fan-out baseline: after the queue is removed, the same viewers on the same gateway get ${1000 / ADMISSION_TICK_MS} availability changes a second (one per admission tick, ${driven.hotChanges} in all) from a separate driver process, timed from each update's committedAt (the fan-out scenario's measure). Frames per viewer per tick: frames received / viewers / (window / ${TICK_MS} ms). CPU per frame: the gateway's CPU time in the window / frames delivered.`,
+      `Queue fan-out baseline: after the queue is removed, the same viewers on the same gateway get ${1000 / ADMISSION_TICK_MS} availability changes a second (one per admission tick, ${driven.hotChanges} in all) from a separate driver process, timed from each update's committedAt (the fan-out scenario's measure). Frames per viewer per tick: frames received / viewers / (window / ${TICK_MS} ms); the queue's window runs from its opening until every viewer had the last mark (admission paused after ${size.seconds} s). CPU per frame: the gateway's CPU time in the window / frames delivered.`,
       `Queue fan-out floor: a bare \`ws\` server in its own process (bench/baselines/ws-broadcast-server.ts; no database, no auth, no checks) writes one \`queue\`-shaped frame every ${ADMISSION_TICK_MS} ms for ${size.seconds} s (${floorTicks.length} frames), the WebSocket frame built once, with one socket.write per socket, to ${fmt(floorConnected)} fresh viewers from the same worker processes; latency from the frame being built to each viewer's receipt (no database and no tick to wait for, so it is the least any Node process here can do).`,
       `Gateway files: open-file limit ${fmt(gateway.fileLimit)} (soft and hard; raising it needs CAP_SYS_RESOURCE, which this machine does not give), ${bootFiles} open after boot, ${loadedFiles} with every viewer connected.`,
     ],
