@@ -1,4 +1,4 @@
-import type { QueueEntry, QueueLive } from '@ticketpulse/protocol';
+import type { QueueEntry, QueueLive, QueueStatus } from '@ticketpulse/protocol';
 import type { Logger } from 'pino';
 import type { QueueLiveState, WaitingRoom } from '../waiting-room/waiting-room.ts';
 import type { TickConsumer } from './change-tick.ts';
@@ -36,8 +36,8 @@ interface QueueView {
   prequeue: Set<string>;
   /** Subscribed holders with no entry: they may join at any time. */
   missing: Set<string>;
-  /** The queue's status changed since the entries were last read: read them all. */
-  statusChanged: boolean;
+  /** The queue went into or out of closed or sold out since the entries were last read (or none were): read them all. */
+  readAll: boolean;
   /** An entry read in flight: ticks go on sending frames meanwhile, and the next read waits for it. */
   refreshing: boolean;
 }
@@ -63,13 +63,13 @@ export interface QueueStates {
  * It also keeps subscribed visitors' own entries: each user's connections
  * get a `queue_entry` frame when their entry's status, position or pass
  * changes, read from the database (queue_entry_json()) only when it may
- * have: their position reached, their pass run out, the queue's status
- * changed. And it marks subscribed visitors seen, one statement per event
+ * have: their position reached, their pass run out, positions drawn, the
+ * queue closed or sold out. And it marks subscribed visitors seen, one statement per event
  * every abandonAfterSeconds / 4, so a connected visitor is never skipped.
  *
  * Per tick it does no work per subscriber: the frame is written to each
  * socket, and nothing else looks at every subscriber unless the subscribers
- * changed, the queue's status changed or presence is due. Whose turn came
+ * changed, the queue closed or sold out, or presence is due. Whose turn came
  * and whose pass ran out come off heaps (by position, by expiry). Entry reads
  * run beside the tick, one at a time per event, so a slow read (a presence
  * round over tens of thousands of visitors) never holds the next frame back.
@@ -149,7 +149,7 @@ export class QueuePublisher implements TickConsumer, QueueStates {
       if (!view) this.views.set(eventId, (view = newView(state)));
       const body = JSON.stringify(state.live);
       if (body !== view.body) {
-        view.statusChanged ||= state.live.status !== view.live.status;
+        view.readAll ||= endsEveryEntry(view.live.status) !== endsEveryEntry(state.live.status);
         view.live = state.live;
         view.body = body;
         const frame = Buffer.from(`{"type":"queue","serverTime":"${serverTime}",${body.slice(1)}`);
@@ -174,13 +174,13 @@ export class QueuePublisher implements TickConsumer, QueueStates {
 
   /**
    * Reads the entries of subscribed visitors that may have changed (all of
-   * them when presence is due, marking them seen, or when the queue's status
-   * changed) and sends each changed one to its holder's connections alone.
+   * them when presence is due, marking them seen, or when the queue closed,
+   * sold out or came back from either) and sends each changed one to its holder's connections alone.
    */
   private async refreshEntries(eventId: string, view: QueueView, now: number): Promise<void> {
     const presence = now - view.seenAt >= Math.max(MIN_PRESENCE_MS, view.abandonAfterSeconds * 250);
-    const everyone = presence || view.statusChanged;
-    view.statusChanged = false;
+    const everyone = presence || view.readAll;
+    view.readAll = false;
     const subscribers = this.subscribersOf(eventId);
     // Subscribers who joined since are indexed by joined(): the rebuild catches the rest, at most once a second in a crowd's arrival.
     const reindex = everyone || (subscribers.size !== view.subscriberCount && now - view.indexedAt >= MISSING_RECHECK_MS);
@@ -250,7 +250,7 @@ function newView(state: QueueLiveState): QueueView {
     prequeue: new Set(),
     missing: new Set(),
     // Nothing has been read for the subscribers yet.
-    statusChanged: true,
+    readAll: true,
     refreshing: false,
   };
 }
@@ -267,6 +267,15 @@ function remember(view: QueueView, holderId: string, entry: QueueEntry | null): 
   if (entry?.status === 'prequeue') view.prequeue.add(holderId);
   if (entry?.status === 'waiting' && entry.position !== null) view.turns.push(entry.position, holderId);
   if (entry?.status === 'admitted' && entry.passExpiresAt !== null) view.expiries.push(Date.parse(entry.passExpiresAt), holderId);
+}
+
+/**
+ * Whether every entry takes its status from the queue's (queue_entry_json():
+ * closed, sold_out): only then does a change of the queue's status change
+ * entries that are not in the pre-queue (those are watched in `prequeue`).
+ */
+function endsEveryEntry(status: QueueStatus): boolean {
+  return status === 'closed' || status === 'sold_out';
 }
 
 /** Drops a holder's entry (its heap places are checked against `entries` when they come due). */
