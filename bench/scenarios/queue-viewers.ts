@@ -13,6 +13,7 @@
  * of frame, pre-framed, to as many viewers (bench/baselines/ws-broadcast-server.ts).
  */
 import { readdirSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../../packages/server/src/config.ts';
 import { TokenVerifier } from '../../packages/server/src/auth/token-verifier.ts';
@@ -131,6 +132,8 @@ export async function measureQueueViewers(ctx: BenchContext): Promise<QueueViewe
   const queueMs = performance.now() - started;
   const queueCpuMs = cpuMsOf(gateway.pid) - cpuBefore;
   const queueLatency = admissionLatency(queueStats.queue.arrivals, ticks);
+  // Runnable processes on the machine (1-minute average) as the window ends: other work shares the 2 cores.
+  const load = round(loadavg()[0]!, 1);
   // Removing the queue stops its frames (the gateway drops its view and sends nothing more) before the baseline.
   await bench.db.query('DELETE FROM event_queues WHERE event_id = $1', [event.eventId]);
 
@@ -232,7 +235,7 @@ export async function measureQueueViewers(ctx: BenchContext): Promise<QueueViewe
       ];
 
   return {
-    config: { viewers, goalViewers: GOAL_VIEWERS, viewerProcesses: size.processes, seconds: size.seconds, tickMs: TICK_MS, admissionTickMs: ADMISSION_TICK_MS, fanOutAdmitPerMinute: ADMIT_PER_MINUTE, gatewayFileLimit: gateway.fileLimit, gatewayFilesAfterBoot: bootFiles, gatewayFilesLoaded: loadedFiles },
+    config: { viewers, goalViewers: GOAL_VIEWERS, viewerProcesses: size.processes, seconds: size.seconds, tickMs: TICK_MS, admissionTickMs: ADMISSION_TICK_MS, fanOutAdmitPerMinute: ADMIT_PER_MINUTE, gatewayFileLimit: gateway.fileLimit, gatewayFilesAfterBoot: bootFiles, gatewayFilesLoaded: loadedFiles, loadAverage: load },
     rows: [
       [`queue frame, admission tick to ${fmt(connectedOk)} viewers, p50 ms (baseline: an availability change to the same viewers)`, p50, baselineLatency.percentile(50), '-'],
       [`queue frame, admission tick to ${fmt(connectedOk)} viewers, p99 ms (baseline: the same)`, p99, baseP99, `<= ${budget}`],
@@ -254,6 +257,7 @@ export async function measureQueueViewers(ctx: BenchContext): Promise<QueueViewe
         `Latency: from each admission tick's time (queue_admissions.at, the database clock when the tick ran, before it committed, so a little early) to each viewer's receipt of the first \`queue\` frame whose servedUpTo reaches that tick's mark; one host, one clock. It includes waiting for the gateway's next realtime tick (up to ${TICK_MS} ms), which reads queue_live() once for the event, and the frame serialized once and written to every socket.`,
       `Queue fan-out baseline: after the queue is removed, the same viewers on the same gateway get ${1000 / ADMISSION_TICK_MS} availability changes a second (one per admission tick, ${driven.hotChanges} in all) from a separate driver process, timed from each update's committedAt (the fan-out scenario's measure). Frames per viewer per tick: frames received / viewers / (window / ${TICK_MS} ms); the queue's window runs from its opening until every viewer had the last mark (admission paused after ${size.seconds} s). CPU per frame: the gateway's CPU time in the window / frames delivered.`,
       `Queue fan-out floor: a bare \`ws\` server in its own process (bench/baselines/ws-broadcast-server.ts; no database, no auth, no checks) writes one \`queue\`-shaped frame every ${ADMISSION_TICK_MS} ms for ${size.seconds} s (${floorTicks.length} frames), the WebSocket frame built once, with one socket.write per socket, to ${fmt(floorConnected)} fresh viewers from the same worker processes; latency from the frame being built to each viewer's receipt (no database and no tick to wait for, so it is the least any Node process here can do).`,
+      `Machine load: 1-minute load average ${load} as the queue window ended, on 2 cores (above 2, processes waited for a core: the gateway, the viewer processes, PostgreSQL and anything else running here; every latency above grows with it).`,
       `Gateway files: open-file limit ${fmt(gateway.fileLimit)} (soft and hard; raising it needs CAP_SYS_RESOURCE, which this machine does not give), ${bootFiles} open after boot, ${loadedFiles} with every viewer connected.`,
     ],
   };
