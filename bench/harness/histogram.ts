@@ -7,9 +7,9 @@ export type Buckets = Array<[ms: number, count: number]>;
 export class LatencyHistogram {
   private readonly counts = new Map<number, number>();
 
-  record(ms: number): void {
+  record(ms: number, count = 1): void {
     const bucket = Math.max(0, Math.ceil(ms));
-    this.counts.set(bucket, (this.counts.get(bucket) ?? 0) + 1);
+    this.counts.set(bucket, (this.counts.get(bucket) ?? 0) + count);
   }
 
   add(buckets: Buckets): void {

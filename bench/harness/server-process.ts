@@ -10,6 +10,9 @@ import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import type { GatewayInit, GatewaySample } from '../workers/gateway.ts';
 import type { SocketIoInit, SocketIoSample } from '../baselines/socket-io-server.ts';
+import type { BroadcastCommand } from '../baselines/ws-broadcast-server.ts';
+import type { ProcessSample } from './process-sample.ts';
+import type { AdmissionMark } from './queue-frames.ts';
 import { raiseFileLimit } from './file-limit.ts';
 import { ask, type Reply } from './ipc.ts';
 import type { BenchContext, BenchDatabase } from './scenario.ts';
@@ -17,6 +20,7 @@ import { startWorker, type Worker } from './workers.ts';
 
 const GATEWAY = fileURLToPath(new URL('../workers/gateway.ts', import.meta.url));
 const SOCKET_IO = fileURLToPath(new URL('../baselines/socket-io-server.ts', import.meta.url));
+const WS_BROADCAST = fileURLToPath(new URL('../baselines/ws-broadcast-server.ts', import.meta.url));
 const STARTUP_MS = 60_000;
 
 export interface ServerProcess<Sample> {
@@ -101,6 +105,18 @@ export async function bootGateway(ctx: BenchContext, bench: BenchDatabase, optio
 export function startSocketIoServer(ctx: BenchContext, bench: BenchDatabase): Promise<ServerProcess<SocketIoSample>> {
   const init: SocketIoInit = { url: bench.url, options: bench.options };
   return startServer<SocketIoSample>(ctx, SOCKET_IO, init);
+}
+
+/** The bare `ws` server of the queue fan-out's floor: `broadcast` writes one pre-framed frame per tick to every socket, and returns when each was built. */
+export async function startWsBroadcastServer(ctx: BenchContext): Promise<ServerProcess<ProcessSample> & { broadcast(seconds: number, tickMs: number, perTick: number): Promise<AdmissionMark[]> }> {
+  const { worker, server, url } = await bootServer<ProcessSample>(ctx, WS_BROADCAST, {});
+  return {
+    ...server(url!),
+    broadcast: async (seconds, tickMs, perTick) => {
+      const command: BroadcastCommand = { type: 'broadcast', seconds, tickMs, perTick };
+      return (await ask<Reply & { ticks: AdmissionMark[] }>(worker, command, (seconds + 60) * 1000)).ticks;
+    },
+  };
 }
 
 /** Limits that would stop a load generator on one host from playing many clients, lifted. */

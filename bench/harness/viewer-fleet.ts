@@ -7,6 +7,7 @@
 import { fileURLToPath } from 'node:url';
 import { raiseFileLimit } from './file-limit.ts';
 import type { Buckets } from './histogram.ts';
+import { addQueueFrameStats, type QueueFrameStats } from './queue-frames.ts';
 import { ask, awaitReady, type Command, type Reply } from './ipc.ts';
 import type { BenchContext } from './scenario.ts';
 import { startWorker, type Worker } from './workers.ts';
@@ -21,6 +22,8 @@ export interface WatchPlan {
 export interface ViewersInit {
   url: string;
   token: string;
+  /** One token per viewer of this process, in place of `token` (viewers who are each their own user). */
+  tokens?: string[];
   count: number;
   /** Index of this process's first viewer among all viewers (picks its `oneOf` event). */
   offset: number;
@@ -53,6 +56,7 @@ export interface ViewerStats extends Reply {
   errors: Record<string, number>;
   /** Commit to client, per update. */
   latency: Buckets;
+  queue: QueueFrameStats;
 }
 
 /** Answer to `check`: how many viewers hold exactly the database's state. */
@@ -76,6 +80,8 @@ export interface FleetOptions {
   viewers: number;
   url: string;
   token: string;
+  /** One token per viewer (by index over all processes), in place of `token`. */
+  tokens?: string[];
   watch: WatchPlan;
 }
 
@@ -85,7 +91,15 @@ export async function startViewerFleet(ctx: BenchContext, options: FleetOptions)
   let offset = 0;
   for (let i = 0; i < options.processes; i++) {
     const count = Math.floor(options.viewers / options.processes) + (i < options.viewers % options.processes ? 1 : 0);
-    const init: ViewersInit = { url: options.url, token: options.token, count, offset, localAddress: `127.0.0.${2 + i}`, watch: options.watch };
+    const init: ViewersInit = {
+      url: options.url,
+      token: options.token,
+      ...(options.tokens && { tokens: options.tokens.slice(offset, offset + count) }),
+      count,
+      offset,
+      localAddress: `127.0.0.${2 + i}`,
+      watch: options.watch,
+    };
     const worker = startWorker<Reply>(script, init, { nodeArgs: ['--max-old-space-size=4096'] });
     raiseFileLimit(worker.child.pid!);
     workers.push(worker);
@@ -116,6 +130,7 @@ export function totalStats(replies: ViewerStats[]): Omit<ViewerStats, 'id' | 'la
     closes: sum((r) => r.closes),
     errors,
     latency: replies.map((r) => r.latency),
+    queue: addQueueFrameStats(replies.map((r) => r.queue)),
   };
 }
 

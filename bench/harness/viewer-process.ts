@@ -1,6 +1,7 @@
 /** What every viewer worker does alike: connect in lanes, count, and check against the database. */
 import { mismatch, type Counts, type ExpectedState } from './expected-state.ts';
 import { LatencyHistogram } from './histogram.ts';
+import { QueueFrameCounter, type QueueWatch } from './queue-frames.ts';
 import { serve, type Command } from './ipc.ts';
 import { watchedBy, type CheckReply, type ConnectedReply, type ViewersInit, type ViewerStats } from './viewer-fleet.ts';
 
@@ -92,6 +93,9 @@ export function checkAll(viewers: readonly CheckedViewer[], expected: ExpectedSt
 /** Counters since the last reset, as a `stats` reply. */
 export class ViewerCounters {
   readonly latency = new LatencyHistogram();
+  readonly queue = new QueueFrameCounter();
+  /** Viewers that watch `queue` frames (the TicketPulse worker's), for their entry ids. */
+  readonly queueWatches: QueueWatch[] = [];
   messages = 0;
   updates = 0;
   gaps = 0;
@@ -104,19 +108,20 @@ export class ViewerCounters {
 
   reset(): void {
     this.latency.reset();
+    this.queue.reset();
     this.messages = this.updates = this.gaps = this.closes = 0;
     this.errors = {};
   }
 
   reply(viewers: number): Omit<ViewerStats, 'id'> {
     const { messages, updates, gaps, closes } = this;
-    return { viewers, messages, updates, gaps, closes, errors: { ...this.errors }, latency: this.latency.buckets() };
+    return { viewers, messages, updates, gaps, closes, errors: { ...this.errors }, latency: this.latency.buckets(), queue: this.queue.stats(this.queueWatches) };
   }
 }
 
 /** Creates this process's viewers, one `make` per viewer with the events it watches, and serves the runner's commands. */
-export function serveViewers<V extends CheckedViewer & { close(): void }>(init: ViewersInit, counters: ViewerCounters, make: (events: string[]) => V): V[] {
-  const viewers = Array.from({ length: init.count }, (_, i) => make(watchedBy(init.watch, init.offset + i)));
+export function serveViewers<V extends CheckedViewer & { close(): void }>(init: ViewersInit, counters: ViewerCounters, make: (events: string[], token: string) => V): V[] {
+  const viewers = Array.from({ length: init.count }, (_, i) => make(watchedBy(init.watch, init.offset + i), init.tokens?.[i] ?? init.token));
   serve<ViewerCommand>((command) =>
     answer(viewers, counters, command, () => {
       for (const viewer of viewers) viewer.close();

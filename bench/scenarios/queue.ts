@@ -10,7 +10,8 @@
  * - size does not cost: one admission tick with 1,000 and with 1,000,000
  *   entries in line, medians of several ticks, interleaved;
  * - admission accuracy: the real AdmissionDriver ticking on its timer for a
- *   short window, admissions against the configured rate.
+ *   short window, admissions against the configured rate;
+ * - the `queue` frame's fan-out to waiting viewers (queue-viewers.ts).
  */
 import { randomBytes } from 'node:crypto';
 import { availableParallelism, loadavg } from 'node:os';
@@ -24,6 +25,7 @@ import { measureHttpJoins } from './queue-http-joins.ts';
 import { goal } from '../harness/goal.ts';
 import type { BenchDatabase, Check, Goal, Scenario } from '../harness/scenario.ts';
 import { percentile, round, sleep } from '../harness/stats.ts';
+import { measureQueueViewers } from './queue-viewers.ts';
 
 // A crowd arriving at once: this many joins are in flight at any moment (closed loop).
 const JOINERS = 1_000;
@@ -291,6 +293,7 @@ export const queue: Scenario = {
     ctx.progress(`accuracy: ${windowMs / 1000} s at ${rate}/min`);
     const acc = await measureAccuracy(bench, room, windowMs, rate);
     ctx.progress(`accuracy: ${acc.admitted} admitted vs ${round(acc.expected, 1)} (${round(acc.deviationPct, 2)}%)`);
+    const viewers = await measureQueueViewers(ctx);
 
     const sizeRatio = size.largeMs / size.smallMs;
     const loadAfter = loadavg()[0]!;
@@ -346,6 +349,7 @@ export const queue: Scenario = {
         admitPerMinute: rate,
         tickMs: TICK_MS,
         accuracyWindowSeconds: windowMs / 1000,
+        fanOut: viewers.config,
       },
       table: {
         columns: ['measure', 'TicketPulse', 'baseline', 'goal'],
@@ -358,6 +362,7 @@ export const queue: Scenario = {
           [`opening tick with ${prequeued} pre-queued, ms`, round(shuffle.ms, 0), '-', `<= ${SHUFFLE_GOAL_MS}`],
           [`admission tick, median ms (${large} entries; baseline: ${small})`, round(size.largeMs, 2), round(size.smallMs, 2), `ratio <= ${SIZE_GOAL_RATIO}`],
           [`admitted in ${round(acc.spanS, 2)} s at ${rate}/min (baseline: the rate)`, acc.admitted, round(acc.expected, 1), `within ${ACCURACY_GOAL_PCT}%`],
+          ...viewers.rows,
         ],
       },
       ratios: [
@@ -366,9 +371,10 @@ export const queue: Scenario = {
         { name: 'HTTP joins/s / GET /healthz requests/s, same gateway and load generators', value: http.joins.perSecond / http.bare.perSecond },
         { name: `admission tick median, ${fmt(large)} / ${fmt(small)} entries`, value: sizeRatio },
         { name: 'admitted / configured rate x ticked time', value: acc.admitted / acc.expected },
+        ...viewers.ratios,
       ],
-      goals,
-      checks: [...joins.checks, ...http.checks, ...shuffle.checks, ...size.checks, ...acc.checks],
+      goals: [...goals, ...viewers.goals],
+      checks: [...joins.checks, ...http.checks, ...shuffle.checks, ...size.checks, ...acc.checks, ...viewers.checks],
       notes: [
         `This machine's load average (1 minute) was ${round(loadBefore, 1)} when the scenario started and ${round(loadAfter, 1)} when it ended, on ${availableParallelism()} CPUs: the figures are what other work left of them.`,
         `Joins: ${fmt(JOINERS)} concurrent joiners call WaitingRoom.join (as POST /api/events/:idOrSlug/queue/entries does) into one opened queue for ${quick ? 0.5 : 5} s after a warm-up, each a new visitor; ${fmt(joins.joins)} joins. Concurrent joins of one event are decided together (group commit, queue_join_batch). Baselines: the same WaitingRoom deciding one join per transaction (maxJoinBatch 1), same joiners; and a bare INSERT of the same row per join on each of the ${POOL} pool connections.`,
@@ -376,6 +382,7 @@ export const queue: Scenario = {
         `Shuffle: ${fmt(prequeued)} pre-queue entries bulk-inserted with SQL (${round(shuffle.insertMs)} ms), opensAt set to now, then one AdmissionDriver tick timed: it shuffles and admits the first tick.`,
         `Size: ${fmt(small)} and ${fmt(large)} positioned entries bulk-inserted (${round(size.fillMs)} ms); ${rounds} AdmissionDriver ticks each, 250 ms of database time apart (25 visitors each at 6,000/min), the two queues interleaved, only one enabled at a time; medians. All ticks (ms): ${fmt(small)}: ${size.smallAll.map((t) => round(t, 2)).join(', ')}; ${fmt(large)}: ${size.largeAll.map((t) => round(t, 2)).join(', ')}.`,
         `Accuracy: the real AdmissionDriver on its ${TICK_MS} ms timer for ${windowMs / 1000} s (${acc.ticks} ticks, largest gap ${round(acc.maxGapMs)} ms); admitted compared with the rate times the ticked span (opensAt to the last tick, database clock). The wall-clock figure also counts the time after the last tick.`,
+        ...viewers.notes,
       ],
     };
   },

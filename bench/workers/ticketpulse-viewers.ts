@@ -4,10 +4,12 @@
  * section 3), and records commit-to-client latency from each update's
  * `committedAt`. Frames that many viewers receive alike are parsed once per
  * process: the viewers here stand in for separate browsers, and parsing is
- * not what is measured.
+ * not what is measured. Waiting-room viewers also count the `queue` and
+ * `queue_entry` frames they get (bench/harness/queue-frames.ts).
  */
 import type { AvailabilityUpdate, ServerMessage, TicketAvailability } from '@ticketpulse/protocol';
 import WebSocket from 'ws';
+import { QueueWatch } from '../harness/queue-frames.ts';
 import { BaseViewer, serveViewers, settleOnce, ViewerCounters } from '../harness/viewer-process.ts';
 import type { ViewersInit } from '../harness/viewer-fleet.ts';
 import { workerInit } from '../harness/workers.ts';
@@ -31,12 +33,21 @@ function parse(data: Buffer): ServerMessage {
 
 class Viewer extends BaseViewer<TicketAvailability> {
   private ws: WebSocket | undefined;
+  private readonly queue = new QueueWatch(counters.queue);
+
+  constructor(
+    events: string[],
+    private readonly token: string,
+  ) {
+    super(events);
+    counters.queueWatches.push(this.queue);
+  }
 
   /** Connects and subscribes; resolves once every snapshot is in (or with the reason it failed). */
   open(): Promise<string | undefined> {
     return new Promise((resolve) => {
       const url = new URL('/realtime', init.url.replace(/^http/, 'ws'));
-      url.searchParams.set('token', init.token);
+      url.searchParams.set('token', this.token);
       const ws = new WebSocket(url, { localAddress: init.localAddress, perMessageDeflate: false });
       this.ws = ws;
       const done = settleOnce(resolve);
@@ -73,6 +84,12 @@ class Viewer extends BaseViewer<TicketAvailability> {
         });
         return;
       }
+      case 'queue':
+        this.queue.frame(message, Date.now());
+        return;
+      case 'queue_entry':
+        this.queue.entry(message);
+        return;
       case 'error':
         counters.error(message.code);
         return;
@@ -100,4 +117,4 @@ class Viewer extends BaseViewer<TicketAvailability> {
   }
 }
 
-serveViewers(init, counters, (events) => new Viewer(events));
+serveViewers(init, counters, (events, token) => new Viewer(events, token));

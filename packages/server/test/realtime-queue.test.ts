@@ -122,6 +122,25 @@ describe.each(drivers)('waiting room over the realtime gateway (%s)', (driver) =
     expect(queueFrames(stranger, event.id).length).toBeGreaterThan(0);
   });
 
+  it('tells a subscribed pre-queue visitor their drawn position when the queue opens, without polling', async () => {
+    const event = await createEvent(server.service.catalog);
+    const put = await server.request('PUT', `/api/events/${event.slug}/queue`, {
+      token: organizer,
+      body: { opensAt: new Date(Date.now() + 1500).toISOString(), admitPerMinute: 60 },
+    });
+    expect(put.status).toBe(200);
+    const carol = await visitor();
+    const carolEntry = await join(event.id, carol.token);
+    const socket = (await connect(carol.token)).socket;
+    await socket.subscribe(event.id);
+    const first = await socket.next<QueueEntryMessage>(isEntry);
+    expect(first.entry).toMatchObject({ id: carolEntry.id, status: 'prequeue', position: null });
+
+    const placed = await socket.next<QueueEntryMessage>((m) => isEntry(m) && m.entry.position !== null);
+    expect(placed.entry).toMatchObject({ id: carolEntry.id, position: 1 });
+    expect(['waiting', 'admitted']).toContain(placed.entry.status);
+  });
+
   it('tells every waiting subscriber when the event sells out with nothing held', async () => {
     const event = await queuedEvent({ maxActiveShoppers: 1 }, { capacity: 1 });
     const buyer = await visitor();

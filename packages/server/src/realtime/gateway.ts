@@ -75,7 +75,7 @@ export class RealtimeGateway implements WebSocketEndpoint {
     this.feed = new ChangeFeed(options.bus, logger);
     const queues =
       options.waitingRoom &&
-      new QueuePublisher(options.waitingRoom, () => this.store.watchedIds(), (eventId) => this.subscriptions.subscribersOf(eventId), this.clock);
+      new QueuePublisher(options.waitingRoom, () => this.store.watchedIds(), (eventId) => this.subscriptions.subscribersOf(eventId), this.clock, logger);
     this.subscriptions = new Subscriptions(db, this.store, this.clock, metrics, (eventId) => this.feed.markDirty(eventId), queues);
     this.tick = new ChangeTick(db, this.feed, this.clock, logger, settings);
     this.tick.add(new Publisher(this.store, this.subscriptions, () => this.connections, this.clock, metrics));

@@ -1,8 +1,10 @@
-import type { QueueEntry, QueueLive } from '@ticketpulse/protocol';
+import type { QueueEntry, QueueLive, QueueStatus } from '@ticketpulse/protocol';
+import type { Logger } from 'pino';
 import type { QueueLiveState, WaitingRoom } from '../waiting-room/waiting-room.ts';
 import type { TickConsumer } from './change-tick.ts';
 import type { ClientConnection } from './connection.ts';
 import type { DatabaseClock } from './database-clock.ts';
+import { MinHeap } from './min-heap.ts';
 
 /** Connected visitors are marked seen every abandonAfterSeconds / 4, at most once a second per event. */
 const MIN_PRESENCE_MS = 1000;
@@ -21,6 +23,23 @@ interface QueueView {
   missingReadAt: number;
   /** Subscribed holders' entries as last sent (null: they have none). */
   entries: Map<string, QueueEntry | null>;
+  /** Subscribed holders' connections: rebuilt from the subscribers when they change, added to as visitors subscribe. */
+  holders: Map<string, Set<ClientConnection>>;
+  /** Subscribers when `holders` was last rebuilt, and when. */
+  subscriberCount: number;
+  indexedAt: number;
+  /** Waiting entries by position: whose turn comes when servedUpTo reaches it. */
+  turns: MinHeap<string>;
+  /** Admitted entries by when their pass runs out (epoch ms, database clock). */
+  expiries: MinHeap<string>;
+  /** Holders in the pre-queue: their positions come with the shuffle, soon after the queue opens. */
+  prequeue: Set<string>;
+  /** Subscribed holders with no entry: they may join at any time. */
+  missing: Set<string>;
+  /** The queue went into or out of closed or sold out since the entries were last read (or none were): read them all. */
+  readAll: boolean;
+  /** An entry read in flight: ticks go on sending frames meanwhile, and the next read waits for it. */
+  refreshing: boolean;
 }
 
 /** The queue state the subscribe reply carries (Subscriptions). */
@@ -44,9 +63,16 @@ export interface QueueStates {
  * It also keeps subscribed visitors' own entries: each user's connections
  * get a `queue_entry` frame when their entry's status, position or pass
  * changes, read from the database (queue_entry_json()) only when it may
- * have: their position reached, their pass run out, the queue's status
- * changed. And it marks subscribed visitors seen, one statement per event
+ * have: their position reached, their pass run out, positions drawn, the
+ * queue closed or sold out. And it marks subscribed visitors seen, one statement per event
  * every abandonAfterSeconds / 4, so a connected visitor is never skipped.
+ *
+ * Per tick it does no work per subscriber: the frame is written to each
+ * socket, and nothing else looks at every subscriber unless the subscribers
+ * changed, the queue closed or sold out, or presence is due. Whose turn came
+ * and whose pass ran out come off heaps (by position, by expiry). Entry reads
+ * run beside the tick, one at a time per event, so a slow read (a presence
+ * round over tens of thousands of visitors) never holds the next frame back.
  */
 export class QueuePublisher implements TickConsumer, QueueStates {
   private readonly views = new Map<string, QueueView>();
@@ -59,6 +85,7 @@ export class QueuePublisher implements TickConsumer, QueueStates {
     private readonly watchedIds: () => string[],
     private readonly subscribersOf: (eventId: string) => ReadonlySet<ClientConnection>,
     private readonly clock: DatabaseClock,
+    private readonly logger: Pick<Logger, 'warn'>,
   ) {}
 
   /** It reads queue state, not availability: no event needs reading for it. */
@@ -82,7 +109,7 @@ export class QueuePublisher implements TickConsumer, QueueStates {
         .live([eventId])
         .then(([state]) => {
           if (!state) this.noQueue.set(eventId, Date.now());
-          else if (!this.views.has(eventId)) this.views.set(eventId, this.view(state));
+          else if (!this.views.has(eventId)) this.views.set(eventId, newView(state));
         })
         .finally(() => this.reading.delete(eventId));
       this.reading.set(eventId, reading);
@@ -96,7 +123,10 @@ export class QueuePublisher implements TickConsumer, QueueStates {
     if (!view || !holderId) return;
     const [found] = await this.waitingRoom.entriesOf(eventId, [holderId], true);
     if (!found || !connection.subscriptions.has(eventId)) return;
-    view.entries.set(holderId, found.entry);
+    let connections = view.holders.get(holderId);
+    if (!connections) view.holders.set(holderId, (connections = new Set()));
+    connections.add(connection);
+    remember(view, holderId, found.entry);
     connection.send({ type: 'queue_entry', eventId, entry: found.entry });
   }
 
@@ -111,93 +141,148 @@ export class QueuePublisher implements TickConsumer, QueueStates {
     // From here to the entry reads synchronous: a subscriber joining mid-tick gets either this state in its reply or this frame.
     const serverTime = this.clock.now();
     const found = new Set<string>();
-    const entryReads: Array<Promise<void>> = [];
     for (const state of states) {
       const eventId = state.live.eventId;
       found.add(eventId);
       this.noQueue.delete(eventId);
-      const before = this.views.get(eventId);
-      const view = this.view(state, before);
-      this.views.set(eventId, view);
-      if (view.body !== before?.body) {
-        const frame = Buffer.from(`{"type":"queue","serverTime":"${serverTime}",${view.body.slice(1)}`);
+      let view = this.views.get(eventId);
+      if (!view) this.views.set(eventId, (view = newView(state)));
+      const body = JSON.stringify(state.live);
+      if (body !== view.body) {
+        view.readAll ||= endsEveryEntry(view.live.status) !== endsEveryEntry(state.live.status);
+        view.live = state.live;
+        view.body = body;
+        const frame = Buffer.from(`{"type":"queue","serverTime":"${serverTime}",${body.slice(1)}`);
         for (const connection of this.subscribersOf(eventId)) connection.sendFrame(frame);
       }
+      view.abandonAfterSeconds = state.abandonAfterSeconds;
       // Entries may change with no change to the frame (a pass running out), and presence is due by time.
-      entryReads.push(this.refreshEntries(eventId, view, before?.live.status !== view.live.status, now));
+      if (!view.refreshing) {
+        view.refreshing = true;
+        const current = view;
+        this.refreshEntries(eventId, current, now)
+          .catch((error: unknown) => this.logger.warn({ err: error, eventId }, 'queue entry refresh failed; retrying next tick'))
+          .finally(() => (current.refreshing = false));
+      }
     }
     for (const eventId of due) {
       if (found.has(eventId)) continue;
       this.views.delete(eventId);
       this.noQueue.set(eventId, now);
     }
-    await Promise.all(entryReads);
-  }
-
-  private view(state: QueueLiveState, before?: QueueView): QueueView {
-    return {
-      live: state.live,
-      body: JSON.stringify(state.live),
-      abandonAfterSeconds: state.abandonAfterSeconds,
-      seenAt: before?.seenAt ?? 0,
-      missingReadAt: before?.missingReadAt ?? 0,
-      entries: before?.entries ?? new Map(),
-    };
   }
 
   /**
    * Reads the entries of subscribed visitors that may have changed (all of
-   * them when presence is due, marking them seen) and sends each changed one
-   * to its holder's connections alone.
+   * them when presence is due, marking them seen, or when the queue closed,
+   * sold out or came back from either) and sends each changed one to its holder's connections alone.
    */
-  private async refreshEntries(eventId: string, view: QueueView, statusChanged: boolean, now: number): Promise<void> {
-    const connections = new Map<string, ClientConnection[]>();
-    for (const connection of this.subscribersOf(eventId)) {
-      const holderId = connection.principal.userId;
-      if (holderId) connections.set(holderId, [...(connections.get(holderId) ?? []), connection]);
-    }
+  private async refreshEntries(eventId: string, view: QueueView, now: number): Promise<void> {
     const presence = now - view.seenAt >= Math.max(MIN_PRESENCE_MS, view.abandonAfterSeconds * 250);
-    const missingDue = now - view.missingReadAt >= MISSING_RECHECK_MS;
+    const everyone = presence || view.readAll;
+    view.readAll = false;
+    const subscribers = this.subscribersOf(eventId);
+    // Subscribers who joined since are indexed by joined(): the rebuild catches the rest, at most once a second in a crowd's arrival.
+    const reindex = everyone || (subscribers.size !== view.subscriberCount && now - view.indexedAt >= MISSING_RECHECK_MS);
+    const unknown = reindex ? this.rebuildHolders(view, subscribers, now) : [];
     const databaseNow = Date.parse(this.clock.now());
-    const holders = [...connections.keys()].filter((holderId) => {
-      if (presence || statusChanged) return true;
-      const known = view.entries.get(holderId);
-      if (known === undefined) return true;
-      if (known === null) return missingDue;
-      return mayHaveChanged(known, view.live, databaseNow);
-    });
+    let holders: string[];
+    if (everyone) holders = [...view.holders.keys()];
+    else {
+      const due = new Set(unknown);
+      // Heap places left from an entry since re-read are stale: only entries as last read count.
+      for (const holderId of view.turns.popUpTo(view.live.servedUpTo)) if (view.entries.get(holderId)?.status === 'waiting') due.add(holderId);
+      for (const holderId of view.expiries.popUpTo(databaseNow)) if (view.entries.get(holderId)?.status === 'admitted') due.add(holderId);
+      if (view.live.status !== 'prequeue') for (const holderId of view.prequeue) due.add(holderId);
+      if (now - view.missingReadAt >= MISSING_RECHECK_MS) for (const holderId of view.missing) due.add(holderId);
+      holders = [...due].filter((holderId) => view.holders.has(holderId));
+    }
     if (holders.length === 0) return;
     const read = new Map((await this.waitingRoom.entriesOf(eventId, holders, presence)).map(({ holderId, entry }) => [holderId, entry]));
     if (presence) {
       view.seenAt = now;
-      // Holders no longer subscribed here are forgotten.
-      for (const holderId of view.entries.keys()) if (!connections.has(holderId)) view.entries.delete(holderId);
+      // Holders no longer subscribed here are forgotten; the heaps start again from what was just read.
+      for (const holderId of view.entries.keys()) if (!view.holders.has(holderId)) forget(view, holderId);
+      view.turns.clear();
+      view.expiries.clear();
     }
     if (holders.some((holderId) => !read.has(holderId))) view.missingReadAt = now;
     for (const holderId of holders) {
       const entry = read.get(holderId) ?? null;
       const known = view.entries.get(holderId);
-      view.entries.set(holderId, entry);
+      remember(view, holderId, entry);
       if (!entry || (known && !differs(known, entry))) continue;
-      for (const connection of connections.get(holderId) ?? []) {
+      for (const connection of view.holders.get(holderId) ?? []) {
         if (connection.subscriptions.has(eventId)) connection.send({ type: 'queue_entry', eventId, entry });
       }
     }
   }
+
+  /** Indexes the subscribers by holder (once per change of subscribers, not per tick); returns the holders with no entry read yet. */
+  private rebuildHolders(view: QueueView, subscribers: ReadonlySet<ClientConnection>, now: number): string[] {
+    view.holders.clear();
+    view.subscriberCount = subscribers.size;
+    view.indexedAt = now;
+    for (const connection of subscribers) {
+      const holderId = connection.principal.userId;
+      if (!holderId) continue;
+      let connections = view.holders.get(holderId);
+      if (!connections) view.holders.set(holderId, (connections = new Set()));
+      connections.add(connection);
+    }
+    return [...view.holders.keys()].filter((holderId) => !view.entries.has(holderId));
+  }
 }
 
-/** Whether an entry's status may have moved on, by what the frame says: its turn came, its pass ran out, positions were drawn. */
-function mayHaveChanged(entry: QueueEntry, live: QueueLive, databaseNow: number): boolean {
-  switch (entry.status) {
-    case 'waiting':
-      return entry.position !== null && entry.position <= live.servedUpTo;
-    case 'prequeue':
-      return live.status !== 'prequeue';
-    case 'admitted':
-      return entry.passExpiresAt !== null && Date.parse(entry.passExpiresAt) <= databaseNow;
-    default:
-      return false;
-  }
+function newView(state: QueueLiveState): QueueView {
+  return {
+    live: state.live,
+    body: JSON.stringify(state.live),
+    abandonAfterSeconds: state.abandonAfterSeconds,
+    seenAt: 0,
+    missingReadAt: 0,
+    entries: new Map(),
+    holders: new Map(),
+    subscriberCount: -1,
+    indexedAt: 0,
+    turns: new MinHeap(),
+    expiries: new MinHeap(),
+    prequeue: new Set(),
+    missing: new Set(),
+    // Nothing has been read for the subscribers yet.
+    readAll: true,
+    refreshing: false,
+  };
+}
+
+/**
+ * Keeps an entry as last sent, and when it may next change by what a frame
+ * says: a waiting entry when servedUpTo reaches its position, an admitted one
+ * when its pass runs out. Pre-queue entries change with the queue's status.
+ */
+function remember(view: QueueView, holderId: string, entry: QueueEntry | null): void {
+  forget(view, holderId);
+  view.entries.set(holderId, entry);
+  if (entry === null) view.missing.add(holderId);
+  if (entry?.status === 'prequeue') view.prequeue.add(holderId);
+  if (entry?.status === 'waiting' && entry.position !== null) view.turns.push(entry.position, holderId);
+  if (entry?.status === 'admitted' && entry.passExpiresAt !== null) view.expiries.push(Date.parse(entry.passExpiresAt), holderId);
+}
+
+/**
+ * Whether every entry takes its status from the queue's (queue_entry_json():
+ * closed, sold_out): only then does a change of the queue's status change
+ * entries that are not in the pre-queue (those are watched in `prequeue`).
+ */
+function endsEveryEntry(status: QueueStatus): boolean {
+  return status === 'closed' || status === 'sold_out';
+}
+
+/** Drops a holder's entry (its heap places are checked against `entries` when they come due). */
+function forget(view: QueueView, holderId: string): void {
+  view.entries.delete(holderId);
+  view.prequeue.delete(holderId);
+  view.missing.delete(holderId);
 }
 
 /** What a visitor is told of: a new status, position or pass (people ahead and wait they compute from the `queue` frame). */
