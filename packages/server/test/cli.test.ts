@@ -216,7 +216,7 @@ describe('ticketpulse CLI', () => {
       expect(run('seed').status).toBe(0);
       expect(run('seed').status).toBe(0);
       const { rows } = await admin.query(`SELECT count(*)::integer AS n FROM ${schema}.events`);
-      expect(rows[0].n).toBe(3);
+      expect(rows[0].n).toBe(4); // the four demo events, once
       await admin.query(`SET search_path TO ${schema}`); // the functions resolve tables through it
       const { rows: mismatches } = await admin.query('SELECT * FROM verify_ticket_counts()');
       expect(mismatches).toEqual([]);

@@ -123,6 +123,7 @@ describe('authentication', () => {
         .replace('/reservations/:id', `/reservations/${reservation.id}`)
         .replace('/event-tickets/:id', `/event-tickets/${typeId(event, 'General')}`)
         .replace(':userId', randomUUID())
+        .replace(':entryId', randomUUID())
         .replace(':relation', 'event_tickets')
         .replace(/^\*$/, '/some/page');
     const tokens = await badTokens(server);
@@ -143,7 +144,11 @@ describe('authentication', () => {
       if (PUBLIC.has(`${route.method === 'HEAD' ? 'GET' : route.method} ${route.url}`)) continue;
       if (extra.includes(`${route.method} ${route.url}`)) continue;
       // A well-formed body, so what answers is the authentication and not validation.
-      const body = route.url.endsWith('/reservations') ? { items: [{ ticketTypeId: typeId(event, 'General'), quantity: 1 }] } : undefined;
+      const wellFormed: Record<string, unknown> = {
+        'POST /api/events/:idOrSlug/reservations': { items: [{ ticketTypeId: typeId(event, 'General'), quantity: 1 }] },
+        'POST /api/event-tickets/:id/waitlist': { quantity: 1 },
+      };
+      const body = wellFormed[`${route.method} ${route.url}`];
       const missing = await server.request(route.method, path, { body });
       requests += 1;
       expect(missing.status, `${route.method} ${path} without a token`).toBe(401);

@@ -10,9 +10,9 @@ ALTER TABLE queue_entries DROP CONSTRAINT queue_entries_pkey;
 ALTER TABLE queue_entries DROP CONSTRAINT queue_entries_one_per_holder;
 ALTER TABLE queue_entries ADD CONSTRAINT queue_entries_pkey PRIMARY KEY (event_id, holder_id);
 
--- Replaced in repeatable/70_waiting_room.sql: joins are decided in batches
+-- Replaced in repeatable/70_waiting_room.sql (applied again after this,
+-- its checksum having changed): joins are decided in batches
 -- (queue_join_batch), and entries are built with the measured rate read once
 -- per call. Absent on a new database, where that file has not run yet.
 DROP FUNCTION IF EXISTS queue_join(text, text, text, boolean);
 DROP FUNCTION IF EXISTS queue_entry_json(queue_entries, event_queues, timestamptz);
-DELETE FROM schema_migrations WHERE version = 'repeatable/70_waiting_room';
