@@ -1,6 +1,7 @@
-import { createHmac } from 'node:crypto';
+import { createHmac, type webcrypto } from 'node:crypto';
 import { errors as joseErrors, jwtVerify, SignJWT } from 'jose';
 import { z } from 'zod';
+import { hmacKey } from '../auth/hmac-key.ts';
 
 /** What a pass says: this user may start buying at this event until expiresAt. */
 export interface PassClaims {
@@ -29,13 +30,14 @@ const claims = z.object({ sub: z.string().min(1), evt: z.string().min(1), jti: z
  * someone else or another event, or expired.
  */
 export class QueuePasses {
-  private readonly key: Uint8Array;
+  /** Imported once (hmacKey): every admitted entry read signs its pass. */
+  private readonly key: Promise<webcrypto.CryptoKey>;
 
   constructor(jwtSecret: string) {
-    this.key = createHmac('sha256', jwtSecret).update('ticketpulse queue pass v1').digest();
+    this.key = hmacKey(createHmac('sha256', jwtSecret).update('ticketpulse queue pass v1').digest());
   }
 
-  sign(pass: PassClaims): Promise<string> {
+  async sign(pass: PassClaims): Promise<string> {
     return new SignJWT({ evt: pass.eventId })
       .setProtectedHeader({ alg: ALGORITHM, typ: 'JWT' })
       .setAudience(AUDIENCE)
@@ -43,13 +45,13 @@ export class QueuePasses {
       .setJti(pass.entryId)
       .setIssuedAt(Math.floor(pass.admittedAt.getTime() / 1000))
       .setExpirationTime(Math.floor(pass.expiresAt.getTime() / 1000))
-      .sign(this.key);
+      .sign(await this.key);
   }
 
   /** Valid only if signed with this key, unexpired, and for this event and this user. */
   async check(token: string, expected: { eventId: string; holderId: string }): Promise<PassCheck> {
     try {
-      const { payload } = await jwtVerify(token, this.key, { algorithms: [ALGORITHM], audience: AUDIENCE, requiredClaims: ['exp', 'sub', 'jti'] });
+      const { payload } = await jwtVerify(token, await this.key, { algorithms: [ALGORITHM], audience: AUDIENCE, requiredClaims: ['exp', 'sub', 'jti'] });
       const parsed = claims.safeParse(payload);
       if (!parsed.success || parsed.data.evt !== expected.eventId || parsed.data.sub !== expected.holderId) return { valid: false, reason: 'queue_pass_invalid' };
       const { sub, evt, jti, iat, exp } = parsed.data;
