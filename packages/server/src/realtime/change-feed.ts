@@ -14,16 +14,23 @@ export class ChangeFeed {
   private dirty = new Set<string>();
   private touched = new Set<string>();
   private everything = false;
+  /** Told whenever an event is marked (ChangeTick sends a quiet event's change at once). */
+  private wake: () => void = () => {};
 
   constructor(
     private readonly bus: ChangeBus | undefined,
     private readonly logger: Logger,
   ) {}
 
+  onMarked(wake: () => void): void {
+    this.wake = wake;
+  }
+
   async start(): Promise<void> {
     await this.bus?.start({
       onChanged: (eventIds) => {
         for (const id of eventIds) this.dirty.add(id);
+        this.wake();
       },
       onMissedSignals: () => this.markAll(),
     });
@@ -33,11 +40,13 @@ export class ChangeFeed {
   touch(eventId: string): void {
     this.dirty.add(eventId);
     if (this.bus) this.touched.add(eventId); // alone, there is nobody to tell
+    this.wake();
   }
 
   /** Re-read one event on the next tick, telling nobody else. */
   markDirty(eventId: string): void {
     this.dirty.add(eventId);
+    this.wake();
   }
 
   /** Re-read every watched event on the next tick. */
@@ -48,16 +57,33 @@ export class ChangeFeed {
   /**
    * The events to re-read this tick, of those watched ('all': any event).
    * `verify` means the set came from markAll(): most have not changed, so
-   * check versions first.
+   * check versions first. Events `due` refuses stay marked for a later tick;
+   * a leading-edge read (`everything: false`) leaves markAll() to the tick.
    */
-  take(watched: ReadonlySet<string> | 'all'): { eventIds: string[]; verify: false } | { eventIds: string[] | 'all'; verify: true } {
-    const dirty = this.dirty;
-    this.dirty = new Set();
-    if (this.everything) {
+  take(
+    watched: ReadonlySet<string> | 'all',
+    due: (eventId: string) => boolean,
+    everything = true,
+  ): { eventIds: string[]; verify: false } | { eventIds: string[] | 'all'; verify: true } {
+    if (everything && this.everything) {
       this.everything = false;
+      this.dirty.clear();
       return { eventIds: watched === 'all' ? 'all' : [...watched], verify: true };
     }
-    return { eventIds: watched === 'all' ? [...dirty] : [...dirty].filter((id) => watched.has(id)), verify: false };
+    const eventIds: string[] = [];
+    for (const id of this.dirty) {
+      if (watched !== 'all' && !watched.has(id)) this.dirty.delete(id);
+      else if (due(id)) {
+        eventIds.push(id);
+        this.dirty.delete(id);
+      }
+    }
+    return { eventIds, verify: false };
+  }
+
+  /** Put back events a verified read found changed but not yet due. */
+  defer(eventIds: readonly string[]): void {
+    for (const id of eventIds) this.dirty.add(id);
   }
 
   /** Sends this tick's local changes to the other nodes. */
