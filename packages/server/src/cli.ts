@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { ConfigError, portNumber } from './config.ts';
 
@@ -12,6 +13,9 @@ class UsageError extends Error {}
 
 /** Exit codes: 0 done, 1 failed (invalid configuration included), 2 the command line is wrong. */
 const EXIT_USAGE = 2;
+
+/** More workers than this is a typo, not a plan: each is a whole node with its own database pool. */
+const MAX_WORKERS = 64;
 
 type Values = Record<string, string | boolean | undefined>;
 
@@ -55,6 +59,7 @@ the HTTP API, the realtime gateway, the storefront and the expiry sweeper until 
       memory: { type: 'boolean', help: 'embedded database in memory: nothing kept under TICKETPULSE_DATA_DIR' },
       port: { type: 'string', value: 'N', help: 'HTTP port (instead of PORT; default 3000; 0 picks a free one)' },
       host: { type: 'string', value: 'HOST', help: 'interface to listen on (instead of HOST; default localhost, 0.0.0.0 for all)' },
+      workers: { type: 'string', value: 'N|auto', help: `serve from N worker processes on one port (auto: one per core; 1-${MAX_WORKERS}); needs DATABASE_URL` },
     },
     env: [
       ...DATABASE_ENV,
@@ -69,6 +74,7 @@ the HTTP API, the realtime gateway, the storefront and the expiry sweeper until 
       if (port !== undefined && !portNumber.safeParse(port).success) throw new UsageError(`--port must be a whole number from 0 to 65535, not "${port}"`);
       const host = text(values, 'host');
       if (host === '') throw new UsageError('--host must not be empty');
+      const workers = workerCount(text(values, 'workers'));
       const { startCommand } = await import('./commands.ts');
       await startCommand({
         demo,
@@ -76,6 +82,7 @@ the HTTP API, the realtime gateway, the storefront and the expiry sweeper until 
         memory: flag(values, 'memory'),
         ...(port !== undefined && { port: Number(port) }),
         ...(host !== undefined && { host }),
+        ...(workers !== undefined && { workers }),
       });
     },
   },
@@ -113,6 +120,15 @@ Without a token it asks the service for a dev token (a demo service issues them)
     },
   },
 };
+
+/** --workers: a whole number of processes, or `auto` for one per core. */
+function workerCount(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  if (value === 'auto') return availableParallelism();
+  const count = Number(value);
+  if (!/^\d+$/.test(value) || count < 1 || count > MAX_WORKERS) throw new UsageError(`--workers must be auto or a whole number from 1 to ${MAX_WORKERS}, not "${value}"`);
+  return count;
+}
 
 const text = (values: Values, name: string): string | undefined => {
   const value = values[name];

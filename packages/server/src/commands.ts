@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import { loadConfig, type Config, type ConfigDefaults } from './config.ts';
+import { superviseWorkers, workerSlot } from './cluster/supervisor.ts';
+import { ConfigError, loadConfig, type Config, type ConfigDefaults } from './config.ts';
 import type { Database } from './db/database.ts';
 import { migrate } from './db/migrate.ts';
 import { openDatabase } from './db/open.ts';
@@ -19,6 +20,8 @@ export interface StartOptions {
   /** --port and --host: instead of PORT and HOST. */
   port?: number;
   host?: string;
+  /** --workers: serve from this many worker processes on one port (cluster/supervisor.ts). */
+  workers?: number;
 }
 
 /** Configuration from the environment; the log is for a person when standard output is a terminal. */
@@ -69,23 +72,42 @@ function whereToGo(url: string, config: Config, jwtSecretFile: string | undefine
   return lines;
 }
 
-/** `ticketpulse start`: migrates, serves until SIGINT or SIGTERM. */
+/** The configuration `ticketpulse start` runs with: the environment, then its command line. */
+function startConfig(options: StartOptions): Config {
+  const fromEnv = configFrom({ demo: options.demo, inMemory: options.memory });
+  return { ...fromEnv, port: options.port ?? fromEnv.port, host: options.host ?? fromEnv.host };
+}
+
+/** Migrates, and in demo mode seeds an empty database: once, before anyone serves. */
+async function prepare(db: Database, logger: Logger, demo: boolean): Promise<void> {
+  await migrated(db, logger);
+  if (!demo) return;
+  const { rows } = await db.query<{ n: number }>('SELECT count(*)::integer AS n FROM events');
+  if (rows[0]?.n === 0) logger.info({ created: await seedDemoEvents(db, new Catalog(db)) }, 'demo events seeded');
+}
+
+/** Tells the person who started it where to go. */
+function announce(logger: Logger, config: Config, url: string, description: string, jwtSecretGenerated: boolean): void {
+  const shownUrl = url.replace(/\/\/(127\.0\.0\.1|\[::1\])/, '//localhost');
+  logger.info(`TicketPulse is serving on ${shownUrl} (${description}${config.devAuth ? ', dev tokens on' : ''})`);
+  for (const line of whereToGo(shownUrl, config, jwtSecretGenerated ? join(config.dataDir, 'jwt-secret') : undefined)) logger.info(line);
+}
+
+/** `ticketpulse start`: migrates, serves until SIGINT or SIGTERM; with --workers, from that many processes. */
 export async function startCommand(options: StartOptions): Promise<void> {
+  if (options.workers !== undefined && workerSlot() === undefined) return startWorkers(options, options.workers);
   const { demo } = options;
-  const fromEnv = configFrom({ demo, inMemory: options.memory });
-  const config: Config = { ...fromEnv, port: options.port ?? fromEnv.port, host: options.host ?? fromEnv.host };
-  const logger = loggerFor(config);
+  const config = startConfig(options);
+  const slot = workerSlot();
+  const logger = slot === undefined ? loggerFor(config) : loggerFor(config).child({ worker: slot });
 
   const { secret, generated } = await resolveJwtSecret(config);
-  if (generated && config.databaseUrl) {
+  if (generated && config.databaseUrl && slot === undefined) {
     logger.warn('TICKETPULSE_JWT_SECRET is unset: using a secret stored in the data directory; set it when running several nodes');
   }
   const { db, description } = await openDatabase(config, logger);
-  await migrated(db, logger);
-  if (demo) {
-    const { rows } = await db.query<{ n: number }>('SELECT count(*)::integer AS n FROM events');
-    if (rows[0]?.n === 0) logger.info({ created: await seedDemoEvents(db, new Catalog(db)) }, 'demo events seeded');
-  }
+  // A worker's primary has migrated and seeded already.
+  if (slot === undefined) await prepare(db, logger, demo);
   const service = await createService({
     db,
     jwtSecret: secret,
@@ -102,10 +124,10 @@ export async function startCommand(options: StartOptions): Promise<void> {
     demo,
   });
   const url = await service.listen(config.port, config.host);
-  const shownUrl = url.replace(/\/\/(127\.0\.0\.1|\[::1\])/, '//localhost');
-  logger.info(`TicketPulse is serving on ${shownUrl} (${description}${config.devAuth ? ', dev tokens on' : ''})`);
-  for (const line of whereToGo(shownUrl, config, generated ? join(config.dataDir, 'jwt-secret') : undefined)) logger.info(line);
-  if (options.simulate) await service.simulator?.start();
+  if (slot === undefined) announce(logger, config, url, description, generated);
+  else logger.info({ pid: process.pid }, 'worker serving');
+  // Simulated buyers are one crowd, whatever the number of workers: slot 0's.
+  if (options.simulate && (slot ?? 0) === 0) await service.simulator?.start();
 
   let stopping = false;
   const stop = async (signal: string) => {
@@ -118,4 +140,23 @@ export async function startCommand(options: StartOptions): Promise<void> {
   };
   process.once('SIGINT', () => void stop('SIGINT'));
   process.once('SIGTERM', () => void stop('SIGTERM'));
+}
+
+/** The primary of `ticketpulse start --workers N`: prepares the database once, then supervises N workers. */
+async function startWorkers(options: StartOptions, count: number): Promise<void> {
+  const config = startConfig(options);
+  const logger = loggerFor(config);
+  // Workers are processes: they can share PostgreSQL, not an embedded database, and must hear each other's changes.
+  if (!config.databaseUrl) throw new ConfigError('--workers needs PostgreSQL (DATABASE_URL): the embedded database belongs to one process');
+  if (config.bus.kind === 'none') throw new ConfigError('--workers needs a bus between the workers: TICKETPULSE_BUS must not be none');
+  // Generated before any worker starts, so that they all read the same one.
+  const { generated } = await resolveJwtSecret(config);
+  const { db, description } = await openDatabase(config, logger);
+  try {
+    await prepare(db, logger, options.demo);
+  } finally {
+    await db.close();
+  }
+  const { url } = await superviseWorkers(count, logger);
+  announce(logger, config, url, `${description}, ${count} worker${count === 1 ? '' : 's'}`, generated);
 }

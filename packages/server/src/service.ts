@@ -10,7 +10,8 @@ import { TokenVerifier } from './auth/token-verifier.ts';
 import { INTERNAL_KEY_HEADER } from './http/internal-traffic.ts';
 import type { HttpRateLimits } from './http/rate-limit.ts';
 import { Catalog } from './inventory/catalog.ts';
-import { ExpirySweeper } from './inventory/expiry-sweeper.ts';
+import { EXPIRY_CHUNK, ExpirySweeper } from './inventory/expiry-sweeper.ts';
+import { LeaderLease } from './leader-lease.ts';
 import { Holds } from './inventory/holds.ts';
 import { WaitingList } from './inventory/waiting-list.ts';
 import type { ChangeBus } from './realtime/buses/change-bus.ts';
@@ -136,7 +137,9 @@ export async function createService(options: ServiceOptions): Promise<Service> {
   const catalog = new Catalog(db, onChange);
   const holds = new Holds(db, options.holds, onChange, { onBatch: (size) => metrics.holdBatchSize.observe(size) });
   const waitingList = new WaitingList(db, onChange);
-  const sweeper = new ExpirySweeper(holds, options.sweepIntervalMs, logger);
+  // One sweeper leads among all nodes and workers; another takes over within three intervals (at least 1.5 s) of its death.
+  const sweeperLease = new LeaderLease(db, 'expiry-sweeper', Math.max(1500, 3 * options.sweepIntervalMs), logger);
+  const sweeper = new ExpirySweeper(holds, options.sweepIntervalMs, logger, EXPIRY_CHUNK, sweeperLease);
   const queueAdmission = new AdmissionDriver(db, { ...DEFAULT_ADMISSION, ...options.admission }, logger);
   let shuttingDown = false;
   let address: string | undefined;

@@ -28,7 +28,7 @@
 -- Supabase grants every new table and function in public to anon and
 -- authenticated by default: take TicketPulse's back first.
 REVOKE ALL ON events, event_access, event_tickets, reservations, tickets, ticket_availability_view,
-  realtime_capture, tickets_changes, event_queues, queue_entries, queue_admissions, queue_admission_leader FROM anon, authenticated;
+  realtime_capture, tickets_changes, event_queues, queue_entries, queue_admissions, leader_leases FROM anon, authenticated;
 REVOKE ALL ON SEQUENCE tickets_changes_seq_seq FROM anon, authenticated;
 -- Functions are executable by PUBLIC as well: take back every function in
 -- the schema (TicketPulse's, from its migrations and repeatable files), so no

@@ -156,6 +156,12 @@ describe('ticketpulse CLI', () => {
     expect(result.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^ticketpulse: Invalid configuration: LOG_FORMAT /)]);
   });
 
+  it('refuses --workers on the embedded database with one clear line: workers are processes, PGlite belongs to one', () => {
+    const result = spawnSync(process.execPath, [BIN, 'start', '--memory', '--workers', '2'], { env: env({}), encoding: 'utf8' });
+    expect(result.status).toBe(1);
+    expect(result.stderr.trim().split('\n')).toEqual(['ticketpulse: --workers needs PostgreSQL (DATABASE_URL): the embedded database belongs to one process']);
+  });
+
   it('refuses --simulate without --demo: simulated buyers never run on a real service', async () => {
     const result = await run(['start', '--memory', '--simulate']);
     expect(result.status).toBe(2);
@@ -167,7 +173,7 @@ describe('ticketpulse CLI', () => {
     expect(help.status).toBe(0);
     for (const command of ['start', 'migrate', 'seed', 'watch EVENT']) expect(help.stdout).toMatch(new RegExp(`^  ${command} `, 'm'));
     const options: Record<string, string[]> = {
-      start: ['--demo', '--simulate', '--memory', '--port N', '--host HOST', '-h, --help'],
+      start: ['--demo', '--simulate', '--memory', '--port N', '--host HOST', '--workers N|auto', '-h, --help'],
       migrate: ['-h, --help'],
       seed: ['-h, --help'],
       watch: ['--url URL', '--token JWT', '-h, --help'],
@@ -191,6 +197,8 @@ describe('ticketpulse CLI', () => {
     [['migrate', '--memory'], 'ticketpulse: Unknown option "--memory" for migrate. Run ticketpulse migrate --help.'],
     [['start', '--port', 'eighty'], 'ticketpulse: --port must be a whole number from 0 to 65535, not "eighty"'],
     [['start', '--port', '65536'], 'ticketpulse: --port must be a whole number from 0 to 65535, not "65536"'],
+    [['start', '--workers', 'many'], 'ticketpulse: --workers must be auto or a whole number from 1 to 64, not "many"'],
+    [['start', '--workers', '0'], 'ticketpulse: --workers must be auto or a whole number from 1 to 64, not "0"'],
     [['watch'], 'ticketpulse: watch needs EVENT: ticketpulse watch EVENT. Run ticketpulse watch --help.'],
     [['watch', 'a', 'b'], 'ticketpulse: Unexpected argument "b" for watch. Run ticketpulse watch --help.'],
     [['watch', 'a', '--url', 'localhost:3000'], 'ticketpulse: --url must be an http:// or https:// URL, not "localhost:3000"'],

@@ -46,7 +46,7 @@ describe.skipIf(!postgresUrl)('waiting room over the realtime gateway on two nod
 
     // An opened queue exists, so one of the two nodes takes the lease: find out which, from the table and the drivers.
     const leaderNode = async () =>
-      (await t.db.query<{ node: string }>('SELECT node FROM queue_admission_leader WHERE lease_until > now()')).rows[0]?.node;
+      (await t.db.query<{ node: string }>("SELECT node FROM leader_leases WHERE job = 'queue-admission' AND lease_until > now()")).rows[0]?.node;
     await eventually(async () => (await leaderNode()) !== undefined && (a.service.queueAdmission.isLeader || b.service.queueAdmission.isLeader), 'a node to lead admission');
     const [leader, follower] = a.service.queueAdmission.isLeader ? [a, b] : [b, a];
     expect(await leaderNode()).toBe(leader.service.queueAdmission.node);

@@ -315,7 +315,7 @@ describe.each(drivers)('waiting room (%s)', (driver) => {
     const b = new AdmissionDriver(second, { tickMs: 50, leaseMs }, silent);
     try {
       // driverA (the tests' clock) holds a long lease: let it go first.
-      await t.db.query('UPDATE queue_admission_leader SET lease_until = now()');
+      await t.db.query("UPDATE leader_leases SET lease_until = now() WHERE job = 'queue-admission'");
       a.start();
       await expect.poll(() => a.isLeader, { timeout: 5000 }).toBe(true);
       b.start();

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { LeaderLease } from '../leader-lease.ts';
 import { PeriodicTask } from '../periodic-task.ts';
 import type { Holds } from './holds.ts';
 
@@ -12,8 +13,9 @@ export const EXPIRY_CHUNK = 5000;
 
 /**
  * Releases expired holds on a fixed interval so published counts treat an
- * expired hold as available within about one interval. Every node may run
- * one: the sweep skips holds another sweeper has locked.
+ * expired hold as available within about one interval. Every node runs one,
+ * but with a lease only the leader sweeps (the 'expiry-sweeper' job); were
+ * two to sweep at once, each would skip the holds the other has locked.
  */
 export class ExpirySweeper {
   private readonly task: PeriodicTask;
@@ -23,16 +25,20 @@ export class ExpirySweeper {
     intervalMs: number,
     private readonly logger: Logger,
     private readonly chunk = EXPIRY_CHUNK,
+    private readonly lease?: LeaderLease,
   ) {
-    this.task = new PeriodicTask(intervalMs, () => this.sweep());
+    this.task = new PeriodicTask(intervalMs, async () => {
+      if (!this.lease || (await this.lease.take())) await this.sweep();
+    });
   }
 
   start(): void {
     this.task.start();
   }
 
-  stop(): Promise<void> {
-    return this.task.stop();
+  async stop(): Promise<void> {
+    await this.task.stop();
+    await this.lease?.release();
   }
 
   /** One sweep, chunk after chunk until none are due; returns the number of seats released. Errors are logged, not thrown. */

@@ -22,9 +22,9 @@ export interface AdmissionTick {
 
 /**
  * Drives admission (db/repeatable/70_waiting_room.sql, queue_admission_tick):
- * every node ticks, one of them, the leader, admits. The leader renews a lease
- * on each tick, ticks taking turns under a transaction-level advisory lock; if it dies, the lease
- * lapses within leaseMs and the next node to tick takes over. Each tick
+ * every node ticks, one of them, the leader, admits. The leader renews its
+ * 'queue-admission' lease (db/repeatable/05_leader_leases.sql) on each tick; if
+ * it dies, the lease lapses within leaseMs and the next node to tick takes over. Each tick
  * advances every open queue's served-up-to mark by the elapsed time, measured
  * on the database clock, times its rate.
  */
@@ -57,7 +57,7 @@ export class AdmissionDriver {
     if (!this.leading) return;
     this.leading = false;
     await this.db
-      .query('UPDATE queue_admission_leader SET lease_until = now() WHERE node = $1', [this.node])
+      .query("SELECT release_leader_lease('queue-admission', $1)", [this.node])
       .catch((error: unknown) => this.logger.warn({ err: error }, 'could not give the admission lease up'));
   }
 

@@ -549,31 +549,25 @@ END $$;
 REVOKE EXECUTE ON FUNCTION queue_admit(event_queues, timestamptz) FROM PUBLIC;
 
 -- One admission tick of the whole service, called by every node every tick:
--- only the leader admits. The leader holds a lease renewed by each tick; when
--- it lapses (p_lease_ms without a tick) the next node to call takes over. The
--- transaction-level advisory lock makes concurrent calls take turns without
--- waiting: a node that does not get it lets this tick go.
+-- only the leader admits. Leadership is the 'queue-admission' lease
+-- (05_leader_leases.sql): renewed by each of the leader's ticks, taken over by
+-- the next node to tick once it lapses (p_lease_ms without a tick).
 -- Returns {leader, queues: [queue_json of each enabled, open queue]}.
 CREATE OR REPLACE FUNCTION queue_admission_tick(p_node text, p_lease_ms integer, p_now timestamptz DEFAULT NULL) RETURNS jsonb
 LANGUAGE plpgsql SECURITY DEFINER SET search_path FROM CURRENT AS $$
 DECLARE
   v_now timestamptz := coalesce(p_now, clock_timestamp());
-  v_leader queue_admission_leader;
   v_queue event_queues;
   v_queues jsonb[] := '{}';
 BEGIN
-  -- Any constant works; it only has to be the same for every TicketPulse process (migrations use 7291001).
-  PERFORM pg_advisory_xact_lock(7291002);
-  SELECT * INTO v_leader FROM queue_admission_leader FOR UPDATE;
   -- Nothing to admit anywhere: nothing is written (no lease is taken or renewed).
   IF NOT EXISTS (SELECT 1 FROM event_queues WHERE enabled AND opens_at <= v_now) THEN
-    RETURN jsonb_build_object('leader', coalesce(v_leader.node = p_node AND v_leader.lease_until > clock_timestamp(), false), 'queues', '[]'::jsonb);
+    RETURN jsonb_build_object('leader', EXISTS (
+      SELECT 1 FROM leader_leases WHERE job = 'queue-admission' AND node = p_node AND lease_until > clock_timestamp()), 'queues', '[]'::jsonb);
   END IF;
-  IF v_leader.node IS NOT NULL AND v_leader.node <> p_node AND v_leader.lease_until > clock_timestamp() THEN
+  IF NOT take_leader_lease('queue-admission', p_node, p_lease_ms) THEN
     RETURN jsonb_build_object('leader', false, 'queues', '[]'::jsonb);
   END IF;
-  INSERT INTO queue_admission_leader (node, lease_until) VALUES (p_node, clock_timestamp() + make_interval(secs => p_lease_ms / 1000.0))
-  ON CONFLICT (singleton) DO UPDATE SET node = EXCLUDED.node, lease_until = EXCLUDED.lease_until;
   FOR v_queue IN SELECT * FROM event_queues WHERE enabled AND opens_at <= v_now ORDER BY event_id FOR UPDATE LOOP
     v_queue := queue_admit(v_queue, v_now);
     v_queues := v_queues || queue_json(v_queue, v_now);
