@@ -134,8 +134,9 @@ export async function createService(options: ServiceOptions): Promise<Service> {
   const upgrades = new UpgradeRouter({ admission, clientAddress, metrics, endpoints: [gateway, supabase] });
   const onChange = (eventId: string) => gateway.touch(eventId);
   const catalog = new Catalog(db, onChange);
-  const holds = new Holds(db, options.holds, onChange, { onBatch: (size) => metrics.holdBatchSize.observe(size) });
-  const waitingList = new WaitingList(db, onChange);
+  const onHolderChange = (holderId: string) => gateway.touchHolder(holderId);
+  const holds = new Holds(db, options.holds, onChange, { onBatch: (size) => metrics.holdBatchSize.observe(size), onHolderChange });
+  const waitingList = new WaitingList(db, onChange, onHolderChange);
   const sweeper = new ExpirySweeper(holds, options.sweepIntervalMs, logger);
   const queueAdmission = new AdmissionDriver(db, { ...DEFAULT_ADMISSION, ...options.admission }, logger);
   let shuttingDown = false;
