@@ -48,15 +48,17 @@ export function parseSignal(payload: string, ownNode: string): ChangeBatch | und
 
 /**
  * Splits a batch into messages that stay under a payload limit (NOTIFY takes
- * 8000 bytes): 100 event ids (36 characters each) and 100 holder keys (16) per message.
+ * 8000 bytes): 150 event ids (36 characters each) a message, and holder keys
+ * (16) in messages of their own, 380 a message, so an on-sale's thousands of
+ * buyers a second add a few messages a tick, not one per hold.
  */
-export function signalPayloads(node: string, batch: ChangeBatch, maxIdsPerMessage = 100): string[] {
+export function signalPayloads(node: string, batch: ChangeBatch, maxEventsPerMessage = 150, maxHoldersPerMessage = 380): string[] {
   const payloads: string[] = [];
-  const { eventIds, holderKeys } = batch;
-  for (let i = 0; i < Math.max(eventIds.length, holderKeys.length); i += maxIdsPerMessage) {
-    const holders = holderKeys.slice(i, i + maxIdsPerMessage);
-    const signal: ChangeSignal = { node, events: eventIds.slice(i, i + maxIdsPerMessage), ...(holders.length > 0 && { holders }) };
-    payloads.push(JSON.stringify(signal));
+  for (let i = 0; i < batch.eventIds.length; i += maxEventsPerMessage) {
+    payloads.push(JSON.stringify({ node, events: batch.eventIds.slice(i, i + maxEventsPerMessage) } satisfies ChangeSignal));
+  }
+  for (let i = 0; i < batch.holderKeys.length; i += maxHoldersPerMessage) {
+    payloads.push(JSON.stringify({ node, events: [], holders: batch.holderKeys.slice(i, i + maxHoldersPerMessage) } satisfies ChangeSignal));
   }
   return payloads;
 }
