@@ -1,4 +1,4 @@
-import type { PersonalChange, PersonalHold, PersonalState } from '@ticketpulse/protocol';
+import { EXPIRING_SOON_SECONDS, type PersonalChange, type PersonalHold, type PersonalState } from '@ticketpulse/protocol';
 import { HoldClient } from './hold-client.ts';
 import type { HttpClientOptions } from './http-client.ts';
 import { PersonalFeed } from './personal-feed.ts';
@@ -48,7 +48,7 @@ export interface HoldCallbacks {
 
 /** The service and how to reach it (HttpClientOptions: url, getToken, fetch, clock, retry), and the countdown's settings. */
 export interface ReservationExpiryManagerOptions extends HttpClientOptions {
-  /** Default 2 minutes. */
+  /** Default 2 minutes: when the personal feed says `hold_expiring` (EXPIRING_SOON_SECONDS). */
   expiringSoonMs?: number;
   /** How often each hold's status is re-checked with the server. Default 30 s, the design's interval. */
   recheckMs?: number;
@@ -98,7 +98,7 @@ export class ReservationExpiryManager {
   constructor(private readonly options: ReservationExpiryManagerOptions) {
     this.clock = options.clock ?? { now: () => Date.now(), observe: () => {} };
     this.requests = new HoldClient({ ...options, clock: this.clock });
-    this.expiringSoonMs = options.expiringSoonMs ?? 120_000;
+    this.expiringSoonMs = options.expiringSoonMs ?? EXPIRING_SOON_SECONDS * 1000;
   }
 
   /** Starts tracking a hold (from the reserve response, or by id, fetched from the server). */
