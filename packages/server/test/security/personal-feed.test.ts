@@ -141,6 +141,9 @@ describe.each(drivers)('the personal feed is the token holder’s alone (%s)', (
       body: { items: [{ ticketTypeId: typeId(event, 'General'), quantity: 1 }] },
     });
     await eventually(() => view.holds.has(held.body.reservation.id), 'the hold, while the token lasts');
+    // No other user's token keeps it alive: only a fresh token for the same user (which a revoked user no longer gets).
+    socket.send({ type: 'refresh_token', token: await server.token('authenticated'), ref: 'keep' });
+    expect(await socket.next((m) => m.type === 'error' && m.ref === 'keep')).toMatchObject({ code: 'token_subject_mismatch' });
     expect((await socket.closed).code).toBe(CloseCode.tokenExpired);
     const heard = socket.received.length;
     await server.request('POST', `/api/reservations/${held.body.reservation.id}/extend`, { token: lasting });
