@@ -115,13 +115,16 @@ export class PersonalFeed implements TickConsumer {
     }
     const view = this.viewOf(holderId);
     view.pending += 1;
+    let open = false;
     try {
       // Fresh from the database: other connections of this user hear the difference first.
       await this.read([holderId]);
+      open = connection.socket.readyState === connection.socket.OPEN;
     } finally {
       view.pending -= 1;
+      if (!open) this.forgetIfUnused(view);
     }
-    if (connection.socket.readyState !== connection.socket.OPEN) return this.forgetIfUnused(view);
+    if (!open) return;
     // Synchronous from here: the next frame this connection gets follows exactly this version.
     view.connections.add(connection);
     const { version } = view;
