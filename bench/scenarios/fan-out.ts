@@ -210,6 +210,12 @@ export const fanOut: Scenario = {
         ok: tp.stats.updates > 0 && tp.stats.closes === 0,
         detail: `${tp.stats.updates} updates, ${tp.stats.gaps} gaps resynced, ${tp.stats.closes} unexpected closes`,
       },
+      {
+        // The tick's leading edge sends a quiet event's change at once; under load it must not add frames.
+        check: 'TicketPulse: at most one frame per viewer per tick (slow events’ changes ride on the hot event’s frames)',
+        ok: tp.stats.messages / size.viewers <= tp.windowMs / TICK_MS + 2,
+        detail: `${round(tp.stats.messages / size.viewers, 1)} frames per viewer in ${round(tp.windowMs / 1000, 1)} s: at most ${Math.floor(tp.windowMs / TICK_MS) + 2}`,
+      },
     ];
     if (io) {
       const ioConnected = io.connected.reduce((n, c) => n + c.ok, 0);

@@ -8,5 +8,6 @@ import { costGrowth } from './cost-growth.ts';
 import { massExpiry } from './mass-expiry.ts';
 import { hotHolds } from './hot-holds.ts';
 import { queue } from './queue.ts';
+import { idleLatency } from './idle-latency.ts';
 
-export const scenarios: Scenario[] = [hotHolds, fanOut, connections, costGrowth, massExpiry, reconnectStorm, clientSize, queue];
+export const scenarios: Scenario[] = [hotHolds, fanOut, connections, costGrowth, massExpiry, reconnectStorm, clientSize, queue, idleLatency];

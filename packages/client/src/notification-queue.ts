@@ -1,9 +1,15 @@
 import type { WatchedEvent } from './watched-event.ts';
 
-/** Listeners hear at most once per debounce window, whatever happened in it. */
+/**
+ * Listeners hear at most once per debounce window, whatever happened in it.
+ * Leading edge: the first change after a quiet window is told at once (on the
+ * next macrotask, so changes that arrive together are told together); the
+ * rest of a busy window is told once, when the window ends.
+ */
 export class NotificationQueue {
   private readonly pending = new Set<WatchedEvent>();
   private timer: ReturnType<typeof setTimeout> | undefined;
+  private flushedAt = -Infinity;
 
   constructor(
     private readonly debounceMs: number,
@@ -12,7 +18,7 @@ export class NotificationQueue {
 
   schedule(event: WatchedEvent): void {
     this.pending.add(event);
-    this.timer ??= setTimeout(() => this.flush(), this.debounceMs);
+    this.timer ??= setTimeout(() => this.flush(), Math.max(0, this.flushedAt + this.debounceMs - Date.now()));
   }
 
   clear(): void {
@@ -23,6 +29,7 @@ export class NotificationQueue {
 
   private flush(): void {
     this.timer = undefined;
+    this.flushedAt = Date.now();
     const events = [...this.pending];
     this.pending.clear();
     for (const event of events) this.notify(event);

@@ -88,7 +88,7 @@ export interface TicketAvailabilityManagerOptions {
   /** Concurrent event subscriptions; past it, the least recently used event without listeners is evicted. Default 10. */
   maxChannels?: number;
   reconnect?: ReconnectOptions;
-  /** Listeners hear at most once per window, with the changes coalesced. Default 50 ms. */
+  /** Listeners hear at most once per window, with the changes coalesced; the first change after a quiet window is told at once. Default 50 ms. */
   debounceMs?: number;
   storage?: AvailabilityStorage;
   /** `lowStock` fires when actualAvailable drops below this from at or above it. Default 10. */

@@ -41,6 +41,19 @@ describe('with fake timers', () => {
   const manager = (options: Partial<ConstructorParameters<typeof TicketAvailabilityManager>[0]> = {}) =>
     new TicketAvailabilityManager({ url: 'http://tickets.test', getToken: () => 'token', WebSocket: FakeWebSocket, fetch: noFetch, ...options });
 
+  /** A manager watching EVENT over a FakeWebSocket, welcomed and given a snapshot of `available`; every state its listener hears lands in `seen`. */
+  async function watchedEvent(debounceMs: number, available: number) {
+    const m = manager({ debounceMs });
+    const seen: EventState[] = [];
+    m.subscribeToEvent(EVENT, (state) => seen.push(state));
+    await vi.advanceTimersByTimeAsync(0);
+    const ws = FakeWebSocket.last;
+    ws.welcome();
+    expect(ws.sent).toContainEqual(expect.objectContaining({ type: 'subscribe', eventId: EVENT }));
+    ws.receive({ type: 'subscribed', ref: EVENT, eventId: EVENT, version: 1, serverTime: new Date().toISOString(), unchanged: false, snapshot: { eventId: EVENT, version: 1, precision: 'exact', serverTime: new Date().toISOString(), tickets: [ticket(available, 1)] } });
+    return { m, seen, ws };
+  }
+
   it('never gives up reconnecting, and spaces attempts out to the cap', async () => {
     FakeWebSocket.refuse = true;
     const m = manager({ reconnect: { baseMs: 500, capMs: 20_000, pollAfterFailures: 1000 } });
@@ -76,14 +89,7 @@ describe('with fake timers', () => {
   });
 
   it('notifies listeners at most once per debounce window, with the changes coalesced', async () => {
-    const m = manager({ debounceMs: 50 });
-    const seen: EventState[] = [];
-    m.subscribeToEvent(EVENT, (state) => seen.push(state));
-    await vi.advanceTimersByTimeAsync(0);
-    const ws = FakeWebSocket.last;
-    ws.welcome();
-    expect(ws.sent).toContainEqual(expect.objectContaining({ type: 'subscribe', eventId: EVENT }));
-    ws.receive({ type: 'subscribed', ref: EVENT, eventId: EVENT, version: 1, serverTime: new Date().toISOString(), unchanged: false, snapshot: { eventId: EVENT, version: 1, precision: 'exact', serverTime: new Date().toISOString(), tickets: [ticket(500, 1)] } });
+    const { m, seen, ws } = await watchedEvent(50, 500);
     await vi.advanceTimersByTimeAsync(60);
     const before = seen.length;
     for (let v = 2; v <= 201; v++) {
@@ -99,6 +105,26 @@ describe('with fake timers', () => {
     expect(notifications).toBeGreaterThanOrEqual(4);
     expect(notifications).toBeLessThanOrEqual(6); // 200 ms / 50 ms, plus the edges
     expect(seen.at(-1)!.availability.get(TYPE)?.availableCount).toBe(300);
+    m.cleanup();
+  });
+
+  it('tells the first change after a quiet window at once, then coalesces the rest of the window', async () => {
+    const { m, seen, ws } = await watchedEvent(50, 10);
+    await vi.advanceTimersByTimeAsync(200); // quiet
+    const update = (version: number, available: number) =>
+      ws.receive({ type: 'updates', serverTime: new Date().toISOString(), updates: [{ eventId: EVENT, version, previousVersion: version - 1, precision: 'exact', committedAt: new Date().toISOString(), snapshot: false, tickets: [ticket(available, version)], removedTicketTypeIds: [] }] });
+    const before = seen.length;
+    update(2, 9);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(seen.length - before).toBe(1);
+    expect(seen.at(-1)!.availability.get(TYPE)?.availableCount).toBe(9);
+    update(3, 8);
+    update(4, 7);
+    await vi.advanceTimersByTimeAsync(20);
+    expect(seen.length - before).toBe(1); // still inside the window
+    await vi.advanceTimersByTimeAsync(40);
+    expect(seen.length - before).toBe(2);
+    expect(seen.at(-1)!.availability.get(TYPE)?.availableCount).toBe(7);
     m.cleanup();
   });
 

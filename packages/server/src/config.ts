@@ -79,6 +79,7 @@ const envSchema = z.object({
   TICKETPULSE_HTTP_READS_PER_MINUTE: int(1, 100_000_000).default(1200),
   TICKETPULSE_TICK_MS: int(10, 5000).default(100),
   TICKETPULSE_RECONCILE_MS: int(100, 600_000).default(2000),
+  TICKETPULSE_TICK_LEADING_EDGE: flag.default(true),
   TICKETPULSE_HEARTBEAT_MS: int(100, 600_000).default(15_000),
   TICKETPULSE_WS_AUTH_TIMEOUT_MS: int(100, 60_000).default(5000),
   TICKETPULSE_WS_MAX_SUBSCRIPTIONS: int(1, 1000).default(10),
@@ -183,6 +184,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, defaults: Confi
     realtime: {
       tickMs: e.TICKETPULSE_TICK_MS,
       reconcileMs: e.TICKETPULSE_RECONCILE_MS,
+      leadingEdge: e.TICKETPULSE_TICK_LEADING_EDGE,
       heartbeatMs: e.TICKETPULSE_HEARTBEAT_MS,
       authTimeoutMs: e.TICKETPULSE_WS_AUTH_TIMEOUT_MS,
       maxSubscriptions: e.TICKETPULSE_WS_MAX_SUBSCRIPTIONS,

@@ -25,6 +25,8 @@ export class ChangeFeed {
   private dirty = new Set<string>();
   private touched = new Set<string>();
   private everything = false;
+  /** Told whenever an event is marked (ChangeTick sends a quiet event's change at once). */
+  private wake: () => void = () => {};
   /** Personal feeds: holders changed here (to read and to send on), keys from other nodes, and whether to check everyone. */
   private holders = new Set<string>();
   private touchedHolders = new Set<string>();
@@ -36,11 +38,16 @@ export class ChangeFeed {
     private readonly logger: Logger,
   ) {}
 
+  onMarked(wake: () => void): void {
+    this.wake = wake;
+  }
+
   async start(): Promise<void> {
     await this.bus?.start({
       onChanged: ({ eventIds, holderKeys }) => {
         for (const id of eventIds) this.dirty.add(id);
         for (const key of holderKeys) this.holderKeys.add(key);
+        if (eventIds.length > 0) this.wake();
       },
       onMissedSignals: () => this.markAll(),
     });
@@ -50,6 +57,7 @@ export class ChangeFeed {
   touch(eventId: string): void {
     this.dirty.add(eventId);
     if (this.bus) this.touched.add(eventId); // alone, there is nobody to tell
+    this.wake();
   }
 
   /** A change to a holder's own holds or entries in this process: their feed, here and on the other nodes. No database work. */
@@ -70,6 +78,7 @@ export class ChangeFeed {
   /** Re-read one event on the next tick, telling nobody else. */
   markDirty(eventId: string): void {
     this.dirty.add(eventId);
+    this.wake();
   }
 
   /** Re-read every watched event on the next tick. */
@@ -81,16 +90,33 @@ export class ChangeFeed {
   /**
    * The events to re-read this tick, of those watched ('all': any event).
    * `verify` means the set came from markAll(): most have not changed, so
-   * check versions first.
+   * check versions first. Events `due` refuses stay marked for a later tick;
+   * a leading-edge read (`everything: false`) leaves markAll() to the tick.
    */
-  take(watched: ReadonlySet<string> | 'all'): { eventIds: string[]; verify: false } | { eventIds: string[] | 'all'; verify: true } {
-    const dirty = this.dirty;
-    this.dirty = new Set();
-    if (this.everything) {
+  take(
+    watched: ReadonlySet<string> | 'all',
+    due: (eventId: string) => boolean,
+    everything = true,
+  ): { eventIds: string[]; verify: false } | { eventIds: string[] | 'all'; verify: true } {
+    if (everything && this.everything) {
       this.everything = false;
+      this.dirty.clear();
       return { eventIds: watched === 'all' ? 'all' : [...watched], verify: true };
     }
-    return { eventIds: watched === 'all' ? [...dirty] : [...dirty].filter((id) => watched.has(id)), verify: false };
+    const eventIds: string[] = [];
+    for (const id of this.dirty) {
+      if (watched !== 'all' && !watched.has(id)) this.dirty.delete(id);
+      else if (due(id)) {
+        eventIds.push(id);
+        this.dirty.delete(id);
+      }
+    }
+    return { eventIds, verify: false };
+  }
+
+  /** Put back events a verified read found changed but not yet due. */
+  defer(eventIds: readonly string[]): void {
+    for (const id of eventIds) this.dirty.add(id);
   }
 
   /** Sends this tick's local changes (events and holder keys) to the other nodes, in one message. */

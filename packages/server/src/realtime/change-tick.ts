@@ -10,7 +10,15 @@ export interface TickTiming {
   tickMs: number;
   /** How often every watched event is re-checked, whatever the signals say. */
   reconcileMs: number;
+  /** A change to an event read in no run of the last tick is read and sent at once, not at the next tick. */
+  leadingEdge: boolean;
 }
+
+/** A tick on the clock, or a leading-edge run for quiet events alone (no per-tick work rides on it). */
+export type TickRun = 'tick' | 'leading';
+
+/** Timers fire late, never early: this much short of tickMs since an event's last read (or a viewer's last frame) still counts as a tick. */
+export const JITTER_MS = 10;
 
 /** A realtime endpoint fed by the tick (the native publisher, the Supabase-compatible endpoint). */
 export interface TickConsumer {
@@ -19,10 +27,12 @@ export interface TickConsumer {
   /** The version of an event it holds; undefined when it holds none. */
   versionOf(eventId: string): number | undefined;
   /**
-   * Every tick, with the changed events read this tick (often none) in the
-   * order read. A rejection makes the next tick check every event again.
+   * Every run, with the changed events read in it (often none) in the order
+   * read. A rejection makes the next tick check every event again. Work
+   * done per tick rather than per change (queue frames, catching up slow
+   * consumers) belongs to `run === 'tick'`.
    */
-  consume(events: readonly EventAvailabilityWithRows[]): Promise<void>;
+  consume(events: readonly EventAvailabilityWithRows[], run: TickRun): Promise<void>;
 }
 
 /**
@@ -30,11 +40,25 @@ export interface TickConsumer {
  * (ChangeFeed), read them once, in one query, for every endpoint, and hand
  * the result to each consumer to turn into its own frames. With viewers on
  * both endpoints, the database is read as often as with one.
+ *
+ * Leading edge: a change to an event that was read in no run of the last
+ * tick (a quiet event) is read and sent at once, in a run of its own, instead
+ * of waiting for the tick. An event read less than a tick ago waits for the
+ * first tick at least `tickMs` after that read, so under load every viewer
+ * still gets at most one frame per event per tick, carrying the final state.
+ * Runs never overlap: a change during a run is looked at when it ends.
  */
 export class ChangeTick {
   private readonly task: PeriodicTask;
   private readonly consumers: TickConsumer[] = [];
   private lastReconcile = Date.now();
+  /** When each event that changed within the last tick was read (Date.now()); older ones are quiet and dropped. */
+  private readonly readAt = new Map<string, number>();
+  /** The run in progress (a tick or a leading-edge run), which the next waits for. */
+  private running: Promise<void> = Promise.resolve();
+  private leadingQueued = false;
+  /** Between start() and stop(): leading-edge runs only then. */
+  private live = false;
 
   constructor(
     private readonly db: Database,
@@ -43,7 +67,8 @@ export class ChangeTick {
     private readonly logger: Logger,
     private readonly timing: TickTiming,
   ) {
-    this.task = new PeriodicTask(timing.tickMs, () => this.tick());
+    this.task = new PeriodicTask(timing.tickMs, () => this.serialized(() => this.tick()));
+    if (timing.leadingEdge) feed.onMarked(() => this.wake());
   }
 
   add(consumer: TickConsumer): void {
@@ -51,28 +76,57 @@ export class ChangeTick {
   }
 
   start(): void {
+    this.live = true;
     this.task.start();
   }
 
-  stop(): Promise<void> {
-    return this.task.stop();
+  async stop(): Promise<void> {
+    this.live = false;
+    await this.task.stop();
+    await this.running;
   }
 
   async tick(): Promise<void> {
-    await this.feed.flush();
-    if (Date.now() - this.lastReconcile >= this.timing.reconcileMs) {
-      this.lastReconcile = Date.now();
+    const now = Date.now();
+    for (const [eventId, at] of this.readAt) if (now - at >= this.timing.tickMs) this.readAt.delete(eventId);
+    if (now - this.lastReconcile >= this.timing.reconcileMs) {
+      this.lastReconcile = now;
       this.feed.markAll();
     }
+    await this.run('tick');
+  }
+
+  /** An event was marked: read it now if it is quiet and nothing is running; else the run in progress or the tick will. */
+  private wake(): void {
+    if (this.leadingQueued || !this.live) return;
+    this.leadingQueued = true;
+    // After the current macrotask, so changes committed together are read together.
+    setImmediate(() => {
+      void this.serialized(async () => {
+        this.leadingQueued = false;
+        if (this.live) await this.run('leading');
+      });
+    });
+  }
+
+  private serialized(job: () => Promise<void>): Promise<void> {
+    const next = this.running.then(job);
+    this.running = next.catch(() => {});
+    return next;
+  }
+
+  private async run(run: TickRun): Promise<void> {
     let events: EventAvailabilityWithRows[] = [];
     try {
-      events = await this.read();
+      // Other nodes are told while this one reads: neither waits for the other (flush() never throws).
+      [, events] = await Promise.all([this.feed.flush(), this.read(run)]);
     } catch (error) {
       // The database may be restarting: try everything again next tick, so viewers converge once it is back.
       this.feed.markAll();
       this.logger.warn({ err: error }, 'realtime tick failed; retrying');
     }
-    const results = await Promise.allSettled(this.consumers.map((consumer) => consumer.consume(events)));
+    if (run === 'leading' && events.length === 0) return;
+    const results = await Promise.allSettled(this.consumers.map((consumer) => consumer.consume(events, run)));
     for (const result of results) {
       if (result.status === 'fulfilled') continue;
       this.feed.markAll();
@@ -80,13 +134,29 @@ export class ChangeTick {
     }
   }
 
-  private async read(): Promise<EventAvailabilityWithRows[]> {
-    const taken = this.feed.take(this.watched());
-    const ids = taken.verify ? await this.changedOnly(taken.eventIds) : taken.eventIds;
+  /** Read within the last tick: its next change waits for the tick. */
+  private due(eventId: string, now: number): boolean {
+    const at = this.readAt.get(eventId);
+    return at === undefined || now - at >= this.timing.tickMs - JITTER_MS;
+  }
+
+  private async read(run: TickRun): Promise<EventAvailabilityWithRows[]> {
+    const now = Date.now();
+    const due = (eventId: string) => this.due(eventId, now);
+    const taken = this.feed.take(this.watched(), due, run === 'tick');
+    let ids: string[];
+    if (taken.verify) {
+      const changed = await this.changedOnly(taken.eventIds);
+      ids = changed.filter(due);
+      this.feed.defer(changed.filter((id) => !due(id)));
+    } else ids = taken.eventIds;
     if (ids.length === 0) return [];
     const sentAt = Date.now();
     const events = await readEventAvailabilityWithRows(this.db, ids);
     if (events[0]) this.clock.observe(events[0].readAt, sentAt, Date.now());
+    // Only a read that makes a frame starts the event's tick: a re-read of what viewers already have (a new subscriber's) does not.
+    const behind = this.behind();
+    for (const event of events) if (behind(event.eventId, event.version)) this.readAt.set(event.eventId, now);
     return events;
   }
 
@@ -105,12 +175,16 @@ export class ChangeTick {
   private async changedOnly(eventIds: string[] | 'all'): Promise<string[]> {
     if (eventIds !== 'all' && eventIds.length === 0) return [];
     const versions = await readAvailabilityVersions(this.db, eventIds);
+    const behind = this.behind();
+    return [...versions].filter(([id, version]) => behind(id, version)).map(([id]) => id);
+  }
+
+  /** Whether some consumer watching an event holds an older version of it than `version`: it gets a frame. */
+  private behind(): (eventId: string, version: number) => boolean {
     const watching = this.consumers.map((consumer) => {
       const watched = consumer.watched();
       return { consumer, all: watched === 'all', ids: new Set(watched === 'all' ? [] : watched) };
     });
-    const behind = (id: string, version: number) =>
-      watching.some(({ consumer, all, ids }) => (all || ids.has(id)) && version > (consumer.versionOf(id) ?? 0));
-    return [...versions].filter(([id, version]) => behind(id, version)).map(([id]) => id);
+    return (id, version) => watching.some(({ consumer, all, ids }) => (all || ids.has(id)) && version > (consumer.versionOf(id) ?? 0));
   }
 }

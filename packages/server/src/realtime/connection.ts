@@ -27,6 +27,8 @@ export class ClientConnection {
   alive = true;
   /** Skipped updates because it could not keep up; gets snapshots once it has drained. */
   behind = false;
+  /** When it was last sent an `updates` frame (Date.now()): at most one a tick. */
+  updatedAt = -Infinity;
   private current: Principal;
   private expiryTimer: NodeJS.Timeout | undefined;
   private rejectedInWindow = 0;
@@ -106,7 +108,9 @@ export class ClientConnection {
    * viewers share comes encoded once, as UTF-8 bytes, sent as text. Returns whether it was sent.
    */
   sendUpdates(frame: string | Buffer): boolean {
-    return this.write(frame, true);
+    const sent = this.write(frame, true);
+    if (sent) this.updatedAt = Date.now();
+    return sent;
   }
 
   /** A frame many viewers share, encoded once, that must not be skipped (it carries state, not a change to catch up on). */

@@ -80,7 +80,7 @@ export class RealtimeGateway implements WebSocketEndpoint {
       new QueuePublisher(options.waitingRoom, () => this.store.watchedIds(), (eventId) => this.subscriptions.subscribersOf(eventId), this.clock, logger);
     this.subscriptions = new Subscriptions(db, this.store, this.clock, metrics, (eventId) => this.feed.markDirty(eventId), queues);
     this.tick = new ChangeTick(db, this.feed, this.clock, logger, settings);
-    this.tick.add(new Publisher(this.store, this.subscriptions, () => this.connections, this.clock, metrics));
+    this.tick.add(new Publisher(this.store, this.subscriptions, () => this.connections, this.clock, metrics, settings.tickMs));
     if (queues) this.tick.add(queues);
     this.personal = new PersonalFeed(db, this.feed, this.clock, logger);
     this.tick.add(this.personal);

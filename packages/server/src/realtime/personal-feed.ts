@@ -4,7 +4,7 @@ import type { Database } from '../db/database.ts';
 import { readPersonalFeeds, readPersonalFeedVersions, type PersonalFeedRead } from '../inventory/personal-feeds.ts';
 import type { EventAvailabilityWithRows } from '../inventory/availability.ts';
 import type { ChangeFeed } from './change-feed.ts';
-import type { TickConsumer } from './change-tick.ts';
+import type { TickConsumer, TickRun } from './change-tick.ts';
 import type { ClientConnection } from './connection.ts';
 import type { DatabaseClock } from './database-clock.ts';
 import { holderKey } from './holder-key.ts';
@@ -84,13 +84,15 @@ export class PersonalFeed implements TickConsumer {
     return this.views.size;
   }
 
-  async consume(events: readonly EventAvailabilityWithRows[]): Promise<void> {
+  async consume(events: readonly EventAvailabilityWithRows[], run: TickRun): Promise<void> {
     for (const event of events) {
       const holders = this.byEvent.get(event.eventId);
       if (!holders) continue;
       this.eventVersions.set(event.eventId, event.version);
       for (const holderId of holders) this.dirty.add(holderId);
     }
+    // Reads on the tick only: each user gets at most one frame a tick.
+    if (run !== 'tick') return;
     const { holderIds, holderKeys, all } = this.changes.takeHolders();
     for (const holderId of holderIds) if (this.views.has(holderId)) this.dirty.add(holderId);
     for (const key of holderKeys) for (const holderId of this.byKey.get(key) ?? []) this.dirty.add(holderId);

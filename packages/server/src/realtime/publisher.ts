@@ -1,24 +1,38 @@
 import type { EventAvailabilityWithRows } from '../inventory/availability.ts';
-import type { TickConsumer } from './change-tick.ts';
+import { JITTER_MS, type TickConsumer, type TickRun } from './change-tick.ts';
 import type { ClientConnection } from './connection.ts';
 import type { DatabaseClock } from './database-clock.ts';
 import type { RealtimeMetrics } from './metrics.ts';
 import type { PublishedChange, SnapshotStore } from './snapshot-store.ts';
 import type { Subscriptions } from './subscriptions.ts';
 
+/** One event's serialized update, waiting for its connection's next frame. */
+interface HeldUpdate {
+  eventId: string;
+  frame: string;
+}
+
 /**
  * The native endpoint's share of the tick (ChangeTick): take in the changed
  * events read this tick, serialize each update once, and send every
  * connection one frame with all of its updates. A sale storm of hundreds of
  * changes a second becomes one update per event per tick, and the last one is exact.
+ *
+ * A connection gets at most one `updates` frame per tick, whichever runs
+ * bring its updates: one sent a frame less than a tick ago (by a leading-edge
+ * run, for a quiet event) keeps the updates for its next frame, on the tick.
  */
 export class Publisher implements TickConsumer {
+  /** Updates held for a connection's next frame, oldest first. */
+  private readonly held = new Map<ClientConnection, HeldUpdate[]>();
+
   constructor(
     private readonly store: SnapshotStore,
     private readonly subscriptions: Subscriptions,
     private readonly connections: () => Iterable<ClientConnection>,
     private readonly clock: DatabaseClock,
     private readonly metrics: RealtimeMetrics,
+    private readonly tickMs: number,
   ) {}
 
   watched(): string[] {
@@ -29,24 +43,26 @@ export class Publisher implements TickConsumer {
     return this.store.get(eventId)?.version;
   }
 
-  async consume(read: readonly EventAvailabilityWithRows[]): Promise<void> {
-    this.catchUpSlowConsumers();
+  async consume(read: readonly EventAvailabilityWithRows[], run: TickRun): Promise<void> {
+    if (run === 'tick') this.catchUpSlowConsumers();
     // The ticket types' rows are the Supabase endpoint's; the store keeps the availability only.
     const events = read.filter((event) => this.store.get(event.eventId)).map(({ ticketTypeRows: _rows, ...event }) => event);
-    if (events.length === 0) return;
     // Access may have been narrowed (made private, a grant revoked): check before anyone is told more.
     for (const event of events) await this.subscriptions.reauthorize(event);
     // From here on synchronous: a subscriber joining mid-tick cannot get an update its snapshot already has.
-    const changes = this.store.apply(events);
-    if (changes.length === 0) return;
-    this.metrics.ticks.inc();
+    const changes = events.length > 0 ? this.store.apply(events) : [];
+    if (changes.length === 0 && this.held.size === 0) return;
+    if (changes.length > 0) this.metrics.ticks.inc();
     this.fanOut(changes);
   }
 
   private fanOut(changes: PublishedChange[]): void {
     const serverTime = this.clock.now();
     const now = Date.parse(serverTime);
-    const perConnection = new Map<ClientConnection, string[]>();
+    const perConnection = new Map<ClientConnection, HeldUpdate[]>();
+    // Held updates go first (their versions come before this run's), for events the connection still watches.
+    for (const [connection, held] of this.held) perConnection.set(connection, held.filter((h) => connection.subscriptions.has(h.eventId)));
+    this.held.clear();
     for (const change of changes) {
       const event = this.store.get(change.eventId);
       const subscribers = this.subscriptions.subscribersOf(change.eventId);
@@ -57,7 +73,7 @@ export class Publisher implements TickConsumer {
         if (!frame || connection.behind) continue;
         let parts = perConnection.get(connection);
         if (!parts) perConnection.set(connection, (parts = []));
-        parts.push(frame);
+        parts.push({ eventId: change.eventId, frame });
         sent = true;
       }
       if (sent) this.metrics.commitToSend.observe(Math.max(0, now - Date.parse(change.committedAt)) / 1000);
@@ -66,8 +82,14 @@ export class Publisher implements TickConsumer {
     // updates (most watch one event) share one frame, built and UTF-8 encoded once.
     const prefix = `{"type":"updates","serverTime":"${serverTime}","updates":[`;
     const shared = new Map<string, Buffer>();
+    const tickAgo = Date.now() - this.tickMs + JITTER_MS;
     for (const [connection, parts] of perConnection) {
-      const key = parts.length === 1 ? parts[0]! : parts.join(',');
+      if (connection.updatedAt > tickAgo) {
+        this.held.set(connection, parts);
+        continue;
+      }
+      if (parts.length === 0) continue;
+      const key = parts.length === 1 ? parts[0]!.frame : parts.map((part) => part.frame).join(',');
       let frame = shared.get(key);
       if (!frame) shared.set(key, (frame = Buffer.from(prefix + key + ']}')));
       connection.sendUpdates(frame);

@@ -1,7 +1,7 @@
 import type { QueueEntry, QueueLive, QueueStatus } from '@ticketpulse/protocol';
 import type { Logger } from 'pino';
 import type { QueueLiveState, WaitingRoom } from '../waiting-room/waiting-room.ts';
-import type { TickConsumer } from './change-tick.ts';
+import type { TickConsumer, TickRun } from './change-tick.ts';
 import type { ClientConnection } from './connection.ts';
 import type { DatabaseClock } from './database-clock.ts';
 import { MinHeap } from './min-heap.ts';
@@ -130,7 +130,9 @@ export class QueuePublisher implements TickConsumer, QueueStates {
     connection.send({ type: 'queue_entry', eventId, entry: found.entry });
   }
 
-  async consume(): Promise<void> {
+  /** Queue frames go out on the tick only: a leading-edge run reads availability, not waiting rooms. */
+  async consume(_events: unknown, run: TickRun): Promise<void> {
+    if (run !== 'tick') return;
     const now = Date.now();
     const watched = new Set(this.watchedIds());
     for (const eventId of this.views.keys()) if (!watched.has(eventId)) this.views.delete(eventId);
