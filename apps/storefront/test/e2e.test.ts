@@ -168,6 +168,36 @@ describe.skipIf(!hasChromium)('the storefront in a real browser', () => {
     expect(await b.getByLabel('Quantity for Front Row').isDisabled()).toBe(true);
   });
 
+  it('an offer from a waiting list shows in the header at once, with its countdown and the event to buy it on', async () => {
+    const slug = await service.event([{ name: 'Front Row', totalCapacity: 2, maxPerOrder: 2 }]);
+    const { json } = await service.api('GET', `/api/events/${slug}`);
+    const eventId: string = json.event.id;
+    const frontRow: string = json.event.ticketTypes[0].id;
+    const page = await open('/');
+    // This browser's buyer (the shop keeps the token in localStorage; its personal feed minted it).
+    await page.waitForFunction(() => localStorage.getItem('ticketpulse.buyer') !== null);
+    const buyer: string = await page.evaluate(() => (JSON.parse(localStorage.getItem('ticketpulse.buyer')!) as { token: string }).token);
+    const call = async (token: string | undefined, method: string, path: string, body?: unknown) => {
+      const headers: Record<string, string> = { ...(token && { authorization: `Bearer ${token}` }), ...(body !== undefined && { 'content-type': 'application/json' }) };
+      const response = await fetch(`${service.url}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+      return { status: response.status, json: (await response.json()) as any };
+    };
+    const someoneElse: string = (await call(undefined, 'POST', '/api/auth/dev-token', { role: 'authenticated' })).json.token;
+    const theirs = await call(someoneElse, 'POST', `/api/events/${slug}/reservations`, { items: [{ ticketTypeId: frontRow, quantity: 2 }] });
+    expect(theirs.status).toBe(201);
+    const joined = await call(buyer, 'POST', `/api/event-tickets/${frontRow}/waitlist`, { quantity: 2 });
+    expect([joined.status, joined.json.entry?.status]).toEqual([201, 'waiting']);
+    expect(await page.getByTestId('offer-banner').count()).toBe(0);
+
+    expect((await call(someoneElse, 'DELETE', `/api/reservations/${theirs.json.reservation.id}`)).status).toBe(200);
+    const banner = page.getByTestId('offer-banner');
+    await banner.getByText('2 seats of Front Row').waitFor({ timeout: 2000 });
+    const first = await banner.getByRole('timer').textContent();
+    expect(first).toMatch(/^1[45]:\d\d$/); // offerSeconds: 900 by default
+    await page.waitForFunction((shown) => document.querySelector('.offer-banner__time')?.textContent !== shown, first, { timeout: 3000 });
+    expect(await banner.getByRole('link', { name: 'Buy them' }).getAttribute('href')).toBe(`/events/${eventId}`);
+  });
+
   it("shows the server's exact totals, one per currency, and no float sum before the hold", async () => {
     const slug = await service.event([
       { name: 'Coffee', price: '0.10', totalCapacity: 50, maxPerOrder: 10 },

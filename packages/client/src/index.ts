@@ -4,6 +4,7 @@ export {
   type HoldState,
   type HoldStatus,
   type HoldCallbacks,
+  type Offer,
   type ReservationRecord,
   type ReservationExpiryManagerOptions,
 } from './reservation-expiry-manager.ts';

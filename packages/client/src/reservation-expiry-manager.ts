@@ -1,7 +1,9 @@
+import { EXPIRING_SOON_SECONDS, type PersonalChange, type PersonalHold, type PersonalState } from '@ticketpulse/protocol';
 import { HoldClient } from './hold-client.ts';
 import type { HttpClientOptions } from './http-client.ts';
+import { PersonalFeed } from './personal-feed.ts';
 import type { ServerClock } from './server-clock.ts';
-import type { AnalyticsEvent } from './types.ts';
+import type { AnalyticsEvent, WebSocketConstructor } from './types.ts';
 
 export type HoldStatus = 'active' | 'confirmed' | 'released' | 'expired';
 
@@ -26,6 +28,17 @@ export interface ReservationRecord {
   extensionsUsed: number;
 }
 
+/** A waiting-list offer: seats held in your name until `expiresAt` (confirm, extend or release it as any hold). */
+export interface Offer {
+  reservationId: string;
+  eventId: string;
+  waitlistEntryId: string;
+  ticketTypeId: string;
+  ticketTypeName: string;
+  quantity: number;
+  expiresAt: string;
+}
+
 export interface HoldCallbacks {
   /** Fires once, `expiringSoonMs` before the deadline. */
   onExpiringSoon?: (state: HoldState) => void;
@@ -35,11 +48,19 @@ export interface HoldCallbacks {
 
 /** The service and how to reach it (HttpClientOptions: url, getToken, fetch, clock, retry), and the countdown's settings. */
 export interface ReservationExpiryManagerOptions extends HttpClientOptions {
-  /** Default 2 minutes. */
+  /** Default 2 minutes: when the personal feed says `hold_expiring` (EXPIRING_SOON_SECONDS). */
   expiringSoonMs?: number;
   /** How often each hold's status is re-checked with the server. Default 30 s, the design's interval. */
   recheckMs?: number;
   onEvent?: (event: AnalyticsEvent) => void;
+  /** For the personal feed: the browser's WebSocket unless given (`ws` in Node). */
+  WebSocket?: WebSocketConstructor;
+  /**
+   * Hear of holds and offers over the personal feed (docs/protocol.md) while
+   * something is monitored or listened to. Default true when there is a
+   * WebSocket; without one, or while it is down, holds are re-checked over HTTP every `recheckMs`.
+   */
+  feed?: boolean;
 }
 
 interface Tracked {
@@ -68,11 +89,16 @@ export class ReservationExpiryManager {
   private readonly expiringSoonMs: number;
   private tickTimer: ReturnType<typeof setInterval> | undefined;
   private recheckTimer: ReturnType<typeof setInterval> | undefined;
+  private feed: PersonalFeed | undefined;
+  private readonly offerListeners = new Set<(offer: Offer) => void>();
+  private readonly offersListeners = new Set<(offers: readonly Offer[]) => void>();
+  private offers: readonly Offer[] = [];
+  private readonly announced = new Set<string>();
 
   constructor(private readonly options: ReservationExpiryManagerOptions) {
     this.clock = options.clock ?? { now: () => Date.now(), observe: () => {} };
     this.requests = new HoldClient({ ...options, clock: this.clock });
-    this.expiringSoonMs = options.expiringSoonMs ?? 120_000;
+    this.expiringSoonMs = options.expiringSoonMs ?? EXPIRING_SOON_SECONDS * 1000;
   }
 
   /** Starts tracking a hold (from the reserve response, or by id, fetched from the server). */
@@ -91,6 +117,24 @@ export class ReservationExpiryManager {
 
   getState(reservationId: string): HoldState | undefined {
     return this.holds.get(reservationId)?.state;
+  }
+
+  /**
+   * Fires once per waiting-list offer, as it arrives over the personal feed
+   * (and, on first connecting, for each offer already open). Returns the unsubscribe.
+   */
+  onOffer(listener: (offer: Offer) => void): () => void {
+    return this.listen(this.offerListeners, listener);
+  }
+
+  /** The open offers, the same array until they change (for useSyncExternalStore). */
+  getOffers(): readonly Offer[] {
+    return this.offers;
+  }
+
+  /** Hears the open offers each time they change (an offer arrives, is extended, taken or ends). */
+  subscribeOffers(listener: (offers: readonly Offer[]) => void): () => void {
+    return this.listen(this.offersListeners, listener);
   }
 
   /** Hears every change of one hold (each second while it counts down), tracked yet or not. */
@@ -131,7 +175,50 @@ export class ReservationExpiryManager {
 
   stopAll(): void {
     this.holds.clear();
+    this.offerListeners.clear();
+    this.offersListeners.clear();
     this.stopTimers();
+  }
+
+  private listen<T>(set: Set<T>, listener: T): () => void {
+    set.add(listener);
+    this.startFeed();
+    return () => {
+      set.delete(listener);
+      if (this.holds.size === 0) this.stopTimers();
+    };
+  }
+
+  /** The feed, opened while something is monitored or listened to (when it can be). */
+  private startFeed(): void {
+    const WebSocket = this.options.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
+    if (this.options.feed === false || !WebSocket) return;
+    this.feed ??= new PersonalFeed({ ...this.options, WebSocket }, (changes, state) => this.fromFeed(changes, state));
+    this.feed.start();
+  }
+
+  /** What the feed said: tracked holds follow it; offers are announced once. */
+  private fromFeed(changes: readonly PersonalChange[], state: PersonalState): void {
+    const told = new Map<string, PersonalHold>();
+    for (const change of changes) if ('hold' in change) told.set(change.hold.reservationId, change.hold);
+    for (const hold of state.holds) told.set(hold.reservationId, hold);
+    for (const tracked of this.holds.values()) {
+      const hold = told.get(tracked.record.id);
+      if (hold) this.update(tracked, { ...hold, id: hold.reservationId });
+      // Ended while we were away (a resync lists live holds only): the server says how.
+      else if (changes.length === 0 && tracked.record.status === 'active') void this.recheckOne(tracked);
+    }
+    const offers = state.holds.flatMap(({ offer, items: [item], reservationId, eventId, expiresAt }): Offer[] =>
+      offer && item ? [{ reservationId, eventId, waitlistEntryId: offer.waitlistEntryId, ...item, expiresAt }] : [],
+    );
+    if (JSON.stringify(offers) === JSON.stringify(this.offers)) return;
+    this.offers = offers;
+    for (const offer of offers) {
+      if (this.announced.has(offer.reservationId)) continue;
+      this.announced.add(offer.reservationId);
+      for (const listener of this.offerListeners) listener(offer);
+    }
+    for (const listener of this.offersListeners) listener(offers);
   }
 
   private compute(record: ReservationRecord): HoldState {
@@ -170,21 +257,22 @@ export class ReservationExpiryManager {
       for (const tracked of this.holds.values()) if (tracked.record.status === 'active') this.update(tracked, tracked.record);
     }, TICK_MS);
     this.recheckTimer ??= setInterval(() => void this.recheck(), this.options.recheckMs ?? 30_000);
+    this.startFeed();
   }
 
   /** The server's word on each hold: released elsewhere, confirmed, extended in another tab. */
   private async recheck(): Promise<void> {
-    await Promise.all(
-      [...this.holds.values()]
-        .filter((t) => t.record.status === 'active')
-        .map(async (tracked) => {
-          try {
-            this.update(tracked, await this.requests.getHold(tracked.record.id));
-          } catch {
-            // Offline or the server is down: the countdown goes on; the next check tries again.
-          }
-        }),
-    );
+    // The feed tells of every change as it happens; polling only stands in for it.
+    if (this.feed?.live) return;
+    await Promise.all([...this.holds.values()].filter((t) => t.record.status === 'active').map((tracked) => this.recheckOne(tracked)));
+  }
+
+  private async recheckOne(tracked: Tracked): Promise<void> {
+    try {
+      this.update(tracked, await this.requests.getHold(tracked.record.id));
+    } catch {
+      // Offline or the server is down: the countdown goes on; the next check tries again.
+    }
   }
 
   private stopTimers(): void {
@@ -192,5 +280,8 @@ export class ReservationExpiryManager {
     clearInterval(this.recheckTimer);
     this.tickTimer = undefined;
     this.recheckTimer = undefined;
+    if (this.offerListeners.size + this.offersListeners.size > 0) return;
+    this.feed?.stop();
+    this.feed = undefined;
   }
 }

@@ -2,9 +2,11 @@
 // '@ticketpulse/protocol/schemas', so a client importing from here bundles no zod.
 export type * from './availability.ts';
 export type * from './http.ts';
+export type * from './personal.ts';
 export type * from './queue.ts';
 export type * from './realtime.ts';
 export type * from './waitlist.ts';
+export { EXPIRING_SOON_SECONDS } from './personal.ts';
 export { CloseCode, type CloseCodeValue } from './close-codes.ts';
 export { byDisplayOrder, compareText } from './display-order.ts';
 export { availabilityStatusOf, isBuyable, percentageSold, type EventSaleState, type TicketTypeStock } from './availability-rules.ts';

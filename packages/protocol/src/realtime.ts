@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import type { AvailabilitySnapshot, DisplayPrecision, TicketAvailability } from './availability.ts';
+import type { PersonalChange, PersonalState } from './personal.ts';
 import type { QueueEntry, QueueLive } from './queue.ts';
 import { idOrSlug } from './scalars.ts';
 
@@ -37,7 +38,30 @@ export type PingMessage = z.infer<typeof pingMessage>;
 export const refreshTokenMessage = z.strictObject({ type: z.literal('refresh_token'), token, ref });
 export type RefreshTokenMessage = z.infer<typeof refreshTokenMessage>;
 
-export const clientMessageSchema = z.discriminatedUnion('type', [authMessage, subscribeMessage, unsubscribeMessage, pingMessage, refreshTokenMessage]);
+/**
+ * Subscribes to the personal feed of the token's user (its `sub`). Nothing in
+ * it names a user: the feed is always the connection's own.
+ */
+export const subscribePersonalMessage = z.strictObject({
+  type: z.literal('subscribe_personal'),
+  /** The feed version the client already has; if it is current the answer is `unchanged` instead of the state. */
+  sinceVersion: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional(),
+  ref,
+});
+export type SubscribePersonalMessage = z.infer<typeof subscribePersonalMessage>;
+
+export const unsubscribePersonalMessage = z.strictObject({ type: z.literal('unsubscribe_personal'), ref });
+export type UnsubscribePersonalMessage = z.infer<typeof unsubscribePersonalMessage>;
+
+export const clientMessageSchema = z.discriminatedUnion('type', [
+  authMessage,
+  subscribeMessage,
+  unsubscribeMessage,
+  pingMessage,
+  refreshTokenMessage,
+  subscribePersonalMessage,
+  unsubscribePersonalMessage,
+]);
 export type ClientMessage = z.infer<typeof clientMessageSchema>;
 
 /** Every client message type, to tell an unknown type from a malformed message. */
@@ -120,6 +144,34 @@ export interface QueueEntryMessage {
   entry: QueueEntry;
 }
 
+/** The answer to `subscribe_personal`: the feed's version and, unless `unchanged`, the whole state. */
+export interface PersonalSubscribedMessage {
+  type: 'personal_subscribed';
+  ref?: string;
+  version: number;
+  serverTime: string;
+  unchanged: boolean;
+  state?: PersonalState;
+}
+
+export interface PersonalUnsubscribedMessage {
+  type: 'personal_unsubscribed';
+  ref?: string;
+}
+
+/**
+ * Changes to the user's own holds and entries since `previousVersion`, to
+ * that user's subscribed connections alone. Apply on exactly
+ * `previousVersion`; on a gap, send `subscribe_personal` with `sinceVersion`.
+ */
+export interface PersonalMessage {
+  type: 'personal';
+  version: number;
+  previousVersion: number;
+  serverTime: string;
+  changes: PersonalChange[];
+}
+
 export interface ErrorMessage {
   type: 'error';
   code: RealtimeErrorCode;
@@ -147,6 +199,9 @@ export type ServerMessage =
   | UpdatesMessage
   | QueueMessage
   | QueueEntryMessage
+  | PersonalSubscribedMessage
+  | PersonalUnsubscribedMessage
+  | PersonalMessage
   | ErrorMessage
   | PongMessage
   | TokenRefreshedMessage;
@@ -162,4 +217,5 @@ export type RealtimeErrorCode =
   | 'rate_limited'
   | 'invalid_token'
   | 'token_subject_mismatch'
+  | 'subject_required'
   | 'internal_error';

@@ -12,6 +12,7 @@ export {
 } from './use-ticket-availability.ts';
 export { useSingleTicketAvailability, type SingleTicketAvailability } from './use-single-ticket-availability.ts';
 export { useReservation, type ReservationResult } from './use-reservation.ts';
+export { useMyOffers } from './use-my-offers.ts';
 export { useConnectionStatus } from './use-connection-status.ts';
 export { ConnectionStatus, type ConnectionStatusProps } from './components/connection-status.tsx';
 export { TicketAvailabilityIndicator } from './components/ticket-availability-indicator.tsx';

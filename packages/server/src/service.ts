@@ -135,8 +135,9 @@ export async function createService(options: ServiceOptions): Promise<Service> {
   const upgrades = new UpgradeRouter({ admission, clientAddress, metrics, endpoints: [gateway, supabase] });
   const onChange = (eventId: string) => gateway.touch(eventId);
   const catalog = new Catalog(db, onChange);
-  const holds = new Holds(db, options.holds, onChange, { onBatch: (size) => metrics.holdBatchSize.observe(size) });
-  const waitingList = new WaitingList(db, onChange);
+  const onHolderChange = (holderId: string) => gateway.touchHolder(holderId);
+  const holds = new Holds(db, options.holds, onChange, { onBatch: (size) => metrics.holdBatchSize.observe(size), onHolderChange });
+  const waitingList = new WaitingList(db, onChange, onHolderChange);
   // One sweeper leads among all nodes and workers; another takes over within three intervals (at least 1.5 s) of its death.
   const sweeperLease = new LeaderLease(db, 'expiry-sweeper', Math.max(1500, 3 * options.sweepIntervalMs), logger);
   const sweeper = new ExpirySweeper(holds, options.sweepIntervalMs, logger, EXPIRY_CHUNK, sweeperLease);

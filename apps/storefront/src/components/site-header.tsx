@@ -1,5 +1,6 @@
 import { ConnectionStatus } from '@ticketpulse/react';
 import { Link } from 'wouter';
+import { OfferBanner } from './offer-banner.tsx';
 
 export interface SiteHeaderProps {
   /** Show this event's live state (cached data, errors); without it, the overall connection. */
@@ -8,7 +9,7 @@ export interface SiteHeaderProps {
   live?: boolean;
 }
 
-/** The brand, the navigation and, always in view, whether what is shown is live. */
+/** The brand, the navigation and, always in view, whether what is shown is live, and any offer from a waiting list. */
 export function SiteHeader({ eventId, live = true }: SiteHeaderProps) {
   return (
     <header className="site-header">
@@ -27,6 +28,7 @@ export function SiteHeader({ eventId, live = true }: SiteHeaderProps) {
           </div>
         )}
       </div>
+      <OfferBanner />
     </header>
   );
 }

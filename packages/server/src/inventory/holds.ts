@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Reservation, ReservationItem, ReservationStatus } from '@ticketpulse/protocol';
 import type { Queryable } from '../db/database.ts';
 import type { Audience } from '../auth/principal.ts';
-import type { AvailabilityListener } from './availability-listener.ts';
+import type { AvailabilityListener, HolderListener } from './availability-listener.ts';
 import { InventoryError, refusal, refusalsAsErrors } from './errors.ts';
 import { EventIds } from './event-ref.ts';
 import { GroupCommit } from './group-commit.ts';
@@ -52,6 +52,8 @@ export interface HoldsOptions {
   maxBatch?: number;
   /** Told the size of every batch of holds decided. */
   onBatch?: (size: number) => void;
+  /** Told, after commit, whose hold a call made or changed (their personal feed); expiries are told by time, not here. */
+  onHolderChange?: HolderListener;
 }
 
 // Large enough that an on-sale's burst fits in a few batches, small enough
@@ -85,6 +87,7 @@ export class Holds {
   private readonly batches: GroupCommit<BatchedHold, HoldOutcome>;
   /** Batches are keyed by event id: a slug and an id of one event share one queue. */
   private readonly eventIds: EventIds;
+  private readonly onHolderChange: HolderListener;
 
   constructor(
     private readonly db: Queryable,
@@ -94,6 +97,7 @@ export class Holds {
     options: HoldsOptions = {},
   ) {
     this.eventIds = new EventIds(db);
+    this.onHolderChange = options.onHolderChange ?? (() => {});
     this.batches = new GroupCommit(
       (eventRef, requests) => decideHolds(this.db, eventRef, requests, this.settings.holdSeconds),
       options.maxBatch ?? DEFAULT_MAX_BATCH,
@@ -115,6 +119,7 @@ export class Holds {
     if ('error' in outcome) throw refusal(outcome.error.message, outcome.error.detail);
     const reservation = toReservation(outcome);
     this.onChange(reservation.eventId);
+    this.onHolderChange(reservation.holderId);
     return { reservation, replayed: outcome.replayed === true };
   }
 
@@ -127,7 +132,7 @@ export class Holds {
   }
 
   async extend(reservationId: string, holder: ActingHolder): Promise<Reservation> {
-    return toReservation(
+    const reservation = toReservation(
       await this.call('extend_reservation($1, $2, $3, $4)', [
         reservationId,
         holder ?? null,
@@ -135,6 +140,9 @@ export class Holds {
         this.settings.maxExtensions,
       ]),
     );
+    // No count changed, so no event did: only the holder's feed.
+    this.onHolderChange(reservation.holderId);
+    return reservation;
   }
 
   async get(reservationId: string, holder: ActingHolder): Promise<Reservation> {
@@ -154,6 +162,7 @@ export class Holds {
 
   private changed(reservation: Reservation): Reservation {
     this.onChange(reservation.eventId);
+    this.onHolderChange(reservation.holderId);
     return reservation;
   }
 

@@ -1,7 +1,7 @@
 import type { Waitlist, WaitlistEntry } from '@ticketpulse/protocol';
 import type { Queryable } from '../db/database.ts';
 import type { Audience } from '../auth/principal.ts';
-import type { AvailabilityListener } from './availability-listener.ts';
+import type { AvailabilityListener, HolderListener } from './availability-listener.ts';
 import { refusalsAsErrors } from './errors.ts';
 
 export type { Waitlist, WaitlistEntry };
@@ -35,6 +35,8 @@ export class WaitingList {
     private readonly db: Queryable,
     /** Told, after commit, of every event whose availability a call may have changed (expired holds released, an offer given back). */
     private readonly onChange: AvailabilityListener = () => {},
+    /** Told, after commit, whose entry a call made or changed (their personal feed). */
+    private readonly onHolderChange: HolderListener = () => {},
   ) {}
 
   /** Joins the line of a sold-out ticket type, or returns the holder's live entry there (created: false). */
@@ -47,6 +49,7 @@ export class WaitingList {
       quantity,
     ]);
     this.onChange(entry.eventId);
+    this.onHolderChange(holderId);
     return { entry: toEntry(entry), created };
   }
 
@@ -59,6 +62,7 @@ export class WaitingList {
   async leave(entryId: string, holderId: string): Promise<WaitlistEntry> {
     const entry = await this.call<EntryRow>('waitlist_leave($1, $2)', [entryId, holderId]);
     this.onChange(entry.eventId);
+    this.onHolderChange(holderId);
     return toEntry(entry);
   }
 

@@ -1,5 +1,16 @@
 import type { Logger } from 'pino';
 import type { ChangeBus } from './buses/change-bus.ts';
+import { holderKey } from './holder-key.ts';
+
+/** Whose personal feeds may have changed since the last tick (PersonalFeed reads them). */
+export interface HolderChanges {
+  /** Holders whose change was made in this process. */
+  holderIds: string[];
+  /** Holder keys (holderKey()) other nodes sent. */
+  holderKeys: string[];
+  /** Signals may have been lost, or it is time for the periodic re-check: check every subscribed user. */
+  all: boolean;
+}
 
 /**
  * Which watched events may have changed since the last tick.
@@ -16,6 +27,11 @@ export class ChangeFeed {
   private everything = false;
   /** Told whenever an event is marked (ChangeTick sends a quiet event's change at once). */
   private wake: () => void = () => {};
+  /** Personal feeds: holders changed here (to read and to send on), keys from other nodes, and whether to check everyone. */
+  private holders = new Set<string>();
+  private touchedHolders = new Set<string>();
+  private holderKeys = new Set<string>();
+  private allHolders = false;
 
   constructor(
     private readonly bus: ChangeBus | undefined,
@@ -28,9 +44,10 @@ export class ChangeFeed {
 
   async start(): Promise<void> {
     await this.bus?.start({
-      onChanged: (eventIds) => {
+      onChanged: ({ eventIds, holderKeys }) => {
         for (const id of eventIds) this.dirty.add(id);
-        this.wake();
+        for (const key of holderKeys) this.holderKeys.add(key);
+        if (eventIds.length > 0) this.wake();
       },
       onMissedSignals: () => this.markAll(),
     });
@@ -43,6 +60,21 @@ export class ChangeFeed {
     this.wake();
   }
 
+  /** A change to a holder's own holds or entries in this process: their feed, here and on the other nodes. No database work. */
+  touchHolder(holderId: string): void {
+    this.holders.add(holderId);
+    if (this.bus) this.touchedHolders.add(holderId);
+  }
+
+  /** The holders whose feeds may have changed since the last call. */
+  takeHolders(): HolderChanges {
+    const changes = { holderIds: [...this.holders], holderKeys: [...this.holderKeys], all: this.allHolders };
+    this.holders.clear();
+    this.holderKeys.clear();
+    this.allHolders = false;
+    return changes;
+  }
+
   /** Re-read one event on the next tick, telling nobody else. */
   markDirty(eventId: string): void {
     this.dirty.add(eventId);
@@ -52,6 +84,7 @@ export class ChangeFeed {
   /** Re-read every watched event on the next tick. */
   markAll(): void {
     this.everything = true;
+    this.allHolders = true;
   }
 
   /**
@@ -86,16 +119,19 @@ export class ChangeFeed {
     for (const id of eventIds) this.dirty.add(id);
   }
 
-  /** Sends this tick's local changes to the other nodes. */
+  /** Sends this tick's local changes (events and holder keys) to the other nodes, in one message. */
   async flush(): Promise<void> {
-    if (!this.bus || this.touched.size === 0) return;
+    if (!this.bus || (this.touched.size === 0 && this.touchedHolders.size === 0)) return;
     const eventIds = [...this.touched];
+    // Hashed here, once per holder per tick, not on the hold's path.
+    const holderKeys = [...this.touchedHolders].map(holderKey);
     this.touched.clear();
+    this.touchedHolders.clear();
     try {
-      await this.bus.publish(eventIds);
+      await this.bus.publish({ eventIds, holderKeys });
     } catch (error) {
       // The others' reconcile poll picks these up; nothing is lost for good.
-      this.logger.warn({ err: error, events: eventIds.length }, 'could not signal changes to other nodes');
+      this.logger.warn({ err: error, events: eventIds.length, holders: holderKeys.length }, 'could not signal changes to other nodes');
     }
   }
 

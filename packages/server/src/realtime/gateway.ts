@@ -16,6 +16,7 @@ import { ClientConnection, type ConnectionLimits } from './connection.ts';
 import { DatabaseClock } from './database-clock.ts';
 import { userKeyOf, type Admission } from './admission.ts';
 import type { RealtimeMetrics } from './metrics.ts';
+import { PersonalFeed } from './personal-feed.ts';
 import { Publisher } from './publisher.ts';
 import { QueuePublisher } from './queue-publisher.ts';
 import { ReconnectTracker } from './reconnect-tracker.ts';
@@ -67,6 +68,7 @@ export class RealtimeGateway implements WebSocketEndpoint {
   private readonly feed: ChangeFeed;
   private readonly subscriptions: Subscriptions;
   private readonly tick: ChangeTick;
+  private readonly personal: PersonalFeed;
   private readonly reconnects: ReconnectTracker;
   private heartbeat: NodeJS.Timeout | undefined;
 
@@ -80,12 +82,19 @@ export class RealtimeGateway implements WebSocketEndpoint {
     this.tick = new ChangeTick(db, this.feed, this.clock, logger, settings);
     this.tick.add(new Publisher(this.store, this.subscriptions, () => this.connections, this.clock, metrics, settings.tickMs));
     if (queues) this.tick.add(queues);
+    this.personal = new PersonalFeed(db, this.feed, this.clock, logger);
+    this.tick.add(this.personal);
     this.reconnects = new ReconnectTracker(metrics);
   }
 
   /** A change committed in this process: viewers hear of it next tick, other nodes too. */
   touch(eventId: string): void {
     this.feed.touch(eventId);
+  }
+
+  /** A change to a holder's own holds or entries committed in this process: their personal feed hears of it next tick, on every node. */
+  touchHolder(holderId: string): void {
+    this.feed.touchHolder(holderId);
   }
 
   /** Another endpoint fed by this gateway's change feed and tick (the Supabase-compatible one): no second read. */
@@ -199,6 +208,7 @@ export class RealtimeGateway implements WebSocketEndpoint {
     ws.on('close', () => {
       this.connections.delete(connection);
       this.subscriptions.drop(connection);
+      this.personal.drop(connection);
       release();
       this.options.metrics.connections.dec();
       if (session) this.reconnects.disconnected(session);
@@ -256,6 +266,10 @@ export class RealtimeGateway implements WebSocketEndpoint {
         return this.subscriptions.subscribe(connection, message);
       case 'unsubscribe':
         return this.subscriptions.unsubscribe(connection, message);
+      case 'subscribe_personal':
+        return this.personal.subscribe(connection, message);
+      case 'unsubscribe_personal':
+        return this.personal.unsubscribe(connection, message);
       case 'ping':
         return connection.send({ type: 'pong', serverTime: this.clock.now(), ...ref });
       case 'refresh_token': {

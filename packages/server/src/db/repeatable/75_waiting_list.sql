@@ -98,10 +98,11 @@ LANGUAGE sql STABLE AS $$
               ELSE 'expired' END
 $$;
 
--- An entry as its holder sees it. What became of an offer is its hold's
--- status: offered (live), purchased, declined (released), expired.
--- `place`: 1 = next in line, while waiting.
-CREATE OR REPLACE FUNCTION waitlist_entry_json(p_entry waitlist_entries) RETURNS jsonb
+-- An entry as its holder sees it, but for its place in line. What became
+-- of an offer is its hold's status: offered (live), purchased, declined
+-- (released), expired. The personal feed (80_personal_feed.sql) sends this:
+-- a place moves as others leave, which is no change of the holder's own.
+CREATE OR REPLACE FUNCTION waitlist_entry_fields(p_entry waitlist_entries) RETURNS jsonb
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path FROM CURRENT AS $$
   SELECT jsonb_build_object(
     'id', p_entry.id,
@@ -110,9 +111,6 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path FROM CURRENT AS $$
     'ticketTypeName', et.name,
     'quantity', p_entry.quantity,
     'status', CASE WHEN p_entry.status = 'offered' THEN waitlist_offer_outcome(r) ELSE p_entry.status END,
-    'place', CASE WHEN p_entry.status = 'waiting' THEN
-               (SELECT count(*) FROM waitlist_entries a
-                 WHERE a.event_ticket_id = p_entry.event_ticket_id AND a.status = 'waiting' AND a.seq <= p_entry.seq) END,
     'joinedAt', p_entry.joined_at,
     'offer', CASE WHEN p_entry.status = 'offered' THEN
                jsonb_build_object('reservationId', r.id, 'quantity', p_entry.offered_quantity,
@@ -120,6 +118,17 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path FROM CURRENT AS $$
   FROM event_tickets et
   LEFT JOIN reservations r ON r.id = p_entry.offer_reservation_id
   WHERE et.id = p_entry.event_ticket_id
+$$;
+REVOKE EXECUTE ON FUNCTION waitlist_entry_fields(waitlist_entries) FROM PUBLIC;
+
+-- An entry as its holder sees it: waitlist_entry_fields() and `place`
+-- (1 = next in line, while waiting).
+CREATE OR REPLACE FUNCTION waitlist_entry_json(p_entry waitlist_entries) RETURNS jsonb
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path FROM CURRENT AS $$
+  SELECT waitlist_entry_fields(p_entry) || jsonb_build_object(
+    'place', CASE WHEN p_entry.status = 'waiting' THEN
+               (SELECT count(*) FROM waitlist_entries a
+                 WHERE a.event_ticket_id = p_entry.event_ticket_id AND a.status = 'waiting' AND a.seq <= p_entry.seq) END)
 $$;
 REVOKE EXECUTE ON FUNCTION waitlist_entry_json(waitlist_entries) FROM PUBLIC;
 

@@ -1,6 +1,6 @@
 import { connect, type NatsConnection } from 'nats';
 import type { Logger } from 'pino';
-import { parseSignal, signalPayloads, type ChangeBus } from './change-bus.ts';
+import { parseSignal, signalPayloads, type ChangeBatch, type ChangeBus } from './change-bus.ts';
 
 const SUBJECT = 'ticketpulse.availability';
 
@@ -22,8 +22,8 @@ export class NatsChangeBus implements ChangeBus {
     connection.subscribe(SUBJECT, {
       callback: (error, message) => {
         if (error) return this.logger.warn({ err: error }, 'NATS subscription error');
-        const eventIds = parseSignal(this.decoder.decode(message.data), this.node);
-        if (eventIds?.length) onChanged(eventIds);
+        const batch = parseSignal(this.decoder.decode(message.data), this.node);
+        if (batch && (batch.eventIds.length > 0 || batch.holderKeys.length > 0)) onChanged(batch);
       },
     });
     void (async () => {
@@ -35,8 +35,8 @@ export class NatsChangeBus implements ChangeBus {
     })();
   }
 
-  async publish(eventIds: string[]): Promise<void> {
-    for (const payload of signalPayloads(this.node, eventIds)) this.connection?.publish(SUBJECT, this.encoder.encode(payload));
+  async publish(batch: ChangeBatch): Promise<void> {
+    for (const payload of signalPayloads(this.node, batch)) this.connection?.publish(SUBJECT, this.encoder.encode(payload));
   }
 
   async close(): Promise<void> {

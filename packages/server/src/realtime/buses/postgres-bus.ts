@@ -1,5 +1,5 @@
 import type { Database } from '../../db/database.ts';
-import { parseSignal, signalPayloads, type ChangeBus } from './change-bus.ts';
+import { parseSignal, signalPayloads, type ChangeBatch, type ChangeBus } from './change-bus.ts';
 
 const CHANNEL = 'ticketpulse_availability';
 
@@ -20,15 +20,15 @@ export class PostgresChangeBus implements ChangeBus {
     this.stop = await this.db.listen(
       CHANNEL,
       (payload) => {
-        const eventIds = parseSignal(payload, this.node);
-        if (eventIds?.length) onChanged(eventIds);
+        const batch = parseSignal(payload, this.node);
+        if (batch && (batch.eventIds.length > 0 || batch.holderKeys.length > 0)) onChanged(batch);
       },
       onMissedSignals,
     );
   }
 
-  async publish(eventIds: string[]): Promise<void> {
-    for (const payload of signalPayloads(this.node, eventIds)) await this.db.notify(CHANNEL, payload);
+  async publish(batch: ChangeBatch): Promise<void> {
+    for (const payload of signalPayloads(this.node, batch)) await this.db.notify(CHANNEL, payload);
   }
 
   async close(): Promise<void> {
