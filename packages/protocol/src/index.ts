@@ -5,6 +5,7 @@ export type * from './http.ts';
 export type * from './queue.ts';
 export type * from './realtime.ts';
 export type * from './waitlist.ts';
+export type * from './push.ts';
 export { CloseCode, type CloseCodeValue } from './close-codes.ts';
 export { byDisplayOrder, compareText } from './display-order.ts';
 export { availabilityStatusOf, isBuyable, percentageSold, type EventSaleState, type TicketTypeStock } from './availability-rules.ts';

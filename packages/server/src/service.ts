@@ -13,6 +13,10 @@ import { Catalog } from './inventory/catalog.ts';
 import { ExpirySweeper } from './inventory/expiry-sweeper.ts';
 import { Holds } from './inventory/holds.ts';
 import { WaitingList } from './inventory/waiting-list.ts';
+import { PushSender } from './push/push-sender.ts';
+import { DEFAULT_PUSH_SETTINGS, type PushSettings } from './push/push-settings.ts';
+import { PushSubscriptions } from './push/push-subscriptions.ts';
+import { resolveVapidKeys } from './push/vapid-keys.ts';
 import type { ChangeBus } from './realtime/buses/change-bus.ts';
 import { NatsChangeBus } from './realtime/buses/nats-bus.ts';
 import { PostgresChangeBus } from './realtime/buses/postgres-bus.ts';
@@ -58,6 +62,8 @@ export interface ServiceOptions {
   simulatorPace?: Partial<SimulatorPace>;
   /** The waiting room's admission tick and leader lease (tests shorten them). */
   admission?: Partial<AdmissionSettings>;
+  /** Web Push (TICKETPULSE_VAPID_*, TICKETPULSE_PUSH_*); the defaults without. */
+  push?: PushSettings;
 }
 
 export interface Service {
@@ -67,6 +73,8 @@ export interface Service {
   sweeper: ExpirySweeper;
   waitingRoom: WaitingRoom;
   waitingList: WaitingList;
+  /** Web Push (docs/push.md): subscriptions and watches, the VAPID public key, and the outbox's sender (every node runs one; one at a time sends). */
+  push: { subscriptions: PushSubscriptions; publicKey: string; sender: PushSender };
   /** Drives queue admission when this node is the leader. */
   queueAdmission: AdmissionDriver;
   verifier: TokenVerifier;
@@ -137,6 +145,10 @@ export async function createService(options: ServiceOptions): Promise<Service> {
   const holds = new Holds(db, options.holds, onChange, { onBatch: (size) => metrics.holdBatchSize.observe(size) });
   const waitingList = new WaitingList(db, onChange);
   const sweeper = new ExpirySweeper(holds, options.sweepIntervalMs, logger);
+  const pushSettings = options.push ?? DEFAULT_PUSH_SETTINGS;
+  const vapid = await resolveVapidKeys(db, pushSettings);
+  const pushSender = new PushSender(db, pushSettings, vapid, logger);
+  const pushSubscriptions = new PushSubscriptions(db, pushSettings.endpointHosts, onChange);
   const queueAdmission = new AdmissionDriver(db, { ...DEFAULT_ADMISSION, ...options.admission }, logger);
   let shuttingDown = false;
   let address: string | undefined;
@@ -158,6 +170,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     holds,
     waitingRoom,
     waitingList,
+    push: { subscriptions: pushSubscriptions, publicKey: vapid.publicKey },
     verifier,
     devAuth: options.devAuth,
     logger,
@@ -179,6 +192,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     sweeper,
     waitingRoom,
     waitingList,
+    push: { subscriptions: pushSubscriptions, publicKey: vapid.publicKey, sender: pushSender },
     queueAdmission,
     verifier,
     gateway,
@@ -191,6 +205,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
       address = await app.listen({ port, host, backlog: LISTEN_BACKLOG });
       sweeper.start();
       queueAdmission.start();
+      pushSender.start();
       return address;
     },
     async close() {
@@ -203,6 +218,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
       upgrades.close();
       await sweeper.stop();
       await queueAdmission.stop();
+      await pushSender.stop();
       await app.close();
       await sharedLimits?.close();
     },

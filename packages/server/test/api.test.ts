@@ -409,6 +409,7 @@ describe.each(drivers)('HTTP API (%s)', (driver) => {
       holds: service.holds,
       waitingRoom: service.waitingRoom,
       waitingList: service.waitingList,
+      push: service.push,
       verifier: service.verifier,
       devAuth: false,
       logger: pino({ level: 'silent' }),
