@@ -98,7 +98,7 @@ const envSchema = z.object({
     .string()
     .default(DEFAULT_ENDPOINT_HOSTS)
     .transform((value, context) => parseEndpointHosts(value) ?? (context.addIssue({ code: 'custom', message: 'must list push-service hosts (host, *.domain, host:port), comma-separated' }), z.NEVER)),
-  TICKETPULSE_PUSH_INTERVAL_MS: int(50, 60_000).default(DEFAULT_PUSH_SETTINGS.intervalMs),
+  TICKETPULSE_PUSH_INTERVAL_MS: int(50, 3_600_000).default(DEFAULT_PUSH_SETTINGS.intervalMs),
   TICKETPULSE_PUSH_TIMEOUT_MS: int(100, 120_000).default(DEFAULT_PUSH_SETTINGS.timeoutMs),
   TICKETPULSE_PUSH_EXPIRY_WARNING_SECONDS: int(1, 86_400).default(DEFAULT_PUSH_SETTINGS.expiryWarningSeconds),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

@@ -41,7 +41,7 @@ export const pushRoutes: FastifyPluginAsyncZod<{ subscriptions: PushSubscription
         summary: 'Forget one of your browsers: its endpoint as ?endpoint= or in a JSON body {endpoint}',
         security: bearerAuth,
         querystring: pushEndpointRef.partial(),
-        body: pushEndpointRef.optional(),
+        body: pushEndpointRef.nullish(),
         response: { 204: z.null(), ...refusals },
       },
     },
