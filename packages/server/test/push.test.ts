@@ -2,9 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { postgresUrl } from './support/database.ts';
+import { postgresUrl, withAdmin } from './support/database.ts';
 import { startNode, type RunningNode } from './support/process.ts';
 import { BrowserSubscription, FakePushService, verifyVapid } from './support/push-service.ts';
 import { schemaUrl } from './support/schema-url.ts';
@@ -22,15 +21,6 @@ describe.skipIf(!postgresUrl)('Web Push', () => {
   const nodes: RunningNode[] = [];
   let node: RunningNode;
 
-  const admin = async <T>(fn: (client: pg.Client) => Promise<T>): Promise<T> => {
-    const client = new pg.Client({ connectionString: postgresUrl });
-    await client.connect();
-    try {
-      return await fn(client);
-    } finally {
-      await client.end();
-    }
-  };
 
   /** A node of the service; `intervalMs` of an hour means its sender never runs during the test. */
   const start = async (intervalMs = 100): Promise<RunningNode> => {
@@ -103,14 +93,14 @@ describe.skipIf(!postgresUrl)('Web Push', () => {
 
   beforeAll(async () => {
     await pushService.start();
-    await admin((c) => c.query(`CREATE SCHEMA ${schema}`));
+    await withAdmin((c) => c.query(`CREATE SCHEMA ${schema}`));
     node = await start();
   }, 60_000);
 
   afterAll(async () => {
     for (const running of nodes.filter(isAlive)) await running.stop();
     await pushService.stop();
-    await admin((c) => c.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`));
+    await withAdmin((c) => c.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`));
   }, 60_000);
 
   it('sends an offer to the waiting buyer: signed with the published VAPID key, encrypted to their browser, holding only their offer', async () => {
