@@ -179,6 +179,9 @@ describe.skipIf(!postgresUrl)('Web Push', () => {
     expect(removed.status).toBe(204);
     const again = await call(node, 'DELETE', `/api/push/subscriptions?endpoint=${encodeURIComponent(browser.endpoint)}`, buyer);
     expect([again.status, again.body.error.code]).toEqual([404, 'push_subscription_not_found']);
+    // An endpoint is a capability URL: never in the log, not even from the query string or the 410.
+    expect(node.output()).not.toContain(browser.path.slice(1));
+    expect(node.output()).not.toContain(encodeURIComponent(browser.path));
     const watching = await call(node, 'POST', `/api/event-tickets/${event.typeId}/notify`, buyer);
     expect([watching.status, watching.body.error.code]).toEqual([409, 'push_watch_seats_available']);
   });
