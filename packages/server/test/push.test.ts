@@ -186,6 +186,23 @@ describe.skipIf(!postgresUrl)('Web Push', () => {
     expect([watching.status, watching.body.error.code]).toEqual([409, 'push_watch_seats_available']);
   });
 
+  it('retries with backoff when the push service answers 5xx or 429, until it takes the push, and then stops', async () => {
+    const event = await soldOut(node);
+    const buyer = await token();
+    const browser = await subscribe(node, buyer);
+    pushService.answers.set(browser.path, [503, 429]);
+    await call(node, 'POST', `/api/event-tickets/${event.typeId}/notify`, buyer);
+    await event.release();
+    await eventually(() => pushService.to(browser.path).length === 3, 'the third attempt', 10_000);
+    const [first, second, third] = pushService.to(browser.path).map((push) => ({ at: Number(push.headers['x-received-at']), ...(browser.decrypt(push.body) as { id: string }) }));
+    // The same notification each time, after 1 s, then 2 s more.
+    expect(new Set([first!.id, second!.id, third!.id]).size).toBe(1);
+    expect(second!.at - first!.at).toBeGreaterThanOrEqual(900);
+    expect(third!.at - second!.at).toBeGreaterThanOrEqual(1900);
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    expect(pushService.to(browser.path)).toHaveLength(3);
+  });
+
   it('warns a subscribed holder once that their hold is about to expire', async () => {
     const slug = `push-${randomBytes(4).toString('hex')}`;
     const created = await call(node, 'POST', '/api/events', await token('organizer'), {

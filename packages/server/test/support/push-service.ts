@@ -43,7 +43,8 @@ export class FakePushService {
       request.on('data', (chunk: Buffer) => chunks.push(chunk));
       request.on('end', () => {
         const path = request.url ?? '/';
-        this.received.push({ path, headers: request.headers, body: Buffer.concat(chunks) });
+        // When it arrived, for the tests of backoff.
+        this.received.push({ path, headers: { ...request.headers, 'x-received-at': String(Date.now()) }, body: Buffer.concat(chunks) });
         const answer = this.answers.get(path)?.shift() ?? 201;
         if (answer === 'hang') return;
         response.writeHead(answer).end();
