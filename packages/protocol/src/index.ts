@@ -7,6 +7,7 @@ export type * from './queue.ts';
 export type * from './realtime.ts';
 export type * from './waitlist.ts';
 export { EXPIRING_SOON_SECONDS } from './personal.ts';
+export type * from './push.ts';
 export { CloseCode, type CloseCodeValue } from './close-codes.ts';
 export { byDisplayOrder, compareText } from './display-order.ts';
 export { availabilityStatusOf, isBuyable, percentageSold, type EventSaleState, type TicketTypeStock } from './availability-rules.ts';

@@ -9,3 +9,4 @@ export * from './queue.ts';
 export * from './realtime.ts';
 export * from './scalars.ts';
 export * from './waitlist.ts';
+export * from './push.ts';

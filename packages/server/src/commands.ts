@@ -121,6 +121,7 @@ export async function startCommand(options: StartOptions): Promise<void> {
     storefrontDir: config.storefrontDir,
     corsOrigins: config.corsOrigins,
     ...(config.redisUrl && { redisUrl: config.redisUrl }),
+    push: config.push,
     demo,
   });
   const url = await service.listen(config.port, config.host);

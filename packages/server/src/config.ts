@@ -8,6 +8,8 @@ import type { HttpRateLimits } from './http/rate-limit.ts';
 import { LOG_FORMATS, type LogFormat } from './logger.ts';
 import type { HoldSettings } from './inventory/holds.ts';
 import type { RealtimeSettings } from './realtime/gateway.ts';
+import { DEFAULT_ENDPOINT_HOSTS, parseEndpointHosts } from './push/endpoint-hosts.ts';
+import { DEFAULT_PUSH_SETTINGS, type PushSettings } from './push/push-settings.ts';
 
 /** Raised for invalid configuration; its message is one line naming the variable. */
 export class ConfigError extends Error {}
@@ -90,6 +92,16 @@ const envSchema = z.object({
   TICKETPULSE_WS_MAX_FRAME_BYTES: int(256, 16 * 1024 * 1024).default(16 * 1024),
   TICKETPULSE_WS_SOFT_BUFFER_BYTES: int(1024, 1024 * 1024 * 1024).default(256 * 1024),
   TICKETPULSE_WS_HARD_BUFFER_BYTES: int(1024, 1024 * 1024 * 1024).default(4 * 1024 * 1024),
+  TICKETPULSE_VAPID_PUBLIC_KEY: z.string().regex(/^[A-Za-z0-9_-]{87}$/, 'must be an uncompressed P-256 public key, URL-safe base64 (87 characters)').optional(),
+  TICKETPULSE_VAPID_PRIVATE_KEY: z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'must be a P-256 private key, URL-safe base64 (43 characters)').optional(),
+  TICKETPULSE_VAPID_SUBJECT: z.string().regex(/^(mailto:[^\s@]+@[^\s@]+|https:\/\/[^\s]+)$/, 'must be a mailto: address or an https:// URL').default(DEFAULT_PUSH_SETTINGS.subject),
+  TICKETPULSE_PUSH_ENDPOINT_HOSTS: z
+    .string()
+    .default(DEFAULT_ENDPOINT_HOSTS)
+    .transform((value, context) => parseEndpointHosts(value) ?? (context.addIssue({ code: 'custom', message: 'must list push-service hosts (host, *.domain, host:port), comma-separated' }), z.NEVER)),
+  TICKETPULSE_PUSH_INTERVAL_MS: int(50, 3_600_000).default(DEFAULT_PUSH_SETTINGS.intervalMs),
+  TICKETPULSE_PUSH_TIMEOUT_MS: int(100, 120_000).default(DEFAULT_PUSH_SETTINGS.timeoutMs),
+  TICKETPULSE_PUSH_EXPIRY_WARNING_SECONDS: int(1, 86_400).default(DEFAULT_PUSH_SETTINGS.expiryWarningSeconds),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   LOG_FORMAT: z.enum(LOG_FORMATS).optional(),
 });
@@ -136,6 +148,7 @@ export interface Config {
   httpRateLimits: HttpRateLimits;
   /** Redis shared by every node for the per-address limits; unset: limits per node. */
   redisUrl: string | undefined;
+  push: PushSettings;
 }
 
 export interface ConfigDefaults {
@@ -157,6 +170,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, defaults: Confi
   const e = parsed.data;
   // A dev token is any role for anyone: never on a service that is not a demo.
   if (e.TICKETPULSE_DEV_AUTH && !defaults.demo) throw new ConfigError('Invalid configuration: TICKETPULSE_DEV_AUTH needs --demo (dev tokens let anyone sign in as an organizer)');
+  if ((e.TICKETPULSE_VAPID_PUBLIC_KEY === undefined) !== (e.TICKETPULSE_VAPID_PRIVATE_KEY === undefined)) {
+    throw new ConfigError('Invalid configuration: TICKETPULSE_VAPID_PUBLIC_KEY and TICKETPULSE_VAPID_PRIVATE_KEY are set together or not at all');
+  }
   if (e.TICKETPULSE_DB_APP_ROLE && !e.DATABASE_URL) throw new ConfigError('Invalid configuration: TICKETPULSE_DB_APP_ROLE needs DATABASE_URL');
   return {
     databaseUrl: e.DATABASE_URL,
@@ -198,6 +214,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, defaults: Confi
       trustProxy: e.TICKETPULSE_TRUST_PROXY ?? false,
     },
     redisUrl: e.TICKETPULSE_REDIS_URL,
+    push: {
+      vapid:
+        e.TICKETPULSE_VAPID_PUBLIC_KEY && e.TICKETPULSE_VAPID_PRIVATE_KEY
+          ? { publicKey: e.TICKETPULSE_VAPID_PUBLIC_KEY, privateKey: e.TICKETPULSE_VAPID_PRIVATE_KEY }
+          : undefined,
+      subject: e.TICKETPULSE_VAPID_SUBJECT,
+      endpointHosts: e.TICKETPULSE_PUSH_ENDPOINT_HOSTS,
+      intervalMs: e.TICKETPULSE_PUSH_INTERVAL_MS,
+      timeoutMs: e.TICKETPULSE_PUSH_TIMEOUT_MS,
+      expiryWarningSeconds: e.TICKETPULSE_PUSH_EXPIRY_WARNING_SECONDS,
+    },
     httpRateLimits: {
       holdsPerMinute: e.TICKETPULSE_HTTP_HOLDS_PER_MINUTE,
       queueJoinsPerMinute: e.TICKETPULSE_HTTP_QUEUE_JOINS_PER_MINUTE,

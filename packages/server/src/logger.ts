@@ -6,8 +6,11 @@ import pretty from 'pino-pretty';
 export const LOG_FORMATS = ['json', 'pretty'] as const;
 export type LogFormat = (typeof LOG_FORMATS)[number];
 
-/** Query parameters that carry credentials: our gateway and supabase-js put tokens in the URL. */
-const SECRET_PARAMS = new Set(['token', 'apikey', 'access_token', 'refresh_token', 'password', 'secret']);
+/**
+ * Query parameters that carry credentials: our gateway and supabase-js put tokens in the URL;
+ * `endpoint` is a browser's push subscription (DELETE /api/push/subscriptions?endpoint=), a capability URL.
+ */
+const SECRET_PARAMS = new Set(['token', 'apikey', 'access_token', 'refresh_token', 'password', 'secret', 'endpoint']);
 const CENSOR = '[REDACTED]';
 
 /** The URL with the values of credential parameters replaced, everything else as it was. */

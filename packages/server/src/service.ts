@@ -14,6 +14,10 @@ import { EXPIRY_CHUNK, ExpirySweeper } from './inventory/expiry-sweeper.ts';
 import { LeaderLease } from './leader-lease.ts';
 import { Holds } from './inventory/holds.ts';
 import { WaitingList } from './inventory/waiting-list.ts';
+import { PushSender } from './push/push-sender.ts';
+import { DEFAULT_PUSH_SETTINGS, type PushSettings } from './push/push-settings.ts';
+import { PushSubscriptions } from './push/push-subscriptions.ts';
+import { resolveVapidKeys } from './push/vapid-keys.ts';
 import type { ChangeBus } from './realtime/buses/change-bus.ts';
 import { NatsChangeBus } from './realtime/buses/nats-bus.ts';
 import { PostgresChangeBus } from './realtime/buses/postgres-bus.ts';
@@ -59,6 +63,8 @@ export interface ServiceOptions {
   simulatorPace?: Partial<SimulatorPace>;
   /** The waiting room's admission tick and leader lease (tests shorten them). */
   admission?: Partial<AdmissionSettings>;
+  /** Web Push (TICKETPULSE_VAPID_*, TICKETPULSE_PUSH_*); the defaults without. */
+  push?: PushSettings;
 }
 
 export interface Service {
@@ -68,6 +74,8 @@ export interface Service {
   sweeper: ExpirySweeper;
   waitingRoom: WaitingRoom;
   waitingList: WaitingList;
+  /** Web Push (docs/push.md): subscriptions and watches, the VAPID public key, and the outbox's sender (every node runs one; one at a time sends). */
+  push: { subscriptions: PushSubscriptions; publicKey: string; sender: PushSender };
   /** Drives queue admission when this node is the leader. */
   queueAdmission: AdmissionDriver;
   verifier: TokenVerifier;
@@ -141,6 +149,10 @@ export async function createService(options: ServiceOptions): Promise<Service> {
   // One sweeper leads among all nodes and workers; another takes over within three intervals (at least 1.5 s) of its death.
   const sweeperLease = new LeaderLease(db, 'expiry-sweeper', Math.max(1500, 3 * options.sweepIntervalMs), logger);
   const sweeper = new ExpirySweeper(holds, options.sweepIntervalMs, logger, EXPIRY_CHUNK, sweeperLease);
+  const pushSettings = options.push ?? DEFAULT_PUSH_SETTINGS;
+  const vapid = await resolveVapidKeys(db, pushSettings);
+  const pushSender = new PushSender(db, pushSettings, vapid, logger);
+  const pushSubscriptions = new PushSubscriptions(db, pushSettings.endpointHosts, onChange);
   const queueAdmission = new AdmissionDriver(db, { ...DEFAULT_ADMISSION, ...options.admission }, logger);
   let shuttingDown = false;
   let address: string | undefined;
@@ -162,6 +174,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     holds,
     waitingRoom,
     waitingList,
+    push: { subscriptions: pushSubscriptions, publicKey: vapid.publicKey },
     verifier,
     devAuth: options.devAuth,
     logger,
@@ -183,6 +196,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     sweeper,
     waitingRoom,
     waitingList,
+    push: { subscriptions: pushSubscriptions, publicKey: vapid.publicKey, sender: pushSender },
     queueAdmission,
     verifier,
     gateway,
@@ -195,6 +209,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
       address = await app.listen({ port, host, backlog: LISTEN_BACKLOG });
       sweeper.start();
       queueAdmission.start();
+      pushSender.start();
       return address;
     },
     async close() {
@@ -207,6 +222,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
       upgrades.close();
       await sweeper.stop();
       await queueAdmission.stop();
+      await pushSender.stop();
       await app.close();
       await sharedLimits?.close();
     },

@@ -369,6 +369,12 @@ describe.each(drivers)('HTTP API (%s)', (driver) => {
         'DELETE /api/waitlist/{entryId}',
         'GET /api/events/{idOrSlug}/waitlist',
         'PATCH /api/events/{idOrSlug}/waitlist',
+        'GET /api/push/vapid-public-key',
+        'POST /api/push/subscriptions',
+        'DELETE /api/push/subscriptions',
+        'GET /api/push/watches',
+        'POST /api/event-tickets/{id}/notify',
+        'DELETE /api/event-tickets/{id}/notify',
       ].sort(),
     );
     expect(body.paths['/api/events/{idOrSlug}/reservations'].post.requestBody.content['application/json'].schema).toBeDefined();
@@ -409,6 +415,7 @@ describe.each(drivers)('HTTP API (%s)', (driver) => {
       holds: service.holds,
       waitingRoom: service.waitingRoom,
       waitingList: service.waitingList,
+      push: service.push,
       verifier: service.verifier,
       devAuth: false,
       logger: pino({ level: 'silent' }),

@@ -1,5 +1,7 @@
 import { useTicketAvailabilityManager } from '@ticketpulse/react';
 import { useCallback, useEffect, useRef, useState } from 'react';
+import { api } from '../api.ts';
+import { enablePush } from '../push-subscription.ts';
 
 export interface NotifyMe {
   isWatching: (ticketTypeId: string) => boolean;
@@ -13,10 +15,21 @@ function notificationsGranted(): boolean {
   return typeof Notification !== 'undefined' && Notification.permission === 'granted';
 }
 
+/** Asks the service to push "back on sale" for this type (POST /api/event-tickets/:id/notify); false if it could not. */
+async function watchOnServer(ticketTypeId: string): Promise<boolean> {
+  if ((await enablePush()) !== 'subscribed') return false;
+  return api(`/api/event-tickets/${ticketTypeId}/notify`, { method: 'POST', auth: 'buyer' }).then(
+    () => true,
+    () => false,
+  );
+}
+
 /**
  * "Notify me" on sold-out ticket types: when one comes back (a backInStock
- * transition), the page says so, and so does a system notification if the
- * buyer allowed them.
+ * transition), the page says so. With Web Push granted, the service watches
+ * it too and pushes to this browser even when the page is closed
+ * (docs/storefront.md, "Web Push"); without, the page shows a system
+ * notification itself while it is open.
  */
 export function useNotifyMe(eventId: string): NotifyMe {
   const manager = useTicketAvailabilityManager();
@@ -24,6 +37,8 @@ export function useNotifyMe(eventId: string): NotifyMe {
   const [messages, setMessages] = useState<ReadonlyMap<string, string>>(new Map());
   const watched = useRef(watching);
   watched.current = watching;
+  // Types the service watches for this buyer: their notification comes as a push, not from the page.
+  const pushed = useRef(new Set<string>());
 
   useEffect(() => {
     const stop = manager.onTransition(
@@ -37,7 +52,7 @@ export function useNotifyMe(eventId: string): NotifyMe {
           next.delete(ticket.ticketTypeId);
           return next;
         });
-        if (notificationsGranted()) new Notification('Tickets are back', { body: message, tag: `ticketpulse-${ticket.ticketTypeId}` });
+        if (notificationsGranted() && !pushed.current.delete(ticket.ticketTypeId)) new Notification('Tickets are back', { body: message, tag: `ticketpulse-${ticket.ticketTypeId}` });
       },
       { eventId },
     );
@@ -54,8 +69,12 @@ export function useNotifyMe(eventId: string): NotifyMe {
       else next.delete(id);
       return next;
     });
-    if (starting && typeof Notification !== 'undefined' && Notification.permission === 'default') {
-      void Notification.requestPermission().catch(() => undefined);
+    if (starting) {
+      void watchOnServer(id).then((onServer) => {
+        if (onServer && watched.current.has(id)) pushed.current.add(id);
+      });
+    } else if (pushed.current.delete(id)) {
+      void api(`/api/event-tickets/${id}/notify`, { method: 'DELETE', auth: 'buyer' }).catch(() => undefined);
     }
   }, []);
 

@@ -33,6 +33,8 @@ import { simulatorRoutes, type SimulatorControl } from './routes/simulator.ts';
 import { supabaseRestRoutes } from './routes/supabase-rest.ts';
 import { ticketTypeRoutes } from './routes/ticket-types.ts';
 import { waitlistRoutes } from './routes/waitlist.ts';
+import { pushRoutes } from './routes/push.ts';
+import type { PushSubscriptions } from '../push/push-subscriptions.ts';
 import { installSecurityHeaders } from './security-headers.ts';
 import { hasStorefront, serveStorefront } from './storefront.ts';
 
@@ -42,6 +44,8 @@ export interface AppDeps {
   holds: Holds;
   waitingRoom: WaitingRoom;
   waitingList: WaitingList;
+  /** Web Push: browsers' subscriptions and watches, and the VAPID public key they subscribe with. */
+  push: { subscriptions: PushSubscriptions; publicKey: string };
   verifier: TokenVerifier;
   devAuth: boolean;
   logger: FastifyBaseLogger;
@@ -129,6 +133,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await typed.register(queueRoutes, { waitingRoom: deps.waitingRoom });
   await typed.register(ticketTypeRoutes, { catalog: deps.catalog });
   await typed.register(waitlistRoutes, { waitingList: deps.waitingList });
+  await typed.register(pushRoutes, deps.push);
   await typed.register(insightRoutes, { db: deps.db, catalog: deps.catalog });
   await typed.register(realtimeStatsRoutes, { stats: deps.realtimeStats });
   if (deps.simulator) await typed.register(simulatorRoutes, { simulator: deps.simulator });

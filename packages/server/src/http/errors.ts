@@ -29,6 +29,7 @@ const inventoryStatus: Record<InventoryErrorCode, number> = {
   waitlist_seats_available: 409,
   waitlist_closed: 409,
   waitlist_entry_not_found: 404,
+  push_watch_seats_available: 409,
 };
 
 /** Fastify's own request errors, by their FST_ codes. */

@@ -167,3 +167,29 @@ export const waitlistChange = z
 
 /** PATCH /api/event-tickets/:id/waitlist. */
 export const waitlistTicketTypeChange = z.strictObject({ enabled: z.boolean() }).meta({ id: 'WaitlistTicketTypeChange' });
+
+/** URL-safe base64 (padding tolerated) that decodes to exactly `bytes` bytes. */
+const base64urlBytes = (bytes: number, what: string) =>
+  z
+    .string()
+    .regex(/^[A-Za-z0-9_-]+={0,2}$/, `${what} must be URL-safe base64`)
+    .refine((value) => Buffer.from(value, 'base64url').length === bytes, `${what} must be ${bytes} bytes`);
+
+/**
+ * POST /api/push/subscriptions: the browser's PushSubscription.toJSON(). The
+ * endpoint's host is checked against TICKETPULSE_PUSH_ENDPOINT_HOSTS by the route.
+ */
+export const pushSubscriptionBody = z
+  .object({
+    endpoint: z.string().max(2048),
+    expirationTime: z.number().int().nonnegative().nullable().optional(),
+    keys: z.object({
+      // An uncompressed P-256 point: 0x04, then x and y.
+      p256dh: base64urlBytes(65, 'keys.p256dh').refine((value) => Buffer.from(value, 'base64url')[0] === 4, 'keys.p256dh must be an uncompressed P-256 point'),
+      auth: base64urlBytes(16, 'keys.auth'),
+    }),
+  })
+  .meta({ id: 'PushSubscriptionJson' });
+
+/** DELETE /api/push/subscriptions: which of your browsers to forget, in the body or as ?endpoint=. */
+export const pushEndpointRef = z.object({ endpoint: z.string().min(1).max(2048) });

@@ -27,6 +27,8 @@ export const inventoryErrorCodes = [
   'waitlist_seats_available',
   'waitlist_closed',
   'waitlist_entry_not_found',
+  // "Notify me" (db/repeatable/80_push.sql).
+  'push_watch_seats_available',
 ] as const;
 
 export type InventoryErrorCode = (typeof inventoryErrorCodes)[number];

@@ -85,6 +85,8 @@ const PUBLIC = new Set([
   'GET /api/events/:idOrSlug/availability',
   'GET /rest/v1/:relation',
   'POST /api/auth/dev-token',
+  // What browsers subscribe to pushes with: a public key.
+  'GET /api/push/vapid-public-key',
 ]);
 
 describe('authentication', () => {
@@ -147,6 +149,11 @@ describe('authentication', () => {
       const wellFormed: Record<string, unknown> = {
         'POST /api/events/:idOrSlug/reservations': { items: [{ ticketTypeId: typeId(event, 'General'), quantity: 1 }] },
         'POST /api/event-tickets/:id/waitlist': { quantity: 1 },
+        'POST /api/push/subscriptions': {
+          endpoint: 'https://fcm.googleapis.com/fcm/send/sweep',
+          keys: { p256dh: Buffer.concat([Buffer.from([4]), Buffer.alloc(64, 1)]).toString('base64url'), auth: Buffer.alloc(16, 2).toString('base64url') },
+        },
+        'DELETE /api/push/subscriptions': { endpoint: 'https://fcm.googleapis.com/fcm/send/sweep' },
       };
       const body = wellFormed[`${route.method} ${route.url}`];
       const missing = await server.request(route.method, path, { body });

@@ -63,14 +63,17 @@ DECLARE
   old_events uuid[]; old_sold integer[]; old_reserved integer[];
   event_ids uuid[]; sold_deltas integer[]; reserved_deltas integer[];
   offer_types uuid[];
+  watch_types uuid[];
 BEGIN
   IF TG_OP <> 'DELETE' THEN
     -- offer_types: types with someone on their waiting list and seats free
-    -- (75_waiting_list.sql). Read in the same pass, so a type nobody waits
-    -- for costs nothing more.
+    -- (75_waiting_list.sql); watch_types: the same for "notify me" watchers
+    -- (80_push.sql). Read in the same pass, so a type nobody waits for or
+    -- watches costs nothing more.
     SELECT array_agg(event_id), array_agg(sold_count), array_agg(reserved_count),
-           array_agg(id) FILTER (WHERE waitlist_waiting > 0 AND coalesce(available_count, 1) > 0)
-      INTO new_events, new_sold, new_reserved, offer_types FROM new_rows;
+           array_agg(id) FILTER (WHERE waitlist_waiting > 0 AND coalesce(available_count, 1) > 0),
+           array_agg(id) FILTER (WHERE push_watchers > 0 AND coalesce(available_count, 1) > 0)
+      INTO new_events, new_sold, new_reserved, offer_types, watch_types FROM new_rows;
   END IF;
   IF TG_OP <> 'INSERT' THEN
     SELECT array_agg(event_id), array_agg(sold_count), array_agg(reserved_count)
@@ -108,6 +111,10 @@ BEGIN
   IF offer_types IS NOT NULL THEN
     PERFORM waitlist_offer(offer_types);
   END IF;
+  -- Then whoever asked to be told that seats are back, if any still are.
+  IF watch_types IS NOT NULL THEN
+    PERFORM push_fire_watches(watch_types);
+  END IF;
   RETURN NULL;
 END $$;
 
@@ -130,7 +137,7 @@ BEGIN
 END $$;
 
 -- Recounts from tickets (and each type's waiting count from its waiting
--- list) and returns every counter that disagrees. Empty when
+-- list, its watcher count from its push watches) and returns every counter that disagrees. Empty when
 -- healthy. It reads everyone's tickets, so it runs as its owner, for the
 -- roles granted EXECUTE only (see 30_reservations.sql on SECURITY DEFINER).
 CREATE OR REPLACE FUNCTION verify_ticket_counts()
@@ -141,7 +148,9 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path FROM CURRENT AS $$
            count(t.id) FILTER (WHERE t.status = 'sold')::integer AS sold,
            count(t.id) FILTER (WHERE t.status = 'reserved')::integer AS reserved,
            et.waitlist_waiting,
-           (SELECT count(*) FROM waitlist_entries w WHERE w.event_ticket_id = et.id AND w.status = 'waiting')::integer AS waiting
+           (SELECT count(*) FROM waitlist_entries w WHERE w.event_ticket_id = et.id AND w.status = 'waiting')::integer AS waiting,
+           et.push_watchers,
+           (SELECT count(*) FROM push_watches pw WHERE pw.event_ticket_id = et.id)::integer AS watchers
     FROM event_tickets et LEFT JOIN tickets t ON t.event_ticket_id = et.id
     GROUP BY et.id
   ), per_event AS (
@@ -163,6 +172,8 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path FROM CURRENT AS $$
   SELECT 'event_ticket', p.id, 'reserved_count', p.reserved_count, p.reserved FROM per_type p WHERE p.reserved_count <> p.reserved
   UNION ALL
   SELECT 'event_ticket', p.id, 'waitlist_waiting', p.waitlist_waiting, p.waiting FROM per_type p WHERE p.waitlist_waiting <> p.waiting
+  UNION ALL
+  SELECT 'event_ticket', p.id, 'push_watchers', p.push_watchers, p.watchers FROM per_type p WHERE p.push_watchers <> p.watchers
   UNION ALL
   SELECT 'event', e.id, 'sold_count', e.sold_count, e.sold FROM per_event e WHERE e.sold_count <> e.sold
   UNION ALL

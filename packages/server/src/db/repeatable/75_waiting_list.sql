@@ -83,6 +83,8 @@ BEGIN
     FROM unnest(v_reservations, v_holders, v_quantities) AS o(r, h, q)
     CROSS JOIN LATERAL generate_series(1, o.q);
     UPDATE event_tickets SET waitlist_waiting = waitlist_waiting - cardinality(v_entries) WHERE id = v_type.id;
+    -- Each offered holder's browsers are told in this transaction's outbox (80_push.sql).
+    PERFORM push_queue_offers(v_type.id, v_holders, v_reservations, v_quantities, v_expires);
   END LOOP;
   PERFORM set_config('ticketpulse.waitlist_offering', '', true);
 END $$;
