@@ -11,6 +11,7 @@ import { INTERNAL_KEY_HEADER } from './http/internal-traffic.ts';
 import type { HttpRateLimits } from './http/rate-limit.ts';
 import { Catalog } from './inventory/catalog.ts';
 import { ExpirySweeper } from './inventory/expiry-sweeper.ts';
+import { DEFAULT_VELOCITY_REFRESH_MS, SalesVelocityRefresher } from './inventory/sales-velocity.ts';
 import { Holds } from './inventory/holds.ts';
 import { WaitingList } from './inventory/waiting-list.ts';
 import type { ChangeBus } from './realtime/buses/change-bus.ts';
@@ -33,6 +34,8 @@ export interface ServiceOptions {
   jwtSecret: string;
   holds: HoldSettings;
   sweepIntervalMs: number;
+  /** How often the published sales velocity is refreshed; DEFAULT_VELOCITY_REFRESH_MS unless given. */
+  velocityRefreshMs?: number;
   devAuth: boolean;
   logger: Logger;
   realtime: RealtimeSettings;
@@ -65,6 +68,8 @@ export interface Service {
   catalog: Catalog;
   holds: Holds;
   sweeper: ExpirySweeper;
+  /** Refreshes the sales velocity events publish. */
+  salesVelocity: SalesVelocityRefresher;
   waitingRoom: WaitingRoom;
   waitingList: WaitingList;
   /** Drives queue admission when this node is the leader. */
@@ -137,6 +142,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
   const holds = new Holds(db, options.holds, onChange, { onBatch: (size) => metrics.holdBatchSize.observe(size) });
   const waitingList = new WaitingList(db, onChange);
   const sweeper = new ExpirySweeper(holds, options.sweepIntervalMs, logger);
+  const salesVelocity = new SalesVelocityRefresher(db, options.velocityRefreshMs ?? DEFAULT_VELOCITY_REFRESH_MS, onChange, logger);
   const queueAdmission = new AdmissionDriver(db, { ...DEFAULT_ADMISSION, ...options.admission }, logger);
   let shuttingDown = false;
   let address: string | undefined;
@@ -177,6 +183,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     catalog,
     holds,
     sweeper,
+    salesVelocity,
     waitingRoom,
     waitingList,
     queueAdmission,
@@ -190,6 +197,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
       await supabase.start();
       address = await app.listen({ port, host, backlog: LISTEN_BACKLOG });
       sweeper.start();
+      salesVelocity.start();
       queueAdmission.start();
       return address;
     },
@@ -202,6 +210,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
       await supabase.close();
       upgrades.close();
       await sweeper.stop();
+      await salesVelocity.stop();
       await queueAdmission.stop();
       await app.close();
       await sharedLimits?.close();

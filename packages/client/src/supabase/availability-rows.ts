@@ -79,6 +79,12 @@ const passedThrough = (row: TicketTypeColumns) => ({
   sortOrder: row.sort_order,
   version: row.version,
   lastUpdated: isoTime(row.updated_at),
+  // Rows carry no sales velocity: TicketPulse's own endpoints publish it (docs/supabase.md).
+  soldPerMinute5m: null,
+  soldPerMinute15m: null,
+  projectedSellOutAt: null,
+  sellingFast: false,
+  likelyToSellOut: false,
 });
 
 export function fromViewRow(row: AvailabilityViewRow): TicketAvailability {

@@ -10,16 +10,18 @@
 -- tickets -> event_tickets.sold_count / reserved_count
 CREATE OR REPLACE FUNCTION update_event_ticket_counts() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
-  new_types uuid[]; new_statuses text[];
-  old_types uuid[]; old_statuses text[];
+  new_types uuid[]; new_statuses text[]; new_events uuid[]; new_purchased timestamptz[];
+  old_types uuid[]; old_statuses text[]; old_events uuid[]; old_purchased timestamptz[];
   type_ids uuid[]; reserved_deltas integer[]; sold_deltas integer[];
 BEGIN
   -- A transition table exists only for the operations that have it.
   IF TG_OP <> 'DELETE' THEN
-    SELECT array_agg(event_ticket_id), array_agg(status) INTO new_types, new_statuses FROM new_rows;
+    SELECT array_agg(event_ticket_id), array_agg(status), array_agg(event_id), array_agg(purchased_at)
+      INTO new_types, new_statuses, new_events, new_purchased FROM new_rows;
   END IF;
   IF TG_OP <> 'INSERT' THEN
-    SELECT array_agg(event_ticket_id), array_agg(status) INTO old_types, old_statuses FROM old_rows;
+    SELECT array_agg(event_ticket_id), array_agg(status), array_agg(event_id), array_agg(purchased_at)
+      INTO old_types, old_statuses, old_events, old_purchased FROM old_rows;
   END IF;
 
   SELECT array_agg(type_id ORDER BY type_id), array_agg(reserved ORDER BY type_id), array_agg(sold ORDER BY type_id)
@@ -37,20 +39,38 @@ BEGIN
   ) AS deltas
   WHERE reserved <> 0 OR sold <> 0;
 
-  IF type_ids IS NULL THEN
-    RETURN NULL;
+  IF type_ids IS NOT NULL THEN
+    -- Lock in id order, as the hold functions do, so multi-type statements cannot deadlock.
+    IF cardinality(type_ids) > 1 THEN
+      PERFORM 1 FROM event_tickets WHERE id = ANY (type_ids) ORDER BY id FOR UPDATE;
+    END IF;
+    UPDATE event_tickets AS et
+       SET reserved_count = et.reserved_count + d.reserved,
+           sold_count     = et.sold_count + d.sold,
+           version        = et.version + 1,
+           updated_at     = now()
+      FROM unnest(type_ids, reserved_deltas, sold_deltas) AS d(type_id, reserved, sold)
+     WHERE et.id = d.type_id;
   END IF;
-  -- Lock in id order, as the hold functions do, so multi-type statements cannot deadlock.
-  IF cardinality(type_ids) > 1 THEN
-    PERFORM 1 FROM event_tickets WHERE id = ANY (type_ids) ORDER BY id FOR UPDATE;
+
+  -- Seats sold per type and minute of purchase (ticket_sales_per_minute):
+  -- only statements that make or unmake sales (a confirm) get here, and they
+  -- add one row per type and minute, in key order, after the type's own
+  -- row is locked above (the order every sale takes them in).
+  IF 'sold' = ANY (new_statuses) OR 'sold' = ANY (old_statuses) THEN
+    INSERT INTO ticket_sales_per_minute AS s (event_ticket_id, minute, event_id, sold)
+    SELECT c.type_id, date_trunc('minute', c.at), c.event_id, sum(c.sign)::integer
+    FROM (
+      SELECT n.type_id, n.event_id, n.at, n.status, 1 AS sign FROM unnest(new_types, new_events, new_purchased, new_statuses) AS n(type_id, event_id, at, status)
+      UNION ALL
+      SELECT o.type_id, o.event_id, o.at, o.status, -1 FROM unnest(old_types, old_events, old_purchased, old_statuses) AS o(type_id, event_id, at, status)
+    ) AS c
+    WHERE c.status = 'sold' AND c.at IS NOT NULL
+    GROUP BY c.type_id, date_trunc('minute', c.at), c.event_id
+    HAVING sum(c.sign) <> 0
+    ORDER BY c.type_id, date_trunc('minute', c.at)
+    ON CONFLICT (event_ticket_id, minute) DO UPDATE SET sold = s.sold + EXCLUDED.sold;
   END IF;
-  UPDATE event_tickets AS et
-     SET reserved_count = et.reserved_count + d.reserved,
-         sold_count     = et.sold_count + d.sold,
-         version        = et.version + 1,
-         updated_at     = now()
-    FROM unnest(type_ids, reserved_deltas, sold_deltas) AS d(type_id, reserved, sold)
-   WHERE et.id = d.type_id;
   RETURN NULL;
 END $$;
 
@@ -130,7 +150,8 @@ BEGIN
 END $$;
 
 -- Recounts from tickets (and each type's waiting count from its waiting
--- list) and returns every counter that disagrees. Empty when
+-- list, its seats sold per minute from its sold seats' purchase times) and
+-- returns every counter that disagrees. Empty when
 -- healthy. It reads everyone's tickets, so it runs as its owner, for the
 -- roles granted EXECUTE only (see 30_reservations.sql on SECURITY DEFINER).
 CREATE OR REPLACE FUNCTION verify_ticket_counts()
@@ -141,7 +162,9 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path FROM CURRENT AS $$
            count(t.id) FILTER (WHERE t.status = 'sold')::integer AS sold,
            count(t.id) FILTER (WHERE t.status = 'reserved')::integer AS reserved,
            et.waitlist_waiting,
-           (SELECT count(*) FROM waitlist_entries w WHERE w.event_ticket_id = et.id AND w.status = 'waiting')::integer AS waiting
+           (SELECT count(*) FROM waitlist_entries w WHERE w.event_ticket_id = et.id AND w.status = 'waiting')::integer AS waiting,
+           count(t.id) FILTER (WHERE t.status = 'sold' AND t.purchased_at IS NOT NULL)::integer AS sold_with_time,
+           (SELECT coalesce(sum(s.sold), 0) FROM ticket_sales_per_minute s WHERE s.event_ticket_id = et.id)::integer AS sold_per_minute
     FROM event_tickets et LEFT JOIN tickets t ON t.event_ticket_id = et.id
     GROUP BY et.id
   ), per_event AS (
@@ -163,6 +186,8 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path FROM CURRENT AS $$
   SELECT 'event_ticket', p.id, 'reserved_count', p.reserved_count, p.reserved FROM per_type p WHERE p.reserved_count <> p.reserved
   UNION ALL
   SELECT 'event_ticket', p.id, 'waitlist_waiting', p.waitlist_waiting, p.waiting FROM per_type p WHERE p.waitlist_waiting <> p.waiting
+  UNION ALL
+  SELECT 'event_ticket', p.id, 'sales_per_minute', p.sold_per_minute, p.sold_with_time FROM per_type p WHERE p.sold_per_minute <> p.sold_with_time
   UNION ALL
   SELECT 'event', e.id, 'sold_count', e.sold_count, e.sold FROM per_event e WHERE e.sold_count <> e.sold
   UNION ALL
