@@ -10,18 +10,17 @@
 -- tickets -> event_tickets.sold_count / reserved_count
 CREATE OR REPLACE FUNCTION update_event_ticket_counts() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
-  new_types uuid[]; new_statuses text[]; new_events uuid[]; new_purchased timestamptz[];
-  old_types uuid[]; old_statuses text[]; old_events uuid[]; old_purchased timestamptz[];
+  new_types uuid[]; new_statuses text[];
+  old_types uuid[]; old_statuses text[];
   type_ids uuid[]; reserved_deltas integer[]; sold_deltas integer[];
+  sold_types uuid[]; sold_events uuid[]; sold_at timestamptz[]; unsold_types uuid[]; unsold_events uuid[]; unsold_at timestamptz[];
 BEGIN
   -- A transition table exists only for the operations that have it.
   IF TG_OP <> 'DELETE' THEN
-    SELECT array_agg(event_ticket_id), array_agg(status), array_agg(event_id), array_agg(purchased_at)
-      INTO new_types, new_statuses, new_events, new_purchased FROM new_rows;
+    SELECT array_agg(event_ticket_id), array_agg(status) INTO new_types, new_statuses FROM new_rows;
   END IF;
   IF TG_OP <> 'INSERT' THEN
-    SELECT array_agg(event_ticket_id), array_agg(status), array_agg(event_id), array_agg(purchased_at)
-      INTO old_types, old_statuses, old_events, old_purchased FROM old_rows;
+    SELECT array_agg(event_ticket_id), array_agg(status) INTO old_types, old_statuses FROM old_rows;
   END IF;
 
   SELECT array_agg(type_id ORDER BY type_id), array_agg(reserved ORDER BY type_id), array_agg(sold ORDER BY type_id)
@@ -54,18 +53,26 @@ BEGIN
   END IF;
 
   -- Seats sold per type and minute of purchase (ticket_sales_per_minute):
-  -- only statements that make or unmake sales (a confirm) get here, and they
-  -- add one row per type and minute, in key order, after the type's own
-  -- row is locked above (the order every sale takes them in).
+  -- only statements that make or unmake sales (a confirm) get here (holds
+  -- pay nothing more), and they add one row per type and minute, in key
+  -- order, after the type's own row is locked above (the order every sale
+  -- takes them in).
   IF 'sold' = ANY (new_statuses) OR 'sold' = ANY (old_statuses) THEN
+    IF TG_OP <> 'DELETE' THEN
+      SELECT array_agg(event_ticket_id), array_agg(event_id), array_agg(purchased_at) INTO sold_types, sold_events, sold_at
+        FROM new_rows WHERE status = 'sold' AND purchased_at IS NOT NULL;
+    END IF;
+    IF TG_OP <> 'INSERT' THEN
+      SELECT array_agg(event_ticket_id), array_agg(event_id), array_agg(purchased_at) INTO unsold_types, unsold_events, unsold_at
+        FROM old_rows WHERE status = 'sold' AND purchased_at IS NOT NULL;
+    END IF;
     INSERT INTO ticket_sales_per_minute AS s (event_ticket_id, minute, event_id, sold)
     SELECT c.type_id, date_trunc('minute', c.at), c.event_id, sum(c.sign)::integer
     FROM (
-      SELECT n.type_id, n.event_id, n.at, n.status, 1 AS sign FROM unnest(new_types, new_events, new_purchased, new_statuses) AS n(type_id, event_id, at, status)
+      SELECT n.type_id, n.event_id, n.at, 1 AS sign FROM unnest(sold_types, sold_events, sold_at) AS n(type_id, event_id, at)
       UNION ALL
-      SELECT o.type_id, o.event_id, o.at, o.status, -1 FROM unnest(old_types, old_events, old_purchased, old_statuses) AS o(type_id, event_id, at, status)
+      SELECT o.type_id, o.event_id, o.at, -1 FROM unnest(unsold_types, unsold_events, unsold_at) AS o(type_id, event_id, at)
     ) AS c
-    WHERE c.status = 'sold' AND c.at IS NOT NULL
     GROUP BY c.type_id, date_trunc('minute', c.at), c.event_id
     HAVING sum(c.sign) <> 0
     ORDER BY c.type_id, date_trunc('minute', c.at)
