@@ -111,7 +111,12 @@ describe.skipIf(!hasChromium)('the storefront in a real browser', () => {
     const built = spawnSync('npm', ['run', 'build:storefront'], { cwd: ROOT, encoding: 'utf8' });
     if (built.status !== 0) throw new Error(`storefront build failed:\n${built.stdout}\n${built.stderr}`);
     await mkdir(OUTPUT, { recursive: true });
-    const env: Record<string, string> = { TICKETPULSE_JWT_SECRET: 'e2e-secret-that-is-long-enough-for-hs256!!', TICKETPULSE_DEV_AUTH: '1' };
+    const env: Record<string, string> = {
+      TICKETPULSE_JWT_SECRET: 'e2e-secret-that-is-long-enough-for-hs256!!',
+      TICKETPULSE_DEV_AUTH: '1',
+      // Sales velocity within a second of a sale instead of five.
+      TICKETPULSE_VELOCITY_REFRESH_MS: '1000',
+    };
     if (postgresUrl) {
       schema = `e2e_${randomBytes(5).toString('hex')}`;
       const admin = new pg.Client({ connectionString: postgresUrl });
@@ -197,6 +202,32 @@ describe.skipIf(!hasChromium)('the storefront in a real browser', () => {
     await page.waitForFunction((shown) => document.querySelector('.offer-banner__time')?.textContent !== shown, first, { timeout: 3000 });
     expect(await banner.getByRole('link', { name: 'Buy them' }).getAttribute('href')).toBe(`/events/${eventId}`);
   });
+  it('a fresh visitor sees "selling fast" and "likely to sell out in about N minutes" from the server at once; the dashboard shows the rates', async () => {
+    const slug = await service.event([{ name: 'Terrace', totalCapacity: 40 }]);
+    const { json } = await service.api('GET', `/api/events/${slug}`);
+    const terrace = (json as { event: { ticketTypes: Array<{ id: string }> } }).event.ticketTypes[0]!.id;
+    // 12 seats bought in three checkouts, before anyone opens the page: 2.4 a minute, 28 left, about 12 minutes.
+    const buyer = ((await (await fetch(`${service.url}/api/auth/dev-token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"role":"authenticated"}' })).json()) as { token: string }).token;
+    const asBuyer = (path: string, body?: unknown) =>
+      fetch(`${service.url}${path}`, { method: 'POST', headers: { authorization: `Bearer ${buyer}`, 'content-type': 'application/json' }, body: JSON.stringify(body ?? {}) });
+    for (let i = 0; i < 3; i += 1) {
+      const held = (await (await asBuyer(`/api/events/${slug}/reservations`, { items: [{ ticketTypeId: terrace, quantity: 4 }] })).json()) as { reservation: { id: string } };
+      expect((await asBuyer(`/api/reservations/${held.reservation.id}/confirm`)).status).toBe(200);
+    }
+    await expect
+      .poll(async () => ((await service.api('GET', `/api/events/${slug}/availability`)).json as { tickets: Array<{ likelyToSellOut: boolean }> }).tickets[0]!.likelyToSellOut, { timeout: 10_000 })
+      .toBe(true);
+
+    const page = await open(`/events/${slug}`);
+    await row(page, 'Terrace').getByText(/^Likely to sell out in about 1[12] minutes$/).waitFor({ timeout: 5000 });
+    await row(page, 'Terrace').getByText('Selling fast').waitFor();
+    await page.getByTestId('sold-per-minute').getByText('2.4 tickets a minute over the last 5 minutes').waitFor();
+
+    const dashboard = await open(`/organizer?event=${slug}`);
+    await dashboard.getByRole('button', { name: 'Sign in as organizer (dev)' }).click();
+    await row(dashboard, 'Terrace').locator('[data-col="velocity"]').getByText('2.4 · 0.8').waitFor();
+    expect(await row(dashboard, 'Terrace').locator('[data-col="sell-out"]').innerText()).toMatch(/\(in ~1[12] min\)$/);
+  }, 60_000);
 
   it("shows the server's exact totals, one per currency, and no float sum before the hold", async () => {
     const slug = await service.event([

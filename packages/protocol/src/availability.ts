@@ -41,6 +41,16 @@ export const ticketAvailability = z
     version: z.number().int().describe('0 when the event shows bands only'),
     /** null when the event shows bands only: when a type last changed would tell when it sold. */
     lastUpdated: isoTime.nullable().describe('null when the event shows bands only'),
+    /** Seats sold per minute over the last 5 minutes, to 0.1 (docs/protocol.md, "Sales velocity"); null when banded. */
+    soldPerMinute5m: z.number().nullable().describe('seats sold per minute over the last 5 minutes; null when the event shows bands only'),
+    /** The same over the last 15 minutes; null when banded. */
+    soldPerMinute15m: z.number().nullable().describe('seats sold per minute over the last 15 minutes; null when the event shows bands only'),
+    /** When the seats left would be gone at the 5-minute pace, to the minute; null when no projection is meaningful, or banded. */
+    projectedSellOutAt: isoTime.nullable().describe('projected sell-out at the 5-minute pace, when within the hour; null otherwise and when the event shows bands only'),
+    /** On sale and selling at least 2 seats a minute over the last 5 minutes; shown at both precisions. */
+    sellingFast: z.boolean(),
+    /** A sell-out is projected (within the hour); shown at both precisions, where the time itself is withheld. */
+    likelyToSellOut: z.boolean(),
   })
   .meta({ id: 'TicketAvailability' });
 export type TicketAvailability = z.infer<typeof ticketAvailability>;

@@ -113,6 +113,7 @@ export async function startCommand(options: StartOptions): Promise<void> {
     jwtSecret: secret,
     holds: config.holds,
     sweepIntervalMs: config.sweepIntervalMs,
+    velocityRefreshMs: config.velocityRefreshMs,
     devAuth: config.devAuth,
     logger,
     realtime: config.realtime,

@@ -7,6 +7,7 @@ import { isProxyList, type ProxyTrust } from './limits/client-address.ts';
 import type { HttpRateLimits } from './http/rate-limit.ts';
 import { LOG_FORMATS, type LogFormat } from './logger.ts';
 import type { HoldSettings } from './inventory/holds.ts';
+import { DEFAULT_VELOCITY_REFRESH_MS } from './inventory/sales-velocity.ts';
 import type { RealtimeSettings } from './realtime/gateway.ts';
 import { DEFAULT_ENDPOINT_HOSTS, parseEndpointHosts } from './push/endpoint-hosts.ts';
 import { DEFAULT_PUSH_SETTINGS, type PushSettings } from './push/push-settings.ts';
@@ -53,6 +54,7 @@ const envSchema = z.object({
   TICKETPULSE_HOLD_EXTENSION_SECONDS: int(1, 86_400).default(300),
   TICKETPULSE_MAX_HOLD_EXTENSIONS: int(0, 100).default(2),
   TICKETPULSE_SWEEP_INTERVAL_MS: int(50, 3_600_000).default(1000),
+  TICKETPULSE_VELOCITY_REFRESH_MS: int(100, 600_000).default(DEFAULT_VELOCITY_REFRESH_MS),
   TICKETPULSE_DB_POOL_SIZE: int(1, 1000).default(10),
   TICKETPULSE_DB_QUERY_TIMEOUT_MS: int(100, 3_600_000).default(60_000),
   TICKETPULSE_DB_CONNECT_TIMEOUT_MS: int(100, 600_000).default(10_000),
@@ -129,6 +131,8 @@ export interface Config {
   dataDir: string;
   holds: HoldSettings;
   sweepIntervalMs: number;
+  /** How often the published sales velocity is refreshed. */
+  velocityRefreshMs: number;
   poolSize: number;
   /** A query with no answer this long fails (503) and its connection is closed. */
   dbQueryTimeoutMs: number;
@@ -188,6 +192,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, defaults: Confi
       maxExtensions: e.TICKETPULSE_MAX_HOLD_EXTENSIONS,
     },
     sweepIntervalMs: e.TICKETPULSE_SWEEP_INTERVAL_MS,
+    velocityRefreshMs: e.TICKETPULSE_VELOCITY_REFRESH_MS,
     poolSize: e.TICKETPULSE_DB_POOL_SIZE,
     dbQueryTimeoutMs: e.TICKETPULSE_DB_QUERY_TIMEOUT_MS,
     dbConnectTimeoutMs: e.TICKETPULSE_DB_CONNECT_TIMEOUT_MS,

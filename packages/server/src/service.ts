@@ -12,6 +12,7 @@ import type { HttpRateLimits } from './http/rate-limit.ts';
 import { Catalog } from './inventory/catalog.ts';
 import { EXPIRY_CHUNK, ExpirySweeper } from './inventory/expiry-sweeper.ts';
 import { LeaderLease } from './leader-lease.ts';
+import { DEFAULT_VELOCITY_REFRESH_MS, SalesVelocityRefresher } from './inventory/sales-velocity.ts';
 import { Holds } from './inventory/holds.ts';
 import { WaitingList } from './inventory/waiting-list.ts';
 import { PushSender } from './push/push-sender.ts';
@@ -38,6 +39,8 @@ export interface ServiceOptions {
   jwtSecret: string;
   holds: HoldSettings;
   sweepIntervalMs: number;
+  /** How often the published sales velocity is refreshed; DEFAULT_VELOCITY_REFRESH_MS unless given. */
+  velocityRefreshMs?: number;
   devAuth: boolean;
   logger: Logger;
   realtime: RealtimeSettings;
@@ -72,6 +75,8 @@ export interface Service {
   catalog: Catalog;
   holds: Holds;
   sweeper: ExpirySweeper;
+  /** Refreshes the sales velocity events publish. */
+  salesVelocity: SalesVelocityRefresher;
   waitingRoom: WaitingRoom;
   waitingList: WaitingList;
   /** Web Push (docs/push.md): subscriptions and watches, the VAPID public key, and the outbox's sender (every node runs one; one at a time sends). */
@@ -153,6 +158,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
   const vapid = await resolveVapidKeys(db, pushSettings);
   const pushSender = new PushSender(db, pushSettings, vapid, logger);
   const pushSubscriptions = new PushSubscriptions(db, pushSettings.endpointHosts, onChange);
+  const salesVelocity = new SalesVelocityRefresher(db, options.velocityRefreshMs ?? DEFAULT_VELOCITY_REFRESH_MS, onChange, logger);
   const queueAdmission = new AdmissionDriver(db, { ...DEFAULT_ADMISSION, ...options.admission }, logger);
   let shuttingDown = false;
   let address: string | undefined;
@@ -194,6 +200,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     catalog,
     holds,
     sweeper,
+    salesVelocity,
     waitingRoom,
     waitingList,
     push: { subscriptions: pushSubscriptions, publicKey: vapid.publicKey, sender: pushSender },
@@ -208,6 +215,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
       await supabase.start();
       address = await app.listen({ port, host, backlog: LISTEN_BACKLOG });
       sweeper.start();
+      salesVelocity.start();
       queueAdmission.start();
       pushSender.start();
       return address;
@@ -221,6 +229,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
       await supabase.close();
       upgrades.close();
       await sweeper.stop();
+      await salesVelocity.stop();
       await queueAdmission.stop();
       await pushSender.stop();
       await app.close();

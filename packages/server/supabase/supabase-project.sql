@@ -28,7 +28,8 @@
 -- Supabase grants every new table and function in public to anon and
 -- authenticated by default: take TicketPulse's back first.
 REVOKE ALL ON events, event_access, event_tickets, reservations, tickets, ticket_availability_view,
-  realtime_capture, tickets_changes, event_queues, queue_entries, queue_admissions, leader_leases FROM anon, authenticated;
+  realtime_capture, tickets_changes, event_queues, queue_entries, queue_admissions, leader_leases,
+  ticket_sales_per_minute, sales_velocity, sales_velocity_refresh FROM anon, authenticated;
 REVOKE ALL ON SEQUENCE tickets_changes_seq_seq FROM anon, authenticated;
 -- Functions are executable by PUBLIC as well: take back every function in
 -- the schema (TicketPulse's, from its migrations and repeatable files), so no
@@ -46,6 +47,10 @@ ALTER TABLE reservations ENABLE ROW LEVEL SECURITY;
 ALTER TABLE tickets ENABLE ROW LEVEL SECURITY;
 ALTER TABLE realtime_capture ENABLE ROW LEVEL SECURITY;
 ALTER TABLE tickets_changes ENABLE ROW LEVEL SECURITY;
+-- Sales per minute and the published velocity: TicketPulse's server reads them as their owner.
+ALTER TABLE ticket_sales_per_minute ENABLE ROW LEVEL SECURITY;
+ALTER TABLE sales_velocity ENABLE ROW LEVEL SECURITY;
+ALTER TABLE sales_velocity_refresh ENABLE ROW LEVEL SECURITY;
 -- TicketPulse's CLI records applied migrations here; psql does not create it.
 DO $$
 BEGIN

@@ -3,14 +3,13 @@ import { Link } from 'wouter';
 import { eventLiveState } from '../availability-rules.ts';
 import { formatDate, formatPrice } from '../format.ts';
 import { useLiveEvent } from '../hooks/use-live-event.ts';
-import { useSalesVelocity } from '../hooks/use-sales-velocity.ts';
+import { eventSellingFast } from '../sales-velocity.ts';
 import type { EventSummary } from '../types.ts';
 
 function LiveState({ slug }: { slug: string }) {
   const live = useLiveEvent(slug);
-  const velocity = useSalesVelocity(live.availability, live.isStale);
   const { tickets } = live;
-  const state = live.error ? { label: 'Unavailable', tone: 'unavailable' } : eventLiveState(tickets, velocity.sellingFast);
+  const state = live.error ? { label: 'Unavailable', tone: 'unavailable' } : eventLiveState(tickets, eventSellingFast(tickets));
   // Numbers only to compare; what is shown is the cheapest type's own price string.
   const cheapest = tickets.reduce<TicketAvailability | undefined>((min, t) => (min === undefined || Number(t.price) < Number(min.price) ? t : min), undefined);
   return (

@@ -3,6 +3,8 @@ import { TicketAvailabilityIndicator } from '@ticketpulse/react';
 import { memo, useId } from 'react';
 import { quantityCap } from '../availability-rules.ts';
 import { formatPrice } from '../format.ts';
+import { useServerNow } from '../hooks/use-server-now.ts';
+import { isSellingFast, sellOutNote } from '../sales-velocity.ts';
 
 export interface TicketRowProps {
   ticket: TicketAvailability;
@@ -10,7 +12,6 @@ export interface TicketRowProps {
   onQuantity: (ticketTypeId: string, quantity: number) => void;
   /** Why the selection was reduced by a live change. */
   notice: string | undefined;
-  sellingFast: boolean;
   watching: boolean;
   onToggleNotify: (ticketTypeId: string) => void;
   /** Shown once a watched type is back. */
@@ -18,9 +19,15 @@ export interface TicketRowProps {
   locked: boolean;
 }
 
+/** The server's projected sell-out, in minutes from now by the server's clock; counted down between updates. */
+function SellOutNote({ ticket }: { ticket: TicketAvailability }) {
+  const note = sellOutNote(ticket, useServerNow(15_000));
+  return note && <p className="ticket-row__sell-out" data-testid="sell-out">{note}</p>;
+}
+
 /** One ticket type: live availability, price, and how many to hold (capped live by maxPerOrder and seats left). */
 export const TicketRow = memo(function TicketRow(props: TicketRowProps) {
-  const { ticket, quantity, onQuantity, notice, sellingFast, watching, onToggleNotify, backMessage, locked } = props;
+  const { ticket, quantity, onQuantity, notice, watching, onToggleNotify, backMessage, locked } = props;
   const id = useId();
   const cap = quantityCap(ticket);
   const name = ticket.ticketTypeName;
@@ -33,8 +40,9 @@ export const TicketRow = memo(function TicketRow(props: TicketRowProps) {
         <p className="ticket-row__meta">
           <span className="ticket-row__price">{formatPrice(ticket.price, ticket.currency)}</span>
           <TicketAvailabilityIndicator ticket={ticket} />
-          {sellingFast && !ticket.isSoldOut && <span className="pill pill--hot">Selling fast</span>}
+          {isSellingFast(ticket) && <span className="pill pill--hot">Selling fast</span>}
         </p>
+        <SellOutNote ticket={ticket} />
         <p className="ticket-row__limit">Up to {ticket.maxPerOrder} per order</p>
       </div>
       <div className="ticket-row__buy">

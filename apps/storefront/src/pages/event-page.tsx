@@ -14,13 +14,13 @@ import { useLiveEvent } from '../hooks/use-live-event.ts';
 import { useNotifyMe } from '../hooks/use-notify-me.ts';
 import { useQueryStatus } from '../hooks/use-query-status.ts';
 import { useQueueAnnouncement } from '../hooks/use-queue-announcement.ts';
-import { useSalesVelocity } from '../hooks/use-sales-velocity.ts';
 import { useSelection } from '../hooks/use-selection.ts';
 import { useToasts } from '../hooks/use-toasts.ts';
 import { useWaitingRoom } from '../hooks/use-waiting-room.ts';
 import { queries } from '../queries.ts';
+import { eventSellingFast, eventSoldPerMinute } from '../sales-velocity.ts';
 
-function EventHeading({ slug, sellingFast, soldRecently, minutes }: { slug: string; sellingFast: boolean; soldRecently: number; minutes: number }) {
+function EventHeading({ slug, sellingFast, soldPerMinute }: { slug: string; sellingFast: boolean; soldPerMinute: number | null }) {
   // Asked again every few seconds while the server cannot be reached; the details kept from an earlier visit fill in meanwhile.
   const event = useQuery(queries.event(slug));
   const status = useQueryStatus(event);
@@ -56,9 +56,9 @@ function EventHeading({ slug, sellingFast, soldRecently, minutes }: { slug: stri
       {details.description && <p className="event-heading__description">{details.description}</p>}
       <p className="event-heading__pulse" aria-live="polite">
         {sellingFast && <span className="pill pill--hot">Selling fast</span>}
-        {soldRecently > 0 && (
-          <span className="muted">
-            {plural(soldRecently, 'ticket')} sold in the last {minutes} minutes
+        {soldPerMinute !== null && soldPerMinute > 0 && (
+          <span className="muted" data-testid="sold-per-minute">
+            {soldPerMinute} {soldPerMinute === 1 ? 'ticket' : 'tickets'} a minute over the last 5 minutes
           </span>
         )}
       </p>
@@ -80,7 +80,6 @@ export function EventPage({ slug }: { slug: string }) {
   });
   const holdRequest = useHold(slug);
   const selection = useSelection(live.availability, holdRequest.pending);
-  const velocity = useSalesVelocity(live.availability, live.isStale);
   const notify = useNotifyMe(slug);
   const { tickets } = live;
   const queue = useWaitingRoom(slug);
@@ -106,7 +105,7 @@ export function EventPage({ slug }: { slug: string }) {
     <>
       <SiteHeader eventId={slug} />
       <main className="page" id="main">
-        <EventHeading slug={slug} sellingFast={velocity.sellingFast} soldRecently={velocity.soldInWindow} minutes={velocity.windowMinutes} />
+        <EventHeading slug={slug} sellingFast={eventSellingFast(tickets)} soldPerMinute={eventSoldPerMinute(tickets)} />
         <div className="event-layout">
           <section className="card tickets" aria-labelledby="tickets-heading">
             <h2 id="tickets-heading">Tickets</h2>
@@ -138,7 +137,6 @@ export function EventPage({ slug }: { slug: string }) {
                         quantity={selection.quantityOf(ticket.ticketTypeId)}
                         onQuantity={onQuantity}
                         notice={selection.noticeOf(ticket.ticketTypeId)}
-                        sellingFast={velocity.isSellingFast(ticket.ticketTypeId)}
                         watching={notify.isWatching(ticket.ticketTypeId)}
                         onToggleNotify={notify.toggle}
                         backMessage={notify.messageOf(ticket.ticketTypeId)}

@@ -64,6 +64,15 @@ const decimal = (price: number | string) => (typeof price === 'number' ? price.t
 /** timestamptz as TicketPulse's API sends it. */
 const isoTime = (value: string) => new Date(value).toISOString();
 
+/** Rows carry no sales velocity: only TicketPulse's own endpoints publish it (docs/supabase.md). */
+export const NO_SALES_VELOCITY = {
+  soldPerMinute5m: null,
+  soldPerMinute15m: null,
+  projectedSellOutAt: null,
+  sellingFast: false,
+  likelyToSellOut: false,
+} as const satisfies Partial<TicketAvailability>;
+
 /** What the view passes through, as TicketPulse's API sends it (actual_available is available_count). */
 const passedThrough = (row: TicketTypeColumns) => ({
   eventId: row.event_id,
@@ -79,6 +88,7 @@ const passedThrough = (row: TicketTypeColumns) => ({
   sortOrder: row.sort_order,
   version: row.version,
   lastUpdated: isoTime(row.updated_at),
+  ...NO_SALES_VELOCITY,
 });
 
 export function fromViewRow(row: AvailabilityViewRow): TicketAvailability {

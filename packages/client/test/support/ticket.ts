@@ -22,5 +22,10 @@ export function ticketAvailability(eventId: string, ticketTypeId: string, availa
     sortOrder: 0,
     version,
     lastUpdated: new Date().toISOString(),
+    soldPerMinute5m: 0,
+    soldPerMinute15m: 0,
+    projectedSellOutAt: null,
+    sellingFast: false,
+    likelyToSellOut: false,
   };
 }

@@ -39,6 +39,11 @@ interface Row extends TicketTypeColumns {
   sort_order: number;
   version: number;
   updated_at: Date;
+  /** From sales_velocity; null when the type has no row there (no recent sales). */
+  sold_per_minute_5m: number | null;
+  sold_per_minute_15m: number | null;
+  projected_sell_out_at: Date | null;
+  selling_fast: boolean | null;
 }
 
 /** An event's availability with its ticket types' rows as stored (every column of event_tickets). */
@@ -47,8 +52,12 @@ export interface EventAvailabilityWithRows extends EventAvailability {
 }
 
 const COLUMNS = `e.id AS event_id, e.availability_version, e.availability_changed_at, e.is_public,
-    e.status AS event_status, e.display_precision, clock_timestamp() AS read_at, v.*`;
-const FROM = 'FROM events e LEFT JOIN ticket_availability_view v ON v.event_id = e.id';
+    e.status AS event_status, e.display_precision, clock_timestamp() AS read_at, v.*,
+    sv.sold_per_minute_5m::float8 AS sold_per_minute_5m, sv.sold_per_minute_15m::float8 AS sold_per_minute_15m,
+    sv.projected_sell_out_at, sv.selling_fast`;
+// Sales velocity is refreshed apart from the counters (db/repeatable/80_sales_velocity.sql) and read beside them.
+const FROM = `FROM events e LEFT JOIN ticket_availability_view v ON v.event_id = e.id
+    LEFT JOIN sales_velocity sv ON sv.event_ticket_id = v.ticket_type_id`;
 const SELECT = `SELECT ${COLUMNS} ${FROM}`;
 
 function toEventAvailability(rows: Row[]): EventAvailability[] {
@@ -93,6 +102,11 @@ const toTicketAvailability = (r: Row, ticketTypeId: string): TicketAvailability 
   sortOrder: r.sort_order,
   version: r.version,
   lastUpdated: r.updated_at.toISOString(),
+  soldPerMinute5m: r.sold_per_minute_5m ?? 0,
+  soldPerMinute15m: r.sold_per_minute_15m ?? 0,
+  projectedSellOutAt: r.projected_sell_out_at?.toISOString() ?? null,
+  sellingFast: r.selling_fast ?? false,
+  likelyToSellOut: r.projected_sell_out_at !== null,
 });
 
 /** Several events' availability in one query (the gateway's per-tick read). Unknown ids are left out. */
@@ -146,7 +160,11 @@ export async function readVisibleEventAvailability(db: Queryable, idOrSlug: stri
   return event;
 }
 
-/** Banded: only the status shows; every count is withheld. */
+/**
+ * Banded: only the status shows; every count is withheld, and of the sales
+ * velocity only its two yes/no flags (selling fast, likely to sell out): the
+ * rates and the projected time would tell how many seats are left.
+ */
 function banded(ticket: TicketAvailability): TicketAvailability {
   return {
     ...ticket,
@@ -158,6 +176,9 @@ function banded(ticket: TicketAvailability): TicketAvailability {
     percentageSold: null,
     version: 0,
     lastUpdated: null,
+    soldPerMinute5m: null,
+    soldPerMinute15m: null,
+    projectedSellOutAt: null,
   };
 }
 

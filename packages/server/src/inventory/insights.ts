@@ -60,8 +60,10 @@ export async function readExpiringHolds(
 
 /**
  * Seats sold per minute over the last `minutes` minutes (the current one
- * included), oldest first. generate_series supplies every minute, so quiet
- * minutes are zeros rather than gaps a chart would have to fill.
+ * included), oldest first, from ticket_sales_per_minute (kept per ticket
+ * type by the counter trigger): a few rows per minute, whatever was sold in
+ * it. generate_series supplies every minute, so quiet minutes are zeros
+ * rather than gaps a chart would have to fill.
  */
 export async function readSalesPerMinute(
   db: Queryable,
@@ -73,9 +75,9 @@ export async function readSalesPerMinute(
        SELECT date_trunc('minute', now()) - make_interval(mins => $2::integer - 1) AS first_minute,
               date_trunc('minute', now()) AS last_minute
      ), sold AS (
-       SELECT date_trunc('minute', t.purchased_at) AS minute, count(*)::integer AS sold
-       FROM tickets t, span
-       WHERE t.event_id = $1 AND t.status = 'sold' AND t.purchased_at >= span.first_minute
+       SELECT s.minute, sum(s.sold)::integer AS sold
+       FROM ticket_sales_per_minute s, span
+       WHERE s.event_id = $1 AND s.minute >= span.first_minute
        GROUP BY 1
      )
      SELECT now() AS server_time, m.minute, coalesce(s.sold, 0) AS sold

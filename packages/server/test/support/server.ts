@@ -42,6 +42,8 @@ export interface TestServerOptions {
   holds?: HoldSettings;
   devAuth?: boolean;
   sweepIntervalMs?: number;
+  /** How often the sales velocity is refreshed; once a minute unless given. */
+  velocityRefreshMs?: number;
   realtime?: Partial<RealtimeSettings>;
   /** Per-address HTTP limits; lifted unless given, since every test client comes from 127.0.0.1. */
   httpRateLimits?: Partial<HttpRateLimits>;
@@ -70,6 +72,8 @@ export async function startTestServer(db: Database, options: TestServerOptions =
     jwtSecret: TEST_JWT_SECRET,
     holds: options.holds ?? holdSettings,
     sweepIntervalMs: options.sweepIntervalMs ?? 60_000,
+    // Rarely, unless a test asks: a refresh gives an event a new version, which tests of versions do not expect.
+    velocityRefreshMs: options.velocityRefreshMs ?? 60_000,
     devAuth: options.devAuth ?? false,
     logger: pino({ level: 'silent' }),
     realtime: { ...loadConfig({}).realtime, ...options.realtime },

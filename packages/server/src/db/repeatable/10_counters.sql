@@ -13,6 +13,7 @@ DECLARE
   new_types uuid[]; new_statuses text[];
   old_types uuid[]; old_statuses text[];
   type_ids uuid[]; reserved_deltas integer[]; sold_deltas integer[];
+  sold_types uuid[]; sold_events uuid[]; sold_at timestamptz[]; unsold_types uuid[]; unsold_events uuid[]; unsold_at timestamptz[];
 BEGIN
   -- A transition table exists only for the operations that have it.
   IF TG_OP <> 'DELETE' THEN
@@ -37,20 +38,46 @@ BEGIN
   ) AS deltas
   WHERE reserved <> 0 OR sold <> 0;
 
-  IF type_ids IS NULL THEN
-    RETURN NULL;
+  IF type_ids IS NOT NULL THEN
+    -- Lock in id order, as the hold functions do, so multi-type statements cannot deadlock.
+    IF cardinality(type_ids) > 1 THEN
+      PERFORM 1 FROM event_tickets WHERE id = ANY (type_ids) ORDER BY id FOR UPDATE;
+    END IF;
+    UPDATE event_tickets AS et
+       SET reserved_count = et.reserved_count + d.reserved,
+           sold_count     = et.sold_count + d.sold,
+           version        = et.version + 1,
+           updated_at     = now()
+      FROM unnest(type_ids, reserved_deltas, sold_deltas) AS d(type_id, reserved, sold)
+     WHERE et.id = d.type_id;
   END IF;
-  -- Lock in id order, as the hold functions do, so multi-type statements cannot deadlock.
-  IF cardinality(type_ids) > 1 THEN
-    PERFORM 1 FROM event_tickets WHERE id = ANY (type_ids) ORDER BY id FOR UPDATE;
+
+  -- Seats sold per type and minute of purchase (ticket_sales_per_minute):
+  -- only statements that make or unmake sales (a confirm) get here (holds
+  -- pay nothing more), and they add one row per type and minute, in key
+  -- order, after the type's own row is locked above (the order every sale
+  -- takes them in).
+  IF 'sold' = ANY (new_statuses) OR 'sold' = ANY (old_statuses) THEN
+    IF TG_OP <> 'DELETE' THEN
+      SELECT array_agg(event_ticket_id), array_agg(event_id), array_agg(purchased_at) INTO sold_types, sold_events, sold_at
+        FROM new_rows WHERE status = 'sold' AND purchased_at IS NOT NULL;
+    END IF;
+    IF TG_OP <> 'INSERT' THEN
+      SELECT array_agg(event_ticket_id), array_agg(event_id), array_agg(purchased_at) INTO unsold_types, unsold_events, unsold_at
+        FROM old_rows WHERE status = 'sold' AND purchased_at IS NOT NULL;
+    END IF;
+    INSERT INTO ticket_sales_per_minute AS s (event_ticket_id, minute, event_id, sold)
+    SELECT c.type_id, date_trunc('minute', c.at), c.event_id, sum(c.sign)::integer
+    FROM (
+      SELECT n.type_id, n.event_id, n.at, 1 AS sign FROM unnest(sold_types, sold_events, sold_at) AS n(type_id, event_id, at)
+      UNION ALL
+      SELECT o.type_id, o.event_id, o.at, -1 FROM unnest(unsold_types, unsold_events, unsold_at) AS o(type_id, event_id, at)
+    ) AS c
+    GROUP BY c.type_id, date_trunc('minute', c.at), c.event_id
+    HAVING sum(c.sign) <> 0
+    ORDER BY c.type_id, date_trunc('minute', c.at)
+    ON CONFLICT (event_ticket_id, minute) DO UPDATE SET sold = s.sold + EXCLUDED.sold;
   END IF;
-  UPDATE event_tickets AS et
-     SET reserved_count = et.reserved_count + d.reserved,
-         sold_count     = et.sold_count + d.sold,
-         version        = et.version + 1,
-         updated_at     = now()
-    FROM unnest(type_ids, reserved_deltas, sold_deltas) AS d(type_id, reserved, sold)
-   WHERE et.id = d.type_id;
   RETURN NULL;
 END $$;
 
@@ -137,7 +164,8 @@ BEGIN
 END $$;
 
 -- Recounts from tickets (and each type's waiting count from its waiting
--- list, its watcher count from its push watches) and returns every counter that disagrees. Empty when
+-- list, its watcher count from its push watches, its seats sold per minute
+-- from its sold seats' purchase times) and returns every counter that disagrees. Empty when
 -- healthy. It reads everyone's tickets, so it runs as its owner, for the
 -- roles granted EXECUTE only (see 30_reservations.sql on SECURITY DEFINER).
 CREATE OR REPLACE FUNCTION verify_ticket_counts()
@@ -150,7 +178,9 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path FROM CURRENT AS $$
            et.waitlist_waiting,
            (SELECT count(*) FROM waitlist_entries w WHERE w.event_ticket_id = et.id AND w.status = 'waiting')::integer AS waiting,
            et.push_watchers,
-           (SELECT count(*) FROM push_watches pw WHERE pw.event_ticket_id = et.id)::integer AS watchers
+           (SELECT count(*) FROM push_watches pw WHERE pw.event_ticket_id = et.id)::integer AS watchers,
+           count(t.id) FILTER (WHERE t.status = 'sold' AND t.purchased_at IS NOT NULL)::integer AS sold_with_time,
+           (SELECT coalesce(sum(s.sold), 0) FROM ticket_sales_per_minute s WHERE s.event_ticket_id = et.id)::integer AS sold_per_minute
     FROM event_tickets et LEFT JOIN tickets t ON t.event_ticket_id = et.id
     GROUP BY et.id
   ), per_event AS (
@@ -174,6 +204,8 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path FROM CURRENT AS $$
   SELECT 'event_ticket', p.id, 'waitlist_waiting', p.waitlist_waiting, p.waiting FROM per_type p WHERE p.waitlist_waiting <> p.waiting
   UNION ALL
   SELECT 'event_ticket', p.id, 'push_watchers', p.push_watchers, p.watchers FROM per_type p WHERE p.push_watchers <> p.watchers
+  UNION ALL
+  SELECT 'event_ticket', p.id, 'sales_per_minute', p.sold_per_minute, p.sold_with_time FROM per_type p WHERE p.sold_per_minute <> p.sold_with_time
   UNION ALL
   SELECT 'event', e.id, 'sold_count', e.sold_count, e.sold FROM per_event e WHERE e.sold_count <> e.sold
   UNION ALL
