@@ -11,4 +11,6 @@ export type {
   ReservationItem,
   SalesPerMinute as SalesResponse,
   SimulatorStatus as SimulatorState,
+  Waitlist,
+  WaitlistEntry,
 } from '@ticketpulse/protocol';

@@ -3,6 +3,7 @@ import { TicketAvailabilityIndicator } from '@ticketpulse/react';
 import { memo, useId } from 'react';
 import { quantityCap } from '../availability-rules.ts';
 import { formatPrice } from '../format.ts';
+import { WaitlistJoin, type WaitlistJoinProps } from './waitlist-join.tsx';
 
 export interface TicketRowProps {
   ticket: TicketAvailability;
@@ -16,6 +17,11 @@ export interface TicketRowProps {
   /** Shown once a watched type is back. */
   backMessage: string | undefined;
   locked: boolean;
+  /** The type's waiting list: the buyer's live entry, the last refusal, join and leave (flat, so memo compares them). */
+  waitlistEntry: WaitlistJoinProps['entry'];
+  waitlistNote: WaitlistJoinProps['note'];
+  onJoinWaitlist: WaitlistJoinProps['onJoin'];
+  onLeaveWaitlist: WaitlistJoinProps['onLeave'];
 }
 
 /** One ticket type: live availability, price, and how many to hold (capped live by maxPerOrder and seats left). */
@@ -60,6 +66,7 @@ export const TicketRow = memo(function TicketRow(props: TicketRowProps) {
           </button>
         )}
       </div>
+      <WaitlistJoin ticket={ticket} entry={props.waitlistEntry} note={props.waitlistNote} onJoin={props.onJoinWaitlist} onLeave={props.onLeaveWaitlist} />
       {/* Always rendered: a live region must exist before its messages arrive. */}
       <div className="ticket-row__notes" aria-live="polite">
         {notice && <p className="message message--warning">{notice}</p>}
