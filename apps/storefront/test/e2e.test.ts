@@ -356,7 +356,7 @@ describe.skipIf(!hasChromium)('the storefront in a real browser', () => {
     expect(await figures.locator('[data-col="offersMade"]').innerText()).toBe('1');
     expect(await figures.locator('[data-col="waiting"]').innerText()).toBe('1');
     // Switching the type's list off closes it (the second in line is told), and the figures follow.
-    await figures.getByRole('checkbox').uncheck();
+    await figures.getByRole('checkbox').click();
     await dashboard.getByText('Front Row: list off').waitFor();
     await expect.poll(() => figures.locator('[data-col="waiting"]').innerText()).toBe('0');
     const offerSeconds = dashboard.getByLabel('Offers held for (seconds)');
