@@ -364,6 +364,8 @@ describe.skipIf(!hasChromium)('the storefront in a real browser', () => {
     await dashboard.getByRole('button', { name: 'Save offer time' }).click();
     await dashboard.getByText('Offers are now held for 120 s').waitFor();
     expect((await service.api('GET', `/api/events/${slug}/waitlist`)).json.waitlist.offerSeconds).toBe(120);
+    // Closed now: their polling and sockets would slow the tests that follow, which run against the clock.
+    for (const page of [holder, buyer, dashboard]) await page.context().close();
   }, 60_000);
 
   it('sold-out visitors of a waiting room are offered the waiting list, and buy an offer without queueing again', async () => {
@@ -387,6 +389,7 @@ describe.skipIf(!hasChromium)('the storefront in a real browser', () => {
     await offer.getByText('Your waiting-list offer').waitFor({ timeout: 10_000 });
     await offer.getByRole('button', { name: 'Buy now' }).click();
     await offer.getByText('Purchase complete').waitFor({ timeout: 10_000 });
+    await page.context().close();
   }, 60_000);
 
   it('a waiting room in two browsers: places drawn at opening, the first buys, the second moves up, is admitted, then sees sold out', async () => {
