@@ -2,7 +2,7 @@ import { partialMatchKey, queryOptions, type QueryKey } from '@tanstack/react-qu
 import type { HoldClient, WaitlistClient, WaitlistEntry } from '@ticketpulse/client';
 import { api, asBuyer, type RequestOptions } from './api.ts';
 import { shown } from './http-request.ts';
-import type { EventSummary, HoldsResponse, Queue, RealtimeStats, Reservation, SalesResponse, SimulatorState, Waitlist } from './types.ts';
+import type { EventSummary, EventWithTicketTypes, HoldsResponse, Queue, RealtimeStats, Reservation, SalesResponse, SimulatorState, Waitlist } from './types.ts';
 
 /** The dashboard's panels poll at this pace. */
 const POLL_MS = 5000;
@@ -49,7 +49,7 @@ export const queries = {
   event: (slug: string) =>
     queryOptions({
       queryKey: [...EVENT_DETAIL, slug],
-      queryFn: async ({ signal }) => (await request<{ event: EventSummary }>(`/api/events/${path(slug)}`, { signal })).event,
+      queryFn: async ({ signal }) => (await request<{ event: EventWithTicketTypes }>(`/api/events/${path(slug)}`, { signal })).event,
       // Kept (and persisted, main.tsx) so a reload while offline still shows what the event is.
       gcTime: Infinity,
       refetchInterval: (query) => (query.state.error?.code === 'network_error' ? UNREACHABLE_RETRY_MS : false),

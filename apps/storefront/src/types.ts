@@ -3,6 +3,7 @@ export type {
   DevToken,
   EventStatus,
   EventSummary,
+  EventWithTicketTypes,
   ExpiringHolds as HoldsResponse,
   Queue,
   QueueSettings,

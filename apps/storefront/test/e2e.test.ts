@@ -313,14 +313,20 @@ describe.skipIf(!hasChromium)('the storefront in a real browser', () => {
     const slug = await service.event([
       { name: 'Front Row', totalCapacity: 2, maxPerOrder: 2 },
       { name: 'Balcony', totalCapacity: 50 },
+      { name: 'Boxes', totalCapacity: 1 },
     ]);
+    // Boxes: sold out too (no capacity left), but its list is switched off.
+    const boxes = ((await service.api('GET', `/api/events/${slug}`)).json.event as { ticketTypes: Array<{ id: string; name: string }> }).ticketTypes.find((t) => t.name === 'Boxes')!.id;
+    expect((await service.api('PATCH', `/api/event-tickets/${boxes}`, { totalCapacity: 0 })).status).toBe(200);
+    expect((await service.api('PATCH', `/api/event-tickets/${boxes}/waitlist`, { enabled: false })).status).toBe(200);
     const holder = await open(`/events/${slug}`);
     await hold(holder, 'Front Row', 2);
     const buyer = await open(`/events/${slug}`);
     const list = buyer.locator('[data-waitlist-for="Front Row"]');
     await row(buyer, 'Front Row').getByText('Sold out').waitFor();
-    // A type with seats has no list to join.
-    expect(await buyer.locator('[data-waitlist-for="Balcony"]').getByRole('button').count()).toBe(0);
+    // A type with seats has no list to join, nor one whose list is off.
+    await row(buyer, 'Boxes').getByText('Sold out').waitFor();
+    for (const name of ['Balcony', 'Boxes']) expect(await buyer.locator(`[data-waitlist-for="${name}"]`).getByRole('button').count()).toBe(0);
     await buyer.getByLabel('Tickets wanted from the Front Row waiting list').selectOption('2');
     await list.getByRole('button', { name: 'Join the waiting list' }).click();
     await list.getByText('number 1').waitFor();

@@ -28,6 +28,9 @@ export interface WaitlistState {
   dismissOffer: (entryId: string) => void;
 }
 
+/** A type whose list the organizer switched off, as the event's details say: nothing to join. */
+const SWITCHED_OFF: WaitlistNote = { pending: false, closed: true };
+
 /** The refusals a buyer can act on, in the shop's words; anything else shows the server's message. */
 const REFUSAL: Record<string, string> = {
   waitlist_seats_available: 'Tickets are available again: choose them above and hold them.',
@@ -43,10 +46,17 @@ const REFUSAL: Record<string, string> = {
  * the entry is then no longer `offered`. Entries are read with the SDK's
  * waitlistClient and polled while one is live (queries.myWaitlist).
  */
-export function useWaitlist(eventId: string | undefined): WaitlistState {
+export function useWaitlist(slug: string, eventId: string | undefined): WaitlistState {
   const client = buyerWaitlist();
   const queryClient = useQueryClient();
   const { data: entries } = useQuery(queries.myWaitlist(client));
+  // The switches as the event's details were read (a list switched off later answers waitlist_closed).
+  // Only an explicit false: details kept from before the field existed say nothing.
+  const { data: details } = useQuery(queries.event(slug));
+  const switchedOff = useMemo(
+    () => new Set((details?.ticketTypes ?? []).filter((type) => details?.waitlistEnabled === false || type.waitlistEnabled === false).map((type) => type.id)),
+    [details],
+  );
   const [notes, setNotes] = useState<ReadonlyMap<string, WaitlistNote>>(new Map());
   const [shownOffers, setShownOffers] = useState<readonly WaitlistEntry[]>([]);
 
@@ -88,7 +98,7 @@ export function useWaitlist(eventId: string | undefined): WaitlistState {
   const join = useCallback((ticketTypeId: string, quantity: number) => act(ticketTypeId, () => client.join(ticketTypeId, quantity)), [act, client]);
   const leave = useCallback((entry: WaitlistEntry) => act(entry.ticketTypeId, () => client.leave(entry.id)), [act, client]);
   const entryOf = useCallback((ticketTypeId: string) => live.get(ticketTypeId), [live]);
-  const noteOf = useCallback((ticketTypeId: string) => notes.get(ticketTypeId), [notes]);
+  const noteOf = useCallback((ticketTypeId: string) => notes.get(ticketTypeId) ?? (switchedOff.has(ticketTypeId) ? SWITCHED_OFF : undefined), [notes, switchedOff]);
   const dismissOffer = useCallback(
     (entryId: string) => {
       setShownOffers((current) => current.filter((entry) => entry.id !== entryId));

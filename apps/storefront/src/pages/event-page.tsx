@@ -86,7 +86,7 @@ export function EventPage({ slug }: { slug: string }) {
   const velocity = useSalesVelocity(live.availability, live.isStale);
   const notify = useNotifyMe(slug);
   const { tickets } = live;
-  const waitlist = useWaitlist(tickets[0]?.eventId);
+  const waitlist = useWaitlist(slug, tickets[0]?.eventId);
   const queue = useWaitingRoom(slug);
   const announcement = useQueueAnnouncement(queue);
   // 'unknown': the server has not said yet (an event without a room is the common case).
