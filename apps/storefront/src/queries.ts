@@ -1,11 +1,15 @@
 import { partialMatchKey, queryOptions, type QueryKey } from '@tanstack/react-query';
-import type { HoldClient } from '@ticketpulse/client';
-import { api, type RequestOptions } from './api.ts';
+import type { HoldClient, WaitlistClient, WaitlistEntry } from '@ticketpulse/client';
+import { api, asBuyer, type RequestOptions } from './api.ts';
 import { shown } from './http-request.ts';
-import type { EventSummary, HoldsResponse, Queue, RealtimeStats, Reservation, SalesResponse, SimulatorState } from './types.ts';
+import type { EventSummary, EventWithTicketTypes, HoldsResponse, Queue, RealtimeStats, Reservation, SalesResponse, SimulatorState, Waitlist } from './types.ts';
 
 /** The dashboard's panels poll at this pace. */
 const POLL_MS = 5000;
+/** The buyer's waiting-list entries are read again at this pace while one is live: an offer may come at any moment. */
+const WAITLIST_POLL_MS = 4000;
+/** An entry that can still change by itself: in line, or an offer running. */
+const isLive = (entry: WaitlistEntry) => entry.status === 'waiting' || entry.status === 'offered';
 /** The event's details are asked for again at this pace while the server cannot be reached. */
 const UNREACHABLE_RETRY_MS = 5000;
 
@@ -45,7 +49,7 @@ export const queries = {
   event: (slug: string) =>
     queryOptions({
       queryKey: [...EVENT_DETAIL, slug],
-      queryFn: async ({ signal }) => (await request<{ event: EventSummary }>(`/api/events/${path(slug)}`, { signal })).event,
+      queryFn: async ({ signal }) => (await request<{ event: EventWithTicketTypes }>(`/api/events/${path(slug)}`, { signal })).event,
       // Kept (and persisted, main.tsx) so a reload while offline still shows what the event is.
       gcTime: Infinity,
       refetchInterval: (query) => (query.state.error?.code === 'network_error' ? UNREACHABLE_RETRY_MS : false),
@@ -58,6 +62,14 @@ export const queries = {
       queryFn: (): Promise<Reservation> => query(() => holds.getHold(reservationId)),
       // Read for its items and totals, which never change once held; the hold's live status is the SDK's.
       staleTime: Infinity,
+    }),
+
+  /** The buyer's waiting-list entries, through the SDK (waitlistClient); polled only while one is live. */
+  myWaitlist: (waitlist: Pick<WaitlistClient, 'entries'>) =>
+    queryOptions({
+      queryKey: ['waitlist', 'me'],
+      queryFn: () => query(() => asBuyer(() => waitlist.entries())),
+      refetchInterval: (query) => (query.state.data?.some(isLive) ? WAITLIST_POLL_MS : false),
     }),
 
   organizerEvents: () =>
@@ -96,6 +108,15 @@ export const queries = {
       gcTime: 0,
       // What moves with every tick (status, length, served-up-to) comes live from the `queue` frame (use-organizer-queue.ts).
       refetchInterval: (query) => (query.state.error?.code === 'queue_not_found' ? false : POLL_MS),
+    }),
+
+  /** The event's waiting lists: switches, offer time, length and offers per type. */
+  waitlist: (slug: string) =>
+    queryOptions({
+      queryKey: ['organizer', 'waitlist', slug],
+      queryFn: async ({ signal }) => (await request<{ waitlist: Waitlist }>(`/api/events/${path(slug)}/waitlist`, { auth: 'organizer', signal })).waitlist,
+      gcTime: 0,
+      refetchInterval: POLL_MS,
     }),
 
   realtimeStats: () =>

@@ -1,4 +1,4 @@
-import { localStorageCache, type FetchLike, type TicketAvailabilityManagerOptions } from '@ticketpulse/client';
+import { localStorageCache, waitlistClient, type FetchLike, type TicketAvailabilityManagerOptions, type WaitlistClient } from '@ticketpulse/client';
 import { getBuyerToken } from './session.ts';
 
 /**
@@ -11,4 +11,11 @@ export const browserFetch: FetchLike = (input, init) => fetch(input, init);
 /** The buyer's manager: same origin, this tab's dev token, and the last snapshot cached for offline reloads. */
 export function buyerManagerOptions(): TicketAvailabilityManagerOptions {
   return { url: window.location.origin, getToken: getBuyerToken, fetch: browserFetch, storage: localStorageCache() };
+}
+
+let waitlist: WaitlistClient | undefined;
+
+/** The buyer's waiting-list client (the SDK's), on the same origin and token as their manager. */
+export function buyerWaitlist(): WaitlistClient {
+  return (waitlist ??= waitlistClient({ url: window.location.origin, getToken: getBuyerToken, fetch: browserFetch }));
 }

@@ -3,6 +3,7 @@ export type {
   DevToken,
   EventStatus,
   EventSummary,
+  EventWithTicketTypes,
   ExpiringHolds as HoldsResponse,
   Queue,
   QueueSettings,
@@ -11,4 +12,6 @@ export type {
   ReservationItem,
   SalesPerMinute as SalesResponse,
   SimulatorStatus as SimulatorState,
+  Waitlist,
+  WaitlistEntry,
 } from '@ticketpulse/protocol';

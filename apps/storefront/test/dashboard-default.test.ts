@@ -16,6 +16,7 @@ const event = (slug: string, status: EventStatus, soldCount: number | null, rese
   availabilityVersion: 1,
   displayPrecision: 'exact',
   holdSeconds: null,
+  waitlistEnabled: true,
 });
 const opensOn = (events: EventSummary[]) => defaultDashboardEvent(events)?.slug;
 

@@ -370,6 +370,95 @@ describe.skipIf(!hasChromium)('the storefront in a real browser', () => {
     await page.getByText(/1 visitor admitted since the panel opened/).waitFor();
   }, 60_000);
 
+  it('a buyer joins the waiting list of a sold-out type, sees their place, gets the offer when a hold is released, and buys it; the dashboard counts it', async () => {
+    const slug = await service.event([
+      { name: 'Front Row', totalCapacity: 2, maxPerOrder: 2 },
+      { name: 'Balcony', totalCapacity: 50 },
+      { name: 'Boxes', totalCapacity: 1 },
+    ]);
+    // Boxes: sold out too (no capacity left), but its list is switched off.
+    const boxes = ((await service.api('GET', `/api/events/${slug}`)).json.event as { ticketTypes: Array<{ id: string; name: string }> }).ticketTypes.find((t) => t.name === 'Boxes')!.id;
+    expect((await service.api('PATCH', `/api/event-tickets/${boxes}`, { totalCapacity: 0 })).status).toBe(200);
+    expect((await service.api('PATCH', `/api/event-tickets/${boxes}/waitlist`, { enabled: false })).status).toBe(200);
+    const holder = await open(`/events/${slug}`);
+    await hold(holder, 'Front Row', 2);
+    const buyer = await open(`/events/${slug}`);
+    const list = buyer.locator('[data-waitlist-for="Front Row"]');
+    await row(buyer, 'Front Row').getByText('Sold out').waitFor();
+    // A type with seats has no list to join, nor one whose list is off.
+    await row(buyer, 'Boxes').getByText('Sold out').waitFor();
+    for (const name of ['Balcony', 'Boxes']) expect(await buyer.locator(`[data-waitlist-for="${name}"]`).getByRole('button').count()).toBe(0);
+    await buyer.getByLabel('Tickets wanted from the Front Row waiting list').selectOption('2');
+    await list.getByRole('button', { name: 'Join the waiting list' }).click();
+    await list.getByText('number 1').waitFor();
+    // Someone joining after does not pass them: they are second.
+    const later = (await (await fetch(`${service.url}/api/auth/dev-token`, { method: 'POST' })).json()) as { token: string };
+    const event = (await service.api('GET', `/api/events/${slug}`)).json.event as { ticketTypes: Array<{ id: string; name: string }> };
+    const frontRow = event.ticketTypes.find((t) => t.name === 'Front Row')!.id;
+    const joined = await fetch(`${service.url}/api/event-tickets/${frontRow}/waitlist`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${later.token}`, 'content-type': 'application/json' },
+      body: '{"quantity":1}',
+    });
+    expect((await joined.json()).entry.place).toBe(2);
+    await buyer.screenshot({ path: join(OUTPUT, 'waiting-list.png'), fullPage: true });
+
+    // The hold elsewhere is released: the seats are offered to the first in line, held in their name.
+    await holder.getByRole('button', { name: 'Release' }).click();
+    await holder.getByText('Hold released').waitFor();
+    const offer = buyer.locator('[data-offer-for="Front Row"]');
+    await offer.getByText('Your waiting-list offer').waitFor({ timeout: 10_000 });
+    await offer.getByRole('timer').waitFor();
+    await list.getByText('Seats came back for you').waitFor();
+    // Nobody else can take them: the type stays sold out for everyone else.
+    await row(holder, 'Front Row').getByText('Sold out').waitFor();
+    await offer.getByRole('button', { name: 'Buy now' }).click();
+    await offer.getByText('Purchase complete').waitFor({ timeout: 10_000 });
+    await offer.getByText('2 tickets confirmed.').waitFor();
+
+    const dashboard = await open(`/organizer?event=${slug}`);
+    await dashboard.getByRole('button', { name: 'Sign in as organizer (dev)' }).click();
+    const figures = dashboard.getByTestId('waitlist-figures').locator('[data-ticket-type="Front Row"]');
+    await expect.poll(() => figures.locator('[data-col="offersTaken"]').innerText(), { timeout: 15_000 }).toBe('1');
+    expect(await figures.locator('[data-col="offersMade"]').innerText()).toBe('1');
+    expect(await figures.locator('[data-col="waiting"]').innerText()).toBe('1');
+    // Switching the type's list off closes it (the second in line is told), and the figures follow.
+    await figures.getByRole('checkbox').click();
+    await dashboard.getByText('Front Row: list off').waitFor();
+    await expect.poll(() => figures.locator('[data-col="waiting"]').innerText()).toBe('0');
+    const offerSeconds = dashboard.getByLabel('Offers held for (seconds)');
+    await offerSeconds.fill('120');
+    await dashboard.getByRole('button', { name: 'Save offer time' }).click();
+    await dashboard.getByText('Offers are now held for 120 s').waitFor();
+    expect((await service.api('GET', `/api/events/${slug}/waitlist`)).json.waitlist.offerSeconds).toBe(120);
+    // Closed now: their polling and sockets would slow the tests that follow, which run against the clock.
+    for (const page of [holder, buyer, dashboard]) await page.context().close();
+  }, 60_000);
+
+  it('sold-out visitors of a waiting room are offered the waiting list, and buy an offer without queueing again', async () => {
+    const slug = await service.event([{ name: 'Arena', totalCapacity: 1, maxPerOrder: 1 }]);
+    const event = (await service.api('GET', `/api/events/${slug}`)).json.event as { ticketTypes: Array<{ id: string }> };
+    const arena = event.ticketTypes[0]!.id;
+    // No seat left and none held (capacity down to 0), then the room opens in front of the event.
+    expect((await service.api('PATCH', `/api/event-tickets/${arena}`, { totalCapacity: 0 })).status).toBe(200);
+    const opensAt = new Date(Date.now() - 60_000).toISOString();
+    expect((await service.api('PUT', `/api/events/${slug}/queue`, { opensAt, admitPerMinute: 60 })).status).toBe(200);
+
+    const page = await open(`/events/${slug}`);
+    const room = page.locator('.waiting-room');
+    await room.locator('[data-queue-state="sold-out"]').waitFor({ timeout: 15_000 });
+    await room.getByRole('button', { name: 'Join the waiting list' }).click();
+    await room.getByText('number 1').waitFor();
+
+    // More capacity: the seat is offered to the list, and bought from the waiting room's page.
+    expect((await service.api('PATCH', `/api/event-tickets/${arena}`, { totalCapacity: 1 })).status).toBe(200);
+    const offer = page.locator('[data-offer-for="Arena"]');
+    await offer.getByText('Your waiting-list offer').waitFor({ timeout: 10_000 });
+    await offer.getByRole('button', { name: 'Buy now' }).click();
+    await offer.getByText('Purchase complete').waitFor({ timeout: 10_000 });
+    await page.context().close();
+  }, 60_000);
+
   it('a waiting room in two browsers: places drawn at opening, the first buys, the second moves up, is admitted, then sees sold out', async () => {
     const slug = await service.event([{ name: 'Arena', totalCapacity: 2, maxPerOrder: 1 }]);
     const opensAt = new Date(Date.now() + 8000).toISOString();

@@ -8,6 +8,7 @@ export {
   type ReservationRecord,
   type ReservationExpiryManagerOptions,
 } from './reservation-expiry-manager.ts';
+export { waitlistClient, runningOffers, type WaitlistClient } from './waitlist-client.ts';
 export { HoldClient, type HoldClientOptions, type HoldTracker, type CreateHoldOptions } from './hold-client.ts';
 /** `ReservationError` is the same class under its first name, so existing `instanceof` checks keep working. */
 export { ApiError, ApiError as ReservationError } from './api-error.ts';

@@ -3,6 +3,8 @@ import type { AvailabilitySnapshot, AvailabilityUpdate, QueueEntry, QueueEntrySt
 export type { TicketAvailability } from '@ticketpulse/protocol';
 /** The waiting room's wire shapes (docs/protocol.md "The waiting room"). */
 export type { QueueEntry, QueueEntryStatus, QueueLive, QueueStatus, TicketsLikelyEnough } from '@ticketpulse/protocol';
+/** The waiting list's wire shapes (docs/waiting-list.md). */
+export type { WaitlistEntry, WaitlistEntryStatus, WaitlistOffer } from '@ticketpulse/protocol';
 /** The API's reservation, with its exact totals: decimal strings computed by the database. */
 export type { Reservation, ReservationItem, ReservationStatus, ReservationTotal } from '@ticketpulse/protocol';
 

@@ -28,6 +28,7 @@ export const ticketType = z
     lowStockThreshold: z.number().int().nullable(),
     sortOrder: z.number().int(),
     version: z.number().int(),
+    waitlistEnabled: z.boolean().describe("this type's waiting list is switched on; a buyer may join it when sold out and the event's is on too (docs/waiting-list.md)"),
   })
   .meta({ id: 'TicketType' });
 export type TicketType = z.infer<typeof ticketType>;
@@ -48,6 +49,7 @@ export const event = z
     availabilityVersion: z.number().int(),
     displayPrecision,
     holdSeconds: z.number().int().nullable().describe('null = the service default'),
+    waitlistEnabled: z.boolean().describe("the event's waiting lists are switched on (each type has its own switch too)"),
   })
   .meta({ id: 'Event' });
 export type EventSummary = z.infer<typeof event>;

@@ -189,11 +189,18 @@ describe.each(drivers)('waiting list over HTTP (%s)', (driver) => {
     expect(off.body.waitlist.ticketTypes.find((type: { ticketTypeId: string }) => type.ticketTypeId === vip)).toMatchObject({ enabled: false, waiting: 0 });
     expect((await mine(buyer))[0].status).toBe('closed');
     expect((await join(vip, 1, buyer)).body.error.code).toBe('waitlist_closed');
+    // Buyers see the switches with the event, so a shop offers to join only where a list is on.
+    const switches = async () => {
+      const { body } = await server.request('GET', `/api/events/${event.id}`, { token: buyer });
+      return [body.event.waitlistEnabled, ...body.event.ticketTypes.map((type: { name: string; waitlistEnabled: boolean }) => `${type.name}:${type.waitlistEnabled}`)];
+    };
+    expect(await switches()).toEqual([true, 'General:true', 'VIP:false']);
     await server.request('PATCH', `/api/event-tickets/${vip}/waitlist`, { token: organizer, body: { enabled: true } });
     expect((await join(vip, 1, buyer)).status).toBe(201);
 
     const changed = await server.request('PATCH', `/api/events/${event.slug}/waitlist`, { token: organizer, body: { enabled: false, offerSeconds: 120 } });
     expect(changed.body.waitlist).toMatchObject({ eventId: event.id, enabled: false, offerSeconds: 120 });
+    expect(await switches()).toEqual([false, 'General:true', 'VIP:true']);
     expect((await join(vip, 1, await server.token())).body.error.code).toBe('waitlist_closed');
 
     for (const body of [{}, { offerSeconds: 0 }, { offerSeconds: 86_401 }, { enabled: 'no' }, { surprise: 1 }]) {

@@ -1,6 +1,6 @@
 import { useQuery } from '@tanstack/react-query';
 import { useHoldClient, useReservation } from '@ticketpulse/react';
-import { useEffect, useRef, useState } from 'react';
+import { useEffect, useId, useRef, useState } from 'react';
 import { formatCountdown, formatPrice, plural } from '../format.ts';
 import { useQueryStatus } from '../hooks/use-query-status.ts';
 import { queries } from '../queries.ts';
@@ -47,14 +47,18 @@ function HoldItems({ reservation }: { reservation: Reservation | undefined }) {
 /**
  * The buyer's hold: a countdown on the server's clock, then Buy now (a
  * simulated payment), Extend or Release; and what happened once it ended.
+ * `fromWaitlist`: the hold is a waiting-list offer (released seats go to the
+ * next in line first).
  */
-export function HoldPanel({ reservationId, onDone }: { reservationId: string; onDone: () => void }) {
+export function HoldPanel({ reservationId, onDone, fromWaitlist = false }: { reservationId: string; onDone: () => void; fromWaitlist?: boolean }) {
   const { remainingMs, isExpiringSoon, state, error, extend, release, confirm } = useReservation(reservationId);
   const details = useQuery(queries.reservation(useHoldClient(), reservationId));
   const detailsError = useQueryStatus(details).error;
   const [action, setAction] = useState<Action>('idle');
   const [actionError, setActionError] = useState<string | null>(null);
   const heading = useRef<HTMLHeadingElement>(null);
+  // An offer's panel can sit beside the buyer's own hold: each heading needs its own id.
+  const headingId = useId();
   const status = state?.status;
 
   // Move focus to the panel when the hold's outcome changes, so keyboard and screen reader users hear it.
@@ -85,8 +89,8 @@ export function HoldPanel({ reservationId, onDone }: { reservationId: string; on
 
   if (error) {
     return (
-      <section className="hold-panel hold-panel--ended" aria-labelledby="hold-heading">
-        <h2 id="hold-heading" ref={heading} tabIndex={-1}>
+      <section className="hold-panel hold-panel--ended" aria-labelledby={headingId}>
+        <h2 id={headingId} ref={heading} tabIndex={-1}>
           Your hold
         </h2>
         <p className="message message--error" role="alert">
@@ -101,8 +105,8 @@ export function HoldPanel({ reservationId, onDone }: { reservationId: string; on
 
   if (!state) {
     return (
-      <section className="hold-panel" aria-labelledby="hold-heading" aria-busy="true">
-        <h2 id="hold-heading" ref={heading} tabIndex={-1}>
+      <section className="hold-panel" aria-labelledby={headingId} aria-busy="true">
+        <h2 id={headingId} ref={heading} tabIndex={-1}>
           Your hold
         </h2>
         <p className="message message--muted" role="status">
@@ -114,8 +118,8 @@ export function HoldPanel({ reservationId, onDone }: { reservationId: string; on
 
   if (status === 'confirmed') {
     return (
-      <section className="hold-panel hold-panel--success" aria-labelledby="hold-heading">
-        <h2 id="hold-heading" ref={heading} tabIndex={-1}>
+      <section className="hold-panel hold-panel--success" aria-labelledby={headingId}>
+        <h2 id={headingId} ref={heading} tabIndex={-1}>
           Purchase complete
         </h2>
         <p role="status">Thank you! {items ? `${seats} confirmed.` : 'Your tickets are confirmed.'} A receipt is on its way.</p>
@@ -129,13 +133,15 @@ export function HoldPanel({ reservationId, onDone }: { reservationId: string; on
 
   if (status === 'expired' || status === 'released') {
     const expired = status === 'expired';
+    const gone = fromWaitlist ? 'go to the next person waiting, or back on sale' : 'are back on sale';
     return (
-      <section className="hold-panel hold-panel--ended" aria-labelledby="hold-heading">
-        <h2 id="hold-heading" ref={heading} tabIndex={-1}>
+      <section className="hold-panel hold-panel--ended" aria-labelledby={headingId}>
+        <h2 id={headingId} ref={heading} tabIndex={-1}>
           {expired ? 'Your hold expired' : 'Hold released'}
         </h2>
         <p role="status">
-          {expired ? `Time ran out, so ${seats} went back on sale.` : `You let ${seats} go; they are back on sale.`} The counts above now include them.
+          {expired ? `Time ran out: ${seats} ${gone}.` : `You let ${seats} go; they ${gone}.`}
+          {!fromWaitlist && ' The counts above now include them.'}
         </p>
         <button type="button" className="button" onClick={onDone}>
           Choose tickets again
@@ -146,9 +152,9 @@ export function HoldPanel({ reservationId, onDone }: { reservationId: string; on
 
   const busy = action !== 'idle';
   return (
-    <section className={`hold-panel${isExpiringSoon ? ' hold-panel--urgent' : ''}`} aria-labelledby="hold-heading">
-      <h2 id="hold-heading" ref={heading} tabIndex={-1}>
-        Your seats are held
+    <section className={`hold-panel${isExpiringSoon ? ' hold-panel--urgent' : ''}`} aria-labelledby={headingId}>
+      <h2 id={headingId} ref={heading} tabIndex={-1}>
+        {fromWaitlist ? 'Your waiting-list offer' : 'Your seats are held'}
       </h2>
       <p className="hold-panel__countdown">
         <span>Time left to buy:</span>

@@ -5,6 +5,7 @@ import { quantityCap } from '../availability-rules.ts';
 import { formatPrice } from '../format.ts';
 import { useServerNow } from '../hooks/use-server-now.ts';
 import { isSellingFast, sellOutNote } from '../sales-velocity.ts';
+import { WaitlistJoin, type WaitlistJoinProps } from './waitlist-join.tsx';
 
 export interface TicketRowProps {
   ticket: TicketAvailability;
@@ -17,6 +18,11 @@ export interface TicketRowProps {
   /** Shown once a watched type is back. */
   backMessage: string | undefined;
   locked: boolean;
+  /** The type's waiting list: the buyer's live entry, the last refusal, join and leave (flat, so memo compares them). */
+  waitlistEntry: WaitlistJoinProps['entry'];
+  waitlistNote: WaitlistJoinProps['note'];
+  onJoinWaitlist: WaitlistJoinProps['onJoin'];
+  onLeaveWaitlist: WaitlistJoinProps['onLeave'];
 }
 
 /** The server's projected sell-out, in minutes from now by the server's clock; counted down between updates. */
@@ -68,6 +74,7 @@ export const TicketRow = memo(function TicketRow(props: TicketRowProps) {
           </button>
         )}
       </div>
+      <WaitlistJoin ticket={ticket} entry={props.waitlistEntry} note={props.waitlistNote} onJoin={props.onJoinWaitlist} onLeave={props.onLeaveWaitlist} />
       {/* Always rendered: a live region must exist before its messages arrive. */}
       <div className="ticket-row__notes" aria-live="polite">
         {notice && <p className="message message--warning">{notice}</p>}

@@ -1,4 +1,5 @@
 import type { QueueResult } from '@ticketpulse/react';
+import type { ReactNode } from 'react';
 import { formatCountdown, formatWait, plural } from '../format.ts';
 import { shown } from '../http-request.ts';
 
@@ -67,8 +68,9 @@ function AdmissionNote({ queue }: { queue: QueueResult }) {
  * The event page of an event with a waiting room, until it is the visitor's
  * turn: the pre-queue countdown, then their place, people ahead, progress,
  * wait and the "enough tickets?" line; sold out and closed shown plainly.
+ * `children`: shown when sold out, the ticket types' waiting lists.
  */
-export function WaitingRoom({ queue }: { queue: QueueResult }) {
+export function WaitingRoom({ queue, children }: { queue: QueueResult; children?: ReactNode }) {
   const room = queue.queue;
   const soldOut = queue.status === 'sold_out' || room?.status === 'sold_out';
   const error = queue.error && shown(queue.error).message;
@@ -80,9 +82,17 @@ export function WaitingRoom({ queue }: { queue: QueueResult }) {
   let body;
   if (soldOut) {
     body = (
-      <p className="message message--error" data-queue-state="sold-out">
-        <strong>Sold out.</strong> Every ticket has been sold, and none are held that could come back.
-      </p>
+      <>
+        <p className="message message--error" data-queue-state="sold-out">
+          <strong>Sold out.</strong> Every ticket has been sold, and none are held that could come back.
+        </p>
+        {children && (
+          <div className="waiting-room__waitlist">
+            <p className="muted">Join a waiting list: if tickets come back, they are offered in order, held in your name, with no need to queue again.</p>
+            {children}
+          </div>
+        )}
+      </>
     );
   } else if (queue.status === 'closed' || room?.status === 'closed') {
     body =

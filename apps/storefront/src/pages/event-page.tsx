@@ -3,11 +3,13 @@ import { RealtimeErrorBoundary } from '@ticketpulse/react';
 import { useCallback } from 'react';
 import { Link } from 'wouter';
 import { HoldPanel } from '../components/hold-panel.tsx';
+import { OfferPanel } from '../components/offer-panel.tsx';
 import { RequestStatus } from '../components/request-status.tsx';
 import { SiteHeader } from '../components/site-header.tsx';
 import { TicketRow } from '../components/ticket-row.tsx';
 import { Toasts } from '../components/toasts.tsx';
 import { WaitingRoom, YourTurn } from '../components/waiting-room.tsx';
+import { WaitlistJoin } from '../components/waitlist-join.tsx';
 import { formatDate, plural } from '../format.ts';
 import { useHold } from '../hooks/use-hold.ts';
 import { useLiveEvent } from '../hooks/use-live-event.ts';
@@ -17,6 +19,7 @@ import { useQueueAnnouncement } from '../hooks/use-queue-announcement.ts';
 import { useSelection } from '../hooks/use-selection.ts';
 import { useToasts } from '../hooks/use-toasts.ts';
 import { useWaitingRoom } from '../hooks/use-waiting-room.ts';
+import { useWaitlist } from '../hooks/use-waitlist.ts';
 import { queries } from '../queries.ts';
 import { eventSellingFast, eventSoldPerMinute } from '../sales-velocity.ts';
 
@@ -82,6 +85,7 @@ export function EventPage({ slug }: { slug: string }) {
   const selection = useSelection(live.availability, holdRequest.pending);
   const notify = useNotifyMe(slug);
   const { tickets } = live;
+  const waitlist = useWaitlist(slug, tickets[0]?.eventId);
   const queue = useWaitingRoom(slug);
   const announcement = useQueueAnnouncement(queue);
   // 'unknown': the server has not said yet (an event without a room is the common case).
@@ -113,7 +117,20 @@ export function EventPage({ slug }: { slug: string }) {
               {announcement}
             </p>
             {inRoom ? (
-              <WaitingRoom queue={queue} />
+              <WaitingRoom queue={queue}>
+                {/* Sold out in the waiting room: the waiting lists are the way in (no queue pass needed). */}
+                {tickets.map((ticket) => (
+                  <WaitlistJoin
+                    key={ticket.ticketTypeId}
+                    ticket={ticket}
+                    entry={waitlist.entryOf(ticket.ticketTypeId)}
+                    note={waitlist.noteOf(ticket.ticketTypeId)}
+                    onJoin={waitlist.join}
+                    onLeave={waitlist.leave}
+                    labelled
+                  />
+                ))}
+              </WaitingRoom>
             ) : (
               <>
                 {/* While a hold is shown, its own countdown is the one that matters. */}
@@ -141,6 +158,10 @@ export function EventPage({ slug }: { slug: string }) {
                         onToggleNotify={notify.toggle}
                         backMessage={notify.messageOf(ticket.ticketTypeId)}
                         locked={holdRequest.pending || activeHold}
+                        waitlistEntry={waitlist.entryOf(ticket.ticketTypeId)}
+                        waitlistNote={waitlist.noteOf(ticket.ticketTypeId)}
+                        onJoinWaitlist={waitlist.join}
+                        onLeaveWaitlist={waitlist.leave}
                       />
                     ))}
                   </ul>
@@ -165,9 +186,12 @@ export function EventPage({ slug }: { slug: string }) {
             )}
           </section>
           <aside className="event-aside">
+            {waitlist.offers.map((entry) => (
+              <OfferPanel key={entry.id} entry={entry} onDone={waitlist.dismissOffer} />
+            ))}
             {holdRequest.reservationId ? (
               <HoldPanel key={holdRequest.reservationId} reservationId={holdRequest.reservationId} onDone={holdRequest.dismiss} />
-            ) : (
+            ) : waitlist.offers.length > 0 ? null : (
               <section className="card hold-help" aria-labelledby="how-heading">
                 <h2 id="how-heading">How it works</h2>
                 <ol>

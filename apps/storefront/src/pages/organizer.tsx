@@ -12,6 +12,7 @@ import { SalesChart } from '../components/sales-chart.tsx';
 import { SimulatorPanel } from '../components/simulator-panel.tsx';
 import { SiteHeader } from '../components/site-header.tsx';
 import { ViewersPanel } from '../components/viewers-panel.tsx';
+import { WaitlistPanel } from '../components/waitlist-panel.tsx';
 import { defaultDashboardEvent } from '../dashboard-default.ts';
 import { useLiveEvent } from '../hooks/use-live-event.ts';
 import { useLiveSales } from '../hooks/use-live-sales.ts';
@@ -126,6 +127,9 @@ function Dashboard({ slug }: { slug: string }) {
       </Panel>
       <Panel title="Waiting room" wide>
         <QueuePanel slug={slug} />
+      </Panel>
+      <Panel title="Waiting lists" wide>
+        <WaitlistPanel slug={slug} />
       </Panel>
       <Panel title="Holds about to expire">
         <ExpiringHolds slug={slug} />

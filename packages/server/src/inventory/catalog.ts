@@ -51,7 +51,7 @@ export interface TicketTypeChange {
 export const audienceParams = (audience: Audience): [string | null, boolean] => [audience.userId ?? null, audience.privileged];
 
 const EVENT_COLUMNS = `e.id, e.slug, e.name, e.description, e.venue, e.starts_at, e.is_public, e.status,
-  e.sold_count, e.reserved_count, e.availability_version, e.display_precision, e.hold_seconds`;
+  e.sold_count, e.reserved_count, e.availability_version, e.display_precision, e.hold_seconds, e.waitlist_enabled`;
 
 interface EventRow {
   id: string;
@@ -67,6 +67,7 @@ interface EventRow {
   availability_version: number;
   display_precision: DisplayPrecision;
   hold_seconds: number | null;
+  waitlist_enabled: boolean;
 }
 
 interface TicketTypeRow extends TicketTypeColumns {
@@ -78,6 +79,7 @@ interface TicketTypeRow extends TicketTypeColumns {
   low_stock_threshold: number | null;
   sort_order: number;
   version: number;
+  waitlist_enabled: boolean;
   waitlist_waiting: number;
 }
 
@@ -95,6 +97,7 @@ const toEvent = (r: EventRow): EventSummary => ({
   availabilityVersion: r.availability_version,
   displayPrecision: r.display_precision,
   holdSeconds: r.hold_seconds,
+  waitlistEnabled: r.waitlist_enabled,
 });
 
 const toTicketType = (r: TicketTypeRow): TicketType => ({
@@ -113,6 +116,7 @@ const toTicketType = (r: TicketTypeRow): TicketType => ({
   lowStockThreshold: r.low_stock_threshold,
   sortOrder: r.sort_order,
   version: r.version,
+  waitlistEnabled: r.waitlist_enabled,
 });
 
 /** Buyers of an event that shows bands only learn no numbers here either, as in its availability. */

@@ -1,5 +1,6 @@
 import type { Database } from '../db/database.ts';
 import type { Catalog, NewEvent } from '../inventory/catalog.ts';
+import { WaitingList, type WaitlistSettingsChange } from '../inventory/waiting-list.ts';
 import { configureQueue, type QueueSettingsChange } from '../waiting-room/waiting-room.ts';
 
 const DAY_MS = 86_400_000;
@@ -8,12 +9,16 @@ const inDays = (days: number) => new Date(Date.now() + days * DAY_MS).toISOStrin
 /** The demo's waiting-room event: its queue opens this long after seeding (a fresh `npm start`), its pre-queue already running. */
 export const DEMO_QUEUE_OPENS_IN_MS = 60_000;
 export const WAITING_ROOM_DEMO_SLUG = 'neon-skyline-arena';
+/** The demo's sold-out ticket type (of the nearly-sold-out event): the simulator's buyers wait on its list. */
+export const WAITLIST_DEMO_TYPE = 'Bar Stool';
 
 interface DemoEvent extends NewEvent {
   /** Seats sold before the demo starts, per ticket type name. */
   alreadySold?: Record<string, number>;
   /** A waiting room in front of it (PUT .../queue), opensAt set when seeded. */
   queue?: Omit<QueueSettingsChange, 'opensAt'>;
+  /** Its waiting lists' settings (PATCH .../waitlist); on with the defaults when absent. */
+  waitlist?: WaitlistSettingsChange;
 }
 
 export interface DemoSeedOptions {
@@ -22,8 +27,10 @@ export interface DemoSeedOptions {
 }
 
 /**
- * One ordinary on-sale, one nearly sold out, one with an unlimited ticket
- * type, and a high-demand on-sale behind a waiting room: a rate and a pass
+ * One ordinary on-sale, one nearly sold out (with a sold-out type whose
+ * waiting list the simulator's buyers join, and offers that pass on within
+ * a minute), one with an unlimited ticket type, and a high-demand on-sale
+ * behind a waiting room: a rate and a pass
  * short enough that a newcomer sees the line move and the event sell out
  * within minutes (the simulator sends the crowd, simulator/queue-crowd.ts).
  */
@@ -45,14 +52,16 @@ function demoEvents(): DemoEvent[] {
     {
       slug: 'midnight-jazz-session',
       name: 'Midnight Jazz Session',
-      description: 'An intimate late set. Almost gone.',
+      description: 'An intimate late set. Almost gone; the bar stools are, but join their waiting list.',
       venue: 'Blue Room',
       startsAt: inDays(9),
       ticketTypes: [
         { name: 'Table Seat', price: '55.00', totalCapacity: 40, maxPerOrder: 4 },
         { name: 'Standing', price: '30.00', totalCapacity: 60, maxPerOrder: 6 },
+        { name: WAITLIST_DEMO_TYPE, price: '40.00', totalCapacity: 12, maxPerOrder: 2 },
       ],
-      alreadySold: { 'Table Seat': 37, Standing: 55 },
+      alreadySold: { 'Table Seat': 37, Standing: 55, [WAITLIST_DEMO_TYPE]: 12 },
+      waitlist: { offerSeconds: 60 },
     },
     {
       slug: 'open-air-cinema',
@@ -88,7 +97,7 @@ function demoEvents(): DemoEvent[] {
  */
 export async function seedDemoEvents(db: Database, catalog: Catalog, options: DemoSeedOptions = {}): Promise<string[]> {
   const created: string[] = [];
-  for (const { alreadySold = {}, queue, ...input } of demoEvents()) {
+  for (const { alreadySold = {}, queue, waitlist, ...input } of demoEvents()) {
     const exists = await db.query('SELECT 1 FROM events WHERE slug = $1', [input.slug]);
     if (exists.rows.length > 0) continue; // rows, not rowCount: PGlite counts no rows for a SELECT
     const event = await catalog.createEvent(input);
@@ -96,6 +105,7 @@ export async function seedDemoEvents(db: Database, catalog: Catalog, options: De
       const opensAt = new Date(Date.now() + (options.queueOpensInMs ?? DEMO_QUEUE_OPENS_IN_MS)).toISOString();
       await configureQueue(db, event.id, { ...queue, opensAt });
     }
+    if (waitlist) await new WaitingList(db).configure(event.id, waitlist);
     for (const type of event.ticketTypes) {
       const sold = alreadySold[type.name] ?? 0;
       if (sold === 0) continue;

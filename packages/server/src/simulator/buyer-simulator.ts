@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { isBuyable, type SimulatorStats, type SimulatorStatus, type TicketAvailability } from '@ticketpulse/protocol';
-import { availabilitySnapshot, event, reservationEnvelope } from '@ticketpulse/protocol/schemas';
+import { availabilitySnapshot, event, reservationEnvelope, waitlistEntries, waitlistEntryEnvelope } from '@ticketpulse/protocol/schemas';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { TokenVerifier } from '../auth/token-verifier.ts';
@@ -43,6 +43,12 @@ const CONFIRM_SHARE = 0.6;
 const RELEASE_SHARE = 0.25;
 /** How much capacity a restock adds. */
 const RESTOCK_SHARE = 0.2;
+/** Simulated buyers on the nearly-sold-out event's waiting lists at most, all lists together. */
+const MAX_WAITING = 4;
+/** A sold-out type with simulated buyers waiting and nothing held gets this many more seats (offered to them)... */
+const WAITLIST_RESTOCK_SEATS = 2;
+/** ...at most this often per type, so the demo keeps making offers without the event growing fast. */
+const WAITLIST_RESTOCK_EVERY_MS = 30_000;
 /** The event list changes rarely; availability is read fresh for every buyer. */
 const EVENTS_REFRESH_MS = 5000;
 const BUYER_TOKEN_TTL_SECONDS = 3600;
@@ -74,6 +80,10 @@ export class BuyerSimulator {
   private readonly inFlight = new Set<Promise<unknown>>();
   /** Holds waiting for their buyer's decision, by reservation id. */
   private readonly pending = new Map<string, { token: string; timer: NodeJS.Timeout }>();
+  /** Simulated buyers in a waiting list, by entry id, looked at in turn until they get an offer. */
+  private readonly waiting = new Map<string, { token: string; ticketTypeId: string }>();
+  /** When each type last got seats for its waiting list. */
+  private readonly waitlistRestocks = new Map<string, number>();
   private events: { readAt: number; list: OnSaleEvent[] } | undefined;
   private running = false;
   /** The traffic loop while started, with the address it sends to. */
@@ -134,6 +144,10 @@ export class BuyerSimulator {
     for (const [, { timer }] of undecided) clearTimeout(timer);
     // Released one by one: switching the simulator off must not burst past its request budget.
     for (const [id, { token }] of undecided) await this.settle(baseUrl, id, token, 'release');
+    // Off the lists too, giving back any offer made since the last look: nothing of the simulator's moves once stopped.
+    const waiting = [...this.waiting];
+    this.waiting.clear();
+    for (const [entryId, { token }] of waiting) await this.call(baseUrl, 'DELETE', `/api/waitlist/${entryId}`, token).catch(() => undefined);
     await Promise.allSettled(this.inFlight);
     this.options.logger.info({ stats: this.stats }, 'buyer simulator stopped');
   }
@@ -143,6 +157,7 @@ export class BuyerSimulator {
       await this.pause(between(this.pace.holdEveryMs));
       if (!this.running || this.inFlight.size >= MAX_IN_FLIGHT) continue;
       await this.buyOnce(baseUrl).catch((error: unknown) => this.options.logger.warn({ err: error }, 'simulated buyer failed'));
+      await this.lookForOffer(baseUrl).catch((error: unknown) => this.options.logger.warn({ err: error }, 'simulated waiting buyer failed'));
     }
   }
 
@@ -181,7 +196,57 @@ export class BuyerSimulator {
     const nearlySoldOut = target.slug === NEARLY_SOLD_OUT_SLUG;
     const buyer = await this.options.verifier.signForNewUser('authenticated', BUYER_TOKEN_TTL_SECONDS);
     const snapshot = await this.holdSeats(baseUrl, target.id, buyer.token, { mayRunOut: nearlySoldOut, pass: null });
-    if (snapshot && !nearlySoldOut) await this.restock(baseUrl, snapshot.tickets);
+    if (!snapshot) return;
+    if (nearlySoldOut) await this.waitForSeats(baseUrl, snapshot.tickets, buyer.token);
+    else await this.restock(baseUrl, snapshot.tickets);
+  }
+
+  /**
+   * Nothing to hold on the nearly-sold-out event: the buyer joins a sold-out
+   * type's waiting list (docs/waiting-list.md). The seats its holders release
+   * are then offered to them; the types with people waiting that are sold
+   * for good (nothing held) get a couple more seats from the organizer now
+   * and then, which go to their lists too.
+   */
+  private async waitForSeats(baseUrl: string, tickets: TicketAvailability[], token: string): Promise<void> {
+    const soldOut = tickets.filter((t) => t.isSoldOut && t.totalCapacity !== null && t.status !== 'paused' && t.status !== 'off_sale');
+    if (soldOut.length === 0) return;
+    if (this.waiting.size < MAX_WAITING) {
+      const ticket = pick(soldOut);
+      const joined = await this.call(baseUrl, 'POST', `/api/event-tickets/${ticket.ticketTypeId}/waitlist`, token, { quantity: between([1, Math.min(2, ticket.maxPerOrder)]) });
+      if (joined.status === 201) this.waiting.set(waitlistEntryEnvelope.parse(joined.body).entry.id, { token, ticketTypeId: ticket.ticketTypeId });
+      return;
+    }
+    const waitedFor = new Set([...this.waiting.values()].map((w) => w.ticketTypeId));
+    const due = (t: TicketAvailability) => Date.now() - (this.waitlistRestocks.get(t.ticketTypeId) ?? 0) >= WAITLIST_RESTOCK_EVERY_MS;
+    const stuck = soldOut.filter((t) => waitedFor.has(t.ticketTypeId) && t.reservedCount === 0 && due(t));
+    if (stuck.length === 0) return;
+    const ticket = pick(stuck);
+    this.waitlistRestocks.set(ticket.ticketTypeId, Date.now());
+    const organizer = await this.options.verifier.signForNewUser('organizer', BUYER_TOKEN_TTL_SECONDS);
+    const answer = await this.call(baseUrl, 'PATCH', `/api/event-tickets/${ticket.ticketTypeId}`, organizer.token, { totalCapacity: ticket.totalCapacity! + WAITLIST_RESTOCK_SEATS });
+    if (answer.status === 200) this.stats.restocks += 1;
+  }
+
+  /**
+   * One waiting buyer (in turn) reads their entry; an offer is a hold in
+   * their name, decided like any buyer's hold: bought, released (offered to
+   * the next), or left to expire after the event's offerSeconds.
+   */
+  private async lookForOffer(baseUrl: string): Promise<void> {
+    const next = this.waiting.entries().next();
+    if (next.done || !this.running || this.inFlight.size >= MAX_IN_FLIGHT) return;
+    const [entryId, waiter] = next.value;
+    // To the back of the turn.
+    this.waiting.delete(entryId);
+    this.waiting.set(entryId, waiter);
+    const answer = await this.read(baseUrl, '/api/waitlist/me', waitlistEntries, waiter.token);
+    const entry = answer?.entries.find((e) => e.id === entryId);
+    if (!answer || entry?.status === 'waiting' || !this.waiting.has(entryId)) return;
+    this.waiting.delete(entryId);
+    if (entry?.status !== 'offered' || !entry.offer) return;
+    this.stats.holds += 1;
+    this.decideLater(baseUrl, entry.offer.reservationId, waiter.token, false);
   }
 
   /**
@@ -282,9 +347,9 @@ export class BuyerSimulator {
     return list;
   }
 
-  /** A public read, anonymous like a visitor's first page view; undefined unless 200. */
-  private async read<T>(baseUrl: string, path: string, schema: z.ZodType<T>): Promise<T | undefined> {
-    const answer = await this.call(baseUrl, 'GET', path);
+  /** A read, anonymous like a visitor's first page view unless a token is given; undefined unless 200. */
+  private async read<T>(baseUrl: string, path: string, schema: z.ZodType<T>, token?: string): Promise<T | undefined> {
+    const answer = await this.call(baseUrl, 'GET', path, token);
     return answer.status === 200 ? schema.parse(answer.body) : undefined;
   }
 
