@@ -1,8 +1,10 @@
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { runningOffers } from '@ticketpulse/client';
+import { useMyOffers } from '@ticketpulse/react';
 import { useCallback, useEffect, useMemo, useState } from 'react';
 import { asBuyer } from '../api.ts';
 import { shown } from '../http-request.ts';
+import { enablePush } from '../push-subscription.ts';
 import { queries } from '../queries.ts';
 import { buyerWaitlist } from '../realtime.ts';
 import type { WaitlistEntry } from '../types.ts';
@@ -44,7 +46,8 @@ const REFUSAL: Record<string, string> = {
  * made to them, kept on screen from the moment they are seen until the
  * buyer dismisses them, so a purchase shows its confirmation even though
  * the entry is then no longer `offered`. Entries are read with the SDK's
- * waitlistClient and polled while one is live (queries.myWaitlist).
+ * waitlistClient and polled while one is live (queries.myWaitlist), and read
+ * again the moment the personal feed brings an offer (useMyOffers).
  */
 export function useWaitlist(slug: string, eventId: string | undefined): WaitlistState {
   const client = buyerWaitlist();
@@ -58,6 +61,11 @@ export function useWaitlist(slug: string, eventId: string | undefined): Waitlist
     [details],
   );
   const [notes, setNotes] = useState<ReadonlyMap<string, WaitlistNote>>(new Map());
+  // An offer made over the personal feed is read at once, not at the next poll.
+  const feedOffers = useMyOffers();
+  useEffect(() => {
+    if (feedOffers.length > 0) void queryClient.invalidateQueries({ queryKey: queries.myWaitlist(client).queryKey });
+  }, [feedOffers, client, queryClient]);
   const [shownOffers, setShownOffers] = useState<readonly WaitlistEntry[]>([]);
 
   const live = useMemo(() => {
@@ -95,7 +103,14 @@ export function useWaitlist(slug: string, eventId: string | undefined): Waitlist
     [client, note, queryClient],
   );
 
-  const join = useCallback((ticketTypeId: string, quantity: number) => act(ticketTypeId, () => client.join(ticketTypeId, quantity)), [act, client]);
+  const join = useCallback(
+    (ticketTypeId: string, quantity: number) => {
+      // Asked in the click that joins, so that an offer reaches the buyer with the page closed too (Web Push); refused or unsupported, the list works the same.
+      void enablePush().catch(() => undefined);
+      return act(ticketTypeId, () => client.join(ticketTypeId, quantity));
+    },
+    [act, client],
+  );
   const leave = useCallback((entry: WaitlistEntry) => act(entry.ticketTypeId, () => client.leave(entry.id)), [act, client]);
   const entryOf = useCallback((ticketTypeId: string) => live.get(ticketTypeId), [live]);
   const noteOf = useCallback((ticketTypeId: string) => notes.get(ticketTypeId) ?? (switchedOff.has(ticketTypeId) ? SWITCHED_OFF : undefined), [notes, switchedOff]);
