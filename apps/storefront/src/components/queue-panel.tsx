@@ -4,10 +4,10 @@ import { formatCountdown, plural } from '../format.ts';
 import { useNow } from '../hooks/use-now.ts';
 import { useOrganizerQueue, type OrganizerQueue, type QueueSlot } from '../hooks/use-organizer-queue.ts';
 import type { Queue } from '../types.ts';
+import { OutcomeLine, type Outcome } from './form-outcome.tsx';
 import { RequestStatus } from './request-status.tsx';
 import { TimeChart, timeFormat } from './time-chart.tsx';
 
-type Outcome = { kind: 'saved'; what: string } | { kind: 'error'; message: string } | null;
 
 const STATUS_TEXT: Record<Queue['status'], string> = {
   prequeue: 'Pre-queue',
@@ -47,21 +47,6 @@ const wholeOrNone = (text: string, min: number, message: string): number | null 
 
 const CAP_MESSAGE = 'Active shoppers at most: enter a whole number, at least 1, or leave it empty for no cap.';
 const RATE_MESSAGE = 'Admit per minute: enter a whole number, at least 1.';
-
-/** The saved or refused line under a form, read out politely. */
-function OutcomeLine({ outcome, hint }: { outcome: Outcome; hint: string }) {
-  return (
-    <p className="queue-panel__outcome" aria-live="polite">
-      {outcome?.kind === 'saved' && <span className="text-success">{outcome.what}</span>}
-      {outcome?.kind === 'error' && (
-        <span className="text-danger" role="alert">
-          {outcome.message}
-        </span>
-      )}
-      {!outcome && <span className="muted">{hint}</span>}
-    </p>
-  );
-}
 
 /**
  * The organizer's waiting-room panel (docs/waiting-room.md, "The dashboard

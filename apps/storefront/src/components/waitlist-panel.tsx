@@ -4,9 +4,9 @@ import { api, ApiError } from '../api.ts';
 import { useQueryStatus } from '../hooks/use-query-status.ts';
 import { queries } from '../queries.ts';
 import type { Waitlist } from '../types.ts';
+import { OutcomeLine, type Outcome } from './form-outcome.tsx';
 import { RequestStatus } from './request-status.tsx';
 
-type Outcome = { kind: 'saved'; what: string } | { kind: 'error'; message: string } | null;
 
 /** offerSeconds' bounds (docs/api.md, PATCH /api/events/:idOrSlug/waitlist). */
 const MAX_OFFER_SECONDS = 86_400;
@@ -99,15 +99,7 @@ export function WaitlistPanel({ slug }: { slug: string }) {
           </tbody>
         </table>
       </div>
-      <p className="queue-panel__outcome" aria-live="polite">
-        {outcome?.kind === 'saved' && <span className="text-success">{outcome.what}</span>}
-        {outcome?.kind === 'error' && (
-          <span className="text-danger" role="alert">
-            {outcome.message}
-          </span>
-        )}
-        {!outcome && <span className="muted">Seats that come back go to the lists first, in order. Switching a list off closes it.</span>}
-      </p>
+      <OutcomeLine outcome={outcome} hint="Seats that come back go to the lists first, in order. Switching a list off closes it." />
     </div>
   );
 }

@@ -49,6 +49,24 @@ LANGUAGE sql STABLE AS $$
           AND EXISTS (SELECT 1 FROM event_access a WHERE a.event_id = p_event.id AND a.user_id = p_user_id))
 $$;
 
+-- A ticket type the caller may see (its event visible to them; a hidden type
+-- only to the privileged), else the error ticket_type_not_found: one answer
+-- whether it does not exist or may not be seen.
+CREATE OR REPLACE FUNCTION visible_ticket_type(p_type_id uuid, p_user_id text, p_privileged boolean) RETURNS event_tickets
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path FROM CURRENT AS $$
+DECLARE
+  v_type event_tickets;
+  v_event events;
+BEGIN
+  SELECT * INTO v_type FROM event_tickets WHERE id = p_type_id;
+  SELECT * INTO v_event FROM events WHERE id = v_type.event_id;
+  IF v_type.id IS NULL OR NOT event_is_visible(v_event, p_user_id, p_privileged) OR (v_type.status = 'hidden' AND NOT p_privileged) THEN
+    PERFORM raise_inventory_error('Ticket type not found', '{"code": "ticket_type_not_found"}');
+  END IF;
+  RETURN v_type;
+END $$;
+REVOKE EXECUTE ON FUNCTION visible_ticket_type(uuid, text, boolean) FROM PUBLIC;
+
 -- An event by id (any case) or slug; a row of nulls when there is none.
 CREATE OR REPLACE FUNCTION event_by_ref(p_ref text) RETURNS events
 LANGUAGE plpgsql STABLE AS $$

@@ -156,11 +156,8 @@ DECLARE
   v_event events;
   v_entry waitlist_entries;
 BEGIN
-  SELECT * INTO v_type FROM event_tickets WHERE id = p_type_id;
+  v_type := visible_ticket_type(p_type_id, p_user_id, p_privileged);
   SELECT * INTO v_event FROM events WHERE id = v_type.event_id;
-  IF v_type.id IS NULL OR NOT event_is_visible(v_event, p_user_id, p_privileged) OR (v_type.status = 'hidden' AND NOT p_privileged) THEN
-    PERFORM raise_inventory_error('Ticket type not found', '{"code": "ticket_type_not_found"}');
-  END IF;
   IF v_event.status <> 'on_sale' THEN
     PERFORM raise_refusal(event_not_on_sale_refusal(v_event.status));
   END IF;
