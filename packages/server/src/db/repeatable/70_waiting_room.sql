@@ -320,8 +320,9 @@ REVOKE EXECUTE ON FUNCTION queue_for_visitor(text, text, boolean, boolean) FROM 
 -- event looked small: reading the batch's holders' entries by scanning all
 -- of the event's entries, every batch (in the benchmark, joins fell to 1,500
 -- a second). It only ever reads entries by their key, so it is told never to
--- scan (seq or bitmap, as reserve_holds() is, 50_group_commit.sql), and its
--- small statements are never JIT-compiled.
+-- scan (seq or bitmap, as reserve_holds() is, 50_group_commit.sql), each
+-- request's entry is read by a lookup of its own, and its small statements
+-- are never JIT-compiled.
 CREATE OR REPLACE FUNCTION queue_join_batch(p_event_ref text, p_holders text[], p_user_ids text[], p_privileged boolean[]) RETURNS json
 LANGUAGE plpgsql SECURITY DEFINER SET search_path FROM CURRENT
 SET enable_seqscan = off SET enable_bitmapscan = off SET jit = off AS $$
@@ -381,12 +382,13 @@ BEGIN
             FROM unnest(p_holders) WITH ORDINALITY AS r (h, n)
             WHERE v_visible[n] GROUP BY 1) AS h;
     v_rate := queue_measured_rate(v_queue, v_now);
-    -- Read by key (one index scan for all), locked in holder order, as
-    -- presence rounds (queue_entries_of_holders) lock them: no deadlock
-    -- between the two.
+    -- Each locked by a lookup of its own, in holder order, as presence rounds
+    -- (queue_entries_of_holders) lock them: no deadlock between the two.
     FOR v_entry IN
-      SELECT * FROM queue_entries e WHERE e.event_id = v_queue.event_id AND e.holder_id = ANY (v_holders)
-      ORDER BY e.holder_id FOR UPDATE
+      SELECT (found.x).* FROM (
+        SELECT (SELECT e FROM queue_entries e WHERE e.event_id = v_queue.event_id AND e.holder_id = h FOR UPDATE) AS x
+        FROM unnest((SELECT array_agg(h ORDER BY h) FROM unnest(v_holders) AS h)) AS h OFFSET 0) AS found
+      WHERE found.x IS DISTINCT FROM NULL
     LOOP
       v_existing := v_existing || v_entry.holder_id;
       v_status := queue_entry_json(v_entry, v_queue, v_now, v_rate)->>'status';
