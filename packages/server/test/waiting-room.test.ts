@@ -162,6 +162,21 @@ describe.each(drivers)('waiting room (%s)', (driver) => {
     expect([queue.lastPosition, queue.length]).toEqual([5, 4]);
   });
 
+  it('answers a new entry as reading it back does, and an entry that already existed whole', async () => {
+    const event = await queuedEvent({ admitPerMinute: 120 });
+    await joinAll(event.id, ['first', 'second']);
+    // One batch: two new visitors (sent back by the batch as four numbers each) and one already in line.
+    const [fresh, again, next] = await Promise.all([room.join(event.id, visitor('third')), room.join(event.id, visitor('first')), room.join(event.id, visitor('fourth'))]);
+    expect(fresh).toEqual({ created: true, entry: await room.entry(event.id, visitor('third')) });
+    expect(next).toEqual({ created: true, entry: await room.entry(event.id, visitor('fourth')) });
+    expect(again).toEqual({ created: false, entry: await room.entry(event.id, visitor('first')) });
+    expect(fresh.entry).toMatchObject({ eventId: event.id, status: 'waiting', position: 3, peopleAhead: 2, estimatedWaitSeconds: 2, pass: null, passExpiresAt: null });
+    // Without its queue, an event has no entries left behind (the queue's trigger, not a foreign key per entry).
+    await t.db.query('DELETE FROM event_queues WHERE event_id = $1', [event.id]);
+    const { rows } = await t.db.query<{ n: number }>('SELECT count(*)::integer AS n FROM queue_entries WHERE event_id = $1', [event.id]);
+    expect(rows[0]!.n).toBe(0);
+  });
+
   it('admits at the configured rate by the elapsed time, and only the admitted may hold', async () => {
     const event = await queuedEvent({ admitPerMinute: 60 });
     const general = typeId(event, 'General');

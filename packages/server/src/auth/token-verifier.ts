@@ -1,8 +1,9 @@
-import { randomUUID, type webcrypto } from 'node:crypto';
-import { errors as joseErrors, jwtVerify, SignJWT } from 'jose';
+import { createSecretKey, randomUUID, type KeyObject, type webcrypto } from 'node:crypto';
+import { SignJWT } from 'jose';
 import { z } from 'zod';
 import { ApiError } from '../api-error.ts';
 import { hmacKey } from './hmac-key.ts';
+import { JwtRejected, verifyHs256 } from './hs256.ts';
 import { role as roleSchema, type Principal, type Role } from './principal.ts';
 
 const claims = z.object({
@@ -11,27 +12,32 @@ const claims = z.object({
 });
 
 const ALGORITHM = 'HS256';
+const REQUIRED_CLAIMS = ['exp', 'role'];
 
 export class TokenVerifier {
-  /** Imported once (hmacKey). */
+  /** For signing with jose: imported once (hmacKey). */
   private readonly key: Promise<webcrypto.CryptoKey>;
+  /** For verifying (verifyHs256). */
+  private readonly secretKey: KeyObject;
 
   constructor(secret: string) {
-    this.key = hmacKey(new TextEncoder().encode(secret));
+    const bytes = new TextEncoder().encode(secret);
+    this.key = hmacKey(bytes);
+    this.secretKey = createSecretKey(bytes);
   }
 
   /** Verifies signature, `exp` and claims; throws ApiError 401 otherwise. */
   async verify(token: string): Promise<Principal> {
+    let payload: Record<string, unknown>;
     try {
-      const { payload } = await jwtVerify(token, await this.key, { algorithms: [ALGORITHM], requiredClaims: ['exp', 'role'] });
-      const parsed = claims.safeParse(payload);
-      if (!parsed.success) throw new ApiError(401, 'invalid_token', 'Token claims are invalid: `role` must be anon, authenticated, organizer or service');
-      return { userId: parsed.data.sub, role: parsed.data.role, expiresAt: (payload.exp as number) * 1000 };
+      payload = verifyHs256(token, this.secretKey, REQUIRED_CLAIMS);
     } catch (error) {
-      if (error instanceof ApiError) throw error;
-      if (error instanceof joseErrors.JWTExpired) throw new ApiError(401, 'token_expired', 'Token has expired');
+      if (error instanceof JwtRejected && error.expired) throw new ApiError(401, 'token_expired', 'Token has expired');
       throw new ApiError(401, 'invalid_token', 'Token is invalid');
     }
+    const parsed = claims.safeParse(payload);
+    if (!parsed.success) throw new ApiError(401, 'invalid_token', 'Token claims are invalid: `role` must be anon, authenticated, organizer or service');
+    return { userId: parsed.data.sub, role: parsed.data.role, expiresAt: (payload.exp as number) * 1000 };
   }
 
   /** Mints a token (dev tokens and tests). */

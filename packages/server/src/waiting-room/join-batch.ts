@@ -31,7 +31,25 @@ export interface EntryRow {
 
 export type JoinOutcome = { entry: EntryRow; created: boolean } | Refusal;
 
+/** queue_join_batch()'s answer: what every new entry of the batch shares, and one outcome per join. */
+interface BatchAnswer {
+  fresh: { eventId: string; status: QueueEntry['status']; opensAt: string };
+  outcomes: Array<{ created: [id: string, position: number | null, peopleAhead: number | null, estimatedWaitSeconds: number | null] } | { entry: EntryRow } | Refusal>;
+}
+
 export async function decideJoins(db: Queryable, eventRef: string, joins: BatchedJoin[]): Promise<JoinOutcome[]> {
-  const { rows } = await db.query<{ outcomes: JoinOutcome[] }>('SELECT queue_join_batch($1, $2::jsonb) AS outcomes', [eventRef, JSON.stringify(joins)]);
-  return rows[0]!.outcomes;
+  const { rows } = await db.query<{ answer: BatchAnswer }>('SELECT queue_join_batch($1, $2::text[], $3::text[], $4::boolean[]) AS answer', [
+    eventRef,
+    joins.map((j) => j.holderId),
+    joins.map((j) => j.userId),
+    joins.map((j) => j.privileged),
+  ]);
+  const { fresh, outcomes } = rows[0]!.answer;
+  return outcomes.map((outcome, i) => {
+    if ('entry' in outcome) return { entry: outcome.entry, created: false };
+    if (!('created' in outcome)) return outcome;
+    const [id, position, peopleAhead, estimatedWaitSeconds] = outcome.created;
+    const entry: EntryRow = { id, eventId: fresh.eventId, holderId: joins[i]!.holderId, status: fresh.status, position, peopleAhead, estimatedWaitSeconds, opensAt: fresh.opensAt, admittedAt: null, passExpiresAt: null };
+    return { entry, created: true };
+  });
 }

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHmac, randomUUID } from 'node:crypto';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,6 +15,11 @@ import { startTestServer, TEST_JWT_SECRET, type TestServer } from '../support/se
 
 const b64url = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
 const inAnHour = () => Math.floor(Date.now() / 1000) + 3600;
+/** Signed with the server's own secret, header and payload as given: only the checks beyond the signature can refuse it. */
+const signedAsIs = (header: object, payload: unknown) => {
+  const input = `${b64url(header)}.${Buffer.from(JSON.stringify(payload)).toString('base64url')}`;
+  return `${input}.${createHmac('sha256', TEST_JWT_SECRET).update(input).digest('base64url')}`;
+};
 
 /** Every way a presented token can be bad, each with the codes it may be refused with. */
 async function badTokens(server: TestServer): Promise<Array<{ name: string; token: string; codes: string[] }>> {
@@ -39,6 +44,13 @@ async function badTokens(server: TestServer): Promise<Array<{ name: string; toke
     },
     { name: 'payload swapped for role service', token: `${header}.${b64url({ role: 'service', exp: inAnHour() })}.${signature}`, codes: invalid },
     { name: 'no exp', token: await new SignJWT({ role: 'organizer' }).setProtectedHeader({ alg: 'HS256' }).sign(key), codes: invalid },
+    { name: 'not yet valid (nbf in the future)', token: signedAsIs({ alg: 'HS256' }, { role: 'service', exp: inAnHour(), nbf: inAnHour() - 60 }), codes: invalid },
+    { name: 'exp not a number', token: signedAsIs({ alg: 'HS256' }, { role: 'service', exp: String(inAnHour()) }), codes: invalid },
+    { name: 'iat not a number', token: signedAsIs({ alg: 'HS256' }, { role: 'service', exp: inAnHour(), iat: 'now' }), codes: invalid },
+    { name: 'critical header parameter', token: signedAsIs({ alg: 'HS256', crit: ['exp'], exp: inAnHour() }, { role: 'service', exp: inAnHour() }), codes: invalid },
+    { name: 'payload not an object', token: signedAsIs({ alg: 'HS256' }, [{ role: 'service', exp: inAnHour() }]), codes: invalid },
+    { name: 'alg in another case', token: signedAsIs({ alg: 'hs256' }, { role: 'service', exp: inAnHour() }), codes: invalid },
+    { name: 'signature cut short', token: `${header}.${valid.split('.')[1]}.${signature!.slice(0, 20)}`, codes: invalid },
     {
       name: 'unknown role',
       token: await new SignJWT({ role: 'admin' }).setProtectedHeader({ alg: 'HS256' }).setExpirationTime(inAnHour()).sign(key),

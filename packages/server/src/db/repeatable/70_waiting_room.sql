@@ -100,6 +100,40 @@ BEGIN
 END $$;
 REVOKE EXECUTE ON FUNCTION queue_json(event_queues, timestamptz) FROM PUBLIC;
 
+-- An entry's status: closed once it left or the queue closed; admitted while
+-- its pass runs; sold_out; expired once its pass ran out; prequeue until it
+-- has a position; else waiting. p_pass_expires: null until its turn came.
+-- queue_entry_json() builds every entry with it, and queue_join_batch() a
+-- batch's new entries (plain SQL, inlined where it is called).
+CREATE OR REPLACE FUNCTION queue_entry_status(p_queue_status text, p_left boolean, p_position bigint, p_pass_expires timestamptz, p_now timestamptz) RETURNS text
+LANGUAGE sql IMMUTABLE AS $$
+  SELECT CASE
+    WHEN p_left OR p_queue_status = 'closed' THEN 'closed'
+    WHEN p_pass_expires > p_now THEN 'admitted'
+    WHEN p_queue_status = 'sold_out' THEN 'sold_out'
+    WHEN p_pass_expires IS NOT NULL THEN 'expired'
+    WHEN p_position IS NULL THEN 'prequeue'
+    ELSE 'waiting' END
+$$;
+
+-- An entry's people ahead: 0 once admitted; in line, the places between
+-- served_up_to and its position (null in the pre-queue); else null.
+CREATE OR REPLACE FUNCTION queue_entry_ahead(p_queue event_queues, p_status text, p_position bigint) RETURNS bigint
+LANGUAGE sql IMMUTABLE AS $$
+  SELECT CASE WHEN p_status = 'admitted' THEN 0
+              WHEN p_status IN ('waiting', 'prequeue') THEN p_position - p_queue.served_up_to - 1 END
+$$;
+
+-- An entry's estimated wait in seconds: 0 once admitted; in line, until its
+-- turn (in the pre-queue, until opensAt); else null.
+CREATE OR REPLACE FUNCTION queue_entry_wait(p_queue event_queues, p_status text, p_position bigint, p_rate double precision, p_now timestamptz) RETURNS integer
+LANGUAGE sql IMMUTABLE AS $$
+  SELECT CASE WHEN p_status = 'admitted' THEN 0
+              WHEN p_status IN ('waiting', 'prequeue') THEN
+                CASE WHEN p_position IS NOT NULL THEN queue_wait_seconds(p_queue, p_position, p_rate, p_now)
+                     ELSE greatest(0, ceil(extract(epoch FROM p_queue.opens_at - p_now)))::integer END END
+$$;
+
 -- An entry as its holder sees it; the service adds the signed pass (docs/waiting-room.md, Passes).
 -- p_rate: queue_measured_rate(p_queue, p_now), read once by callers that build many entries.
 -- Only the functions here call it (they run as the owner, search path pinned),
@@ -112,39 +146,21 @@ LANGUAGE plpgsql STABLE AS $$
 DECLARE
   v_turn timestamptz;
   v_pass_expires timestamptz;
-  v_queue_status text := queue_status(p_queue, p_now);
   v_status text;
-  v_ahead bigint;
-  v_wait integer;
 BEGIN
   IF p_entry.position IS NOT NULL AND p_entry.position <= p_queue.served_up_to THEN
     v_turn := queue_turn_at(p_queue.event_id, p_entry.position);
     v_pass_expires := v_turn + make_interval(secs => p_queue.pass_seconds);
   END IF;
-  v_status := CASE
-    WHEN p_entry.left_at IS NOT NULL OR v_queue_status = 'closed' THEN 'closed'
-    WHEN v_pass_expires > p_now THEN 'admitted'
-    WHEN v_queue_status = 'sold_out' THEN 'sold_out'
-    WHEN v_pass_expires IS NOT NULL THEN 'expired'
-    WHEN p_entry.position IS NULL THEN 'prequeue'
-    ELSE 'waiting' END;
-  IF v_status IN ('waiting', 'prequeue') THEN
-    v_ahead := CASE WHEN p_entry.position IS NOT NULL THEN p_entry.position - p_queue.served_up_to - 1 END;
-    v_wait := CASE WHEN p_entry.position IS NOT NULL
-                   THEN queue_wait_seconds(p_queue, p_entry.position, p_rate, p_now)
-                   ELSE greatest(0, ceil(extract(epoch FROM p_queue.opens_at - p_now)))::integer END;
-  ELSIF v_status = 'admitted' THEN
-    v_ahead := 0;
-    v_wait := 0;
-  END IF;
+  v_status := queue_entry_status(queue_status(p_queue, p_now), p_entry.left_at IS NOT NULL, p_entry.position, v_pass_expires, p_now);
   RETURN json_build_object(
     'id', p_entry.id,
     'eventId', p_entry.event_id,
     'holderId', p_entry.holder_id,
     'status', v_status,
     'position', p_entry.position,
-    'peopleAhead', v_ahead,
-    'estimatedWaitSeconds', v_wait,
+    'peopleAhead', queue_entry_ahead(p_queue, v_status, p_entry.position),
+    'estimatedWaitSeconds', queue_entry_wait(p_queue, v_status, p_entry.position, p_rate, p_now),
     'opensAt', p_queue.opens_at,
     'admittedAt', CASE WHEN v_status = 'admitted' THEN v_turn END,
     'passExpiresAt', CASE WHEN v_status = 'admitted' THEN v_pass_expires END);
@@ -274,14 +290,30 @@ REVOKE EXECUTE ON FUNCTION queue_for_visitor(text, text, boolean, boolean) FROM 
 -- consecutively in the batch's order, which is the order the requests
 -- arrived at the node; the batch's database time is every join's time.
 --
--- p_requests: [{holderId, userId, privileged}], in arrival order.
--- Returns one outcome per request, in order: {entry, created} (created only
--- for a new entry), or {error: {message, detail}} (event_not_found for a
--- caller who may not see the event, queue_not_found, queue_not_open_yet).
+-- p_holders, p_user_ids, p_privileged: one element per request, in arrival
+-- order (the holder id, and the caller's audience as event_is_visible()
+-- takes it).
+-- Returns {"fresh": {eventId, status, opensAt}, "outcomes": [...]}, one outcome per
+-- request, in order:
+--   {"created": [id, position, peopleAhead, estimatedWaitSeconds]}: a new
+--     entry, whose event, status and opensAt are "fresh"'s (the same for every new
+--     entry of the batch: the queue's, read once);
+--   {"entry": queue_entry_json()}: the holder's entry, not created now (one
+--     already in line as it is, one put back at the end, or a holder's second
+--     request in the batch);
+--   {"error": {message, detail}}: event_not_found for a caller who may not
+--     see the event, queue_not_found, queue_not_open_yet.
 -- A holder already in line gets their entry as it is; one whose entry left
 -- or whose pass ran out goes back in at the end (into the pre-queue while it
--- lasts): a rejoin never gives a better place. A holder twice in one batch
--- is decided once; the second request gets the same entry, not created.
+-- lasts): a rejoin never gives a better place.
+--
+-- Its cost is per join, under the queue row's lock: one batch of an event
+-- runs at a time. So what is the same for the whole batch is done once: the
+-- event's visibility when it is public (anyone may see it), the new entries'
+-- status; and a new entry is sent back as four numbers, not built as an
+-- object (queue_entry_json() cost a quarter of a batch). Its event is not
+-- checked row by row either (queue_entries has no foreign key, migrations/
+-- 0006): the queue row, locked here, is the event's.
 --
 -- Its plans: an opening fills queue_entries from empty faster than
 -- autovacuum re-analyzes it, and plpgsql keeps the plans it made while the
@@ -291,7 +323,7 @@ REVOKE EXECUTE ON FUNCTION queue_for_visitor(text, text, boolean, boolean) FROM 
 -- scan (seq or bitmap, as reserve_holds() is, 50_group_commit.sql), each
 -- request's entry is read by a lookup of its own, and its small statements
 -- are never JIT-compiled.
-CREATE OR REPLACE FUNCTION queue_join_batch(p_event_ref text, p_requests jsonb) RETURNS json
+CREATE OR REPLACE FUNCTION queue_join_batch(p_event_ref text, p_holders text[], p_user_ids text[], p_privileged boolean[]) RETURNS json
 LANGUAGE plpgsql SECURITY DEFINER SET search_path FROM CURRENT
 SET enable_seqscan = off SET enable_bitmapscan = off SET jit = off AS $$
 DECLARE
@@ -308,14 +340,25 @@ DECLARE
   -- Of those: already in line, as they were (their entries locked); back in at the end; given a place now (new or back in).
   v_existing text[] := '{}';
   v_back text[] := '{}';
-  v_placed text[];
+  v_placed text[] := '{}';
+  -- The ids of the placed ones that are new (unused for those back in).
+  v_ids uuid[];
+  v_first_position bigint;
+  v_fresh_status text;
   v_entry queue_entries;
   v_status text;
   v_outcomes json;
 BEGIN
-  SELECT array_agg(v_event.id IS NOT NULL AND event_is_visible(v_event, r->>'userId', (r->>'privileged')::boolean) ORDER BY n)
-    INTO v_visible
-    FROM jsonb_array_elements(p_requests) WITH ORDINALITY AS q (r, n);
+  IF v_event.id IS NULL THEN
+    v_visible := array_fill(false, ARRAY[cardinality(p_holders)]);
+  ELSIF event_is_visible(v_event, NULL, false) THEN
+    -- Public: visible to every caller, decided once.
+    v_visible := array_fill(true, ARRAY[cardinality(p_holders)]);
+  ELSE
+    SELECT array_agg(event_is_visible(v_event, u, p) ORDER BY n)
+      INTO v_visible
+      FROM unnest(p_user_ids, p_privileged) WITH ORDINALITY AS r (u, p, n);
+  END IF;
   IF true = ANY (v_visible) THEN
     SELECT * INTO v_queue FROM event_queues WHERE event_id = v_event.id FOR UPDATE;
     -- Read after the lock: a batch that waited for it comes after the one that held it.
@@ -335,8 +378,8 @@ BEGIN
       SELECT * INTO v_queue FROM event_queues WHERE event_id = v_queue.event_id;
     END IF;
     SELECT array_agg(holder ORDER BY first) INTO v_holders
-      FROM (SELECT r->>'holderId' AS holder, min(n) AS first
-            FROM jsonb_array_elements(p_requests) WITH ORDINALITY AS q (r, n)
+      FROM (SELECT h AS holder, min(n) AS first
+            FROM unnest(p_holders) WITH ORDINALITY AS r (h, n)
             WHERE v_visible[n] GROUP BY 1) AS h;
     v_rate := queue_measured_rate(v_queue, v_now);
     -- Each locked by a lookup of its own, in holder order, as presence rounds
@@ -353,16 +396,22 @@ BEGIN
         v_back := v_back || v_entry.holder_id;
       END IF;
     END LOOP;
-    SELECT coalesce(array_agg(h ORDER BY k), '{}') INTO v_placed
-      FROM unnest(v_holders) WITH ORDINALITY AS p (h, k) WHERE NOT h = ANY (v_existing) OR h = ANY (v_back);
+    IF cardinality(v_existing) = 0 THEN
+      v_placed := v_holders;
+    ELSE
+      SELECT coalesce(array_agg(h ORDER BY k), '{}') INTO v_placed
+        FROM unnest(v_holders) WITH ORDINALITY AS p (h, k) WHERE NOT h = ANY (v_existing) OR h = ANY (v_back);
+    END IF;
     -- The k-th placed holder of this batch takes position last_position + k (none before the shuffle).
-    INSERT INTO queue_entries (event_id, holder_id, joined_at, last_seen_at, position)
-    SELECT v_queue.event_id, h, v_now, v_now, CASE WHEN v_queue.shuffled_at IS NOT NULL THEN v_queue.last_position + k END
+    v_first_position := CASE WHEN v_queue.shuffled_at IS NOT NULL THEN v_queue.last_position + 1 END;
+    v_ids := ARRAY(SELECT gen_random_uuid() FROM generate_series(1, cardinality(v_placed)));
+    INSERT INTO queue_entries (id, event_id, holder_id, joined_at, last_seen_at, position)
+    SELECT v_ids[k], v_queue.event_id, h, v_now, v_now, v_first_position - 1 + k
     FROM unnest(v_placed) WITH ORDINALITY AS p (h, k) WHERE NOT h = ANY (v_existing);
     IF cardinality(v_existing) > 0 THEN
       -- A position one leaves above served_up_to was already counted as vacated when it left.
       UPDATE queue_entries SET left_at = NULL, skipped = false, joined_at = v_now, last_seen_at = v_now,
-        position = CASE WHEN v_queue.shuffled_at IS NOT NULL THEN v_queue.last_position + array_position(v_placed, holder_id) END
+        position = v_first_position - 1 + array_position(v_placed, holder_id)
       WHERE event_id = v_queue.event_id AND holder_id = ANY (v_back);
       UPDATE queue_entries SET last_seen_at = v_now
       WHERE event_id = v_queue.event_id AND holder_id = ANY (v_existing) AND NOT holder_id = ANY (v_back);
@@ -373,22 +422,31 @@ BEGIN
         prequeue_count = prequeue_count + CASE WHEN shuffled_at IS NULL THEN cardinality(v_placed) ELSE 0 END
       WHERE event_id = v_queue.event_id RETURNING * INTO v_queue;
     END IF;
+    -- Every new entry's status: not left, no turn yet, positioned once shuffled.
+    v_fresh_status := queue_entry_status(queue_status(v_queue, v_now), false, v_first_position, NULL, v_now);
   END IF;
 
-  -- Each request's entry as it is now (a holder twice in the batch gets the same one).
+  -- Each request's outcome: a holder's first request, new in line, as four numbers; any other by its entry as it is now.
   SELECT json_agg(CASE
-           WHEN NOT v_visible[n] THEN inventory_refusal('Event not found', '{"code": "event_not_found"}')::json
+           WHEN NOT v_visible[r.n] THEN inventory_refusal('Event not found', '{"code": "event_not_found"}')::json
            WHEN v_refusal IS NOT NULL THEN v_refusal::json
-           ELSE json_build_object('entry', queue_entry_json((SELECT e FROM queue_entries e WHERE e.event_id = v_queue.event_id AND e.holder_id = q.holder),
-                                                            v_queue, v_now, v_rate),
-                                  'created', first AND NOT q.holder = ANY (v_existing))
-         END ORDER BY n)
+           WHEN p.k IS NOT NULL AND r.n = p.first THEN
+             json_build_object('created', json_build_array(v_ids[p.k], v_first_position - 1 + p.k,
+               queue_entry_ahead(v_queue, v_fresh_status, v_first_position - 1 + p.k),
+               queue_entry_wait(v_queue, v_fresh_status, v_first_position - 1 + p.k, v_rate, v_now)))
+           ELSE json_build_object('entry', queue_entry_json((SELECT e FROM queue_entries e WHERE e.event_id = v_queue.event_id AND e.holder_id = r.h),
+                                                           v_queue, v_now, v_rate))
+         END ORDER BY r.n)
     INTO v_outcomes
-    FROM (SELECT r->>'holderId' AS holder, n, n = min(n) OVER (PARTITION BY r->>'holderId') AS first
-          FROM jsonb_array_elements(p_requests) WITH ORDINALITY AS q (r, n)) AS q;
-  RETURN coalesce(v_outcomes, '[]'::json);
+    FROM unnest(p_holders) WITH ORDINALITY AS r (h, n)
+    LEFT JOIN (SELECT p.h, p.k, f.first
+               FROM unnest(v_placed) WITH ORDINALITY AS p (h, k)
+               JOIN (SELECT h, min(n) AS first FROM unnest(p_holders) WITH ORDINALITY AS q (h, n) GROUP BY h) AS f ON f.h = p.h
+               WHERE NOT p.h = ANY (v_existing)) AS p ON p.h = r.h;
+  RETURN json_build_object('fresh', json_build_object('eventId', v_queue.event_id, 'status', v_fresh_status, 'opensAt', v_queue.opens_at),
+                           'outcomes', coalesce(v_outcomes, '[]'::json));
 END $$;
-REVOKE EXECUTE ON FUNCTION queue_join_batch(text, jsonb) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION queue_join_batch(text, text[], text[], boolean[]) FROM PUBLIC;
 
 -- The holder's entry, locked; queue_entry_not_found without one.
 CREATE OR REPLACE FUNCTION queue_entry_of(p_queue event_queues, p_holder text) RETURNS queue_entries
@@ -631,3 +689,13 @@ BEGIN
           FROM queue_entries e WHERE e.event_id = p_event_id AND e.holder_id = ANY (p_holders));
 END $$;
 REVOKE EXECUTE ON FUNCTION queue_entries_of_holders(uuid, text[], boolean) FROM PUBLIC;
+
+-- A queue deleted (with its event, or alone) takes its entries with it: what
+-- the foreign key to events did (migrations/0006). Once per statement.
+CREATE OR REPLACE FUNCTION queue_entries_gone() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path FROM CURRENT AS $$
+BEGIN
+  DELETE FROM queue_entries WHERE event_id IN (SELECT event_id FROM gone_queues);
+  RETURN NULL;
+END $$;
+REVOKE EXECUTE ON FUNCTION queue_entries_gone() FROM PUBLIC;

@@ -54,3 +54,7 @@ DROP TRIGGER IF EXISTS tickets_capture_delete ON tickets;
 CREATE TRIGGER tickets_capture_delete AFTER DELETE ON tickets
   REFERENCING OLD TABLE AS old_rows
   FOR EACH STATEMENT EXECUTE FUNCTION capture_tickets_changes();
+DROP TRIGGER IF EXISTS event_queues_entries_gone ON event_queues;
+CREATE TRIGGER event_queues_entries_gone AFTER DELETE ON event_queues
+  REFERENCING OLD TABLE AS gone_queues
+  FOR EACH STATEMENT EXECUTE FUNCTION queue_entries_gone();
