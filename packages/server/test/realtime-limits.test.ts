@@ -173,7 +173,8 @@ describe('realtime limits and robustness', () => {
     socket.send({ type: 'refresh_token', token: 'nonsense', ref: 'r3' });
     expect(await socket.next((m) => m.type === 'error')).toMatchObject({ code: 'invalid_token', ref: 'r3' });
 
-    const lapsing = await connect(server, (await server.service.verifier.sign({ userId: randomUUID(), role: 'anon' }, 1)).token);
+    // exp is in whole seconds: a 2 s token lives at least 1 s, time enough to connect.
+    const lapsing = await connect(server, (await server.service.verifier.sign({ userId: randomUUID(), role: 'anon' }, 2)).token);
     expect((await lapsing.closed).code).toBe(CloseCode.tokenExpired);
     // The refreshed one outlived its first token.
     await new Promise((resolve) => setTimeout(resolve, 1200));

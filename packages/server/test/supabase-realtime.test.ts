@@ -267,9 +267,10 @@ describe.each(drivers)('Supabase Realtime-compatible endpoint (%s)', (driver) =>
   });
 
   it('opens no channel on an apikey that has expired since the handshake', async () => {
-    const brief = (await server.service.verifier.sign({ userId: randomUUID(), role: 'anon' }, 1)).token;
+    // exp is in whole seconds: a 2 s token lives at least 1 s, time enough for the handshake; then wait past its exp.
+    const { token: brief, expiresAt } = await server.service.verifier.sign({ userId: randomUUID(), role: 'anon' }, 2);
     const socket = await PhoenixSocket.open(server.url, brief);
-    await new Promise((resolve) => setTimeout(resolve, 1100));
+    await new Promise((resolve) => setTimeout(resolve, Math.floor(expiresAt.getTime() / 1000) * 1000 + 100 - Date.now()));
     expect(await socket.join('late', [{ table: 'event_tickets' }])).toEqual({ status: 'error', response: { reason: 'Token has expired' } });
     // A join's own access_token still opens one.
     expect((await socket.join('fresh', [{ table: 'event_tickets' }], await tokenFor('anon'))).status).toBe('ok');
