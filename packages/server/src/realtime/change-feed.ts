@@ -30,6 +30,8 @@ export class ChangeFeed {
   /** Personal feeds: holders changed here (to read and to send on), keys from other nodes, and whether to check everyone. */
   private holders = new Set<string>();
   private touchedHolders = new Set<string>();
+  /** When each event was last sent to the other nodes (Date.now()), for the leading edge's spacing. */
+  private readonly publishedAt = new Map<string, number>();
   private holderKeys = new Set<string>();
   private allHolders = false;
 
@@ -127,8 +129,33 @@ export class ChangeFeed {
     const holderKeys = [...this.touchedHolders].map(holderKey);
     this.touched.clear();
     this.touchedHolders.clear();
+    const now = Date.now();
+    // Past the longest tick (TICKETPULSE_TICK_MS is at most 5 s) an entry no longer holds anything back.
+    for (const [id, at] of this.publishedAt) if (now - at > 5000) this.publishedAt.delete(id);
+    for (const id of eventIds) this.publishedAt.set(id, now);
+    await this.publish(eventIds, holderKeys);
+  }
+
+  /**
+   * The leading edge's share: sends at once the touched events not sent in
+   * the last `spacingMs` (quiet ones); busy events and holder keys wait for
+   * the tick's flush(), so a busy event costs the bus one message a tick.
+   */
+  async flushQuiet(spacingMs: number): Promise<void> {
+    if (!this.bus || this.touched.size === 0) return;
+    const now = Date.now();
+    const quiet = [...this.touched].filter((id) => now - (this.publishedAt.get(id) ?? -Infinity) >= spacingMs);
+    if (quiet.length === 0) return;
+    for (const id of quiet) {
+      this.touched.delete(id);
+      this.publishedAt.set(id, now);
+    }
+    await this.publish(quiet, []);
+  }
+
+  private async publish(eventIds: string[], holderKeys: string[]): Promise<void> {
     try {
-      await this.bus.publish({ eventIds, holderKeys });
+      await this.bus?.publish({ eventIds, holderKeys });
     } catch (error) {
       // The others' reconcile poll picks these up; nothing is lost for good.
       this.logger.warn({ err: error, events: eventIds.length, holders: holderKeys.length }, 'could not signal changes to other nodes');

@@ -117,14 +117,17 @@ export class ChangeTick {
 
   private async run(run: TickRun): Promise<void> {
     let events: EventAvailabilityWithRows[] = [];
+    // Other nodes are told while this one reads (flushes never throw). On the leading edge only of
+    // quiet events: a busy event's signal waits for the tick, as its frame does.
+    const told = run === 'tick' ? this.feed.flush() : this.feed.flushQuiet(this.timing.tickMs - JITTER_MS);
     try {
-      // Other nodes are told while this one reads: neither waits for the other (flush() never throws).
-      [, events] = await Promise.all([this.feed.flush(), this.read(run)]);
+      events = await this.read(run);
     } catch (error) {
       // The database may be restarting: try everything again next tick, so viewers converge once it is back.
       this.feed.markAll();
       this.logger.warn({ err: error }, 'realtime tick failed; retrying');
     }
+    await told;
     if (run === 'leading' && events.length === 0) return;
     const results = await Promise.allSettled(this.consumers.map((consumer) => consumer.consume(events, run)));
     for (const result of results) {

@@ -4,9 +4,10 @@ import { parseSignal, signalPayloads, type ChangeBatch, type ChangeBus } from '.
 const CHANNEL = 'ticketpulse_availability';
 
 /**
- * The default bus: PostgreSQL LISTEN/NOTIFY. Each node sends at most one
- * NOTIFY per tick, outside any hold transaction, so NOTIFY's commit-time lock
- * never sits on the per-seat path.
+ * The default bus: PostgreSQL LISTEN/NOTIFY. Each node sends one NOTIFY per
+ * tick, plus one for a quiet event's first change (the tick's leading edge:
+ * at most one per event per tick), always outside any hold transaction, so
+ * NOTIFY's commit-time lock never sits on the per-seat path.
  */
 export class PostgresChangeBus implements ChangeBus {
   private stop: (() => Promise<void>) | undefined;
