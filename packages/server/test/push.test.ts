@@ -98,7 +98,7 @@ describe.skipIf(!postgresUrl)('Web Push', () => {
   }, 60_000);
 
   afterAll(async () => {
-    for (const running of nodes.filter(isAlive)) await running.stop();
+    for (const running of nodes) await running.stop();
     await pushService.stop();
     await withAdmin((c) => c.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`));
   }, 60_000);

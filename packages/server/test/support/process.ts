@@ -34,7 +34,8 @@ export async function startNode(env: Record<string, string>, args: string[] = []
     output: () => out,
     stop: () =>
       new Promise((resolve) => {
-        if (child.exitCode !== null) return resolve(child.exitCode);
+        // Already gone (killed by a signal too: its exit event has fired, so waiting for it would hang).
+        if (child.exitCode !== null || child.signalCode !== null) return resolve(child.exitCode);
         child.once('exit', resolve);
         child.kill('SIGTERM');
       }),
