@@ -228,10 +228,10 @@ describe.skipIf(!postgresUrl)('Web Push', () => {
     const buyer = await token();
     const browser = await subscribe(doomed, buyer);
     await call(doomed, 'POST', `/api/event-tickets/${event.typeId}/waitlist`, buyer, { quantity: 1 });
-    // The offer and its outbox row commit together on a node whose sender has not run yet; it dies at once.
+    // The offer and its outbox row commit together on a node whose sender does not run (an hour's interval); it dies at once.
+    // `node` may already have drained the row by then: either way, the buyer gets exactly one push.
     expect((await event.release(doomed)).status).toBe(200);
     await kill(doomed);
-    expect(pushService.to(browser.path)).toHaveLength(0);
 
     // Any node drains the shared outbox: `node`'s sender sends it, and a restarted node sends nothing more.
     await eventually(() => pushService.to(browser.path).length === 1, 'the offer is pushed by a surviving node');

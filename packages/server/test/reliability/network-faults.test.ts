@@ -120,6 +120,8 @@ describe.skipIf(!postgresUrl)('reliability: network faults between the SDK and t
     const detectedMs = Date.now() - spikeAt;
     proxy.delayMs = 0;
     const recoveredMs = await converged(spikeAt);
+    // Some may have shown the counts by polling over HTTP first; all are back on the WebSocket too.
+    await eventually(() => viewers.connected() === VIEWERS, 'every viewer to be connected again', 30_000);
     expect(viewers.connects()).toBeGreaterThanOrEqual(connectsBefore + VIEWERS);
     viewers.close();
     await recordReliability({
