@@ -186,6 +186,31 @@ describe.skipIf(!postgresUrl)('Web Push', () => {
     expect([watching.status, watching.body.error.code]).toEqual([409, 'push_watch_seats_available']);
   });
 
+  it('tells a watcher of a paused sale when it resumes with seats to hold', async () => {
+    const organizer = await token('organizer');
+    const slug = `push-${randomBytes(4).toString('hex')}`;
+    const created = await call(node, 'POST', '/api/events', organizer, {
+      slug,
+      name: `Push ${slug}`,
+      startsAt: new Date(Date.now() + 86_400_000).toISOString(),
+      status: 'paused',
+      ticketTypes: [{ name: 'General', totalCapacity: 5, price: '10.00', maxPerOrder: 4 }],
+    });
+    expect(created.status).toBe(201);
+    const typeId = created.body.event.ticketTypes[0].id as string;
+    const buyer = await token();
+    const browser = await subscribe(node, buyer);
+    // Seats exist but cannot be held while the sale is paused: watching is allowed.
+    expect((await call(node, 'POST', `/api/event-tickets/${typeId}/notify`, buyer)).status).toBe(201);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(pushService.to(browser.path)).toHaveLength(0);
+
+    expect((await call(node, 'PATCH', `/api/events/${slug}`, organizer, { status: 'on_sale' })).status).toBe(200);
+    await eventually(() => pushService.to(browser.path).length === 1, 'the watcher is told the sale is back');
+    expect(browser.decrypt(pushService.to(browser.path)[0]!.body)).toMatchObject({ kind: 'ticket_type_back', ticketTypeId: typeId, url: `/events/${slug}` });
+    expect((await call(node, 'GET', '/api/push/watches', buyer)).body.watches).toEqual([]);
+  });
+
   it('retries with backoff when the push service answers 5xx or 429, until it takes the push, and then stops', async () => {
     const event = await soldOut(node);
     const buyer = await token();

@@ -226,8 +226,8 @@ export class Catalog {
         [idOrSlug, change.status ?? null, change.isPublic ?? null, change.displayPrecision ?? null],
       );
       if (!rows[0]) throw new InventoryError('event_not_found', 'Event not found');
-      // Seats freed while the sale was stopped go to the waiting lists before anyone can hold them (docs/waiting-list.md).
-      if (resuming) await tx.query('SELECT waitlist_offer_event($1)', [rows[0].id]);
+      // Seats freed while the sale was stopped go to the waiting lists before anyone can hold them (docs/waiting-list.md), then watchers are told.
+      if (resuming) await tx.query('SELECT event_sale_resumed($1)', [rows[0].id]);
       return rows[0].id;
     });
     this.onChange(id);

@@ -328,10 +328,5 @@ BEGIN
 END $$;
 REVOKE EXECUTE ON FUNCTION waitlist_configure_type(uuid, boolean) FROM PUBLIC;
 
--- After an event's sale resumes: its lines get the seats freed while it was
--- not on sale (no type row changed, so the counter hook did not run).
-CREATE OR REPLACE FUNCTION waitlist_offer_event(p_event_id uuid) RETURNS void
-LANGUAGE sql SECURITY DEFINER SET search_path FROM CURRENT AS $$
-  SELECT waitlist_offer(ARRAY(SELECT id FROM event_tickets WHERE event_id = p_event_id AND waitlist_waiting > 0))
-$$;
-REVOKE EXECUTE ON FUNCTION waitlist_offer_event(uuid) FROM PUBLIC;
+-- Replaced by event_sale_resumed() (80_push.sql), which tells push watchers too.
+DROP FUNCTION IF EXISTS waitlist_offer_event(uuid);

@@ -156,6 +156,17 @@ BEGIN
 END $$;
 REVOKE EXECUTE ON FUNCTION push_fire_watches(uuid[]) FROM PUBLIC;
 
+-- After an event's sale resumes: the seats freed while it was not on sale
+-- (no type row changed, so update_event_counts() did not run) go to the
+-- waiting lists, then whoever asked to be told, as that hook would have done.
+CREATE OR REPLACE FUNCTION event_sale_resumed(p_event_id uuid) RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER SET search_path FROM CURRENT AS $$
+BEGIN
+  PERFORM waitlist_offer(ARRAY(SELECT id FROM event_tickets WHERE event_id = p_event_id AND waitlist_waiting > 0));
+  PERFORM push_fire_watches(ARRAY(SELECT id FROM event_tickets WHERE event_id = p_event_id AND push_watchers > 0));
+END $$;
+REVOKE EXECUTE ON FUNCTION event_sale_resumed(uuid) FROM PUBLIC;
+
 -- One sender turn, under a transaction-level advisory lock so nodes take
 -- turns (a node that does not get it sends nothing this turn):
 --  1. queues "about to expire" for active holds of subscribed holders with at
