@@ -4,12 +4,40 @@ import type { ClientConnection } from './connection.ts';
 import type { DatabaseClock } from './database-clock.ts';
 import type { RealtimeMetrics } from './metrics.ts';
 import type { PublishedChange, SnapshotStore } from './snapshot-store.ts';
+import { encodeTextFrame } from './text-frame.ts';
 import type { Subscriptions } from './subscriptions.ts';
 
-/** One event's serialized update, waiting for its connection's next frame. */
-interface HeldUpdate {
-  eventId: string;
-  frame: string;
+/**
+ * A set of serialized updates, in order, and the one frame that carries
+ * them, built and framed once for every viewer that gets exactly these
+ * updates. Sets grow one update at a time from an empty root, and the same
+ * update added to the same set gives the same set: a fan-out allocates per
+ * distinct set of updates (most viewers watch one busy event), not per viewer.
+ */
+class UpdateSet {
+  private readonly next = new Map<string, UpdateSet>();
+  private frame: Buffer | undefined;
+
+  constructor(
+    readonly eventIds: readonly string[] = [],
+    readonly updates: readonly string[] = [],
+  ) {}
+
+  get empty(): boolean {
+    return this.updates.length === 0;
+  }
+
+  /** This set and one more update (a serialized update is unique to its event and version). */
+  with(eventId: string, update: string): UpdateSet {
+    let set = this.next.get(update);
+    if (!set) this.next.set(update, (set = new UpdateSet([...this.eventIds, eventId], [...this.updates, update])));
+    return set;
+  }
+
+  /** The `updates` frame, WebSocket header included, built once. */
+  framed(serverTime: string): Buffer {
+    return (this.frame ??= encodeTextFrame(Buffer.from(`{"type":"updates","serverTime":"${serverTime}","updates":[${this.updates.join(',')}]}`)));
+  }
 }
 
 /**
@@ -24,7 +52,7 @@ interface HeldUpdate {
  */
 export class Publisher implements TickConsumer {
   /** Updates held for a connection's next frame, oldest first. */
-  private readonly held = new Map<ClientConnection, HeldUpdate[]>();
+  private readonly held = new Map<ClientConnection, UpdateSet>();
 
   constructor(
     private readonly store: SnapshotStore,
@@ -59,9 +87,16 @@ export class Publisher implements TickConsumer {
   private fanOut(changes: PublishedChange[]): void {
     const serverTime = this.clock.now();
     const now = Date.parse(serverTime);
-    const perConnection = new Map<ClientConnection, HeldUpdate[]>();
+    const none = new UpdateSet();
+    const perConnection = new Map<ClientConnection, UpdateSet>();
     // Held updates go first (their versions come before this run's), for events the connection still watches.
-    for (const [connection, held] of this.held) perConnection.set(connection, held.filter((h) => connection.subscriptions.has(h.eventId)));
+    for (const [connection, held] of this.held) {
+      let set = none;
+      held.eventIds.forEach((eventId, i) => {
+        if (connection.subscriptions.has(eventId)) set = set.with(eventId, held.updates[i]!);
+      });
+      perConnection.set(connection, set);
+    }
     this.held.clear();
     for (const change of changes) {
       const event = this.store.get(change.eventId);
@@ -69,31 +104,30 @@ export class Publisher implements TickConsumer {
       if (!event || subscribers.size === 0) continue;
       let sent = false;
       for (const connection of subscribers) {
-        const frame = change.frames[this.subscriptions.precisionFor(connection, event)];
-        if (!frame || connection.behind) continue;
-        let parts = perConnection.get(connection);
-        if (!parts) perConnection.set(connection, (parts = []));
-        parts.push({ eventId: change.eventId, frame });
+        const update = change.frames[this.subscriptions.precisionFor(connection, event)];
+        if (!update || connection.behind) continue;
+        perConnection.set(connection, (perConnection.get(connection) ?? none).with(change.eventId, update));
         sent = true;
       }
       if (sent) this.metrics.commitToSend.observe(Math.max(0, now - Date.parse(change.committedAt)) / 1000);
     }
-    // Frames are built by joining already-serialized updates. Viewers with the same
-    // updates (most watch one event) share one frame, built and UTF-8 encoded once.
-    const prefix = `{"type":"updates","serverTime":"${serverTime}","updates":[`;
-    const shared = new Map<string, Buffer>();
-    const tickAgo = Date.now() - this.tickMs + JITTER_MS;
-    for (const [connection, parts] of perConnection) {
+    // One time for the whole fan-out: a viewer written to late in a long one is not held back at the next tick.
+    const at = Date.now();
+    const tickAgo = at - this.tickMs + JITTER_MS;
+    let frames = 0;
+    let bytes = 0;
+    for (const [connection, set] of perConnection) {
       if (connection.updatedAt > tickAgo) {
-        this.held.set(connection, parts);
+        this.held.set(connection, set);
         continue;
       }
-      if (parts.length === 0) continue;
-      const key = parts.length === 1 ? parts[0]!.frame : parts.map((part) => part.frame).join(',');
-      let frame = shared.get(key);
-      if (!frame) shared.set(key, (frame = Buffer.from(prefix + key + ']}')));
-      connection.sendUpdates(frame);
+      if (set.empty) continue;
+      const frame = set.framed(serverTime);
+      if (!connection.sendUpdates(frame, at)) continue;
+      frames += 1;
+      bytes += frame.length;
     }
+    this.metrics.sent(frames, bytes);
   }
 
   /** Connections that skipped updates get every subscribed event whole, once they have drained. */
