@@ -5,6 +5,7 @@ import type { WebSocket } from 'ws';
 import type { Principal } from '../auth/principal.ts';
 import { userKeyOf } from './admission.ts';
 import type { TokenBucket } from './limits.ts';
+import type { UpdateSet } from './update-set.ts';
 import type { RealtimeMetrics } from './metrics.ts';
 
 export interface ConnectionLimits {
@@ -30,6 +31,8 @@ export class ClientConnection {
   behind = false;
   /** When it was last sent an `updates` frame (Date.now()): at most one a tick. */
   updatedAt = -Infinity;
+  /** The updates it gets in the fan-out under way (Publisher); undefined between fan-outs. */
+  pending: UpdateSet | undefined = undefined;
   private current: Principal;
   private expiryTimer: NodeJS.Timeout | undefined;
   private rejectedInWindow = 0;

@@ -4,41 +4,8 @@ import type { ClientConnection } from './connection.ts';
 import type { DatabaseClock } from './database-clock.ts';
 import type { RealtimeMetrics } from './metrics.ts';
 import type { PublishedChange, SnapshotStore } from './snapshot-store.ts';
-import { encodeTextFrame } from './text-frame.ts';
+import { UpdateSet } from './update-set.ts';
 import type { Subscriptions } from './subscriptions.ts';
-
-/**
- * A set of serialized updates, in order, and the one frame that carries
- * them, built and framed once for every viewer that gets exactly these
- * updates. Sets grow one update at a time from an empty root, and the same
- * update added to the same set gives the same set: a fan-out allocates per
- * distinct set of updates (most viewers watch one busy event), not per viewer.
- */
-class UpdateSet {
-  private readonly next = new Map<string, UpdateSet>();
-  private frame: Buffer | undefined;
-
-  constructor(
-    readonly eventIds: readonly string[] = [],
-    readonly updates: readonly string[] = [],
-  ) {}
-
-  get empty(): boolean {
-    return this.updates.length === 0;
-  }
-
-  /** This set and one more update (a serialized update is unique to its event and version). */
-  with(eventId: string, update: string): UpdateSet {
-    let set = this.next.get(update);
-    if (!set) this.next.set(update, (set = new UpdateSet([...this.eventIds, eventId], [...this.updates, update])));
-    return set;
-  }
-
-  /** The `updates` frame, WebSocket header included, built once. */
-  framed(serverTime: string): Buffer {
-    return (this.frame ??= encodeTextFrame(Buffer.from(`{"type":"updates","serverTime":"${serverTime}","updates":[${this.updates.join(',')}]}`)));
-  }
-}
 
 /**
  * The native endpoint's share of the tick (ChangeTick): take in the changed
@@ -88,46 +55,56 @@ export class Publisher implements TickConsumer {
     const serverTime = this.clock.now();
     const now = Date.parse(serverTime);
     const none = new UpdateSet();
-    const perConnection = new Map<ClientConnection, UpdateSet>();
-    // Held updates go first (their versions come before this run's), for events the connection still watches.
-    for (const [connection, held] of this.held) {
-      let set = none;
-      held.eventIds.forEach((eventId, i) => {
-        if (connection.subscriptions.has(eventId)) set = set.with(eventId, held.updates[i]!);
-      });
-      perConnection.set(connection, set);
-    }
-    this.held.clear();
-    for (const change of changes) {
-      const event = this.store.get(change.eventId);
-      const subscribers = this.subscriptions.subscribersOf(change.eventId);
-      if (!event || subscribers.size === 0) continue;
-      let sent = false;
-      for (const connection of subscribers) {
-        const update = change.frames[this.subscriptions.precisionFor(connection, event)];
-        if (!update || connection.behind) continue;
-        perConnection.set(connection, (perConnection.get(connection) ?? none).with(change.eventId, update));
-        sent = true;
+    // The connections that get something, each with its set in `pending`: a field, not a map entry, as it is set for every viewer of every frame.
+    const touched: ClientConnection[] = [];
+    const add = (connection: ClientConnection, eventId: string, update: string) => {
+      if (connection.pending === undefined) touched.push(connection);
+      connection.pending = (connection.pending ?? none).with(eventId, update);
+    };
+    try {
+      // Held updates go first (their versions come before this run's), for events the connection still watches.
+      for (const [connection, held] of this.held) {
+        touched.push(connection);
+        connection.pending = none;
+        held.eventIds.forEach((eventId, i) => {
+          if (connection.subscriptions.has(eventId)) add(connection, eventId, held.updates[i]!);
+        });
       }
-      if (sent) this.metrics.commitToSend.observe(Math.max(0, now - Date.parse(change.committedAt)) / 1000);
-    }
-    // One time for the whole fan-out: a viewer written to late in a long one is not held back at the next tick.
-    const at = Date.now();
-    const tickAgo = at - this.tickMs + JITTER_MS;
-    let frames = 0;
-    let bytes = 0;
-    for (const [connection, set] of perConnection) {
-      if (connection.updatedAt > tickAgo) {
-        this.held.set(connection, set);
-        continue;
+      this.held.clear();
+      for (const change of changes) {
+        const event = this.store.get(change.eventId);
+        const subscribers = this.subscriptions.subscribersOf(change.eventId);
+        if (!event || subscribers.size === 0) continue;
+        let sent = false;
+        for (const connection of subscribers) {
+          const update = change.frames[this.subscriptions.precisionFor(connection, event)];
+          if (!update || connection.behind) continue;
+          add(connection, change.eventId, update);
+          sent = true;
+        }
+        if (sent) this.metrics.commitToSend.observe(Math.max(0, now - Date.parse(change.committedAt)) / 1000);
       }
-      if (set.empty) continue;
-      const frame = set.framed(serverTime);
-      if (!connection.sendUpdates(frame, at)) continue;
-      frames += 1;
-      bytes += frame.length;
+      // One time for the whole fan-out: a viewer written to late in a long one is not held back at the next tick.
+      const at = Date.now();
+      const tickAgo = at - this.tickMs + JITTER_MS;
+      let frames = 0;
+      let bytes = 0;
+      for (const connection of touched) {
+        const set = connection.pending!;
+        if (connection.updatedAt > tickAgo) {
+          this.held.set(connection, set);
+          continue;
+        }
+        if (set.empty) continue;
+        const frame = set.framed(serverTime);
+        if (!connection.sendUpdates(frame, at)) continue;
+        frames += 1;
+        bytes += frame.length;
+      }
+      this.metrics.sent(frames, bytes);
+    } finally {
+      for (const connection of touched) connection.pending = undefined;
     }
-    this.metrics.sent(frames, bytes);
   }
 
   /** Connections that skipped updates get every subscribed event whole, once they have drained. */
