@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import type { GatewayInit, GatewaySample } from '../workers/gateway.ts';
 import type { SocketIoInit, SocketIoSample } from '../baselines/socket-io-server.ts';
-import type { BroadcastCommand } from '../baselines/ws-broadcast-server.ts';
+import type { BroadcastCommand, UpdatesBroadcast, UpdatesBroadcastResult } from '../baselines/ws-broadcast-server.ts';
 import type { ProcessSample } from './process-sample.ts';
 import type { AdmissionMark } from './queue-frames.ts';
 import { raiseFileLimit } from './file-limit.ts';
@@ -107,14 +107,23 @@ export function startSocketIoServer(ctx: BenchContext, bench: BenchDatabase): Pr
   return startServer<SocketIoSample>(ctx, SOCKET_IO, init);
 }
 
-/** The bare `ws` server of the queue fan-out's floor: `broadcast` writes one pre-framed frame per tick to every socket, and returns when each was built. */
-export async function startWsBroadcastServer(ctx: BenchContext): Promise<ServerProcess<ProcessSample> & { broadcast(seconds: number, tickMs: number, perTick: number): Promise<AdmissionMark[]> }> {
+/**
+ * The bare `ws` server of the fan-outs' floor: `broadcast` writes one pre-framed `queue` frame per tick to every socket,
+ * and returns when each was built; `updates` writes `updates` frames the same way.
+ */
+export async function startWsBroadcastServer(ctx: BenchContext): Promise<
+  ServerProcess<ProcessSample> & { broadcast(seconds: number, tickMs: number, perTick: number): Promise<AdmissionMark[]>; updates(o: UpdatesBroadcast): Promise<UpdatesBroadcastResult> }
+> {
   const { worker, server, url } = await bootServer<ProcessSample>(ctx, WS_BROADCAST, {});
   return {
     ...server(url!),
     broadcast: async (seconds, tickMs, perTick) => {
       const command: BroadcastCommand = { type: 'broadcast', seconds, tickMs, perTick };
       return (await ask<Reply & { ticks: AdmissionMark[] }>(worker, command, (seconds + 60) * 1000)).ticks;
+    },
+    updates: async (o) => {
+      const command: BroadcastCommand = { type: 'updates', ...o };
+      return (await ask<Reply & { result: UpdatesBroadcastResult }>(worker, command, (o.seconds + 60) * 1000)).result;
     },
   };
 }

@@ -34,6 +34,11 @@ export interface GatewaySample extends ProcessSample {
   attempts: Record<string, number>;
   /** ticketpulse_commit_to_send_seconds: cumulative counts by upper bound in seconds (Infinity last). */
   commitToSend: Array<[le: number, count: number]>;
+  /** ticketpulse_realtime_tick_interval_seconds: ticks measured and their total seconds (the effective tick is the mean between two samples). */
+  tickInterval: { count: number; sum: number };
+  /** Unsent bytes across connections, and on the worst one (ticketpulse_ws_buffered_bytes, ticketpulse_ws_max_buffered_bytes). */
+  bufferedBytes: number;
+  maxBufferedBytes: number;
 }
 
 export type GatewayCommand = (Command & { type: 'sample'; gc?: boolean }) | (Command & { type: 'listen'; port: number });
@@ -96,7 +101,22 @@ serve<GatewayCommand>(async (command) => {
   const commitToSend: GatewaySample['commitToSend'] = (await service.metrics.commitToSend.get()).values
     .filter((v) => v.metricName?.endsWith('_bucket'))
     .map((v) => [v.labels.le === '+Inf' ? Infinity : Number(v.labels.le), v.value]);
-  const sample: GatewaySample = { ...sampleProcess(command.gc), queries, httpRequests, connections: service.gateway.stats.connections, attempts, commitToSend };
+  const tick = (await service.metrics.tickInterval.get()).values;
+  const tickInterval = { count: tick.find((v) => v.metricName?.endsWith('_count'))?.value ?? 0, sum: tick.find((v) => v.metricName?.endsWith('_sum'))?.value ?? 0 };
+  service.gateway.sampleMetrics();
+  const bufferedBytes = (await service.metrics.bufferedBytes.get()).values[0]?.value ?? 0;
+  const maxBufferedBytes = (await service.metrics.maxBufferedBytes.get()).values[0]?.value ?? 0;
+  const sample: GatewaySample = {
+    ...sampleProcess(command.gc),
+    queries,
+    httpRequests,
+    connections: service.gateway.stats.connections,
+    attempts,
+    commitToSend,
+    tickInterval,
+    bufferedBytes,
+    maxBufferedBytes,
+  };
   return { sample };
 }, url ? { url } : {});
 

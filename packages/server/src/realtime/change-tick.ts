@@ -4,6 +4,7 @@ import { readAvailabilityVersions, readEventAvailabilityWithRows, type EventAvai
 import { PeriodicTask } from '../periodic-task.ts';
 import type { ChangeFeed } from './change-feed.ts';
 import type { DatabaseClock } from './database-clock.ts';
+import type { RealtimeMetrics } from './metrics.ts';
 
 export interface TickTiming {
   /** At most one update per event per tick. */
@@ -47,6 +48,12 @@ export interface TickConsumer {
  * first tick at least `tickMs` after that read, so under load every viewer
  * still gets at most one frame per event per tick, carrying the final state.
  * Runs never overlap: a change during a run is looked at when it ends.
+ *
+ * Adaptive: a tick begins `tickMs` after the last one began, or when it
+ * ends if it took longer (PeriodicTask). Past capacity, when writing a
+ * tick's frames to every viewer takes longer than `tickMs`, the effective
+ * tick lengthens to what a fan-out takes, each frame carries more changes,
+ * and nothing queues up (ticketpulse_realtime_tick_interval_seconds).
  */
 export class ChangeTick {
   private readonly task: PeriodicTask;
@@ -57,6 +64,8 @@ export class ChangeTick {
   /** The run in progress (a tick or a leading-edge run), which the next waits for. */
   private running: Promise<void> = Promise.resolve();
   private leadingQueued = false;
+  /** When the last tick began (performance.now()): the effective tick is the time between two. */
+  private lastTickAt: number | undefined;
   /** Between start() and stop(): leading-edge runs only then. */
   private live = false;
 
@@ -65,6 +74,7 @@ export class ChangeTick {
     private readonly feed: ChangeFeed,
     private readonly clock: DatabaseClock,
     private readonly logger: Logger,
+    private readonly metrics: Pick<RealtimeMetrics, 'tickInterval'>,
     private readonly timing: TickTiming,
   ) {
     this.task = new PeriodicTask(timing.tickMs, () => this.serialized(() => this.tick()));
@@ -82,11 +92,15 @@ export class ChangeTick {
 
   async stop(): Promise<void> {
     this.live = false;
+    this.lastTickAt = undefined;
     await this.task.stop();
     await this.running;
   }
 
   async tick(): Promise<void> {
+    const began = performance.now();
+    if (this.lastTickAt !== undefined) this.metrics.tickInterval.observe((began - this.lastTickAt) / 1000);
+    this.lastTickAt = began;
     const now = Date.now();
     for (const [eventId, at] of this.readAt) if (now - at >= this.timing.tickMs) this.readAt.delete(eventId);
     if (now - this.lastReconcile >= this.timing.reconcileMs) {

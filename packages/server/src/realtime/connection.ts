@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { CloseCode, type ServerMessage } from '@ticketpulse/protocol';
+import type { Duplex } from 'node:stream';
 import type { WebSocket } from 'ws';
 import type { Principal } from '../auth/principal.ts';
 import { userKeyOf } from './admission.ts';
 import type { TokenBucket } from './limits.ts';
+import type { UpdateSet } from './update-set.ts';
 import type { RealtimeMetrics } from './metrics.ts';
 
 export interface ConnectionLimits {
@@ -29,6 +31,8 @@ export class ClientConnection {
   behind = false;
   /** When it was last sent an `updates` frame (Date.now()): at most one a tick. */
   updatedAt = -Infinity;
+  /** The updates it gets in the fan-out under way (Publisher); undefined between fan-outs. */
+  pending: UpdateSet | undefined = undefined;
   private current: Principal;
   private expiryTimer: NodeJS.Timeout | undefined;
   private rejectedInWindow = 0;
@@ -37,6 +41,8 @@ export class ClientConnection {
 
   constructor(
     readonly socket: WebSocket,
+    /** The TCP (or TLS) socket under `socket`: shared frames, already framed, are written to it directly. */
+    private readonly wire: Duplex,
     principal: Principal,
     readonly ip: string,
     readonly limits: ConnectionLimits,
@@ -103,21 +109,29 @@ export class ClientConnection {
   }
 
   /**
-   * An updates frame: skipped while the socket is past the soft limit (the
-   * client catches up with whole snapshots once it drains). A frame many
-   * viewers share comes encoded once, as UTF-8 bytes, sent as text. Returns whether it was sent.
+   * An updates frame, a WebSocket frame many viewers share, framed once
+   * (text-frame.ts): skipped while the socket is past the soft limit (the
+   * client catches up with whole snapshots once it drains). `at` is the
+   * fan-out's time, one for all its frames. Returns whether it was sent.
    */
-  sendUpdates(frame: string | Buffer): boolean {
+  sendUpdates(frame: Buffer, at: number): boolean {
     const sent = this.write(frame, true);
-    if (sent) this.updatedAt = Date.now();
+    if (sent) this.updatedAt = at;
     return sent;
   }
 
-  /** A frame many viewers share, encoded once, that must not be skipped (it carries state, not a change to catch up on). */
-  sendFrame(frame: Buffer): void {
-    this.write(frame, false);
+  /** A frame many viewers share, framed once (text-frame.ts), that must not be skipped (it carries state, not a change to catch up on). Returns whether it was sent. */
+  sendFrame(frame: Buffer): boolean {
+    return this.write(frame, false);
   }
 
+  /**
+   * A message (a string, framed by ws) or a shared frame, already framed (a
+   * Buffer), which goes straight to the wire, in order with ws's own writes:
+   * ws writes each frame synchronously unless it is compressing, which this
+   * server never does (upgrade-router.ts). Shared frames are counted in the
+   * metrics by whoever fans them out, once per fan-out.
+   */
   private write(frame: string | Buffer, skippable: boolean): boolean {
     if (this.socket.readyState !== this.socket.OPEN) return false;
     const buffered = this.socket.bufferedAmount;
@@ -129,9 +143,12 @@ export class ClientConnection {
       this.behind = true;
       return false;
     }
-    this.socket.send(frame, { binary: false });
-    this.metrics.messagesSent.inc();
-    this.metrics.bytesSent.inc(typeof frame === 'string' ? Buffer.byteLength(frame) : frame.length);
+    if (typeof frame !== 'string') {
+      this.wire.write(frame);
+      return true;
+    }
+    this.socket.send(frame);
+    this.metrics.sent(1, Buffer.byteLength(frame));
     return true;
   }
 

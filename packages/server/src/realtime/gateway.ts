@@ -77,9 +77,9 @@ export class RealtimeGateway implements WebSocketEndpoint {
     this.feed = new ChangeFeed(options.bus, logger);
     const queues =
       options.waitingRoom &&
-      new QueuePublisher(options.waitingRoom, () => this.store.watchedIds(), (eventId) => this.subscriptions.subscribersOf(eventId), this.clock, logger);
+      new QueuePublisher(options.waitingRoom, () => this.store.watchedIds(), (eventId) => this.subscriptions.subscribersOf(eventId), this.clock, logger, metrics);
     this.subscriptions = new Subscriptions(db, this.store, this.clock, metrics, (eventId) => this.feed.markDirty(eventId), queues);
-    this.tick = new ChangeTick(db, this.feed, this.clock, logger, settings);
+    this.tick = new ChangeTick(db, this.feed, this.clock, logger, metrics, settings);
     this.tick.add(new Publisher(this.store, this.subscriptions, () => this.connections, this.clock, metrics, settings.tickMs));
     if (queues) this.tick.add(queues);
     this.personal = new PersonalFeed(db, this.feed, this.clock, logger);
@@ -130,6 +130,16 @@ export class RealtimeGateway implements WebSocketEndpoint {
   sampleMetrics(): void {
     const { perConnection, perUser } = this.subscriptions.distribution(this.connections);
     this.options.metrics.sampleSubscriptions(perConnection, perUser);
+    // Whether fan-out keeps up: bounded by the soft limit per connection while it does not.
+    let total = 0;
+    let most = 0;
+    for (const connection of this.connections) {
+      const buffered = connection.socket.bufferedAmount;
+      total += buffered;
+      most = Math.max(most, buffered);
+    }
+    this.options.metrics.bufferedBytes.set(total);
+    this.options.metrics.maxBufferedBytes.set(most);
   }
 
   /** This node's connections and what they watch (viewers: subscribed connections per event id). */
@@ -142,9 +152,9 @@ export class RealtimeGateway implements WebSocketEndpoint {
   }
 
   /** Past the router's checks (path, draining, attempts): the handshake, then authentication. */
-  upgrade(request: IncomingMessage, _socket: Duplex, _head: Buffer, ip: string, handshake: Handshake): void {
+  upgrade(request: IncomingMessage, socket: Duplex, _head: Buffer, ip: string, handshake: Handshake): void {
     const url = new URL(request.url ?? '/', 'http://localhost');
-    handshake((ws) => this.accept(ws, ip, url));
+    handshake((ws) => this.accept(ws, socket, ip, url));
   }
 
   /**
@@ -152,7 +162,7 @@ export class RealtimeGateway implements WebSocketEndpoint {
    * sent while it is being verified wait in a short queue, so a client may
    * send `auth` and `subscribe` back to back.
    */
-  private accept(ws: WebSocket, ip: string, url: URL): void {
+  private accept(ws: WebSocket, wire: Duplex, ip: string, url: URL): void {
     ws.on('error', (error) => this.options.logger.debug({ err: error }, 'websocket error'));
     const session = url.searchParams.get('session')?.slice(0, 64) ?? undefined;
     let connection: ClientConnection | undefined;
@@ -164,7 +174,7 @@ export class RealtimeGateway implements WebSocketEndpoint {
 
     const authenticate = async (token: string) => {
       authenticating = true;
-      connection = await this.authenticate(ws, ip, session, token);
+      connection = await this.authenticate(ws, wire, ip, session, token);
       clearTimeout(timer);
       if (connection) for (const [data, isBinary] of queued.splice(0)) this.onMessage(connection, data, isBinary);
     };
@@ -183,7 +193,7 @@ export class RealtimeGateway implements WebSocketEndpoint {
   }
 
   /** Verifies the token and admits the connection, or closes it with the reason. */
-  private async authenticate(ws: WebSocket, ip: string, session: string | undefined, token: string): Promise<ClientConnection | undefined> {
+  private async authenticate(ws: WebSocket, wire: Duplex, ip: string, session: string | undefined, token: string): Promise<ClientConnection | undefined> {
     let principal: Principal;
     try {
       principal = await this.options.verifier.verify(token);
@@ -198,7 +208,7 @@ export class RealtimeGateway implements WebSocketEndpoint {
       this.reject(ws, CloseCode.tooManyConnections, 'too many connections');
       return undefined;
     }
-    const connection = new ClientConnection(ws, principal, ip, this.options.settings, this.options.admission.messageBucket(), this.options.metrics);
+    const connection = new ClientConnection(ws, wire, principal, ip, this.options.settings, this.options.admission.messageBucket(), this.options.metrics);
     this.connections.add(connection);
     this.options.metrics.connections.inc();
     this.options.metrics.connectionAttempts.inc({ result: 'accepted' });

@@ -48,6 +48,16 @@ export class RealtimeMetrics {
   });
   readonly messagesSent = new Counter({ name: 'ticketpulse_ws_messages_sent_total', help: 'Frames sent to clients', registers: [this.registry] });
   readonly bytesSent = new Counter({ name: 'ticketpulse_ws_bytes_sent_total', help: 'Bytes sent to clients', registers: [this.registry] });
+  readonly bufferedBytes = new Gauge({
+    name: 'ticketpulse_ws_buffered_bytes',
+    help: 'Bytes written to clients but not yet sent (kernel buffers full), across open connections, sampled at scrape time',
+    registers: [this.registry],
+  });
+  readonly maxBufferedBytes = new Gauge({
+    name: 'ticketpulse_ws_max_buffered_bytes',
+    help: 'The most unsent bytes on any one open connection, sampled at scrape time (past TICKETPULSE_WS_SOFT_BUFFER_BYTES it skips updates)',
+    registers: [this.registry],
+  });
   readonly commitToSend = new Histogram({
     name: 'ticketpulse_commit_to_send_seconds',
     help: 'From a change in the database to its update leaving the gateway',
@@ -71,10 +81,23 @@ export class RealtimeMetrics {
     buckets: [0.1, 0.5, 1, 2, 5, 10, 30, 60, 300],
     registers: [this.registry],
   });
+  readonly tickInterval = new Histogram({
+    name: 'ticketpulse_realtime_tick_interval_seconds',
+    help: 'From one tick to the next: the configured tick, or longer when a tick (read and fan-out) took longer (the effective tick)',
+    buckets: [0.05, 0.1, 0.15, 0.2, 0.3, 0.5, 1, 2, 5],
+    registers: [this.registry],
+  });
   readonly ticks = new Counter({ name: 'ticketpulse_realtime_ticks_total', help: 'Ticks that found at least one changed event', registers: [this.registry] });
 
   constructor(options: { processMetrics: boolean }) {
     if (options.processMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'ticketpulse_' });
+  }
+
+  /** Frames written to clients: one call per fan-out rather than per frame. */
+  sent(frames: number, bytes: number): void {
+    if (frames === 0) return;
+    this.messagesSent.inc(frames);
+    this.bytesSent.inc(bytes);
   }
 
   /** Samples the per-connection and per-user distributions; call right before a scrape. */

@@ -4,13 +4,8 @@ import type { ClientConnection } from './connection.ts';
 import type { DatabaseClock } from './database-clock.ts';
 import type { RealtimeMetrics } from './metrics.ts';
 import type { PublishedChange, SnapshotStore } from './snapshot-store.ts';
+import { UpdateSet } from './update-set.ts';
 import type { Subscriptions } from './subscriptions.ts';
-
-/** One event's serialized update, waiting for its connection's next frame. */
-interface HeldUpdate {
-  eventId: string;
-  frame: string;
-}
 
 /**
  * The native endpoint's share of the tick (ChangeTick): take in the changed
@@ -24,7 +19,7 @@ interface HeldUpdate {
  */
 export class Publisher implements TickConsumer {
   /** Updates held for a connection's next frame, oldest first. */
-  private readonly held = new Map<ClientConnection, HeldUpdate[]>();
+  private readonly held = new Map<ClientConnection, UpdateSet>();
 
   constructor(
     private readonly store: SnapshotStore,
@@ -59,40 +54,56 @@ export class Publisher implements TickConsumer {
   private fanOut(changes: PublishedChange[]): void {
     const serverTime = this.clock.now();
     const now = Date.parse(serverTime);
-    const perConnection = new Map<ClientConnection, HeldUpdate[]>();
-    // Held updates go first (their versions come before this run's), for events the connection still watches.
-    for (const [connection, held] of this.held) perConnection.set(connection, held.filter((h) => connection.subscriptions.has(h.eventId)));
-    this.held.clear();
-    for (const change of changes) {
-      const event = this.store.get(change.eventId);
-      const subscribers = this.subscriptions.subscribersOf(change.eventId);
-      if (!event || subscribers.size === 0) continue;
-      let sent = false;
-      for (const connection of subscribers) {
-        const frame = change.frames[this.subscriptions.precisionFor(connection, event)];
-        if (!frame || connection.behind) continue;
-        let parts = perConnection.get(connection);
-        if (!parts) perConnection.set(connection, (parts = []));
-        parts.push({ eventId: change.eventId, frame });
-        sent = true;
+    const none = new UpdateSet();
+    // The connections that get something, each with its set in `pending`: a field, not a map entry, as it is set for every viewer of every frame.
+    const touched: ClientConnection[] = [];
+    const add = (connection: ClientConnection, eventId: string, update: string) => {
+      if (connection.pending === undefined) touched.push(connection);
+      connection.pending = (connection.pending ?? none).with(eventId, update);
+    };
+    try {
+      // Held updates go first (their versions come before this run's), for events the connection still watches.
+      for (const [connection, held] of this.held) {
+        touched.push(connection);
+        connection.pending = none;
+        held.eventIds.forEach((eventId, i) => {
+          if (connection.subscriptions.has(eventId)) add(connection, eventId, held.updates[i]!);
+        });
       }
-      if (sent) this.metrics.commitToSend.observe(Math.max(0, now - Date.parse(change.committedAt)) / 1000);
-    }
-    // Frames are built by joining already-serialized updates. Viewers with the same
-    // updates (most watch one event) share one frame, built and UTF-8 encoded once.
-    const prefix = `{"type":"updates","serverTime":"${serverTime}","updates":[`;
-    const shared = new Map<string, Buffer>();
-    const tickAgo = Date.now() - this.tickMs + JITTER_MS;
-    for (const [connection, parts] of perConnection) {
-      if (connection.updatedAt > tickAgo) {
-        this.held.set(connection, parts);
-        continue;
+      this.held.clear();
+      for (const change of changes) {
+        const event = this.store.get(change.eventId);
+        const subscribers = this.subscriptions.subscribersOf(change.eventId);
+        if (!event || subscribers.size === 0) continue;
+        let sent = false;
+        for (const connection of subscribers) {
+          const update = change.frames[this.subscriptions.precisionFor(connection, event)];
+          if (!update || connection.behind) continue;
+          add(connection, change.eventId, update);
+          sent = true;
+        }
+        if (sent) this.metrics.commitToSend.observe(Math.max(0, now - Date.parse(change.committedAt)) / 1000);
       }
-      if (parts.length === 0) continue;
-      const key = parts.length === 1 ? parts[0]!.frame : parts.map((part) => part.frame).join(',');
-      let frame = shared.get(key);
-      if (!frame) shared.set(key, (frame = Buffer.from(prefix + key + ']}')));
-      connection.sendUpdates(frame);
+      // One time for the whole fan-out: a viewer written to late in a long one is not held back at the next tick.
+      const at = Date.now();
+      const tickAgo = at - this.tickMs + JITTER_MS;
+      let frames = 0;
+      let bytes = 0;
+      for (const connection of touched) {
+        const set = connection.pending!;
+        if (connection.updatedAt > tickAgo) {
+          this.held.set(connection, set);
+          continue;
+        }
+        if (set.empty) continue;
+        const frame = set.framed(serverTime);
+        if (!connection.sendUpdates(frame, at)) continue;
+        frames += 1;
+        bytes += frame.length;
+      }
+      this.metrics.sent(frames, bytes);
+    } finally {
+      for (const connection of touched) connection.pending = undefined;
     }
   }
 

@@ -4,7 +4,9 @@ import type { QueueLiveState, WaitingRoom } from '../waiting-room/waiting-room.t
 import type { TickConsumer, TickRun } from './change-tick.ts';
 import type { ClientConnection } from './connection.ts';
 import type { DatabaseClock } from './database-clock.ts';
+import type { RealtimeMetrics } from './metrics.ts';
 import { MinHeap } from './min-heap.ts';
+import { encodeTextFrame } from './text-frame.ts';
 
 /** Connected visitors are marked seen every abandonAfterSeconds / 4, at most once a second per event. */
 const MIN_PRESENCE_MS = 1000;
@@ -86,6 +88,7 @@ export class QueuePublisher implements TickConsumer, QueueStates {
     private readonly subscribersOf: (eventId: string) => ReadonlySet<ClientConnection>,
     private readonly clock: DatabaseClock,
     private readonly logger: Pick<Logger, 'warn'>,
+    private readonly metrics: RealtimeMetrics,
   ) {}
 
   /** It reads queue state, not availability: no event needs reading for it. */
@@ -154,8 +157,10 @@ export class QueuePublisher implements TickConsumer, QueueStates {
         view.readAll ||= endsEveryEntry(view.live.status) !== endsEveryEntry(state.live.status);
         view.live = state.live;
         view.body = body;
-        const frame = Buffer.from(`{"type":"queue","serverTime":"${serverTime}",${body.slice(1)}`);
-        for (const connection of this.subscribersOf(eventId)) connection.sendFrame(frame);
+        const frame = encodeTextFrame(Buffer.from(`{"type":"queue","serverTime":"${serverTime}",${body.slice(1)}`));
+        let sent = 0;
+        for (const connection of this.subscribersOf(eventId)) if (connection.sendFrame(frame)) sent += 1;
+        this.metrics.sent(sent, sent * frame.length);
       }
       view.abandonAfterSeconds = state.abandonAfterSeconds;
       // Entries may change with no change to the frame (a pass running out), and presence is due by time.

@@ -37,7 +37,9 @@ export class UpgradeRouter {
   private draining = false;
 
   constructor(private readonly options: UpgradeRouterOptions) {
-    this.wss = new WebSocketServer({ noServer: true, maxPayload: options.admission.maxFrameBytes });
+    // No compression: shared frames are framed once and written to the socket as is (text-frame.ts),
+    // which needs ws's sender never to hold a frame back (it does only while compressing).
+    this.wss = new WebSocketServer({ noServer: true, maxPayload: options.admission.maxFrameBytes, perMessageDeflate: false });
     for (const endpoint of options.endpoints) for (const path of endpoint.paths) this.byPath.set(path, endpoint);
   }
 
