@@ -32,6 +32,7 @@ import { goal } from '../harness/goal.ts';
 import { createHotType, heldSeats, type HotType } from '../harness/hot-type.ts';
 import type { BenchContext, BenchDatabase, Check, Scenario } from '../harness/scenario.ts';
 import { benchJwtSecret, startGateway, UNLIMITED_CLIENTS } from '../harness/server-process.ts';
+import { cpuMsOf } from '../harness/proc-stat.ts';
 import { percentile, round } from '../harness/stats.ts';
 
 const WRK = process.env.BENCH_WRK ?? 'wrk';
@@ -52,6 +53,7 @@ const GOAL_RATIO = 6;
 const FULL = { rounds: 3, roundSeconds: 8, warmSeconds: 3, raceCapacity: 3_000, raceSeconds: 3 };
 const QUICK = { rounds: 1, roundSeconds: 2, warmSeconds: 1, raceCapacity: 300, raceSeconds: 1 };
 const GOAL_P99_MS = 50;
+const RACE_RUNS = 5;
 
 interface WrkRun {
   statuses: Record<string, number>;
@@ -131,6 +133,30 @@ async function pgbenchHolds(bench: BenchDatabase, target: HotType, label: string
   }
 }
 
+/**
+ * CPU time (ms) of this database's PostgreSQL backends by pid: the gateway's pool or pgbench's clients, told apart
+ * by application_name. Read from /proc (PostgreSQL runs on this machine), before and after a round.
+ */
+async function backendCpu(bench: BenchDatabase, pgbench: boolean): Promise<Map<number, number>> {
+  const { rows } = await bench.db.query<{ pid: number }>(
+    `SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND (application_name = 'pgbench') = $1`,
+    [pgbench],
+  );
+  const cpu = new Map<number, number>();
+  for (const { pid } of rows) {
+    try {
+      cpu.set(pid, cpuMsOf(pid));
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+  return cpu;
+}
+
+/** CPU ms spent between two readings by the backends in both (one that came or went in between is missed: pools stay open). */
+const cpuSpent = (before: Map<number, number>, after: Map<number, number>) =>
+  [...after].reduce((sum, [pid, ms]) => sum + (before.has(pid) ? ms - before.get(pid)! : 0), 0);
+
 const total = (sides: Side[]): Side => {
   const holds = sides.reduce((a, s) => a + s.holds, 0);
   const seconds = sides.reduce((a, s) => a + s.seconds, 0);
@@ -172,7 +198,9 @@ export const httpHolds: Scenario = {
     let pgHolds = 0;
     let pgClients = QUICK_PGBENCH_CLIENTS;
     let cpuMs = 0;
+    let pgCpuMs = 0;
     let served = 0;
+    let httpSeconds = 0;
 
     // Round 0 is a warm-up of each side (connections, plans, JIT); then ANALYZE, as plans on filled tables are what a sale runs on.
     for (let r = 0; r <= rounds && !ctx.signal.aborted; r++) {
@@ -189,8 +217,10 @@ export const httpHolds: Scenario = {
         pgHolds += pg.holds;
       }
       const before = await gateway.sample();
+      const backendsBefore = await backendCpu(bench, false);
       const w = await wrkHolds(gateway.url, tokensFile, http, `r${r}-${run}`, seconds);
       const after = await gateway.sample();
+      const backendsAfter = await backendCpu(bench, false);
       wrkRuns.push(w);
       const side = wrkSide(w);
       ctx.progress(
@@ -204,13 +234,19 @@ export const httpHolds: Scenario = {
       httpRounds.push(side);
       pgRounds.push(pg);
       cpuMs += after.cpuMs - before.cpuMs;
+      pgCpuMs += cpuSpent(backendsBefore, backendsAfter);
+      httpSeconds += side.seconds;
       served += after.httpRequests - before.httpRequests;
     }
     const loadAfter = loadavg()[0]!;
 
     // The sell-out race over HTTP: more demand than seats.
     const race = await createHotType(catalog, `http-race-${run}`, raceCapacity);
-    const raceRun = await wrkHolds(gateway.url, tokensFile, race, `race-${run}`, raceSeconds);
+    // Until a seat is refused (bounded): on a loaded machine one run may not sell it out.
+    const raceRuns: WrkRun[] = [];
+    for (let i = 0; i < RACE_RUNS && !raceRuns.some((w) => (w.statuses['409'] ?? 0) > 0); i++) {
+      raceRuns.push(await wrkHolds(gateway.url, tokensFile, race, `race${i}-${run}`, raceSeconds));
+    }
     await gateway.stop();
 
     const tp = total(httpRounds);
@@ -223,7 +259,7 @@ export const httpHolds: Scenario = {
     const held = await heldSeats(bench.db, http.ticketTypeId);
     const raced = await heldSeats(bench.db, race.ticketTypeId);
     const baselineHeld = await heldSeats(bench.db, baseline.ticketTypeId);
-    const raceAccepted = raceRun.statuses['201'] ?? 0;
+    const raceAccepted = raceRuns.reduce((a, w) => a + (w.statuses['201'] ?? 0), 0);
     const unexpected = (runs: WrkRun[], allowed: string[]) => runs.some((w) => Object.keys(w.statuses).some((s) => !allowed.includes(s)) || transportErrors(w) > 0);
     const mismatches = (await bench.db.query('SELECT * FROM verify_ticket_counts()')).rows;
     const checks: Check[] = [
@@ -239,8 +275,8 @@ export const httpHolds: Scenario = {
       },
       {
         check: 'http: zero oversell in a sell-out race (sold out exactly; the rest refused with 409)',
-        ok: raced.tickets === raced.capacity && raceAccepted <= raced.tickets && raced.counted === raced.tickets && !unexpected([raceRun], ['201', '409']),
-        detail: `capacity ${raced.capacity}, ${raceAccepted} answered 201, seats held ${raced.tickets}, counters say ${raced.counted}; answers ${statusText([raceRun])}`,
+        ok: raced.tickets === raced.capacity && raceAccepted <= raced.tickets && raced.counted === raced.tickets && !unexpected(raceRuns, ['201', '409']),
+        detail: `capacity ${raced.capacity}, ${raceAccepted} answered 201, seats held ${raced.tickets}, counters say ${raced.counted}; answers ${statusText(raceRuns)} in ${raceRuns.length} wrk run(s)`,
       },
       {
         check: 'pgbench: every committed hold is in the database',
@@ -251,6 +287,12 @@ export const httpHolds: Scenario = {
     ];
 
     const cpuUsPerHold = (cpuMs * 1000) / Math.max(1, served);
+    const pgCpuUsPerHold = (pgCpuMs * 1000) / Math.max(1, served);
+    const serviceBusy = cpuMs / (httpSeconds * 1000);
+    const limitedBy =
+      `measured in this run: the service spent ${Math.round(cpuUsPerHold)} µs of CPU per hold and was busy ${Math.round(100 * serviceBusy)}% of one core ` +
+      `(its event loop waited on PostgreSQL the rest), the gateway's PostgreSQL backends ${Math.round(pgCpuUsPerHold)} µs per hold, ` +
+      `on 2 cores shared with wrk and a 1-minute load average of ${round(loadBefore, 1)}-${round(loadAfter, 1)}. ${PROFILE}`;
     return {
       config: {
         connections: CONNECTIONS,
@@ -265,16 +307,16 @@ export const httpHolds: Scenario = {
         loadAverage1m: `${round(loadBefore, 1)} before, ${round(loadAfter, 1)} after`,
       },
       table: {
-        columns: ['system', 'holds/s', 'p50 ms', 'p99 ms', 'holds', 'service CPU µs/hold'],
+        columns: ['system', 'holds/s', 'p50 ms', 'p99 ms', 'holds', 'service CPU µs/hold', 'its PostgreSQL CPU µs/hold'],
         rows: [
-          ['TicketPulse over HTTP (wrk, 64 connections)', Math.round(tpPerS), round(tp.p50, 2), round(tp.p99, 2), tp.holds, Math.round(cpuUsPerHold)],
-          [`baseline: pgbench, row lock, one hold per transaction (clients: ${pgClients})`, Math.round(pgPerS), round(pg.p50, 2), round(pg.p99, 2), pg.holds, '-'],
+          ['TicketPulse over HTTP (wrk, 64 connections)', Math.round(tpPerS), round(tp.p50, 2), round(tp.p99, 2), tp.holds, Math.round(cpuUsPerHold), Math.round(pgCpuUsPerHold)],
+          [`baseline: pgbench, row lock, one hold per transaction (clients: ${pgClients})`, Math.round(pgPerS), round(pg.p50, 2), round(pg.p99, 2), pg.holds, '-', '-'],
         ],
       },
       ratios: [{ name: 'holds/s, TicketPulse over HTTP / pgbench baseline', value: ratio }],
       goals: [
-        goal(`at least ${GOAL_RATIO}x the pgbench baseline`, `${round(ratio, 1)}x`, ratio >= GOAL_RATIO, LIMITED_BY),
-        goal(`p99 at most ${GOAL_P99_MS} ms`, `${round(tp.p99, 1)} ms`, tp.p99 <= GOAL_P99_MS, LIMITED_BY),
+        goal(`at least ${GOAL_RATIO}x the pgbench baseline`, `${round(ratio, 1)}x`, ratio >= GOAL_RATIO, limitedBy),
+        goal(`p99 at most ${GOAL_P99_MS} ms`, `${round(tp.p99, 1)} ms`, tp.p99 <= GOAL_P99_MS, limitedBy),
       ],
       checks,
       notes: [
@@ -287,5 +329,10 @@ export const httpHolds: Scenario = {
   },
 };
 
-/** What limits the HTTP figure when a goal is missed: from `node --cpu-prof` of the service (BENCH_CPU_PROFILE_DIR). */
-const LIMITED_BY = 'not yet profiled';
+/** Where the service's CPU goes per hold: from `node --cpu-prof` of it (BENCH_CPU_PROFILE_DIR), after the token cache. */
+const PROFILE =
+  'Profile of the service over a full run (load average 14-16): its event loop was idle 83% of the run, half of it the HTTP rounds, so holds wait on ' +
+  "PostgreSQL, which decides one event's batches one after another in one backend (as in hot-holds), on whatever share of the 2 cores it gets. " +
+  "A hold's service CPU has no single piece left to remove: the socket write ~22% (writev, which on loopback also runs the receiving side's TCP " +
+  'in the kernel), the pg client ~12%, Node\'s HTTP parsing ~10%, GC ~9%, zod response encoding ~5% and request validation ~4% (kept: they check ' +
+  'what goes out and comes in), rate limit and security headers ~2% each. JWT verification was ~8% (18 µs) and is now ~1% (verified tokens are remembered until exp).';
