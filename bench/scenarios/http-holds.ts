@@ -13,12 +13,16 @@
  *   (bench/baselines/row-lock-hold.pgbench), the least a straightforward
  *   implementation could cost before any HTTP.
  *
- * Rounds alternate between the two sides (a warm-up of each first), so that
- * the machine's other load falls on both. Then a sell-out race over HTTP on a
- * small type: never more seats held than exist, and every 201 is a seat held.
+ * Rounds alternate between the two sides (a warm-up of each first, where
+ * pgbench also finds its best client count), so that the machine's other load
+ * falls on both. The service's CPU per hold, and its PostgreSQL backends' (read
+ * from /proc), are measured in the HTTP rounds. Then a sell-out race over HTTP
+ * on a small type: never more seats held than exist, and every 201 is a seat
+ * held; verify_ticket_counts() is empty at the end.
  *
  * BENCH_CPU_PROFILE_DIR=<dir> has the service write a CPU profile (the
- * `limitedBy` text below comes from one).
+ * PROFILE text below comes from one). Needs `wrk` and `pgbench` (BENCH_WRK,
+ * BENCH_PGBENCH to point elsewhere).
  */
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -49,10 +53,11 @@ const QUICK_PGBENCH_CLIENTS = 4;
 // Buyers: one token each; the requests of a wrk thread take turns among its share.
 const BUYERS = CONNECTIONS;
 const GOAL_RATIO = 6;
+const GOAL_P99_MS = 50;
 // Measured rounds of each side, after a warm-up of each; then the sell-out race over HTTP.
 const FULL = { rounds: 3, roundSeconds: 8, warmSeconds: 3, raceCapacity: 3_000, raceSeconds: 3 };
 const QUICK = { rounds: 1, roundSeconds: 2, warmSeconds: 1, raceCapacity: 300, raceSeconds: 1 };
-const GOAL_P99_MS = 50;
+// wrk runs at most, until the race's type is sold out.
 const RACE_RUNS = 5;
 
 interface WrkRun {
