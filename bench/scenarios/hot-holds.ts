@@ -15,6 +15,7 @@ import { InventoryError } from '../../packages/server/src/inventory/errors.ts';
 import { Holds } from '../../packages/server/src/inventory/holds.ts';
 import { rowLockHold } from '../baselines/row-lock-holds.ts';
 import { closedLoop } from '../harness/closed-loop.ts';
+import { createHotType, heldSeats, type HotType } from '../harness/hot-type.ts';
 import type { BenchContext, Check, Scenario } from '../harness/scenario.ts';
 import { round, summarizeLatencies } from '../harness/stats.ts';
 
@@ -27,13 +28,8 @@ const SIDES: Side[] = ['TicketPulse', 'baseline'];
 /** Seats a buyer asks for: 1-4, the same sequence on both sides. */
 const seatsFor = (i: number) => (i % 4) + 1;
 
-interface Target {
-  eventId: string;
-  ticketTypeId: string;
-}
-
 /** Holds `quantity` seats; false when refused for lack of seats. */
-type Hold = (target: Target, holderId: string, quantity: number) => Promise<boolean>;
+type Hold = (target: HotType, holderId: string, quantity: number) => Promise<boolean>;
 
 function holdFor(side: Side, db: Database, holds: Holds): Hold {
   if (side === 'baseline') {
@@ -51,31 +47,11 @@ function holdFor(side: Side, db: Database, holds: Holds): Hold {
   };
 }
 
-async function createTarget(catalog: Catalog, slug: string, capacity: number): Promise<Target> {
-  const event = await catalog.createEvent({
-    slug,
-    name: `Hot on-sale (${slug})`,
-    startsAt: new Date(Date.now() + 30 * 86_400_000).toISOString(),
-    ticketTypes: [{ name: 'General', price: '49.00', totalCapacity: capacity, maxPerOrder: 4 }],
-  });
-  return { eventId: event.id, ticketTypeId: event.ticketTypes[0]!.id };
-}
-
 interface Totals {
   holds: number;
   seats: number;
   seconds: number;
   latencies: number[];
-}
-
-async function heldSeats(db: Database, ticketTypeId: string) {
-  const { rows } = await db.query<{ capacity: number; counted: number; tickets: number }>(
-    `SELECT et.total_capacity AS capacity, et.sold_count + et.reserved_count AS counted,
-            (SELECT count(*)::integer FROM tickets t WHERE t.event_ticket_id = et.id AND t.status IN ('reserved', 'sold')) AS tickets
-     FROM event_tickets et WHERE et.id = $1`,
-    [ticketTypeId],
-  );
-  return rows[0]!;
 }
 
 export const hotHolds: Scenario = {
@@ -92,9 +68,9 @@ export const hotHolds: Scenario = {
     const holds = new Holds(db, SETTINGS, () => {}, { onBatch: (size) => batchSizes.push(size) });
 
     const targets = {
-      TicketPulse: await createTarget(catalog, 'hot-ticketpulse', 100_000_000),
-      baseline: await createTarget(catalog, 'hot-baseline', 100_000_000),
-    } satisfies Record<Side, Target>;
+      TicketPulse: await createHotType(catalog, 'hot-ticketpulse', 100_000_000),
+      baseline: await createHotType(catalog, 'hot-baseline', 100_000_000),
+    } satisfies Record<Side, HotType>;
     const accepted: Record<Side, number> = { TicketPulse: 0, baseline: 0 };
     const totals = Object.fromEntries(SIDES.map((s) => [s, { holds: 0, seats: 0, seconds: 0, latencies: [] as number[] }])) as Record<Side, Totals>;
 
@@ -139,7 +115,7 @@ export const hotHolds: Scenario = {
     // The sell-out race: more demand than seats, on both sides.
     const checks: Check[] = [];
     for (const side of SIDES) {
-      const target = await createTarget(catalog, `race-${side.toLowerCase()}`, raceCapacity);
+      const target = await createHotType(catalog, `race-${side.toLowerCase()}`, raceCapacity);
       const hold = holdFor(side, db, holds);
       let acceptedSeats = 0;
       let soldOut = false;

@@ -182,6 +182,19 @@ describe('authentication', () => {
     });
   });
 
+  it('a token accepted before is refused with token_expired once its exp has passed (verified tokens are remembered, never past exp)', async () => {
+    const exp = Math.floor(Date.now() / 1000) + 2;
+    const token = signedAsIs({ alg: 'HS256', typ: 'JWT' }, { sub: randomUUID(), role: 'anon', exp });
+    const get = () => server.request('GET', `/api/reservations/${randomUUID()}`, { headers: { authorization: `Bearer ${token}` } });
+    // Accepted (someone else's or no reservation: 404), twice: the second time from memory.
+    expect((await get()).status).toBe(404);
+    expect((await get()).status).toBe(404);
+    while (Date.now() < exp * 1000) await new Promise((resolve) => setTimeout(resolve, 50));
+    const after = await get();
+    expect(after.status).toBe(401);
+    expect(after.body.error.code).toBe('token_expired');
+  });
+
   it('refuses bad tokens on the realtime WebSocket, in the URL and as the first message, and one that never comes', async () => {
     const tokens = await badTokens(server);
     let attempts = 0;
