@@ -26,7 +26,7 @@ export class ChangeFeed {
   private touched = new Set<string>();
   private everything = false;
   /** Told whenever an event is marked (ChangeTick sends a quiet event's change at once). */
-  private wake: () => void = () => {};
+  private wake: (eventId: string) => void = () => {};
   /** Personal feeds: holders changed here (to read and to send on), keys from other nodes, and whether to check everyone. */
   private holders = new Set<string>();
   private touchedHolders = new Set<string>();
@@ -40,16 +40,18 @@ export class ChangeFeed {
     private readonly logger: Logger,
   ) {}
 
-  onMarked(wake: () => void): void {
+  onMarked(wake: (eventId: string) => void): void {
     this.wake = wake;
   }
 
   async start(): Promise<void> {
     await this.bus?.start({
       onChanged: ({ eventIds, holderKeys }) => {
-        for (const id of eventIds) this.dirty.add(id);
         for (const key of holderKeys) this.holderKeys.add(key);
-        if (eventIds.length > 0) this.wake();
+        for (const id of eventIds) {
+          this.dirty.add(id);
+          this.wake(id);
+        }
       },
       onMissedSignals: () => this.markAll(),
     });
@@ -59,7 +61,7 @@ export class ChangeFeed {
   touch(eventId: string): void {
     this.dirty.add(eventId);
     if (this.bus) this.touched.add(eventId); // alone, there is nobody to tell
-    this.wake();
+    this.wake(eventId);
   }
 
   /** A change to a holder's own holds or entries in this process: their feed, here and on the other nodes. No database work. */
@@ -80,7 +82,7 @@ export class ChangeFeed {
   /** Re-read one event on the next tick, telling nobody else. */
   markDirty(eventId: string): void {
     this.dirty.add(eventId);
-    this.wake();
+    this.wake(eventId);
   }
 
   /** Re-read every watched event on the next tick. */

@@ -78,7 +78,7 @@ export class ChangeTick {
     private readonly timing: TickTiming,
   ) {
     this.task = new PeriodicTask(timing.tickMs, () => this.serialized(() => this.tick()));
-    if (timing.leadingEdge) feed.onMarked(() => this.wake());
+    if (timing.leadingEdge) feed.onMarked((eventId) => this.wake(eventId));
   }
 
   add(consumer: TickConsumer): void {
@@ -110,9 +110,12 @@ export class ChangeTick {
     await this.run('tick');
   }
 
-  /** An event was marked: read it now if it is quiet and nothing is running; else the run in progress or the tick will. */
-  private wake(): void {
-    if (this.leadingQueued || !this.live) return;
+  /**
+   * An event was marked: read it now if it is quiet and nothing is running; else the run in progress or the tick will.
+   * A busy event's mark wakes nothing (under an on-sale, a thousand a second would each run for nothing).
+   */
+  private wake(eventId: string): void {
+    if (this.leadingQueued || !this.live || !this.due(eventId, Date.now())) return;
     this.leadingQueued = true;
     // After the current macrotask, so changes committed together are read together.
     setImmediate(() => {
