@@ -277,7 +277,7 @@ const goal = (name: string, measured: string, met: boolean, limitedBy: string): 
 const RELEASE_LIMIT =
   'the write per hold: two row updates (reservations, tickets). The reservation\'s is HOT since 0010_expiry_hot_updates.sql (fillfactor 50); ' +
   'the seat\'s cannot be (its status is in tickets_hold_deadline\'s predicate), so two index insertions plus WAL a hold, down from six: ' +
-  'the database spends about 24 us of CPU a hold (34 us before), nearly all in the two UPDATEs, on 2 vCPUs it shares with the service, the viewer and the buyers; ' +
+  'the database spends about 27 us of CPU a hold (35 us before; medians of alternated runs), nearly all in the two UPDATEs, on 2 vCPUs it shares with the service, the viewer and the buyers; ' +
   'the one-transaction baseline pays the same per hold. ' +
   'Two sweepers on disjoint shards were slower here: no spare core, and both chunks queue on the ticket type\'s counter row';
 
