@@ -272,10 +272,13 @@ const seconds = (ms: number) => round(ms / 1000, 2);
 
 const goal = (name: string, measured: string, met: boolean, limitedBy: string): Goal => ({ goal: name, measured, met, ...(!met && { limitedBy }) });
 
-// From EXPLAIN (ANALYZE, BUFFERS) of one chunk and of the one-transaction sweep on this schema.
+// From EXPLAIN (ANALYZE, BUFFERS) of one chunk and of the one-transaction sweep on this schema, and the
+// backend's CPU time releasing 100,000 due holds (docs/inventory.md, Hold lines: measured).
 const RELEASE_LIMIT =
-  'the write per hold: two row updates (reservations, tickets), neither HOT (tickets.status is in partial-index predicates, reservation pages are full), so about six index insertions plus WAL; ' +
-  'a 5,000-hold chunk takes ~110 ms (~22 us a hold) on a 2-vCPU machine, nearly all in the two UPDATEs, and the one-transaction baseline pays the same per hold. ' +
+  'the write per hold: two row updates (reservations, tickets). The reservation\'s is HOT since 0010_expiry_hot_updates.sql (fillfactor 50); ' +
+  'the seat\'s cannot be (its status is in tickets_hold_deadline\'s predicate), so two index insertions plus WAL a hold, down from six: ' +
+  'the database spends about 27 us of CPU a hold (35 us before; medians of alternated runs), nearly all in the two UPDATEs, on 2 vCPUs it shares with the service, the viewer and the buyers; ' +
+  'the one-transaction baseline pays the same per hold. ' +
   'Two sweepers on disjoint shards were slower here: no spare core, and both chunks queue on the ticket type\'s counter row';
 
 const HOLD_LIMIT =
