@@ -9,5 +9,6 @@ import { massExpiry } from './mass-expiry.ts';
 import { hotHolds } from './hot-holds.ts';
 import { queue } from './queue.ts';
 import { idleLatency } from './idle-latency.ts';
+import { workersScaling } from './workers-scaling.ts';
 
-export const scenarios: Scenario[] = [hotHolds, fanOut, connections, costGrowth, massExpiry, reconnectStorm, clientSize, queue, idleLatency];
+export const scenarios: Scenario[] = [hotHolds, fanOut, connections, costGrowth, massExpiry, reconnectStorm, clientSize, queue, idleLatency, workersScaling];
