@@ -1,12 +1,16 @@
 /**
  * Servers under test, each in a process of its own so that its CPU time and
- * memory are its own: the TicketPulse gateway (bench/workers/gateway.ts) and
- * the Socket.IO baseline (bench/baselines/socket-io-server.ts).
+ * memory are its own: the TicketPulse gateway (bench/workers/gateway.ts), the
+ * real `ticketpulse start --workers N` (startService), and the Socket.IO
+ * baseline (bench/baselines/socket-io-server.ts).
  *
  * Set BENCH_CPU_PROFILE_DIR to have every server process write a V8 CPU
  * profile there when it stops (node --cpu-prof), for finding what limits a goal.
  */
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import { createServer, type AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import type { GatewayInit, GatewaySample } from '../workers/gateway.ts';
 import type { SocketIoInit, SocketIoSample } from '../baselines/socket-io-server.ts';
@@ -14,6 +18,7 @@ import type { BroadcastCommand, UpdatesBroadcast, UpdatesBroadcastResult } from 
 import type { ProcessSample } from './process-sample.ts';
 import type { AdmissionMark } from './queue-frames.ts';
 import { raiseFileLimit } from './file-limit.ts';
+import { childrenOf, cpuMsOf, rssBytesOf } from './proc-stat.ts';
 import { ask, type Reply } from './ipc.ts';
 import type { BenchContext, BenchDatabase } from './scenario.ts';
 import { startWorker, type Worker } from './workers.ts';
@@ -21,7 +26,10 @@ import { startWorker, type Worker } from './workers.ts';
 const GATEWAY = fileURLToPath(new URL('../workers/gateway.ts', import.meta.url));
 const SOCKET_IO = fileURLToPath(new URL('../baselines/socket-io-server.ts', import.meta.url));
 const WS_BROADCAST = fileURLToPath(new URL('../baselines/ws-broadcast-server.ts', import.meta.url));
+const CLI = fileURLToPath(new URL('../../packages/server/bin/ticketpulse.js', import.meta.url));
 const STARTUP_MS = 60_000;
+/** The real CLI loads its sources through tsx in the primary and again in each worker: slow on a loaded 2-core machine. */
+const SERVICE_STARTUP_MS = 180_000;
 
 export interface ServerProcess<Sample> {
   url: string;
@@ -99,6 +107,106 @@ export async function bootGateway(ctx: BenchContext, bench: BenchDatabase, optio
   const { worker, server } = await bootServer<GatewaySample>(ctx, GATEWAY, gatewayInit(bench, options, null));
   return {
     listen: async (port) => server((await ask<Reply & { url: string }>(worker, { type: 'listen', port })).url),
+  };
+}
+
+export interface ServiceOptions extends GatewayOptions {
+  /** `ticketpulse start --workers N`: worker processes behind the one port. */
+  workers: number;
+}
+
+export interface ServiceSample extends ProcessSample {
+  /** Each worker's figures from the service's own GET /metrics (which answers for every worker), by slot. */
+  workers: Array<{ slot: number; connections: number; rssBytes: number }>;
+}
+
+/** `name{worker="<slot>"} value` lines of a Prometheus scrape: each worker's figure, by slot. */
+function perWorker(scrape: string, name: string): Map<number, number> {
+  const figures = new Map<number, number>();
+  for (const match of scrape.matchAll(new RegExp(`^${name}\\{worker="(\\d+)"\\} (\\S+)$`, 'gm'))) figures.set(Number(match[1]), Number(match[2]));
+  return figures;
+}
+
+async function freePort(): Promise<number> {
+  const probe = createServer().listen(0, '127.0.0.1');
+  await once(probe, 'listening');
+  const { port } = probe.address() as AddressInfo;
+  probe.close();
+  await once(probe, 'close');
+  return port;
+}
+
+/**
+ * The real service, `ticketpulse start --workers N` (packages/server/bin), as
+ * a user runs it: a primary forking N workers on one port. Resolves once its
+ * /metrics shows all N workers. A sample reads CPU time and RSS of the primary
+ * and every worker from /proc (no forced GC: `gc` is ignored), and each
+ * worker's connections from /metrics. Workers inherit the primary's open-file
+ * limit, raised right after the spawn, before it forks them.
+ */
+export async function startService(ctx: BenchContext, bench: BenchDatabase, options: ServiceOptions): Promise<ServerProcess<ServiceSample>> {
+  const databaseUrl = new URL(bench.url);
+  databaseUrl.searchParams.set('options', bench.options);
+  const port = options.port || (await freePort());
+  const child = spawn(process.execPath, [...nodeArgs(), CLI, 'start', '--workers', String(options.workers)], {
+    env: {
+      ...process.env,
+      ...options.env,
+      DATABASE_URL: databaseUrl.toString(),
+      TICKETPULSE_JWT_SECRET: options.jwtSecret,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'warn',
+      LOG_FORMAT: 'json',
+    },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  const pid = child.pid!;
+  const fileLimit = raiseFileLimit(pid);
+  const exited = once(child, 'exit');
+  let stopped: Promise<void> | undefined;
+  const stop = () =>
+    (stopped ??= (async () => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGTERM');
+      // The primary drains its workers; past that, each is killed by its pid.
+      const killer = setTimeout(() => {
+        for (const worker of childrenOf(pid)) process.kill(worker, 'SIGKILL');
+        child.kill('SIGKILL');
+      }, 15_000);
+      await exited;
+      clearTimeout(killer);
+    })());
+  ctx.onCleanup(stop);
+
+  const url = `http://127.0.0.1:${port}`;
+  const scrape = async () => (await fetch(`${url}/metrics`)).text();
+  const deadline = Date.now() + SERVICE_STARTUP_MS;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`ticketpulse start --workers ${options.workers} exited with code ${child.exitCode}`);
+    if (Date.now() > deadline) throw new Error(`ticketpulse start --workers ${options.workers}: not every worker serving within ${SERVICE_STARTUP_MS / 1000}s`);
+    const serving = await scrape().then((text) => perWorker(text, 'ticketpulse_ws_connections').size, () => 0);
+    if (serving === options.workers) break;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  return {
+    url,
+    port,
+    pid,
+    fileLimit,
+    sample: async () => {
+      const text = await scrape();
+      const pids = [pid, ...childrenOf(pid)];
+      const connections = perWorker(text, 'ticketpulse_ws_connections');
+      const rss = perWorker(text, 'ticketpulse_process_resident_memory_bytes');
+      return {
+        cpuMs: pids.reduce((n, p) => n + cpuMsOf(p), 0),
+        rssBytes: pids.reduce((n, p) => n + rssBytesOf(p), 0),
+        heapUsedBytes: [...perWorker(text, 'ticketpulse_nodejs_heap_size_used_bytes').values()].reduce((a, b) => a + b, 0),
+        workers: [...connections].sort(([a], [b]) => a - b).map(([slot, n]) => ({ slot, connections: n, rssBytes: rss.get(slot) ?? 0 })),
+      };
+    },
+    stop,
   };
 }
 

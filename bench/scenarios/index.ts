@@ -10,5 +10,6 @@ import { hotHolds } from './hot-holds.ts';
 import { queue } from './queue.ts';
 import { idleLatency } from './idle-latency.ts';
 import { httpHolds } from './http-holds.ts';
+import { workersScaling } from './workers-scaling.ts';
 
-export const scenarios: Scenario[] = [hotHolds, fanOut, connections, costGrowth, massExpiry, reconnectStorm, clientSize, queue, idleLatency, httpHolds];
+export const scenarios: Scenario[] = [hotHolds, fanOut, connections, costGrowth, massExpiry, reconnectStorm, clientSize, queue, idleLatency, httpHolds, workersScaling];

@@ -124,6 +124,7 @@ export async function startCommand(options: StartOptions): Promise<void> {
     ...(config.redisUrl && { redisUrl: config.redisUrl }),
     push: config.push,
     demo,
+    ...(slot !== undefined && { workerSlot: slot }),
   });
   const url = await service.listen(config.port, config.host);
   if (slot === undefined) announce(logger, config, url, description, generated);

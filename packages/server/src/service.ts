@@ -5,6 +5,8 @@ import type { BusSetting } from './config.ts';
 import type { HoldSettings } from './inventory/holds.ts';
 import type { Database } from './db/database.ts';
 import { buildApp, type HttpTimeouts } from './http/app.ts';
+import { registryMetrics } from './http/routes/metrics.ts';
+import { workerMetrics } from './cluster/metrics.ts';
 import { clientAddressResolver } from './limits/client-address.ts';
 import { TokenVerifier } from './auth/token-verifier.ts';
 import { INTERNAL_KEY_HEADER } from './http/internal-traffic.ts';
@@ -51,6 +53,8 @@ export interface ServiceOptions {
   bus: BusSetting;
   /** Node.js process metrics (event loop, heap) in /metrics; off when several services share a process. */
   processMetrics?: boolean;
+  /** This service is worker `slot` of `ticketpulse start --workers`: its /metrics answers for every worker (cluster/metrics.ts). */
+  workerSlot?: number;
   /** The built storefront to serve; unset or missing: / answers a JSON index. */
   storefrontDir?: string;
   /** Browser origins allowed to call the API cross-origin; none by default (same origin only). */
@@ -184,7 +188,10 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     verifier,
     devAuth: options.devAuth,
     logger,
-    metrics: { registry: metrics.registry, beforeScrape: () => gateway.sampleMetrics() },
+    metrics:
+      options.workerSlot === undefined
+        ? registryMetrics(metrics.registry, () => gateway.sampleMetrics())
+        : workerMetrics(metrics.registry, () => gateway.sampleMetrics(), options.workerSlot),
     realtimeStats: () => gateway.stats,
     ...(simulator && { simulator }),
     storefrontDir: options.storefrontDir,

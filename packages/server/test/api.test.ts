@@ -408,6 +408,7 @@ describe.each(drivers)('HTTP API (%s)', (driver) => {
 
   it('answers 503 shutting_down with Retry-After while a node drains', async () => {
     const { buildApp } = await import('../src/http/app.ts');
+    const { registryMetrics } = await import('../src/http/routes/metrics.ts');
     const { service } = server;
     const draining = await buildApp({
       db: t.db,
@@ -419,7 +420,7 @@ describe.each(drivers)('HTTP API (%s)', (driver) => {
       verifier: service.verifier,
       devAuth: false,
       logger: pino({ level: 'silent' }),
-      metrics: { registry: service.metrics.registry, beforeScrape: () => {} },
+      metrics: registryMetrics(service.metrics.registry),
       realtimeStats: () => service.gateway.stats,
       storefrontDir: undefined,
       isShuttingDown: () => true,

@@ -20,6 +20,13 @@ function workerPids(node: RunningNode): number[] {
     .map((line) => (JSON.parse(line) as { pid: number }).pid);
 }
 
+/** `name{worker="<slot>"} value` lines of a Prometheus scrape: each worker's figure by slot. */
+function perWorker(scrape: string, name: string): Map<string, number> {
+  const figures = new Map<string, number>();
+  for (const match of scrape.matchAll(new RegExp(`^${name}\\{worker="(\\d+)"\\} (\\S+)$`, 'gm'))) figures.set(match[1]!, Number(match[2]));
+  return figures;
+}
+
 const alive = (pid: number) => {
   try {
     process.kill(pid, 0);
@@ -60,6 +67,28 @@ describe.skipIf(!postgresUrl)('ticketpulse start --workers on real PostgreSQL', 
   const token = async (role: 'organizer' | 'authenticated' | 'anon') => (await verifier.sign({ userId: randomUUID(), role }, 600)).token;
   const post = async (path: string, body: unknown, role: 'organizer' | 'authenticated') =>
     fetch(`${node.url}${path}`, { method: 'POST', headers: { authorization: `Bearer ${await token(role)}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+
+  it('answers GET /metrics for both workers, whichever takes the scrape: each figure labelled with its worker', async () => {
+    await eventually(() => workerPids(node).length === 2, 'two workers serving', 60_000);
+    // Handed to the workers in turn, these connections sit on both; their sum is the service's.
+    const sockets = await Promise.all(Array.from({ length: 4 }, async () => TestSocket.connect(node.url, await token('anon'))));
+    const scrape = async () => {
+      const response = await fetch(`${node.url}/metrics`);
+      expect(response.status).toBe(200);
+      expect(response.headers.get('content-type')).toContain('text/plain');
+      return response.text();
+    };
+    await eventually(async () => [...perWorker(await scrape(), 'ticketpulse_ws_connections').values()].reduce((a, b) => a + b, 0) === 4, 'four connections counted', 10_000);
+    // Every scrape, whichever worker the kernel gives it to, shows both workers' figures, process metrics included.
+    for (let i = 0; i < 4; i++) {
+      const text = await scrape();
+      expect([...perWorker(text, 'ticketpulse_ws_connections').keys()].sort()).toEqual(['0', '1']);
+      expect([...perWorker(text, 'ticketpulse_process_resident_memory_bytes').keys()].sort()).toEqual(['0', '1']);
+      expect(perWorker(text, 'ticketpulse_process_resident_memory_bytes').get('1')).toBeGreaterThan(0);
+    }
+    for (const socket of sockets) socket.ws.close();
+    await Promise.all(sockets.map((s) => s.closed));
+  }, 60_000);
 
   it('serves from two processes on one port, every viewer exact, one sweeper leading; a killed worker is replaced; SIGTERM drains all', async () => {
     await eventually(() => workerPids(node).length === 2, 'two workers serving', 60_000);

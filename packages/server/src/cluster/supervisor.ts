@@ -1,5 +1,6 @@
 import cluster, { type Worker } from 'node:cluster';
 import type { Logger } from 'pino';
+import { serveClusterMetrics } from './metrics.ts';
 
 /** Names a worker's slot (0..N-1) in its environment: a replacement takes the slot of the worker it replaces. */
 export const WORKER_SLOT_ENV = 'TICKETPULSE_WORKER_SLOT';
@@ -30,13 +31,15 @@ export function workerSlot(): number | undefined {
  * closes as `ticketpulse start` does: clients told to reconnect with 1012),
  * then exits. Workers share changes over the configured bus and pick the
  * leader of single-leader jobs through PostgreSQL (LeaderLease), as separate
- * machines would.
+ * machines would. GET /metrics, whichever worker takes it, answers for all
+ * of them (cluster/metrics.ts).
  */
 export async function superviseWorkers(count: number, logger: Logger): Promise<Supervisor> {
   const slots = new Map<Worker, { slot: number; startedAt: number }>();
   const delays = new Map<number, number>();
   let stopping = false;
   let serving = false;
+  serveClusterMetrics();
 
   const fork = (slot: number) => {
     const worker = cluster.fork({ [WORKER_SLOT_ENV]: String(slot) });
