@@ -35,7 +35,7 @@ import { Catalog } from '../../packages/server/src/inventory/catalog.ts';
 import { goal } from '../harness/goal.ts';
 import { createHotType, heldSeats, type HotType } from '../harness/hot-type.ts';
 import type { BenchContext, BenchDatabase, Check, Scenario } from '../harness/scenario.ts';
-import { benchJwtSecret, startGateway, UNLIMITED_CLIENTS } from '../harness/server-process.ts';
+import { benchJwtSecret, startGateway, startService, UNLIMITED_CLIENTS } from '../harness/server-process.ts';
 import { cpuMsOf } from '../harness/proc-stat.ts';
 import { percentile, round } from '../harness/stats.ts';
 
@@ -59,6 +59,8 @@ const FULL = { rounds: 3, roundSeconds: 8, warmSeconds: 3, raceCapacity: 3_000, 
 const QUICK = { rounds: 1, roundSeconds: 2, warmSeconds: 1, raceCapacity: 300, raceSeconds: 1 };
 // wrk runs at most, until the race's type is sold out.
 const RACE_RUNS = 5;
+// `start --workers 1` against `--workers 2`, both running, rounds alternating (issue 17 §4: how holds/s scale on this machine).
+const WORKER_ROUNDS = { full: { rounds: 2, seconds: 6 }, quick: { rounds: 1, seconds: 1 } };
 
 interface WrkRun {
   statuses: Record<string, number>;
@@ -101,6 +103,32 @@ async function wrkHolds(url: string, tokensFile: string, target: HotType, label:
 
 function wrkSide(r: WrkRun): Side {
   return { holds: r.statuses['201'] ?? 0, seconds: r.durationUs / 1e6, p50: r.p50Us / 1000, p99: r.p99Us / 1000 };
+}
+
+/**
+ * Holds/s over HTTP from the real CLI with 1 and with 2 worker processes
+ * (bench/harness/server-process.ts startService), both started first so
+ * that each round finds the other idle, rounds alternating on the same type.
+ */
+async function workerScaling(ctx: BenchContext, bench: BenchDatabase, target: HotType, tokensFile: string, jwtSecret: string, label: string) {
+  const { rounds, seconds } = ctx.quick ? WORKER_ROUNDS.quick : WORKER_ROUNDS.full;
+  const services = [await startService(ctx, bench, { workers: 1, jwtSecret, env: UNLIMITED_CLIENTS }), await startService(ctx, bench, { workers: 2, jwtSecret, env: UNLIMITED_CLIENTS })];
+  const sides: Side[][] = [[], []];
+  const runs: WrkRun[] = [];
+  try {
+    for (let r = 0; r <= rounds && !ctx.signal.aborted; r++) {
+      for (const [i, service] of services.entries()) {
+        const w = await wrkHolds(service.url, tokensFile, target, `w${i + 1}r${r}-${label}`, r === 0 ? 1 : seconds);
+        runs.push(w);
+        // Round 0 warms each service up (its pool, its plans).
+        if (r > 0) sides[i]!.push(wrkSide(w));
+      }
+      if (r > 0) ctx.progress(`workers round ${r}/${rounds}: 1 worker ${Math.round(sides[0]!.at(-1)!.holds / sides[0]!.at(-1)!.seconds)} holds/s, 2 workers ${Math.round(sides[1]!.at(-1)!.holds / sides[1]!.at(-1)!.seconds)} holds/s`);
+    }
+  } finally {
+    for (const service of services) await service.stop();
+  }
+  return { one: total(sides[0]!), two: total(sides[1]!), runs };
 }
 
 /** `pgbench` holding one seat per transaction on `target` for `seconds`; latencies from its per-transaction log. */
@@ -253,6 +281,8 @@ export const httpHolds: Scenario = {
       raceRuns.push(await wrkHolds(gateway.url, tokensFile, race, `race${i}-${run}`, raceSeconds));
     }
     await gateway.stop();
+    const scaling = await workerScaling(ctx, bench, http, tokensFile, jwtSecret, run);
+    const scalingRatio = scaling.two.holds / scaling.two.seconds / (scaling.one.holds / scaling.one.seconds);
 
     const tp = total(httpRounds);
     const pg = total(pgRounds);
@@ -260,7 +290,7 @@ export const httpHolds: Scenario = {
     const pgPerS = pg.holds / pg.seconds;
     const ratio = tpPerS / pgPerS;
 
-    const accepted = wrkRuns.reduce((a, w) => a + (w.statuses['201'] ?? 0), 0);
+    const accepted = [...wrkRuns, ...scaling.runs].reduce((a, w) => a + (w.statuses['201'] ?? 0), 0);
     const held = await heldSeats(bench.db, http.ticketTypeId);
     const raced = await heldSeats(bench.db, race.ticketTypeId);
     const baselineHeld = await heldSeats(bench.db, baseline.ticketTypeId);
@@ -270,12 +300,12 @@ export const httpHolds: Scenario = {
     const checks: Check[] = [
       {
         check: 'http: every hold answered 201, no transport errors',
-        ok: !unexpected(wrkRuns, ['201']),
-        detail: `answers ${statusText(wrkRuns)}; errors ${JSON.stringify(wrkRuns.map((w) => w.errors))}`,
+        ok: !unexpected([...wrkRuns, ...scaling.runs], ['201']),
+        detail: `answers ${statusText([...wrkRuns, ...scaling.runs])}; errors ${JSON.stringify([...wrkRuns, ...scaling.runs].map((w) => w.errors))}`,
       },
       {
         check: 'http: every accepted hold is in the database, one seat each (beyond them, at most the requests in flight when wrk stopped)',
-        ok: held.tickets === held.reservations && held.counted === held.tickets && accepted <= held.tickets && held.tickets - accepted <= CONNECTIONS * wrkRuns.length,
+        ok: held.tickets === held.reservations && held.counted === held.tickets && accepted <= held.tickets && held.tickets - accepted <= CONNECTIONS * (wrkRuns.length + scaling.runs.length),
         detail: `${accepted} answered 201, ${held.reservations} reservations with ${held.tickets} seats held, counters say ${held.counted}`,
       },
       {
@@ -316,9 +346,16 @@ export const httpHolds: Scenario = {
         rows: [
           ['TicketPulse over HTTP (wrk, 64 connections)', Math.round(tpPerS), round(tp.p50, 2), round(tp.p99, 2), tp.holds, Math.round(cpuUsPerHold), Math.round(pgCpuUsPerHold)],
           [`baseline: pgbench, row lock, one hold per transaction (clients: ${pgClients})`, Math.round(pgPerS), round(pg.p50, 2), round(pg.p99, 2), pg.holds, '-', '-'],
+          ...[scaling.one, scaling.two].map((side, i) => [
+            `ticketpulse start --workers ${i + 1} (the CLI, alternating rounds)`,
+            Math.round(side.holds / side.seconds), round(side.p50, 2), round(side.p99, 2), side.holds, '-', '-',
+          ]),
         ],
       },
-      ratios: [{ name: 'holds/s, TicketPulse over HTTP / pgbench baseline', value: ratio }],
+      ratios: [
+        { name: 'holds/s, TicketPulse over HTTP / pgbench baseline', value: ratio },
+        { name: 'holds/s, start --workers 2 / --workers 1', value: scalingRatio },
+      ],
       goals: [
         goal(`at least ${GOAL_RATIO}x the pgbench baseline`, `${round(ratio, 1)}x`, ratio >= GOAL_RATIO, limitedBy),
         goal(`p99 at most ${GOAL_P99_MS} ms`, `${round(tp.p99, 1)} ms`, tp.p99 <= GOAL_P99_MS, limitedBy),
@@ -327,6 +364,10 @@ export const httpHolds: Scenario = {
       notes: [
         'wrk, the service and PostgreSQL are three processes on the same 2 cores; pgbench runs alone against PostgreSQL in its rounds. ' +
           'p50 and p99 are the worst round\'s (wrk: per request, send to last byte; pgbench: per transaction, from its log).',
+        'Workers: `start --workers 1` and `--workers 2` run side by side (the idle one costs next to nothing) and take turns under the same wrk load on the same type. ' +
+          'On 2 cores shared with wrk and PostgreSQL a second worker has little CPU to win, and on one hot type it loses: each worker group-commits its own holds, ' +
+          'so two workers send two half-size batches that queue on the same ticket type\'s row locks, one after the other, each paying a batch\'s fixed cost. ' +
+          'Workers add HTTP and WebSocket capacity (see workers-scaling and connections), not one ticket type\'s hold capacity.',
         'wrk stops at its deadline without reading the answers in flight (at most one per connection): those holds are in the database, unanswered, and not counted.',
         'Each wrk thread sends its requests with its share of the 64 buyers\' tokens in turn; every request carries a new Idempotency-Key, as the shop\'s HoldClient does.',
       ],
