@@ -20,7 +20,7 @@ if (!hasWrk) console.log(`\nSkipping the http-holds benchmark's smoke run: no ${
 const selected = scenarios.filter((s) => hasWrk || s.name !== 'http-holds');
 
 describe.skipIf(!postgresUrl)('npm run bench -- --quick', () => {
-  it('runs every scenario and every correctness check passes', { timeout: 300_000 }, async () => {
+  it('runs every scenario and every correctness check passes', { timeout: 600_000 }, async () => {
     const json = join(await mkdtemp(join(tmpdir(), 'bench-')), 'quick.json');
     const only = selected.length === scenarios.length ? [] : selected.flatMap((s) => ['--scenario', s.name]);
     const child = spawn(process.execPath, ['--conditions=@ticketpulse/source', '--import', 'tsx', 'bench/run.ts', '--quick', '--json', json, ...only], {
