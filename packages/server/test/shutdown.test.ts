@@ -1,0 +1,151 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { CloseCode } from '@ticketpulse/protocol';
+import pg from 'pg';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { TokenVerifier } from '../src/auth/token-verifier.ts';
+import { postgresUrl } from './support/database.ts';
+import { PhoenixSocket } from './support/phoenix-socket.ts';
+import { startNode, type RunningNode } from './support/process.ts';
+import { TestSocket } from './support/realtime-client.ts';
+import { schemaUrl } from './support/schema-url.ts';
+import { TEST_JWT_SECRET } from './support/server.ts';
+import { eventually } from './support/viewer.ts';
+
+const VIEWERS = 200;
+/** Holds sent right before the SIGTERM, still in flight when it arrives. */
+const IN_FLIGHT = 20;
+/** Generous: a stop that hangs on its clients fails here, not a slow one. */
+const EXITS_WITHIN_MS = 20_000;
+
+// `ticketpulse start` on SIGTERM (docs/protocol.md §9, shutdown): every client closed with 1012, silent ones too, nothing committed lost.
+describe.skipIf(!postgresUrl)('ticketpulse start stopping on SIGTERM, on real PostgreSQL', () => {
+  const schema = `t_${randomBytes(6).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: postgresUrl });
+  const verifier = new TokenVerifier(TEST_JWT_SECRET);
+  const token = async (role: 'organizer' | 'authenticated' | 'anon') => (await verifier.sign({ userId: randomUUID(), role }, 600)).token;
+
+  beforeAll(async () => {
+    await admin.connect();
+    await admin.query(`CREATE SCHEMA ${schema}`);
+  });
+  // A test that fails before its SIGTERM must not leave its server running.
+  const started: RunningNode[] = [];
+  afterEach(() => {
+    for (const node of started.splice(0)) if (node.child.exitCode === null && node.child.signalCode === null) node.child.kill('SIGKILL');
+  });
+  afterAll(async () => {
+    await admin.query(`DROP SCHEMA ${schema} CASCADE`);
+    await admin.end();
+  });
+
+  const start = async (args: string[] = []) => {
+    const node = await startNode(
+      {
+        DATABASE_URL: schemaUrl(schema),
+        TICKETPULSE_JWT_SECRET: TEST_JWT_SECRET,
+        LOG_FORMAT: 'json',
+        TICKETPULSE_HTTP_HOLDS_PER_MINUTE: '100000',
+        TICKETPULSE_WS_MAX_CONNECTIONS_PER_IP: '100000',
+        TICKETPULSE_WS_MAX_CONNECTIONS_PER_USER: '100000',
+        TICKETPULSE_WS_CONNECTS_PER_IP_PER_SECOND: '100000',
+      },
+      args,
+    );
+    started.push(node);
+    return node;
+  };
+
+  /** One event with one ticket type, for the holds. */
+  async function createEvent(node: RunningNode): Promise<{ eventId: string; typeId: string }> {
+    const created = await fetch(`${node.url}/api/events`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${await token('organizer')}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        slug: `stop-${randomBytes(3).toString('hex')}`,
+        name: 'Stopping',
+        startsAt: '2027-06-01T20:00:00Z',
+        ticketTypes: [{ name: 'GA', totalCapacity: 1000, maxPerOrder: 4 }],
+      }),
+    });
+    expect(created.status).toBe(201);
+    const { event } = (await created.json()) as { event: { id: string; ticketTypes: Array<{ id: string }> } };
+    return { eventId: event.id, typeId: event.ticketTypes[0]!.id };
+  }
+
+  /** A hold over a connection of its own: 201 and its id, another status, or no answer at all (refused: the server stopped listening). */
+  async function hold(node: RunningNode, eventId: string, typeId: string): Promise<{ status: number; id?: string; code?: string } | { failed: string }> {
+    try {
+      const response = await fetch(`${node.url}/api/events/${eventId}/reservations`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${await token('authenticated')}`, 'content-type': 'application/json', connection: 'close' },
+        body: JSON.stringify({ items: [{ ticketTypeId: typeId, quantity: 1 }] }),
+      });
+      const body = (await response.json()) as { reservation?: { id: string }; error?: { code: string } };
+      return { status: response.status, ...(body.reservation && { id: body.reservation.id }), ...(body.error && { code: body.error.code }) };
+    } catch (error) {
+      return { failed: String((error as { cause?: unknown }).cause ?? error) };
+    }
+  }
+
+  /** Exits by itself on SIGTERM, with code 0. */
+  async function stopped(node: RunningNode): Promise<void> {
+    const exit = node.stop();
+    const code = await Promise.race([exit, new Promise((resolve) => setTimeout(() => resolve('still running'), EXITS_WITHIN_MS))]);
+    if (code === 'still running') node.child.kill('SIGKILL');
+    expect(code).toBe(0);
+  }
+
+  it('closes every client with 1012, the ones that do not answer included, exits, and loses no committed hold', async () => {
+    const node = await start();
+    const { eventId, typeId } = await createEvent(node);
+    const viewerToken = await token('anon');
+    const sockets: TestSocket[] = [];
+    for (let i = 0; i < VIEWERS; i++) sockets.push(await TestSocket.connect(node.url, viewerToken));
+    await Promise.all(sockets.map((s) => s.subscribe(eventId)));
+    const supabase = await PhoenixSocket.open(node.url, viewerToken);
+    // Half the viewers stop reading: they will not answer the server's close frame until after it has gone.
+    const deaf = sockets.filter((_, i) => i % 2 === 0);
+    for (const socket of deaf) socket.ws.pause();
+
+    const committed = await hold(node, eventId, typeId);
+    expect(committed).toMatchObject({ status: 201 });
+    const inFlight = Array.from({ length: IN_FLIGHT }, () => hold(node, eventId, typeId));
+    await stopped(node);
+    const answers = await Promise.all(inFlight);
+
+    // Every client got the close frame, the deaf ones too once they read again.
+    for (const socket of deaf) socket.ws.resume();
+    for (const socket of sockets) expect(await socket.closed).toEqual({ code: CloseCode.serviceRestart, reason: 'server restart' });
+    expect(await supabase.closed).toBe(CloseCode.serviceRestart);
+
+    // Each hold in flight either committed and was answered 201, or was refused; what the database holds is exactly what was answered 201.
+    for (const answer of answers) {
+      if ('status' in answer) expect(answer.status === 201 || (answer.status === 503 && answer.code === 'shutting_down'), JSON.stringify(answer)).toBe(true);
+    }
+    const answered = [committed, ...answers].flatMap((a) => ('id' in a && a.id ? [a.id] : []));
+    const { rows } = await admin.query<{ id: string }>(`SELECT id FROM ${schema}.reservations WHERE event_id = $1 AND status = 'active'`, [eventId]);
+    expect(rows.map((r) => r.id).sort()).toEqual(answered.sort());
+    expect((await admin.query(`SELECT * FROM ${schema}.verify_ticket_counts()`)).rows).toEqual([]);
+  }, 120_000);
+
+  it('with --workers 2, SIGTERM closes the clients of every worker and the primary and all workers exit', async () => {
+    const node = await start(['--workers', '2']);
+    await eventually(() => node.output().split('"msg":"worker serving"').length - 1 === 2, 'two workers serving', 60_000);
+    const { eventId } = await createEvent(node);
+    const viewerToken = await token('anon');
+    const sockets: TestSocket[] = [];
+    for (let i = 0; i < VIEWERS; i++) sockets.push(await TestSocket.connect(node.url, viewerToken));
+    await Promise.all(sockets.map((s) => s.subscribe(eventId)));
+    for (const socket of sockets.filter((_, i) => i % 2 === 0)) socket.ws.pause();
+    const workers = node
+      .output()
+      .split('\n')
+      .filter((line) => line.includes('"msg":"worker serving"'))
+      .map((line) => (JSON.parse(line) as { pid: number }).pid);
+
+    await stopped(node);
+    for (const socket of sockets) socket.ws.resume();
+    for (const socket of sockets) expect((await socket.closed).code).toBe(CloseCode.serviceRestart);
+    for (const pid of workers) expect(() => process.kill(pid, 0)).toThrow();
+  }, 180_000);
+});
