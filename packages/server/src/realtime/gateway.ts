@@ -28,6 +28,12 @@ import type { WaitingRoom } from '../waiting-room/waiting-room.ts';
 export const REALTIME_PATH = '/realtime';
 /** How long a refused connection has to answer the close before its socket is destroyed. */
 const CLOSE_GRACE_MS = 2000;
+/**
+ * On shutdown, how long clients have to answer the 1012 close before their
+ * sockets are destroyed. The close frame went out first, so a client has it
+ * either way; waiting longer only delays the exit (a reconnect storm waits on it).
+ */
+const CLOSE_HANDSHAKE_WAIT_MS = 500;
 
 export interface RealtimeSettings extends TickTiming, ConnectionLimits {
   heartbeatMs: number;
@@ -120,7 +126,7 @@ export class RealtimeGateway implements WebSocketEndpoint {
     clearInterval(this.heartbeat);
     await this.tick.stop();
     for (const connection of this.connections) connection.close(CloseCode.serviceRestart, 'server restart');
-    const deadline = Date.now() + 2000;
+    const deadline = Date.now() + CLOSE_HANDSHAKE_WAIT_MS;
     while (this.connections.size > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
     for (const connection of this.connections) connection.socket.terminate();
     await this.feed.close();
