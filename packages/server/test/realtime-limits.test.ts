@@ -220,7 +220,14 @@ describe('realtime limits and robustness', () => {
         await new Promise((resolve) => setTimeout(resolve, 25));
       }
     };
+    // Until the paused client is past the soft limit (a loaded machine sends fewer ticks in the same time), bounded.
+    const slowIsBehind = async () => {
+      const metrics = await (await fetch(`${server.url}/metrics`)).text();
+      return Number(/^ticketpulse_ws_max_buffered_bytes (\S+)$/m.exec(metrics)?.[1] ?? 0) > 512 * 1024;
+    };
     await storm(4000);
+    for (let i = 0; i < 40 && !(await slowIsBehind()); i++) await storm(500);
+    expect(await slowIsBehind()).toBe(true);
     const expected = (round % 99) + 1;
     await eventually(() => controlView.ticket(typeId(event, 'Zone 0'))?.maxPerOrder === expected, 'the control client to keep up');
     expect(controlView.gaps).toBe(0);
