@@ -195,6 +195,25 @@ describe('realtime limits and robustness', () => {
     await eventually(() => server.service.gateway.stats.connections === 0, 'the server to forget it');
   });
 
+  it('pings every heartbeat with an empty ping frame; a client that answers stays connected and its messages are still understood', async () => {
+    const server = await serve({ heartbeatMs: 100 });
+    const url = new URL('/realtime', server.url.replace('http', 'ws'));
+    url.searchParams.set('token', await server.token());
+    const ws = new WebSocket(url);
+    const pings: Buffer[] = [];
+    ws.on('ping', (data: Buffer) => pings.push(data));
+    const replies: unknown[] = [];
+    ws.on('message', (data: Buffer) => replies.push(JSON.parse(data.toString())));
+    await new Promise((resolve) => ws.once('open', resolve));
+    await eventually(() => pings.length >= 3, 'three heartbeats');
+    expect(pings.every((data) => data.length === 0)).toBe(true);
+    ws.send(JSON.stringify({ type: 'ping', ref: 'after-heartbeats' }));
+    await eventually(() => replies.some((m) => (m as { ref?: string }).ref === 'after-heartbeats'), 'the pong');
+    expect(ws.readyState).toBe(WebSocket.OPEN);
+    expect(server.service.gateway.stats.connections).toBe(1);
+    ws.close();
+  });
+
   it('isolates a slow consumer: it skips to the latest snapshot, then is closed past the hard limit; others are unaffected', async () => {
     // Frames of ~140 KB: a reading client stays far below the soft limit; a paused one fills the
     // kernel's socket buffers (a few MB on loopback) and then passes it within the storm.

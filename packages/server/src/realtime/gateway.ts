@@ -324,7 +324,7 @@ export class RealtimeGateway implements WebSocketEndpoint {
         connection.socket.terminate();
       } else {
         connection.alive = false;
-        connection.socket.ping();
+        connection.ping();
       }
     }
     this.options.admission.prune();

@@ -57,6 +57,8 @@ export class Publisher implements TickConsumer {
     const none = new UpdateSet();
     // The connections that get something, each with its set in `pending`: a field, not a map entry, as it is set for every viewer of every frame.
     const touched: ClientConnection[] = [];
+    // Connections before this index have had their `pending` cleared (the send loop clears as it goes).
+    let cleared = 0;
     const add = (connection: ClientConnection, eventId: string, update: string) => {
       if (connection.pending === undefined) touched.push(connection);
       connection.pending = (connection.pending ?? none).with(eventId, update);
@@ -89,8 +91,10 @@ export class Publisher implements TickConsumer {
       const tickAgo = at - this.tickMs + JITTER_MS;
       let frames = 0;
       let bytes = 0;
-      for (const connection of touched) {
+      for (; cleared < touched.length; cleared++) {
+        const connection = touched[cleared]!;
         const set = connection.pending!;
+        connection.pending = undefined;
         if (connection.updatedAt > tickAgo) {
           this.held.set(connection, set);
           continue;
@@ -103,7 +107,8 @@ export class Publisher implements TickConsumer {
       }
       this.metrics.sent(frames, bytes);
     } finally {
-      for (const connection of touched) connection.pending = undefined;
+      // Only when something threw before the send loop was done.
+      for (; cleared < touched.length; cleared++) touched[cleared]!.pending = undefined;
     }
   }
 

@@ -1,6 +1,6 @@
 import type { DisplayPrecision, SubscribeMessage, UnsubscribeMessage } from '@ticketpulse/protocol';
 import type { Database } from '../db/database.ts';
-import { audienceOf, isPrivileged } from '../auth/principal.ts';
+import { audienceOf } from '../auth/principal.ts';
 import { precisionFor, readVisibleEventAvailability, type EventAvailability } from '../inventory/availability.ts';
 import type { Audience } from '../auth/principal.ts';
 import { InventoryError } from '../inventory/errors.ts';
@@ -38,7 +38,7 @@ export class Subscriptions {
 
   /** What this connection may see of the event's counts (the rule is inventory's precisionFor). */
   precisionFor(connection: ClientConnection, event: EventAvailability): DisplayPrecision {
-    return precisionFor(event, { privileged: isPrivileged(connection.principal) });
+    return precisionFor(event, connection);
   }
 
   async subscribe(connection: ClientConnection, message: SubscribeMessage): Promise<void> {
@@ -115,7 +115,7 @@ export class Subscriptions {
     );
     const granted = new Set(rows.map((r) => r.user_id));
     for (const connection of subscribers) {
-      if (isPrivileged(connection.principal) || (connection.principal.userId && granted.has(connection.principal.userId))) continue;
+      if (connection.privileged || (connection.principal.userId && granted.has(connection.principal.userId))) continue;
       this.remove(connection, eventId);
       connection.send({ type: 'error', code: 'forbidden', message: 'This event is no longer open to you; you were unsubscribed', eventId });
     }
@@ -146,7 +146,7 @@ export class Subscriptions {
    */
   private async authorizedEvent(connection: ClientConnection, idOrSlug: string): Promise<EventAvailability> {
     const watched = UUID.test(idOrSlug) ? this.store.get(idOrSlug.toLowerCase()) : undefined;
-    if (watched && (openToEveryone(watched) || isPrivileged(connection.principal))) return watched;
+    if (watched && (openToEveryone(watched) || connection.privileged)) return watched;
     const open = await this.readOpen(idOrSlug).catch((error: unknown) => {
       if (error instanceof InventoryError) return undefined;
       throw error;

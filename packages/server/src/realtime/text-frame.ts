@@ -4,6 +4,9 @@
  * share is framed once and written to each socket as is: one write per
  * socket, where ws's send would build a header and write two chunks each time.
  */
+/** A server-to-client ping (RFC 6455: FIN, opcode 9, no mask, no payload), the same bytes for every connection. */
+export const PING_FRAME = Buffer.from([0x89, 0x00]);
+
 export function encodeTextFrame(payload: Buffer): Buffer {
   const n = payload.length;
   const headerBytes = n < 126 ? 2 : n < 65_536 ? 4 : 10;

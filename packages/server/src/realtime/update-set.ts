@@ -9,6 +9,9 @@ import { encodeTextFrame } from './text-frame.ts';
  */
 export class UpdateSet {
   private readonly next = new Map<string, UpdateSet>();
+  /** The last update added and its set: in a fan-out every viewer of a busy event adds the same one in turn. */
+  private lastUpdate: string | undefined;
+  private lastSet: UpdateSet | undefined;
   private frame: Buffer | undefined;
 
   constructor(
@@ -22,8 +25,11 @@ export class UpdateSet {
 
   /** This set and one more update (a serialized update is unique to its event and version). */
   with(eventId: string, update: string): UpdateSet {
+    if (update === this.lastUpdate) return this.lastSet!;
     let set = this.next.get(update);
     if (!set) this.next.set(update, (set = new UpdateSet([...this.eventIds, eventId], [...this.updates, update])));
+    this.lastUpdate = update;
+    this.lastSet = set;
     return set;
   }
 
