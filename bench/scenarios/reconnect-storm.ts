@@ -183,7 +183,7 @@ export const reconnectStorm: Scenario = {
           'the old process exits within 1 s of SIGTERM',
           `${round(stoppedMs / 1000, 2)} s`,
           stoppedMs <= EXIT_GOAL_MS,
-          `CPU share, not work: the old process writes one pre-framed 1012 to each socket and closes it at once, without the close handshake (every viewer's close code is counted above). Timed phase by phase in one run at a load average of 15 (process.cpuUsage), writing the 10,000 frames took 0.14 CPU s over 1.2 s and closing the sockets 0.5 CPU s (mostly the kernel's close()) over 10 s: it got a few percent of a core. Here the 1-minute load average was ${round(loadAtRestart, 1)} on 2 cores at the restart, and the ${size.processes} viewer processes, retrying within every 2 s while no gateway answers, used ${round(clientCpuSeconds, 1)} CPU s from the restart to the end`,
+          `CPU share, not work: the old process writes one pre-framed 1012 to each socket and closes it at once, without the close handshake (every viewer's close code is counted above). Timed phase by phase in one run at a load average of 15 (process.cpuUsage; a variant that also closed the listening socket first), writing the 10,000 frames took 0.14 CPU s over 1.2 s and closing the sockets 0.5 CPU s (mostly the kernel's close()) over 10 s: it got a few percent of a core. Here the 1-minute load average was ${round(loadAtRestart, 1)} on 2 cores at the restart, and the ${size.processes} viewer processes, retrying within every 2 s while no gateway answers, used ${round(clientCpuSeconds, 1)} CPU s from the restart to the end`,
         ),
         goal(
           'every viewer exact within 6 s of the new gateway listening',
