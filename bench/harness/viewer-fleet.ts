@@ -2,7 +2,9 @@
  * Viewers are played by several client processes (bench/workers/*-viewers.ts),
  * never by the process under test. Each process connects from its own
  * loopback address (127.0.0.2, .3, ...): one source address reaches one port
- * with only about 28,000 ephemeral ports.
+ * with only about 28,000 ephemeral ports. A fleet may instead give every
+ * viewer an address of its own (127.1.x.y), as real viewers come from many
+ * addresses: then the service's per-address limits apply as they would.
  */
 import { fileURLToPath } from 'node:url';
 import { raiseFileLimit } from './file-limit.ts';
@@ -28,7 +30,15 @@ export interface ViewersInit {
   /** Index of this process's first viewer among all viewers (picks its `oneOf` event). */
   offset: number;
   localAddress: string;
+  /** Whether each viewer connects from an address of its own (viewerAddress) rather than `localAddress`. */
+  addressPerViewer?: boolean;
   watch: WatchPlan;
+}
+
+/** The loopback address viewer `index` (over all processes) connects from when each has its own: 127.1.0.0 on, up to 65,536 viewers. */
+export function viewerAddress(index: number): string {
+  if (index >= 65_536) throw new Error(`viewerAddress: ${index} is past the 127.1.0.0/16 block`);
+  return `127.1.${index >> 8}.${index & 255}`;
 }
 
 export function watchedBy(plan: WatchPlan, viewer: number): string[] {
@@ -82,6 +92,8 @@ export interface FleetOptions {
   token: string;
   /** One token per viewer (by index over all processes), in place of `token`. */
   tokens?: string[];
+  /** Each viewer on a loopback address of its own (viewerAddress), not one per process. */
+  addressPerViewer?: boolean;
   watch: WatchPlan;
 }
 
@@ -98,6 +110,7 @@ export async function startViewerFleet(ctx: BenchContext, options: FleetOptions)
       count,
       offset,
       localAddress: `127.0.0.${2 + i}`,
+      ...(options.addressPerViewer && { addressPerViewer: true }),
       watch: options.watch,
     };
     const worker = startWorker<Reply>(script, init, { nodeArgs: ['--max-old-space-size=4096'] });

@@ -2,14 +2,15 @@
  * Viewers that are the real client SDK: one TicketAvailabilityManager per
  * viewer, with its own reconnect (jittered backoff), resubscribe
  * by version and polling fallback, on the `ws` package (Node 20 has no global
- * WebSocket) bound to this process's loopback address. A viewer counts as
- * in sync only while its socket is connected and its state is the database's.
+ * WebSocket) bound to this process's loopback address (or the viewer's own).
+ * A viewer counts as in sync only while its socket is connected and its state
+ * is the database's.
  */
-import { TicketAvailabilityManager, type AnalyticsEvent } from '@ticketpulse/client';
+import { TicketAvailabilityManager, type AnalyticsEvent, type WebSocketConstructor } from '@ticketpulse/client';
 import WebSocket from 'ws';
 import { serve, type Command, type Reply } from '../harness/ipc.ts';
 import { answer, ViewerCounters, type CheckedViewer, type ViewerCommand } from '../harness/viewer-process.ts';
-import { watchedBy, type ViewersInit } from '../harness/viewer-fleet.ts';
+import { viewerAddress, watchedBy, type ViewersInit } from '../harness/viewer-fleet.ts';
 import { workerInit } from '../harness/workers.ts';
 
 /** Reconnects since the last reset: when each completed (epoch ms), and what it took. */
@@ -21,6 +22,8 @@ export interface ReconnectsReply extends Reply {
   errors: Record<string, number>;
   /** This client process's CPU time since the reset, to tell a slow server from slow clients. */
   cpuMs: number;
+  /** Connections that had opened and then closed since the reset, by the close code the viewer saw (1006: no close frame reached it). */
+  closeCodes: Record<string, number>;
 }
 
 const init = await workerInit<ViewersInit>();
@@ -28,12 +31,16 @@ const counters = new ViewerCounters();
 let reconnectedAt: number[] = [];
 let polled = new Set<number>();
 let cpuAtReset = process.cpuUsage();
+let closeCodes: Record<string, number> = {};
 
-/** `ws`, opened from this process's own loopback address. */
-class LocalWebSocket extends WebSocket {
-  constructor(url: string) {
-    super(url, { localAddress: init.localAddress, perMessageDeflate: false });
-  }
+/** `ws`, opened from `localAddress`; counts the close code of every connection that had opened. */
+function boundTo(localAddress: string): WebSocketConstructor {
+  return class LocalWebSocket extends WebSocket {
+    constructor(url: string) {
+      super(url, { localAddress, perMessageDeflate: false });
+      this.once('open', () => this.once('close', (code: number) => (closeCodes[code] = (closeCodes[code] ?? 0) + 1)));
+    }
+  };
 }
 
 class Viewer implements CheckedViewer {
@@ -47,7 +54,7 @@ class Viewer implements CheckedViewer {
     this.manager = new TicketAvailabilityManager({
       url: init.url,
       getToken: () => init.token,
-      WebSocket: LocalWebSocket,
+      WebSocket: boundTo(init.addressPerViewer ? viewerAddress(index) : init.localAddress),
       onEvent: (event: AnalyticsEvent) => {
         if (event.type === 'reconnected') reconnectedAt.push(Date.now());
         if (event.type === 'polling_started') polled.add(this.index);
@@ -96,13 +103,14 @@ serve<SdkCommand>((command) => {
       for (const [code, n] of Object.entries(stats.errorsByType)) errors[code] = (errors[code] ?? 0) + n;
     }
     const cpu = process.cpuUsage(cpuAtReset);
-    const reply: Omit<ReconnectsReply, 'id'> = { at: reconnectedAt, connectAttempts, polled: polled.size, errors, cpuMs: (cpu.user + cpu.system) / 1000 };
+    const reply: Omit<ReconnectsReply, 'id'> = { at: reconnectedAt, connectAttempts, polled: polled.size, errors, cpuMs: (cpu.user + cpu.system) / 1000, closeCodes };
     return reply;
   }
   if (command.type === 'reset') {
     reconnectedAt = [];
     polled = new Set();
     cpuAtReset = process.cpuUsage();
+    closeCodes = {};
   }
   return answer(viewers, counters, command, () => {
     for (const viewer of viewers) viewer.close();

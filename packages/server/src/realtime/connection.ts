@@ -167,6 +167,20 @@ export class ClientConnection {
     return this.socket.bufferedAmount <= this.limits.softBufferBytes;
   }
 
+  /**
+   * The node is shutting down: `frame` (a close frame, framed once for every
+   * connection: encodeCloseFrame) goes straight to the wire, and the socket is
+   * closed once it is written, without waiting for the client's answer (nor
+   * parsing it). The frame is in the client's receive queue before anything
+   * else we send: a FIN, or a reset when the client had sent something still
+   * unread here (its answer, arriving at a closed socket, gets one too), and
+   * a client reads what it had received before a reset (Linux).
+   */
+  closeForShutdown(frame: Buffer): void {
+    if (this.socket.readyState !== this.socket.OPEN) return this.socket.terminate();
+    this.wire.write(frame, () => this.socket.terminate());
+  }
+
   close(code: number, reason: string): void {
     if (this.socket.readyState === this.socket.OPEN || this.socket.readyState === this.socket.CONNECTING) {
       if (code >= 4000) this.metrics.errors.inc({ code: `closed_${reason.replace(/ /g, '_')}` });

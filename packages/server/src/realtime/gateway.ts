@@ -21,6 +21,7 @@ import { Publisher } from './publisher.ts';
 import { QueuePublisher } from './queue-publisher.ts';
 import { ReconnectTracker } from './reconnect-tracker.ts';
 import { SnapshotStore } from './snapshot-store.ts';
+import { encodeCloseFrame } from './text-frame.ts';
 import { Subscriptions } from './subscriptions.ts';
 import type { Handshake, WebSocketEndpoint } from './upgrade-router.ts';
 import type { WaitingRoom } from '../waiting-room/waiting-room.ts';
@@ -29,11 +30,12 @@ export const REALTIME_PATH = '/realtime';
 /** How long a refused connection has to answer the close before its socket is destroyed. */
 const CLOSE_GRACE_MS = 2000;
 /**
- * On shutdown, how long clients have to answer the 1012 close before their
- * sockets are destroyed. The close frame went out first, so a client has it
- * either way; waiting longer only delays the exit (a reconnect storm waits on it).
+ * On shutdown, how long a 1012 close frame may wait behind what a slow
+ * consumer has not taken yet before its socket is destroyed anyway. Clients'
+ * answers are not waited for: the old node's exit is what a reconnect storm
+ * waits on.
  */
-const CLOSE_HANDSHAKE_WAIT_MS = 500;
+const SHUTDOWN_FLUSH_MS = 500;
 
 export interface RealtimeSettings extends TickTiming, ConnectionLimits {
   heartbeatMs: number;
@@ -77,6 +79,8 @@ export class RealtimeGateway implements WebSocketEndpoint {
   private readonly personal: PersonalFeed;
   private readonly reconnects: ReconnectTracker;
   private heartbeat: NodeJS.Timeout | undefined;
+  /** Shutting down: connections closing now take their bookkeeping with the node. */
+  private closing = false;
 
   constructor(private readonly options: GatewayOptions) {
     const { settings, metrics, logger, db } = options;
@@ -125,8 +129,10 @@ export class RealtimeGateway implements WebSocketEndpoint {
   async close(): Promise<void> {
     clearInterval(this.heartbeat);
     await this.tick.stop();
-    for (const connection of this.connections) connection.close(CloseCode.serviceRestart, 'server restart');
-    const deadline = Date.now() + CLOSE_HANDSHAKE_WAIT_MS;
+    this.closing = true;
+    const frame = encodeCloseFrame(CloseCode.serviceRestart, 'server restart');
+    for (const connection of this.connections) connection.closeForShutdown(frame);
+    const deadline = Date.now() + SHUTDOWN_FLUSH_MS;
     while (this.connections.size > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
     for (const connection of this.connections) connection.socket.terminate();
     await this.feed.close();
@@ -223,6 +229,8 @@ export class RealtimeGateway implements WebSocketEndpoint {
     ws.on('pong', () => (connection.alive = true));
     ws.on('close', () => {
       this.connections.delete(connection);
+      // Subscriptions, admission counts, metrics and sessions go with the node: not undone one connection at a time.
+      if (this.closing) return;
       this.subscriptions.drop(connection);
       this.personal.drop(connection);
       release();

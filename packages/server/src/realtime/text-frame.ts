@@ -24,3 +24,19 @@ export function encodeTextFrame(payload: Buffer): Buffer {
   payload.copy(frame, headerBytes);
   return frame;
 }
+
+/**
+ * A server-to-client close frame (RFC 6455: FIN, opcode 8, no mask): the
+ * code, then the reason (UTF-8, at most 123 bytes). Framed once and written to
+ * every socket when the node shuts down.
+ */
+export function encodeCloseFrame(code: number, reason: string): Buffer {
+  const text = Buffer.from(reason);
+  if (text.length > 123) throw new RangeError('A close reason is at most 123 bytes');
+  const frame = Buffer.allocUnsafe(4 + text.length);
+  frame[0] = 0x88;
+  frame[1] = 2 + text.length;
+  frame.writeUInt16BE(code, 2);
+  text.copy(frame, 4);
+  return frame;
+}
