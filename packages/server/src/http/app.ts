@@ -97,6 +97,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     http: { headersTimeout: timeouts.headersMs, connectionsCheckingInterval: timeouts.checkEveryMs },
     // Errors raised before routing (bad URLs, over-long params) get the same {error: {code}} body.
     frameworkErrors: replyWithError,
+    // Requests that arrive while the node drains get the onRequest hook's 503 shutting_down (below), in the usual error format, not Fastify's own 503.
+    return503OnClosing: false,
   });
   // JSON only: anything else is 415, not a string handed to a JSON schema.
   app.removeContentTypeParser('text/plain');
