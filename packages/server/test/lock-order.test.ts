@@ -58,7 +58,7 @@ describe.skipIf(!postgresUrl)('lock order and races on real PostgreSQL', () => {
     expect(await t.countMismatches()).toEqual([]);
   });
 
-  it('a hold on a sold-out type releases the due holds it needs past those a sweep has locked, and no more', async () => {
+  it('a hold on a sold-out type releases the due holds it needs, latest first, past those someone has locked, and no more', async () => {
     const event = await createEvent(catalog, { ticketTypes: [{ name: 'Wave', totalCapacity: 6, maxPerOrder: 4 }] });
     const wave = event.ticketTypes[0]!.id;
     // Six one-seat holds, all due, the first one's deadline longest ago: the type looks sold out.
@@ -75,16 +75,17 @@ describe.skipIf(!postgresUrl)('lock order and races on real PostgreSQL', () => {
     const statuses = async () =>
       (await t.db.query<{ status: string }>('SELECT status FROM reservations WHERE id = ANY ($1::uuid[]) ORDER BY expires_at', [ids])).rows.map((r) => r.status);
 
-    // A sweep's chunk holds the three earliest (uncommitted) while a buyer wants two seats.
-    const sweeping = t.db.transaction(async (tx) => {
-      await tx.query('SELECT 1 FROM reservations WHERE id = ANY ($1::uuid[]) FOR UPDATE', [ids.slice(0, 3)]);
+    // A buyer takes the latest due holds first (the sweeper the earliest); someone holds the three latest
+    // (uncommitted) while the buyer wants two seats.
+    const locking = t.db.transaction(async (tx) => {
+      await tx.query('SELECT 1 FROM reservations WHERE id = ANY ($1::uuid[]) FOR UPDATE', [ids.slice(3)]);
       const held = await holds.reserve({ eventId: event.id, holderId: 'buyer', items: [{ ticketTypeId: wave, quantity: 2 }] });
       return { held };
     });
-    const { held } = await sweeping;
+    const { held } = await locking;
     expect(held.reservation.status).toBe('active');
-    // The buyer skipped the locked three, released the next two it needed, and left the sixth to the sweeper.
-    expect(await statuses()).toEqual(['active', 'active', 'active', 'expired', 'expired', 'active']);
+    // The buyer skipped the locked three, released the next two it needed, and left the first to the sweeper.
+    expect(await statuses()).toEqual(['active', 'expired', 'expired', 'active', 'active', 'active']);
     expect(await holds.expireDue()).toBe(4);
     expect(await t.countMismatches()).toEqual([]);
   });

@@ -2,7 +2,8 @@
 --
 -- expire_due_holds() releases holds whose deadline has passed (or only
 -- holds with seats of one ticket type), at most p_limit seats' worth a call,
--- earliest deadline first, and reports how many seats it released per event,
+-- earliest deadline first (for one type, latest first: see below), and
+-- reports how many seats it released per event,
 -- so the gateway knows whose viewers to tell. The sweeper asks for a chunk at
 -- a time, one transaction per chunk, and loops until none are due
 -- (inventory/expiry-sweeper.ts): when an on-sale's first wave of holds runs
@@ -38,20 +39,26 @@ DECLARE
 BEGIN
   -- Due seats in deadline order from tickets_hold_deadline, each hold locked
   -- as it is reached. SKIP LOCKED: a hold that someone is confirming or
-  -- extending right now, or that a concurrent chunk is releasing, is left
-  -- for later, and the LIMIT counts only seats whose hold this call locked:
-  -- a buyer's small release behind a sweeper's chunk (which holds the
-  -- earliest deadlines) goes on to the next due holds instead of finding
-  -- none. A hold with several due seats is reached once per seat.
-  SELECT array_agg(DISTINCT d.id) INTO v_due FROM (
-    SELECT r.id FROM tickets t JOIN reservations r ON r.id = t.reservation_id
-    WHERE t.status = 'reserved' AND t.reservation_expires_at <= now()
-      AND (p_event_ticket_id IS NULL OR t.event_ticket_id = p_event_ticket_id)
-      AND r.status = 'active'
-    ORDER BY t.reservation_expires_at
-    LIMIT p_limit
-    FOR UPDATE OF r SKIP LOCKED
-  ) AS d;
+  -- extending right now, or that a concurrent call is releasing, is left
+  -- for later, and the LIMIT counts only seats whose hold this call locked.
+  -- A hold with several due seats is reached once per seat.
+  --
+  -- The sweeper takes the earliest deadlines first. A call for one ticket
+  -- type (a buyer's release of the few seats its batch wants, holding every
+  -- ticket type of the event) takes the latest due ones: from the earliest
+  -- it would first skip the sweeper's chunk, hold by hold (5,000 of them in
+  -- a wave), while the event's buyers wait.
+  EXECUTE format(
+    $q$SELECT array_agg(DISTINCT d.id) FROM (
+         SELECT r.id FROM tickets t JOIN reservations r ON r.id = t.reservation_id
+         WHERE t.status = 'reserved' AND t.reservation_expires_at <= now()
+           AND ($1::uuid IS NULL OR t.event_ticket_id = $1) AND r.status = 'active'
+         ORDER BY t.reservation_expires_at %s
+         LIMIT $2
+         FOR UPDATE OF r SKIP LOCKED
+       ) AS d$q$,
+    CASE WHEN p_event_ticket_id IS NULL THEN 'ASC' ELSE 'DESC' END)
+  INTO v_due USING p_event_ticket_id, p_limit;
   IF v_due IS NULL THEN
     RETURN;
   END IF;
@@ -77,9 +84,8 @@ REVOKE EXECUTE ON FUNCTION expire_due_holds(uuid, integer) FROM PUBLIC;
 -- The design's name and contract: releases due holds, returns how many seats.
 -- Called without arguments (the design's form) it releases everything due;
 -- for one ticket type, every due hold with seats of it; with p_seats, due
--- holds of that type earliest deadline first, until at least p_seats of its
--- seats are free again (fewer if fewer are due and not being ended by
--- someone else).
+-- holds of that type, until at least p_seats of its seats are free again
+-- (fewer if fewer are due and not being ended by someone else).
 --
 -- A hold that finds its ticket type sold out first releases that type's due
 -- holds itself ("an expired hold must never block a sale": reserve_holds),
