@@ -272,18 +272,24 @@ const seconds = (ms: number) => round(ms / 1000, 2);
 
 const goal = (name: string, measured: string, met: boolean, limitedBy: string): Goal => ({ goal: name, measured, met, ...(!met && { limitedBy }) });
 
-// From EXPLAIN (ANALYZE, BUFFERS) of one chunk and of the one-transaction sweep on this schema, and the
-// backend's CPU time releasing 100,000 due holds (docs/inventory.md, Hold lines: measured).
+// From EXPLAIN (ANALYZE, BUFFERS) of one chunk and of the one-transaction sweep on this schema, perf (cpu-clock) of the
+// backend releasing 100,000 due holds, and pg_stat_activity sampled during this bench (docs/inventory.md, Hold lines: measured).
 const RELEASE_LIMIT =
-  'the write per hold: two row updates (reservations, tickets). The reservation\'s is HOT since 0010_expiry_hot_updates.sql (fillfactor 50); ' +
-  'the seat\'s cannot be (its status is in tickets_hold_deadline\'s predicate), so two index insertions plus WAL a hold, down from six: ' +
-  'the database spends about 27 us of CPU a hold (35 us before; medians of alternated runs), nearly all in the two UPDATEs, on 2 vCPUs it shares with the service, the viewer and the buyers; ' +
+  'the write per hold, on the CPU: two row updates (reservations, tickets). The reservation\'s is HOT since 0010_expiry_hot_updates.sql (fillfactor 50); ' +
+  'the seat\'s cannot be (its status is in tickets_hold_deadline\'s predicate). Of the backend\'s CPU releasing 100,000 holds, ' +
+  'inserting the seats\' new row versions into tickets_pkey and tickets_by_reservation is 28%, index lookups 20%, heap_update 13%, the triggers 5%: ' +
+  'about 23-27 us a hold (a chunk no longer reads every live hold\'s deadline entry: 0.83-1.02 of the previous sweep\'s CPU in 8 alternated pairs, median 0.92). ' +
+  'Sampled during the sweep, the sweeper\'s backend is on the CPU, not waiting for locks or WAL flushes, on 2 vCPUs it shares with the service, the viewer and the buyers; ' +
   'the one-transaction baseline pays the same per hold. ' +
   'Two sweepers on disjoint shards were slower here: no spare core, and both chunks queue on the ticket type\'s counter row';
 
 const HOLD_LIMIT =
-  'a buyer who finds the expiring type sold out releases up to 2,000 of its due holds itself (expire_ticket_reservations(), packages/server/src/db/repeatable/40_expiry.sql), inside its hold, holding every ticket type of the event: ' +
-  'tens of milliseconds in which the event\'s other buyers wait, longer when the CPU is shared with the sweep. Unbounded (before it was bounded, and the baseline) that wait was the whole sweep: seconds'
+  'a hold locks every ticket type of its event until its commit, whose WAL flush is an fdatasync (about 7 ms on this disk, pg_test_fsync), ' +
+  'and a sweep\'s chunk holds the expiring type\'s row from its counter trigger to its commit: sampled every 100 ms during the sweeps (pg_stat_activity), ' +
+  'the buyers\' holds were waiting for such row locks in 40% of samples, for their own commit\'s WAL in 27%, and on the CPU in 28%, ' +
+  'on 2 vCPUs shared with the sweeper and the service. A buyer who finds the expiring type sold out releases only the seats its batch wants, latest due first ' +
+  '(expire_ticket_reservations(type, seats), packages/server/src/db/repeatable/40_expiry.sql): milliseconds; it was up to 2,000 holds, tens of milliseconds, ' +
+  'and unbounded (the baseline) the whole sweep: seconds';
 
 export const massExpiry: Scenario = {
   name: 'mass-expiry',
@@ -363,7 +369,7 @@ export const massExpiry: Scenario = {
         `Times are from the moment every hold was due: the holds are inserted in one transaction (it took ${trials.map((t) => t.insertMs).join(', ')} ms) with its start as their deadline, so all of them are due the moment it commits. Only what committed after that counts as seen.`,
         `The service runs as \`ticketpulse start\` with TICKETPULSE_SWEEP_INTERVAL_MS=${SWEEP_INTERVAL_MS} (default 1000) and TICKETPULSE_RECONCILE_MS=${RECONCILE_MS}; one viewer watches the event over WebSocket; ${BUYERS} buyers hold one seat at a time (pausing ${BUYER_PAUSE_MS} ms between holds) of the event's other ticket type through Holds.reserve, which locks every ticket type of the event, so a sweep holding those locks would stall them. In the rows "buyers on the expiring type too", every other hold goes to the expiring type once its holds are in.`,
         'Measured: the sweeper alone, one transaction or chunks, does not stall buyers of other seats: its counter triggers lock the hot rows only at the end of its UPDATE of tickets, until its commit. What chunks change there is what viewers see: the first seats after one chunk instead of all of them after the whole sweep, and every transaction stays bounded (the one transaction holds every due hold\'s row lock and builds a transition table of every row it expires).',
-        'What did stall buyers is the hold path: a buyer who finds a type sold out releases its due holds itself, inside its hold, holding every ticket type of the event. Unbounded, that one call released the whole wave and every buyer of the event waited for it (the baseline rows with buyers on the expiring type); TicketPulse now releases at most 2,000 holds that way and leaves the rest to the sweeper (expire_ticket_reservations(), packages/server/src/db/repeatable/40_expiry.sql).',
+        'What did stall buyers is the hold path: a buyer who finds a type sold out releases its due holds itself, inside its hold, holding every ticket type of the event. Unbounded, that one call released the whole wave and every buyer of the event waited for it (the baseline rows with buyers on the expiring type); TicketPulse releases only the seats the batch still wants of the type, latest due first (the sweeper works from the earliest, so the two do not meet), and leaves the rest to the sweeper (expire_ticket_reservations(type, seats), packages/server/src/db/repeatable/40_expiry.sql).',
         `Baseline: the original design's expire_ticket_reservations(), one statement (the first expire_due_holds()) releasing every due hold in one transaction (the design names the function and shows no chunking); TicketPulse releases at most ${EXPIRY_CHUNK.toLocaleString('en-US')} holds per transaction, earliest deadline first, looping until none are due (repeatable/40_expiry.sql, expiry-sweeper.ts).`,
       ],
     };

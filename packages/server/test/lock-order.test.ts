@@ -58,6 +58,38 @@ describe.skipIf(!postgresUrl)('lock order and races on real PostgreSQL', () => {
     expect(await t.countMismatches()).toEqual([]);
   });
 
+  it('a hold on a sold-out type releases the due holds it needs, latest first, past those someone has locked, and no more', async () => {
+    const event = await createEvent(catalog, { ticketTypes: [{ name: 'Wave', totalCapacity: 6, maxPerOrder: 4 }] });
+    const wave = event.ticketTypes[0]!.id;
+    // Six one-seat holds, all due, the first one's deadline longest ago: the type looks sold out.
+    const { rows } = await t.db.query<{ id: string }>(
+      `WITH r AS (
+         INSERT INTO reservations (event_id, holder_id, expires_at)
+         SELECT $1, 'wave-' || n, now() - make_interval(secs => 10 - n) FROM generate_series(1, 6) AS n RETURNING id, holder_id, expires_at)
+       INSERT INTO tickets (event_id, event_ticket_id, reservation_id, status, holder_id, reservation_expires_at)
+       SELECT $1, $2, r.id, 'reserved', r.holder_id, r.expires_at FROM r RETURNING reservation_id AS id`,
+      [event.id, wave],
+    );
+    const { rows: ordered } = await t.db.query<{ id: string }>('SELECT id FROM reservations WHERE id = ANY ($1::uuid[]) ORDER BY expires_at', [rows.map((r) => r.id)]);
+    const ids = ordered.map((r) => r.id);
+    const statuses = async () =>
+      (await t.db.query<{ status: string }>('SELECT status FROM reservations WHERE id = ANY ($1::uuid[]) ORDER BY expires_at', [ids])).rows.map((r) => r.status);
+
+    // A buyer takes the latest due holds first (the sweeper the earliest); someone holds the three latest
+    // (uncommitted) while the buyer wants two seats.
+    const locking = t.db.transaction(async (tx) => {
+      await tx.query('SELECT 1 FROM reservations WHERE id = ANY ($1::uuid[]) FOR UPDATE', [ids.slice(3)]);
+      const held = await holds.reserve({ eventId: event.id, holderId: 'buyer', items: [{ ticketTypeId: wave, quantity: 2 }] });
+      return { held };
+    });
+    const { held } = await locking;
+    expect(held.reservation.status).toBe('active');
+    // The buyer skipped the locked three, released the next two it needed, and left the first to the sweeper.
+    expect(await statuses()).toEqual(['active', 'expired', 'expired', 'active', 'active', 'active']);
+    expect(await holds.expireDue()).toBe(4);
+    expect(await t.countMismatches()).toEqual([]);
+  });
+
   it('refuses a reused Idempotency-Key for another event even when both requests race', async () => {
     const first = await createEvent(catalog);
     const second = await createEvent(catalog);

@@ -64,6 +64,7 @@ DECLARE
   v_id text;
   v_quantity integer;
   v_left_now integer;
+  v_wanted integer;
   v_refusal jsonb;
   v_n integer;
   v_i integer;
@@ -139,8 +140,14 @@ BEGIN
         v_quantity := (v_item->>'quantity')::integer;
         v_left_now := (v_left->>v_id)::integer;
         IF v_left_now < v_quantity AND NOT v_id = ANY (v_swept) THEN
-          -- Looks exhausted: an expired hold must never block a sale. Once per type per batch.
-          PERFORM expire_ticket_reservations(v_id::uuid);
+          -- Looks exhausted: an expired hold must never block a sale. Once
+          -- per type per batch, for as many seats as this and the batch's
+          -- later requests want of it: every buyer of the event waits for
+          -- this release (40_expiry.sql), so it leaves the rest to the sweeper.
+          SELECT coalesce(sum((i->>'quantity')::integer), 0) INTO v_wanted
+            FROM jsonb_array_elements(p_requests) WITH ORDINALITY AS q(q, n), jsonb_array_elements(q->'items') AS i
+           WHERE q.n > v_n AND lower(i->>'ticketTypeId') = v_id;
+          PERFORM expire_ticket_reservations(v_id::uuid, v_wanted - v_left_now);
           v_swept := v_swept || v_id;
           SELECT available_count - coalesce((v_taken->>v_id)::integer, 0) INTO v_left_now
             FROM event_tickets WHERE id = v_id::uuid;

@@ -172,7 +172,8 @@ BEGIN
     PERFORM raise_refusal(above_max_per_order_refusal(v_type.id::text, v_type.name, v_type.max_per_order));
   END IF;
 
-  PERFORM expire_ticket_reservations(p_type_id);
+  -- As many as the joiner wants: whether any seat is free is all the join asks.
+  PERFORM expire_ticket_reservations(p_type_id, p_quantity);
   SELECT * INTO v_type FROM event_tickets WHERE id = p_type_id FOR UPDATE;
   v_entry := waitlist_live_entry(p_type_id, p_holder);
   IF v_entry.id IS NOT NULL THEN
