@@ -49,12 +49,16 @@ function side(r: WrkRun): Side {
   return { perSecond: answered(r) / (r.durationUs / 1e6), p50: r.p50Us / 1000, p99: r.p99Us / 1000, statuses: r.statuses };
 }
 
-/** The gateway's CPU time per request answered, in µs, over one wrk run: what it costs, whatever else the machine runs. */
-async function timed<Extra>(gateway: ServerProcess<GatewaySample>, run: () => Promise<WrkRun<Extra>>): Promise<{ run: WrkRun<Extra>; cpuUsPerRequest: number }> {
-  const before = (await gateway.sample()).cpuMs;
+/**
+ * The gateway's CPU time per request answered, in µs, over one wrk run: what it costs, whatever else the machine runs;
+ * and the statements it sent to PostgreSQL per request (joins are decided in batches).
+ */
+async function timed<Extra>(gateway: ServerProcess<GatewaySample>, run: () => Promise<WrkRun<Extra>>) {
+  const before = await gateway.sample();
   const r = await run();
-  const cpuMs = (await gateway.sample()).cpuMs - before;
-  return { run: r, cpuUsPerRequest: (cpuMs * 1000) / Math.max(1, answered(r)) };
+  const after = await gateway.sample();
+  const n = Math.max(1, answered(r));
+  return { run: r, cpuUsPerRequest: ((after.cpuMs - before.cpuMs) * 1000) / n, statementsPerRequest: (after.queries - before.queries) / n };
 }
 
 /** `count` tokens with distinct subs (`prefix`-n) into `file`, one a line. */
@@ -129,5 +133,6 @@ export async function measureHttpJoins(ctx: BenchContext, bench: BenchDatabase, 
       detail: `${r.n} entries for ${created} answered 201, ${r.distinct_positions} distinct positions, max ${r.max_position}, last_position ${r.last_position}`,
     },
   ];
-  return { joins: { ...side(joins.run), cpuUsPerRequest: joins.cpuUsPerRequest }, bare: { ...side(bare.run), cpuUsPerRequest: bare.cpuUsPerRequest }, checks };
+  const figures = (t: Awaited<ReturnType<typeof timed>>) => ({ ...side(t.run), cpuUsPerRequest: t.cpuUsPerRequest, statementsPerRequest: t.statementsPerRequest });
+  return { joins: figures(joins), bare: figures(bare), checks };
 }
