@@ -68,5 +68,7 @@ export interface Scenario {
   /** kebab-case, for --scenario. */
   name: string;
   title: string;
+  /** It runs `wrk` (bench/harness/wrk.ts): the smoke test skips it where there is none, outside CI. */
+  needsWrk?: boolean;
   run(ctx: BenchContext): Promise<ScenarioReport>;
 }

@@ -24,7 +24,6 @@
  * PROFILE text below comes from one). Needs `wrk` and `pgbench` (BENCH_WRK,
  * BENCH_PGBENCH to point elsewhere).
  */
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
@@ -38,8 +37,8 @@ import type { BenchContext, BenchDatabase, Check, Scenario } from '../harness/sc
 import { benchJwtSecret, startGateway, startService, UNLIMITED_CLIENTS } from '../harness/server-process.ts';
 import { cpuMsOf } from '../harness/proc-stat.ts';
 import { percentile, round } from '../harness/stats.ts';
+import { run, transportErrors, wrk, type WrkRun } from '../harness/wrk.ts';
 
-const WRK = process.env.BENCH_WRK ?? 'wrk';
 const PGBENCH = process.env.BENCH_PGBENCH ?? 'pgbench';
 const HOLD_REQUESTS = fileURLToPath(new URL('../workers/hold-requests.lua', import.meta.url));
 const ROW_LOCK_HOLD = fileURLToPath(new URL('../baselines/row-lock-hold.pgbench', import.meta.url));
@@ -62,16 +61,6 @@ const RACE_RUNS = 5;
 // `start --workers 1` against `--workers 2`, both running, rounds alternating (issue 17 §4: how holds/s scale on this machine).
 const WORKER_ROUNDS = { full: { rounds: 2, seconds: 6 }, quick: { rounds: 1, seconds: 1 } };
 
-interface WrkRun {
-  statuses: Record<string, number>;
-  requests: number;
-  durationUs: number;
-  p50Us: number;
-  p99Us: number;
-  maxUs: number;
-  errors: Record<'connect' | 'read' | 'write' | 'status' | 'timeout', number>;
-}
-
 interface Side {
   holds: number;
   seconds: number;
@@ -79,26 +68,14 @@ interface Side {
   p99: number;
 }
 
-function run(command: string, args: string[], options: { env?: NodeJS.ProcessEnv; timeoutMs: number }): Promise<string> {
-  return new Promise((resolve, reject) => {
-    execFile(command, args, { env: { ...process.env, ...options.env }, timeout: options.timeoutMs, maxBuffer: 16 << 20 }, (error, stdout, stderr) => {
-      if (error) reject(new Error(`${command} failed: ${error.message}\n${stderr}`));
-      else resolve(stdout);
-    });
-  });
-}
-
 /** `wrk` holding one seat a request on `target` for `seconds`: what it was answered. */
-async function wrkHolds(url: string, tokensFile: string, target: HotType, label: string, seconds: number): Promise<WrkRun> {
-  const out = await run(
-    WRK,
-    ['-t', String(WRK_THREADS), '-c', String(CONNECTIONS), '-d', `${seconds}s`, '--timeout', '10s', '-s', HOLD_REQUESTS, url, '--',
-      tokensFile, target.eventId, target.ticketTypeId, label, String(WRK_THREADS)],
-    { timeoutMs: (seconds + 30) * 1000 },
-  );
-  const line = out.split('\n').find((l) => l.startsWith('{'));
-  if (!line) throw new Error(`wrk printed no summary:\n${out}`);
-  return JSON.parse(line) as WrkRun;
+function wrkHolds(url: string, tokensFile: string, target: HotType, label: string, seconds: number): Promise<WrkRun> {
+  return wrk(HOLD_REQUESTS, url, {
+    threads: WRK_THREADS,
+    connections: CONNECTIONS,
+    seconds,
+    args: [tokensFile, target.eventId, target.ticketTypeId, label, String(WRK_THREADS)],
+  });
 }
 
 function wrkSide(r: WrkRun): Side {
@@ -202,11 +179,11 @@ const statusText = (runs: WrkRun[]) => {
   for (const r of runs) for (const [s, n] of Object.entries(r.statuses)) all[s] = (all[s] ?? 0) + n;
   return JSON.stringify(all);
 };
-const transportErrors = (r: WrkRun) => r.errors.connect + r.errors.read + r.errors.write + r.errors.timeout;
 
 export const httpHolds: Scenario = {
   name: 'http-holds',
   title: 'Holds over HTTP',
+  needsWrk: true,
   async run(ctx: BenchContext) {
     const { rounds, roundSeconds, warmSeconds, raceCapacity, raceSeconds } = ctx.quick ? QUICK : FULL;
     const bench = await ctx.freshDatabase({ maxConnections: 4 });

@@ -1,102 +1,138 @@
 /**
  * The waiting room's joins over HTTP (issue 15, "Scale and speed": at least
  * 5,000 a second from separate processes), for the `queue` scenario: the
- * product's gateway in its own process (bench/workers/gateway.ts), and load
- * generators in theirs (bench/workers/queue-joiners.ts), each join a new
- * visitor with a token of their own. Baseline, same run, same generators:
- * GET /healthz, the gateway's HTTP ceiling on this machine.
+ * product's gateway in its own process (bench/workers/gateway.ts), and `wrk`
+ * in its own (bench/workers/queue-joins.lua), each join a new visitor with a
+ * token of their own, minted beforehand into a file. Baseline, same run, same
+ * generator: GET /healthz, the gateway's HTTP ceiling on this machine.
  */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { LatencyHistogram } from '../harness/histogram.ts';
-import { ask, awaitReady, type Reply } from '../harness/ipc.ts';
+import { TokenVerifier } from '../../packages/server/src/auth/token-verifier.ts';
 import type { BenchContext, BenchDatabase, Check } from '../harness/scenario.ts';
 import { benchJwtSecret, startGateway, UNLIMITED_CLIENTS, type ServerProcess } from '../harness/server-process.ts';
-import { startWorker, type Worker } from '../harness/workers.ts';
+import { transportErrors, wrk, type WrkRun } from '../harness/wrk.ts';
 import type { GatewaySample } from '../workers/gateway.ts';
-import type { JoinersCommand, JoinersInit, JoinersResult } from '../workers/queue-joiners.ts';
 
-const JOINERS = fileURLToPath(new URL('../workers/queue-joiners.ts', import.meta.url));
+const QUEUE_JOINS = fileURLToPath(new URL('../workers/queue-joins.lua', import.meta.url));
+// Tokens signed at once (each sign is a promise).
+const MINT_BATCH = 1_000;
 
 export interface HttpJoinsOptions {
-  /** Load-generator processes. */
-  processes: number;
-  /** Requests in flight per process. */
-  concurrency: number;
-  ms: number;
-  /** Tokens each process mints beforehand: more than it can send in `ms`. */
-  tokensPerProcess: number;
+  threads: number;
+  /** Keep-alive connections, one request in flight on each. */
+  connections: number;
+  seconds: number;
+  warmSeconds: number;
+  /** Tokens minted per second of a run: more than the gateway can answer. */
+  tokensPerSecond: number;
+}
+
+/** What queue-joins.lua adds to wrk's summary. */
+interface JoinsExtra {
+  exhausted: number;
+  positions: { count: number; distinct: number; min: number; max: number };
 }
 
 interface Side {
   perSecond: number;
   p50: number;
   p99: number;
-  statuses: Record<number, number>;
+  statuses: Record<string, number>;
 }
 
-/** The gateway's CPU time per request answered, in µs, over one run of the generators: what it costs, whatever else the machine runs. */
-async function timed<T extends Side>(gateway: ServerProcess<GatewaySample>, run: () => Promise<T>): Promise<T & { cpuUsPerRequest: number }> {
-  const before = (await gateway.sample()).cpuMs;
-  const side = await run();
-  const cpuMs = (await gateway.sample()).cpuMs - before;
-  const answered = Object.values(side.statuses).reduce((a, b) => a + b, 0);
-  return { ...side, cpuUsPerRequest: (cpuMs * 1000) / Math.max(1, answered) };
+const answered = (r: WrkRun) => Object.values(r.statuses).reduce((a, b) => a + b, 0);
+
+function side(r: WrkRun): Side {
+  return { perSecond: answered(r) / (r.durationUs / 1e6), p50: r.p50Us / 1000, p99: r.p99Us / 1000, statuses: r.statuses };
 }
 
-async function runAll(workers: Array<Worker<Reply>>, command: JoinersCommand, timeoutMs: number): Promise<Side & { unminted: number }> {
-  const results = await Promise.all(workers.map((w) => ask<Reply & JoinersResult>(w, command, timeoutMs)));
-  const latency = new LatencyHistogram();
-  const statuses: Record<number, number> = {};
-  for (const r of results) {
-    latency.add(r.latency);
-    for (const [status, n] of Object.entries(r.statuses)) statuses[Number(status)] = (statuses[Number(status)] ?? 0) + n;
+/**
+ * The gateway's CPU time per request answered, in µs, over one wrk run: what it costs, whatever else the machine runs;
+ * and the statements it sent to PostgreSQL per request (joins are decided in batches).
+ */
+async function timed<Extra>(gateway: ServerProcess<GatewaySample>, run: () => Promise<WrkRun<Extra>>) {
+  const before = await gateway.sample();
+  const r = await run();
+  const after = await gateway.sample();
+  const n = Math.max(1, answered(r));
+  return { run: r, cpuUsPerRequest: ((after.cpuMs - before.cpuMs) * 1000) / n, statementsPerRequest: (after.queries - before.queries) / n };
+}
+
+/** `count` tokens with distinct subs (`prefix`-n) into `file`, one a line. */
+async function mint(signer: TokenVerifier, file: string, prefix: string, count: number) {
+  const tokens: string[] = [];
+  while (tokens.length < count) {
+    const batch = Math.min(MINT_BATCH, count - tokens.length);
+    const signed = await Promise.all(Array.from({ length: batch }, (_, i) => signer.sign({ userId: `${prefix}-${tokens.length + i}`, role: 'anon' }, 3600)));
+    tokens.push(...signed.map((t) => t.token));
   }
-  const answered = Object.values(statuses).reduce((a, b) => a + b, 0);
-  return {
-    perSecond: answered / Math.max(...results.map((r) => r.seconds)),
-    p50: latency.percentile(50),
-    p99: latency.percentile(99),
-    statuses,
-    unminted: results.reduce((sum, r) => sum + r.unminted, 0),
-  };
+  await writeFile(file, tokens.join('\n'));
 }
 
 /** Joins/s into one opened queue (`eventId`) over HTTP, and the bare route's requests/s. */
 export async function measureHttpJoins(ctx: BenchContext, bench: BenchDatabase, eventId: string, options: HttpJoinsOptions) {
   const jwtSecret = benchJwtSecret();
+  const signer = new TokenVerifier(jwtSecret);
+  const dir = await mkdtemp(join(tmpdir(), 'queue-joins-'));
+  ctx.onCleanup(() => rm(dir, { recursive: true, force: true }));
+  const runs = [
+    { file: join(dir, 'warm'), seconds: options.warmSeconds },
+    { file: join(dir, 'measured'), seconds: options.seconds },
+  ];
+  const tokens = runs.reduce((sum, r) => sum + r.seconds * options.tokensPerSecond, 0);
+  ctx.progress(`http joins: minting ${tokens.toLocaleString('en-US')} tokens`);
+  for (const [i, r] of runs.entries()) await mint(signer, r.file, `h${i}`, r.seconds * options.tokensPerSecond);
+
   // All the joiners come from 127.0.0.1: the per-address join limit would stop them at once.
   const gateway = await startGateway(ctx, bench, { jwtSecret, env: { ...UNLIMITED_CLIENTS, TICKETPULSE_HTTP_QUEUE_JOINS_PER_MINUTE: '100000000' } });
-  const workers = Array.from({ length: options.processes }, (_, p) => {
-    const init: JoinersInit = { url: gateway.url, eventId, jwtSecret, prefix: `h${p}`, concurrency: options.concurrency };
-    const worker = startWorker<Reply>(JOINERS, init);
-    ctx.onCleanup(() => worker.stop());
-    return worker;
-  });
-  await Promise.all(workers.map((w) => awaitReady(w)));
-  ctx.progress(`http joins: minting ${(options.tokensPerProcess * options.processes).toLocaleString('en-US')} tokens in ${options.processes} processes`);
-  await Promise.all(workers.map((w) => ask(w, { type: 'mint', count: options.tokensPerProcess }, 300_000)));
-  const timeout = options.ms + 60_000;
+  const load = (mode: 'join' | 'bare', seconds: number, file = '') =>
+    wrk<JoinsExtra>(QUEUE_JOINS, gateway.url, {
+      threads: options.threads,
+      connections: options.connections,
+      seconds,
+      args: mode === 'join' ? ['join', file, eventId, String(options.threads)] : ['bare'],
+    });
   // Warm-up: connections, plans, JIT; these joins count in the entries checked below.
-  const warm = await runAll(workers, { type: 'run', mode: 'join', ms: Math.min(1_000, options.ms) }, timeout);
-  const joins = await timed(gateway, () => runAll(workers, { type: 'run', mode: 'join', ms: options.ms }, timeout));
-  const bare = await timed(gateway, () => runAll(workers, { type: 'run', mode: 'bare', ms: options.ms }, timeout));
-  await Promise.all(workers.map((w) => w.stop()));
+  const warm = await load('join', runs[0]!.seconds, runs[0]!.file);
+  const joins = await timed(gateway, () => load('join', runs[1]!.seconds, runs[1]!.file));
+  const bare = await timed(gateway, () => load('bare', options.seconds));
   await gateway.stop();
 
-  const created = (warm.statuses[201] ?? 0) + (joins.statuses[201] ?? 0);
-  const { rows } = await bench.db.query<{ n: number; distinct_positions: number; max_position: number }>(
-    `SELECT count(*)::integer AS n, count(DISTINCT position)::integer AS distinct_positions, coalesce(max(position), 0)::integer AS max_position
+  const { rows } = await bench.db.query<{ n: number; distinct_positions: number; max_position: number; last_position: number }>(
+    `SELECT count(*)::integer AS n, count(DISTINCT position)::integer AS distinct_positions, coalesce(max(position), 0)::integer AS max_position,
+            (SELECT last_position::integer FROM event_queues WHERE event_id = $1) AS last_position
      FROM queue_entries WHERE event_id = $1`,
     [eventId],
   );
   const r = rows[0]!;
-  const others = (side: Side) => Object.keys(side.statuses).filter((status) => status !== '201');
+  const joinRuns = [warm, joins.run];
+  const created = joinRuns.reduce((sum, w) => sum + (w.statuses['201'] ?? 0), 0);
+  const others = joinRuns.flatMap((w) => Object.keys(w.statuses).filter((status) => status !== '201'));
+  const exhausted = joinRuns.reduce((sum, w) => sum + w.exhausted, 0);
+  const placed = joinRuns.every((w) => w.positions.count === (w.statuses['201'] ?? 0) && w.positions.distinct === w.positions.count && w.positions.min >= 1);
+  // wrk stops at its deadline without reading the answers in flight (one per connection): those joins are in the database, unanswered.
+  const unanswered = r.n - created;
   const checks: Check[] = [
     {
-      check: 'http joins: every join answered 201 (a new visitor each), and each is one entry with its own position, no gaps',
-      ok: others(warm).length === 0 && others(joins).length === 0 && joins.unminted === 0 && r.n === created && r.distinct_positions === r.n && r.max_position === r.n,
-      detail: `answers ${JSON.stringify(joins.statuses)} (warm-up ${JSON.stringify(warm.statuses)}), ${joins.unminted} without a token; ${r.n} entries for ${created} created, ${r.distinct_positions} distinct positions, max ${r.max_position}`,
+      check: 'http joins: every join answered 201 (a new visitor each), no transport errors, no visitor without a token',
+      ok: others.length === 0 && exhausted === 0 && [...joinRuns, bare.run].every((w) => transportErrors(w) === 0),
+      detail: `answers ${JSON.stringify(joins.run.statuses)} (warm-up ${JSON.stringify(warm.statuses)}), ${exhausted} without a token; errors ${JSON.stringify(joinRuns.map((w) => w.errors))}`,
+    },
+    {
+      check: 'http joins: every 201 carries its own position, the measured run\'s all after the warm-up\'s',
+      ok: placed && joins.run.positions.min > warm.positions.max,
+      detail: `warm-up ${JSON.stringify(warm.positions)}, measured ${JSON.stringify(joins.run.positions)}`,
+    },
+    {
+      check: 'http joins: the database has one entry per join, positions 1..n without a gap or a repeat, and the queue row agrees (beyond the 201s, at most the requests in flight when wrk stopped)',
+      ok: r.distinct_positions === r.n && r.max_position === r.n && r.last_position === r.n && Math.max(warm.positions.max, joins.run.positions.max) <= r.n &&
+        unanswered >= 0 && unanswered <= options.connections * joinRuns.length,
+      detail: `${r.n} entries for ${created} answered 201, ${r.distinct_positions} distinct positions, max ${r.max_position}, last_position ${r.last_position}`,
     },
   ];
-  return { joins, bare, checks };
+  const figures = (t: Awaited<ReturnType<typeof timed>>) => ({ ...side(t.run), cpuUsPerRequest: t.cpuUsPerRequest, statementsPerRequest: t.statementsPerRequest });
+  return { joins: figures(joins), bare: figures(bare), checks };
 }

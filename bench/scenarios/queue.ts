@@ -33,9 +33,12 @@ const JOINERS = 1_000;
 const POOL = 64;
 const JOIN_GOAL_PER_S = 20_000;
 const HTTP_JOIN_GOAL_PER_S = 5_000;
-// Load generators for the HTTP joins: processes, and requests in flight in each.
-const HTTP_PROCESSES = 2;
-const HTTP_CONCURRENCY = 128;
+// wrk for the HTTP joins: threads, and keep-alive connections (one request in flight on each).
+const HTTP_THREADS = 2;
+// 1,000 (the in-process crowd) was tried: smaller batches and more CPU per join, half the joins/s at load average 14.
+const HTTP_CONNECTIONS = 256;
+// Tokens minted per second of a wrk run: well beyond what one gateway answers on this machine (a join finding none fails a check).
+const HTTP_TOKENS_PER_SECOND = 20_000;
 const SHUFFLE_GOAL_MS = 2_000;
 const SIZE_GOAL_RATIO = 1.2;
 const ACCURACY_GOAL_PCT = 2;
@@ -254,6 +257,7 @@ async function measureAccuracy(bench: BenchDatabase, room: WaitingRoom, windowMs
 export const queue: Scenario = {
   name: 'queue',
   title: 'Waiting room at scale',
+  needsWrk: true,
   async run(ctx) {
     const quick = ctx.quick;
     const loadBefore = loadavg()[0]!;
@@ -271,15 +275,16 @@ export const queue: Scenario = {
     const joins = await measureJoins(bench, room, quick);
     const meanJoinBatch = joinBatches.reduce((a, b) => a + b, 0) / Math.max(1, joinBatches.length);
     ctx.progress(`joins: ${fmt(joins.perSecond)}/s (one transaction per join ${fmt(joins.single.perSecond)}/s, bare INSERT ${fmt(joins.bare.perSecond)}/s)`);
-    const httpMs = quick ? 500 : 5_000;
-    ctx.progress(`http joins: ${HTTP_PROCESSES} load-generator processes, ${HTTP_CONCURRENCY} requests in flight each`);
+    const httpSeconds = quick ? 1 : 5;
+    ctx.progress(`http joins: wrk, ${HTTP_THREADS} threads, ${HTTP_CONNECTIONS} connections`);
     const httpEventId = await queuedEvent(bench, room, { opensAt: new Date(Date.now() - 1000).toISOString() });
     await only(bench, httpEventId);
     const http = await measureHttpJoins(ctx, bench, httpEventId, {
-      processes: HTTP_PROCESSES,
-      concurrency: HTTP_CONCURRENCY,
-      ms: httpMs,
-      tokensPerProcess: quick ? 5_000 : 50_000,
+      threads: HTTP_THREADS,
+      connections: HTTP_CONNECTIONS,
+      seconds: httpSeconds,
+      warmSeconds: 1,
+      tokensPerSecond: HTTP_TOKENS_PER_SECOND,
     });
     await bench.db.query('DELETE FROM queue_entries WHERE event_id = $1', [httpEventId]);
     await bench.db.query('UPDATE event_queues SET enabled = false WHERE event_id = $1', [httpEventId]);
@@ -296,6 +301,9 @@ export const queue: Scenario = {
     const viewers = await measureQueueViewers(ctx);
 
     const sizeRatio = size.largeMs / size.smallMs;
+    // One statement per join batch (queue_join_batch), and a few of the gateway's ticks: joins per statement is a floor on the mean batch.
+    const joinsPerBatch = 1 / Math.max(1e-9, http.joins.statementsPerRequest);
+    const batchesPerSecond = http.joins.perSecond / joinsPerBatch;
     const loadAfter = loadavg()[0]!;
     const goals: Goal[] = quick
       ? []
@@ -311,10 +319,13 @@ export const queue: Scenario = {
           ),
           goal(
             `at least ${fmt(HTTP_JOIN_GOAL_PER_S)} joins/s over HTTP from separate processes`,
-            `${fmt(http.joins.perSecond)} joins/s (${HTTP_PROCESSES} load-generator processes, ${HTTP_CONCURRENCY} in flight each, p99 ${round(http.joins.p99)} ms; GET /healthz on the same connections: ${fmt(http.bare.perSecond)}/s)`,
+            `${fmt(http.joins.perSecond)} joins/s (wrk, ${HTTP_CONNECTIONS} connections, p99 ${round(http.joins.p99)} ms; GET /healthz on the same connections: ${fmt(http.bare.perSecond)}/s)`,
             http.joins.perSecond >= HTTP_JOIN_GOAL_PER_S,
-            `what the machine leaves it (1-minute load average ${round(loadBefore, 1)} at the start, on 2 cores): the gateway spent ${round(http.joins.cpuUsPerRequest)} us of CPU per join and ${round(http.bare.cpuUsPerRequest)} us per GET /healthz here, and is idle much of the time while the joins run, waiting for a core beside the load generators, PostgreSQL and other work, and on the shared database. ` +
-              'Its CPU profile (BENCH_CPU_PROFILE_DIR, node --cpu-prof) before this round: a fifth of a join was verifying the token (jose: HS256 through WebCrypto, a thread-pool job and a promise per token), a tenth @fastify/helmet building Helmet again, every CSP directive parsed, for every request. Now the token is verified synchronously with node:crypto (createHmac, timingSafeEqual; jose\'s checks or stricter) and the headers are worked out once at start; what is left is the socket write (writev, about a fifth of the busy time, on loopback also the receiving side\'s TCP stack), Node\'s HTTP parsing and Fastify\'s reply, the response checked against its zod schema and serialized (about 6%), the rate limit\'s hooks and headers (about 3%). ' +
+            `what the machine leaves it (1-minute load average ${round(loadBefore, 1)} at the start, on 2 cores shared with wrk, PostgreSQL and other work): the gateway spent ${round(http.joins.cpuUsPerRequest)} us of CPU per join and ${round(http.bare.cpuUsPerRequest)} us per GET /healthz here, so it was busy ${round((http.joins.perSecond * http.joins.cpuUsPerRequest) / 10_000)}% of one core during the joins and waited the rest, mostly on PostgreSQL. ` +
+              `It sent ${round(http.joins.statementsPerRequest, 3)} statements to PostgreSQL per join (one per join batch, plus its own ticks): at least ${fmt(joinsPerBatch)} joins a batch, at most ${fmt(batchesPerSecond)} batches a second, one every ${fmt(1000 / batchesPerSecond)} ms or more (at most two in flight, decided one after the other on the event's queue row lock), where the in-process batches above take about 6.5 ms each on a quiet machine: each batch's backend waits for a core among the machine's other work. ` +
+              'The load generators were two Node processes until this round (node:http clients: an HTTP stack in JavaScript per request, on the same 2 cores); now wrk, written in C, in one process. ' +
+              'The gateway\'s CPU profile (BENCH_CPU_PROFILE_DIR, node --cpu-prof) over the measured joins, on a machine at load average 9: idle 18% of the time (waiting for a core, or for PostgreSQL\'s batches); of the busy time, the socket write of the answers 22% (writev, which on loopback also runs the receiving side\'s TCP in the kernel), verifying the token 12% (every join is a new visitor with a new token, so the cache of verified tokens never hits: one HMAC-SHA-256 and two JSON parses each), Fastify\'s own request and reply handling 10%, Node\'s HTTP parsing 9%, the database client 11% (its socket writes 8%), the response checked against its zod schema and serialized 6%, GC 6%, the rate limit\'s hook 3% (the per-address join limit, kept), the waiting room\'s own code 2%, logging and security headers 1% each. No single piece is left whose removal reaches the goal on this machine. ' +
+              'The gateway logs at warn here; at info (the CLI\'s default) a request was two log lines, about 52 us of CPU per request more than at warn (Fastify inject, lines to /dev/null, best of 12 rounds), and is now one line once answered, about 31 us. ' +
               `The bare route skips the token, the join and the database: ${fmt(http.bare.perSecond)}/s on the same machine at the same time`,
           ),
           goal(
@@ -341,8 +352,8 @@ export const queue: Scenario = {
       config: {
         concurrentJoiners: JOINERS,
         meanJoinBatch: Math.round(meanJoinBatch),
-        httpLoadGenerators: HTTP_PROCESSES,
-        httpInFlightPerGenerator: HTTP_CONCURRENCY,
+        httpWrkThreads: HTTP_THREADS,
+        httpConnections: HTTP_CONNECTIONS,
         joinSeconds: quick ? 0.5 : 5,
         prequeued,
         sizes: [small, large],
@@ -380,7 +391,7 @@ export const queue: Scenario = {
       notes: [
         `This machine's load average (1 minute) was ${round(loadBefore, 1)} when the scenario started and ${round(loadAfter, 1)} when it ended, on ${availableParallelism()} CPUs: the figures are what other work left of them.`,
         `Joins: ${fmt(JOINERS)} concurrent joiners call WaitingRoom.join (as POST /api/events/:idOrSlug/queue/entries does) into one opened queue for ${quick ? 0.5 : 5} s after a warm-up, each a new visitor; ${fmt(joins.joins)} joins. Concurrent joins of one event are decided together (group commit, queue_join_batch). Baselines: the same WaitingRoom deciding one join per transaction (maxJoinBatch 1), same joiners; and a bare INSERT of the same row per join on each of the ${POOL} pool connections.`,
-        `HTTP joins: the gateway (the product's service, as \`ticketpulse start\` runs it) in its own process, with TICKETPULSE_HTTP_QUEUE_JOINS_PER_MINUTE raised (every joiner comes from 127.0.0.1); ${HTTP_PROCESSES} load-generator processes, each minting a token with a distinct \`sub\` per join beforehand and keeping ${HTTP_CONCURRENCY} POST /api/events/:id/queue/entries in flight over keep-alive connections for ${httpMs / 1000} s after a 1 s warm-up. Baseline: GET /healthz from the same processes, the gateway's HTTP ceiling on this machine. CPU per request: the gateway's CPU time (process.cpuUsage) over each run / requests answered; it grows with the machine's load too (cache and scheduler), less than throughput falls.`,
+        `HTTP joins: the gateway (the product's service, as \`ticketpulse start\` runs it) in its own process, with TICKETPULSE_HTTP_QUEUE_JOINS_PER_MINUTE raised (every joiner comes from 127.0.0.1); \`wrk\` in its own process (${HTTP_THREADS} threads, ${HTTP_CONNECTIONS} keep-alive connections, one request in flight on each; bench/workers/queue-joins.lua) sending POST /api/events/:id/queue/entries for ${httpSeconds} s after a 1 s warm-up, each with a token of its own (a distinct \`sub\`, minted beforehand into a file). wrk stops at its deadline without reading the answers in flight: those joins are in the database, unanswered, and not counted. Baseline: GET /healthz from the same wrk, the gateway's HTTP ceiling on this machine. CPU per request: the gateway's CPU time (process.cpuUsage) over each run / requests answered; it grows with the machine's load too (cache and scheduler), less than throughput falls.`,
         `Shuffle: ${fmt(prequeued)} pre-queue entries bulk-inserted with SQL (${round(shuffle.insertMs)} ms), opensAt set to now, then one AdmissionDriver tick timed: it shuffles and admits the first tick.`,
         `Size: ${fmt(small)} and ${fmt(large)} positioned entries bulk-inserted (${round(size.fillMs)} ms); ${rounds} AdmissionDriver ticks each, 250 ms of database time apart (25 visitors each at 6,000/min), the two queues interleaved, only one enabled at a time; medians. All ticks (ms): ${fmt(small)}: ${size.smallAll.map((t) => round(t, 2)).join(', ')}; ${fmt(large)}: ${size.largeAll.map((t) => round(t, 2)).join(', ')}.`,
         `Accuracy: the real AdmissionDriver on its ${TICK_MS} ms timer for ${windowMs / 1000} s (${acc.ticks} ticks, largest gap ${round(acc.maxGapMs)} ms); admitted compared with the rate times the ticked span (opensAt to the last tick, database clock). The wall-clock figure also counts the time after the last tick.`,

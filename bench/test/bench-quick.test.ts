@@ -3,21 +3,22 @@
  * against real PostgreSQL. Only correctness is asserted (zero oversell, every
  * viewer exact, counters verified): speed is for `npm run bench`, never a test.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { postgresUrl } from '../../packages/server/test/support/database.ts';
 import type { ScenarioRecord } from '../harness/output.ts';
+import { hasWrk, WRK } from '../harness/wrk.ts';
 import { scenarios } from '../scenarios/index.ts';
 
-/** http-holds needs wrk (apt-get install -y wrk): required under CI (.ci/run installs it), skipped with a word elsewhere. */
-const WRK = process.env.BENCH_WRK ?? 'wrk';
-const hasWrk = spawnSync(WRK, ['--version']).error === undefined;
-if (!hasWrk && process.env.CI === 'true') throw new Error(`CI=true but no ${WRK}: .ci/run installs it with apt-get install -y wrk`);
-if (!hasWrk) console.log(`\nSkipping the http-holds benchmark's smoke run: no ${WRK} (apt-get install -y wrk, or set BENCH_WRK).\n`);
-const selected = scenarios.filter((s) => hasWrk || s.name !== 'http-holds');
+/** Scenarios that run wrk (apt-get install -y wrk): required under CI (.ci/run installs it), skipped with a word elsewhere. */
+const wrkHere = hasWrk();
+const needWrk = scenarios.filter((s) => s.needsWrk).map((s) => s.name);
+if (!wrkHere && process.env.CI === 'true') throw new Error(`CI=true but no ${WRK}: .ci/run installs it with apt-get install -y wrk`);
+if (!wrkHere) console.log(`\nSkipping the smoke run of ${needWrk.join(' and ')}: no ${WRK} (apt-get install -y wrk, or set BENCH_WRK).\n`);
+const selected = scenarios.filter((s) => wrkHere || !s.needsWrk);
 
 describe.skipIf(!postgresUrl)('npm run bench -- --quick', () => {
   it('runs every scenario and every correctness check passes', { timeout: 600_000 }, async () => {

@@ -35,14 +35,14 @@ export function redactUrl(url: string): string {
 
 const field = (record: unknown, name: string): unknown => (typeof record === 'object' && record !== null ? (record as Record<string, unknown>)[name] : undefined);
 
-/** Pretty request lines: `[req-3] incoming request GET /api/events`, `[req-3] request completed 200 in 4 ms`. */
+/** Pretty request lines: `[req-3] request completed GET /api/events 200 in 4 ms`; at debug, `[req-3] incoming request GET /api/events`. */
 function requestInMessage(log: Record<string, unknown>, messageKey: string): string {
-  const message = String(log[messageKey] ?? '');
   const id = log.reqId === undefined ? '' : `[${String(log.reqId)}] `;
-  if (log.req !== undefined) return `${id}${message} ${String(field(log.req, 'method'))} ${String(field(log.req, 'url'))}`;
+  const parts = [`${id}${String(log[messageKey] ?? '')}`];
+  if (log.req !== undefined) parts.push(`${String(field(log.req, 'method'))} ${String(field(log.req, 'url'))}`);
   const status = field(log.res, 'statusCode');
-  if (status !== undefined) return `${id}${message} ${String(status)}${typeof log.responseTime === 'number' ? ` in ${Math.round(log.responseTime)} ms` : ''}`;
-  return `${id}${message}`;
+  if (status !== undefined) parts.push(`${String(status)}${typeof log.responseTime === 'number' ? ` in ${Math.round(log.responseTime)} ms` : ''}`);
+  return parts.join(' ');
 }
 
 export interface LoggerOptions {

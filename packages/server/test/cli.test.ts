@@ -95,6 +95,10 @@ describe('ticketpulse CLI', () => {
     }
     const code = await new Promise((resolve) => (child.exitCode !== null ? resolve(child.exitCode) : child.once('exit', resolve)));
     expect(code).toBe(0);
+    // At info, one line per request, once answered (method, URL, status, time); the line at its arrival is debug's.
+    expect(out).toMatch(/request completed GET \/api\/events 200 in \d+ ms/);
+    expect(out).toMatch(/request completed POST \/api\/auth\/dev-token 201 in \d+ ms/);
+    expect(out).not.toContain('incoming request');
   }, 90_000);
 
   it('start --simulate runs the buyer simulator from boot, logs its requests at debug only, and SIGTERM still stops cleanly', async () => {
@@ -120,14 +124,16 @@ describe('ticketpulse CLI', () => {
       // LOG_FORMAT=json wins over the demo's pretty lines: every line is a JSON object.
       const levelsOf = (pattern: RegExp) => {
         const complete = node.output().slice(0, node.output().lastIndexOf('\n'));
-        const records = complete.split('\n').map((line) => JSON.parse(line) as { level: number; msg: string; req?: { url: string } });
-        return new Set(records.filter((r) => r.msg === 'incoming request' && pattern.test(r.req!.url)).map((r) => r.level));
+        const records = complete.split('\n').map((line) => JSON.parse(line) as { level: number; msg: string; req?: { url: string }; res?: { statusCode: number } });
+        return (msg: string) => new Set(records.filter((r) => r.msg === msg && pattern.test(r.req!.url)).map((r) => `${r.level}${r.res ? ` ${r.res.statusCode}` : ''}`));
       };
-      // Written before the answers these requests got, but read from the pipe on the child's schedule.
-      await eventually(() => levelsOf(/\/reservations/).size > 0 && levelsOf(/^\/api\/simulator$/).size > 0, 'the request lines');
-      // The simulator's holds are at debug (20), never info (30); this test's own requests stay at info.
-      expect(levelsOf(/\/reservations/)).toEqual(new Set([20]));
-      expect(levelsOf(/^\/api\/simulator$/)).toEqual(new Set([30]));
+      // Written as the answers leave, but read from the pipe on the child's schedule.
+      await eventually(() => levelsOf(/\/reservations/)('request completed').size > 0 && levelsOf(/^\/api\/simulator$/)('request completed').size > 0, 'the request lines');
+      // The simulator's holds complete at debug (20), never info (30); this test's own requests at info, with their status.
+      expect(levelsOf(/\/reservations/)('request completed')).toEqual(new Set(['20 201']));
+      expect(levelsOf(/^\/api\/simulator$/)('request completed')).toEqual(new Set(['30 200']));
+      // The line at each request's arrival is debug's, the simulator's or not.
+      expect(levelsOf(/\/reservations|^\/api\/simulator$/)('incoming request')).toEqual(new Set(['20']));
     } finally {
       expect(await node.stop()).toBe(0);
     }
