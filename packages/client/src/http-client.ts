@@ -38,37 +38,6 @@ export function findFetch(fetch: FetchLike | undefined): FetchLike {
   return found;
 }
 
-type AnswerHeaders = Awaited<ReturnType<FetchLike>>['headers'];
-
-/**
- * One attempt of a request with a bearer token: the answer's JSON body and
- * headers when it is ok, else an ApiError (a 304 too: it has no body).
- * `seen` gets the headers of every answer, failed or not.
- */
-export async function requestOnce(
-  fetchImpl: FetchLike,
-  base: string,
-  token: string,
-  { method, path, body, idempotencyKey, headers: extra }: HttpRequest,
-  seen?: (headers: AnswerHeaders) => void,
-): Promise<{ body: unknown; headers: AnswerHeaders }> {
-  const headers: Record<string, string> = { ...extra, authorization: `Bearer ${token}` };
-  if (idempotencyKey) headers['idempotency-key'] = idempotencyKey;
-  const json = body === undefined ? undefined : JSON.stringify(body);
-  if (json) headers['content-type'] = 'application/json';
-  let response: Awaited<ReturnType<FetchLike>>;
-  try {
-    // Called unbound: a browser's fetch throws "Illegal invocation" when called as a method of anything else.
-    response = await fetchImpl(base + path, { method, headers, body: json });
-  } catch (cause) {
-    throw new ApiError('network_error', `Could not reach ${base}: ${cause}`, 0);
-  }
-  seen?.(response.headers);
-  const parsed: unknown = await response.json().catch(() => null);
-  if (response.ok) return { body: parsed, headers: response.headers };
-  throw ApiError.from(response.status, parsed, response.headers.get('retry-after'));
-}
-
 /** JSON requests to the API with a bearer token; every failure is an ApiError. */
 export function httpClient(options: HttpClientOptions): SendRequest {
   const fetchImpl = findFetch(options.fetch);
@@ -84,8 +53,23 @@ export function httpClient(options: HttpClientOptions): SendRequest {
     if (now < date || now >= date + 1000) options.clock?.observe(date + 500);
   };
 
-  const send = async <T>(request: HttpRequest): Promise<T> =>
-    (await requestOnce(fetchImpl, base, await options.getToken(), request, (headers) => observeDate(Date.parse(headers.get('date') ?? '')))).body as T;
+  const send = async <T>({ method, path, body, idempotencyKey, headers: extra }: HttpRequest): Promise<T> => {
+    const headers: Record<string, string> = { ...extra, authorization: `Bearer ${await options.getToken()}` };
+    if (idempotencyKey) headers['idempotency-key'] = idempotencyKey;
+    const json = body === undefined ? undefined : JSON.stringify(body);
+    if (json) headers['content-type'] = 'application/json';
+    let response: Awaited<ReturnType<FetchLike>>;
+    try {
+      // Called unbound: a browser's fetch throws "Illegal invocation" when called as a method of anything else.
+      response = await fetchImpl(base + path, { method, headers, body: json });
+    } catch (cause) {
+      throw new ApiError('network_error', `Could not reach ${base}: ${cause}`, 0);
+    }
+    observeDate(Date.parse(response.headers.get('date') ?? ''));
+    const parsed: unknown = await response.json().catch(() => null);
+    if (response.ok) return parsed as T;
+    throw ApiError.from(response.status, parsed, response.headers.get('retry-after'));
+  };
 
   return async <T>(request: HttpRequest): Promise<T> => {
     const delayAfter = retrySchedule(options.retry, options.random);

@@ -1,7 +1,6 @@
 import type { QueueEntry, QueueEntryPoll as PollBody } from '@ticketpulse/protocol';
-import type { ApiError } from './api-error.ts';
-import type { FetchLike } from './types.ts';
-import { findFetch, requestOnce, type HttpClientOptions } from './http-client.ts';
+import { ApiError } from './api-error.ts';
+import { findFetch, type HttpClientOptions } from './http-client.ts';
 
 /** What reading one's entry for the polling fallback found. */
 export type QueueEntryPollAnswer =
@@ -30,13 +29,19 @@ export interface QueueApi {
  * visitor just asks again).
  */
 export function queueApi({ url, getToken, fetch }: Pick<HttpClientOptions, 'url' | 'getToken' | 'fetch'>): QueueApi {
-  // Found when called, not here: a manager without fetch still works until the waiting room is used.
-  const fetchImpl: FetchLike = (input, init) => findFetch(fetch)(input, init);
-  const base = url.replace(/\/+$/, '');
-  const call = async (method: 'GET' | 'POST' | 'DELETE', eventId: string, path: string, etag?: string) => {
-    const request = { method, path: `/api/events/${encodeURIComponent(eventId)}/queue/entries${path}`, headers: etag ? { 'if-none-match': etag } : undefined };
-    const { body, headers } = await requestOnce(fetchImpl, base, await getToken(), request);
-    return { ...(body as PollBody), etag: headers.get('etag') ?? undefined };
+  const call = async (method: string, eventId: string, path: string, etag?: string) => {
+    const headers: Record<string, string> = { authorization: `Bearer ${await getToken()}` };
+    if (etag) headers['if-none-match'] = etag;
+    const target = `${url.replace(/\/+$/, '')}/api/events/${encodeURIComponent(eventId)}/queue/entries${path}`;
+    let response: Awaited<ReturnType<ReturnType<typeof findFetch>>>;
+    try {
+      response = await findFetch(fetch)(target, { method, headers });
+    } catch (cause) {
+      throw new ApiError('network_error', `Could not reach ${target}: ${cause}`, 0);
+    }
+    const body: unknown = await response.json().catch(() => null);
+    if (response.ok) return { ...(body as PollBody), etag: response.headers.get('etag') ?? undefined };
+    throw ApiError.from(response.status, body);
   };
   return {
     join: async (eventId) => (await call('POST', eventId, '')).entry,
