@@ -4,9 +4,6 @@
  * share is framed once and written to each socket as is: one write per
  * socket, where ws's send would build a header and write two chunks each time.
  */
-/** A server-to-client ping (RFC 6455: FIN, opcode 9, no mask, no payload), the same bytes for every connection. */
-export const PING_FRAME = Buffer.from([0x89, 0x00]);
-
 export function encodeTextFrame(payload: Buffer): Buffer {
   const n = payload.length;
   const headerBytes = n < 126 ? 2 : n < 65_536 ? 4 : 10;
@@ -24,6 +21,9 @@ export function encodeTextFrame(payload: Buffer): Buffer {
   payload.copy(frame, headerBytes);
   return frame;
 }
+
+/** A server-to-client ping (RFC 6455: FIN, opcode 9, no mask, no payload), the same bytes for every connection. */
+export const PING_FRAME = Buffer.from([0x89, 0x00]);
 
 /**
  * A server-to-client close frame (RFC 6455: FIN, opcode 8, no mask): the
