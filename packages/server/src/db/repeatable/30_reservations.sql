@@ -69,9 +69,16 @@ $$;
 -- display order (sort order, then name), each with its total, and each
 -- reservation's totals per currency, by currency code. The one place money
 -- is multiplied and added up.
+--
+-- plpgsql rather than sql: its callers pass an ARRAY(subquery), which keeps
+-- a sql function from being inlined, and a sql function that is not inlined
+-- is planned again on every call (about 1.5 ms a hold batch), while plpgsql
+-- keeps its plan for the session.
 CREATE OR REPLACE FUNCTION reservation_lines(p_lines reservation_line[])
 RETURNS TABLE (reservation integer, items jsonb, totals jsonb)
-LANGUAGE sql IMMUTABLE AS $$
+LANGUAGE plpgsql IMMUTABLE AS $$
+BEGIN
+  RETURN QUERY
   WITH line AS (SELECT l.*, l.unit_price * l.quantity AS total FROM unnest(p_lines) AS l)
   SELECT i.reservation, i.items, c.totals
   FROM (SELECT line.reservation,
@@ -82,8 +89,8 @@ LANGUAGE sql IMMUTABLE AS $$
         FROM line GROUP BY 1) AS i
   JOIN (SELECT s.reservation, jsonb_agg(jsonb_build_object('currency', currency, 'total', total::text) ORDER BY currency) AS totals
         FROM (SELECT line.reservation, currency, sum(total) AS total FROM line GROUP BY 1, 2) AS s GROUP BY 1) AS c
-    ON c.reservation = i.reservation
-$$;
+    ON c.reservation = i.reservation;
+END $$;
 
 -- A reservation with its held items, in the shape the API returns, and its
 -- totals, from reservation_lines().
