@@ -38,6 +38,20 @@ describe.skipIf(!existsSync(CHROMIUM))('Web Push in the shop', () => {
   const token = async (role: string) =>
     ((await (await fetch(`${node.url}/api/auth/dev-token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ role }) })).json()) as { token: string }).token;
 
+  /** A new event whose one ticket type (one seat) someone else holds: sold out, its waiting list on. */
+  const soldOut = async (eventName: string, typeName: string) => {
+    const slug = `push-${randomBytes(4).toString('hex')}`;
+    const created = await call('POST', '/api/events', await token('organizer'), {
+      slug,
+      name: eventName,
+      startsAt: new Date(Date.now() + 86_400_000).toISOString(),
+      ticketTypes: [{ name: typeName, totalCapacity: 1, price: '10.00', maxPerOrder: 4 }],
+    });
+    const typeId = created.event.ticketTypes[0].id as string;
+    await call('POST', `/api/events/${created.event.id}/reservations`, await token('authenticated'), { items: [{ ticketTypeId: typeId, quantity: 1 }] });
+    return { slug, created, typeId };
+  };
+
   beforeAll(async () => {
     // A build of its own: e2e.test.ts rebuilds apps/storefront/dist meanwhile, and this one serves public/sw.js.
     dist = await mkdtemp(join(tmpdir(), 'tp-e2e-push-dist-'));
@@ -66,15 +80,7 @@ describe.skipIf(!existsSync(CHROMIUM))('Web Push in the shop', () => {
   });
 
   it('"Notify me" registers the service worker with permission granted, and a push becomes a notification that names the offer', async () => {
-    const slug = `push-${randomBytes(4).toString('hex')}`;
-    const created = await call('POST', '/api/events', await token('organizer'), {
-      slug,
-      name: 'Push Night',
-      startsAt: new Date(Date.now() + 86_400_000).toISOString(),
-      ticketTypes: [{ name: 'Front Row', totalCapacity: 1, price: '10.00', maxPerOrder: 4 }],
-    });
-    const typeId = created.event.ticketTypes[0].id as string;
-    await call('POST', `/api/events/${created.event.id}/reservations`, await token('authenticated'), { items: [{ ticketTypeId: typeId, quantity: 1 }] });
+    const { slug, created, typeId } = await soldOut('Push Night', 'Front Row');
 
     context = await browser.newContext({ locale: 'en-US' });
     await context.grantPermissions(['notifications'], { origin: node.url });
@@ -128,5 +134,73 @@ describe.skipIf(!existsSync(CHROMIUM))('Web Push in the shop', () => {
       tag: 'ticketpulse-n42',
       url: `/events/${slug}`,
     });
+  }, 60_000);
+
+  it("joining a waiting list registers the shop's service worker and subscribes for push with the service's key, permission granted by the test", async () => {
+    const { slug } = await soldOut('Waiting Night', 'Balcony');
+
+    const joining = await browser.newContext({ locale: 'en-US' });
+    try {
+      await joining.grantPermissions(['notifications'], { origin: node.url });
+      const page = await joining.newPage();
+      // Watches (and passes on) the shop's call to the browser's real PushManager.subscribe: what it asked, and how it ended.
+      await page.addInitScript(() => {
+        const calls: Array<{ userVisibleOnly: boolean | undefined; key: string; outcome: string }> = [];
+        (globalThis as unknown as { subscribeCalls: typeof calls }).subscribeCalls = calls;
+        const subscribe = PushManager.prototype.subscribe;
+        PushManager.prototype.subscribe = function (this: PushManager, options?: PushSubscriptionOptionsInit) {
+          const bytes = options?.applicationServerKey instanceof Uint8Array ? options.applicationServerKey : new Uint8Array(0);
+          const key = btoa(Array.from(bytes, (byte) => String.fromCharCode(byte)).join(''));
+          const attempt = { userVisibleOnly: options?.userVisibleOnly, key: key.replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, ''), outcome: 'pending' };
+          calls.push(attempt);
+          return subscribe.call(this, options).then(
+            (subscription) => ((attempt.outcome = 'subscribed'), subscription),
+            (error: Error) => {
+              attempt.outcome = `${error.name}: ${error.message}`;
+              throw error;
+            },
+          );
+        };
+      });
+      const pushCalls: string[] = [];
+      page.on('request', (request) => {
+        const { pathname } = new URL(request.url());
+        if (pathname.startsWith('/api/push/')) pushCalls.push(`${request.method()} ${pathname}`);
+      });
+      await page.goto(`${node.url}/events/${slug}`);
+      const list = page.locator('[data-waitlist-for="Balcony"]');
+      await list.getByRole('button', { name: 'Join the waiting list' }).waitFor();
+      expect(await page.evaluate(async () => (await navigator.serviceWorker.getRegistrations()).length)).toBe(0);
+
+      await list.getByRole('button', { name: 'Join the waiting list' }).click();
+      await list.locator('[data-waitlist="waiting"]').waitFor();
+
+      // The shop's worker, registered for the whole shop, in the click that joined.
+      const worker = await page.evaluate(async () => {
+        const registration = await navigator.serviceWorker.ready;
+        return { permission: Notification.permission, scope: registration.scope, script: registration.active?.scriptURL };
+      });
+      expect(worker).toEqual({ permission: 'granted', scope: `${node.url}/`, script: `${node.url}/sw.js` });
+
+      // Then it subscribes through that worker, visibly, with the service's VAPID key.
+      const subscribeCalls = () => page.evaluate(() => (globalThis as unknown as { subscribeCalls: Array<{ outcome: string }> }).subscribeCalls);
+      await expect.poll(async () => (await subscribeCalls()).filter((done) => done.outcome !== 'pending').length, { timeout: 15_000 }).toBe(1);
+      const [attempt] = await subscribeCalls();
+      const { publicKey } = (await (await fetch(`${node.url}/api/push/vapid-public-key`)).json()) as { publicKey: string };
+      expect(attempt).toMatchObject({ userVisibleOnly: true, key: publicKey });
+      // What the browser answered decides the rest. Headless Chromium refuses every push subscription
+      // ("AbortError: Registration failed - permission denied", notifications granted or not): the shop then
+      // stores nothing and the list works the same. Where the browser subscribes, the subscription is stored for the buyer.
+      const subscription = await page.evaluate(async () => (await (await navigator.serviceWorker.ready).pushManager.getSubscription())?.toJSON() ?? null);
+      if (attempt!.outcome === 'subscribed') {
+        expect(subscription).toMatchObject({ endpoint: expect.stringMatching(/^https:\/\//), keys: { p256dh: expect.any(String), auth: expect.any(String) } });
+        await expect.poll(() => pushCalls).toContain('POST /api/push/subscriptions');
+      } else {
+        expect(subscription).toBeNull();
+        expect(pushCalls).toEqual(['GET /api/push/vapid-public-key']);
+      }
+    } finally {
+      await joining.close();
+    }
   }, 60_000);
 });

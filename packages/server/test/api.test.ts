@@ -406,6 +406,36 @@ describe.each(drivers)('HTTP API (%s)', (driver) => {
     expect([hold.status, hold.body.error.code]).toEqual([403, 'holder_required']);
   });
 
+  it('refuses every buyer route to a token without a user (`sub`) with 403 holder_required, and changes nothing', async () => {
+    const event = await createEvent(catalog);
+    const type = typeId(event, 'General');
+    const browser = { endpoint: 'https://fcm.googleapis.com/fcm/send/holder-required', keys: { p256dh: Buffer.alloc(65, 4).toString('base64url'), auth: Buffer.alloc(16, 1).toString('base64url') } };
+    const buyerRoutes: Array<[string, string, unknown?]> = [
+      ['POST', `/api/events/${event.id}/reservations`, { items: [{ ticketTypeId: type, quantity: 1 }] }],
+      ['POST', `/api/event-tickets/${type}/waitlist`, { quantity: 1 }],
+      ['GET', '/api/waitlist/me'],
+      ['DELETE', `/api/waitlist/${randomUUID()}`],
+      ['POST', '/api/push/subscriptions', browser],
+      ['DELETE', '/api/push/subscriptions', { endpoint: browser.endpoint }],
+      ['GET', '/api/push/watches'],
+      ['POST', `/api/event-tickets/${type}/notify`],
+      ['DELETE', `/api/event-tickets/${type}/notify`],
+      ['POST', `/api/events/${event.id}/queue/entries`],
+      ['GET', `/api/events/${event.id}/queue/entries/me`],
+      ['DELETE', `/api/events/${event.id}/queue/entries/me`],
+    ];
+    // A guest's anon token and a service token, both signed by the service, neither naming a user.
+    for (const role of ['anon', 'service'] as const) {
+      const token = (await server.service.verifier.sign({ role }, 60)).token;
+      for (const [method, path, body] of buyerRoutes) {
+        const refused = await server.request(method, path, { token, body });
+        expect([role, method, path, refused.status, refused.body.error.code]).toEqual([role, method, path, 403, 'holder_required']);
+      }
+    }
+    const availability = await server.request('GET', `/api/events/${event.id}/availability`);
+    expect(availability.body.tickets[0]).toMatchObject({ ticketTypeId: type, availableCount: 10 });
+  });
+
   it('answers 503 shutting_down with Retry-After while a node drains', async () => {
     const { buildApp } = await import('../src/http/app.ts');
     const { registryMetrics } = await import('../src/http/routes/metrics.ts');

@@ -1,12 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { postgresUrl, withAdmin } from './support/database.ts';
-import { startNode, type RunningNode } from './support/process.ts';
-import { BrowserSubscription, FakePushService, verifyVapid } from './support/push-service.ts';
-import { schemaUrl } from './support/schema-url.ts';
+import { callNode, type RunningNode } from './support/process.ts';
+import { BrowserSubscription, createPushEvent, FakePushService, startPushNode, verifyVapid } from './support/push-service.ts';
 import { eventually } from './support/viewer.ts';
 
 /**
@@ -24,25 +20,10 @@ describe.skipIf(!postgresUrl)('Web Push', () => {
 
   /** A node of the service; `intervalMs` of an hour means its sender never runs during the test. */
   const start = async (intervalMs = 100): Promise<RunningNode> => {
-    const started = await startNode(
-      {
-        DATABASE_URL: schemaUrl(schema),
-        TICKETPULSE_BUS: 'none',
-        TICKETPULSE_JWT_SECRET: 'push-test-secret-0123456789abcdef0123456789',
-        TICKETPULSE_DATA_DIR: mkdtempSync(join(tmpdir(), 'push-node-')),
-        TICKETPULSE_STOREFRONT_DIR: tmpdir(),
-        TICKETPULSE_PUSH_ENDPOINT_HOSTS: pushService.host,
-        TICKETPULSE_PUSH_INTERVAL_MS: String(intervalMs),
-        TICKETPULSE_PUSH_TIMEOUT_MS: '1000',
-        TICKETPULSE_PUSH_EXPIRY_WARNING_SECONDS: '3',
-        TICKETPULSE_HTTP_WRITES_PER_MINUTE: '100000',
-        TICKETPULSE_HTTP_HOLDS_PER_MINUTE: '100000',
-        // The fake push service's self-signed certificate, trusted the standard way.
-        NODE_EXTRA_CA_CERTS: pushService.caFile,
-        LOG_FORMAT: 'json',
-      },
-      ['--demo'],
-    );
+    const started = await startPushNode(pushService, schema, {
+      TICKETPULSE_PUSH_INTERVAL_MS: String(intervalMs),
+      TICKETPULSE_PUSH_EXPIRY_WARNING_SECONDS: '3',
+    });
     nodes.push(started);
     return started;
   };
@@ -53,14 +34,7 @@ describe.skipIf(!postgresUrl)('Web Push', () => {
     await exited;
   };
 
-  const call = async (on: RunningNode, method: string, path: string, token?: string, body?: unknown) => {
-    const response = await fetch(`${on.url}${path}`, {
-      method,
-      headers: { ...(token && { authorization: `Bearer ${token}` }), ...(body !== undefined && { 'content-type': 'application/json' }) },
-      ...(body !== undefined && { body: JSON.stringify(body) }),
-    });
-    return { status: response.status, body: (await response.json().catch(() => null)) as any };
-  };
+  const call = callNode;
   /** A fresh user's token (any node signs with the same secret). */
   const token = async (role = 'authenticated') => {
     const alive = nodes.find(isAlive)!;
@@ -69,16 +43,7 @@ describe.skipIf(!postgresUrl)('Web Push', () => {
 
   /** A fresh event with one type of `capacity` seats, already held by someone else: {typeId, slug, eventId, release()}. */
   const soldOut = async (on: RunningNode, capacity = 1) => {
-    const slug = `push-${randomBytes(4).toString('hex')}`;
-    const created = await call(on, 'POST', '/api/events', await token('organizer'), {
-      slug,
-      name: `Push ${slug}`,
-      startsAt: new Date(Date.now() + 86_400_000).toISOString(),
-      ticketTypes: [{ name: 'General', totalCapacity: capacity, price: '10.00', maxPerOrder: 4 }],
-    });
-    expect(created.status).toBe(201);
-    const eventId = created.body.event.id as string;
-    const typeId = created.body.event.ticketTypes[0].id as string;
+    const { slug, eventId, typeId } = await createPushEvent(on, await token('organizer'), capacity);
     const other = await token();
     const held = await call(on, 'POST', `/api/events/${eventId}/reservations`, other, { items: [{ ticketTypeId: typeId, quantity: capacity }] });
     expect(held.status).toBe(201);
@@ -95,13 +60,13 @@ describe.skipIf(!postgresUrl)('Web Push', () => {
     await pushService.start();
     await withAdmin((c) => c.query(`CREATE SCHEMA ${schema}`));
     node = await start();
-  }, 60_000);
+  }, 120_000);
 
   afterAll(async () => {
     for (const running of nodes) await running.stop();
     await pushService.stop();
     await withAdmin((c) => c.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`));
-  }, 60_000);
+  }, 120_000);
 
   it('sends an offer to the waiting buyer: signed with the published VAPID key, encrypted to their browser, holding only their offer', async () => {
     const event = await soldOut(node);
@@ -265,7 +230,7 @@ describe.skipIf(!postgresUrl)('Web Push', () => {
     expect(pushService.to(browser.path)).toHaveLength(1);
     expect(browser.decrypt(pushService.to(browser.path)[0]!.body)).toMatchObject({ kind: 'offer', ticketTypeId: event.typeId });
     await restarted.stop();
-  });
+  }, 120_000);
 
   it('sends again, with the same id and Topic, a push its sender died waiting for, and then never more', async () => {
     // Only one node drains here, so the one that dies is the one sending.
@@ -290,5 +255,5 @@ describe.skipIf(!postgresUrl)('Web Push', () => {
     // One notification: the push service collapses it by Topic, the service worker by its tag (the id).
     expect(ids[0]).toBe(ids[1]);
     expect(second!.headers['topic']).toBe(first!.headers['topic']);
-  }, 30_000);
+  }, 120_000);
 });

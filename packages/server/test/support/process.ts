@@ -41,3 +41,13 @@ export async function startNode(env: Record<string, string>, args: string[] = []
       }),
   };
 }
+
+/** A JSON request to a node's API; `body` is whatever JSON it answered (null if none). */
+export async function callNode<T = any>(on: RunningNode, method: string, path: string, token?: string, body?: unknown): Promise<{ status: number; body: T }> {
+  const response = await fetch(`${on.url}${path}`, {
+    method,
+    headers: { ...(token && { authorization: `Bearer ${token}` }), ...(body !== undefined && { 'content-type': 'application/json' }) },
+    ...(body !== undefined && { body: JSON.stringify(body) }),
+  });
+  return { status: response.status, body: (await response.json().catch(() => null)) as T };
+}

@@ -5,6 +5,8 @@ import { createServer, type Server } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { importJWK, jwtVerify, type JWTPayload } from 'jose';
+import { callNode, startNode, type RunningNode } from './process.ts';
+import { schemaUrl } from './schema-url.ts';
 
 /** One request the fake push service received. */
 export interface ReceivedPush {
@@ -123,4 +125,47 @@ export async function verifyVapid(push: ReceivedPush, expectedKey: string): Prom
   );
   const { payload } = await jwtVerify(match[1]!, key, { algorithms: ['ES256'] });
   return payload;
+}
+
+/** The JWT secret of every node startPushNode starts (several nodes must share one). */
+export const PUSH_TEST_JWT_SECRET = 'push-test-secret-0123456789abcdef0123456789';
+
+/**
+ * A node of the service as its own process, in `schema`, sending pushes to
+ * `pushService` (its host allowed, its certificate trusted the standard way)
+ * every 100 ms with a 1 s send timeout; `env` adds or overrides. Demo mode by
+ * default, for dev tokens; every node gets a data directory of its own.
+ */
+export function startPushNode(pushService: FakePushService, schema: string, env: Record<string, string> = {}, args = ['--demo']): Promise<RunningNode> {
+  return startNode(
+    {
+      DATABASE_URL: schemaUrl(schema),
+      TICKETPULSE_BUS: 'none',
+      TICKETPULSE_JWT_SECRET: PUSH_TEST_JWT_SECRET,
+      TICKETPULSE_DATA_DIR: mkdtempSync(join(tmpdir(), 'push-node-')),
+      TICKETPULSE_STOREFRONT_DIR: tmpdir(),
+      TICKETPULSE_PUSH_ENDPOINT_HOSTS: pushService.host,
+      TICKETPULSE_PUSH_INTERVAL_MS: '100',
+      TICKETPULSE_PUSH_TIMEOUT_MS: '1000',
+      TICKETPULSE_HTTP_WRITES_PER_MINUTE: '100000',
+      TICKETPULSE_HTTP_HOLDS_PER_MINUTE: '100000',
+      NODE_EXTRA_CA_CERTS: pushService.caFile,
+      LOG_FORMAT: 'json',
+      ...env,
+    },
+    args,
+  );
+}
+
+/** An on-sale event `Push <slug>` with one type, General, of `capacity` seats (at most 4 per order), made through a node's API. */
+export async function createPushEvent(on: RunningNode, organizerToken: string, capacity: number): Promise<{ slug: string; eventId: string; typeId: string }> {
+  const slug = `push-${randomBytes(4).toString('hex')}`;
+  const created = await callNode(on, 'POST', '/api/events', organizerToken, {
+    slug,
+    name: `Push ${slug}`,
+    startsAt: new Date(Date.now() + 86_400_000).toISOString(),
+    ticketTypes: [{ name: 'General', totalCapacity: capacity, price: '10.00', maxPerOrder: 4 }],
+  });
+  if (created.status !== 201) throw new Error(`event not created: ${created.status} ${JSON.stringify(created.body)}`);
+  return { slug, eventId: created.body.event.id, typeId: created.body.event.ticketTypes[0].id };
 }

@@ -11,6 +11,8 @@ export class TcpProxy {
   delayMs = 0;
   /** While true, bytes are swallowed in both directions and no socket is closed. */
   blackhole = false;
+  /** Chunks swallowed by the blackhole so far: a client's first bytes have arrived and gone nowhere. */
+  swallowed = 0;
   /**
    * Answers still to lose: while above 0, the next chunk the target sends is
    * not forwarded; its connection is reset on both sides instead, and the
@@ -98,7 +100,10 @@ export class TcpProxy {
   }
 
   private forward(to: Socket, chunk: Buffer): void {
-    if (this.blackhole) return;
+    if (this.blackhole) {
+      this.swallowed += 1;
+      return;
+    }
     if (this.delayMs === 0) {
       to.write(chunk);
       return;
