@@ -11,6 +11,7 @@ import { loadConfig } from '../../packages/server/src/config.ts';
 import type { Database, Queryable } from '../../packages/server/src/db/database.ts';
 import { openPostgres } from '../../packages/server/src/db/postgres.ts';
 import { createService } from '../../packages/server/src/service.ts';
+import { stopOnSignals } from '../../packages/server/src/stop-on-signals.ts';
 import { serve, type Command } from '../harness/ipc.ts';
 import { sampleProcess, type ProcessSample } from '../harness/process-sample.ts';
 import { workerInit } from '../harness/workers.ts';
@@ -120,12 +121,4 @@ serve<GatewayCommand>(async (command) => {
   return { sample };
 }, url ? { url } : {});
 
-let stopping = false;
-process.on('SIGTERM', () => {
-  if (stopping) return;
-  stopping = true;
-  void service
-    .close()
-    .then(() => raw.close())
-    .finally(() => process.exit(0));
-});
+stopOnSignals(service, raw, logger);

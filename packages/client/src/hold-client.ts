@@ -1,4 +1,4 @@
-import type { Reservation } from '@ticketpulse/protocol';
+import { QUEUE_PASS_HEADER, type Reservation } from '@ticketpulse/protocol';
 import { httpClient, type HttpClientOptions, type HttpRequest, type SendRequest } from './http-client.ts';
 import { newIdempotencyKey } from './idempotency-key.ts';
 import type { HeldItems, OptimisticHold } from './optimistic-holds.ts';
@@ -48,7 +48,7 @@ export class HoldClient {
     let reservation: Reservation;
     try {
       const path = `/api/events/${encodeURIComponent(eventId)}/reservations`;
-      reservation = await this.act({ method: 'POST', path, body: { items }, idempotencyKey, ...(pass && { headers: { 'x-ticketpulse-queue-pass': pass } }) });
+      reservation = await this.act({ method: 'POST', path, body: { items }, idempotencyKey, ...(pass && { headers: { [QUEUE_PASS_HEADER]: pass } }) });
     } catch (error) {
       shown?.rollback();
       throw error;

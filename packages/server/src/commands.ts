@@ -11,6 +11,7 @@ import { resolveJwtSecret } from './jwt-secret.ts';
 import { createLogger } from './logger.ts';
 import { seedDemoEvents } from './seed/demo-events.ts';
 import { createService } from './service.ts';
+import { stopOnSignals } from './stop-on-signals.ts';
 
 /** What `ticketpulse start` was asked for, its command line already checked (cli.ts). */
 export interface StartOptions {
@@ -132,17 +133,7 @@ export async function startCommand(options: StartOptions): Promise<void> {
   // Simulated buyers are one crowd, whatever the number of workers: slot 0's.
   if (options.simulate && (slot ?? 0) === 0) await service.simulator?.start();
 
-  let stopping = false;
-  const stop = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info(`${signal}: shutting down`);
-    await service.close();
-    await db.close();
-    process.exit(0);
-  };
-  process.once('SIGINT', () => void stop('SIGINT'));
-  process.once('SIGTERM', () => void stop('SIGTERM'));
+  stopOnSignals(service, db, logger);
 }
 
 /** The primary of `ticketpulse start --workers N`: prepares the database once, then supervises N workers. */

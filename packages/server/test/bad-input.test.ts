@@ -88,6 +88,13 @@ describe.each(drivers)('bad input (%s)', (driver) => {
       { name: 'too many items', method: 'POST', path: reserve, options: hold({ items: Array.from({ length: 21 }, () => ({ ticketTypeId: randomUUID(), quantity: 1 })) }), status: 400, code: 'invalid_request' },
       { name: 'Idempotency-Key too long', method: 'POST', path: reserve, options: hold(item({}), { headers: { 'idempotency-key': 'k'.repeat(256) } }), status: 400, code: 'invalid_request' },
       { name: 'Idempotency-Key with spaces', method: 'POST', path: reserve, options: hold(item({}), { headers: { 'idempotency-key': 'a key' } }), status: 400, code: 'invalid_request' },
+      // The token first: without one (or with a bad one), malformed input gets 401, not a 400 that shows the schema
+      { name: 'no token, not JSON', method: 'POST', path: reserve, options: { rawBody: 'hold me 2 seats' }, status: 401, code: 'unauthorized' },
+      { name: 'no token, quantity zero', method: 'POST', path: reserve, options: { body: item({ quantity: 0 }) }, status: 401, code: 'unauthorized' },
+      { name: 'no token, reservation id not a uuid', method: 'GET', path: '/api/reservations/123', status: 401, code: 'unauthorized' },
+      { name: 'no token, waiting list quantity wrong', method: 'POST', path: `/api/event-tickets/${general}/waitlist`, options: { body: { quantity: 'many' } }, status: 401, code: 'unauthorized' },
+      { name: 'bad token, quantity zero', method: 'POST', path: reserve, options: { body: item({ quantity: 0 }), headers: { authorization: 'Bearer a.b.c' } }, status: 401, code: 'invalid_token' },
+      { name: 'buyer, event slug invalid', method: 'POST', path: '/api/events', options: { token: buyer, body: { ...validEvent, slug: 'Not A Slug' } }, status: 403, code: 'forbidden' },
       // Unknown ids and rules
       { name: 'unknown ticket type', method: 'POST', path: reserve, options: hold(item({ ticketTypeId: randomUUID() })), status: 422, code: 'unknown_ticket_type' },
       { name: 'above max per order', method: 'POST', path: reserve, options: hold(item({ quantity: 5 })), status: 422, code: 'quantity_above_max_per_order' },

@@ -1,4 +1,4 @@
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest, onRequestHookHandler, RouteOptions } from 'fastify';
 import fp from 'fastify-plugin';
 import { ApiError } from '../api-error.ts';
 import { isPrivileged, type Principal } from '../auth/principal.ts';
@@ -25,7 +25,26 @@ export const authPlugin = fp<{ verifier: TokenVerifier }>(async (app, { verifier
     if (!match) throw new ApiError(401, 'invalid_token', 'Authorization header must be "Bearer <token>"');
     request.principal = await verifier.verify(match[1]!);
   });
+  // One place for "this route needs a token": its OpenAPI `security`. Checked in
+  // onRequest, so a caller without a token gets 401, never a 400 that shows the schema.
+  app.addHook('onRoute', (route) => {
+    if (needsBearer(route.schema?.security)) route.onRequest = [requireSignedIn, ...hookList(route.onRequest)];
+  });
 });
+
+/** Required when every alternative names bearerAuth; an empty alternative (`{}`) would make the token optional. */
+function needsBearer(security: unknown): boolean {
+  return Array.isArray(security) && security.length > 0 && security.every((alternative) => typeof alternative === 'object' && alternative !== null && 'bearerAuth' in alternative);
+}
+
+function hookList(hooks: RouteOptions['onRequest']): onRequestHookHandler[] {
+  if (hooks === undefined) return [];
+  return (Array.isArray(hooks) ? hooks : [hooks]) as onRequestHookHandler[];
+}
+
+async function requireSignedIn(request: FastifyRequest): Promise<void> {
+  requirePrincipal(request);
+}
 
 function requirePrincipal(request: FastifyRequest): Principal {
   if (!request.principal) throw new ApiError(401, 'unauthorized', 'A bearer token is required');

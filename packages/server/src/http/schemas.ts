@@ -4,6 +4,7 @@
  * response shapes are @ticketpulse/protocol's, so validation, serialization
  * and /api/openapi.json share one source with the clients' types.
  */
+import { QUEUE_PASS_HEADER } from '@ticketpulse/protocol';
 import { decimal, displayPrecision, eventStatus, role, ticketTypeStatus } from '@ticketpulse/protocol/schemas';
 import { z } from 'zod';
 
@@ -41,7 +42,6 @@ export const idempotencyHeaders = z.object({
     .describe('Same key from the same holder returns the same reservation'),
 });
 
-export const QUEUE_PASS_HEADER = 'x-ticketpulse-queue-pass';
 export const queuePassHeader = {
   [QUEUE_PASS_HEADER]: z
     .string()

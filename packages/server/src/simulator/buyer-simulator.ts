@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { isBuyable, type SimulatorStats, type SimulatorStatus, type TicketAvailability } from '@ticketpulse/protocol';
+import { isBuyable, QUEUE_PASS_HEADER, type SimulatorStats, type SimulatorStatus, type TicketAvailability } from '@ticketpulse/protocol';
 import { availabilitySnapshot, event, reservationEnvelope, waitlistEntries, waitlistEntryEnvelope } from '@ticketpulse/protocol/schemas';
 import type { Logger } from 'pino';
 import { z } from 'zod';
@@ -52,7 +52,6 @@ const WAITLIST_RESTOCK_EVERY_MS = 30_000;
 /** The event list changes rarely; availability is read fresh for every buyer. */
 const EVENTS_REFRESH_MS = 5000;
 const BUYER_TOKEN_TTL_SECONDS = 3600;
-const QUEUE_PASS_HEADER = 'x-ticketpulse-queue-pass';
 
 const eventList = z.object({ events: z.array(event) });
 /** An on-sale event; `queue` when a waiting room is in front of it (its holds need a pass: only the crowd holds there). */

@@ -28,6 +28,8 @@ interface Route {
   method: string;
   /** Fastify's form: /api/events/:idOrSlug */
   url: string;
+  /** Its OpenAPI operation needs a bearer token (`security: bearerAuth`). */
+  secured?: boolean;
 }
 
 interface FuzzRequest {
@@ -38,6 +40,8 @@ interface FuzzRequest {
   body?: string;
   /** Invalid by construction: must be a 4xx. Otherwise only "not a 5xx". */
   invalid: boolean;
+  /** When one 4xx is owed, whatever else is wrong with the request: 401 before any validation. */
+  status?: number;
 }
 
 interface Answer {
@@ -62,13 +66,14 @@ const STRICT_BODIES = new Set(['POST /api/events', 'PATCH /api/events/:idOrSlug'
 
 /** Every route the app serves: the OpenAPI document's, HEAD for each GET, and the hidden ones. */
 async function enumerateRoutes(server: TestServer): Promise<Route[]> {
-  const doc = (await server.request('GET', '/api/openapi.json')).body as { paths: Record<string, Record<string, unknown>> };
+  const doc = (await server.request('GET', '/api/openapi.json')).body as { paths: Record<string, Record<string, { security?: unknown[] }>> };
   const routes: Route[] = [];
   for (const [path, operations] of Object.entries(doc.paths)) {
     const url = path.replace(/\{(\w+)\}/g, ':$1');
-    for (const method of Object.keys(operations).map((m) => m.toUpperCase())) {
-      routes.push({ method, url });
-      if (method === 'GET') routes.push({ method: 'HEAD', url });
+    for (const [method, operation] of Object.entries(operations).map(([m, o]) => [m.toUpperCase(), o] as const)) {
+      const secured = (operation.security ?? []).some((s) => typeof s === 'object' && s !== null && 'bearerAuth' in s);
+      routes.push({ method, url, secured });
+      if (method === 'GET') routes.push({ method: 'HEAD', url, secured });
     }
   }
   for (const url of ['/', '/api/openapi.json', '/metrics', '/rest/v1/:relation']) routes.push({ method: 'GET', url }, { method: 'HEAD', url });
@@ -144,6 +149,12 @@ describe.each(drivers)('HTTP API fuzzing (%s)', (driver) => {
       fc.constantFrom('%E0%A4%A', '%00', '..', '%2e%2e%2f', '%27%3B--', '-1', '1e400', 'null', '__proto__'),
     ).filter((s) => s.length > 0 && !Object.values(known).includes(s) && s !== event.slug);
     const unknownParams = fc.dictionary(fc.constantFrom('idOrSlug', 'id', 'userId', 'relation'), oddSegment, { minKeys: 4 });
+    // Malformed ids that still reach a route: an over-long segment (414) or a broken escape (400) is refused while routing, before any route's own checks.
+    const routableParams = fc.dictionary(
+      fc.constantFrom('idOrSlug', 'id', 'userId', 'entryId'),
+      fc.oneof(fc.stringMatching(/^[a-z0-9-]{1,40}$/), fc.constantFrom('%27%3B--', '-1', 'null', '__proto__')),
+      { minKeys: 4 },
+    );
     const junkJson = fc.oneof(
       fc.string({ maxLength: 200 }).filter((s) => {
         try {
@@ -179,18 +190,23 @@ describe.each(drivers)('HTTP API fuzzing (%s)', (driver) => {
         .map((v) => JSON.stringify(v)),
     );
 
-    const request = (kind: string, r: Route, params: Record<string, string>, headers: Record<string, string>, body?: string, invalid = true): FuzzRequest => ({
+    const request = (kind: string, r: Route, params: Record<string, string>, headers: Record<string, string>, body?: string, invalid = true, status?: number): FuzzRequest => ({
       kind,
       method: r.method,
       path: fill(r.url, params),
       headers: { ...headers, ...(body === undefined ? {} : { 'content-length': String(Buffer.byteLength(body)) }) },
       ...(body === undefined ? {} : { body }),
       invalid,
+      ...(status === undefined ? {} : { status }),
     });
 
     const fuzzRequest: fc.Arbitrary<FuzzRequest> = fc.oneof(
       fc.tuple(route, badAuthorization, fc.option(wrongTyped, { nil: undefined })).map(([r, a, body]) =>
-        request('bad token', r, {}, { authorization: a, ...(body && BODY_METHODS.has(r.method) ? { 'content-type': 'application/json' } : {}) }, BODY_METHODS.has(r.method) ? body : undefined),
+        request('bad token', r, {}, { authorization: a, ...(body && BODY_METHODS.has(r.method) ? { 'content-type': 'application/json' } : {}) }, BODY_METHODS.has(r.method) ? body : undefined, true, 401),
+      ),
+      // No token on a route that needs one, with malformed ids and a malformed body: 401 first, never a 400 that shows the schema.
+      fc.tuple(fc.constantFrom(...routes.filter((r) => r.secured)), routableParams, fc.oneof(junkJson, wrongTyped)).map(([r, params, body]) =>
+        request('no token, malformed input', r, params, BODY_METHODS.has(r.method) ? { 'content-type': 'application/json' } : {}, BODY_METHODS.has(r.method) ? body : undefined, true, 401),
       ),
       fc.tuple(bodyRoute, token, junkJson).map(([r, tk, body]) => request('invalid JSON', r, {}, { ...auth(tk), 'content-type': 'application/json' }, body)),
       fc
@@ -263,7 +279,7 @@ describe.each(drivers)('HTTP API fuzzing (%s)', (driver) => {
           const byKind = (statuses[r.kind] ??= {});
           byKind[answer.status] = (byKind[answer.status] ?? 0) + 1;
           const refused = answer.status >= 400 && answer.status < 500;
-          const wrong = answer.status === 0 ? !MAY_RESET.has(r.kind) : answer.status >= 500 || (r.invalid && !refused);
+          const wrong = answer.status === 0 ? !MAY_RESET.has(r.kind) : answer.status >= 500 || (r.invalid && !refused) || (r.status !== undefined && answer.status !== r.status);
           if (wrong) problems.push(`${r.kind}: ${r.method} ${r.path.slice(0, 120)} -> ${answer.status} ${answer.body.slice(0, 200)}`);
         });
       }),
@@ -274,9 +290,9 @@ describe.each(drivers)('HTTP API fuzzing (%s)', (driver) => {
     const fiveHundreds = Object.values(statuses).reduce((n, s) => n + Object.entries(s).filter(([k]) => Number(k) >= 500).reduce((a, [, v]) => a + v, 0), 0);
 
     await recordReliability({
-      fault: `HTTP API fuzzing (fast-check, ${driver}): every route; bad tokens, invalid JSON, wrong content types, bodies too large, unknown/malformed ids, wrong types, bad queries and Idempotency-Keys, oversized headers, methods a path lacks, unknown paths, random reads`,
+      fault: `HTTP API fuzzing (fast-check, ${driver}): every route; bad tokens, no token with malformed input, invalid JSON, wrong content types, bodies too large, unknown/malformed ids, wrong types, bad queries and Idempotency-Keys, oversized headers, methods a path lacks, unknown paths, random reads`,
       injected: requests,
-      checked: ['every request invalid by construction answered 4xx', 'no 5xx at all', 'full dump of every table identical before and after', 'routes enumerated cover the whole Fastify route tree'],
+      checked: ['every request invalid by construction answered 4xx', 'a bad token, or no token on a route that needs one, answered 401 whatever else is malformed', 'no 5xx at all', 'full dump of every table identical before and after', 'routes enumerated cover the whole Fastify route tree'],
       figures: {
         requests,
         routes: routes.length,

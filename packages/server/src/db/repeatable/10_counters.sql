@@ -96,7 +96,8 @@ BEGIN
     -- offer_types: types with someone on their waiting list and seats free
     -- (75_waiting_list.sql); watch_types: the same for "notify me" watchers
     -- (80_push.sql). Read in the same pass, so a type nobody waits for or
-    -- watches costs nothing more.
+    -- watches costs nothing more. Only the row's half of has_seats_to_hold()
+    -- (no event here): a wider net, which both callees narrow with it.
     SELECT array_agg(event_id), array_agg(sold_count), array_agg(reserved_count),
            array_agg(id) FILTER (WHERE waitlist_waiting > 0 AND coalesce(available_count, 1) > 0),
            array_agg(id) FILTER (WHERE push_watchers > 0 AND coalesce(available_count, 1) > 0)

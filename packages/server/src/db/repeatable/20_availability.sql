@@ -39,6 +39,16 @@ FROM event_tickets et
 JOIN events e ON e.id = et.event_id
 WHERE et.status <> 'hidden';
 
+-- Whether a ticket type has seats a hold could take now: its event and the
+-- type on sale, and a seat free (or no capacity limit). The one test behind
+-- "join the waiting list / watch it only while sold out" and "offer / tell the
+-- watchers once seats are back". Plain SQL on its arguments, so the planner
+-- inlines it into the queries that call it.
+CREATE OR REPLACE FUNCTION has_seats_to_hold(p_event events, p_type event_tickets) RETURNS boolean
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+  SELECT p_event.status = 'on_sale' AND p_type.status = 'on_sale' AND coalesce(p_type.available_count, 1) > 0
+$$;
+
 -- Who may see an event: everyone when it is public and not a draft;
 -- organizers and the service always; other users when the event grants them.
 CREATE OR REPLACE FUNCTION event_is_visible(p_event events, p_user_id text, p_privileged boolean) RETURNS boolean

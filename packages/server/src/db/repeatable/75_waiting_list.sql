@@ -48,8 +48,8 @@ BEGIN
   FOR v_type IN
     SELECT et.id, et.event_id, et.available_count, e.waitlist_offer_seconds
     FROM event_tickets et JOIN events e ON e.id = et.event_id
-    WHERE et.id = ANY (p_type_ids) AND et.waitlist_waiting > 0 AND et.waitlist_enabled AND et.status = 'on_sale'
-      AND e.waitlist_enabled AND e.status = 'on_sale' AND coalesce(et.available_count, 1) > 0
+    WHERE et.id = ANY (p_type_ids) AND et.waitlist_waiting > 0 AND et.waitlist_enabled AND e.waitlist_enabled
+      AND has_seats_to_hold(e, et)
     ORDER BY et.id
     FOR UPDATE OF et
   LOOP
@@ -179,7 +179,7 @@ BEGIN
   IF v_entry.id IS NOT NULL THEN
     RETURN jsonb_build_object('entry', waitlist_entry_json(v_entry), 'created', false);
   END IF;
-  IF v_type.available_count IS NULL OR v_type.available_count > 0 THEN
+  IF has_seats_to_hold(v_event, v_type) THEN
     PERFORM raise_inventory_error(format('%s has seats to buy now', v_type.name),
       jsonb_build_object('code', 'waitlist_seats_available', 'ticketTypeId', v_type.id, 'available', v_type.available_count));
   END IF;

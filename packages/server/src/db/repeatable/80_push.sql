@@ -55,7 +55,7 @@ BEGIN
   v_type := visible_ticket_type(p_type_id, p_user_id, p_privileged);
   SELECT * INTO v_event FROM events WHERE id = v_type.event_id;
   SELECT * INTO v_type FROM event_tickets WHERE id = p_type_id FOR UPDATE;
-  IF v_event.status = 'on_sale' AND v_type.status = 'on_sale' AND coalesce(v_type.available_count, 1) > 0 THEN
+  IF has_seats_to_hold(v_event, v_type) THEN
     PERFORM raise_inventory_error(format('%s has seats to buy now', v_type.name),
       jsonb_build_object('code', 'push_watch_seats_available', 'ticketTypeId', v_type.id, 'available', v_type.available_count));
   END IF;
@@ -141,8 +141,7 @@ DECLARE
 BEGIN
   FOR v_type IN
     SELECT et AS type_row, e AS event_row FROM event_tickets et JOIN events e ON e.id = et.event_id
-    WHERE et.id = ANY (p_type_ids) AND et.push_watchers > 0 AND et.status = 'on_sale' AND e.status = 'on_sale'
-      AND coalesce(et.available_count, 1) > 0
+    WHERE et.id = ANY (p_type_ids) AND et.push_watchers > 0 AND has_seats_to_hold(e, et)
     ORDER BY et.id
   LOOP
     WITH fired AS (DELETE FROM push_watches WHERE event_ticket_id = (v_type.type_row).id RETURNING holder_id)

@@ -1,3 +1,4 @@
+import { QUEUE_PASS_HEADER } from '@ticketpulse/protocol';
 import { errorBody, idOrSlug, reservationEnvelope } from '@ticketpulse/protocol/schemas';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
@@ -6,7 +7,7 @@ import type { WaitingRoom } from '../../waiting-room/waiting-room.ts';
 import { ApiError } from '../../api-error.ts';
 import { actingHolder, bearerAuth, requireHolder } from '../auth.ts';
 import { audienceOf } from '../../auth/principal.ts';
-import { holdRequest, idempotencyHeaders, QUEUE_PASS_HEADER, queuePassHeader, uuid } from '../schemas.ts';
+import { holdRequest, idempotencyHeaders, queuePassHeader, uuid } from '../schemas.ts';
 
 const reservationParams = z.object({ id: uuid });
 const refusals = { 400: errorBody, 401: errorBody, 403: errorBody, 404: errorBody, 409: errorBody };

@@ -1,0 +1,29 @@
+import type { Logger } from 'pino';
+import type { Service } from './service.ts';
+
+/**
+ * How a serving process stops, `ticketpulse start` and the bench's gateway
+ * alike: on the first SIGINT or SIGTERM, close the service (it drains its
+ * clients), then the database, then exit. Another signal while stopping is
+ * ignored; a second one of the same kind gets Node's default, so a second
+ * Ctrl-C still kills a stuck process.
+ */
+export function stopOnSignals(service: Pick<Service, 'close'>, db: { close(): Promise<void> }, logger: Pick<Logger, 'info' | 'error'>): void {
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals): void => {
+    if (stopping) return;
+    stopping = true;
+    logger.info(`${signal}: shutting down`);
+    void service
+      .close()
+      .then(() => db.close())
+      .then(
+        () => process.exit(0),
+        (error: unknown) => {
+          logger.error({ err: error }, 'shutdown failed');
+          process.exit(1);
+        },
+      );
+  };
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => stop(signal));
+}
