@@ -72,8 +72,7 @@ $$;
 --
 -- plpgsql rather than sql: its callers pass an ARRAY(subquery), which keeps
 -- a sql function from being inlined, and a sql function that is not inlined
--- is planned again on every call (about 1.5 ms a hold batch), while plpgsql
--- keeps its plan for the session.
+-- is planned again on every call, while plpgsql keeps its plans.
 CREATE OR REPLACE FUNCTION reservation_lines(p_lines reservation_line[])
 RETURNS TABLE (reservation integer, items jsonb, totals jsonb)
 LANGUAGE plpgsql IMMUTABLE AS $$
