@@ -1,5 +1,6 @@
 import type { Database } from '../db/database.ts';
 import type { Catalog, NewEvent } from '../inventory/catalog.ts';
+import { InventoryError } from '../inventory/errors.ts';
 import { WaitingList, type WaitlistSettingsChange } from '../inventory/waiting-list.ts';
 import { configureQueue, type QueueSettingsChange } from '../waiting-room/waiting-room.ts';
 
@@ -34,7 +35,7 @@ export interface DemoSeedOptions {
  * short enough that a newcomer sees the line move and the event sell out
  * within minutes (the simulator sends the crowd, simulator/queue-crowd.ts).
  */
-function demoEvents(): DemoEvent[] {
+export function demoEvents(): DemoEvent[] {
   return [
     {
       slug: 'summer-sound-festival',
@@ -100,7 +101,12 @@ export async function seedDemoEvents(db: Database, catalog: Catalog, options: De
   for (const { alreadySold = {}, queue, waitlist, ...input } of demoEvents()) {
     const exists = await db.query('SELECT 1 FROM events WHERE slug = $1', [input.slug]);
     if (exists.rows.length > 0) continue; // rows, not rowCount: PGlite counts no rows for a SELECT
-    const event = await catalog.createEvent(input);
+    const event = await catalog.createEvent(input).catch((error: unknown) => {
+      // Another node seeding the same fresh database at the same moment created it first: it finishes that event.
+      if (error instanceof InventoryError && error.code === 'event_slug_taken') return undefined;
+      throw error;
+    });
+    if (!event) continue;
     if (queue) {
       const opensAt = new Date(Date.now() + (options.queueOpensInMs ?? DEMO_QUEUE_OPENS_IN_MS)).toISOString();
       await configureQueue(db, event.id, { ...queue, opensAt });
