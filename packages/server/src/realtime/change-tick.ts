@@ -28,6 +28,13 @@ export interface TickConsumer {
   /** The version of an event it holds; undefined when it holds none. */
   versionOf(eventId: string): number | undefined;
   /**
+   * Whether a change to this event, read now, would be sent at once by this
+   * consumer: false when every viewer of it had a frame less than a tick ago,
+   * or when it sends on the tick only. A leading-edge run that no consumer
+   * would send from is not run: the tick reads the change.
+   */
+  sendsNow(eventId: string): boolean;
+  /**
    * Every run, with the changed events read in it (often none) in the order
    * read. A rejection makes the next tick check every event again. Work
    * done per tick rather than per change (queue frames, catching up slow
@@ -47,7 +54,10 @@ export interface TickConsumer {
  * of waiting for the tick. An event read less than a tick ago waits for the
  * first tick at least `tickMs` after that read, so under load every viewer
  * still gets at most one frame per event per tick, carrying the final state.
- * Runs never overlap: a change during a run is looked at when it ends.
+ * Runs never overlap: a change during a run is looked at when it ends. No
+ * leading-edge run when no consumer would send from it (TickConsumer.sendsNow),
+ * nor once the tick is due: under load the read waits for the tick, and the
+ * leading edge adds no runs to it (coalescing wins).
  *
  * Adaptive: a tick begins `tickMs` after the last one began, or when it
  * ends if it took longer (PeriodicTask). Past capacity, when writing a
@@ -115,15 +125,22 @@ export class ChangeTick {
    * A busy event's mark wakes nothing (under an on-sale, a thousand a second would each run for nothing).
    */
   private wake(eventId: string): void {
-    if (this.leadingQueued || !this.live || !this.due(eventId, Date.now())) return;
+    if (this.leadingQueued || !this.live || this.tickDue() || !this.due(eventId, Date.now())) return;
+    if (!this.consumers.some((consumer) => consumer.sendsNow(eventId))) return;
     this.leadingQueued = true;
     // After the current macrotask, so changes committed together are read together.
     setImmediate(() => {
       void this.serialized(async () => {
         this.leadingQueued = false;
-        if (this.live) await this.run('leading');
+        // Queued behind a long run, the tick may be due by now: it reads the change.
+        if (this.live && !this.tickDue()) await this.run('leading');
       });
     });
+  }
+
+  /** The next tick is due (or overdue, behind a long run): a leading-edge run now would only delay it. */
+  private tickDue(): boolean {
+    return this.lastTickAt !== undefined && performance.now() - this.lastTickAt >= this.timing.tickMs - JITTER_MS;
   }
 
   private serialized(job: () => Promise<void>): Promise<void> {
