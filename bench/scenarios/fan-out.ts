@@ -224,8 +224,7 @@ async function runSystem(ctx: BenchContext, system: System, size: Size, load: Lo
   while (gateway && !driven) {
     await Promise.race([driving, sleep(1000)]);
     if (driven) break;
-    const sample = await gateway.sample();
-    buffered.push({ total: sample.bufferedBytes, most: sample.maxBufferedBytes });
+    buffered.push(await gateway.buffered());
   }
   driven = await driving;
   const ticksAfter = gateway && (await gateway.sample()).tickInterval;
