@@ -12,7 +12,7 @@ import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { createServer, type AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import type { GatewayInit, GatewaySample } from '../workers/gateway.ts';
+import type { GatewayBuffered, GatewayInit, GatewaySample } from '../workers/gateway.ts';
 import type { SocketIoInit, SocketIoSample } from '../baselines/socket-io-server.ts';
 import type { BroadcastCommand, UpdatesBroadcast, UpdatesBroadcastResult } from '../baselines/ws-broadcast-server.ts';
 import type { ProcessSample } from './process-sample.ts';
@@ -95,18 +95,28 @@ const gatewayInit = (bench: BenchDatabase, options: GatewayOptions, port: number
   port,
 });
 
-export function startGateway(ctx: BenchContext, bench: BenchDatabase, options: GatewayOptions): Promise<ServerProcess<GatewaySample>> {
-  return startServer<GatewaySample>(ctx, GATEWAY, gatewayInit(bench, options, options.port ?? 0));
+export interface GatewayProcess extends ServerProcess<GatewaySample> {
+  /** Unsent bytes on its sockets, and nothing else: cheap enough to sample under load without adding to what is measured. */
+  buffered(): Promise<GatewayBuffered>;
+}
+
+function gatewayProcess(worker: Worker<Reply>, server: ServerProcess<GatewaySample>): GatewayProcess {
+  return { ...server, buffered: async () => (await ask<Reply & { buffered: GatewayBuffered }>(worker, { type: 'buffered' }, 60_000)).buffered };
+}
+
+export async function startGateway(ctx: BenchContext, bench: BenchDatabase, options: GatewayOptions): Promise<GatewayProcess> {
+  const { worker, server, url } = await bootServer<GatewaySample>(ctx, GATEWAY, gatewayInit(bench, options, options.port ?? 0));
+  return gatewayProcess(worker, server(url!));
 }
 
 /**
  * A gateway process booted (code loaded, database pool open) but not yet
  * listening: a replacement standing by, to listen the moment the old one is gone.
  */
-export async function bootGateway(ctx: BenchContext, bench: BenchDatabase, options: GatewayOptions): Promise<{ listen(port: number): Promise<ServerProcess<GatewaySample>> }> {
+export async function bootGateway(ctx: BenchContext, bench: BenchDatabase, options: GatewayOptions): Promise<{ listen(port: number): Promise<GatewayProcess> }> {
   const { worker, server } = await bootServer<GatewaySample>(ctx, GATEWAY, gatewayInit(bench, options, null));
   return {
-    listen: async (port) => server((await ask<Reply & { url: string }>(worker, { type: 'listen', port })).url),
+    listen: async (port) => gatewayProcess(worker, server((await ask<Reply & { url: string }>(worker, { type: 'listen', port })).url)),
   };
 }
 

@@ -79,6 +79,11 @@ export class ChangeFeed {
     return changes;
   }
 
+  /** A change made here that the other nodes have not been told of yet (always false without a bus: nobody to tell). */
+  unsent(eventId: string): boolean {
+    return this.touched.has(eventId);
+  }
+
   /** Re-read one event on the next tick, telling nobody else. */
   markDirty(eventId: string): void {
     this.dirty.add(eventId);

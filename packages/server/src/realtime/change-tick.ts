@@ -28,6 +28,13 @@ export interface TickConsumer {
   /** The version of an event it holds; undefined when it holds none. */
   versionOf(eventId: string): number | undefined;
   /**
+   * Whether a change to this event, read now, would be sent at once by this
+   * consumer: false when every viewer of it had a frame less than a tick ago,
+   * or when it sends on the tick only. What no consumer would send is not read
+   * on the leading edge: the tick reads it.
+   */
+  sendsNow(eventId: string): boolean;
+  /**
    * Every run, with the changed events read in it (often none) in the order
    * read. A rejection makes the next tick check every event again. Work
    * done per tick rather than per change (queue frames, catching up slow
@@ -47,7 +54,11 @@ export interface TickConsumer {
  * of waiting for the tick. An event read less than a tick ago waits for the
  * first tick at least `tickMs` after that read, so under load every viewer
  * still gets at most one frame per event per tick, carrying the final state.
- * Runs never overlap: a change during a run is looked at when it ends.
+ * Runs never overlap: a change during a run is looked at when it ends. No
+ * leading-edge read when no consumer would send from it (TickConsumer.sendsNow;
+ * a change made here is still told to the other nodes at once), and no
+ * leading-edge run once the tick is due: under load the read waits for the
+ * tick, and the leading edge adds no runs to it (coalescing wins).
  *
  * Adaptive: a tick begins `tickMs` after the last one began, or when it
  * ends if it took longer (PeriodicTask). Past capacity, when writing a
@@ -64,6 +75,8 @@ export class ChangeTick {
   /** The run in progress (a tick or a leading-edge run), which the next waits for. */
   private running: Promise<void> = Promise.resolve();
   private leadingQueued = false;
+  /** Whether the queued leading-edge run reads (some consumer would send what it reads), or only tells the other nodes. */
+  private leadingReads = false;
   /** When the last tick began (performance.now()): the effective tick is the time between two. */
   private lastTickAt: number | undefined;
   /** Between start() and stop(): leading-edge runs only then. */
@@ -115,15 +128,28 @@ export class ChangeTick {
    * A busy event's mark wakes nothing (under an on-sale, a thousand a second would each run for nothing).
    */
   private wake(eventId: string): void {
-    if (this.leadingQueued || !this.live || !this.due(eventId, Date.now())) return;
+    if (!this.live || this.tickDue() || !this.due(eventId, Date.now())) return;
+    const sends = this.consumers.some((consumer) => consumer.sendsNow(eventId));
+    // Nobody here would be sent it: a change made here is still told to the other nodes at once (their viewers may be), but not read here.
+    if (!sends && !this.feed.unsent(eventId)) return;
+    this.leadingReads ||= sends;
+    if (this.leadingQueued) return;
     this.leadingQueued = true;
     // After the current macrotask, so changes committed together are read together.
     setImmediate(() => {
       void this.serialized(async () => {
+        const reads = this.leadingReads;
         this.leadingQueued = false;
-        if (this.live) await this.run('leading');
+        this.leadingReads = false;
+        // Queued behind a long run, the tick may be due by now: it reads the change.
+        if (this.live && !this.tickDue()) await this.run('leading', reads);
       });
     });
+  }
+
+  /** The next tick is due (or overdue, behind a long run): a leading-edge run now would only delay it. */
+  private tickDue(): boolean {
+    return this.lastTickAt !== undefined && performance.now() - this.lastTickAt >= this.timing.tickMs - JITTER_MS;
   }
 
   private serialized(job: () => Promise<void>): Promise<void> {
@@ -132,11 +158,12 @@ export class ChangeTick {
     return next;
   }
 
-  private async run(run: TickRun): Promise<void> {
+  private async run(run: TickRun, reads = true): Promise<void> {
     let events: EventAvailabilityWithRows[] = [];
     // Other nodes are told while this one reads (flushes never throw). On the leading edge only of
     // quiet events: a busy event's signal waits for the tick, as its frame does.
     const told = run === 'tick' ? this.feed.flush() : this.feed.flushQuiet(this.timing.tickMs - JITTER_MS);
+    if (!reads) return told;
     try {
       events = await this.read(run);
     } catch (error) {

@@ -79,6 +79,11 @@ export class PersonalFeed implements TickConsumer {
     return this.eventVersions.get(eventId);
   }
 
+  /** Personal frames go out on the tick only (each user at most one a tick). */
+  sendsNow(): boolean {
+    return false;
+  }
+
   /** Users subscribed on this node (the node's stats). */
   get users(): number {
     return this.views.size;

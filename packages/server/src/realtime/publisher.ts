@@ -38,6 +38,18 @@ export class Publisher implements TickConsumer {
     return this.store.get(eventId)?.version;
   }
 
+  /** Some viewer of the event could take a frame now: it had none within the last tick (and is not behind). */
+  sendsNow(eventId: string): boolean {
+    const tickAgo = this.tickAgo(Date.now());
+    for (const connection of this.subscriptions.subscribersOf(eventId)) if (!connection.behind && connection.updatedAt <= tickAgo) return true;
+    return false;
+  }
+
+  /** A connection sent a frame after this (Date.now()) waits for its next tick. */
+  private tickAgo(at: number): number {
+    return at - this.tickMs + JITTER_MS;
+  }
+
   async consume(read: readonly EventAvailabilityWithRows[], run: TickRun): Promise<void> {
     if (run === 'tick') this.catchUpSlowConsumers();
     // The ticket types' rows are the Supabase endpoint's; the store keeps the availability only.
@@ -88,7 +100,7 @@ export class Publisher implements TickConsumer {
       }
       // One time for the whole fan-out: a viewer written to late in a long one is not held back at the next tick.
       const at = Date.now();
-      const tickAgo = at - this.tickMs + JITTER_MS;
+      const tickAgo = this.tickAgo(at);
       let frames = 0;
       let bytes = 0;
       for (; cleared < touched.length; cleared++) {

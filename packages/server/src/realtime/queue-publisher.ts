@@ -100,6 +100,11 @@ export class QueuePublisher implements TickConsumer, QueueStates {
     return undefined;
   }
 
+  /** Queue frames go out on the tick only. */
+  sendsNow(): boolean {
+    return false;
+  }
+
   current(eventId: string): QueueLive | undefined {
     return this.views.get(eventId)?.live;
   }

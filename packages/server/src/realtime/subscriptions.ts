@@ -64,12 +64,14 @@ export class Subscriptions {
       }
       // Synchronous from here: no tick can slip between joining and the snapshot, so the
       // next update this connection gets starts exactly at the version it is sent now.
-      if (this.store.watch(event)) this.onFirstWatch(eventId);
+      const first = this.store.watch(event);
       connection.subscriptions.add(eventId);
       let subscribers = this.byEvent.get(eventId);
       if (!subscribers) this.byEvent.set(eventId, (subscribers = new Set()));
       subscribers.add(connection);
       this.metrics.subscriptions.inc();
+      // Once it is a subscriber: the re-check may run on the leading edge, which asks who would be sent a frame.
+      if (first) this.onFirstWatch(eventId);
     }
     connection.aliases.set(message.eventId.toLowerCase(), eventId);
     const current = this.store.get(eventId)!;

@@ -44,6 +44,11 @@ export class EventTicketsCapture {
     return this.all ? 'all' : this.tracked.keys();
   }
 
+  /** Whether a change to the event is diffed (and so sent to whoever may see it). */
+  tracks(eventId: string): boolean {
+    return this.all || this.tracked.has(eventId);
+  }
+
   /** The version of an event last diffed, undefined when untracked. */
   versionOf(eventId: string): number | undefined {
     return this.tracked.get(eventId)?.version;

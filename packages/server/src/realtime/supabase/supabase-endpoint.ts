@@ -119,6 +119,11 @@ export class SupabaseEndpoint implements WebSocketEndpoint, TickConsumer, Socket
     return this.eventTickets.versionOf(eventId);
   }
 
+  /** No frame limit per tick here: a tracked event's change goes out when read. */
+  sendsNow(eventId: string): boolean {
+    return this.eventTickets.tracks(eventId);
+  }
+
   columns(): TableColumns {
     if (!this.tableColumns) throw new Error('SupabaseEndpoint used before start()');
     return this.tableColumns;
