@@ -4,7 +4,7 @@
  * `ticketpulse start` wires it) on a bench schema. Over IPC it answers what
  * only this process can measure: its CPU time and memory, the statements it
  * sent to the database, and the HTTP requests it served. SIGTERM shuts it
- * down the way the CLI does (clients are closed with 1012).
+ * down the way the CLI does (clients are told 1012; their sockets close at the exit).
  */
 import pino from 'pino';
 import { loadConfig } from '../../packages/server/src/config.ts';
@@ -125,7 +125,7 @@ process.on('SIGTERM', () => {
   if (stopping) return;
   stopping = true;
   void service
-    .close()
+    .close({ exiting: true })
     .then(() => raw.close())
     .finally(() => process.exit(0));
 });

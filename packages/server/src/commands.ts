@@ -137,7 +137,8 @@ export async function startCommand(options: StartOptions): Promise<void> {
     if (stopping) return;
     stopping = true;
     logger.info(`${signal}: shutting down`);
-    await service.close();
+    // The process ends here: clients' sockets are left for the kernel to close, not closed one by one.
+    await service.close({ exiting: true });
     await db.close();
     process.exit(0);
   };
