@@ -239,13 +239,19 @@ export async function createService(options: ServiceOptions): Promise<Service> {
       await simulator?.stop();
       shuttingDown = true;
       upgrades.drain();
-      // Nothing is fanned out to either endpoint once their close frames are on the way.
+      // Nothing more is fanned out to either endpoint: their close frames are the last thing clients get.
       await gateway.quiesce();
-      const jobs = Promise.all([sweeper.stop(), salesVelocity.stop(), queueAdmission.stop(), pushSender.stop()]);
-      // Still listening while the frames go out: closing the listening socket first had the viewers' reconnects refused at once, and their retries starved the old process (docs/benchmarks.md, reconnect storm).
-      await Promise.all([gateway.close({ exiting }), supabase.close({ exiting })]);
+      // All at once: the frames (written at once, then up to half a second for the kernel to take them), the change feed, the jobs, and the HTTP server.
+      await Promise.all([
+        gateway.close({ exiting }),
+        supabase.close({ exiting }),
+        sweeper.stop(),
+        salesVelocity.stop(),
+        queueAdmission.stop(),
+        pushSender.stop(),
+        exiting ? requests.stop(app.server) : app.close(),
+      ]);
       upgrades.close();
-      await Promise.all([jobs, exiting ? requests.stop(app.server) : app.close()]);
       await sharedLimits?.close();
     },
   };
