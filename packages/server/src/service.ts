@@ -5,6 +5,7 @@ import type { BusSetting } from './config.ts';
 import type { HoldSettings } from './inventory/holds.ts';
 import type { Database } from './db/database.ts';
 import { buildApp, type HttpTimeouts } from './http/app.ts';
+import { RequestsInFlight } from './http/stop-serving.ts';
 import { registryMetrics } from './http/routes/metrics.ts';
 import { workerMetrics } from './cluster/metrics.ts';
 import { clientAddressResolver } from './limits/client-address.ts';
@@ -28,6 +29,7 @@ import { Admission } from './realtime/admission.ts';
 import { RealtimeGateway, type RealtimeSettings } from './realtime/gateway.ts';
 import { SharedRateLimitStore } from './limits/shared-rate-limit-store.ts';
 import { RealtimeMetrics } from './realtime/metrics.ts';
+import type { CloseOptions } from './realtime/shutdown.ts';
 import { SupabaseEndpoint } from './realtime/supabase/supabase-endpoint.ts';
 import { UpgradeRouter } from './realtime/upgrade-router.ts';
 import { BuyerSimulator, type SimulatorPace } from './simulator/buyer-simulator.ts';
@@ -96,8 +98,12 @@ export interface Service {
   simulator: BuyerSimulator | undefined;
   /** Starts listening, sweeping and publishing; resolves to the base URL. */
   listen(port: number, host: string): Promise<string>;
-  /** Tells realtime clients to reconnect elsewhere, stops accepting, finishes in-flight work. */
-  close(): Promise<void>;
+  /**
+   * Tells realtime clients to reconnect elsewhere (1012), stops accepting,
+   * finishes in-flight work. `exiting` (the process ends right after): client
+   * connections are left for the kernel to close at the exit.
+   */
+  close(options?: CloseOptions): Promise<void>;
 }
 
 /**
@@ -202,6 +208,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     ...(options.httpTimeouts && { timeouts: options.httpTimeouts }),
   });
   upgrades.attach(app.server);
+  const requests = new RequestsInFlight(app.server);
   return {
     app,
     catalog,
@@ -227,19 +234,24 @@ export async function createService(options: ServiceOptions): Promise<Service> {
       pushSender.start();
       return address;
     },
-    async close() {
+    async close({ exiting = false } = {}) {
       // First, while the API still answers it: the simulator gives back the holds it was deciding on.
       await simulator?.stop();
       shuttingDown = true;
       upgrades.drain();
-      await gateway.close();
-      await supabase.close();
+      // Nothing more is fanned out to either endpoint: their close frames are the last thing clients get.
+      await gateway.quiesce();
+      // All at once: the frames (written at once, then up to half a second for the kernel to take them), the change feed, the jobs, and the HTTP server.
+      await Promise.all([
+        gateway.close({ exiting }),
+        supabase.close({ exiting }),
+        sweeper.stop(),
+        salesVelocity.stop(),
+        queueAdmission.stop(),
+        pushSender.stop(),
+        exiting ? requests.stop(app.server) : app.close(),
+      ]);
       upgrades.close();
-      await sweeper.stop();
-      await salesVelocity.stop();
-      await queueAdmission.stop();
-      await pushSender.stop();
-      await app.close();
       await sharedLimits?.close();
     },
   };

@@ -3,8 +3,8 @@ import type { Service } from './service.ts';
 
 /**
  * How a serving process stops, `ticketpulse start` and the bench's gateway
- * alike: on the first SIGINT or SIGTERM, close the service (it drains its
- * clients), then the database, then exit. Another signal while stopping is
+ * alike: on the first SIGINT or SIGTERM, close the service (it tells its
+ * clients and finishes the requests in flight), then the database, then exit. Another signal while stopping is
  * ignored; a second one of the same kind gets Node's default, so a second
  * Ctrl-C still kills a stuck process.
  */
@@ -14,8 +14,9 @@ export function stopOnSignals(service: Pick<Service, 'close'>, db: { close(): Pr
     if (stopping) return;
     stopping = true;
     logger.info(`${signal}: shutting down`);
+    // The process ends here: clients' sockets are left for the kernel to close, not closed one by one.
     void service
-      .close()
+      .close({ exiting: true })
       .then(() => db.close())
       .then(
         () => process.exit(0),

@@ -1,14 +1,17 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { CloseCode } from '@ticketpulse/protocol';
 import pg from 'pg';
+import WebSocket from 'ws';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { TokenVerifier } from '../src/auth/token-verifier.ts';
-import { postgresUrl } from './support/database.ts';
+import { createTestDatabase, postgresUrl, type TestDatabase } from './support/database.ts';
+import { createEvent as createFixtureEvent, typeId } from './support/fixtures.ts';
 import { PhoenixSocket } from './support/phoenix-socket.ts';
 import { startNode, type RunningNode } from './support/process.ts';
 import { TestSocket } from './support/realtime-client.ts';
+import { startRequest } from './support/request-in-flight.ts';
 import { schemaUrl } from './support/schema-url.ts';
-import { TEST_JWT_SECRET } from './support/server.ts';
+import { startTestServer, TEST_JWT_SECRET } from './support/server.ts';
 import { eventually } from './support/viewer.ts';
 
 const VIEWERS = 200;
@@ -97,39 +100,53 @@ describe.skipIf(!postgresUrl)('ticketpulse start stopping on SIGTERM, on real Po
     expect(code).toBe(0);
   }
 
-  it('closes every client with 1012, the ones that do not answer or are still sending included, exits, and loses no committed hold', async () => {
+  it('closes every client of both endpoints with 1012, the ones that do not answer or are still sending included, answers the requests in flight, exits, and loses no committed hold', async () => {
     const node = await start();
     const { eventId, typeId } = await createEvent(node);
     const viewerToken = await token('anon');
     const sockets: TestSocket[] = [];
     for (let i = 0; i < VIEWERS; i++) sockets.push(await TestSocket.connect(node.url, viewerToken));
     await Promise.all(sockets.map((s) => s.subscribe(eventId)));
-    const supabase = await PhoenixSocket.open(node.url, viewerToken);
-    // Half the viewers stop reading: they will not answer the server's close frame until after it has gone.
-    const deaf = sockets.filter((_, i) => i % 2 === 0);
+    const phoenix = await Promise.all(Array.from({ length: 4 }, () => PhoenixSocket.open(node.url, viewerToken)));
+    // Half the viewers of each endpoint stop reading: they will not answer the server's close frame until after it has gone.
+    const deaf = [...sockets, ...phoenix].filter((_, i) => i % 2 === 0);
     for (const socket of deaf) socket.ws.pause();
+    const listening = [...sockets, ...phoenix].filter((_, i) => i % 2 === 1);
     // A quarter are still talking as the node stops: what they sent may be unread when their socket closes (a reset then).
     const chatty = sockets.filter((_, i) => i % 4 === 1);
 
     const committed = await hold(node, eventId, typeId);
     expect(committed).toMatchObject({ status: 201 });
+    // Certainly in flight: the server has read its headers, its body comes once the node is shutting down.
+    const held = await startRequest(
+      node.url,
+      'POST',
+      `/api/events/${eventId}/reservations`,
+      { authorization: `Bearer ${await token('authenticated')}` },
+      { items: [{ ticketTypeId: typeId, quantity: 1 }] },
+    );
     const inFlight = Array.from({ length: IN_FLIGHT }, () => hold(node, eventId, typeId));
     for (const socket of chatty) for (let i = 0; i < PINGS; i++) socket.send({ type: 'ping' });
-    await stopped(node);
+    const exited = stopped(node);
+    await eventually(() => listening.every((s) => s.ws.readyState !== WebSocket.OPEN), 'the listening clients told of the restart', EXITS_WITHIN_MS);
+    const heldAnswer = await held.finish();
+    await exited;
     const answers = await Promise.all(inFlight);
 
     // Every client got the close frame, the deaf ones too once they read again.
     for (const socket of deaf) socket.ws.resume();
     for (const socket of sockets) expect(await socket.closed).toEqual({ code: CloseCode.serviceRestart, reason: 'server restart' });
-    expect(await supabase.closed).toBe(CloseCode.serviceRestart);
+    for (const socket of phoenix) expect(await socket.closed).toBe(CloseCode.serviceRestart);
 
-    // Each hold in flight either committed and was answered 201, or was refused; what the database holds is exactly what was answered 201.
+    // The request the server had begun when the node began to stop was served; each hold in flight either committed and was answered 201, or was refused.
+    expect(heldAnswer).toMatchObject({ status: 201 });
     for (const answer of answers) {
       if ('status' in answer) expect(answer.status === 201 || (answer.status === 503 && answer.code === 'shutting_down'), JSON.stringify(answer)).toBe(true);
     }
+    const heldId = (heldAnswer as { body: { reservation: { id: string } } }).body.reservation.id;
     const answered = [committed, ...answers].flatMap((a) => ('id' in a && a.id ? [a.id] : []));
     const { rows } = await admin.query<{ id: string }>(`SELECT id FROM ${schema}.reservations WHERE event_id = $1 AND status = 'active'`, [eventId]);
-    expect(rows.map((r) => r.id).sort()).toEqual(answered.sort());
+    expect(rows.map((r) => r.id).sort()).toEqual([heldId, ...answered].sort());
     expect((await admin.query(`SELECT * FROM ${schema}.verify_ticket_counts()`)).rows).toEqual([]);
   }, 120_000);
 
@@ -153,4 +170,52 @@ describe.skipIf(!postgresUrl)('ticketpulse start stopping on SIGTERM, on real Po
     for (const socket of sockets) expect((await socket.closed).code).toBe(CloseCode.serviceRestart);
     for (const pid of workers) expect(() => process.kill(pid, 0)).toThrow();
   }, 180_000);
+});
+
+// Embedders and tests close a service without the process ending: everything is closed before close resolves.
+describe('service.close() in a process that goes on', () => {
+  let t: TestDatabase;
+  beforeAll(async () => {
+    t = await createTestDatabase('pglite');
+  });
+  afterAll(() => t.dispose());
+
+  it('tells every client of both endpoints 1012, answers the request in flight, and resolves with every socket closed', async () => {
+    // Every client shares one address and one anonymous user here.
+    const server = await startTestServer(t.db, { realtime: { maxConnectionsPerUser: 1000, maxConnectionsPerIp: 1000, connectAttemptsPerIpPerSecond: 1000 } });
+    const event = await createFixtureEvent(server.service.catalog);
+    const viewerToken = await server.token('anon');
+    const sockets = await Promise.all(Array.from({ length: 20 }, () => TestSocket.connect(server.url, viewerToken)));
+    await Promise.all(sockets.map((s) => s.subscribe(event.id)));
+    const phoenix = await Promise.all(Array.from({ length: 4 }, () => PhoenixSocket.open(server.url, viewerToken)));
+    // Half of each kind stop reading: the close must not wait for their answers.
+    const deaf = [...sockets, ...phoenix].filter((_, i) => i % 2 === 0);
+    for (const socket of deaf) socket.ws.pause();
+    const listening = [...sockets, ...phoenix].filter((_, i) => i % 2 === 1);
+    const held = await startRequest(
+      server.url,
+      'POST',
+      `/api/events/${event.id}/reservations`,
+      { authorization: `Bearer ${await server.token('authenticated')}` },
+      { items: [{ ticketTypeId: typeId(event, 'General'), quantity: 1 }] },
+    );
+
+    let closed = false;
+    const closing = server.service.close().then(() => (closed = true));
+    await eventually(() => listening.every((s) => s.ws.readyState !== WebSocket.OPEN), 'the listening clients told of the restart');
+    // The request began before the close: the close waits for its answer.
+    expect(closed).toBe(false);
+    const answer = await held.finish();
+    expect(answer).toMatchObject({ status: 201 });
+    await closing;
+    expect(server.service.gateway.stats.connections).toBe(0);
+    expect(server.service.supabase.stats.sockets).toBe(0);
+
+    for (const socket of deaf) socket.ws.resume();
+    for (const socket of sockets) expect(await socket.closed).toEqual({ code: CloseCode.serviceRestart, reason: 'server restart' });
+    for (const socket of phoenix) expect(await socket.closed).toBe(CloseCode.serviceRestart);
+    const id = (answer as { body: { reservation: { id: string } } }).body.reservation.id;
+    const { rows } = await t.db.query<{ status: string }>('SELECT status FROM reservations WHERE id = $1', [id]);
+    expect(rows).toEqual([{ status: 'active' }]);
+  });
 });

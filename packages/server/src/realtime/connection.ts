@@ -45,7 +45,7 @@ export class ClientConnection {
   constructor(
     readonly socket: WebSocket,
     /** The TCP (or TLS) socket under `socket`: shared frames, already framed, are written to it directly. */
-    private readonly wire: Duplex,
+    readonly wire: Duplex,
     principal: Principal,
     readonly ip: string,
     readonly limits: ConnectionLimits,
@@ -165,20 +165,6 @@ export class ClientConnection {
   /** Drained enough to take snapshots again. */
   get drained(): boolean {
     return this.socket.bufferedAmount <= this.limits.softBufferBytes;
-  }
-
-  /**
-   * The node is shutting down: `frame` (a close frame, framed once for every
-   * connection: encodeCloseFrame) goes straight to the wire, and the socket is
-   * closed once it is written, without waiting for the client's answer (nor
-   * parsing it). The frame is in the client's receive queue before anything
-   * else we send: a FIN, or a reset when the client had sent something still
-   * unread here (its answer, arriving at a closed socket, gets one too), and
-   * a client reads what it had received before a reset (Linux).
-   */
-  closeForShutdown(frame: Buffer): void {
-    if (this.socket.readyState !== this.socket.OPEN) return this.socket.terminate();
-    this.wire.write(frame, () => this.socket.terminate());
   }
 
   close(code: number, reason: string): void {

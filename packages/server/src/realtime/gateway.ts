@@ -21,7 +21,7 @@ import { Publisher } from './publisher.ts';
 import { QueuePublisher } from './queue-publisher.ts';
 import { ReconnectTracker } from './reconnect-tracker.ts';
 import { SnapshotStore } from './snapshot-store.ts';
-import { encodeCloseFrame } from './text-frame.ts';
+import { announceRestart, type CloseOptions } from './shutdown.ts';
 import { Subscriptions } from './subscriptions.ts';
 import type { Handshake, WebSocketEndpoint } from './upgrade-router.ts';
 import type { WaitingRoom } from '../waiting-room/waiting-room.ts';
@@ -29,13 +29,6 @@ import type { WaitingRoom } from '../waiting-room/waiting-room.ts';
 export const REALTIME_PATH = '/realtime';
 /** How long a refused connection has to answer the close before its socket is destroyed. */
 const CLOSE_GRACE_MS = 2000;
-/**
- * On shutdown, how long a 1012 close frame may wait behind what a slow
- * consumer has not taken yet before its socket is destroyed anyway. Clients'
- * answers are not waited for: the old node's exit is what a reconnect storm
- * waits on.
- */
-const SHUTDOWN_FLUSH_MS = 500;
 /**
  * Heartbeats visit one of this many slices of the connections every
  * heartbeatMs / HEARTBEAT_SLICES: each connection is still pinged once an
@@ -136,17 +129,21 @@ export class RealtimeGateway implements WebSocketEndpoint {
     this.heartbeat.unref();
   }
 
-  /** Tell every client to reconnect elsewhere, and close (the router stops new upgrades first). */
-  async close(): Promise<void> {
+  /** Stops fanning out to either endpoint (the tick feeds both) and pinging: first on shutdown, before any close frame. */
+  async quiesce(): Promise<void> {
     clearInterval(this.heartbeat);
     await this.tick.stop();
+  }
+
+  /** Tells every client to reconnect elsewhere (1012), and closes (the router stops new upgrades first). */
+  async close({ exiting = false }: CloseOptions = {}): Promise<void> {
+    await this.quiesce();
     this.closing = true;
-    const frame = encodeCloseFrame(CloseCode.serviceRestart, 'server restart');
-    for (const connection of this.connections) connection.closeForShutdown(frame);
-    const deadline = Date.now() + SHUTDOWN_FLUSH_MS;
-    while (this.connections.size > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
-    for (const connection of this.connections) connection.socket.terminate();
-    await this.feed.close();
+    // Begun first: its round trips overlap the frames' writes, which take the CPU until they are all written.
+    const feedClosed = this.feed.close();
+    await announceRestart([...this.connections].map((connection) => ({ ws: connection.socket, wire: connection.wire })));
+    await feedClosed;
+    if (!exiting) for (const connection of this.connections) connection.socket.terminate();
   }
 
   /** Sampled into the metrics right before each scrape. */

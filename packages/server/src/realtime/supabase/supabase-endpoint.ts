@@ -8,6 +8,7 @@ import { ApiError } from '../../api-error.ts';
 import type { EventAvailabilityWithRows } from '../../inventory/availability.ts';
 import { userKeyOf, type Admission } from '../admission.ts';
 import type { TickConsumer } from '../change-tick.ts';
+import { announceRestart, type CloseOptions } from '../shutdown.ts';
 import type { RealtimeSettings } from '../gateway.ts';
 import { refuseUpgrade, type Handshake, type WebSocketEndpoint } from '../upgrade-router.ts';
 import { BindingIndex } from './binding-index.ts';
@@ -94,9 +95,11 @@ export class SupabaseEndpoint implements WebSocketEndpoint, TickConsumer, Socket
     this.idleTimer.unref();
   }
 
-  async close(): Promise<void> {
+  /** Tells every client to reconnect (1012, as the gateway's clients): the gateway has stopped the tick that feeds this endpoint. */
+  async close({ exiting = false }: CloseOptions = {}): Promise<void> {
     clearInterval(this.idleTimer);
-    for (const socket of this.sockets) socket.close(1012, 'server restart');
+    await announceRestart([...this.sockets].map((socket) => ({ ws: socket.ws, wire: socket.wire })));
+    if (!exiting) for (const socket of this.sockets) socket.ws.terminate();
   }
 
   get stats(): SupabaseEndpointStats {
@@ -183,7 +186,7 @@ export class SupabaseEndpoint implements WebSocketEndpoint, TickConsumer, Socket
     if (socket.destroyed) return release();
     handshake((ws) => {
       ws.on('error', (error) => this.logger.debug({ err: error }, 'supabase websocket error'));
-      const client = new SupabaseSocket(ws, vsn, principal, this, this.options.admission.messageBucket());
+      const client = new SupabaseSocket(ws, socket, vsn, principal, this, this.options.admission.messageBucket());
       this.sockets.add(client);
       ws.on('close', () => {
         this.sockets.delete(client);

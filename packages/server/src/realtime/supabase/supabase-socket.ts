@@ -1,3 +1,4 @@
+import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import type { RawData, WebSocket } from 'ws';
 import { ApiError } from '../../api-error.ts';
@@ -52,6 +53,8 @@ export class SupabaseSocket {
 
   constructor(
     readonly ws: WebSocket,
+    /** The TCP (or TLS) socket under `ws`: the shutdown's shared close frame is written to it as is (shutdown.ts). */
+    readonly wire: Duplex,
     readonly vsn: Vsn,
     /** From the connection's apikey: channels use it when their join carries no access_token. */
     private readonly principal: Principal,
