@@ -129,6 +129,8 @@ export class ChangeTick {
    */
   private wake(eventId: string): void {
     if (!this.live || this.tickDue() || !this.due(eventId, Date.now())) return;
+    // A reading run is queued already: it reads this change too, whoever would be sent it.
+    if (this.leadingQueued && this.leadingReads) return;
     const sends = this.consumers.some((consumer) => consumer.sendsNow(eventId));
     // Nobody here would be sent it: a change made here is still told to the other nodes at once (their viewers may be), but not read here.
     if (!sends && !this.feed.unsent(eventId)) return;
