@@ -135,9 +135,8 @@ export class RealtimeGateway implements WebSocketEndpoint {
     await this.tick.stop();
   }
 
-  /** Tells every client to reconnect elsewhere (1012), and closes (the router stops new upgrades first). */
+  /** Tells every client to reconnect elsewhere (1012), and closes: after quiesce(), as Service.close does (the router stops new upgrades first). */
   async close({ exiting = false }: CloseOptions = {}): Promise<void> {
-    await this.quiesce();
     this.closing = true;
     // Begun first: its round trips overlap the frames' writes, which take the CPU until they are all written.
     const feedClosed = this.feed.close();
