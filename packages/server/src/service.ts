@@ -241,15 +241,15 @@ export async function createService(options: ServiceOptions): Promise<Service> {
       upgrades.drain();
       // Nothing more is fanned out to either endpoint: their close frames are the last thing clients get.
       await gateway.quiesce();
-      // All at once: the frames (written at once, then up to half a second for the kernel to take them), the change feed, the jobs, and the HTTP server.
+      // All at once: the jobs, the HTTP server, the frames (written at once, then up to half a second for the kernel to take them) and the change feed.
+      // The jobs' last database round trips (a lease given up) are sent before the frames' write loop, which holds the event loop, so that they overlap.
       await Promise.all([
-        gateway.close({ exiting }),
-        supabase.close({ exiting }),
         sweeper.stop(),
         salesVelocity.stop(),
         queueAdmission.stop(),
         pushSender.stop(),
         exiting ? requests.stop(app.server) : app.close(),
+        new Promise<void>((sent) => setImmediate(sent)).then(() => Promise.all([gateway.close({ exiting }), supabase.close({ exiting })])),
       ]);
       upgrades.close();
       await sharedLimits?.close();

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, rm, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -145,6 +146,48 @@ describe.skipIf(!postgresUrl)('database on real PostgreSQL only', () => {
       await Promise.all(nodes.map((db) => db.close()));
       await admin.query(`DROP SCHEMA ${schema} CASCADE`);
       await admin.end();
+    }
+  });
+
+  it('closing for an exit sends every connection its goodbye, the LISTEN one included, and does not wait for the server to close its side', async () => {
+    // Between the pool and PostgreSQL, a proxy that can hold the server's side of each close back from the client.
+    const target = new URL(postgresUrl!);
+    let holdingBack = false;
+    const sockets: Socket[] = [];
+    const proxy = createServer({ allowHalfOpen: true }, (client) => {
+      const server = connect(Number(target.port || 5432), target.hostname);
+      sockets.push(client, server);
+      client.pipe(server);
+      server.on('data', (chunk) => client.write(chunk));
+      server.on('end', () => holdingBack || client.end());
+      client.on('error', () => server.destroy());
+      server.on('error', () => client.destroy());
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    const via = new URL(postgresUrl!);
+    via.hostname = '127.0.0.1';
+    via.port = String((proxy.address() as AddressInfo).port);
+    const name = `tp_exit_${randomBytes(4).toString('hex')}`;
+    const db = await openPostgres({ connectionString: via.toString(), options: `-c application_name=${name}` });
+    const admin = new pg.Client({ connectionString: postgresUrl });
+    await admin.connect();
+    const open = async () =>
+      (await admin.query<{ n: number }>('SELECT count(*)::integer AS n FROM pg_stat_activity WHERE application_name = $1', [name])).rows[0]!.n;
+    try {
+      await db.listen('tp_exit_probe', () => {});
+      await Promise.all([1, 2, 3].map(() => db.query('SELECT pg_sleep(0.05)')));
+      expect(await open()).toBeGreaterThanOrEqual(2);
+      holdingBack = true;
+      const closed = db.close({ exiting: true }).then(() => 'closed');
+      expect(await Promise.race([closed, new Promise((resolve) => setTimeout(resolve, 5_000, 'still waiting'))])).toBe('closed');
+      // PostgreSQL got every goodbye and ended each connection, though none of its closes reached the pool.
+      const deadline = Date.now() + 10_000;
+      while ((await open()) > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(await open()).toBe(0);
+    } finally {
+      await admin.end();
+      for (const socket of sockets) socket.destroy();
+      proxy.close();
     }
   });
 

@@ -29,7 +29,13 @@ export interface Database extends Queryable {
    */
   listen(channel: string, onNotify: (payload: string) => void, onReconnect?: () => void): Promise<() => Promise<void>>;
   notify(channel: string, payload: string): Promise<void>;
-  close(): Promise<void>;
+  /**
+   * Closes every connection. `exiting`: the process ends right after, so a
+   * server's connections are told goodbye without waiting for the server to
+   * close its side (the exit closes the sockets anyway); an embedded
+   * database is always closed completely, as that is when it is written out.
+   */
+  close(options?: { exiting?: boolean }): Promise<void>;
 }
 
 /** The fields both drivers' errors carry (both use pg-protocol's DatabaseError). */

@@ -100,9 +100,11 @@ export async function openPostgres(options: PostgresOptions): Promise<Database> 
     async notify(channel, payload) {
       await pool.query('SELECT pg_notify($1, $2)', [channel, payload]);
     },
-    async close() {
-      await listener.close();
-      await pool.end();
+    async close({ exiting = false } = {}) {
+      // Each connection's Terminate message is written here, at once; what is left is the server's side of the close.
+      const closed = Promise.all([listener.close(), pool.end()]);
+      if (exiting) closed.catch(() => {});
+      else await closed;
     },
   };
 }
