@@ -68,11 +68,23 @@ describe.each(drivers)('waiting room over HTTP (%s)', (driver) => {
       { opensAt: new Date().toISOString(), admitPerMinute: 0 },
       { opensAt: new Date().toISOString(), admitPerMinute: 10, passSeconds: -1 },
       { opensAt: new Date().toISOString(), admitPerMinute: 10, surprise: true },
+      // Waits are whole seconds in the database: a queue opening in the year 9999 used to be a 500.
+      { opensAt: '9999-12-31T23:59:59Z', admitPerMinute: 10 },
+      { opensAt: new Date(Date.now() + 11 * 366 * 86_400_000).toISOString(), admitPerMinute: 10 },
     ];
     for (const body of bad) {
       const response = await server.request('PUT', `/api/events/${event.id}/queue`, { token: organizer, body });
       expect([response.status, response.body.error.code]).toEqual([400, 'invalid_request']);
     }
+    const { event: queued } = await queuedEvent();
+    const tooLate = await server.request('PATCH', `/api/events/${queued.id}/queue`, { token: organizer, body: { opensAt: '9999-12-31T23:59:59Z' } });
+    expect([tooLate.status, tooLate.body.error.code, tooLate.body.error.issues[0].path]).toEqual([400, 'invalid_request', 'body.opensAt']);
+    // Nine years ahead is an on-sale, not a typo.
+    const far = await server.request('PATCH', `/api/events/${queued.id}/queue`, {
+      token: organizer,
+      body: { opensAt: new Date(Date.now() + 9 * 365 * 86_400_000).toISOString() },
+    });
+    expect([far.status, far.body.queue.status]).toEqual([200, 'prequeue']);
     const empty = await server.request('PATCH', `/api/events/${event.id}/queue`, { token: organizer, body: {} });
     expect([empty.status, empty.body.error.code]).toEqual([400, 'invalid_request']);
     const none = await server.request('PATCH', `/api/events/${event.id}/queue`, { token: organizer, body: { paused: true } });
@@ -196,6 +208,33 @@ describe.each(drivers)('waiting room over HTTP (%s)', (driver) => {
     expect([withPass.status, withPass.body.error.code]).toEqual([403, 'queue_pass_expired']);
     const without = await hold(event.id, typeId(event, 'General'), alice);
     expect([without.status, without.body.error.code]).toEqual([403, 'queue_pass_expired']);
+  });
+
+  it('opensAt moved into the future after opening starts a new pre-queue: places kept, newcomers shuffled behind them at the new opensAt', async () => {
+    const { event } = await queuedEvent();
+    const patch = (body: Record<string, unknown>) => server.request('PATCH', `/api/events/${event.id}/queue`, { token: organizer, body });
+    await patch({ paused: true });
+    const alice = await server.token();
+    expect((await join(event.slug, alice)).body.entry).toMatchObject({ status: 'waiting', position: 1 });
+
+    const later = new Date(Date.now() + 10 * 60_000).toISOString(); // within the 30-minute pre-queue
+    const postponed = await patch({ opensAt: later, paused: false });
+    expect([postponed.status, postponed.body.queue.status]).toEqual([200, 'prequeue']);
+    const newcomers = [await server.token(), await server.token()];
+    for (const newcomer of newcomers) {
+      const joined = await join(event.slug, newcomer);
+      // Not placed by arrival while the room says pre-queue: the place comes from the shuffle at opensAt.
+      expect([joined.status, joined.body.entry.status, joined.body.entry.position]).toEqual([201, 'prequeue', null]);
+    }
+    expect((await me(event.slug, alice)).body.entry).toMatchObject({ status: 'waiting', position: 1 });
+    const read = await server.request('GET', `/api/events/${event.id}/queue`, { token: organizer });
+    expect(read.body.queue).toMatchObject({ status: 'prequeue', length: 3, lastPosition: 1, servedUpTo: 0 });
+
+    await patch({ opensAt: new Date(Date.now() - 1000).toISOString() });
+    await expect.poll(async () => (await me(event.slug, newcomers[0]!)).body.entry.position, { timeout: 10_000 }).not.toBeNull();
+    const positions = await Promise.all(newcomers.map(async (newcomer) => (await me(event.slug, newcomer)).body.entry.position));
+    expect(positions.sort()).toEqual([2, 3]);
+    await expect.poll(async () => (await me(event.slug, alice)).body.entry.status, { timeout: 10_000 }).toBe('admitted');
   });
 
   it(`limits joins per address (${JOINS_PER_MINUTE} a minute here)`, async () => {

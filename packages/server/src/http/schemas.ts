@@ -107,9 +107,18 @@ export const ticketTypeChange = z
   .refine((c) => Object.keys(c).length > 0, { message: 'nothing to change' })
   .meta({ id: 'TicketTypeChange' });
 
+/** How far ahead a waiting room may open: waits are counted in whole seconds, and an on-sale a decade away is a typo. */
+const OPENS_AT_MAX_YEARS_AHEAD = 10;
+
 const queueSettingFields = {
   enabled: z.boolean(),
-  opensAt: z.iso.datetime({ offset: true }),
+  // In the past is fine (admission starts at once); too far ahead would overflow the waits the database counts.
+  opensAt: z.iso
+    .datetime({ offset: true })
+    .refine((value) => Date.parse(value) <= Date.now() + OPENS_AT_MAX_YEARS_AHEAD * 366 * 86_400_000, {
+      message: `opensAt must be at most ${OPENS_AT_MAX_YEARS_AHEAD} years from now`,
+    })
+    .describe(`when admission starts: at most ${OPENS_AT_MAX_YEARS_AHEAD} years ahead; in the past, at once; moved into the future after opening, a new pre-queue`),
   prequeueMinutes: z.number().int().min(0).max(10_080),
   admitPerMinute: z.number().int().min(1).max(1_000_000),
   maxActiveShoppers: z.number().int().min(1).max(10_000_000).nullable(),

@@ -176,12 +176,18 @@ REVOKE EXECUTE ON FUNCTION queue_entry_json(queue_entries, event_queues) FROM PU
 
 -- Creates or changes an event's queue. p_settings: the wire's names; on create the
 -- missing ones take their defaults, on change they stay as they are. Live state is kept.
+-- An opensAt moved into the future after the queue opened starts a new
+-- pre-queue: the places handed out are kept, admission waits for the new
+-- opensAt, and whoever joins meanwhile gets a place then, from a new shuffle
+-- behind them (else they would be placed by arrival while the queue says
+-- prequeue, and never shuffled).
 CREATE OR REPLACE FUNCTION queue_configure(p_event_ref text, p_settings jsonb) RETURNS jsonb
 LANGUAGE plpgsql SECURITY DEFINER SET search_path FROM CURRENT AS $$
 DECLARE
   v_event events := event_by_ref(p_event_ref);
   v_queue event_queues;
   s jsonb := p_settings;
+  v_opens_at timestamptz;
 BEGIN
   IF v_event.id IS NULL THEN
     PERFORM raise_inventory_error('Event not found', '{"code": "event_not_found"}');
@@ -195,9 +201,11 @@ BEGIN
     INSERT INTO event_queues (event_id, opens_at, admit_per_minute) VALUES (v_event.id, (s->>'opensAt')::timestamptz, (s->>'admitPerMinute')::integer)
     RETURNING * INTO v_queue;
   END IF;
+  v_opens_at := coalesce((s->>'opensAt')::timestamptz, v_queue.opens_at);
   UPDATE event_queues SET
     enabled = coalesce((s->>'enabled')::boolean, enabled),
-    opens_at = coalesce((s->>'opensAt')::timestamptz, opens_at),
+    opens_at = v_opens_at,
+    shuffled_at = CASE WHEN v_opens_at > now() THEN NULL ELSE shuffled_at END,
     prequeue_minutes = coalesce((s->>'prequeueMinutes')::integer, prequeue_minutes),
     admit_per_minute = coalesce((s->>'admitPerMinute')::integer, admit_per_minute),
     max_active_shoppers = CASE WHEN s ? 'maxActiveShoppers' THEN (s->>'maxActiveShoppers')::integer ELSE max_active_shoppers END,
