@@ -73,6 +73,26 @@ describe.each(drivers)('holds (%s)', (driver) => {
     expect(await counts(vip)).toEqual({ sold_count: 0, reserved_count: 1, available_count: 1 });
   });
 
+  it('gives holds and their seats time-ordered ids (UUIDv7): a later hold sorts after an earlier one', async () => {
+    const event = await createEvent(catalog);
+    const general = typeId(event, 'General');
+    const hold = (holderId: string) => holds.reserve({ eventId: event.id, holderId, items: [{ ticketTypeId: general, quantity: 2 }] });
+    const first = (await hold('buyer-v7-a')).reservation;
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    const second = (await hold('buyer-v7-b')).reservation;
+    const { rows } = await t.db.query<{ id: string; reservation_id: string }>('SELECT id, reservation_id FROM tickets WHERE reservation_id = ANY($1::uuid[])', [
+      [first.id, second.id],
+    ]);
+    const v7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+    for (const id of [first.id, second.id, ...rows.map((row) => row.id)]) expect(id).toMatch(v7);
+    expect(rows).toHaveLength(4);
+    // The first 48 bits are the creation time in milliseconds: within a moment of now, and in order.
+    const millis = (id: string) => parseInt(id.replaceAll('-', '').slice(0, 12), 16);
+    expect(Math.abs(millis(first.id) - Date.parse(first.createdAt))).toBeLessThan(60_000);
+    expect(millis(second.id)).toBeGreaterThan(millis(first.id));
+    expect(second.id > first.id).toBe(true);
+  });
+
   it('is all or nothing: one short ticket type refuses the whole hold', async () => {
     const event = await createEvent(catalog);
     const general = typeId(event, 'General');

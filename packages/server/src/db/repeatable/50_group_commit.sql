@@ -70,6 +70,8 @@ DECLARE
   v_i integer;
   v_expires timestamptz;
   v_inserted uuid[] := '{}';
+  -- Some accepted hold lost its Idempotency-Key to another (rare): only then is each one looked up in v_inserted.
+  v_lost boolean := false;
   v_outcome jsonb;
   v_result jsonb[] := '{}';
   -- On an event with a waiting room: holder -> why they may not hold (queue_hold_refusals, 70_waiting_room.sql), and who holds in this batch.
@@ -179,7 +181,7 @@ BEGIN
     IF v_queue_refusals IS NOT NULL THEN
       v_queue_holders := v_queue_holders || (v_request->>'holderId');
     END IF;
-    v_id := gen_random_uuid()::text;
+    v_id := uuid_v7()::text;
     v_accepted := v_accepted || jsonb_build_object(
       'id', v_id, 'holderId', v_request->'holderId', 'items', v_request->'items',
       'idempotencyKey', v_request->'idempotencyKey', 'fingerprint', v_request->'fingerprint');
@@ -201,19 +203,20 @@ BEGIN
       RETURNING reservations.id
     )
     SELECT coalesce(array_agg(inserted.id), '{}') INTO v_inserted FROM inserted;
+    v_lost := cardinality(v_inserted) < cardinality(v_accepted);
 
     INSERT INTO tickets (event_id, event_ticket_id, reservation_id, status, holder_id, reservation_expires_at)
     SELECT v_event.id, (i->>'ticketTypeId')::uuid, (a.j->>'id')::uuid, 'reserved', a.j->>'holderId', v_expires
     FROM unnest(v_accepted) AS a(j)
     CROSS JOIN LATERAL jsonb_array_elements(a.j->'items') AS i
     CROSS JOIN LATERAL generate_series(1, (i->>'quantity')::integer)
-    WHERE (a.j->>'id')::uuid = ANY (v_inserted);
+    WHERE NOT v_lost OR (a.j->>'id')::uuid = ANY (v_inserted);
   END IF;
 
   FOR v_n IN 1 .. coalesce(array_length(v_outcomes, 1), 0) LOOP
     v_outcome := v_outcomes[v_n];
     v_request := p_requests->(v_n - 1);
-    IF v_outcome ? 'made' AND NOT (v_outcome->>'made')::uuid = ANY (v_inserted) THEN
+    IF v_lost AND v_outcome ? 'made' AND NOT (v_outcome->>'made')::uuid = ANY (v_inserted) THEN
       -- Lost its key to a request that was written first: answered as a replay of that one.
       v_outcome := idempotent_outcome(
         (SELECT id FROM reservations WHERE holder_id = v_request->>'holderId' AND idempotency_key = v_request->>'idempotencyKey'),

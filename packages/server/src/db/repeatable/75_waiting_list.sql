@@ -66,7 +66,7 @@ BEGIN
       v_entries := v_entries || v_entry.id;
       v_holders := v_holders || v_entry.holder_id;
       v_quantities := v_quantities || v_seats;
-      v_reservations := v_reservations || gen_random_uuid();
+      v_reservations := v_reservations || uuid_v7();
       v_numbers := v_numbers || nextval('waitlist_offer_numbers');
     END LOOP;
     CONTINUE WHEN cardinality(v_entries) = 0;
