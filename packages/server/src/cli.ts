@@ -177,6 +177,26 @@ const parserOptions = (options: Record<string, Option>) =>
 /** Every command's options, so the command can be found wherever it sits among them. */
 const ALL_OPTIONS = parserOptions(Object.assign({}, ...Object.values(COMMANDS).map((c) => c.options)));
 
+/**
+ * `--workers -1` as `--workers=-1`. parseArgs takes a value that starts with a
+ * dash for an option and calls it ambiguous, which names neither the value nor
+ * what is allowed; joined, the value reaches the option's own check, which does.
+ */
+function negativeValuesJoined(args: string[], options: Record<string, Option>): string[] {
+  const joined: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    if (arg === '--') return [...joined, ...args.slice(i)];
+    const name = arg.startsWith('--') ? arg.slice(2) : undefined;
+    const next = args[i + 1];
+    if (name !== undefined && Object.hasOwn(options, name) && options[name]!.type === 'string' && next !== undefined && /^-\d/.test(next)) {
+      joined.push(`${arg}=${next}`);
+      i++;
+    } else joined.push(arg);
+  }
+  return joined;
+}
+
 /** parseArgs' own messages, as one line that says where the options are listed. */
 function usageErrorFrom(error: unknown, command: string | undefined): UsageError | undefined {
   const code = (error as { code?: unknown }).code;
@@ -206,7 +226,7 @@ async function main(argv: string[]): Promise<void> {
   const options = parserOptions(command.options);
   let parsed: { values: Values; positionals: string[] };
   try {
-    parsed = parseArgs({ args: rest, options, strict: true, allowPositionals: true });
+    parsed = parseArgs({ args: negativeValuesJoined(rest, command.options), options, strict: true, allowPositionals: true });
   } catch (error) {
     throw usageErrorFrom(error, name) ?? error;
   }

@@ -1,5 +1,6 @@
 import cluster, { type Worker } from 'node:cluster';
 import type { Logger } from 'pino';
+import { ConfigError } from '../config.ts';
 import { serveClusterMetrics } from './metrics.ts';
 
 /** Names a worker's slot (0..N-1) in its environment: a replacement takes the slot of the worker it replaces. */
@@ -55,7 +56,8 @@ export async function superviseWorkers(count: number, logger: Logger): Promise<S
       // A worker that cannot start (a bad setting, the port taken) fails them all alike: give up rather than loop.
       stopping = true;
       for (const other of slots.keys()) other.process.kill('SIGTERM');
-      failed(new Error(`worker ${info.slot} exited with code ${code} before serving; see its log above`));
+      // One line, as for a bad setting: the worker's own reason is in its output, just above.
+      failed(new ConfigError(`worker ${info.slot} could not start (exit code ${code ?? signal}; its error is above): the other workers are stopped`));
       return;
     }
     const lived = Date.now() - info.startedAt;
