@@ -69,6 +69,26 @@ export async function superviseWorkers(count: number, logger: Logger): Promise<S
     }, delay).unref();
   });
 
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info(`${signal}: draining ${slots.size} workers`);
+    const killer = setTimeout(() => {
+      for (const worker of slots.keys()) worker.process.kill('SIGKILL');
+    }, DRAIN_MS);
+    for (const worker of slots.keys()) worker.process.kill('SIGTERM');
+    const done = () => {
+      if (slots.size > 0) return;
+      clearTimeout(killer);
+      process.exit(0);
+    };
+    cluster.on('exit', done);
+    done();
+  };
+  // Before the first fork: a worker serves (and takes clients) before the others are up, and a signal then must drain it too.
+  process.once('SIGINT', () => stop('SIGINT'));
+  process.once('SIGTERM', () => stop('SIGTERM'));
+
   let failed: (error: Error) => void = () => {};
   const url = await new Promise<string>((resolve, reject) => {
     failed = reject;
@@ -87,23 +107,5 @@ export async function superviseWorkers(count: number, logger: Logger): Promise<S
     for (let slot = 0; slot < count; slot++) fork(slot);
   });
 
-  const stop = (signal: NodeJS.Signals) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info(`${signal}: draining ${slots.size} workers`);
-    const killer = setTimeout(() => {
-      for (const worker of slots.keys()) worker.process.kill('SIGKILL');
-    }, DRAIN_MS);
-    for (const worker of slots.keys()) worker.process.kill('SIGTERM');
-    const done = () => {
-      if (slots.size > 0) return;
-      clearTimeout(killer);
-      process.exit(0);
-    };
-    cluster.on('exit', done);
-    done();
-  };
-  process.once('SIGINT', () => stop('SIGINT'));
-  process.once('SIGTERM', () => stop('SIGTERM'));
   return { url };
 }
