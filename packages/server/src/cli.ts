@@ -65,6 +65,7 @@ the HTTP API, the realtime gateway, the storefront and the expiry sweeper until 
       ...DATABASE_ENV,
       ['TICKETPULSE_JWT_SECRET', 'HS256 secret for tokens; unset: generated and kept in TICKETPULSE_DATA_DIR'],
       ['TICKETPULSE_DEV_AUTH', 'with --demo, 0 turns POST /api/auth/dev-token off'],
+      ['TICKETPULSE_BUS', 'how nodes and --workers tell each other of changes: postgres (default with DATABASE_URL), nats://host:4222, none'],
     ],
     run: async (values) => {
       const demo = flag(values, 'demo');

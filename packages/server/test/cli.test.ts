@@ -219,6 +219,7 @@ describe('ticketpulse CLI', () => {
     }
     // The variables that matter, with each command.
     expect(results[0]!.stdout).toMatch(/^  LOG_FORMAT /m);
+    expect(results[0]!.stdout).toMatch(/^  TICKETPULSE_BUS .*--workers/m); // --workers needs one that is not none
     expect((await run(['watch', '-h'])).stdout).toMatch(/^  TICKETPULSE_TOKEN /m);
   }, 60_000);
 
