@@ -65,6 +65,7 @@ the HTTP API, the realtime gateway, the storefront and the expiry sweeper until 
       ...DATABASE_ENV,
       ['TICKETPULSE_JWT_SECRET', 'HS256 secret for tokens; unset: generated and kept in TICKETPULSE_DATA_DIR'],
       ['TICKETPULSE_DEV_AUTH', 'with --demo, 0 turns POST /api/auth/dev-token off'],
+      ['TICKETPULSE_BUS', 'how nodes and --workers tell each other of changes: postgres (default with DATABASE_URL), nats://host:4222, none'],
     ],
     run: async (values) => {
       const demo = flag(values, 'demo');
@@ -177,6 +178,26 @@ const parserOptions = (options: Record<string, Option>) =>
 /** Every command's options, so the command can be found wherever it sits among them. */
 const ALL_OPTIONS = parserOptions(Object.assign({}, ...Object.values(COMMANDS).map((c) => c.options)));
 
+/**
+ * `--workers -1` as `--workers=-1`. parseArgs takes a value that starts with a
+ * dash for an option and calls it ambiguous, which names neither the value nor
+ * what is allowed; joined, the value reaches the option's own check, which does.
+ */
+function negativeValuesJoined(args: string[], options: Record<string, Option>): string[] {
+  const joined: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    if (arg === '--') return [...joined, ...args.slice(i)];
+    const name = arg.startsWith('--') ? arg.slice(2) : undefined;
+    const next = args[i + 1];
+    if (name !== undefined && Object.hasOwn(options, name) && options[name]!.type === 'string' && next !== undefined && /^-\d/.test(next)) {
+      joined.push(`${arg}=${next}`);
+      i++;
+    } else joined.push(arg);
+  }
+  return joined;
+}
+
 /** parseArgs' own messages, as one line that says where the options are listed. */
 function usageErrorFrom(error: unknown, command: string | undefined): UsageError | undefined {
   const code = (error as { code?: unknown }).code;
@@ -206,7 +227,7 @@ async function main(argv: string[]): Promise<void> {
   const options = parserOptions(command.options);
   let parsed: { values: Values; positionals: string[] };
   try {
-    parsed = parseArgs({ args: rest, options, strict: true, allowPositionals: true });
+    parsed = parseArgs({ args: negativeValuesJoined(rest, command.options), options, strict: true, allowPositionals: true });
   } catch (error) {
     throw usageErrorFrom(error, name) ?? error;
   }

@@ -127,13 +127,23 @@ export async function startCommand(options: StartOptions): Promise<void> {
     demo,
     ...(slot !== undefined && { workerSlot: slot }),
   });
-  const url = await service.listen(config.port, config.host);
+  const url = await service.listen(config.port, config.host).catch((error: unknown) => {
+    throw listenError(error, config) ?? error;
+  });
   if (slot === undefined) announce(logger, config, url, description, generated);
   else logger.info({ pid: process.pid }, 'worker serving');
   // Simulated buyers are one crowd, whatever the number of workers: slot 0's.
   if (options.simulate && (slot ?? 0) === 0) await service.simulator?.start();
 
   stopOnSignals(service, db, logger);
+}
+
+/** Why the port could not be taken, as one line naming the settings (a worker's too: the primary holds the socket for it); undefined for other failures. */
+function listenError(error: unknown, config: Config): ConfigError | undefined {
+  const code = (error as NodeJS.ErrnoException).code;
+  const why = code === 'EADDRINUSE' ? 'the port is in use' : code === 'EACCES' ? 'permission denied' : code === 'EADDRNOTAVAIL' ? 'not an address of this machine' : undefined;
+  if (!why) return undefined;
+  return new ConfigError(`cannot listen on ${config.host}:${config.port}: ${why} (${code}); choose another with PORT or --port, HOST or --host`);
 }
 
 /** The primary of `ticketpulse start --workers N`: prepares the database once, then supervises N workers. */

@@ -12,7 +12,7 @@ import type { RealtimeSettings } from './realtime/gateway.ts';
 import { DEFAULT_ENDPOINT_HOSTS, parseEndpointHosts } from './push/endpoint-hosts.ts';
 import { DEFAULT_PUSH_SETTINGS, type PushSettings } from './push/push-settings.ts';
 
-/** Raised for invalid configuration; its message is one line naming the variable. */
+/** Raised for invalid configuration, or a start the settings make impossible (the port taken); its message is one line naming the variable. */
 export class ConfigError extends Error {}
 
 const flag = z

@@ -1,6 +1,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type AddressInfo, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -9,6 +10,29 @@ import { describe, expect, it } from 'vitest';
 import { postgresUrl } from './support/database.ts';
 import { startNode } from './support/process.ts';
 import { eventually } from './support/viewer.ts';
+
+/** A port some other program holds, on 127.0.0.1. */
+async function takePort(): Promise<{ server: Server; port: number }> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { server, port: (server.address() as AddressInfo).port };
+}
+
+/** Runs `fn` with a DATABASE_URL for a fresh schema of TEST_DATABASE_URL, dropped afterwards. */
+async function withSchema(fn: (url: string, schema: string, admin: pg.Client) => Promise<void>): Promise<void> {
+  const schema = `t_${randomBytes(6).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: postgresUrl });
+  await admin.connect();
+  await admin.query(`CREATE SCHEMA ${schema}`);
+  try {
+    // Percent-encoded by hand: URLSearchParams would turn the space into '+', which libpq-style parsers keep.
+    const separator = postgresUrl!.includes('?') ? '&' : '?';
+    await fn(`${postgresUrl}${separator}options=${encodeURIComponent(`-c search_path=${schema}`)}`, schema, admin);
+  } finally {
+    await admin.query(`DROP SCHEMA ${schema} CASCADE`);
+    await admin.end();
+  }
+}
 
 const BIN = fileURLToPath(new URL('../bin/ticketpulse.js', import.meta.url));
 const env = (extra: Record<string, string>) => ({ ...process.env, DATABASE_URL: '', LOG_LEVEL: 'info', ...extra });
@@ -195,6 +219,7 @@ describe('ticketpulse CLI', () => {
     }
     // The variables that matter, with each command.
     expect(results[0]!.stdout).toMatch(/^  LOG_FORMAT /m);
+    expect(results[0]!.stdout).toMatch(/^  TICKETPULSE_BUS .*--workers/m); // --workers needs one that is not none
     expect((await run(['watch', '-h'])).stdout).toMatch(/^  TICKETPULSE_TOKEN /m);
   }, 60_000);
 
@@ -206,6 +231,9 @@ describe('ticketpulse CLI', () => {
     [['start', '--port', '65536'], 'ticketpulse: --port must be a whole number from 0 to 65535, not "65536"'],
     [['start', '--workers', 'many'], 'ticketpulse: --workers must be auto or a whole number from 1 to 64, not "many"'],
     [['start', '--workers', '0'], 'ticketpulse: --workers must be auto or a whole number from 1 to 64, not "0"'],
+    // A value starting with a dash is the value, not an option: the message names it and what is allowed.
+    [['start', '--workers', '-1'], 'ticketpulse: --workers must be auto or a whole number from 1 to 64, not "-1"'],
+    [['start', '--memory', '--port', '-80'], 'ticketpulse: --port must be a whole number from 0 to 65535, not "-80"'],
     [['watch'], 'ticketpulse: watch needs EVENT: ticketpulse watch EVENT. Run ticketpulse watch --help.'],
     [['watch', 'a', 'b'], 'ticketpulse: Unexpected argument "b" for watch. Run ticketpulse watch --help.'],
     [['watch', 'a', '--url', 'localhost:3000'], 'ticketpulse: --url must be an http:// or https:// URL, not "localhost:3000"'],
@@ -216,15 +244,42 @@ describe('ticketpulse CLI', () => {
     expect(result.stderr).toBe(`${message}\n`);
   });
 
-  it.skipIf(!postgresUrl)('migrate and seed work against PostgreSQL, and seeding twice adds nothing', async () => {
-    const schema = `t_${randomBytes(6).toString('hex')}`;
-    const admin = new pg.Client({ connectionString: postgresUrl });
-    await admin.connect();
-    await admin.query(`CREATE SCHEMA ${schema}`);
+  it('says in one line that the port is taken, and exits with code 1', async () => {
+    const taken = await takePort();
     try {
-      // Percent-encoded by hand: URLSearchParams would turn the space into '+', which libpq-style parsers keep.
-      const separator = postgresUrl!.includes('?') ? '&' : '?';
-      const url = `${postgresUrl}${separator}options=${encodeURIComponent(`-c search_path=${schema}`)}`;
+      const result = await run(['start', '--memory', '--host', '127.0.0.1', '--port', String(taken.port)]);
+      expect(result.status).toBe(1);
+      expect(result.stderr).toBe(`ticketpulse: cannot listen on 127.0.0.1:${taken.port}: the port is in use (EADDRINUSE); choose another with PORT or --port, HOST or --host\n`);
+    } finally {
+      taken.server.close();
+    }
+  }, 60_000);
+
+  it.skipIf(!postgresUrl)('with --workers and the port taken, each worker and the primary say so in one line, and the primary exits with code 1', async () => {
+    const taken = await takePort();
+    try {
+      await withSchema(async (url) => {
+        const child = spawn(process.execPath, [BIN, 'start', '--workers', '2', '--host', '127.0.0.1', '--port', String(taken.port)], {
+          env: env({ DATABASE_URL: url, TICKETPULSE_JWT_SECRET: 'x'.repeat(32), LOG_FORMAT: 'json' }),
+          stdio: ['ignore', 'ignore', 'pipe'],
+        });
+        let stderr = '';
+        child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+        const status = await new Promise<number | null>((resolve) => child.once('close', resolve));
+        expect(status).toBe(1);
+        const lines = stderr.trim().split('\n');
+        // No stack traces: the workers that got as far as listening name the port, and the primary says it gave up.
+        for (const line of lines) expect(line).toMatch(/^ticketpulse: /);
+        expect(lines).toContain(`ticketpulse: cannot listen on 127.0.0.1:${taken.port}: the port is in use (EADDRINUSE); choose another with PORT or --port, HOST or --host`);
+        expect(lines.at(-1)).toMatch(/^ticketpulse: worker [01] could not start \(exit code 1; its error is above\): the other workers are stopped$/);
+      });
+    } finally {
+      taken.server.close();
+    }
+  }, 90_000);
+
+  it.skipIf(!postgresUrl)('migrate and seed work against PostgreSQL, and seeding twice adds nothing', async () => {
+    await withSchema(async (url, schema, admin) => {
       const run = (command: string) =>
         spawnSync(process.execPath, [BIN, command], { env: env({ DATABASE_URL: url }), encoding: 'utf8' });
       expect(run('migrate').status).toBe(0);
@@ -235,9 +290,6 @@ describe('ticketpulse CLI', () => {
       await admin.query(`SET search_path TO ${schema}`); // the functions resolve tables through it
       const { rows: mismatches } = await admin.query('SELECT * FROM verify_ticket_counts()');
       expect(mismatches).toEqual([]);
-    } finally {
-      await admin.query(`DROP SCHEMA ${schema} CASCADE`);
-      await admin.end();
-    }
+    });
   });
 });

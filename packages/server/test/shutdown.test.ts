@@ -1,4 +1,6 @@
+import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
 import { CloseCode } from '@ticketpulse/protocol';
 import pg from 'pg';
 import WebSocket from 'ws';
@@ -6,6 +8,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { TokenVerifier } from '../src/auth/token-verifier.ts';
 import { createTestDatabase, postgresUrl, type TestDatabase } from './support/database.ts';
 import { createEvent as createFixtureEvent, typeId } from './support/fixtures.ts';
+import { freePort } from './support/free-port.ts';
 import { PhoenixSocket } from './support/phoenix-socket.ts';
 import { startNode, type RunningNode } from './support/process.ts';
 import { TestSocket } from './support/realtime-client.ts';
@@ -14,6 +17,7 @@ import { schemaUrl } from './support/schema-url.ts';
 import { startTestServer, TEST_JWT_SECRET } from './support/server.ts';
 import { eventually } from './support/viewer.ts';
 
+const BIN = fileURLToPath(new URL('../bin/ticketpulse.js', import.meta.url));
 const VIEWERS = 200;
 /** Holds sent right before the SIGTERM, still in flight when it arrives. */
 const IN_FLIGHT = 20;
@@ -170,7 +174,53 @@ describe.skipIf(!postgresUrl)('ticketpulse start stopping on SIGTERM, on real Po
     for (const socket of sockets) expect((await socket.closed).code).toBe(CloseCode.serviceRestart);
     for (const pid of workers) expect(() => process.kill(pid, 0)).toThrow();
   }, 180_000);
+
+  it('with --workers 2, SIGTERM while one worker serves and the other is not up yet still drains: its clients get 1012 and the primary exits with code 0', async () => {
+    const port = await freePort();
+    const child = spawn(process.execPath, [BIN, 'start', '--workers', '2', '--port', String(port), '--host', '127.0.0.1'], {
+      env: { ...process.env, DATABASE_URL: schemaUrl(schema), TICKETPULSE_JWT_SECRET: TEST_JWT_SECRET, LOG_FORMAT: 'json', LOG_LEVEL: 'info' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    let workers: number[] = [];
+    try {
+      // Both workers paused as soon as they are forked (long before they listen), then one let go: one serves, one is not up yet.
+      await eventually(() => (workers = childrenOf(child.pid!)).length === 2, 'two workers forked', 60_000);
+      for (const pid of workers) process.kill(pid, 'SIGSTOP');
+      process.kill(workers[0]!, 'SIGCONT');
+      await eventually(() => output.includes('"msg":"worker serving"'), 'one worker serving', 60_000);
+      expect(output).not.toContain('serving on'); // the primary has not announced the service: not every worker is up
+      const socket = await TestSocket.connect(`http://127.0.0.1:${port}`, await token('anon'));
+
+      child.kill('SIGTERM');
+      process.kill(workers[1]!, 'SIGCONT');
+      const code = await Promise.race([exited, new Promise((resolve) => setTimeout(() => resolve('still running'), EXITS_WITHIN_MS))]);
+      expect(code, output).toBe(0);
+      expect((await socket.closed).code).toBe(CloseCode.serviceRestart);
+      for (const pid of workers) expect(() => process.kill(pid, 0)).toThrow();
+    } finally {
+      for (const pid of [child.pid!, ...workers]) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          // gone already
+        }
+      }
+    }
+  }, 120_000);
 });
+
+/** The process ids of a process's children (the workers of a primary). */
+function childrenOf(pid: number): number[] {
+  try {
+    return execFileSync('pgrep', ['-P', String(pid)], { encoding: 'utf8' }).trim().split('\n').map(Number);
+  } catch {
+    return []; // pgrep exits 1 when there are none
+  }
+}
 
 // Embedders and tests close a service without the process ending: everything is closed before close resolves.
 describe('service.close() in a process that goes on', () => {

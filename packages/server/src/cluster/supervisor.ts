@@ -1,5 +1,6 @@
 import cluster, { type Worker } from 'node:cluster';
 import type { Logger } from 'pino';
+import { ConfigError } from '../config.ts';
 import { serveClusterMetrics } from './metrics.ts';
 
 /** Names a worker's slot (0..N-1) in its environment: a replacement takes the slot of the worker it replaces. */
@@ -55,7 +56,8 @@ export async function superviseWorkers(count: number, logger: Logger): Promise<S
       // A worker that cannot start (a bad setting, the port taken) fails them all alike: give up rather than loop.
       stopping = true;
       for (const other of slots.keys()) other.process.kill('SIGTERM');
-      failed(new Error(`worker ${info.slot} exited with code ${code} before serving; see its log above`));
+      // One line, as for a bad setting: the worker's own reason is in its output, just above.
+      failed(new ConfigError(`worker ${info.slot} could not start (exit code ${code ?? signal}; its error is above): the other workers are stopped`));
       return;
     }
     const lived = Date.now() - info.startedAt;
@@ -66,6 +68,26 @@ export async function superviseWorkers(count: number, logger: Logger): Promise<S
       if (!stopping) fork(info.slot);
     }, delay).unref();
   });
+
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info(`${signal}: draining ${slots.size} workers`);
+    const killer = setTimeout(() => {
+      for (const worker of slots.keys()) worker.process.kill('SIGKILL');
+    }, DRAIN_MS);
+    for (const worker of slots.keys()) worker.process.kill('SIGTERM');
+    const done = () => {
+      if (slots.size > 0) return;
+      clearTimeout(killer);
+      process.exit(0);
+    };
+    cluster.on('exit', done);
+    done();
+  };
+  // Before the first fork: a worker serves (and takes clients) before the others are up, and a signal then must drain it too.
+  process.once('SIGINT', () => stop('SIGINT'));
+  process.once('SIGTERM', () => stop('SIGTERM'));
 
   let failed: (error: Error) => void = () => {};
   const url = await new Promise<string>((resolve, reject) => {
@@ -85,23 +107,5 @@ export async function superviseWorkers(count: number, logger: Logger): Promise<S
     for (let slot = 0; slot < count; slot++) fork(slot);
   });
 
-  const stop = (signal: NodeJS.Signals) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info(`${signal}: draining ${slots.size} workers`);
-    const killer = setTimeout(() => {
-      for (const worker of slots.keys()) worker.process.kill('SIGKILL');
-    }, DRAIN_MS);
-    for (const worker of slots.keys()) worker.process.kill('SIGTERM');
-    const done = () => {
-      if (slots.size > 0) return;
-      clearTimeout(killer);
-      process.exit(0);
-    };
-    cluster.on('exit', done);
-    done();
-  };
-  process.once('SIGINT', () => stop('SIGINT'));
-  process.once('SIGTERM', () => stop('SIGTERM'));
   return { url };
 }
