@@ -179,14 +179,14 @@ export const hotHolds: Scenario = {
           measured: `${Math.round(tp.holdsPerSec)} holds/s`,
           met: tp.holdsPerSec >= 20_000,
           limitedBy:
-            'PostgreSQL decides one event\'s batches one after another (they share its row locks), so one backend on one core does the work. ' +
-            'auto_explain (log_nested_statements) on reserve_holds() with 200 holds: about two thirds of a batch is the tickets INSERT, ' +
-            'one row per seat (~500 rows), each with 3 index entries and a foreign-key check that locks the reservation row. ' +
-            'Dropping that key check alone gave +20%; it stays, as integrity comes first. ' +
-            'Backend CPU per hold, 60 batches of 256 (docs/inventory.md, Hold lines: measured): 116 us with seat rows, 74 us with hold lines ' +
-            '(one row per hold and type, with a quantity), 53 us with no seat rows at all: even then one backend tops out near 19,000 holds/s ' +
-            'before the service\'s own CPU on the same 2 cores, so hold lines alone cannot reach 20,000; the rest is reserve_holds()\'s decision loop over JSON, ' +
-            'the reservations INSERT and pricing.',
+            'one PostgreSQL backend\'s CPU. An event\'s batches run one after another (they share its row locks), and sampled per process ' +
+            'through the TicketPulse rounds (/proc, once a second) one backend was busy 0.88-0.93 of a core while the runner took 0.1 and the ' +
+            'machine had a core to spare: about 100 us of backend CPU per hold (2.5 seats). perf of that backend (batches of 200 holds of 1-4 seats): ' +
+            '30% the tickets INSERT\'s after-statement work, of which 23% the foreign-key checks, one query per key per seat row (the ticket type\'s ' +
+            'and the reservation\'s; kept, integrity first), 13% index inserts (half what they were with random ids: docs/inventory.md, Time-ordered ids), ' +
+            '11% starting those per-row key-check queries, 5% heap inserts, 6% the decision loop\'s JSON. At 50 us a hold, what 20,000 holds/s needs, ' +
+            'even no seat rows at all would not be enough (53 us measured: docs/inventory.md, Hold lines: measured): one backend on one core cannot; ' +
+            'more would need one ticket type\'s seats split across rows that different backends lock.',
         },
         { goal: 'at least 8x the baseline', measured: `${round(tp.holdsPerSec / base.holdsPerSec, 1)}x`, met: tp.holdsPerSec >= 8 * base.holdsPerSec },
         { goal: 'p99 hold latency at most 50 ms', measured: `${round(tp.p99, 1)} ms`, met: tp.p99 <= 50 },

@@ -354,8 +354,11 @@ export const httpHolds: Scenario = {
 
 /** Where the service's CPU goes per hold: from `node --cpu-prof` of it (BENCH_CPU_PROFILE_DIR), after the token cache. */
 const PROFILE =
-  'Profile of the service over a full run (load average 14-16): its event loop was idle 83% of the run, half of it the HTTP rounds, so holds wait on ' +
-  "PostgreSQL, which decides one event's batches one after another in one backend (as in hot-holds), on whatever share of the 2 cores it gets. " +
-  "A hold's service CPU has no single piece left to remove: the socket write ~22% (writev, which on loopback also runs the receiving side's TCP " +
-  'in the kernel), the pg client ~12%, Node\'s HTTP parsing ~10%, GC ~9%, zod response encoding ~5% and request validation ~4% (kept: they check ' +
-  'what goes out and comes in), rate limit and security headers ~2% each. JWT verification was ~8% (18 µs) and is now ~1% (verified tokens are remembered until exp).';
+  "Its database side first: a keyed hold's database CPU was 321 µs before this round (the cached plan joined a batch's Idempotency-Keys to the " +
+  'whole reservations_idempotency index, and re-planned statements per batch), now about 130 (docs/inventory.md, Idempotency and Group commit). ' +
+  'What is left is the machine: the service (~140 µs a hold), PostgreSQL (~130) and wrk share 2 cores, which they fill at about 4,500 holds/s, ' +
+  'and 6x pgbench (which the disk, not the CPU, limits) would need about 7,000. Profile of the service over a run (node --cpu-prof, ' +
+  "BENCH_CPU_PROFILE_DIR, load average 2-2.5), shares of its busy time: the socket writes of the answers 24% (writev, which on loopback also " +
+  "runs the receiving side's TCP in the kernel), Node's HTTP and stream internals ~20%, Fastify and its plugins ~10%, zod request validation and " +
+  'response encoding ~9% (kept: they check what comes in and goes out), GC 5%, the hold\'s own code (fingerprint, building the reservation) 5%, ' +
+  'the pg client 3%, JWT verification under 1% (verified tokens are remembered until exp): no single piece whose removal reaches the goal.';
