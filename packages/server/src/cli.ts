@@ -59,7 +59,7 @@ the HTTP API, the realtime gateway, the storefront and the expiry sweeper until 
       memory: { type: 'boolean', help: 'embedded database in memory: nothing kept under TICKETPULSE_DATA_DIR' },
       port: { type: 'string', value: 'N', help: 'HTTP port (instead of PORT; default 3000; 0 picks a free one)' },
       host: { type: 'string', value: 'HOST', help: 'interface to listen on (instead of HOST; default localhost, 0.0.0.0 for all)' },
-      workers: { type: 'string', value: 'N|auto', help: `serve from N worker processes on one port (auto: one per core; 1-${MAX_WORKERS}); needs DATABASE_URL` },
+      workers: { type: 'string', value: 'N|auto', help: `serve from N worker processes on one port (auto: one per core, at most ${MAX_WORKERS}; 1-${MAX_WORKERS}); needs DATABASE_URL` },
     },
     env: [
       ...DATABASE_ENV,
@@ -122,10 +122,10 @@ Without a token it asks the service for a dev token (a demo service issues them)
   },
 };
 
-/** --workers: a whole number of processes, or `auto` for one per core. */
+/** --workers: a whole number of processes, or `auto` for one per core (at most MAX_WORKERS, as for a number). */
 function workerCount(value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
-  if (value === 'auto') return availableParallelism();
+  if (value === 'auto') return Math.min(availableParallelism(), MAX_WORKERS);
   const count = Number(value);
   if (!/^\d+$/.test(value) || count < 1 || count > MAX_WORKERS) throw new UsageError(`--workers must be auto or a whole number from 1 to ${MAX_WORKERS}, not "${value}"`);
   return count;
