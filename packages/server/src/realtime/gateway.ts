@@ -202,8 +202,8 @@ export class RealtimeGateway implements WebSocketEndpoint {
     let connection: ClientConnection | undefined;
     let authenticating = false;
     const queued: Array<[RawData, boolean]> = [];
-    // Corked in upgrade() when the token came in the URL: flushed once, whatever the verification's outcome.
-    let corked = token !== null;
+    // Corked in upgrade() when a token came in the URL (the same test): flushed once, whatever the verification's outcome.
+    let corked = Boolean(token);
     const flush = () => {
       if (corked) wire.uncork();
       corked = false;
