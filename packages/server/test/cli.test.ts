@@ -267,6 +267,17 @@ describe('ticketpulse CLI', () => {
     expect(bus.stderr).toBe(`ticketpulse: cannot connect to the NATS server at ${at} (TICKETPULSE_BUS): CONNECTION_REFUSED\n`);
   }, 90_000);
 
+  it.skipIf(!postgresUrl)('says which TICKETPULSE_DB_APP_ROLE it cannot switch to and why, with no stack trace, and exits with code 1', async () => {
+    await withSchema(async (url) => {
+      const missing = `tp_missing_${randomBytes(4).toString('hex')}`;
+      const result = spawnSync(process.execPath, [BIN, 'start', '--port', '0'], { env: env({ DATABASE_URL: url, TICKETPULSE_DB_APP_ROLE: missing }), encoding: 'utf8' });
+      expect(result.status).toBe(1);
+      const ours = result.stderr.split('\n').filter((line) => line.startsWith('ticketpulse:'));
+      expect(ours).toEqual([`ticketpulse: cannot switch to TICKETPULSE_DB_APP_ROLE ${missing} on PostgreSQL at ${new URL(url).host}: role "${missing}" does not exist`]);
+      expect(result.stderr).not.toMatch(/^\s+at /m);
+    });
+  }, 90_000);
+
   it.skipIf(!postgresUrl)('with --workers and the port taken, each worker and the primary say so in one line, and the primary exits with code 1', async () => {
     const taken = await takePort();
     try {

@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import { ConfigError, type Config } from '../config.ts';
 import type { Database } from './database.ts';
 import { openPglite } from './pglite.ts';
-import { openPostgres } from './postgres.ts';
+import { openPostgres, RoleSwitchError } from './postgres.ts';
 
 /** Real PostgreSQL when DATABASE_URL is set; otherwise embedded PGlite under the data directory (or in memory). */
 export async function openDatabase(config: Config, logger: Logger): Promise<{ db: Database; description: string }> {
@@ -29,8 +29,9 @@ export async function openDatabase(config: Config, logger: Logger): Promise<{ db
   return { db: await openPglite({ dataDir }), description: `embedded PGlite at ${dataDir}` };
 }
 
-/** A server that cannot be reached, or refuses the URL's login or database: one line naming DATABASE_URL (cli.ts), never its password. Undefined for other failures. */
+/** A server that cannot be reached, refuses the URL's login or database, or the role to switch to: one line naming the variable (cli.ts), never the password. Undefined for other failures. */
 function unreachable(error: unknown, host: string): ConfigError | undefined {
+  if (error instanceof RoleSwitchError) return new ConfigError(`cannot switch to TICKETPULSE_DB_APP_ROLE ${error.role} on PostgreSQL at ${host}: ${error.why}`);
   const code = (error as { code?: unknown }).code;
   const network = typeof code === 'string' && /^E[A-Z]+$/.test(code); // ECONNREFUSED, ENOTFOUND, ETIMEDOUT, …
   const refused = typeof code === 'string' && (code.startsWith('28') || code === '3D000'); // bad login or password; no such database
