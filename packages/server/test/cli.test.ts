@@ -255,6 +255,29 @@ describe('ticketpulse CLI', () => {
     }
   }, 60_000);
 
+  it('says in one line, without the password, that PostgreSQL or the NATS server cannot be reached, and exits with code 1', async () => {
+    const closed = await takePort();
+    await new Promise((resolve) => closed.server.close(resolve)); // now nothing listens there
+    const at = `127.0.0.1:${closed.port}`;
+    const database = spawnSync(process.execPath, [BIN, 'start', '--port', '0'], { env: env({ DATABASE_URL: `postgres://tp:s3cret@${at}/tickets` }), encoding: 'utf8' });
+    expect(database.status).toBe(1);
+    expect(database.stderr).toBe(`ticketpulse: cannot connect to PostgreSQL at ${at} (DATABASE_URL): connect ECONNREFUSED ${at}\n`);
+    const bus = spawnSync(process.execPath, [BIN, 'start', '--memory', '--port', '0'], { env: env({ TICKETPULSE_BUS: `nats://tp:s3cret@${at}` }), encoding: 'utf8' });
+    expect(bus.status).toBe(1);
+    expect(bus.stderr).toBe(`ticketpulse: cannot connect to the NATS server at ${at} (TICKETPULSE_BUS): CONNECTION_REFUSED\n`);
+  }, 90_000);
+
+  it.skipIf(!postgresUrl)('says which TICKETPULSE_DB_APP_ROLE it cannot switch to and why, with no stack trace, and exits with code 1', async () => {
+    await withSchema(async (url) => {
+      const missing = `tp_missing_${randomBytes(4).toString('hex')}`;
+      const result = spawnSync(process.execPath, [BIN, 'start', '--port', '0'], { env: env({ DATABASE_URL: url, TICKETPULSE_DB_APP_ROLE: missing }), encoding: 'utf8' });
+      expect(result.status).toBe(1);
+      const ours = result.stderr.split('\n').filter((line) => line.startsWith('ticketpulse:'));
+      expect(ours).toEqual([`ticketpulse: cannot switch to TICKETPULSE_DB_APP_ROLE ${missing} on PostgreSQL at ${new URL(url).host}: role "${missing}" does not exist`]);
+      expect(result.stderr).not.toMatch(/^\s+at /m);
+    });
+  }, 90_000);
+
   it.skipIf(!postgresUrl)('with --workers and the port taken, each worker and the primary say so in one line, and the primary exits with code 1', async () => {
     const taken = await takePort();
     try {

@@ -25,6 +25,16 @@ export interface PostgresOptions {
   onError?: (error: Error) => void;
 }
 
+/** The pool's connections could not take on `PostgresOptions.role`: startup stops rather than run as the owner. */
+export class RoleSwitchError extends Error {
+  constructor(
+    readonly role: string,
+    readonly why: string,
+  ) {
+    super(`Could not switch to the database role ${role}: ${why}`);
+  }
+}
+
 // int8 as number: counts and versions stay far below 2^53, and both drivers then agree.
 const INT8_OID = 20;
 const types = {
@@ -57,18 +67,22 @@ export async function openPostgres(options: PostgresOptions): Promise<Database> 
   const pool = new pg.Pool({ ...clientConfig, max: options.maxConnections ?? 10 });
   pool.on('error', onError);
   const { role } = options;
+  let roleRefused: Error | undefined;
   // Queued ahead of whatever the pool hands the connection out for. A connection that cannot switch is closed, never used as the owner.
   if (role) {
     pool.on('connect', (client) => {
       client.query(`SET ROLE ${client.escapeIdentifier(role)}`).catch((error: Error) => {
+        roleRefused ??= error;
         onError(error);
         void client.end();
       });
     });
   }
-  // Fail fast on a wrong URL or role instead of at the first request.
-  const { rows } = await pool.query<{ user: string }>('SELECT current_user AS user');
-  if (role && rows[0]?.user !== role) throw new Error(`Could not switch to the database role ${role}`);
+  // Fail fast on a wrong URL or role instead of at the first request; the first query then fails only as "Connection terminated", so say why.
+  const { rows } = await pool.query<{ user: string }>('SELECT current_user AS user').catch((error: unknown) => {
+    throw role && roleRefused ? new RoleSwitchError(role, roleRefused.message) : error;
+  });
+  if (role && rows[0]?.user !== role) throw new RoleSwitchError(role, `the connection is ${rows[0]?.user ?? 'no role'}`);
   const listener = new PostgresListener(() => new pg.Client(clientConfig), onError);
 
   return {

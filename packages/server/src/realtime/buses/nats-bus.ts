@@ -1,5 +1,6 @@
 import { connect, type NatsConnection } from 'nats';
 import type { Logger } from 'pino';
+import { ConfigError } from '../../config.ts';
 import { parseSignal, signalPayloads, type ChangeBatch, type ChangeBus } from './change-bus.ts';
 
 const SUBJECT = 'ticketpulse.availability';
@@ -17,7 +18,11 @@ export class NatsChangeBus implements ChangeBus {
   ) {}
 
   async start({ onChanged, onMissedSignals }: Parameters<ChangeBus['start']>[0]): Promise<void> {
-    const connection = await connect({ servers: this.url, name: `ticketpulse-${this.node}`, maxReconnectAttempts: -1 });
+    const connection = await connect({ servers: this.url, name: `ticketpulse-${this.node}`, maxReconnectAttempts: -1 }).catch((error: unknown) => {
+      // A server that cannot be reached at start is a setting to fix: one line (cli.ts), the host without any credentials in the URL.
+      const why = (error as { code?: unknown }).code ?? (error as Error).message;
+      throw new ConfigError(`cannot connect to the NATS server at ${new URL(this.url).host} (TICKETPULSE_BUS): ${String(why)}`);
+    });
     this.connection = connection;
     connection.subscribe(SUBJECT, {
       callback: (error, message) => {
