@@ -163,7 +163,7 @@ export const realtimeStats = z
   .object({
     connections: z.number().int(),
     watchedEvents: z.number().int(),
-    viewers: z.record(z.string(), z.number().int()).describe('subscribed connections per event id, on this node'),
+    viewers: z.record(z.string(), z.number().int()).describe('subscribed connections per event id, on this node (with --workers, all its workers)'),
   })
   .meta({ id: 'RealtimeStats' });
 export type RealtimeStats = z.infer<typeof realtimeStats>;

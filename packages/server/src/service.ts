@@ -8,6 +8,8 @@ import { buildApp, type HttpTimeouts } from './http/app.ts';
 import { RequestsInFlight } from './http/stop-serving.ts';
 import { registryMetrics } from './http/routes/metrics.ts';
 import { workerMetrics } from './cluster/metrics.ts';
+import { workerRealtimeStats } from './cluster/realtime-stats.ts';
+import { WorkerGather } from './cluster/worker-gather.ts';
 import { clientAddressResolver } from './limits/client-address.ts';
 import { TokenVerifier } from './auth/token-verifier.ts';
 import { INTERNAL_KEY_HEADER } from './http/internal-traffic.ts';
@@ -184,6 +186,8 @@ export async function createService(options: ServiceOptions): Promise<Service> {
         ...(options.simulatorPace && { pace: options.simulatorPace }),
       })
     : undefined;
+  // A worker of `start --workers`: /metrics and /api/realtime/stats answer for every worker.
+  const worker = options.workerSlot === undefined ? undefined : { slot: options.workerSlot, gather: new WorkerGather() };
   const app = await buildApp({
     db,
     catalog,
@@ -194,11 +198,10 @@ export async function createService(options: ServiceOptions): Promise<Service> {
     verifier,
     devAuth: options.devAuth,
     logger,
-    metrics:
-      options.workerSlot === undefined
-        ? registryMetrics(metrics.registry, () => gateway.sampleMetrics())
-        : workerMetrics(metrics.registry, () => gateway.sampleMetrics(), options.workerSlot),
-    realtimeStats: () => gateway.stats,
+    metrics: worker
+      ? workerMetrics(metrics.registry, () => gateway.sampleMetrics(), worker.slot, worker.gather)
+      : registryMetrics(metrics.registry, () => gateway.sampleMetrics()),
+    realtimeStats: worker ? workerRealtimeStats(worker.gather, () => gateway.watching) : () => gateway.stats,
     ...(simulator && { simulator }),
     storefrontDir: options.storefrontDir,
     ...(options.corsOrigins && { corsOrigins: options.corsOrigins }),

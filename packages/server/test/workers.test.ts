@@ -90,6 +90,36 @@ describe.skipIf(!postgresUrl)('ticketpulse start --workers on real PostgreSQL', 
     await Promise.all(sockets.map((s) => s.closed));
   }, 60_000);
 
+  it('answers GET /api/realtime/stats for both workers, whichever takes it: the organizer sees every viewer', async () => {
+    await eventually(() => workerPids(node).length === 2, 'two workers serving', 60_000);
+    const created = await post(
+      '/api/events',
+      { slug: `stats-${randomBytes(3).toString('hex')}`, name: 'Stats', startsAt: '2027-06-01T20:00:00Z', ticketTypes: [{ name: 'GA', totalCapacity: 10, maxPerOrder: 4 }] },
+      'organizer',
+    );
+    const { event } = (await created.json()) as { event: { id: string } };
+    // Handed to the workers in turn: these viewers sit on both.
+    const sockets = await Promise.all(Array.from({ length: 4 }, async () => TestSocket.connect(node.url, await token('anon'))));
+    for (const socket of sockets) await watch(socket, event.id);
+    const organizer = await token('organizer');
+    const stats = async () => {
+      const response = await fetch(`${node.url}/api/realtime/stats`, { headers: { authorization: `Bearer ${organizer}` } });
+      expect(response.status).toBe(200);
+      return (await response.json()) as { connections: number; watchedEvents: number; viewers: Record<string, number> };
+    };
+    await eventually(async () => (await stats()).viewers[event.id] === 4, 'the four viewers counted', 10_000);
+    // Every answer, whichever worker the kernel gives the request to, counts both workers' viewers and the event once.
+    for (let i = 0; i < 4; i++) {
+      const figures = await stats();
+      expect(figures.viewers[event.id]).toBe(4);
+      expect(figures.connections).toBeGreaterThanOrEqual(4);
+      // The only event watched so far, on both workers: one event, not one per worker.
+      expect(figures.watchedEvents).toBe(1);
+    }
+    for (const socket of sockets) socket.ws.close();
+    await Promise.all(sockets.map((s) => s.closed));
+  }, 60_000);
+
   it('serves from two processes on one port, every viewer exact, one sweeper leading; a killed worker is replaced; SIGTERM drains all', async () => {
     await eventually(() => workerPids(node).length === 2, 'two workers serving', 60_000);
     const [first, second] = workerPids(node) as [number, number];

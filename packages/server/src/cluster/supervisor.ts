@@ -1,7 +1,7 @@
 import cluster, { type Worker } from 'node:cluster';
 import type { Logger } from 'pino';
 import { ConfigError } from '../config.ts';
-import { serveClusterMetrics } from './metrics.ts';
+import { serveWorkerGathers } from './worker-gather.ts';
 
 /** Names a worker's slot (0..N-1) in its environment: a replacement takes the slot of the worker it replaces. */
 export const WORKER_SLOT_ENV = 'TICKETPULSE_WORKER_SLOT';
@@ -32,15 +32,15 @@ export function workerSlot(): number | undefined {
  * closes as `ticketpulse start` does: clients told to reconnect with 1012),
  * then exits. Workers share changes over the configured bus and pick the
  * leader of single-leader jobs through PostgreSQL (LeaderLease), as separate
- * machines would. GET /metrics, whichever worker takes it, answers for all
- * of them (cluster/metrics.ts).
+ * machines would. GET /metrics and GET /api/realtime/stats, whichever
+ * worker takes them, answer for all of them (cluster/worker-gather.ts).
  */
 export async function superviseWorkers(count: number, logger: Logger): Promise<Supervisor> {
   const slots = new Map<Worker, { slot: number; startedAt: number }>();
   const delays = new Map<number, number>();
   let stopping = false;
   let serving = false;
-  serveClusterMetrics();
+  serveWorkerGathers();
 
   const fork = (slot: number) => {
     const worker = cluster.fork({ [WORKER_SLOT_ENV]: String(slot) });

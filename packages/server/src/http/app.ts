@@ -50,8 +50,8 @@ export interface AppDeps {
   devAuth: boolean;
   logger: FastifyBaseLogger;
   metrics: MetricsSource;
-  /** This node's realtime connections and viewers. */
-  realtimeStats: () => RealtimeStats;
+  /** This node's realtime connections and viewers (with `start --workers`, every worker's). */
+  realtimeStats: () => RealtimeStats | Promise<RealtimeStats>;
   /** Demo mode only: without it, /api/simulator does not exist. */
   simulator?: SimulatorControl;
   /** The built storefront (index.html and assets/); served when it exists. */

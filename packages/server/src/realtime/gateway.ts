@@ -19,6 +19,7 @@ import type { RealtimeMetrics } from './metrics.ts';
 import { PersonalFeed } from './personal-feed.ts';
 import { Publisher } from './publisher.ts';
 import { QueuePublisher } from './queue-publisher.ts';
+import { realtimeStatsOf, type Watching } from './realtime-stats.ts';
 import { ReconnectTracker } from './reconnect-tracker.ts';
 import { SnapshotStore } from './snapshot-store.ts';
 import { announceRestart, type CloseOptions } from './shutdown.ts';
@@ -170,13 +171,14 @@ export class RealtimeGateway implements WebSocketEndpoint {
     return { total, most };
   }
 
-  /** This node's connections and what they watch (viewers: subscribed connections per event id). */
+  /** This node's connections and what they watch: its part of GET /api/realtime/stats. */
+  get watching(): Watching {
+    return { connections: this.connections.size, watchedEventIds: this.store.watchedIds(), viewers: this.subscriptions.viewerCounts() };
+  }
+
+  /** This node's figures of GET /api/realtime/stats. */
   get stats(): RealtimeStats {
-    return {
-      connections: this.connections.size,
-      watchedEvents: this.store.watchedIds().length,
-      viewers: this.subscriptions.viewerCounts(),
-    };
+    return realtimeStatsOf([this.watching]);
   }
 
   /** Past the router's checks (path, draining, attempts): the handshake, then authentication. */

@@ -3,15 +3,15 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { RealtimeStats } from '@ticketpulse/protocol';
 import { bearerAuth, requireOrganizer } from '../auth.ts';
 
-/** How many are watching, on the node that answers (each node counts its own connections). */
-export const realtimeStatsRoutes: FastifyPluginAsyncZod<{ stats: () => RealtimeStats }> = async (app, { stats }) => {
+/** How many are watching, on the node that answers (each node counts its own connections; the workers of `start --workers` count as one node). */
+export const realtimeStatsRoutes: FastifyPluginAsyncZod<{ stats: () => RealtimeStats | Promise<RealtimeStats> }> = async (app, { stats }) => {
   app.get(
     '/api/realtime/stats',
     {
       onRequest: requireOrganizer,
       schema: {
         tags: ['organizer'],
-        summary: "This node's WebSocket connections, watched events and viewers per event",
+        summary: "This node's WebSocket connections, watched events and viewers per event (with --workers, every worker's)",
         security: bearerAuth,
         response: { 200: realtimeStats, 401: errorBody, 403: errorBody },
       },
