@@ -1,4 +1,4 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { BusSetting } from './config.ts';
@@ -9,10 +9,11 @@ import { RequestsInFlight } from './http/stop-serving.ts';
 import { registryMetrics } from './http/routes/metrics.ts';
 import { workerMetrics } from './cluster/metrics.ts';
 import { workerRealtimeStats } from './cluster/realtime-stats.ts';
+import { provideSimulator, workersSimulator } from './cluster/simulator.ts';
 import { WorkerGather } from './cluster/worker-gather.ts';
 import { clientAddressResolver } from './limits/client-address.ts';
 import { TokenVerifier } from './auth/token-verifier.ts';
-import { INTERNAL_KEY_HEADER } from './http/internal-traffic.ts';
+import { INTERNAL_KEY_HEADER, internalTrafficKey } from './http/internal-traffic.ts';
 import type { HttpRateLimits } from './http/rate-limit.ts';
 import { Catalog } from './inventory/catalog.ts';
 import { EXPIRY_CHUNK, ExpirySweeper } from './inventory/expiry-sweeper.ts';
@@ -174,20 +175,24 @@ export async function createService(options: ServiceOptions): Promise<Service> {
   const queueAdmission = new AdmissionDriver(db, { ...DEFAULT_ADMISSION, ...options.admission }, logger);
   let shuttingDown = false;
   let address: string | undefined;
-  // Known to this process only, and only in demo mode: lets its own simulator past the per-address limits.
-  const internalKey = options.demo ? randomBytes(32).toString('hex') : undefined;
-  const simulator = internalKey
-    ? new BuyerSimulator({
-        baseUrl: () => address,
-        verifier,
-        logger,
-        headers: { [INTERNAL_KEY_HEADER]: internalKey },
-        waitingRoom,
-        ...(options.simulatorPace && { pace: options.simulatorPace }),
-      })
-    : undefined;
-  // A worker of `start --workers`: /metrics and /api/realtime/stats answer for every worker.
+  // A worker of `start --workers`: /metrics, /api/realtime/stats and /api/simulator answer for every worker.
   const worker = options.workerSlot === undefined ? undefined : { slot: options.workerSlot, gather: new WorkerGather() };
+  // Only in demo mode: lets the simulator past the per-address limits, on whichever worker its requests land.
+  const internalKey = options.demo ? internalTrafficKey(options.jwtSecret) : undefined;
+  // The simulated buyers are one crowd, whatever the number of workers: worker 0's.
+  const simulator =
+    internalKey && (worker?.slot ?? 0) === 0
+      ? new BuyerSimulator({
+          baseUrl: () => address,
+          verifier,
+          logger,
+          headers: { [INTERNAL_KEY_HEADER]: internalKey },
+          waitingRoom,
+          ...(options.simulatorPace && { pace: options.simulatorPace }),
+        })
+      : undefined;
+  if (worker && simulator) provideSimulator(worker.gather, simulator);
+  const simulatorControl = worker && internalKey ? workersSimulator(worker.gather) : simulator;
   const app = await buildApp({
     db,
     catalog,
@@ -202,7 +207,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
       ? workerMetrics(metrics.registry, () => gateway.sampleMetrics(), worker.slot, worker.gather)
       : registryMetrics(metrics.registry, () => gateway.sampleMetrics()),
     realtimeStats: worker ? workerRealtimeStats(worker.gather, () => gateway.watching) : () => gateway.stats,
-    ...(simulator && { simulator }),
+    ...(simulatorControl && { simulator: simulatorControl }),
     storefrontDir: options.storefrontDir,
     ...(options.corsOrigins && { corsOrigins: options.corsOrigins }),
     isShuttingDown: () => shuttingDown,

@@ -172,3 +172,42 @@ describe.skipIf(!postgresUrl)('ticketpulse start --workers on real PostgreSQL', 
     expect(alive(replacement)).toBe(false);
   }, 180_000);
 });
+
+// `start --demo --workers N`: the simulated buyers are one crowd, worker 0's, whichever worker takes /api/simulator.
+describe.skipIf(!postgresUrl)('ticketpulse start --demo --workers on real PostgreSQL', () => {
+  const schema = `t_${randomBytes(6).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: postgresUrl });
+  let node: RunningNode;
+
+  beforeAll(async () => {
+    await admin.connect();
+    await admin.query(`CREATE SCHEMA ${schema}`);
+    node = await startNode({ DATABASE_URL: schemaUrl(schema), TICKETPULSE_JWT_SECRET: TEST_JWT_SECRET, LOG_FORMAT: 'json' }, ['--demo', '--workers', '2']);
+  }, 120_000);
+  afterAll(async () => {
+    if (node) await node.stop();
+    await admin.query(`DROP SCHEMA ${schema} CASCADE`);
+    await admin.end();
+  });
+
+  it('switches and reads one simulator, whichever worker takes the request', async () => {
+    await eventually(() => workerPids(node).length === 2, 'two workers serving', 60_000);
+    const { token } = await new TokenVerifier(TEST_JWT_SECRET).sign({ userId: randomUUID(), role: 'organizer' }, 600);
+    const simulator = async (running?: boolean) => {
+      const response = await fetch(`${node.url}/api/simulator`, {
+        method: running === undefined ? 'GET' : 'PUT',
+        headers: { authorization: `Bearer ${token}`, ...(running !== undefined && { 'content-type': 'application/json' }) },
+        ...(running !== undefined && { body: JSON.stringify({ running }) }),
+      });
+      expect(response.status).toBe(200);
+      return ((await response.json()) as { running: boolean }).running;
+    };
+    // Connections go to the workers in turn: these requests reach both.
+    for (let i = 0; i < 4; i++) expect(await simulator(true)).toBe(true);
+    for (let i = 0; i < 6; i++) expect(await simulator()).toBe(true);
+    // Started once, in one worker, however many workers were asked.
+    expect(node.output().split('\n').filter((line) => line.includes('buyer simulator started'))).toHaveLength(1);
+    for (let i = 0; i < 2; i++) expect(await simulator(false)).toBe(false);
+    for (let i = 0; i < 6; i++) expect(await simulator()).toBe(false);
+  }, 120_000);
+});

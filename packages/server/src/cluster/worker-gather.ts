@@ -6,8 +6,9 @@ import cluster, { type Worker } from 'node:cluster';
  * the primary, which asks every serving worker for its part of `kind` over
  * the cluster's IPC channel and hands all the parts back. A worker that does
  * not answer within COLLECT_MS is left out of that one answer rather than
- * failing it. Used by GET /metrics (cluster/metrics.ts) and
- * GET /api/realtime/stats.
+ * failing it. Used by GET /metrics (cluster/metrics.ts), GET
+ * /api/realtime/stats, and the demo's /api/simulator, which worker 0 alone
+ * answers (the request then says what to do).
  */
 
 /** Worker to primary: gather `kind`; primary to worker: here are the parts. */
@@ -22,9 +23,9 @@ const COLLECT_MS = 3_000;
 const GATHER_MS = 10_000;
 
 type Message =
-  | { type: typeof GATHER; id: number; kind: string }
+  | { type: typeof GATHER; id: number; kind: string; request: unknown }
   | { type: typeof GATHERED; id: number; parts: unknown[] }
-  | { type: typeof COLLECT; id: number; kind: string }
+  | { type: typeof COLLECT; id: number; kind: string; request: unknown }
   | { type: typeof COLLECTED; id: number; part: unknown };
 
 /** A worker gone meanwhile is skipped: sending on a closed channel would raise an error event. */
@@ -46,7 +47,7 @@ export function serveWorkerGathers(): void {
   cluster.on('listening', (worker) => serving.add(worker));
   cluster.on('exit', (worker) => serving.delete(worker));
 
-  const collect = (kind: string): Promise<unknown[]> =>
+  const collect = (kind: string, request: unknown): Promise<unknown[]> =>
     new Promise((resolve) => {
       const id = nextId++;
       const parts = new Map<Worker, unknown>();
@@ -61,20 +62,20 @@ export function serveWorkerGathers(): void {
         parts.set(worker, part);
         if (parts.size === asked.length) finish();
       });
-      for (const worker of asked) toWorker(worker, { type: COLLECT, id, kind });
+      for (const worker of asked) toWorker(worker, { type: COLLECT, id, kind, request });
       if (asked.length === 0) finish();
     });
 
   cluster.on('message', (worker, message: unknown) => {
     if (!isMessage(message)) return;
     if (message.type === COLLECTED) collecting.get(message.id)?.(worker, message.part);
-    if (message.type === GATHER) void collect(message.kind).then((parts) => toWorker(worker, { type: GATHERED, id: message.id, parts }));
+    if (message.type === GATHER) void collect(message.kind, message.request).then((parts) => toWorker(worker, { type: GATHERED, id: message.id, parts }));
   });
 }
 
 /** In a worker: answers the primary's collections with its own parts, and gathers every worker's. */
 export class WorkerGather {
-  private readonly parts = new Map<string, () => unknown>();
+  private readonly parts = new Map<string, (request: unknown) => unknown>();
   private readonly waiting = new Map<number, (parts: unknown[]) => void>();
   private nextId = 0;
 
@@ -84,7 +85,11 @@ export class WorkerGather {
       if (message.type === COLLECT) {
         const part = this.parts.get(message.kind);
         // A kind this worker does not provide (yet) is an answer too: nothing to add.
-        void Promise.resolve(part?.()).then((value) => toPrimary({ type: COLLECTED, id: message.id, part: value }));
+        void Promise.resolve()
+          .then(() => part?.(message.request))
+          // A part that fails is no part: the asker sees that worker as not answering.
+          .catch(() => undefined)
+          .then((value) => toPrimary({ type: COLLECTED, id: message.id, part: value }));
       }
       if (message.type === GATHERED) {
         this.waiting.get(message.id)?.(message.parts);
@@ -93,13 +98,13 @@ export class WorkerGather {
     });
   }
 
-  /** This worker's part of `kind`, when another asks. */
-  provide(kind: string, part: () => unknown): void {
+  /** This worker's part of `kind` (given the asker's request), when another asks. */
+  provide(kind: string, part: (request: unknown) => unknown): void {
     this.parts.set(kind, part);
   }
 
   /** Every serving worker's part of `kind` (this one's included), undefined where a worker provides none. */
-  gather(kind: string): Promise<unknown[]> {
+  gather(kind: string, request?: unknown): Promise<unknown[]> {
     return new Promise((resolve, reject) => {
       const id = this.nextId++;
       const timer = setTimeout(() => {
@@ -110,7 +115,7 @@ export class WorkerGather {
         clearTimeout(timer);
         resolve(parts);
       });
-      toPrimary({ type: GATHER, id, kind });
+      toPrimary({ type: GATHER, id, kind, request });
     });
   }
 }

@@ -1,10 +1,15 @@
 import { errorBody, simulatorStatus } from '@ticketpulse/protocol/schemas';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import type { BuyerSimulator } from '../../simulator/buyer-simulator.ts';
+import type { SimulatorStatus } from '@ticketpulse/protocol';
 import { bearerAuth, requireOrganizer } from '../auth.ts';
 import { simulatorChange } from '../schemas.ts';
 
-export type SimulatorControl = Pick<BuyerSimulator, 'status' | 'start' | 'stop'>;
+/** The buyer simulator, here or in another worker (cluster/simulator.ts). */
+export interface SimulatorControl {
+  status(): SimulatorStatus | Promise<SimulatorStatus>;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
 
 /** Organizers switch the demo's buyer simulator on and off and read its counters. */
 export const simulatorRoutes: FastifyPluginAsyncZod<{ simulator: SimulatorControl }> = async (app, { simulator }) => {
@@ -16,7 +21,7 @@ export const simulatorRoutes: FastifyPluginAsyncZod<{ simulator: SimulatorContro
         tags: ['organizer'],
         summary: 'Whether the buyer simulator runs, and what it has done',
         security: bearerAuth,
-        response: { 200: simulatorStatus, 401: errorBody, 403: errorBody },
+        response: { 200: simulatorStatus, 401: errorBody, 403: errorBody, 503: errorBody },
       },
     },
     async () => simulator.status(),
@@ -31,7 +36,7 @@ export const simulatorRoutes: FastifyPluginAsyncZod<{ simulator: SimulatorContro
         summary: 'Start or stop the buyer simulator (simulated holds, purchases and releases on public on-sale events)',
         security: bearerAuth,
         body: simulatorChange,
-        response: { 200: simulatorStatus, 400: errorBody, 401: errorBody, 403: errorBody },
+        response: { 200: simulatorStatus, 400: errorBody, 401: errorBody, 403: errorBody, 503: errorBody },
       },
     },
     async (request) => {
