@@ -459,6 +459,21 @@ describe.skipIf(!hasChromium)('the storefront in a real browser', () => {
     await page.context().close();
   }, 60_000);
 
+  it('a waiting room turned off lets everyone choose tickets: the visitor who was in line and a newcomer', async () => {
+    const slug = await service.event([{ name: 'Arena', totalCapacity: 10 }]);
+    const opensAt = new Date(Date.now() - 1000).toISOString();
+    expect((await service.api('PUT', `/api/events/${slug}/queue`, { opensAt, admitPerMinute: 60 })).status).toBe(200);
+    expect((await service.api('PATCH', `/api/events/${slug}/queue`, { paused: true })).status).toBe(200);
+    const inLine = await open(`/events/${slug}`);
+    await place(inLine, '1');
+    expect((await service.api('PATCH', `/api/events/${slug}/queue`, { enabled: false })).status).toBe(200);
+    await inLine.getByLabel('Quantity for Arena').waitFor({ timeout: 5000 });
+    expect(await inLine.locator('.waiting-room').count()).toBe(0);
+    const newcomer = await open(`/events/${slug}`);
+    await hold(newcomer, 'Arena', 2);
+    expect(await newcomer.locator('.waiting-room').count()).toBe(0);
+  });
+
   it('a waiting room in two browsers: places drawn at opening, the first buys, the second moves up, is admitted, then sees sold out', async () => {
     const slug = await service.event([{ name: 'Arena', totalCapacity: 2, maxPerOrder: 1 }]);
     const opensAt = new Date(Date.now() + 8000).toISOString();

@@ -141,6 +141,24 @@ describe.each(drivers)('the waiting room in the SDK, against a real server (%s)'
     watch.stop();
   });
 
+  it('reports none once the organizer turns the room off (closed for a visitor who was in line), and the line again when it is back', async () => {
+    const event = await queuedEvent({ opensAt: new Date(Date.now() - 1000).toISOString(), paused: true });
+    const frank = visitor();
+    const inLine = watching(frank.manager, event.id);
+    const outside = watching(visitor().manager, event.id);
+    await eventually(() => outside.last.status === 'not_joined', 'the room is known');
+    await frank.manager.joinQueue(event.id);
+    await configure(event.id, { enabled: false });
+    // Joining it would be refused (queue_not_found): there is nothing to join.
+    await eventually(() => outside.last.status === 'none', 'none for a visitor not in line');
+    await eventually(() => inLine.last.status === 'closed', 'closed for the visitor who was in line');
+    await configure(event.id, { enabled: true });
+    await eventually(() => outside.last.status === 'not_joined', 'joinable again');
+    await eventually(() => inLine.last.status === 'waiting', 'the place kept');
+    inLine.stop();
+    outside.stop();
+  });
+
   it('resyncs after a reconnect: an admission missed while the connection was down shows with its pass', async () => {
     const event = await queuedEvent({ opensAt: new Date(Date.now() - 1000).toISOString(), paused: true, passSeconds: 120 });
     const proxy = TcpProxy.forUrl(server.url);

@@ -67,7 +67,7 @@ function AdmissionNote({ queue }: { queue: QueueResult }) {
 /**
  * The event page of an event with a waiting room, until it is the visitor's
  * turn: the pre-queue countdown, then their place, people ahead, progress,
- * wait and the "enough tickets?" line; sold out and closed shown plainly.
+ * wait and the "enough tickets?" line; sold out and leaving shown plainly.
  * `children`: shown when sold out, the ticket types' waiting lists.
  */
 export function WaitingRoom({ queue, children }: { queue: QueueResult; children?: ReactNode }) {
@@ -94,20 +94,16 @@ export function WaitingRoom({ queue, children }: { queue: QueueResult; children?
         )}
       </>
     );
-  } else if (queue.status === 'closed' || room?.status === 'closed') {
-    body =
-      room?.status === 'closed' ? (
-        <p className="message message--muted" data-queue-state="closed">
-          The waiting room is closed: tickets are not on sale through it any more.
+  } else if (queue.status === 'closed') {
+    // Left the line (a closed room is not shown: the event page shows the tickets instead).
+    body = (
+      <>
+        <p className="message message--muted" data-queue-state="left">
+          You left the line.
         </p>
-      ) : (
-        <>
-          <p className="message message--muted" data-queue-state="left">
-            You left the line.
-          </p>
-          {rejoin('Join again (at the end of the line)')}
-        </>
-      );
+        {rejoin('Join again (at the end of the line)')}
+      </>
+    );
   } else if (queue.status === 'expired') {
     body = (
       <>

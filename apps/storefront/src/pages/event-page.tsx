@@ -88,8 +88,9 @@ export function EventPage({ slug }: { slug: string }) {
   const waitlist = useWaitlist(slug, tickets[0]?.eventId);
   const queue = useWaitingRoom(slug);
   const announcement = useQueueAnnouncement(queue);
-  // 'unknown': the server has not said yet (an event without a room is the common case).
-  const inRoom = queue.status !== 'none' && queue.status !== 'unknown' && !queue.isYourTurn && !holdRequest.reservationId;
+  // 'unknown': the server has not said yet (an event without a room is the common case). A closed room
+  // (turned off, or the event over) keeps nobody from the tickets, which say themselves whether they are on sale.
+  const inRoom = queue.status !== 'none' && queue.status !== 'unknown' && queue.queue?.status !== 'closed' && !queue.isYourTurn && !holdRequest.reservationId;
 
   const activeHold = holdRequest.isActive;
   const { setQuantity: select, clear } = selection;
