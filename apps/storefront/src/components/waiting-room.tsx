@@ -1,23 +1,16 @@
 import type { QueueResult } from '@ticketpulse/react';
 import type { ReactNode } from 'react';
 import { formatCountdown, formatWait, plural } from '../format.ts';
+import { enoughTicketsLine } from '../enough-tickets.ts';
 import { shown } from '../http-request.ts';
 
 /** The honest line: will the people ahead leave tickets for you? */
 function EnoughTickets({ queue }: { queue: QueueResult }) {
   const left = queue.queue?.ticketsLeft;
   if (left === null || left === undefined) return null;
-  const ahead = queue.peopleAhead ?? 0;
-  const perOrder = queue.queue?.seatsPerOrder;
-  const text =
-    queue.ticketsLikelyEnough === 'no'
-      ? `The ${plural(ahead, 'person', 'people')} ahead of you are likely to buy every ticket left. Stay in line: tickets may come back.`
-      : queue.ticketsLikelyEnough === 'yes'
-        ? `There are likely enough tickets for the people ahead of you${perOrder ? ` (about ${perOrder} per order)` : ''}.`
-        : 'We cannot tell yet whether tickets will be left when your turn comes.';
   return (
     <p className={`message ${queue.ticketsLikelyEnough === 'no' ? 'message--warning' : 'message--muted'}`} data-enough={queue.ticketsLikelyEnough}>
-      {plural(left, 'ticket')} left. {text}
+      {enoughTicketsLine(left, queue.peopleAhead ?? 0, queue.ticketsLikelyEnough, queue.queue?.seatsPerOrder ?? null)}
     </p>
   );
 }
