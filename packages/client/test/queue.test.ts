@@ -44,6 +44,14 @@ describe.each(drivers)('the waiting room in the SDK, against a real server (%s)'
     managers.push(manager);
     return { manager, requests, getToken, fetch: recording };
   };
+  /** A visitor whose WebSocket upgrades are refused, so the SDK polls. */
+  const pollingVisitor = async (options: Partial<TicketAvailabilityManagerOptions>) => {
+    const proxy = new UpgradeProxy(server.url);
+    const url = await proxy.start();
+    cleanups.push(() => proxy.stop());
+    proxy.refuseUpgrades = true;
+    return visitor({ reconnect: { baseMs: 20, capMs: 100, pollAfterFailures: 2 }, ...options }, url);
+  };
   /** Every state a listener heard, and the latest. */
   const watching = (manager: TicketAvailabilityManager, eventId: string) => {
     const states: QueueState[] = [];
@@ -182,11 +190,7 @@ describe.each(drivers)('the waiting room in the SDK, against a real server (%s)'
 
   it('polls its entry at the pace the server asks, with If-None-Match, while the WebSocket is refused', async () => {
     const event = await queuedEvent({ opensAt: new Date(Date.now() - 1000).toISOString(), paused: true });
-    const proxy = new UpgradeProxy(server.url);
-    const url = await proxy.start();
-    cleanups.push(() => proxy.stop());
-    proxy.refuseUpgrades = true;
-    const erin = visitor({ pollIntervalMs: 100, reconnect: { baseMs: 20, capMs: 100, pollAfterFailures: 2 } }, url);
+    const erin = await pollingVisitor({ pollIntervalMs: 100 });
     const watch = watching(erin.manager, event.id);
     await eventually(() => erin.manager.getConnectionStatus() === 'polling', 'polling');
     await eventually(() => watch.last.status === 'not_joined', 'the room is known by polling');
@@ -197,6 +201,19 @@ describe.each(drivers)('the waiting room in the SDK, against a real server (%s)'
     await configure(event.id, { paused: false });
     await eventually(() => watch.last.status === 'admitted', 'admitted, by polling', 15_000);
     expect(watch.last.pass).toEqual(expect.any(String));
+    watch.stop();
+  });
+
+  it('counts a polling visitor\'s pre-queue wait down with the opening, between polls', async () => {
+    const event = await queuedEvent({ opensAt: new Date(Date.now() + 120_000).toISOString() });
+    // Slow polls: the wait must move between them.
+    const gina = await pollingVisitor({ pollIntervalMs: 30_000 });
+    const watch = watching(gina.manager, event.id);
+    await eventually(() => gina.manager.getConnectionStatus() === 'polling', 'polling');
+    const entry = await gina.manager.joinQueue(event.id);
+    // The server asks again in 10 s; the countdown does not wait for that.
+    await eventually(() => watch.last.estimatedWaitSeconds! <= entry.estimatedWaitSeconds! - 2, 'the wait counted down', 5000);
+    expect(watch.last.estimatedWaitSeconds).toBe(watch.last.secondsUntilOpen);
     watch.stop();
   });
 });
