@@ -474,6 +474,20 @@ describe.skipIf(!hasChromium)('the storefront in a real browser', () => {
     expect(await newcomer.locator('.waiting-room').count()).toBe(0);
   });
 
+  it('a turn that ran out during a hold goes back to the waiting room once the hold is released, with a way back in line', async () => {
+    const slug = await service.event([{ name: 'Arena', totalCapacity: 10 }]);
+    expect((await service.api('PUT', `/api/events/${slug}/queue`, { opensAt: new Date().toISOString(), admitPerMinute: 600, passSeconds: 6 })).status).toBe(200);
+    const page = await open(`/events/${slug}`);
+    await page.locator('[data-queue-state="your-turn"]').waitFor({ timeout: 10_000 });
+    await hold(page, 'Arena', 1);
+    // The hold keeps its own deadline; the turn ends meanwhile.
+    await page.getByText('Your turn has ended.').waitFor({ state: 'attached', timeout: 10_000 });
+    await page.getByRole('button', { name: 'Release' }).click();
+    await page.locator('[data-queue-state="expired"]').waitFor({ timeout: 5000 });
+    await page.getByRole('button', { name: 'Join again' }).click();
+    await page.locator('[data-queue-state="your-turn"]').waitFor({ timeout: 10_000 });
+  });
+
   it('a waiting room in two browsers: places drawn at opening, the first buys, the second moves up, is admitted, then sees sold out', async () => {
     const slug = await service.event([{ name: 'Arena', totalCapacity: 2, maxPerOrder: 1 }]);
     const opensAt = new Date(Date.now() + 8000).toISOString();
