@@ -25,6 +25,13 @@ describe('the waiting room announcements', () => {
     expect(queueAnnouncement({ ...waiting, soldOut: true }, { ...waiting, soldOut: true })).toBeNull();
   });
 
+  it('never promises more time than the pass has: seconds under a minute, whole minutes rounded down', () => {
+    const turn: Seen = { ...waiting, status: 'admitted', isYourTurn: true, passSecondsLeft: 25 };
+    expect(queueAnnouncement(waiting, turn)).toBe("It's your turn. You have 25 seconds to choose your tickets.");
+    expect(queueAnnouncement(waiting, { ...turn, passSecondsLeft: 1 })).toBe("It's your turn. You have 1 second to choose your tickets.");
+    expect(queueAnnouncement(waiting, { ...turn, passSecondsLeft: 119 })).toBe("It's your turn. You have 1 minute to choose your tickets.");
+  });
+
   it('tells a visitor coming back where they are', () => {
     expect(queueAnnouncement({ ...waiting, status: 'unknown', position: null }, waiting)).toBe('You are number 40 in line.');
   });

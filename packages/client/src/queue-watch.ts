@@ -149,14 +149,21 @@ export class QueueWatch {
     const now = this.clock.now();
     const figures = live
       ? queueFigures(live, entry, now)
-      : { peopleAhead: entry?.peopleAhead ?? null, estimatedWaitSeconds: entry?.estimatedWaitSeconds ?? null, secondsUntilOpen: entry && secondsUntil(entry.opensAt, now), ticketsLikelyEnough: 'unknown' as const };
+      : {
+          peopleAhead: entry?.peopleAhead ?? null,
+          // In the pre-queue the wait is the countdown to opening (the frame's rule), not the last poll's reading of it.
+          estimatedWaitSeconds: entry?.status === 'prequeue' ? secondsUntil(entry.opensAt, now) : (entry?.estimatedWaitSeconds ?? null),
+          secondsUntilOpen: entry && secondsUntil(entry.opensAt, now),
+          ticketsLikelyEnough: 'unknown' as const,
+        };
     const passSecondsLeft = entry?.status === 'admitted' && entry.passExpiresAt ? secondsUntil(entry.passExpiresAt, now) : null;
     const isYourTurn = passSecondsLeft !== null && passSecondsLeft > 0;
+    // A closed room (turned off, or the event over) has nothing to join: as good as none, for those not in it.
     return {
       eventId: entry?.eventId ?? live?.eventId ?? this.key,
       queue: live,
       entry,
-      status: this.room === undefined ? 'unknown' : !this.room ? 'none' : (entry?.status ?? 'not_joined'),
+      status: this.room === undefined ? 'unknown' : !this.room || (!entry && live?.status === 'closed') ? 'none' : (entry?.status ?? 'not_joined'),
       position: entry?.position ?? null,
       ...figures,
       isYourTurn,

@@ -169,8 +169,9 @@ export interface QueueState {
   entry: QueueEntry | null;
   /**
    * `unknown` until the server said whether the event has a waiting room,
-   * `none` when it has none, `not_joined` when it has one and the user no
-   * entry; else the entry's status.
+   * `none` when it has none (or it is closed and the user has no entry:
+   * nothing to join), `not_joined` when it has one and the user no entry;
+   * else the entry's status.
    */
   status: QueueEntryStatus | 'unknown' | 'none' | 'not_joined';
   /** Exact; null in the pre-queue until opensAt draws it. */

@@ -44,6 +44,14 @@ describe.each(drivers)('the waiting room in the SDK, against a real server (%s)'
     managers.push(manager);
     return { manager, requests, getToken, fetch: recording };
   };
+  /** A visitor whose WebSocket upgrades are refused, so the SDK polls. */
+  const pollingVisitor = async (options: Partial<TicketAvailabilityManagerOptions>) => {
+    const proxy = new UpgradeProxy(server.url);
+    const url = await proxy.start();
+    cleanups.push(() => proxy.stop());
+    proxy.refuseUpgrades = true;
+    return visitor({ reconnect: { baseMs: 20, capMs: 100, pollAfterFailures: 2 }, ...options }, url);
+  };
   /** Every state a listener heard, and the latest. */
   const watching = (manager: TicketAvailabilityManager, eventId: string) => {
     const states: QueueState[] = [];
@@ -141,6 +149,24 @@ describe.each(drivers)('the waiting room in the SDK, against a real server (%s)'
     watch.stop();
   });
 
+  it('reports none once the organizer turns the room off (closed for a visitor who was in line), and the line again when it is back', async () => {
+    const event = await queuedEvent({ opensAt: new Date(Date.now() - 1000).toISOString(), paused: true });
+    const frank = visitor();
+    const inLine = watching(frank.manager, event.id);
+    const outside = watching(visitor().manager, event.id);
+    await eventually(() => outside.last.status === 'not_joined', 'the room is known');
+    await frank.manager.joinQueue(event.id);
+    await configure(event.id, { enabled: false });
+    // Joining it would be refused (queue_not_found): there is nothing to join.
+    await eventually(() => outside.last.status === 'none', 'none for a visitor not in line');
+    await eventually(() => inLine.last.status === 'closed', 'closed for the visitor who was in line');
+    await configure(event.id, { enabled: true });
+    await eventually(() => outside.last.status === 'not_joined', 'joinable again');
+    await eventually(() => inLine.last.status === 'waiting', 'the place kept');
+    inLine.stop();
+    outside.stop();
+  });
+
   it('resyncs after a reconnect: an admission missed while the connection was down shows with its pass', async () => {
     const event = await queuedEvent({ opensAt: new Date(Date.now() - 1000).toISOString(), paused: true, passSeconds: 120 });
     const proxy = TcpProxy.forUrl(server.url);
@@ -164,11 +190,7 @@ describe.each(drivers)('the waiting room in the SDK, against a real server (%s)'
 
   it('polls its entry at the pace the server asks, with If-None-Match, while the WebSocket is refused', async () => {
     const event = await queuedEvent({ opensAt: new Date(Date.now() - 1000).toISOString(), paused: true });
-    const proxy = new UpgradeProxy(server.url);
-    const url = await proxy.start();
-    cleanups.push(() => proxy.stop());
-    proxy.refuseUpgrades = true;
-    const erin = visitor({ pollIntervalMs: 100, reconnect: { baseMs: 20, capMs: 100, pollAfterFailures: 2 } }, url);
+    const erin = await pollingVisitor({ pollIntervalMs: 100 });
     const watch = watching(erin.manager, event.id);
     await eventually(() => erin.manager.getConnectionStatus() === 'polling', 'polling');
     await eventually(() => watch.last.status === 'not_joined', 'the room is known by polling');
@@ -179,6 +201,19 @@ describe.each(drivers)('the waiting room in the SDK, against a real server (%s)'
     await configure(event.id, { paused: false });
     await eventually(() => watch.last.status === 'admitted', 'admitted, by polling', 15_000);
     expect(watch.last.pass).toEqual(expect.any(String));
+    watch.stop();
+  });
+
+  it('counts a polling visitor\'s pre-queue wait down with the opening, between polls', async () => {
+    const event = await queuedEvent({ opensAt: new Date(Date.now() + 120_000).toISOString() });
+    // Slow polls: the wait must move between them.
+    const gina = await pollingVisitor({ pollIntervalMs: 30_000 });
+    const watch = watching(gina.manager, event.id);
+    await eventually(() => gina.manager.getConnectionStatus() === 'polling', 'polling');
+    const entry = await gina.manager.joinQueue(event.id);
+    // The server asks again in 10 s; the countdown does not wait for that.
+    await eventually(() => watch.last.estimatedWaitSeconds! <= entry.estimatedWaitSeconds! - 2, 'the wait counted down', 5000);
+    expect(watch.last.estimatedWaitSeconds).toBe(watch.last.secondsUntilOpen);
     watch.stop();
   });
 });

@@ -122,6 +122,23 @@ describe.each(drivers)('waiting room over the realtime gateway (%s)', (driver) =
     expect(queueFrames(stranger, event.id).length).toBeGreaterThan(0);
   });
 
+  it('tells a visitor who left and joined again over HTTP of their new turn, as it comes (not at the next presence round)', async () => {
+    // Presence rounds every 30 s: the rejoined entry must be noticed sooner than that.
+    const event = await queuedEvent({ abandonAfterSeconds: 120, passSeconds: 60 }, { paused: true });
+    const carol = await visitor();
+    const first = await join(event.id, carol.token);
+    const socket = (await connect(carol.token)).socket;
+    await socket.subscribe(event.id);
+    await socket.next<QueueEntryMessage>((m) => isEntry(m) && m.entry.status === 'waiting');
+    expect((await server.request('DELETE', `/api/events/${event.id}/queue/entries/me`, { token: carol.token })).status).toBe(200);
+    await socket.next<QueueEntryMessage>((m) => isEntry(m) && m.entry.status === 'closed');
+    const again = await server.request('POST', `/api/events/${event.id}/queue/entries`, { token: carol.token });
+    expect([again.status, again.body.entry.position]).toEqual([200, first.position + 1]);
+    await configure(event.id, { paused: false });
+    const admitted = await socket.next<QueueEntryMessage>((m) => isEntry(m) && m.entry.status === 'admitted', 5000);
+    expect(admitted.entry).toMatchObject({ id: first.id, position: first.position + 1, pass: expect.any(String) });
+  });
+
   it('tells a subscribed pre-queue visitor their drawn position when the queue opens, without polling', async () => {
     const event = await createEvent(server.service.catalog);
     const put = await server.request('PUT', `/api/events/${event.slug}/queue`, {

@@ -76,6 +76,9 @@ describe.each(drivers)('waiting room over HTTP (%s)', (driver) => {
       const response = await server.request('PUT', `/api/events/${event.id}/queue`, { token: organizer, body });
       expect([response.status, response.body.error.code]).toEqual([400, 'invalid_request']);
     }
+    // Not a time: said once, not also "at most 10 years from now".
+    const notATime = await server.request('PUT', `/api/events/${event.id}/queue`, { token: organizer, body: { opensAt: 'tomorrow', admitPerMinute: 10 } });
+    expect(notATime.body.error.issues).toEqual([{ path: 'body.opensAt', message: 'Invalid ISO datetime' }]);
     const { event: queued } = await queuedEvent();
     const tooLate = await server.request('PATCH', `/api/events/${queued.id}/queue`, { token: organizer, body: { opensAt: '9999-12-31T23:59:59Z' } });
     expect([tooLate.status, tooLate.body.error.code, tooLate.body.error.issues[0].path]).toEqual([400, 'invalid_request', 'body.opensAt']);

@@ -1,23 +1,16 @@
 import type { QueueResult } from '@ticketpulse/react';
 import type { ReactNode } from 'react';
 import { formatCountdown, formatWait, plural } from '../format.ts';
+import { enoughTicketsLine } from '../enough-tickets.ts';
 import { shown } from '../http-request.ts';
 
 /** The honest line: will the people ahead leave tickets for you? */
 function EnoughTickets({ queue }: { queue: QueueResult }) {
   const left = queue.queue?.ticketsLeft;
   if (left === null || left === undefined) return null;
-  const ahead = queue.peopleAhead ?? 0;
-  const perOrder = queue.queue?.seatsPerOrder;
-  const text =
-    queue.ticketsLikelyEnough === 'no'
-      ? `The ${plural(ahead, 'person', 'people')} ahead of you are likely to buy every ticket left. Stay in line: tickets may come back.`
-      : queue.ticketsLikelyEnough === 'yes'
-        ? `There are likely enough tickets for the people ahead of you${perOrder ? ` (about ${perOrder} per order)` : ''}.`
-        : 'We cannot tell yet whether tickets will be left when your turn comes.';
   return (
     <p className={`message ${queue.ticketsLikelyEnough === 'no' ? 'message--warning' : 'message--muted'}`} data-enough={queue.ticketsLikelyEnough}>
-      {plural(left, 'ticket')} left. {text}
+      {enoughTicketsLine(left, queue.peopleAhead ?? 0, queue.ticketsLikelyEnough, queue.queue?.seatsPerOrder ?? null)}
     </p>
   );
 }
@@ -67,7 +60,7 @@ function AdmissionNote({ queue }: { queue: QueueResult }) {
 /**
  * The event page of an event with a waiting room, until it is the visitor's
  * turn: the pre-queue countdown, then their place, people ahead, progress,
- * wait and the "enough tickets?" line; sold out and closed shown plainly.
+ * wait and the "enough tickets?" line; sold out and leaving shown plainly.
  * `children`: shown when sold out, the ticket types' waiting lists.
  */
 export function WaitingRoom({ queue, children }: { queue: QueueResult; children?: ReactNode }) {
@@ -94,20 +87,16 @@ export function WaitingRoom({ queue, children }: { queue: QueueResult; children?
         )}
       </>
     );
-  } else if (queue.status === 'closed' || room?.status === 'closed') {
-    body =
-      room?.status === 'closed' ? (
-        <p className="message message--muted" data-queue-state="closed">
-          The waiting room is closed: tickets are not on sale through it any more.
+  } else if (queue.status === 'closed') {
+    // Left the line (a closed room is not shown: the event page shows the tickets instead).
+    body = (
+      <>
+        <p className="message message--muted" data-queue-state="left">
+          You left the line.
         </p>
-      ) : (
-        <>
-          <p className="message message--muted" data-queue-state="left">
-            You left the line.
-          </p>
-          {rejoin('Join again (at the end of the line)')}
-        </>
-      );
+        {rejoin('Join again (at the end of the line)')}
+      </>
+    );
   } else if (queue.status === 'expired') {
     body = (
       <>

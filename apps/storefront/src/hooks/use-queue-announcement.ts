@@ -5,13 +5,16 @@ import { plural } from '../format.ts';
 /** "Your turn ends soon" is said once, when the pass crosses this. */
 const ENDING_SOON_SECONDS = 60;
 
+/** How long the pass has left, in words that never promise more time than it has. */
+const turnLeft = (seconds: number) => (seconds < 60 ? plural(seconds, 'second') : plural(Math.floor(seconds / 60), 'minute'));
+
 /** What of the queue the announcements look at. */
 export type Seen = Pick<QueueResult, 'status' | 'position' | 'isYourTurn' | 'passSecondsLeft'> & { soldOut: boolean };
 
 /** What changed between two looks at the queue that a screen reader user should hear; null for ticks. */
 export function queueAnnouncement(before: Seen, now: Seen): string | null {
   if (now.soldOut && !before.soldOut) return 'Sold out: every ticket has been sold.';
-  if (now.isYourTurn && !before.isYourTurn) return `It's your turn. You have ${plural(Math.ceil((now.passSecondsLeft ?? 0) / 60), 'minute')} to choose your tickets.`;
+  if (now.isYourTurn && !before.isYourTurn) return `It's your turn. You have ${turnLeft(now.passSecondsLeft ?? 0)} to choose your tickets.`;
   const left = now.passSecondsLeft;
   if (now.isYourTurn && left !== null && left <= ENDING_SOON_SECONDS && (before.passSecondsLeft ?? 0) > ENDING_SOON_SECONDS) return 'Your turn ends in less than a minute.';
   const inLine = now.status === 'prequeue' || now.status === 'waiting';

@@ -88,10 +88,13 @@ export function EventPage({ slug }: { slug: string }) {
   const waitlist = useWaitlist(slug, tickets[0]?.eventId);
   const queue = useWaitingRoom(slug);
   const announcement = useQueueAnnouncement(queue);
-  // 'unknown': the server has not said yet (an event without a room is the common case).
-  const inRoom = queue.status !== 'none' && queue.status !== 'unknown' && !queue.isYourTurn && !holdRequest.reservationId;
-
   const activeHold = holdRequest.isActive;
+  // 'unknown': the server has not said yet (an event without a room is the common case). A closed room
+  // (turned off, or the event over) keeps nobody from the tickets, which say themselves whether they are on sale.
+  // A hold outlives the turn; once it is bought or released, a turn that ran out shows the room again (the hold
+  // panel beside it stays).
+  const inRoom = queue.status !== 'none' && queue.status !== 'unknown' && queue.queue?.status !== 'closed' && !queue.isYourTurn && !activeHold;
+
   const { setQuantity: select, clear } = selection;
   const { newIntent, hold } = holdRequest;
   const onQuantity = useCallback(
@@ -133,8 +136,8 @@ export function EventPage({ slug }: { slug: string }) {
               </WaitingRoom>
             ) : (
               <>
-                {/* While a hold is shown, its own countdown is the one that matters. */}
-                {queue.isYourTurn && !holdRequest.reservationId && <YourTurn queue={queue} />}
+                {/* While a hold runs, its own countdown is the one that matters. */}
+                {queue.isYourTurn && !activeHold && <YourTurn queue={queue} />}
                 <RealtimeErrorBoundary fallback={<p className="message message--error">Live availability failed to display. Reload the page to try again.</p>}>
                   {live.error && (
                     <p className="message message--error" role="alert">

@@ -113,8 +113,9 @@ const OPENS_AT_MAX_YEARS_AHEAD = 10;
 const queueSettingFields = {
   enabled: z.boolean(),
   // In the past is fine (admission starts at once); too far ahead would overflow the waits the database counts.
+  // `abort`: a value that is no time at all is not also said to be too far ahead.
   opensAt: z.iso
-    .datetime({ offset: true })
+    .datetime({ offset: true, abort: true })
     .refine((value) => Date.parse(value) <= Date.now() + OPENS_AT_MAX_YEARS_AHEAD * 366 * 86_400_000, {
       message: `opensAt must be at most ${OPENS_AT_MAX_YEARS_AHEAD} years from now`,
     })

@@ -36,7 +36,7 @@ interface QueueView {
   expiries: MinHeap<string>;
   /** Holders in the pre-queue: their positions come with the shuffle, soon after the queue opens. */
   prequeue: Set<string>;
-  /** Subscribed holders with no entry: they may join at any time. */
+  /** Subscribed holders with no entry, or one that ended (left, pass run out): they may join (again) at any time. */
   missing: Set<string>;
   /** The queue went into or out of closed or sold out since the entries were last read (or none were): read them all. */
   readAll: boolean;
@@ -206,7 +206,11 @@ export class QueuePublisher implements TickConsumer, QueueStates {
       for (const holderId of view.turns.popUpTo(view.live.servedUpTo)) if (view.entries.get(holderId)?.status === 'waiting') due.add(holderId);
       for (const holderId of view.expiries.popUpTo(databaseNow)) if (view.entries.get(holderId)?.status === 'admitted') due.add(holderId);
       if (view.live.status !== 'prequeue') for (const holderId of view.prequeue) due.add(holderId);
-      if (now - view.missingReadAt >= MISSING_RECHECK_MS) for (const holderId of view.missing) due.add(holderId);
+      // Not while the queue itself ends every entry: nobody can join then, and reopening reads everyone.
+      if (now - view.missingReadAt >= MISSING_RECHECK_MS && !endsEveryEntry(view.live.status)) {
+        view.missingReadAt = now;
+        for (const holderId of view.missing) due.add(holderId);
+      }
       holders = [...due].filter((holderId) => view.holders.has(holderId));
     }
     if (holders.length === 0) return;
@@ -275,7 +279,8 @@ function newView(state: QueueLiveState): QueueView {
 function remember(view: QueueView, holderId: string, entry: QueueEntry | null): void {
   forget(view, holderId);
   view.entries.set(holderId, entry);
-  if (entry === null) view.missing.add(holderId);
+  // An entry that ended comes back (a join over HTTP) with no sign on this node: it is looked at again as a missing one.
+  if (entry === null || entry.status === 'closed' || entry.status === 'expired') view.missing.add(holderId);
   if (entry?.status === 'prequeue') view.prequeue.add(holderId);
   if (entry?.status === 'waiting' && entry.position !== null) view.turns.push(entry.position, holderId);
   if (entry?.status === 'admitted' && entry.passExpiresAt !== null) view.expiries.push(Date.parse(entry.passExpiresAt), holderId);
