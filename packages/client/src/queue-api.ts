@@ -1,10 +1,11 @@
-import type { QueueEntry, QueueEntryPoll as PollBody } from '@ticketpulse/protocol';
+import type { QueueEntry, QueueEntryPoll as PollBody, QueueLive } from '@ticketpulse/protocol';
 import { ApiError } from './api-error.ts';
 import { findFetch, type HttpClientOptions } from './http-client.ts';
 
 /** What reading one's entry for the polling fallback found. */
 export type QueueEntryPollAnswer =
-  | { kind: 'entry'; entry: QueueEntry; pollAfterMs: number; etag: string | undefined }
+  /** `queue`: the room's live state; undefined from a server that does not send it. */
+  | { kind: 'entry'; entry: QueueEntry; queue?: QueueLive | null; pollAfterMs: number; etag: string | undefined }
   /** 304: the entry is as it was. */
   | { kind: 'unchanged' }
   /** No entry: `room` tells whether the event has a waiting room at all. */

@@ -123,9 +123,10 @@ export class QueueWatch {
     if (answer.kind === 'entry') {
       this.etag = answer.etag;
       this.pollAfterMs = answer.pollAfterMs;
-      const { entry } = answer;
-      // The frames stopped: the entry's own count says where the line is.
-      if (this.live && entry.position !== null && entry.peopleAhead !== null) this.live = { ...this.live, servedUpTo: entry.position - entry.peopleAhead - 1 };
+      const { entry, queue } = answer;
+      // The frames stopped: the answer carries the room as they would (an older server only the entry, whose count says where the line is).
+      if (queue !== undefined) this.live = queue;
+      else if (this.live && entry.position !== null && entry.peopleAhead !== null) this.live = { ...this.live, servedUpTo: entry.position - entry.peopleAhead - 1 };
       this.setEntry(entry);
     } else if (answer.kind === 'none') {
       this.room = answer.room;

@@ -204,6 +204,19 @@ describe.each(drivers)('the waiting room in the SDK, against a real server (%s)'
     watch.stop();
   });
 
+  it('shows a polling visitor the tickets left and whether the people ahead are likely to take them, as a connected one sees', async () => {
+    const event = await queuedEvent({ opensAt: new Date(Date.now() - 1000).toISOString(), paused: true }, 3);
+    for (const v of [visitor(), visitor(), visitor()]) await v.manager.joinQueue(event.id);
+    const hana = await pollingVisitor({ pollIntervalMs: 100 });
+    const watch = watching(hana.manager, event.id);
+    await eventually(() => hana.manager.getConnectionStatus() === 'polling', 'polling');
+    await hana.manager.joinQueue(event.id);
+    await eventually(() => watch.last.queue?.length === 4, 'the room, by polling');
+    // Three ahead, three seats left, no order yet: as for a connected visitor, each of them buying one would take them all.
+    expect(watch.last).toMatchObject({ status: 'waiting', peopleAhead: 3, ticketsLikelyEnough: 'no', queue: { servedUpTo: 0, ticketsLeft: 3 } });
+    watch.stop();
+  });
+
   it('counts a polling visitor\'s pre-queue wait down with the opening, between polls', async () => {
     const event = await queuedEvent({ opensAt: new Date(Date.now() + 120_000).toISOString() });
     // Slow polls: the wait must move between them.

@@ -66,11 +66,6 @@ export type QueueEntry = z.infer<typeof queueEntry>;
 
 export const queueEntryEnvelope = z.object({ entry: queueEntry });
 
-/** GET .../queue/entries/me, the polling fallback: the entry, and when to ask again. */
-export const queueEntryPoll = queueEntryEnvelope.extend({
-  pollAfterMs: z.number().int().describe('ask again after this long (with If-None-Match): often enough to stay present and see your turn come'),
-});
-export type QueueEntryPoll = z.infer<typeof queueEntryPoll>;
 
 /**
  * A queue's live state as every subscriber of the event is sent it over the
@@ -92,3 +87,10 @@ export const queueLive = z
   })
   .meta({ id: 'QueueLive' });
 export type QueueLive = z.infer<typeof queueLive>;
+
+/** GET .../queue/entries/me, the polling fallback: the entry, the room as the `queue` frame would show it, and when to ask again. */
+export const queueEntryPoll = queueEntryEnvelope.extend({
+  queue: queueLive.nullable().describe("the room's live state, as the realtime `queue` frame carries it (at most a second old); null when the event has no waiting room any more"),
+  pollAfterMs: z.number().int().describe('ask again after this long (with If-None-Match): often enough to stay present and see your turn come'),
+});
+export type QueueEntryPoll = z.infer<typeof queueEntryPoll>;

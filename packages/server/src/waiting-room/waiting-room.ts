@@ -47,6 +47,9 @@ export const toQueue = (row: QueueRow): Queue => ({ ...row, opensAt: iso(row.ope
 
 const clamp = (value: number, min: number, max: number) => Math.min(max, Math.max(min, value));
 
+/** How old a room's live state may be in a polling visitor's answer (who polls every 1-10 s). */
+const LIVE_FRESH_MS = 1000;
+
 /**
  * When a visitor polling their entry should ask again (docs/waiting-room.md,
  * "Polling"): in line, a quarter of the estimated wait, between 1 and 10
@@ -96,6 +99,8 @@ export class WaitingRoom {
   private readonly eventIds: EventIds;
   /** Concurrent joins of one event, decided together (group commit keyed by event id, as holds are). */
   private readonly joins: GroupCommit<BatchedJoin, JoinOutcome>;
+  /** liveOf's recent reads, by event id. */
+  private readonly recentLive = new Map<string, { at: number; live: Promise<QueueLive | null> }>();
 
   constructor(
     private readonly db: Queryable,
@@ -128,6 +133,22 @@ export class WaitingRoom {
 
   async leave(eventRef: string, visitor: Visitor): Promise<QueueEntry> {
     return this.toEntry(await this.call<EntryRow>('queue_leave($1, $2, $3, $4)', this.visitorParams(eventRef, visitor)));
+  }
+
+  /**
+   * One event's live state for its polling visitors: read at most once a
+   * second per event (reads in flight shared), so a crowd polling costs the
+   * database what one visitor does.
+   */
+  liveOf(eventId: string): Promise<QueueLive | null> {
+    const now = Date.now();
+    const cached = this.recentLive.get(eventId);
+    if (cached && now - cached.at < LIVE_FRESH_MS) return cached.live;
+    for (const [id, { at }] of this.recentLive) if (now - at >= LIVE_FRESH_MS) this.recentLive.delete(id);
+    const live = this.live([eventId]).then(([state]) => state?.live ?? null);
+    this.recentLive.set(eventId, { at: now, live });
+    live.catch(() => this.recentLive.delete(eventId));
+    return live;
   }
 
   /** The live state of the queues of these events (those that have one), in one query. */

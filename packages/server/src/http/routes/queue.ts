@@ -56,7 +56,7 @@ export const queueRoutes: FastifyPluginAsyncZod<{ waitingRoom: WaitingRoom }> = 
     {
       schema: {
         tags: ['waiting room'],
-        summary: 'Your entry: status, position, wait, pass, and when to ask again; reading it counts as being here',
+        summary: "Your entry (status, position, wait, pass), the room's live state, and when to ask again; reading it counts as being here",
         description: 'The polling fallback of the realtime `queue` frames. Send the ETag back in If-None-Match: 304 while nothing changed (still counts as being here).',
         security: bearerAuth,
         params,
@@ -66,10 +66,11 @@ export const queueRoutes: FastifyPluginAsyncZod<{ waitingRoom: WaitingRoom }> = 
     },
     async (request, reply) => {
       const entry = await waitingRoom.entry(request.params.idOrSlug, visitor(request));
-      // The entry's version: while it is the same, the client keeps what it has (its pollAfterMs included).
-      const etag = `"${createHash('sha256').update(JSON.stringify(entry)).digest('base64url').slice(0, 22)}"`;
+      const queue = await waitingRoom.liveOf(entry.eventId);
+      // The answer's version: while it is the same, the client keeps what it has (its pollAfterMs included).
+      const etag = `"${createHash('sha256').update(JSON.stringify([entry, queue])).digest('base64url').slice(0, 22)}"`;
       if (notModified(request, reply, etag, 'private, no-cache')) return reply.code(304).send();
-      return { entry, pollAfterMs: pollAfterMs(entry) };
+      return { entry, queue, pollAfterMs: pollAfterMs(entry) };
     },
   );
   app.delete('/api/events/:idOrSlug/queue/entries/me', entryRoute('Leave the waiting room'), async (request) => ({
