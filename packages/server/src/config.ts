@@ -18,7 +18,11 @@ export class ConfigError extends Error {}
 const flag = z
   .enum(['1', '0', 'true', 'false', 'yes', 'no', 'on', 'off'])
   .transform((v) => ['1', 'true', 'yes', 'on'].includes(v));
-const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+/** A whole number in a range; one message for every way to miss it (not zod's "expected number, received NaN"). */
+const int = (min: number, max: number) => {
+  const error = `must be a whole number from ${min} to ${max}`;
+  return z.coerce.number({ error }).int({ error }).min(min, { error }).max(max, { error });
+};
 /** A TCP port: PORT, and `ticketpulse start --port`. */
 export const portNumber = int(0, 65535);
 

@@ -19,6 +19,13 @@ describe('configuration', () => {
     expect(loadConfig({ PORT: '' }).port).toBe(3000);
   });
 
+  it('says which range a whole-number setting takes, whatever is wrong with the value', () => {
+    for (const value of ['abc', '1.5', '0', '1001']) {
+      expect(() => loadConfig({ TICKETPULSE_DB_POOL_SIZE: value })).toThrow('Invalid configuration: TICKETPULSE_DB_POOL_SIZE must be a whole number from 1 to 1000');
+    }
+    expect(loadConfig({ TICKETPULSE_DB_POOL_SIZE: '25' }).poolSize).toBe(25);
+  });
+
   it('logs for a person in a terminal or the demo, JSON lines otherwise, and LOG_FORMAT decides when set', () => {
     expect(loadConfig({}).logFormat).toBe('json');
     expect(loadConfig({}, { terminal: true }).logFormat).toBe('pretty');
