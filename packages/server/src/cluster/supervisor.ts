@@ -74,6 +74,7 @@ export async function superviseWorkers(count: number, logger: Logger): Promise<S
     stopping = true;
     logger.info(`${signal}: draining ${slots.size} workers`);
     const killer = setTimeout(() => {
+      logger.warn({ slots: [...slots.values()].map((info) => info.slot) }, `workers still draining after ${DRAIN_MS / 1000} s: killed`);
       for (const worker of slots.keys()) worker.process.kill('SIGKILL');
     }, DRAIN_MS);
     for (const worker of slots.keys()) worker.process.kill('SIGTERM');

@@ -34,7 +34,10 @@ export class NatsChangeBus implements ChangeBus {
     void (async () => {
       for await (const status of connection.status()) {
         // Anything published while we were away is gone: resync.
-        if (status.type === 'reconnect') onMissedSignals();
+        if (status.type === 'reconnect') {
+          this.logger.info('NATS connection back; re-reading what changed meanwhile');
+          onMissedSignals();
+        }
         if (status.type === 'disconnect' || status.type === 'error') this.logger.warn({ status: status.type }, 'NATS connection trouble');
       }
     })();
