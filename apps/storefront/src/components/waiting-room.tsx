@@ -1,7 +1,8 @@
 import type { QueueResult } from '@ticketpulse/react';
-import type { ReactNode } from 'react';
+import { useState, type ReactNode } from 'react';
 import { formatCountdown, formatWait, plural } from '../format.ts';
 import { enoughTicketsLine } from '../enough-tickets.ts';
+import { lineProgressPercent } from '../line-progress.ts';
 import { shown } from '../http-request.ts';
 
 /** The honest line: will the people ahead leave tickets for you? */
@@ -15,10 +16,12 @@ function EnoughTickets({ queue }: { queue: QueueResult }) {
   );
 }
 
-/** How far along the line the visitor is: people served since they joined over their whole wait. */
+/** How far along the line the visitor is, since this page first showed this place (lineProgressPercent). */
 function LineProgress({ position, peopleAhead }: { position: number; peopleAhead: number }) {
-  const done = position - 1 - peopleAhead;
-  const percent = position <= 1 ? 100 : Math.round((done * 100) / (position - 1));
+  const [start, setStart] = useState({ position, peopleAhead });
+  // A new place (joined again): the bar starts over from there.
+  if (start.position !== position) setStart({ position, peopleAhead });
+  const percent = lineProgressPercent(start.position === position ? start.peopleAhead : peopleAhead, peopleAhead);
   return (
     <div className="queue-progress" role="progressbar" aria-label="Your progress through the line" aria-valuemin={0} aria-valuemax={100} aria-valuenow={percent}>
       <div className="queue-progress__bar" style={{ width: `${percent}%` }} />
