@@ -192,7 +192,7 @@ export async function createService(options: ServiceOptions): Promise<Service> {
         })
       : undefined;
   if (worker && simulator) provideSimulator(worker.gather, simulator);
-  const simulatorControl = worker && internalKey ? workersSimulator(worker.gather) : simulator;
+  const simulatorControl = worker && options.demo ? workersSimulator(worker.gather) : simulator;
   const app = await buildApp({
     db,
     catalog,

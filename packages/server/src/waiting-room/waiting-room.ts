@@ -147,7 +147,10 @@ export class WaitingRoom {
     for (const [id, { at }] of this.recentLive) if (now - at >= LIVE_FRESH_MS) this.recentLive.delete(id);
     const live = this.live([eventId]).then(([state]) => state?.live ?? null);
     this.recentLive.set(eventId, { at: now, live });
-    live.catch(() => this.recentLive.delete(eventId));
+    // A failed read is not kept; a newer one that replaced it meanwhile stays.
+    live.catch(() => {
+      if (this.recentLive.get(eventId)?.live === live) this.recentLive.delete(eventId);
+    });
     return live;
   }
 
