@@ -272,6 +272,30 @@ describe.each(drivers)('waiting room (%s)', (driver) => {
     expect(queues.find((q) => q.eventId === event.id)!.servedUpTo).toBe(10);
   });
 
+  it('measures the rate from when the line last ran empty: a quiet spell does not make a crowd’s wait look long', async () => {
+    const event = await queuedEvent({ admitPerMinute: 60, opensAt: inSeconds(-600).toISOString() });
+    const now = Date.now();
+    // One visitor admitted 40 s ago, then nobody to admit until a crowd of ten arrives.
+    await joinAll(event.id, ['early']);
+    await tickAt(new Date(now - 40_000));
+    await tickAt(new Date(now - 6000));
+    const crowd = Array.from({ length: 10 }, (_, i) => `crowd${i}`);
+    await joinAll(event.id, crowd);
+    // Five seconds at 60 a minute: five of them in.
+    const { queues } = await tickAt(new Date(now - 1000));
+    expect(queues.find((q) => q.eventId === event.id)!.servedUpTo).toBe(6);
+
+    // Over the whole last minute that is 6 a minute; the line has moved at about 60 a minute since it last ran empty.
+    const queue = await room.read(event.id);
+    expect(queue.measuredAdmitPerMinute).toBeGreaterThan(40);
+    expect(queue.measuredAdmitPerMinute).toBeLessThanOrEqual(61);
+    const last = await room.entry(event.id, visitor(crowd[9]!));
+    expect(last.peopleAhead).toBe(4);
+    // Five places to go at about a second each, not at ten.
+    expect(last.estimatedWaitSeconds).toBeGreaterThanOrEqual(5);
+    expect(last.estimatedWaitSeconds).toBeLessThanOrEqual(8);
+  });
+
   it('pauses while every seat left is held, resumes when seats return, and stops at sold out', async () => {
     const base = await createEvent(catalog, { ticketTypes: [{ name: 'General', price: '10.00', totalCapacity: 2, maxPerOrder: 2 }] });
     const event = await queuedEvent({ admitPerMinute: 60 }, base);

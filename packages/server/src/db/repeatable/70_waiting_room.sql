@@ -19,13 +19,15 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path FROM CURRENT AS $$
 $$;
 REVOKE EXECUTE ON FUNCTION queue_turn_at(uuid, bigint) FROM PUBLIC;
 
--- Real visitors admitted per minute over the last minute (since opening, if that is sooner); null before a second has passed.
+-- Real visitors admitted per minute over the last minute, or since opening or since a tick last left nobody
+-- waiting (caught_up_at), whichever is latest: time with nobody to admit is no measure of the line's pace.
+-- Null before a second has passed.
 CREATE OR REPLACE FUNCTION queue_measured_rate(p_queue event_queues, p_now timestamptz) RETURNS double precision
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path FROM CURRENT AS $$
-  SELECT CASE WHEN span >= 1 THEN coalesce(admitted, 0) * 60.0 / span END
-  FROM (SELECT extract(epoch FROM p_now - greatest(p_queue.opens_at, p_now - interval '60 seconds'))::double precision AS span) AS s,
+  SELECT CASE WHEN extract(epoch FROM p_now - since) >= 1 THEN coalesce(admitted, 0) * 60.0 / extract(epoch FROM p_now - since)::double precision END
+  FROM (SELECT greatest(p_queue.opens_at, p_now - interval '60 seconds', p_queue.caught_up_at) AS since) AS s,
        LATERAL (SELECT sum(admitted)::double precision AS admitted FROM queue_admissions
-                WHERE event_id = p_queue.event_id AND at > greatest(p_queue.opens_at, p_now - interval '60 seconds') AND at <= p_now) AS a
+                WHERE event_id = p_queue.event_id AND at > s.since AND at <= p_now) AS a
 $$;
 REVOKE EXECUTE ON FUNCTION queue_measured_rate(event_queues, timestamptz) FROM PUBLIC;
 
@@ -575,7 +577,8 @@ BEGIN
                   ELSE 'sold_out' END;
   v_elapsed := greatest(0, least(10, extract(epoch FROM p_now - greatest(coalesce(q.last_tick_at, q.opens_at), q.opens_at))));
   IF v_state <> 'open' OR q.paused THEN
-    UPDATE event_queues SET admission_state = v_state, admission_credit = 0, last_tick_at = p_now
+    UPDATE event_queues SET admission_state = v_state, admission_credit = 0, last_tick_at = p_now,
+      caught_up_at = CASE WHEN queue_length(q) = 0 THEN p_now ELSE caught_up_at END
     WHERE event_id = q.event_id RETURNING * INTO q;
     RETURN q;
   END IF;
@@ -608,7 +611,9 @@ BEGIN
   -- Whatever the rate owed and could not be used (nobody left, the cap) is not saved up for later.
   UPDATE event_queues SET served_up_to = q.served_up_to, vacated = q.vacated,
     admitted_count = admitted_count + v_admitted, skipped_count = skipped_count + v_skipped,
-    admission_credit = q.admission_credit - floor(q.admission_credit), admission_state = v_state, last_tick_at = p_now
+    admission_credit = q.admission_credit - floor(q.admission_credit), admission_state = v_state, last_tick_at = p_now,
+    -- Nobody left waiting: the measured rate starts again from here (queue_measured_rate).
+    caught_up_at = CASE WHEN queue_length(q) = 0 THEN p_now ELSE caught_up_at END
   WHERE event_id = q.event_id RETURNING * INTO q;
   RETURN q;
 END $$;
