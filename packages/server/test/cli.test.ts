@@ -275,6 +275,7 @@ describe('ticketpulse CLI', () => {
       const ours = result.stderr.split('\n').filter((line) => line.startsWith('ticketpulse:'));
       expect(ours).toEqual([`ticketpulse: cannot switch to TICKETPULSE_DB_APP_ROLE ${missing} on PostgreSQL at ${new URL(url).host}: role "${missing}" does not exist`]);
       expect(result.stderr).not.toMatch(/^\s+at /m);
+      expect(result.stderr).not.toContain('DeprecationWarning');
     });
   }, 90_000);
 

@@ -64,24 +64,24 @@ export async function openPostgres(options: PostgresOptions): Promise<Database> 
     query_timeout: options.queryTimeoutMs,
     connectionTimeoutMillis: options.connectTimeoutMs,
   };
-  const pool = new pg.Pool({ ...clientConfig, max: options.maxConnections ?? 10 });
-  pool.on('error', onError);
   const { role } = options;
-  let roleRefused: Error | undefined;
-  // Queued ahead of whatever the pool hands the connection out for. A connection that cannot switch is closed, never used as the owner.
-  if (role) {
-    pool.on('connect', (client) => {
-      client.query(`SET ROLE ${client.escapeIdentifier(role)}`).catch((error: Error) => {
-        roleRefused ??= error;
-        onError(error);
-        void client.end();
-      });
-    });
-  }
-  // Fail fast on a wrong URL or role instead of at the first request; the first query then fails only as "Connection terminated", so say why.
-  const { rows } = await pool.query<{ user: string }>('SELECT current_user AS user').catch((error: unknown) => {
-    throw role && roleRefused ? new RoleSwitchError(role, roleRefused.message) : error;
+  const pool = new pg.Pool({
+    ...clientConfig,
+    max: options.maxConnections ?? 10,
+    // Awaited before the pool hands the connection out: a connection that cannot switch is closed, never used as the owner.
+    ...(role && {
+      onConnect: (client: pg.ClientBase) =>
+        client.query(`SET ROLE ${client.escapeIdentifier(role)}`).then(
+          () => {},
+          (error: Error) => {
+            throw new RoleSwitchError(role, error.message);
+          },
+        ),
+    }),
   });
+  pool.on('error', onError);
+  // Fail fast on a wrong URL or role instead of at the first request.
+  const { rows } = await pool.query<{ user: string }>('SELECT current_user AS user');
   if (role && rows[0]?.user !== role) throw new RoleSwitchError(role, `the connection is ${rows[0]?.user ?? 'no role'}`);
   const listener = new PostgresListener(() => new pg.Client(clientConfig), onError);
 
