@@ -56,7 +56,7 @@ export const queueEntry = z
     status: queueEntryStatus,
     position: z.number().int().nullable().describe('exact; null in the pre-queue until opensAt'),
     peopleAhead: z.number().int().nullable().describe('places between the served-up-to mark and this one; null unless waiting'),
-    estimatedWaitSeconds: z.number().int().nullable().describe('from the measured admission rate; in the pre-queue, the time until opensAt'),
+    estimatedWaitSeconds: z.number().int().nullable().describe('from the measured pace of the line (places per minute); in the pre-queue, the time until opensAt'),
     opensAt: isoTime,
     pass: z.string().nullable().describe('while admitted: a signed pass (JWT) bound to this event and user'),
     passExpiresAt: isoTime.nullable(),
@@ -81,7 +81,7 @@ export const queueLive = z
     opensAt: isoTime,
     servedUpTo: z.number().int().describe('every position up to this one has had its turn'),
     length: z.number().int().describe('visitors still in line (pre-queue included)'),
-    rate: z.number().describe('admissions per minute used for waits: measured over the last minute, the configured rate until there is a measure'),
+    rate: z.number().describe('places the line moves past per minute, the pace waits are estimated with: measured over the last minute (or since the line last ran empty), the configured rate until there is a measure'),
     ticketsLeft: z.number().int().nullable().describe('seats left to buy; null when unlimited or when the event shows bands only'),
     seatsPerOrder: seatsPerOrder,
   })

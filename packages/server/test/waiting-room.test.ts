@@ -296,6 +296,31 @@ describe.each(drivers)('waiting room (%s)', (driver) => {
     expect(last.estimatedWaitSeconds).toBeLessThanOrEqual(8);
   });
 
+  it('estimates waits by the places the line moves past, skipped ones included; the organizer sees real admissions', async () => {
+    const event = await queuedEvent({ admitPerMinute: 60, abandonAfterSeconds: 60, opensAt: inSeconds(-600).toISOString() });
+    const holders = Array.from({ length: 80 }, (_, i) => `p${String(i).padStart(2, '0')}`);
+    await joinAll(event.id, holders);
+    // Every other visitor went silent an hour ago: each real admission passes one skipped place too.
+    const gone = holders.filter((_, i) => i % 2 === 1);
+    await t.db.query(`UPDATE queue_entries SET last_seen_at = now() - interval '1 hour' WHERE event_id = $1 AND holder_id = ANY ($2)`, [event.id, gone]);
+    const now = Date.now();
+    await tickAt(new Date(now - 20_000));
+    const { queues } = await tickAt(new Date(now - 10_000));
+    // Two ticks of ten seconds at 60 a minute: twenty real visitors in, nineteen places skipped among them.
+    expect(queues.find((q) => q.eventId === event.id)!).toMatchObject({ admitted: 20, servedUpTo: 39 });
+
+    const queue = await room.read(event.id);
+    expect(queue.measuredAdmitPerMinute).toBeCloseTo(20, 0);
+    // The last in line is 41 places away, and the line passed 39 places in the last minute: about 63 s, not the 123 s that 20 admissions a minute would say.
+    expect(queue.estimatedWaitSeconds).toBeGreaterThanOrEqual(62);
+    expect(queue.estimatedWaitSeconds).toBeLessThanOrEqual(64);
+    const last = await room.entry(event.id, visitor(holders[79]!));
+    expect([last.peopleAhead, last.estimatedWaitSeconds]).toEqual([40, queue.estimatedWaitSeconds]);
+    // The realtime frame's `rate` is the same pace, so every client computes the same wait.
+    const [live] = await room.live([event.id]);
+    expect(live!.live.rate).toBeCloseTo(39, 0);
+  });
+
   it('pauses while every seat left is held, resumes when seats return, and stops at sold out', async () => {
     const base = await createEvent(catalog, { ticketTypes: [{ name: 'General', price: '10.00', totalCapacity: 2, maxPerOrder: 2 }] });
     const event = await queuedEvent({ admitPerMinute: 60 }, base);

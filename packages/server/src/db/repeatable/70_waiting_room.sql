@@ -19,17 +19,35 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path FROM CURRENT AS $$
 $$;
 REVOKE EXECUTE ON FUNCTION queue_turn_at(uuid, bigint) FROM PUBLIC;
 
--- Real visitors admitted per minute over the last minute, or since opening or since a tick last left nobody
--- waiting (caught_up_at), whichever is latest: time with nobody to admit is no measure of the line's pace.
--- Null before a second has passed.
-CREATE OR REPLACE FUNCTION queue_measured_rate(p_queue event_queues, p_now timestamptz) RETURNS double precision
+-- What admission did over the last minute, or since opening or since a tick last left nobody waiting
+-- (caught_up_at), whichever is latest: time with nobody to admit is no measure of the line's pace.
+-- `admitted`: real visitors let in; `places`: positions the line moved past (them, and the skipped and
+-- vacated places between them, which peopleAhead counts until they are passed).
+CREATE OR REPLACE FUNCTION queue_admissions_since(p_queue event_queues, p_now timestamptz,
+  OUT seconds double precision, OUT admitted double precision, OUT places double precision)
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path FROM CURRENT AS $$
-  SELECT CASE WHEN extract(epoch FROM p_now - since) >= 1 THEN coalesce(admitted, 0) * 60.0 / extract(epoch FROM p_now - since)::double precision END
-  FROM (SELECT greatest(p_queue.opens_at, p_now - interval '60 seconds', p_queue.caught_up_at) AS since) AS s,
-       LATERAL (SELECT sum(admitted)::double precision AS admitted FROM queue_admissions
-                WHERE event_id = p_queue.event_id AND at > s.since AND at <= p_now) AS a
+  SELECT extract(epoch FROM p_now - s.since)::double precision, coalesce(sum(a.admitted), 0)::double precision,
+         coalesce(sum(a.to_position - a.from_position), 0)::double precision
+  FROM (SELECT greatest(p_queue.opens_at, p_now - interval '60 seconds', p_queue.caught_up_at) AS since) AS s
+  LEFT JOIN queue_admissions a ON a.event_id = p_queue.event_id AND a.at > s.since AND a.at <= p_now
+  GROUP BY s.since
+$$;
+REVOKE EXECUTE ON FUNCTION queue_admissions_since(event_queues, timestamptz) FROM PUBLIC;
+
+-- Real visitors admitted per minute (the organizer's measuredAdmitPerMinute); null before a second has passed.
+CREATE OR REPLACE FUNCTION queue_measured_rate(p_queue event_queues, p_now timestamptz) RETURNS double precision
+LANGUAGE sql STABLE AS $$
+  SELECT CASE WHEN seconds >= 1 THEN admitted * 60.0 / seconds END FROM queue_admissions_since(p_queue, p_now)
 $$;
 REVOKE EXECUTE ON FUNCTION queue_measured_rate(event_queues, timestamptz) FROM PUBLIC;
+
+-- Places the line moves past per minute: what waits are estimated with, as they count places ahead, not
+-- real visitors (with a third of the line gone, it moves half again as fast as admissions). Null before a second has passed.
+CREATE OR REPLACE FUNCTION queue_measured_pace(p_queue event_queues, p_now timestamptz) RETURNS double precision
+LANGUAGE sql STABLE AS $$
+  SELECT CASE WHEN seconds >= 1 THEN places * 60.0 / seconds END FROM queue_admissions_since(p_queue, p_now)
+$$;
+REVOKE EXECUTE ON FUNCTION queue_measured_pace(event_queues, timestamptz) FROM PUBLIC;
 
 -- Admitted visitors whose pass is still running (skipped ones never count): the active-shopper cap's count.
 CREATE OR REPLACE FUNCTION queue_active_shoppers(p_queue event_queues, p_now timestamptz) RETURNS bigint
@@ -45,7 +63,7 @@ LANGUAGE sql IMMUTABLE AS $$
   SELECT p_queue.prequeue_count + p_queue.last_position - p_queue.served_up_to - p_queue.vacated
 $$;
 
--- Seconds until position p's turn at the measured rate (the configured one until there is a measure).
+-- Seconds until position p's turn at the measured pace, places per minute (the configured rate until there is a measure).
 CREATE OR REPLACE FUNCTION queue_wait_seconds(p_queue event_queues, p_position bigint, p_rate double precision, p_now timestamptz) RETURNS integer
 LANGUAGE sql IMMUTABLE AS $$
   SELECT (greatest(0, ceil(extract(epoch FROM p_queue.opens_at - p_now)))
@@ -75,7 +93,7 @@ $$;
 CREATE OR REPLACE FUNCTION queue_json(p_queue event_queues, p_now timestamptz DEFAULT now()) RETURNS jsonb
 LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path FROM CURRENT AS $$
 DECLARE
-  v_rate double precision := queue_measured_rate(p_queue, p_now);
+  v_pace double precision := queue_measured_pace(p_queue, p_now);
   v_length bigint := queue_length(p_queue);
 BEGIN
   RETURN jsonb_build_object(
@@ -94,11 +112,11 @@ BEGIN
     'activeShoppers', queue_active_shoppers(p_queue, p_now),
     'servedUpTo', p_queue.served_up_to,
     'lastPosition', p_queue.last_position,
-    'measuredAdmitPerMinute', v_rate,
+    'measuredAdmitPerMinute', queue_measured_rate(p_queue, p_now),
     'abandoned', p_queue.skipped_count,
     'seatsPerOrder', (SELECT queue_seats_per_order(e) FROM events e WHERE e.id = p_queue.event_id),
     'estimatedWaitSeconds', CASE WHEN p_queue.admission_state NOT IN ('sold_out', 'closed') AND p_queue.enabled
-                                 THEN queue_wait_seconds(p_queue, greatest(p_queue.last_position, p_queue.served_up_to + v_length), v_rate, p_now) END);
+                                 THEN queue_wait_seconds(p_queue, greatest(p_queue.last_position, p_queue.served_up_to + v_length), v_pace, p_now) END);
 END $$;
 REVOKE EXECUTE ON FUNCTION queue_json(event_queues, timestamptz) FROM PUBLIC;
 
@@ -137,7 +155,7 @@ LANGUAGE sql IMMUTABLE AS $$
 $$;
 
 -- An entry as its holder sees it; the service adds the signed pass (docs/waiting-room.md, Passes).
--- p_rate: queue_measured_rate(p_queue, p_now), read once by callers that build many entries.
+-- p_rate: queue_measured_pace(p_queue, p_now), read once by callers that build many entries.
 -- Only the functions here call it (they run as the owner, search path pinned),
 -- and it reads no table itself: it runs as its caller, which spares a join
 -- batch the cost of switching user and search path for every entry. It
@@ -172,7 +190,7 @@ REVOKE EXECUTE ON FUNCTION queue_entry_json(queue_entries, event_queues, timesta
 -- queue_entry_json() now, for one entry.
 CREATE OR REPLACE FUNCTION queue_entry_json(p_entry queue_entries, p_queue event_queues) RETURNS jsonb
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path FROM CURRENT AS $$
-  SELECT queue_entry_json(p_entry, p_queue, now(), queue_measured_rate(p_queue, now()))::jsonb
+  SELECT queue_entry_json(p_entry, p_queue, now(), queue_measured_pace(p_queue, now()))::jsonb
 $$;
 REVOKE EXECUTE ON FUNCTION queue_entry_json(queue_entries, event_queues) FROM PUBLIC;
 
@@ -391,7 +409,7 @@ BEGIN
       FROM (SELECT h AS holder, min(n) AS first
             FROM unnest(p_holders) WITH ORDINALITY AS r (h, n)
             WHERE v_visible[n] GROUP BY 1) AS h;
-    v_rate := queue_measured_rate(v_queue, v_now);
+    v_rate := queue_measured_pace(v_queue, v_now);
     -- Each locked by a lookup of its own, in holder order, as presence rounds
     -- (queue_entries_of_holders) lock them: no deadlock between the two.
     FOR v_entry IN
@@ -612,7 +630,7 @@ BEGIN
   UPDATE event_queues SET served_up_to = q.served_up_to, vacated = q.vacated,
     admitted_count = admitted_count + v_admitted, skipped_count = skipped_count + v_skipped,
     admission_credit = q.admission_credit - floor(q.admission_credit), admission_state = v_state, last_tick_at = p_now,
-    -- Nobody left waiting: the measured rate starts again from here (queue_measured_rate).
+    -- Nobody left waiting: the measures start again from here (queue_admissions_since).
     caught_up_at = CASE WHEN queue_length(q) = 0 THEN p_now ELSE caught_up_at END
   WHERE event_id = q.event_id RETURNING * INTO q;
   RETURN q;
@@ -651,7 +669,7 @@ REVOKE EXECUTE ON FUNCTION queue_admission_tick(text, integer, timestamptz) FROM
 -- while it changes (the realtime `queue` frame, docs/protocol.md): one object
 -- per queue of the given events. Each visitor computes their own people ahead
 -- (position - servedUpTo - 1) and wait from it, as queue_entry_json() does:
--- `rate` is the rate queue_wait_seconds() uses (measured, else configured),
+-- `rate` is the pace queue_wait_seconds() uses (measured, else the configured rate),
 -- to 0.1 a minute. `ticketsLeft`: seats left to buy on sale, null when
 -- unlimited or when the event shows buyers bands only.
 -- `abandonAfterSeconds` is for the service's presence rounds, not sent.
@@ -663,7 +681,7 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path FROM CURRENT AS $$
     'opensAt', q.opens_at,
     'servedUpTo', q.served_up_to,
     'length', queue_length(q),
-    'rate', round(coalesce(nullif(queue_measured_rate(q, now()), 0), q.admit_per_minute)::numeric, 1),
+    'rate', round(coalesce(nullif(queue_measured_pace(q, now()), 0), q.admit_per_minute)::numeric, 1),
     'ticketsLeft', CASE WHEN e.display_precision = 'exact' AND NOT t.unlimited THEN t.seats_left END,
     'seatsPerOrder', queue_seats_per_order(e),
     'abandonAfterSeconds', q.abandon_after_seconds) ORDER BY q.event_id), '[]'::jsonb)
@@ -697,7 +715,7 @@ BEGIN
           ORDER BY holder_id FOR UPDATE) AS seen
     WHERE e.event_id = p_event_id AND e.holder_id = seen.holder_id;
   END IF;
-  v_rate := queue_measured_rate(v_queue, now());
+  v_rate := queue_measured_pace(v_queue, now());
   RETURN (SELECT coalesce(json_agg(queue_entry_json(e, v_queue, now(), v_rate))::jsonb, '[]'::jsonb)
           FROM queue_entries e WHERE e.event_id = p_event_id AND e.holder_id = ANY (p_holders));
 END $$;
