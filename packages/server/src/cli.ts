@@ -66,6 +66,8 @@ the HTTP API, the realtime gateway, the storefront and the expiry sweeper until 
       ['TICKETPULSE_JWT_SECRET', 'HS256 secret for tokens; unset: generated and kept in TICKETPULSE_DATA_DIR'],
       ['TICKETPULSE_DEV_AUTH', 'with --demo, 0 turns POST /api/auth/dev-token off'],
       ['TICKETPULSE_BUS', 'how nodes and --workers tell each other of changes: postgres (default with DATABASE_URL), nats://host:4222, none'],
+      ['TICKETPULSE_VAPID_*', 'Web Push keys (unset: generated once, kept in the database) and SUBJECT (set it in production)'],
+      ['TICKETPULSE_PUSH_*', 'Web Push: ENDPOINT_HOSTS (allowed push services), INTERVAL_MS, TIMEOUT_MS, EXPIRY_WARNING_SECONDS'],
     ],
     run: async (values) => {
       const demo = flag(values, 'demo');

@@ -220,6 +220,9 @@ describe('ticketpulse CLI', () => {
     // The variables that matter, with each command.
     expect(results[0]!.stdout).toMatch(/^  LOG_FORMAT /m);
     expect(results[0]!.stdout).toMatch(/^  TICKETPULSE_BUS .*--workers/m); // --workers needs one that is not none
+    // Web Push's keys and subject are what a production start needs set (docs/cli.md, Environment).
+    expect(results[0]!.stdout).toMatch(/^  TICKETPULSE_VAPID_\* /m);
+    expect(results[0]!.stdout).toMatch(/^  TICKETPULSE_PUSH_\* /m);
     expect((await run(['watch', '-h'])).stdout).toMatch(/^  TICKETPULSE_TOKEN /m);
   }, 60_000);
 
