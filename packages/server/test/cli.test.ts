@@ -247,6 +247,29 @@ describe('ticketpulse CLI', () => {
     expect(result.stderr).toBe(`${message}\n`);
   });
 
+  it('watch fails in one line with exit code 1 when there is nothing to watch: no service, a refused token, an unknown event', async () => {
+    const closed = await takePort();
+    await new Promise((resolve) => closed.server.close(resolve)); // now nothing listens there
+    const nowhere = `http://127.0.0.1:${closed.port}`;
+    const refused = `ticketpulse: cannot reach the service at ${nowhere} (--url): connect ECONNREFUSED 127.0.0.1:${closed.port}\n`;
+    // Asking for a dev token, and connecting with a token of one's own.
+    for (const args of [[], ['--token', 'x']]) expect(await run(['watch', 'midnight-jazz-session', '--url', nowhere, ...args])).toEqual({ status: 1, stdout: '', stderr: refused });
+
+    const node = await startNode({ DATABASE_URL: '', TICKETPULSE_STOREFRONT_DIR: tmpdir() }, ['--demo', '--memory']);
+    try {
+      // A refused token ended the watch with exit code 0, as if it were done; an unknown event kept it waiting forever (killed here).
+      const watch = (...args: string[]) => spawnSync(process.execPath, [BIN, 'watch', ...args, '--url', node.url], { env: env({}), encoding: 'utf8', timeout: 20_000 });
+      expect(watch('midnight-jazz-session', '--token', 'not-a-jwt')).toMatchObject({
+        status: 1,
+        stdout: '',
+        stderr: 'ticketpulse: the service closed the connection (4001: invalid token)\n',
+      });
+      expect(watch('no-such-event')).toMatchObject({ status: 1, stdout: '', stderr: 'ticketpulse: cannot watch no-such-event: event_not_found: Event not found\n' });
+    } finally {
+      await node.stop();
+    }
+  }, 90_000);
+
   it('says in one line that the port is taken, and exits with code 1', async () => {
     const taken = await takePort();
     try {
