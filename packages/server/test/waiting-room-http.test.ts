@@ -122,12 +122,15 @@ describe.each(drivers)('waiting room over HTTP (%s)', (driver) => {
     expect([left.status, left.body.entry.status]).toEqual([200, 'closed']);
 
     const later = await createEvent(server.service.catalog);
+    const opensAt = new Date(Math.floor(Date.now() / 1000) * 1000 + 3 * 3600_000);
     await server.request('PUT', `/api/events/${later.id}/queue`, {
       token: organizer,
-      body: { opensAt: new Date(Date.now() + 3 * 3600_000).toISOString(), admitPerMinute: 10, prequeueMinutes: 30 },
+      body: { opensAt: opensAt.toISOString(), admitPerMinute: 10, prequeueMinutes: 30 },
     });
     const early = await join(later.slug, alice);
     expect([early.status, early.body.error.code]).toEqual([409, 'queue_not_open_yet']);
+    // Written as every other time in the API is.
+    expect([early.body.error.opensAt, early.body.error.joinFrom]).toEqual([opensAt.toISOString(), new Date(opensAt.getTime() - 30 * 60_000).toISOString()]);
   });
 
   it('admits, hands out a signed pass, and holds need it: forged, foreign and wrongly signed passes are refused', async () => {

@@ -8,5 +8,6 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 export function notModified(request: FastifyRequest, reply: FastifyReply, etag: string, cacheControl = 'no-cache'): boolean {
   reply.header('etag', etag).header('cache-control', cacheControl);
   const ifNoneMatch = request.headers['if-none-match'];
-  return ifNoneMatch?.split(',').some((tag) => tag.trim().replace(/^W\//, '') === etag) ?? false;
+  // `*` matches any current representation (RFC 9110, 13.1.2): these routes always have one.
+  return ifNoneMatch?.split(',').some((tag) => tag.trim() === '*' || tag.trim().replace(/^W\//, '') === etag) ?? false;
 }

@@ -81,6 +81,13 @@ LANGUAGE sql IMMUTABLE AS $$
               ELSE p_queue.admission_state END
 $$;
 
+-- A time as the API writes every other (Date.toISOString(): UTC, milliseconds, `Z`), for
+-- refusal details, which reach the client as built here (jsonb would write `+00:00`).
+CREATE OR REPLACE FUNCTION queue_iso_time(p_at timestamptz) RETURNS text
+LANGUAGE sql IMMUTABLE AS $$
+  SELECT to_char(p_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')
+$$;
+
 -- The event's average seats per order, to 0.1 (null before its first order):
 -- what the "enough tickets for the people ahead?" line multiplies people
 -- ahead by (the rule is in the protocol package, beside the queue shapes).
@@ -395,8 +402,9 @@ BEGIN
       v_refusal := inventory_refusal('This event has no waiting room', '{"code": "queue_not_found"}');
     ELSIF v_now < v_queue.opens_at - make_interval(mins => v_queue.prequeue_minutes) THEN
       v_refusal := inventory_refusal('The waiting room is not open yet',
-        jsonb_build_object('code', 'queue_not_open_yet', 'joinFrom', v_queue.opens_at - make_interval(mins => v_queue.prequeue_minutes),
-                           'opensAt', v_queue.opens_at));
+        jsonb_build_object('code', 'queue_not_open_yet',
+                           'joinFrom', queue_iso_time(v_queue.opens_at - make_interval(mins => v_queue.prequeue_minutes)),
+                           'opensAt', queue_iso_time(v_queue.opens_at)));
     END IF;
   END IF;
 
