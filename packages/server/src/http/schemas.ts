@@ -107,8 +107,15 @@ export const ticketTypeChange = z
   .refine((c) => Object.keys(c).length > 0, { message: 'nothing to change' })
   .meta({ id: 'TicketTypeChange' });
 
-/** How far ahead a waiting room may open: waits are counted in whole seconds, and an on-sale a decade away is a typo. */
-const OPENS_AT_MAX_YEARS_AHEAD = 10;
+/**
+ * How far from now a waiting room may open, either way: waits are counted in
+ * whole seconds, and an on-sale a decade away is a typo. Long ago is a typo
+ * too (admission starts at once either way), and one the database cannot
+ * give back: a year-1 time with an offset is a BC one, which no reader of the
+ * queue (the organizer's, the admission tick, the realtime gateway) could parse.
+ */
+const OPENS_AT_MAX_YEARS_AWAY = 10;
+const OPENS_AT_MAX_MS_AWAY = OPENS_AT_MAX_YEARS_AWAY * 366 * 86_400_000;
 
 const queueSettingFields = {
   enabled: z.boolean(),
@@ -116,10 +123,15 @@ const queueSettingFields = {
   // `abort`: a value that is no time at all is not also said to be too far ahead.
   opensAt: z.iso
     .datetime({ offset: true, abort: true })
-    .refine((value) => Date.parse(value) <= Date.now() + OPENS_AT_MAX_YEARS_AHEAD * 366 * 86_400_000, {
-      message: `opensAt must be at most ${OPENS_AT_MAX_YEARS_AHEAD} years from now`,
+    .refine((value) => Date.parse(value) <= Date.now() + OPENS_AT_MAX_MS_AWAY, {
+      message: `opensAt must be at most ${OPENS_AT_MAX_YEARS_AWAY} years from now`,
     })
-    .describe(`when admission starts: at most ${OPENS_AT_MAX_YEARS_AHEAD} years ahead; in the past, at once; moved into the future after opening, a new pre-queue`),
+    .refine((value) => Date.parse(value) >= Date.now() - OPENS_AT_MAX_MS_AWAY, {
+      message: `opensAt must be at most ${OPENS_AT_MAX_YEARS_AWAY} years ago`,
+    })
+    .describe(
+      `when admission starts: at most ${OPENS_AT_MAX_YEARS_AWAY} years ahead or ago; in the past, at once; moved into the future after opening, a new pre-queue`,
+    ),
   prequeueMinutes: z.number().int().min(0).max(10_080),
   admitPerMinute: z.number().int().min(1).max(1_000_000),
   maxActiveShoppers: z.number().int().min(1).max(10_000_000).nullable(),
