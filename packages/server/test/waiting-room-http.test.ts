@@ -233,6 +233,12 @@ describe.each(drivers)('waiting room over HTTP (%s)', (driver) => {
     expect([withPass.status, withPass.body.error.code]).toEqual([403, 'queue_pass_expired']);
     const without = await hold(event.id, typeId(event, 'General'), alice);
     expect([without.status, without.body.error.code]).toEqual([403, 'queue_pass_expired']);
+    // Someone else's expired pass, or one for another event, was never a pass for this hold: invalid, not "expired, rejoin".
+    const borrowed = await hold(event.id, typeId(event, 'General'), await server.token(), { 'x-ticketpulse-queue-pass': pass });
+    expect([borrowed.status, borrowed.body.error.code]).toEqual([403, 'queue_pass_invalid']);
+    const { event: other } = await queuedEvent();
+    const elsewhere = await hold(other.id, typeId(other, 'General'), alice, { 'x-ticketpulse-queue-pass': pass });
+    expect([elsewhere.status, elsewhere.body.error.code]).toEqual([403, 'queue_pass_invalid']);
   });
 
   it('opensAt moved into the future after opening starts a new pre-queue: places kept, newcomers shuffled behind them at the new opensAt', async () => {
