@@ -176,7 +176,8 @@ describe.each(drivers)('waiting room over HTTP (%s)', (driver) => {
       .setProtectedHeader({ alg: 'HS256' })
       .sign(new TextEncoder().encode(TEST_JWT_SECRET));
     const tampered = `${header}.${payload}.${'A'.repeat(43)}`;
-    for (const pass of [wronglySigned, tampered, 'not-a-jwt']) {
+    const unsigned = `${Buffer.from(JSON.stringify({ alg: 'none', typ: 'JWT' })).toString('base64url')}.${payload}.`;
+    for (const pass of [wronglySigned, tampered, unsigned, 'not-a-jwt']) {
       const response = await hold(event.id, general, alice, { 'x-ticketpulse-queue-pass': pass });
       expect([response.status, response.body.error.code]).toEqual([403, 'queue_pass_invalid']);
     }
