@@ -65,13 +65,28 @@ const newTicketType = z.strictObject({
 
 const seconds = z.number().int().min(1).max(86_400);
 
+/**
+ * When an event starts: stored as its UTC instant (catalog), so any offset
+ * ISO 8601 allows is fine, PostgreSQL's ±15:59 limit notwithstanding. From
+ * 1970 to 9999 in UTC: a year-1 time with an offset is a BC one, and a year
+ * 10000 one has no ISO form either side reads, so every read of the event
+ * (the public event list included) failed once it was stored.
+ */
+const STARTS_AT_FROM = Date.parse('1970-01-01T00:00:00Z');
+const STARTS_AT_UNTIL = Date.parse('+010000-01-01T00:00:00Z');
+const startsAt = z.iso
+  .datetime({ offset: true, abort: true })
+  .refine((value) => Date.parse(value) >= STARTS_AT_FROM && Date.parse(value) < STARTS_AT_UNTIL, {
+    message: 'startsAt must be from 1970 to 9999 (in UTC)',
+  });
+
 export const newEvent = z
   .strictObject({
     slug,
     name: z.string().min(1).max(200),
     description: z.string().max(5000).nullable().optional(),
     venue: z.string().max(200).nullable().optional(),
-    startsAt: z.iso.datetime({ offset: true }),
+    startsAt,
     isPublic: z.boolean().optional(),
     status: eventStatus.optional(),
     holdSeconds: seconds.nullable().optional(),
