@@ -228,6 +228,21 @@ describe.each(drivers)('HTTP API (%s)', (driver) => {
     expect((await server.request('GET', `/api/events/${hidden.slug}`, { token: organizer })).status).toBe(200);
   });
 
+  it('takes startsAt with any offset ISO 8601 allows; a time the database cannot give back is 400, and the event list stays up', async () => {
+    const organizer = await server.token('organizer');
+    const create = (startsAt: string) =>
+      server.request('POST', '/api/events', { token: organizer, body: { slug: uniqueSlug('when'), name: 'When', startsAt, ticketTypes: [{ name: 'Seat', totalCapacity: 1 }] } });
+    // PostgreSQL takes offsets up to ±15:59 only: this was a 500.
+    const farEast = await create('2030-06-01T12:00:00+23:59');
+    expect([farEast.status, farEast.body.event?.startsAt]).toEqual([201, '2030-05-31T12:01:00.000Z']);
+    // 1 BC and the year 10000 in UTC: they used to be stored, and then every read of the events failed, the public list included.
+    for (const startsAt of ['0001-01-01T00:00:00+01:00', '9999-12-31T23:00:00-02:00', '1969-12-31T23:59:59Z']) {
+      const refused = await create(startsAt);
+      expect([refused.status, refused.body.error.code, refused.body.error.issues[0].message]).toEqual([400, 'invalid_request', 'startsAt must be from 1970 to 9999 (in UTC)']);
+    }
+    expect((await server.request('GET', '/api/events')).status).toBe(200);
+  });
+
   it('lets organizers create events and change capacity, and nobody else', async () => {
     const organizer = await server.token('organizer');
     const body = {

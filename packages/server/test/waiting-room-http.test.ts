@@ -103,6 +103,28 @@ describe.each(drivers)('waiting room over HTTP (%s)', (driver) => {
     expect([unknown.status, unknown.body.error.code]).toEqual([404, 'event_not_found']);
   });
 
+  it('takes opensAt with any offset ISO 8601 allows, refuses one long ago, and a refused time leaves the room readable', async () => {
+    const { event } = await queuedEvent();
+    // PostgreSQL takes offsets up to ±15:59 only: these were 500s.
+    for (const [opensAt, utc] of [
+      ['2030-06-01T12:00:00+23:59', '2030-05-31T12:01:00.000Z'],
+      ['2030-06-01T12:00:00-16:00', '2030-06-02T04:00:00.000Z'],
+    ]) {
+      const changed = await server.request('PATCH', `/api/events/${event.id}/queue`, { token: organizer, body: { opensAt } });
+      expect([changed.status, changed.body.queue?.opensAt]).toEqual([200, utc]);
+    }
+    // Year 1 at +01:00 is 1 BC: it used to be written, and then every read of the room was a 500 (the organizer's, the admission tick's, the gateway's).
+    for (const opensAt of ['0001-01-01T00:00:00+01:00', '1000-01-01T00:00:00Z', new Date(Date.now() - 11 * 366 * 86_400_000).toISOString()]) {
+      const refused = await server.request('PATCH', `/api/events/${event.id}/queue`, { token: organizer, body: { opensAt } });
+      expect([refused.status, refused.body.error.code, refused.body.error.issues[0].message]).toEqual([400, 'invalid_request', 'opensAt must be at most 10 years ago']);
+    }
+    const read = await server.request('GET', `/api/events/${event.id}/queue`, { token: organizer });
+    expect([read.status, read.body.queue.opensAt]).toEqual([200, '2030-06-02T04:00:00.000Z']);
+    // Nine years ago is the past: admission at once.
+    const past = await server.request('PATCH', `/api/events/${event.id}/queue`, { token: organizer, body: { opensAt: new Date(Date.now() - 9 * 365 * 86_400_000).toISOString() } });
+    expect([past.status, past.body.queue.status]).toEqual([200, 'open']);
+  });
+
   it('joins (201, then 200), reads only your own entry, leaves; too early is queue_not_open_yet', async () => {
     const { event } = await queuedEvent({ admitPerMinute: 1 });
     await server.request('PATCH', `/api/events/${event.id}/queue`, { token: organizer, body: { paused: true } });
@@ -157,7 +179,8 @@ describe.each(drivers)('waiting room over HTTP (%s)', (driver) => {
       .setProtectedHeader({ alg: 'HS256' })
       .sign(new TextEncoder().encode(TEST_JWT_SECRET));
     const tampered = `${header}.${payload}.${'A'.repeat(43)}`;
-    for (const pass of [wronglySigned, tampered, 'not-a-jwt']) {
+    const unsigned = `${Buffer.from(JSON.stringify({ alg: 'none', typ: 'JWT' })).toString('base64url')}.${payload}.`;
+    for (const pass of [wronglySigned, tampered, unsigned, 'not-a-jwt']) {
       const response = await hold(event.id, general, alice, { 'x-ticketpulse-queue-pass': pass });
       expect([response.status, response.body.error.code]).toEqual([403, 'queue_pass_invalid']);
     }
@@ -214,6 +237,12 @@ describe.each(drivers)('waiting room over HTTP (%s)', (driver) => {
     expect([withPass.status, withPass.body.error.code]).toEqual([403, 'queue_pass_expired']);
     const without = await hold(event.id, typeId(event, 'General'), alice);
     expect([without.status, without.body.error.code]).toEqual([403, 'queue_pass_expired']);
+    // Someone else's expired pass, or one for another event, was never a pass for this hold: invalid, not "expired, rejoin".
+    const borrowed = await hold(event.id, typeId(event, 'General'), await server.token(), { 'x-ticketpulse-queue-pass': pass });
+    expect([borrowed.status, borrowed.body.error.code]).toEqual([403, 'queue_pass_invalid']);
+    const { event: other } = await queuedEvent();
+    const elsewhere = await hold(other.id, typeId(other, 'General'), alice, { 'x-ticketpulse-queue-pass': pass });
+    expect([elsewhere.status, elsewhere.body.error.code]).toEqual([403, 'queue_pass_invalid']);
   });
 
   it('opensAt moved into the future after opening starts a new pre-queue: places kept, newcomers shuffled behind them at the new opensAt', async () => {

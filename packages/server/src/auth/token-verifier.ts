@@ -6,8 +6,20 @@ import { hmacKey } from './hmac-key.ts';
 import { JwtRejected, verifyHs256 } from './hs256.ts';
 import { role as roleSchema, type Principal, type Role } from './principal.ts';
 
+/**
+ * Text PostgreSQL cannot store as written: NUL, and UTF-16 surrogates not in
+ * a pair (sent to the database as U+FFFD, so "\ud800" and "\udc00" were one
+ * user there, and two in the service). A `sub` is a holder id in every query.
+ */
+const NOT_STORABLE = /[\u0000\ud800-\udfff]/u;
+
 const claims = z.object({
-  sub: z.string().min(1).max(200).optional(),
+  sub: z
+    .string()
+    .min(1)
+    .max(200)
+    .refine((sub) => !NOT_STORABLE.test(sub))
+    .optional(),
   role: roleSchema,
 });
 
@@ -55,7 +67,16 @@ export class TokenVerifier {
       throw new ApiError(401, 'invalid_token', 'Token is invalid');
     }
     const parsed = claims.safeParse(payload);
-    if (!parsed.success) throw new ApiError(401, 'invalid_token', 'Token claims are invalid: `role` must be anon, authenticated, organizer or service');
+    if (!parsed.success) {
+      const subject = parsed.error.issues.some((issue) => issue.path[0] === 'sub');
+      throw new ApiError(
+        401,
+        'invalid_token',
+        subject
+          ? 'Token claims are invalid: `sub` must be 1 to 200 characters of well-formed text without NUL'
+          : 'Token claims are invalid: `role` must be anon, authenticated, organizer or service',
+      );
+    }
     const principal: Principal = Object.freeze({ userId: parsed.data.sub, role: parsed.data.role, expiresAt: (payload.exp as number) * 1000 });
     if (this.verified.size >= VERIFIED_TOKENS) this.verified.delete(this.verified.keys().next().value!);
     this.verified.set(token, principal);

@@ -65,13 +65,28 @@ const newTicketType = z.strictObject({
 
 const seconds = z.number().int().min(1).max(86_400);
 
+/**
+ * When an event starts: stored as its UTC instant (catalog), so any offset
+ * ISO 8601 allows is fine, PostgreSQL's ±15:59 limit notwithstanding. From
+ * 1970 to 9999 in UTC: a year-1 time with an offset is a BC one, and a year
+ * 10000 one has no ISO form either side reads, so every read of the event
+ * (the public event list included) failed once it was stored.
+ */
+const STARTS_AT_FROM = Date.parse('1970-01-01T00:00:00Z');
+const STARTS_AT_UNTIL = Date.parse('+010000-01-01T00:00:00Z');
+const startsAt = z.iso
+  .datetime({ offset: true, abort: true })
+  .refine((value) => Date.parse(value) >= STARTS_AT_FROM && Date.parse(value) < STARTS_AT_UNTIL, {
+    message: 'startsAt must be from 1970 to 9999 (in UTC)',
+  });
+
 export const newEvent = z
   .strictObject({
     slug,
     name: z.string().min(1).max(200),
     description: z.string().max(5000).nullable().optional(),
     venue: z.string().max(200).nullable().optional(),
-    startsAt: z.iso.datetime({ offset: true }),
+    startsAt,
     isPublic: z.boolean().optional(),
     status: eventStatus.optional(),
     holdSeconds: seconds.nullable().optional(),
@@ -107,8 +122,15 @@ export const ticketTypeChange = z
   .refine((c) => Object.keys(c).length > 0, { message: 'nothing to change' })
   .meta({ id: 'TicketTypeChange' });
 
-/** How far ahead a waiting room may open: waits are counted in whole seconds, and an on-sale a decade away is a typo. */
-const OPENS_AT_MAX_YEARS_AHEAD = 10;
+/**
+ * How far from now a waiting room may open, either way: waits are counted in
+ * whole seconds, and an on-sale a decade away is a typo. Long ago is a typo
+ * too (admission starts at once either way), and one the database cannot
+ * give back: a year-1 time with an offset is a BC one, which no reader of the
+ * queue (the organizer's, the admission tick, the realtime gateway) could parse.
+ */
+const OPENS_AT_MAX_YEARS_AWAY = 10;
+const OPENS_AT_MAX_MS_AWAY = OPENS_AT_MAX_YEARS_AWAY * 366 * 86_400_000;
 
 const queueSettingFields = {
   enabled: z.boolean(),
@@ -116,10 +138,15 @@ const queueSettingFields = {
   // `abort`: a value that is no time at all is not also said to be too far ahead.
   opensAt: z.iso
     .datetime({ offset: true, abort: true })
-    .refine((value) => Date.parse(value) <= Date.now() + OPENS_AT_MAX_YEARS_AHEAD * 366 * 86_400_000, {
-      message: `opensAt must be at most ${OPENS_AT_MAX_YEARS_AHEAD} years from now`,
+    .refine((value) => Date.parse(value) <= Date.now() + OPENS_AT_MAX_MS_AWAY, {
+      message: `opensAt must be at most ${OPENS_AT_MAX_YEARS_AWAY} years from now`,
     })
-    .describe(`when admission starts: at most ${OPENS_AT_MAX_YEARS_AHEAD} years ahead; in the past, at once; moved into the future after opening, a new pre-queue`),
+    .refine((value) => Date.parse(value) >= Date.now() - OPENS_AT_MAX_MS_AWAY, {
+      message: `opensAt must be at most ${OPENS_AT_MAX_YEARS_AWAY} years ago`,
+    })
+    .describe(
+      `when admission starts: at most ${OPENS_AT_MAX_YEARS_AWAY} years ahead or ago; in the past, at once; moved into the future after opening, a new pre-queue`,
+    ),
   prequeueMinutes: z.number().int().min(0).max(10_080),
   admitPerMinute: z.number().int().min(1).max(1_000_000),
   maxActiveShoppers: z.number().int().min(1).max(10_000_000).nullable(),

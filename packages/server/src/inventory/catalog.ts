@@ -187,7 +187,8 @@ export class Catalog {
             input.name,
             input.description ?? null,
             input.venue ?? null,
-            input.startsAt,
+            // The instant in UTC: ISO 8601 allows offsets up to ±23:59, PostgreSQL only up to ±15:59.
+            new Date(input.startsAt).toISOString(),
             input.isPublic ?? true,
             input.status ?? 'on_sale',
             input.holdSeconds ?? null,

@@ -48,16 +48,29 @@ export class QueuePasses {
       .sign(await this.key);
   }
 
-  /** Valid only if signed with this key, unexpired, and for this event and this user. */
+  /**
+   * Valid only if signed with this key, unexpired, and for this event and
+   * this user. Someone else's pass (or another event's) is invalid here
+   * whether or not it has expired: "expired" would tell the caller to rejoin
+   * for a pass that was never theirs.
+   */
   async check(token: string, expected: { eventId: string; holderId: string }): Promise<PassCheck> {
     try {
       const { payload } = await jwtVerify(token, await this.key, { algorithms: [ALGORITHM], audience: AUDIENCE, requiredClaims: ['exp', 'sub', 'jti'] });
-      const parsed = claims.safeParse(payload);
-      if (!parsed.success || parsed.data.evt !== expected.eventId || parsed.data.sub !== expected.holderId) return { valid: false, reason: 'queue_pass_invalid' };
-      const { sub, evt, jti, iat, exp } = parsed.data;
-      return { valid: true, pass: { eventId: evt, holderId: sub, entryId: jti, admittedAt: new Date(iat * 1000), expiresAt: new Date(exp * 1000) } };
+      const pass = passFor(payload, expected);
+      return pass ? { valid: true, pass } : { valid: false, reason: 'queue_pass_invalid' };
     } catch (error) {
-      return { valid: false, reason: error instanceof joseErrors.JWTExpired ? 'queue_pass_expired' : 'queue_pass_invalid' };
+      // Thrown once the signature and audience held: its payload is genuine.
+      const expired = error instanceof joseErrors.JWTExpired && passFor(error.payload, expected) !== undefined;
+      return { valid: false, reason: expired ? 'queue_pass_expired' : 'queue_pass_invalid' };
     }
   }
+}
+
+/** The pass a genuine payload states, if it is for this event and this user. */
+function passFor(payload: unknown, expected: { eventId: string; holderId: string }): PassClaims | undefined {
+  const parsed = claims.safeParse(payload);
+  if (!parsed.success || parsed.data.evt !== expected.eventId || parsed.data.sub !== expected.holderId) return undefined;
+  const { sub, evt, jti, iat, exp } = parsed.data;
+  return { eventId: evt, holderId: sub, entryId: jti, admittedAt: new Date(iat * 1000), expiresAt: new Date(exp * 1000) };
 }

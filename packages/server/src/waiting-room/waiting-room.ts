@@ -76,7 +76,9 @@ async function callQueueFunction<Row>(db: Queryable, fn: string, params: unknown
 
 /** Creates an event's queue (opensAt and admitPerMinute needed) or changes it; live state is kept. WaitingRoom.configure, and the demo seed, which has no passes to sign. */
 export async function configureQueue(db: Queryable, eventRef: string, settings: QueueSettingsChange): Promise<Queue> {
-  return toQueue(await callQueueFunction<QueueRow>(db, 'queue_configure($1, $2::jsonb)', [eventRef, JSON.stringify(settings)]));
+  // As the instant in UTC: ISO 8601 allows offsets up to ±23:59, PostgreSQL only up to ±15:59.
+  const stored = settings.opensAt === undefined ? settings : { ...settings, opensAt: iso(settings.opensAt) };
+  return toQueue(await callQueueFunction<QueueRow>(db, 'queue_configure($1, $2::jsonb)', [eventRef, JSON.stringify(stored)]));
 }
 
 /**

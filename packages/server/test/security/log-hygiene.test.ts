@@ -69,7 +69,27 @@ describe('secrets in logs', () => {
       body: JSON.stringify({ items: [{ ticketTypeId: event.ticketTypes[0]!.id, quantity: 1 }] }),
     });
     expect(held.status).toBe(201);
-    let requests = 4;
+    // A queue pass (a bearer credential for a hold): joined, admitted, sent with a hold.
+    const queued = await call(`/api/events/${event.id}/queue`, {
+      method: 'PUT',
+      headers: { ...bearer(organizer), 'content-type': 'application/json' },
+      body: JSON.stringify({ opensAt: new Date(Date.now() - 1000).toISOString(), admitPerMinute: 6000 }),
+    });
+    expect(queued.status).toBe(200);
+    const visitor = (await verifier.sign({ userId: randomUUID(), role: 'authenticated' }, 3600)).token;
+    tokens.push(visitor);
+    await call(`/api/events/${event.id}/queue/entries`, { method: 'POST', headers: bearer(visitor) });
+    let pass = '';
+    await expect
+      .poll(async () => (pass = String(((await call(`/api/events/${event.id}/queue/entries/me`, { headers: bearer(visitor) })).body.entry as { pass: unknown }).pass)), { timeout: 10_000 })
+      .toMatch(/^ey/);
+    const passHold = await call(`/api/events/${event.id}/reservations`, {
+      method: 'POST',
+      headers: { ...bearer(visitor), 'content-type': 'application/json', 'x-ticketpulse-queue-pass': pass },
+      body: JSON.stringify({ items: [{ ticketTypeId: event.ticketTypes[0]!.id, quantity: 1 }] }),
+    });
+    expect(passHold.status).toBe(201);
+    let requests = 7;
     // Tokens where they do not belong: query strings, bad headers, an expired one, on known and unknown paths.
     for (const token of tokens) {
       for (const path of [`/api/events?token=${token}&apikey=${token}&access_token=${token}`, `/api/nowhere?apikey=${token}`, `/rest/v1/event_tickets?select=*&apikey=${token}`]) {
@@ -111,6 +131,7 @@ describe('secrets in logs', () => {
         [`token ${i}`, token],
         [`token ${i} signature`, token.split('.')[2]!],
       ]),
+      ['queue pass', pass.split('.')[2]!],
     ];
     for (const [name, secret] of secrets) expect(output.includes(secret), name).toBe(false);
     await recordReliability({
