@@ -81,7 +81,8 @@ describe.each(drivers)('waiting room over the realtime gateway (%s)', (driver) =
     // Identical bytes: each frame b got, a got too, byte for byte (a subscribed first, so it may have one more).
     const rawQueue = (raw: string[]) => raw.filter((frame) => frame.startsWith('{"type":"queue",'));
     const fromA = new Set(rawQueue(a.raw));
-    expect(rawQueue(b.raw).length).toBeGreaterThanOrEqual(3);
+    // How many depends on how the ticks coalesced joins and admissions on a busy machine: at least the one that said all three were served.
+    expect(rawQueue(b.raw).some((frame) => (JSON.parse(frame) as { servedUpTo: number }).servedUpTo === 3)).toBe(true);
     for (const frame of rawQueue(b.raw)) expect(fromA.has(frame)).toBe(true);
     // The frames follow the admission ticks: the line grows as visitors join, served-up-to only rises, as the API reads it.
     const served = queueFrames(a.socket, event.id).map((m) => m.servedUpTo);
