@@ -243,6 +243,30 @@ describe.each(drivers)('HTTP API (%s)', (driver) => {
     expect((await server.request('GET', '/api/events')).status).toBe(200);
   });
 
+  it('refuses text the database cannot keep as sent (NUL, a lone surrogate) with 400 naming the field, and stores nothing', async () => {
+    const organizer = await server.token('organizer');
+    const slug = uniqueSlug('text');
+    const event = { slug, name: 'Text', venue: 'Hall', startsAt: '2030-06-01T12:00:00Z', ticketTypes: [{ name: 'Seat', description: 'Front', totalCapacity: 1 }] };
+    const cases: Array<[string, unknown]> = [
+      ['name', { ...event, name: 'a\u0000b' }],
+      ['venue', { ...event, venue: 'Hall \ud800' }],
+      ['ticketTypes.0.name', { ...event, ticketTypes: [{ ...event.ticketTypes[0], name: '\udc00Seat' }] }],
+      ['ticketTypes.0.description', { ...event, ticketTypes: [{ ...event.ticketTypes[0], description: 'Front\u0000' }] }],
+    ];
+    for (const [field, body] of cases) {
+      const refused = await server.request('POST', '/api/events', { token: organizer, body });
+      expect([refused.status, refused.body.error.code, refused.body.error.issues[0]], field).toEqual([
+        400,
+        'invalid_request',
+        { path: `body.${field}`, message: 'must be well-formed text without NUL' },
+      ]);
+    }
+    expect((await server.request('GET', `/api/events/${slug}`, { token: organizer })).status).toBe(404);
+    // A pair of surrogates is one character (an emoji), and fine.
+    const created = await server.request('POST', '/api/events', { token: organizer, body: { ...event, name: 'Text \ud83c\udfb5' } });
+    expect([created.status, created.body.event.name]).toEqual([201, 'Text 🎵']);
+  });
+
   it('lets organizers create events and change capacity, and nobody else', async () => {
     const organizer = await server.token('organizer');
     const body = {

@@ -2,23 +2,18 @@ import { createSecretKey, randomUUID, type KeyObject, type webcrypto } from 'nod
 import { SignJWT } from 'jose';
 import { z } from 'zod';
 import { ApiError } from '../api-error.ts';
+import { isStorableText } from '../storable-text.ts';
 import { hmacKey } from './hmac-key.ts';
 import { JwtRejected, verifyHs256 } from './hs256.ts';
 import { role as roleSchema, type Principal, type Role } from './principal.ts';
-
-/**
- * Text PostgreSQL cannot store as written: NUL, and UTF-16 surrogates not in
- * a pair (sent to the database as U+FFFD, so "\ud800" and "\udc00" were one
- * user there, and two in the service). A `sub` is a holder id in every query.
- */
-const NOT_STORABLE = /[\u0000\ud800-\udfff]/u;
 
 const claims = z.object({
   sub: z
     .string()
     .min(1)
     .max(200)
-    .refine((sub) => !NOT_STORABLE.test(sub))
+    // A `sub` is a holder id in every query: "\ud800" and "\udc00" would be one user in the database and two here.
+    .refine(isStorableText)
     .optional(),
   role: roleSchema,
 });

@@ -7,6 +7,10 @@
 import { QUEUE_PASS_HEADER } from '@ticketpulse/protocol';
 import { decimal, displayPrecision, eventStatus, role, ticketTypeStatus } from '@ticketpulse/protocol/schemas';
 import { z } from 'zod';
+import { isStorableText, NOT_STORABLE_MESSAGE } from '../storable-text.ts';
+
+/** Free text a client sends to be stored: NUL or a lone surrogate would fail the statement (a 500) or change it. */
+const text = (max: number, min = 0) => z.string().min(min).max(max).refine(isStorableText, NOT_STORABLE_MESSAGE);
 
 // Any 8-4-4-4-12 hex id, as PostgreSQL's uuid type accepts.
 export const uuid = z.guid();
@@ -52,8 +56,8 @@ export const queuePassHeader = {
 };
 
 const newTicketType = z.strictObject({
-  name: z.string().min(1).max(200),
-  description: z.string().max(2000).nullable().optional(),
+  name: text(200, 1),
+  description: text(2000).nullable().optional(),
   price: decimal.optional(),
   currency: z.string().regex(/^[A-Z]{3}$/).optional(),
   totalCapacity: z.number().int().min(0).max(10_000_000).nullable().describe('null = unlimited'),
@@ -83,9 +87,9 @@ const startsAt = z.iso
 export const newEvent = z
   .strictObject({
     slug,
-    name: z.string().min(1).max(200),
-    description: z.string().max(5000).nullable().optional(),
-    venue: z.string().max(200).nullable().optional(),
+    name: text(200, 1),
+    description: text(5000).nullable().optional(),
+    venue: text(200).nullable().optional(),
     startsAt,
     isPublic: z.boolean().optional(),
     status: eventStatus.optional(),
@@ -218,7 +222,7 @@ const base64urlBytes = (bytes: number, what: string) =>
  */
 export const pushSubscriptionBody = z
   .object({
-    endpoint: z.string().max(2048),
+    endpoint: text(2048),
     expirationTime: z.number().int().nonnegative().nullable().optional(),
     keys: z.object({
       // An uncompressed P-256 point: 0x04, then x and y.
@@ -229,4 +233,4 @@ export const pushSubscriptionBody = z
   .meta({ id: 'PushSubscriptionJson' });
 
 /** DELETE /api/push/subscriptions: which of your browsers to forget, in the body or as ?endpoint=. */
-export const pushEndpointRef = z.object({ endpoint: z.string().min(1).max(2048) });
+export const pushEndpointRef = z.object({ endpoint: text(2048, 1) });
