@@ -73,6 +73,17 @@ interface Tracked {
 
 const TICK_MS = 1000;
 
+/** Both monitors' callbacks, the earlier first. */
+function combine(earlier: HoldCallbacks, later: HoldCallbacks): HoldCallbacks {
+  const both =
+    (a: ((state: HoldState) => void) | undefined, b: ((state: HoldState) => void) | undefined) =>
+    (state: HoldState): void => {
+      a?.(state);
+      b?.(state);
+    };
+  return { onExpiringSoon: both(earlier.onExpiringSoon, later.onExpiringSoon), onExpired: both(earlier.onExpired, later.onExpired) };
+}
+
 /**
  * The current user's own holds: a countdown per hold by the server's clock,
  * warnings before the deadline, and a periodic check with the server. The
@@ -106,11 +117,17 @@ export class ReservationExpiryManager {
     const record = typeof reservation === 'string' ? await this.requests.getHold(reservation) : reservation;
     const existing = this.holds.get(record.id);
     const tracked: Tracked = existing ?? { record, callbacks, state: this.compute(record), warned: false, expiredReported: false };
+    // What earlier monitors already heard: update() says each thing once, so a later monitor is told here.
+    const warned = existing?.warned ?? false;
+    const expiredReported = existing?.expiredReported ?? false;
     // Several parts of an app may monitor one hold; later callbacks add to earlier ones.
-    if (existing) tracked.callbacks = { ...existing.callbacks, ...callbacks };
+    if (existing) tracked.callbacks = combine(existing.callbacks, callbacks);
     else if (record.status === 'active') this.options.onEvent?.({ type: 'hold_created', reservationId: record.id, eventId: record.eventId });
     this.holds.set(record.id, tracked);
     this.update(tracked, record);
+    // HoldClient.createHold monitors its holds without callbacks, so a short hold is expiring soon before the app's own startMonitoring.
+    if (warned && tracked.warned) callbacks.onExpiringSoon?.(tracked.state);
+    if (expiredReported) callbacks.onExpired?.(tracked.state);
     this.ensureTimers();
     return tracked.state;
   }

@@ -210,6 +210,36 @@ describe('with fake timers', () => {
     holds.stopAll();
   });
 
+  it("tells a later monitor of a hold the warning and the end that earlier ones already heard", async () => {
+    vi.setSystemTime(new Date('2026-11-21T12:00:00Z'));
+    // A one-minute hold (a waiting-list offer, a short-hold event): expiring soon from the start.
+    const hold = { id: 'r4', eventId: EVENT, status: 'active' as const, expiresAt: new Date(Date.now() + 60_000).toISOString(), extensionsUsed: 0 };
+    const holds = new ReservationExpiryManager({ url: 'http://tickets.test', getToken: () => 't', fetch: noFetch, feed: false });
+    await holds.startMonitoring(hold); // what HoldClient.createHold does, with no callbacks
+    const heard: string[] = [];
+    await holds.startMonitoring(hold, { onExpiringSoon: () => heard.push('soon'), onExpired: () => heard.push('expired') });
+    expect(heard).toEqual(['soon']);
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(heard).toEqual(['soon', 'expired']);
+    const late: string[] = [];
+    await holds.startMonitoring(hold, { onExpiringSoon: () => late.push('soon'), onExpired: () => late.push('expired') });
+    expect(late).toEqual(['expired']); // an ended hold is no longer "expiring soon"
+    expect(heard).toEqual(['soon', 'expired']); // earlier callers hear nothing twice
+    holds.stopAll();
+  });
+
+  it('calls the callbacks of every part of the app that monitors a hold, not only the last', async () => {
+    vi.setSystemTime(new Date('2026-11-21T12:00:00Z'));
+    const hold = { id: 'r5', eventId: EVENT, status: 'active' as const, expiresAt: new Date(Date.now() + 5 * 60_000).toISOString(), extensionsUsed: 0 };
+    const holds = new ReservationExpiryManager({ url: 'http://tickets.test', getToken: () => 't', fetch: noFetch, feed: false });
+    const heard: string[] = [];
+    await holds.startMonitoring(hold, { onExpiringSoon: () => heard.push('banner: soon'), onExpired: () => heard.push('banner: expired') });
+    await holds.startMonitoring(hold, { onExpired: () => heard.push('cart: expired') });
+    await vi.advanceTimersByTimeAsync(5 * 60_000);
+    expect(heard).toEqual(['banner: soon', 'banner: expired', 'cart: expired']);
+    holds.stopAll();
+  });
+
   it('re-checks each active hold with the server every 30 seconds', async () => {
     let calls = 0;
     let status = 'active';

@@ -66,14 +66,16 @@ export function useTicketAvailability(eventId: string, options: UseTicketAvailab
     () => idle,
   );
 
+  // Only a hook with callbacks listens: cards and badges on the same page would each count as a transition shown.
+  const listens = Boolean(onLowStock ?? onSoldOut ?? onBackInStock);
   useEffect(() => {
-    if (!enabled) return;
+    if (!enabled || !listens) return;
     const stop = manager.onTransition((transition) => notify(callbacks.current, transition), { eventId, lowStockThreshold });
     // Wrapped: the remover returns a boolean, which React does not accept from a cleanup.
     return () => {
       stop();
     };
-  }, [manager, eventId, enabled, lowStockThreshold]);
+  }, [manager, eventId, enabled, listens, lowStockThreshold]);
 
   return useMemo(() => {
     const { availability } = state;

@@ -1,10 +1,10 @@
 import './support/dom.ts';
 import { render, screen, waitFor } from '@testing-library/react';
-import type { TicketAvailabilityManager } from '@ticketpulse/client';
+import type { AnalyticsEvent, TicketAvailabilityManager } from '@ticketpulse/client';
 import type { ReactNode } from 'react';
 import { describe, expect, it, vi } from 'vitest';
 import { createEvent, typeId } from '../../server/test/support/fixtures.ts';
-import { TicketPulseProvider, useTicketAvailability } from '../src/index.ts';
+import { TicketAvailabilityBadge, TicketAvailabilityIndicator, TicketPulseProvider, useSingleTicketAvailability, useTicketAvailability } from '../src/index.ts';
 import { framesOf, withLiveServer } from './support/live-server.ts';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -70,6 +70,37 @@ describe('updates and transitions against a real server', () => {
     await screen.findByText('2 left');
     await sleep(300); // anything fired twice would have arrived by now
     expect(heard).toEqual(['low Seat 2', 'sold out Seat', 'back Seat 2']);
+  });
+
+  it('reports a transition to analytics once, however many cards and indicators show the ticket type', async () => {
+    const event = await createEvent(catalog(), { ticketTypes: [{ name: 'Box', totalCapacity: 2, maxPerOrder: 2 }] });
+    const box = typeId(event, 'Box');
+    const reported: AnalyticsEvent[] = [];
+    const { manager } = live.manager({ debounceMs: 10, onEvent: (e) => reported.push(e) });
+    const toasts: string[] = [];
+    function Selection() {
+      useTicketAvailability(event.id, { onSoldOut: (name) => toasts.push(`${name} is now sold out`) });
+      return null;
+    }
+    function Card() {
+      const { isSoldOut, available } = useSingleTicketAvailability(event.id, box);
+      return <p>{isSoldOut ? 'Card: Sold Out' : `Card: ${available} available`}</p>;
+    }
+    // The design's page: one selection with the callbacks, a card and badges per type.
+    renderWith(
+      manager,
+      <>
+        <Selection />
+        <Card />
+        <TicketAvailabilityIndicator eventId={event.id} ticketTypeId={box} />
+        <TicketAvailabilityBadge eventId={event.id} ticketTypeId={box} />
+      </>,
+    );
+    await screen.findByText('Card: 2 available');
+    await live.hold(event.id, box, 2);
+    await screen.findByText('Card: Sold Out');
+    await waitFor(() => expect(toasts).toEqual(['Box is now sold out']));
+    expect(reported.filter((e) => e.type === 'transition_shown')).toEqual([{ type: 'transition_shown', eventId: event.id, ticketTypeId: box, transition: 'soldOut' }]);
   });
 
   it('200 rapid updates cost renders bounded by the debounce window, not by the updates', async () => {
