@@ -81,7 +81,7 @@ export const queueLive = z
     opensAt: isoTime,
     servedUpTo: z.number().int().describe('every position up to this one has had its turn'),
     length: z.number().int().describe('visitors still in line (pre-queue included)'),
-    rate: z.number().describe('places the line moves past per minute, the pace waits are estimated with: measured over the last minute (or since the line last ran empty), the configured rate until there is a measure'),
+    rate: z.number().describe('the pace waits are estimated with: places the line moves past per minute, measured up to the last admission tick, starting from the configured rate'),
     ticketsLeft: z.number().int().nullable().describe('seats left to buy; null when unlimited or when the event shows bands only'),
     seatsPerOrder: seatsPerOrder,
   })

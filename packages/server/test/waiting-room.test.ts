@@ -311,14 +311,36 @@ describe.each(drivers)('waiting room (%s)', (driver) => {
 
     const queue = await room.read(event.id);
     expect(queue.measuredAdmitPerMinute).toBeCloseTo(20, 0);
-    // The last in line is 41 places away, and the line passed 39 places in the last minute: about 63 s, not the 123 s that 20 admissions a minute would say.
-    expect(queue.estimatedWaitSeconds).toBeGreaterThanOrEqual(62);
-    expect(queue.estimatedWaitSeconds).toBeLessThanOrEqual(64);
+    // The line passed 39 places in the last minute (about 41 a minute with the measure's start at the configured 60):
+    // the last in line, 41 places away, waits about a minute, not the two that 20 admissions a minute would say.
+    const [live] = await room.live([event.id]);
+    expect(live!.live.rate).toBeGreaterThan(38);
+    expect(live!.live.rate).toBeLessThan(44);
+    expect(queue.estimatedWaitSeconds).toBe(Math.ceil((41 * 60) / live!.live.rate));
+    // The entry and the realtime frame's `rate` agree, so every client computes the same wait.
     const last = await room.entry(event.id, visitor(holders[79]!));
     expect([last.peopleAhead, last.estimatedWaitSeconds]).toEqual([40, queue.estimatedWaitSeconds]);
-    // The realtime frame's `rate` is the same pace, so every client computes the same wait.
-    const [live] = await room.live([event.id]);
-    expect(live!.live.rate).toBeCloseTo(39, 0);
+  });
+
+  it('starts the pace at the configured rate and moves to the measure: no swing in the first seconds after opening', async () => {
+    const event = await queuedEvent({ admitPerMinute: 30, opensAt: inSeconds(-600).toISOString() });
+    const pace = async () => (await room.live([event.id]))[0]!.live.rate;
+    // The line runs empty (the measure starts), and at once nothing is measured yet: the configured rate.
+    await tickAt(new Date(Date.now() - 50));
+    expect(await pace()).toBeCloseTo(30, 0);
+    // Now as if it ran empty four seconds ago, and a crowd came: one admitted two seconds in, no second one yet.
+    // Counted over the clock, that is 30 a minute after two seconds and 15 after four; the pace stays near the configured 30.
+    const now = Date.now();
+    await tickAt(new Date(now - 4000));
+    await joinAll(event.id, Array.from({ length: 40 }, (_, i) => `f${i}`));
+    const { queues } = await tickAt(new Date(now - 2000));
+    expect(queues.find((q) => q.eventId === event.id)!.servedUpTo).toBe(1);
+    const early = await pace();
+    expect(early).toBeGreaterThan(24);
+    expect(early).toBeLessThanOrEqual(31);
+    // Until admission moves again, the clock alone does not move it: no new `queue` frame, the same ETag for a poll.
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    expect(await pace()).toBe(early);
   });
 
   it('pauses while every seat left is held, resumes when seats return, and stops at sold out', async () => {

@@ -19,33 +19,42 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path FROM CURRENT AS $$
 $$;
 REVOKE EXECUTE ON FUNCTION queue_turn_at(uuid, bigint) FROM PUBLIC;
 
--- What admission did over the last minute, or since opening or since a tick last left nobody waiting
--- (caught_up_at), whichever is latest: time with nobody to admit is no measure of the line's pace.
--- `admitted`: real visitors let in; `places`: positions the line moved past (them, and the skipped and
--- vacated places between them, which peopleAhead counts until they are passed).
-CREATE OR REPLACE FUNCTION queue_admissions_since(p_queue event_queues, p_now timestamptz,
-  OUT seconds double precision, OUT admitted double precision, OUT places double precision)
-LANGUAGE sql STABLE SECURITY DEFINER SET search_path FROM CURRENT AS $$
-  SELECT extract(epoch FROM p_now - s.since)::double precision, coalesce(sum(a.admitted), 0)::double precision,
-         coalesce(sum(a.to_position - a.from_position), 0)::double precision
-  FROM (SELECT greatest(p_queue.opens_at, p_now - interval '60 seconds', p_queue.caught_up_at) AS since) AS s
-  LEFT JOIN queue_admissions a ON a.event_id = p_queue.event_id AND a.at > s.since AND a.at <= p_now
-  GROUP BY s.since
+-- Where both measures of admission start: the opening, or the last tick that left nobody waiting
+-- (caught_up_at) if later: time with nobody to admit is no measure of the line's pace.
+CREATE OR REPLACE FUNCTION queue_measure_start(p_queue event_queues) RETURNS timestamptz
+LANGUAGE sql IMMUTABLE AS $$
+  SELECT greatest(p_queue.opens_at, p_queue.caught_up_at)
 $$;
-REVOKE EXECUTE ON FUNCTION queue_admissions_since(event_queues, timestamptz) FROM PUBLIC;
 
--- Real visitors admitted per minute (the organizer's measuredAdmitPerMinute); null before a second has passed.
+-- Real visitors admitted per minute over the last minute, or since queue_measure_start() if that is
+-- later (the organizer's measuredAdmitPerMinute); null before a second has passed.
 CREATE OR REPLACE FUNCTION queue_measured_rate(p_queue event_queues, p_now timestamptz) RETURNS double precision
-LANGUAGE sql STABLE AS $$
-  SELECT CASE WHEN seconds >= 1 THEN admitted * 60.0 / seconds END FROM queue_admissions_since(p_queue, p_now)
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path FROM CURRENT AS $$
+  SELECT CASE WHEN span >= 1 THEN coalesce(admitted, 0) * 60.0 / span END
+  FROM (SELECT greatest(queue_measure_start(p_queue), p_now - interval '60 seconds') AS since) AS s,
+       LATERAL (SELECT extract(epoch FROM p_now - s.since)::double precision AS span) AS d,
+       LATERAL (SELECT sum(admitted)::double precision AS admitted FROM queue_admissions
+                WHERE event_id = p_queue.event_id AND at > s.since AND at <= p_now) AS a
 $$;
 REVOKE EXECUTE ON FUNCTION queue_measured_rate(event_queues, timestamptz) FROM PUBLIC;
 
--- Places the line moves past per minute: what waits are estimated with, as they count places ahead, not
--- real visitors (with a third of the line gone, it moves half again as fast as admissions). Null before a second has passed.
+-- The line's pace in places per minute, what waits are estimated with: places the served-up-to mark
+-- passed (admitted visitors, and the skipped and vacated places among them, which peopleAhead counts
+-- until they are passed; with a third of the line gone it moves half again as fast as admissions).
+-- Measured up to the last admission tick, over the minute before it (from queue_measure_start() at
+-- most), and as if 5 places had passed at the configured rate just before that: it starts at
+-- admitPerMinute and moves to the measure as it grows, rather than swinging between double and half
+-- while one admission more or less is most of it. It changes only when admission does, so neither
+-- the `queue` frame nor a polled entry's ETag changes with the clock alone.
 CREATE OR REPLACE FUNCTION queue_measured_pace(p_queue event_queues, p_now timestamptz) RETURNS double precision
-LANGUAGE sql STABLE AS $$
-  SELECT CASE WHEN seconds >= 1 THEN places * 60.0 / seconds END FROM queue_admissions_since(p_queue, p_now)
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path FROM CURRENT AS $$
+  SELECT (coalesce(places, 0) + 5) * 60.0 / (extract(epoch FROM w.last - w.since)::double precision + 5 * 60.0 / p_queue.admit_per_minute)
+  FROM (SELECT greatest(l.start, l.last - interval '60 seconds') AS since, l.last
+        FROM (SELECT queue_measure_start(p_queue) AS start,
+                     greatest(queue_measure_start(p_queue),
+                              (SELECT max(at) FROM queue_admissions WHERE event_id = p_queue.event_id AND at <= p_now)) AS last) AS l) AS w,
+       LATERAL (SELECT sum(to_position - from_position)::double precision AS places FROM queue_admissions
+                WHERE event_id = p_queue.event_id AND at > w.since AND at <= w.last) AS a
 $$;
 REVOKE EXECUTE ON FUNCTION queue_measured_pace(event_queues, timestamptz) FROM PUBLIC;
 
@@ -63,7 +72,7 @@ LANGUAGE sql IMMUTABLE AS $$
   SELECT p_queue.prequeue_count + p_queue.last_position - p_queue.served_up_to - p_queue.vacated
 $$;
 
--- Seconds until position p's turn at the measured pace, places per minute (the configured rate until there is a measure).
+-- Seconds until position p's turn at a pace in places per minute (queue_measured_pace(); the configured rate if there is none).
 CREATE OR REPLACE FUNCTION queue_wait_seconds(p_queue event_queues, p_position bigint, p_rate double precision, p_now timestamptz) RETURNS integer
 LANGUAGE sql IMMUTABLE AS $$
   SELECT (greatest(0, ceil(extract(epoch FROM p_queue.opens_at - p_now)))
@@ -638,7 +647,7 @@ BEGIN
   UPDATE event_queues SET served_up_to = q.served_up_to, vacated = q.vacated,
     admitted_count = admitted_count + v_admitted, skipped_count = skipped_count + v_skipped,
     admission_credit = q.admission_credit - floor(q.admission_credit), admission_state = v_state, last_tick_at = p_now,
-    -- Nobody left waiting: the measures start again from here (queue_admissions_since).
+    -- Nobody left waiting: the measures start again from here (queue_measure_start).
     caught_up_at = CASE WHEN queue_length(q) = 0 THEN p_now ELSE caught_up_at END
   WHERE event_id = q.event_id RETURNING * INTO q;
   RETURN q;
@@ -677,7 +686,7 @@ REVOKE EXECUTE ON FUNCTION queue_admission_tick(text, integer, timestamptz) FROM
 -- while it changes (the realtime `queue` frame, docs/protocol.md): one object
 -- per queue of the given events. Each visitor computes their own people ahead
 -- (position - servedUpTo - 1) and wait from it, as queue_entry_json() does:
--- `rate` is the pace queue_wait_seconds() uses (measured, else the configured rate),
+-- `rate` is the pace queue_wait_seconds() uses (queue_measured_pace()),
 -- to 0.1 a minute. `ticketsLeft`: seats left to buy on sale, null when
 -- unlimited or when the event shows buyers bands only.
 -- `abandonAfterSeconds` is for the service's presence rounds, not sent.
@@ -689,7 +698,7 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path FROM CURRENT AS $$
     'opensAt', q.opens_at,
     'servedUpTo', q.served_up_to,
     'length', queue_length(q),
-    'rate', round(coalesce(nullif(queue_measured_pace(q, now()), 0), q.admit_per_minute)::numeric, 1),
+    'rate', round(queue_measured_pace(q, now())::numeric, 1),
     'ticketsLeft', CASE WHEN e.display_precision = 'exact' AND NOT t.unlimited THEN t.seats_left END,
     'seatsPerOrder', queue_seats_per_order(e),
     'abandonAfterSeconds', q.abandon_after_seconds) ORDER BY q.event_id), '[]'::jsonb)
