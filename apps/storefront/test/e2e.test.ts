@@ -370,6 +370,33 @@ describe.skipIf(!hasChromium)('the storefront in a real browser', () => {
     await page.getByText(/1 visitor admitted since the panel opened/).waitFor();
   }, 60_000);
 
+  it('a waiting-room number field holding what is not a number is refused, never read as empty (no cap)', async () => {
+    const slug = await service.event([{ name: 'Hall', totalCapacity: 100 }]);
+    const page = await open(`/organizer?event=${slug}`);
+    await page.getByRole('button', { name: 'Sign in as organizer (dev)' }).click();
+    // "1e" is text a number field accepts while typing, and reports as "" (the value of an empty field).
+    // These forms validate themselves (noValidate), so the browser does not stop them.
+    const typeInto = async (label: string, text: string) => {
+      const field = page.getByLabel(label, { exact: true });
+      await field.fill('');
+      await field.pressSequentially(text);
+    };
+
+    await page.getByText('Set up a waiting room').click();
+    await typeInto('Active shoppers at most', '5e');
+    await page.getByRole('button', { name: 'Turn on the waiting room' }).click();
+    await page.getByRole('alert').getByText('Active shoppers at most: that is not a number.').waitFor();
+    expect((await service.api('GET', `/api/events/${slug}/queue`)).status).toBe(404);
+
+    await page.getByLabel('Active shoppers at most', { exact: true }).fill('10');
+    await page.getByRole('button', { name: 'Turn on the waiting room' }).click();
+    await page.getByTestId('queue-status').waitFor();
+    await typeInto('Active shoppers at most', '5e');
+    await page.getByRole('button', { name: 'Save rate and cap' }).click();
+    await page.getByRole('alert').getByText('Active shoppers at most: that is not a number.').waitFor();
+    expect((await service.api('GET', `/api/events/${slug}/queue`)).json.queue.maxActiveShoppers).toBe(10);
+  }, 60_000);
+
   it('a buyer joins the waiting list of a sold-out type, sees their place, gets the offer when a hold is released, and buys it; the dashboard counts it', async () => {
     const slug = await service.event([
       { name: 'Front Row', totalCapacity: 2, maxPerOrder: 2 },

@@ -2,6 +2,7 @@ import { useId, useState, type FormEvent } from 'react';
 import { ApiError } from '../api.ts';
 import { formatCountdown, plural } from '../format.ts';
 import { useNow } from '../hooks/use-now.ts';
+import { notANumber } from '../number-fields.ts';
 import { useOrganizerQueue, type OrganizerQueue, type QueueSlot } from '../hooks/use-organizer-queue.ts';
 import type { Queue } from '../types.ts';
 import { OutcomeLine, type Outcome } from './form-outcome.tsx';
@@ -147,9 +148,13 @@ function QueueControls({ room, queue }: { room: OrganizerQueue; queue: Queue }) 
       setSaving(false);
     }
   };
-  const save = (e: FormEvent) => {
+  const save = (e: FormEvent<HTMLFormElement>) => {
     e.preventDefault();
-    void run('Saved', () => ({ admitPerMinute: whole(rate, 1, RATE_MESSAGE), maxActiveShoppers: wholeOrNone(cap, 1, CAP_MESSAGE) }));
+    const unreadable = notANumber(e.currentTarget);
+    void run('Saved', () => {
+      if (unreadable) throw new Refused(unreadable);
+      return { admitPerMinute: whole(rate, 1, RATE_MESSAGE), maxActiveShoppers: wholeOrNone(cap, 1, CAP_MESSAGE) };
+    });
   };
   const finished = queue.status === 'sold_out' || queue.status === 'closed';
 
@@ -202,11 +207,13 @@ function QueueSetUpForm({ room }: { room: OrganizerQueue }) {
   const [saving, setSaving] = useState(false);
   const [outcome, setOutcome] = useState<Outcome>(null);
 
-  const submit = async (e: FormEvent) => {
+  const submit = async (e: FormEvent<HTMLFormElement>) => {
     e.preventDefault();
+    const unreadable = notANumber(e.currentTarget);
     setSaving(true);
     setOutcome(null);
     try {
+      if (unreadable) throw new Refused(unreadable);
       const opens = Date.parse(opensAt);
       if (Number.isNaN(opens)) throw new Refused('Opens at: pick a date and time.');
       await room.setUp({
