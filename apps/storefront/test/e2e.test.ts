@@ -222,11 +222,16 @@ describe.skipIf(!hasChromium)('the storefront in a real browser', () => {
     await row(page, 'Terrace').getByText(/^Likely to sell out in about 1[12] minutes$/).waitFor({ timeout: 5000 });
     await row(page, 'Terrace').getByText('Selling fast').waitFor();
     await page.getByTestId('sold-per-minute').getByText('2.4 tickets a minute over the last 5 minutes').waitFor();
+    // Figures that change with every sale are shown, not read out: a screen reader would hear nothing else.
+    const announced = (p: Page) => p.locator('[aria-live="polite"], [aria-live="assertive"]').allInnerTexts().then((texts) => texts.join(' | '));
+    expect(await announced(page)).not.toContain('a minute');
 
     const dashboard = await open(`/organizer?event=${slug}`);
     await dashboard.getByRole('button', { name: 'Sign in as organizer (dev)' }).click();
     await row(dashboard, 'Terrace').locator('[data-col="velocity"]').getByText('2.4 · 0.8').waitFor();
     expect(await row(dashboard, 'Terrace').locator('[data-col="sell-out"]').innerText()).toMatch(/\(in ~1[12] min\)$/);
+    await dashboard.getByText(/12 seats sold in the last/).waitFor();
+    expect(await announced(dashboard)).not.toContain('sold in the last');
   }, 60_000);
 
   it("shows the server's exact totals, one per currency, and no float sum before the hold", async () => {

@@ -117,8 +117,6 @@ function QueueChart({ history }: { history: QueueSlot[] }) {
       slots={history.map((slot) => ({ at: slot.at, bar: slot.admitted, line: slot.length }))}
       summary={summary}
       lineLabel="in line"
-      // Its figures change with every poll: announcing each would drown everything else.
-      announce={false}
       barTitle={(slot) => `${timeFormat.format(slot.at)}: ${plural(slot.bar, 'admission')}`}
     />
   );

@@ -57,7 +57,8 @@ function EventHeading({ slug, sellingFast, soldPerMinute }: { slug: string; sell
         {details.venue && <> · {details.venue}</>}
       </p>
       {details.description && <p className="event-heading__description">{details.description}</p>}
-      <p className="event-heading__pulse" aria-live="polite">
+      {/* Not a live region: the rate changes with every refresh, and reading each out would drown the page. */}
+      <p className="event-heading__pulse">
         {sellingFast && <span className="pill pill--hot">Selling fast</span>}
         {soldPerMinute !== null && soldPerMinute > 0 && (
           <span className="muted" data-testid="sold-per-minute">
