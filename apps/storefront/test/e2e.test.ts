@@ -348,14 +348,19 @@ describe.skipIf(!hasChromium)('the storefront in a real browser', () => {
     await expect.poll(() => figure('admitted').innerText(), { timeout: 10_000 }).toBe('1');
     expect(await figure('served').innerText()).toBe('1 of 1');
 
-    // Refused input: by the form before any request, and by the server, each with its reason.
+    // Refused input: by the form before any request, in words for the field (the API's bounds, not its body field names).
     const rate = page.getByLabel('Admit per minute');
     await rate.fill('0');
     await page.getByRole('button', { name: 'Save rate and cap' }).click();
-    await page.getByRole('alert').getByText('Admit per minute: enter a whole number, at least 1.').waitFor();
+    await page.getByRole('alert').getByText('Admit per minute: enter a whole number from 1 to 1,000,000.').waitFor();
     await rate.fill('2000000');
     await page.getByRole('button', { name: 'Save rate and cap' }).click();
-    await page.getByRole('alert').getByText(/admitPerMinute/).waitFor();
+    await page.getByRole('alert').getByText('Admit per minute: enter a whole number from 1 to 1,000,000.').waitFor();
+    await rate.fill('60');
+    await page.getByLabel('Active shoppers at most').fill('20000000');
+    await page.getByRole('button', { name: 'Save rate and cap' }).click();
+    await page.getByRole('alert').getByText('Active shoppers at most: enter a whole number from 1 to 10,000,000, or leave it empty for no cap.').waitFor();
+    await page.getByLabel('Active shoppers at most').fill('');
     expect((await service.api('GET', `/api/events/${slug}/queue`)).json.queue.admitPerMinute).toBe(60);
 
     await rate.fill('45');
@@ -375,7 +380,7 @@ describe.skipIf(!hasChromium)('the storefront in a real browser', () => {
     await page.getByText(/1 visitor admitted since the panel opened/).waitFor();
   }, 60_000);
 
-  it('a waiting-room number field holding what is not a number is refused, never read as empty (no cap)', async () => {
+  it('dashboard fields refuse, in their own words, text that is not a number (never read as "no cap") and numbers beyond the API\'s range', async () => {
     const slug = await service.event([{ name: 'Hall', totalCapacity: 100 }]);
     const page = await open(`/organizer?event=${slug}`);
     await page.getByRole('button', { name: 'Sign in as organizer (dev)' }).click();
@@ -400,6 +405,12 @@ describe.skipIf(!hasChromium)('the storefront in a real browser', () => {
     await page.getByRole('button', { name: 'Save rate and cap' }).click();
     await page.getByRole('alert').getByText('Active shoppers at most: that is not a number.').waitFor();
     expect((await service.api('GET', `/api/events/${slug}/queue`)).json.queue.maxActiveShoppers).toBe(10);
+
+    // Out of the API's range: said in words for the field, not as the API's body field name.
+    await page.getByLabel('Capacity for Hall').fill('20000000');
+    await page.getByRole('button', { name: 'Save capacity' }).click();
+    await page.getByText('Enter a whole number up to 10,000,000, or leave it empty for unlimited.').waitFor();
+    expect((await service.api('GET', `/api/events/${slug}`)).json.event.ticketTypes[0].totalCapacity).toBe(100);
   }, 60_000);
 
   it('a buyer joins the waiting list of a sold-out type, sees their place, gets the offer when a hold is released, and buys it; the dashboard counts it', async () => {
