@@ -2,6 +2,7 @@ import { useQuery } from '@tanstack/react-query';
 import { useHoldClient, useReservation } from '@ticketpulse/react';
 import { useEffect, useId, useRef, useState } from 'react';
 import { formatCountdown, formatPrice, plural } from '../format.ts';
+import { shownAfterClick } from '../http-request.ts';
 import { useQueryStatus } from '../hooks/use-query-status.ts';
 import { queries } from '../queries.ts';
 import type { Reservation } from '../types.ts';
@@ -11,9 +12,6 @@ const PAYMENT_MS = 1200;
 
 type Action = 'idle' | 'paying' | 'extending' | 'releasing';
 
-function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : 'Something went wrong. Please try again.';
-}
 
 /** The hold's items and totals, as the server computed them: exact decimal strings, never multiplied here. */
 function HoldItems({ reservation }: { reservation: Reservation | undefined }) {
@@ -72,7 +70,7 @@ export function HoldPanel({ reservationId, onDone, fromWaitlist = false }: { res
     try {
       await work();
     } catch (failure) {
-      setActionError(errorMessage(failure));
+      setActionError(shownAfterClick(failure).message);
     } finally {
       setAction('idle');
     }
