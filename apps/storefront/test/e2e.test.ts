@@ -296,7 +296,10 @@ describe.skipIf(!hasChromium)('the storefront in a real browser', () => {
 
   it('the organizer dashboard opens on the busiest on-sale event, and a chosen event wins', async () => {
     const page = await open('/organizer');
-    await page.getByRole('button', { name: 'Sign in as organizer (dev)' }).click();
+    await page.getByRole('button', { name: 'Sign in as organizer (dev)' }).press('Enter');
+    // The pressed button is gone: focus goes on from the page's heading, not the document's start.
+    const focused = () => page.evaluate(() => document.activeElement?.textContent);
+    await expect.poll(focused).toBe('Organizer dashboard');
     const { json } = await service.api('GET', '/api/events');
     const busiest = defaultDashboardEvent(json.events as EventSummary[])!;
     const firstType = async (slug: string) => ((await service.api('GET', `/api/events/${slug}`)).json as { event: { ticketTypes: Array<{ name: string }> } }).event.ticketTypes[0]!.name;
@@ -309,6 +312,9 @@ describe.skipIf(!hasChromium)('the storefront in a real browser', () => {
     await page.waitForURL(`**/organizer?event=${other}`);
     await row(page, await firstType(other)).locator('[data-col="sold"]').waitFor();
     expect(await picker.inputValue()).toBe(other);
+    await page.getByRole('button', { name: 'Sign out' }).press('Enter');
+    await page.getByRole('button', { name: 'Sign in as organizer (dev)' }).waitFor();
+    await expect.poll(focused).toBe('Organizer dashboard');
   }, 60_000);
 
   it('the organizer dashboard updates live while the simulator sells', async () => {
