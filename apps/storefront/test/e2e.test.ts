@@ -273,6 +273,9 @@ describe.skipIf(!hasChromium)('the storefront in a real browser', () => {
     await a.getByText('Your hold expired').waitFor({ timeout: 10_000 });
     await row(a, 'Quick').getByText('4 available').waitFor({ timeout: 5000 });
     await row(b, 'Quick').getByText('4 available').waitFor({ timeout: 5000 });
+    // The panel and its button go: keyboard focus goes back to the tickets, not to the start of the document.
+    await a.getByRole('button', { name: 'Choose tickets again' }).press('Enter');
+    await expect.poll(() => a.evaluate(() => document.activeElement?.textContent)).toBe('Tickets');
   });
 
   it('shows the outage when the server dies, then goes live again with the right counts', async () => {
@@ -438,8 +441,10 @@ describe.skipIf(!hasChromium)('the storefront in a real browser', () => {
     await row(buyer, 'Boxes').getByText('Sold out').waitFor();
     for (const name of ['Balcony', 'Boxes']) expect(await buyer.locator(`[data-waitlist-for="${name}"]`).getByRole('button').count()).toBe(0);
     await buyer.getByLabel('Tickets wanted from the Front Row waiting list').selectOption('2');
-    await list.getByRole('button', { name: 'Join the waiting list' }).click();
+    await list.getByRole('button', { name: 'Join the waiting list' }).press('Enter');
     await list.getByText('number 1').waitFor();
+    // The pressed button is swapped for its opposite: focus follows it.
+    await expect.poll(() => buyer.evaluate(() => document.activeElement?.textContent)).toBe('Leave the waiting list');
     // Someone joining after does not pass them: they are second.
     const later = (await (await fetch(`${service.url}/api/auth/dev-token`, { method: 'POST' })).json()) as { token: string };
     const event = (await service.api('GET', `/api/events/${slug}`)).json.event as { ticketTypes: Array<{ id: string; name: string }> };

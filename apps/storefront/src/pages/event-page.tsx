@@ -1,6 +1,6 @@
 import { useQuery } from '@tanstack/react-query';
 import { RealtimeErrorBoundary } from '@ticketpulse/react';
-import { useCallback } from 'react';
+import { useCallback, useRef } from 'react';
 import { Link } from 'wouter';
 import { HoldPanel } from '../components/hold-panel.tsx';
 import { OfferPanel } from '../components/offer-panel.tsx';
@@ -108,6 +108,12 @@ export function EventPage({ slug }: { slug: string }) {
   const onHold = async () => {
     if (await hold(selection.items)) clear();
   };
+  const ticketsHeading = useRef<HTMLHeadingElement>(null);
+  // "Choose tickets again", "Buy more tickets", an offer dismissed: the panel and its button go, so focus goes back to the tickets.
+  const backToTickets = (done: () => void) => () => {
+    done();
+    ticketsHeading.current?.focus();
+  };
 
   return (
     <>
@@ -116,7 +122,9 @@ export function EventPage({ slug }: { slug: string }) {
         <EventHeading slug={slug} sellingFast={eventSellingFast(tickets)} soldPerMinute={eventSoldPerMinute(tickets)} />
         <div className="event-layout">
           <section className="card tickets" aria-labelledby="tickets-heading">
-            <h2 id="tickets-heading">Tickets</h2>
+            <h2 id="tickets-heading" ref={ticketsHeading} tabIndex={-1}>
+              Tickets
+            </h2>
             <p className="visually-hidden" aria-live="polite" data-testid="queue-announcement">
               {announcement}
             </p>
@@ -191,10 +199,10 @@ export function EventPage({ slug }: { slug: string }) {
           </section>
           <aside className="event-aside">
             {waitlist.offers.map((entry) => (
-              <OfferPanel key={entry.id} entry={entry} onDone={waitlist.dismissOffer} />
+              <OfferPanel key={entry.id} entry={entry} onDone={backToTickets(() => waitlist.dismissOffer(entry.id))} />
             ))}
             {holdRequest.reservationId ? (
-              <HoldPanel key={holdRequest.reservationId} reservationId={holdRequest.reservationId} onDone={holdRequest.dismiss} />
+              <HoldPanel key={holdRequest.reservationId} reservationId={holdRequest.reservationId} onDone={backToTickets(holdRequest.dismiss)} />
             ) : waitlist.offers.length > 0 ? null : (
               <section className="card hold-help" aria-labelledby="how-heading">
                 <h2 id="how-heading">How it works</h2>
