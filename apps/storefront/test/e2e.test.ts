@@ -562,7 +562,7 @@ describe.skipIf(!hasChromium)('the storefront in a real browser', () => {
     expect([...places].sort()).toEqual([1, 2]);
     const [first, second] = places[0] === 1 ? pages : [pages[1]!, pages[0]!];
     await second!.locator('[data-queue="ahead"]').getByText('1', { exact: true }).waitFor();
-    await second!.getByText('Places are drawn: you are number 2 in line.').waitFor({ state: 'attached' });
+    await second!.getByText('Places are drawn: you are number 2 in line, with 1 person ahead of you.').waitFor({ state: 'attached' });
     await second!.screenshot({ path: join(OUTPUT, 'waiting-room.png'), fullPage: true });
 
     // Admission starts: the first is let in, holds the one ticket an order allows, and buys it.
