@@ -30,6 +30,18 @@ export function shown(error: unknown): ApiError {
   return friendly ? new ApiError(error.code, friendly, error.status, error.details) : error;
 }
 
+const CLICK_NETWORK_MESSAGE = "Can't reach the ticket server. Check your connection, then try again.";
+
+/**
+ * A failed click (hold, buy, extend, release, join or leave a waiting list)
+ * as shown: as `shown`, except that a network error asks for another try,
+ * since nothing repeats a click on its own (reads are polled; these are not).
+ */
+export function shownAfterClick(error: unknown): ApiError {
+  const failure = shown(error);
+  return failure.code === 'network_error' ? new ApiError(failure.code, CLICK_NETWORK_MESSAGE, failure.status, failure.details) : failure;
+}
+
 /** A refusal decided here rather than by the server (no token yet), worded as the server's would be. */
 export const refusedHere = (code: string, status: number): ApiError => shown(new ApiError(code, code, status));
 

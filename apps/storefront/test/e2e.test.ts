@@ -222,11 +222,16 @@ describe.skipIf(!hasChromium)('the storefront in a real browser', () => {
     await row(page, 'Terrace').getByText(/^Likely to sell out in about 1[12] minutes$/).waitFor({ timeout: 5000 });
     await row(page, 'Terrace').getByText('Selling fast').waitFor();
     await page.getByTestId('sold-per-minute').getByText('2.4 tickets a minute over the last 5 minutes').waitFor();
+    // Figures that change with every sale are shown, not read out: a screen reader would hear nothing else.
+    const announced = (p: Page) => p.locator('[aria-live="polite"], [aria-live="assertive"]').allInnerTexts().then((texts) => texts.join(' | '));
+    expect(await announced(page)).not.toMatch(/a minute|\d+ available/);
 
     const dashboard = await open(`/organizer?event=${slug}`);
     await dashboard.getByRole('button', { name: 'Sign in as organizer (dev)' }).click();
     await row(dashboard, 'Terrace').locator('[data-col="velocity"]').getByText('2.4 · 0.8').waitFor();
     expect(await row(dashboard, 'Terrace').locator('[data-col="sell-out"]').innerText()).toMatch(/\(in ~1[12] min\)$/);
+    await dashboard.getByText(/12 seats sold in the last/).waitFor();
+    expect(await announced(dashboard)).not.toContain('sold in the last');
   }, 60_000);
 
   it("shows the server's exact totals, one per currency, and no float sum before the hold", async () => {
@@ -268,6 +273,9 @@ describe.skipIf(!hasChromium)('the storefront in a real browser', () => {
     await a.getByText('Your hold expired').waitFor({ timeout: 10_000 });
     await row(a, 'Quick').getByText('4 available').waitFor({ timeout: 5000 });
     await row(b, 'Quick').getByText('4 available').waitFor({ timeout: 5000 });
+    // The panel and its button go: keyboard focus goes back to the tickets, not to the start of the document.
+    await a.getByRole('button', { name: 'Choose tickets again' }).press('Enter');
+    await expect.poll(() => a.evaluate(() => document.activeElement?.textContent)).toBe('Tickets');
   });
 
   it('shows the outage when the server dies, then goes live again with the right counts', async () => {
@@ -291,7 +299,10 @@ describe.skipIf(!hasChromium)('the storefront in a real browser', () => {
 
   it('the organizer dashboard opens on the busiest on-sale event, and a chosen event wins', async () => {
     const page = await open('/organizer');
-    await page.getByRole('button', { name: 'Sign in as organizer (dev)' }).click();
+    await page.getByRole('button', { name: 'Sign in as organizer (dev)' }).press('Enter');
+    // The pressed button is gone: focus goes on from the page's heading, not the document's start.
+    const focused = () => page.evaluate(() => document.activeElement?.textContent);
+    await expect.poll(focused).toBe('Organizer dashboard');
     const { json } = await service.api('GET', '/api/events');
     const busiest = defaultDashboardEvent(json.events as EventSummary[])!;
     const firstType = async (slug: string) => ((await service.api('GET', `/api/events/${slug}`)).json as { event: { ticketTypes: Array<{ name: string }> } }).event.ticketTypes[0]!.name;
@@ -304,6 +315,9 @@ describe.skipIf(!hasChromium)('the storefront in a real browser', () => {
     await page.waitForURL(`**/organizer?event=${other}`);
     await row(page, await firstType(other)).locator('[data-col="sold"]').waitFor();
     expect(await picker.inputValue()).toBe(other);
+    await page.getByRole('button', { name: 'Sign out' }).press('Enter');
+    await page.getByRole('button', { name: 'Sign in as organizer (dev)' }).waitFor();
+    await expect.poll(focused).toBe('Organizer dashboard');
   }, 60_000);
 
   it('the organizer dashboard updates live while the simulator sells', async () => {
@@ -343,14 +357,19 @@ describe.skipIf(!hasChromium)('the storefront in a real browser', () => {
     await expect.poll(() => figure('admitted').innerText(), { timeout: 10_000 }).toBe('1');
     expect(await figure('served').innerText()).toBe('1 of 1');
 
-    // Refused input: by the form before any request, and by the server, each with its reason.
+    // Refused input: by the form before any request, in words for the field (the API's bounds, not its body field names).
     const rate = page.getByLabel('Admit per minute');
     await rate.fill('0');
     await page.getByRole('button', { name: 'Save rate and cap' }).click();
-    await page.getByRole('alert').getByText('Admit per minute: enter a whole number, at least 1.').waitFor();
+    await page.getByRole('alert').getByText('Admit per minute: enter a whole number from 1 to 1,000,000.').waitFor();
     await rate.fill('2000000');
     await page.getByRole('button', { name: 'Save rate and cap' }).click();
-    await page.getByRole('alert').getByText(/admitPerMinute/).waitFor();
+    await page.getByRole('alert').getByText('Admit per minute: enter a whole number from 1 to 1,000,000.').waitFor();
+    await rate.fill('60');
+    await page.getByLabel('Active shoppers at most').fill('20000000');
+    await page.getByRole('button', { name: 'Save rate and cap' }).click();
+    await page.getByRole('alert').getByText('Active shoppers at most: enter a whole number from 1 to 10,000,000, or leave it empty for no cap.').waitFor();
+    await page.getByLabel('Active shoppers at most').fill('');
     expect((await service.api('GET', `/api/events/${slug}/queue`)).json.queue.admitPerMinute).toBe(60);
 
     await rate.fill('45');
@@ -368,6 +387,39 @@ describe.skipIf(!hasChromium)('the storefront in a real browser', () => {
     await status.getByText('Admitting').waitFor();
     expect((await service.api('GET', `/api/events/${slug}/queue`)).json.queue.paused).toBe(false);
     await page.getByText(/1 visitor admitted since the panel opened/).waitFor();
+  }, 60_000);
+
+  it('dashboard fields refuse, in their own words, text that is not a number (never read as "no cap") and numbers beyond the API\'s range', async () => {
+    const slug = await service.event([{ name: 'Hall', totalCapacity: 100 }]);
+    const page = await open(`/organizer?event=${slug}`);
+    await page.getByRole('button', { name: 'Sign in as organizer (dev)' }).click();
+    // "1e" is text a number field accepts while typing, and reports as "" (the value of an empty field).
+    // These forms validate themselves (noValidate), so the browser does not stop them.
+    const typeInto = async (label: string, text: string) => {
+      const field = page.getByLabel(label, { exact: true });
+      await field.fill('');
+      await field.pressSequentially(text);
+    };
+
+    await page.getByText('Set up a waiting room').click();
+    await typeInto('Active shoppers at most', '5e');
+    await page.getByRole('button', { name: 'Turn on the waiting room' }).click();
+    await page.getByRole('alert').getByText('Active shoppers at most: that is not a number.').waitFor();
+    expect((await service.api('GET', `/api/events/${slug}/queue`)).status).toBe(404);
+
+    await page.getByLabel('Active shoppers at most', { exact: true }).fill('10');
+    await page.getByRole('button', { name: 'Turn on the waiting room' }).click();
+    await page.getByTestId('queue-status').waitFor();
+    await typeInto('Active shoppers at most', '5e');
+    await page.getByRole('button', { name: 'Save rate and cap' }).click();
+    await page.getByRole('alert').getByText('Active shoppers at most: that is not a number.').waitFor();
+    expect((await service.api('GET', `/api/events/${slug}/queue`)).json.queue.maxActiveShoppers).toBe(10);
+
+    // Out of the API's range: said in words for the field, not as the API's body field name.
+    await page.getByLabel('Capacity for Hall').fill('20000000');
+    await page.getByRole('button', { name: 'Save capacity' }).click();
+    await page.getByText('Enter a whole number up to 10,000,000, or leave it empty for unlimited.').waitFor();
+    expect((await service.api('GET', `/api/events/${slug}`)).json.event.ticketTypes[0].totalCapacity).toBe(100);
   }, 60_000);
 
   it('a buyer joins the waiting list of a sold-out type, sees their place, gets the offer when a hold is released, and buys it; the dashboard counts it', async () => {
@@ -389,8 +441,10 @@ describe.skipIf(!hasChromium)('the storefront in a real browser', () => {
     await row(buyer, 'Boxes').getByText('Sold out').waitFor();
     for (const name of ['Balcony', 'Boxes']) expect(await buyer.locator(`[data-waitlist-for="${name}"]`).getByRole('button').count()).toBe(0);
     await buyer.getByLabel('Tickets wanted from the Front Row waiting list').selectOption('2');
-    await list.getByRole('button', { name: 'Join the waiting list' }).click();
+    await list.getByRole('button', { name: 'Join the waiting list' }).press('Enter');
     await list.getByText('number 1').waitFor();
+    // The pressed button is swapped for its opposite: focus follows it.
+    await expect.poll(() => buyer.evaluate(() => document.activeElement?.textContent)).toBe('Leave the waiting list');
     // Someone joining after does not pass them: they are second.
     const later = (await (await fetch(`${service.url}/api/auth/dev-token`, { method: 'POST' })).json()) as { token: string };
     const event = (await service.api('GET', `/api/events/${slug}`)).json.event as { ticketTypes: Array<{ id: string; name: string }> };
@@ -508,7 +562,7 @@ describe.skipIf(!hasChromium)('the storefront in a real browser', () => {
     expect([...places].sort()).toEqual([1, 2]);
     const [first, second] = places[0] === 1 ? pages : [pages[1]!, pages[0]!];
     await second!.locator('[data-queue="ahead"]').getByText('1', { exact: true }).waitFor();
-    await second!.getByText('Places are drawn: you are number 2 in line.').waitFor({ state: 'attached' });
+    await second!.getByText('Places are drawn: you are number 2 in line, with 1 person ahead of you.').waitFor({ state: 'attached' });
     await second!.screenshot({ path: join(OUTPUT, 'waiting-room.png'), fullPage: true });
 
     // Admission starts: the first is let in, holds the one ticket an order allows, and buys it.

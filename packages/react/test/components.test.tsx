@@ -79,22 +79,34 @@ describe('components against a real server', () => {
     });
   });
 
-  it('the indicator announces a change in its polite live region and flashes', async () => {
+  /** An indicator watching a 10-seat type that runs low at 3, then 7 of its seats held. */
+  async function indicatorThroughAHold(props: { announce?: boolean }) {
     const event = await createEvent(catalog(), { ticketTypes: [{ name: 'Few', totalCapacity: 10, lowStockThreshold: 3, maxPerOrder: 10 }] });
     const few = typeId(event, 'Few');
     const { manager } = live.manager();
     const { container } = render(
       <TicketPulseProvider manager={manager}>
-        <TicketAvailabilityIndicator eventId={event.id} ticketTypeId={few} />
+        <TicketAvailabilityIndicator eventId={event.id} ticketTypeId={few} {...props} />
       </TicketPulseProvider>,
     );
-    const region = container.querySelector('[aria-live="polite"]')!;
-    await waitFor(() => expect(region.textContent).toBe('Few: 10 available'));
-    expect(region.classList.contains('tp-flash')).toBe(false);
+    const indicator = container.querySelector('.tp-indicator')!;
+    await waitFor(() => expect(indicator.textContent).toBe('Few: 10 available'));
+    expect(indicator.classList.contains('tp-flash')).toBe(false);
     await live.hold(event.id, few, 7);
-    await waitFor(() => expect(region.textContent).toBe('Few: Only 3 left'));
-    expect(region.classList.contains('tp-flash')).toBe(true);
-    expect(region.getAttribute('data-status')).toBe('low_stock');
+    await waitFor(() => expect(indicator.textContent).toBe('Few: Only 3 left'));
+    expect(indicator.classList.contains('tp-flash')).toBe(true);
+    expect(indicator.getAttribute('data-status')).toBe('low_stock');
+    return { container, indicator };
+  }
+
+  it('the indicator announces a change in its polite live region and flashes', async () => {
+    const { indicator } = await indicatorThroughAHold({});
+    expect(indicator.getAttribute('aria-live')).toBe('polite');
+  });
+
+  it('the indicator with announce={false} still shows and flashes each change, in no live region', async () => {
+    const { container } = await indicatorThroughAHold({ announce: false });
+    expect(container.querySelector('[aria-live="polite"]')).toBeNull();
   });
 
   it('shows a ticket given as data without watching anything', async () => {

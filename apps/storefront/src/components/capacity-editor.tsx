@@ -2,6 +2,9 @@ import type { TicketAvailability } from '@ticketpulse/client';
 import { useId, useState, type FormEvent } from 'react';
 import { api, ApiError } from '../api.ts';
 
+/** totalCapacity's upper bound in the API. */
+const MAX_CAPACITY = 10_000_000;
+
 type Outcome = { kind: 'saved' } | { kind: 'error'; message: string } | null;
 
 /** Changes a ticket type's capacity (PATCH /api/event-tickets/:id); empty means unlimited. */
@@ -18,8 +21,9 @@ export function CapacityEditor({ ticket }: { ticket: TicketAvailability }) {
     e.preventDefault();
     const trimmed = value.trim();
     const totalCapacity = trimmed === '' ? null : Number(trimmed);
-    if (totalCapacity !== null && (!Number.isInteger(totalCapacity) || totalCapacity < 0)) {
-      setOutcome({ kind: 'error', message: 'Enter a whole number, or leave it empty for unlimited.' });
+    // The API's bounds (docs/api.md): its own refusal names a body field, not what to type.
+    if (totalCapacity !== null && (!Number.isInteger(totalCapacity) || totalCapacity < 0 || totalCapacity > MAX_CAPACITY)) {
+      setOutcome({ kind: 'error', message: 'Enter a whole number up to 10,000,000, or leave it empty for unlimited.' });
       return;
     }
     setSaving(true);

@@ -2,6 +2,8 @@ import { useQuery } from '@tanstack/react-query';
 import { useHoldClient, useReservation } from '@ticketpulse/react';
 import { useEffect, useId, useRef, useState } from 'react';
 import { formatCountdown, formatPrice, plural } from '../format.ts';
+import { holdEndedLine } from '../hold-ended.ts';
+import { shownAfterClick } from '../http-request.ts';
 import { useQueryStatus } from '../hooks/use-query-status.ts';
 import { queries } from '../queries.ts';
 import type { Reservation } from '../types.ts';
@@ -11,9 +13,6 @@ const PAYMENT_MS = 1200;
 
 type Action = 'idle' | 'paying' | 'extending' | 'releasing';
 
-function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : 'Something went wrong. Please try again.';
-}
 
 /** The hold's items and totals, as the server computed them: exact decimal strings, never multiplied here. */
 function HoldItems({ reservation }: { reservation: Reservation | undefined }) {
@@ -72,7 +71,7 @@ export function HoldPanel({ reservationId, onDone, fromWaitlist = false }: { res
     try {
       await work();
     } catch (failure) {
-      setActionError(errorMessage(failure));
+      setActionError(shownAfterClick(failure).message);
     } finally {
       setAction('idle');
     }
@@ -85,7 +84,7 @@ export function HoldPanel({ reservationId, onDone, fromWaitlist = false }: { res
     });
 
   const items = details.data;
-  const seats = items ? plural(items.items.reduce((sum, i) => sum + i.quantity, 0), 'ticket') : 'your tickets';
+  const count = items ? items.items.reduce((sum, i) => sum + i.quantity, 0) : null;
 
   if (error) {
     return (
@@ -122,7 +121,7 @@ export function HoldPanel({ reservationId, onDone, fromWaitlist = false }: { res
         <h2 id={headingId} ref={heading} tabIndex={-1}>
           Purchase complete
         </h2>
-        <p role="status">Thank you! {items ? `${seats} confirmed.` : 'Your tickets are confirmed.'} A receipt is on its way.</p>
+        <p role="status">Thank you! {count === null ? 'Your tickets are confirmed.' : `${plural(count, 'ticket')} confirmed.`} A receipt is on its way.</p>
         <HoldItems reservation={items} />
         <button type="button" className="button" onClick={onDone}>
           Buy more tickets
@@ -133,16 +132,12 @@ export function HoldPanel({ reservationId, onDone, fromWaitlist = false }: { res
 
   if (status === 'expired' || status === 'released') {
     const expired = status === 'expired';
-    const gone = fromWaitlist ? 'go to the next person waiting, or back on sale' : 'are back on sale';
     return (
       <section className="hold-panel hold-panel--ended" aria-labelledby={headingId}>
         <h2 id={headingId} ref={heading} tabIndex={-1}>
           {expired ? 'Your hold expired' : 'Hold released'}
         </h2>
-        <p role="status">
-          {expired ? `Time ran out: ${seats} ${gone}.` : `You let ${seats} go; they ${gone}.`}
-          {!fromWaitlist && ' The counts above now include them.'}
-        </p>
+        <p role="status">{holdEndedLine(status, count, fromWaitlist)}</p>
         <button type="button" className="button" onClick={onDone}>
           Choose tickets again
         </button>

@@ -1,4 +1,4 @@
-import { plural } from '../format.ts';
+import { offerLine } from '../offer-line.ts';
 import type { WaitlistEntry } from '../types.ts';
 import { HoldPanel } from './hold-panel.tsx';
 
@@ -11,8 +11,7 @@ export function OfferPanel({ entry, onDone }: { entry: WaitlistEntry; onDone: (e
   return (
     <div className="card offer-panel" data-offer-for={entry.ticketTypeName}>
       <p className="offer-panel__lead">
-        <span className="pill pill--available">Waiting list</span> {plural(entry.offer.quantity, 'ticket')} of {entry.ticketTypeName} came back and are held for you
-        {entry.offer.quantity < entry.quantity && ` (you asked for up to ${entry.quantity}; buy these, or release them for the next person)`}.
+        <span className="pill pill--available">Waiting list</span> {offerLine(entry.ticketTypeName, entry.offer.quantity, entry.quantity)}
       </p>
       <HoldPanel reservationId={entry.offer.reservationId} fromWaitlist onDone={() => onDone(entry.id)} />
     </div>

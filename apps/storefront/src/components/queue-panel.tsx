@@ -2,6 +2,7 @@ import { useId, useState, type FormEvent } from 'react';
 import { ApiError } from '../api.ts';
 import { formatCountdown, plural } from '../format.ts';
 import { useNow } from '../hooks/use-now.ts';
+import { notANumber } from '../number-fields.ts';
 import { useOrganizerQueue, type OrganizerQueue, type QueueSlot } from '../hooks/use-organizer-queue.ts';
 import type { Queue } from '../types.ts';
 import { OutcomeLine, type Outcome } from './form-outcome.tsx';
@@ -35,18 +36,20 @@ const failed = (failure: unknown): Outcome => ({
   message: failure instanceof Refused || failure instanceof ApiError ? failure.message : 'Saving failed. Please retry.',
 });
 
-/** A whole number at least `min`, else Refused(`message`). */
-function whole(text: string, min: number, message: string): number {
+/** A whole number from `min` to `max` (the API's bounds, docs/waiting-room.md), else Refused(`message`). */
+function whole(text: string, min: number, max: number, message: string): number {
   const value = Number(text.trim());
-  if (text.trim() === '' || !Number.isInteger(value) || value < min) throw new Refused(message);
+  if (text.trim() === '' || !Number.isInteger(value) || value < min || value > max) throw new Refused(message);
   return value;
 }
 
 /** The same, or null ("no cap") when empty. */
-const wholeOrNone = (text: string, min: number, message: string): number | null => (text.trim() === '' ? null : whole(text, min, message));
+const wholeOrNone = (text: string, min: number, max: number, message: string): number | null => (text.trim() === '' ? null : whole(text, min, max, message));
 
-const CAP_MESSAGE = 'Active shoppers at most: enter a whole number, at least 1, or leave it empty for no cap.';
-const RATE_MESSAGE = 'Admit per minute: enter a whole number, at least 1.';
+const CAP_MESSAGE = 'Active shoppers at most: enter a whole number from 1 to 10,000,000, or leave it empty for no cap.';
+const RATE_MESSAGE = 'Admit per minute: enter a whole number from 1 to 1,000,000.';
+const admitRate = (text: string) => whole(text, 1, 1_000_000, RATE_MESSAGE);
+const shopperCap = (text: string) => wholeOrNone(text, 1, 10_000_000, CAP_MESSAGE);
 
 /**
  * The organizer's waiting-room panel (docs/waiting-room.md, "The dashboard
@@ -116,8 +119,6 @@ function QueueChart({ history }: { history: QueueSlot[] }) {
       slots={history.map((slot) => ({ at: slot.at, bar: slot.admitted, line: slot.length }))}
       summary={summary}
       lineLabel="in line"
-      // Its figures change with every poll: announcing each would drown everything else.
-      announce={false}
       barTitle={(slot) => `${timeFormat.format(slot.at)}: ${plural(slot.bar, 'admission')}`}
     />
   );
@@ -147,9 +148,13 @@ function QueueControls({ room, queue }: { room: OrganizerQueue; queue: Queue }) 
       setSaving(false);
     }
   };
-  const save = (e: FormEvent) => {
+  const save = (e: FormEvent<HTMLFormElement>) => {
     e.preventDefault();
-    void run('Saved', () => ({ admitPerMinute: whole(rate, 1, RATE_MESSAGE), maxActiveShoppers: wholeOrNone(cap, 1, CAP_MESSAGE) }));
+    const unreadable = notANumber(e.currentTarget);
+    void run('Saved', () => {
+      if (unreadable) throw new Refused(unreadable);
+      return { admitPerMinute: admitRate(rate), maxActiveShoppers: shopperCap(cap) };
+    });
   };
   const finished = queue.status === 'sold_out' || queue.status === 'closed';
 
@@ -202,19 +207,21 @@ function QueueSetUpForm({ room }: { room: OrganizerQueue }) {
   const [saving, setSaving] = useState(false);
   const [outcome, setOutcome] = useState<Outcome>(null);
 
-  const submit = async (e: FormEvent) => {
+  const submit = async (e: FormEvent<HTMLFormElement>) => {
     e.preventDefault();
+    const unreadable = notANumber(e.currentTarget);
     setSaving(true);
     setOutcome(null);
     try {
+      if (unreadable) throw new Refused(unreadable);
       const opens = Date.parse(opensAt);
       if (Number.isNaN(opens)) throw new Refused('Opens at: pick a date and time.');
       await room.setUp({
         opensAt: new Date(opens).toISOString(),
-        prequeueMinutes: whole(prequeue, 0, 'Pre-queue: enter whole minutes, 0 or more.'),
-        admitPerMinute: whole(rate, 1, RATE_MESSAGE),
-        maxActiveShoppers: wholeOrNone(cap, 1, CAP_MESSAGE),
-        passSeconds: whole(pass, 1, 'Pass: enter whole seconds, at least 1.'),
+        prequeueMinutes: whole(prequeue, 0, 10_080, 'Pre-queue: enter whole minutes from 0 to 10,080 (a week).'),
+        admitPerMinute: admitRate(rate),
+        maxActiveShoppers: shopperCap(cap),
+        passSeconds: whole(pass, 1, 86_400, 'Pass: enter whole seconds from 1 to 86,400 (a day).'),
       });
     } catch (failure) {
       setOutcome(failed(failure));

@@ -45,7 +45,8 @@ export const TicketRow = memo(function TicketRow(props: TicketRowProps) {
         {ticket.description && <p className="ticket-row__description">{ticket.description}</p>}
         <p className="ticket-row__meta">
           <span className="ticket-row__price">{formatPrice(ticket.price, ticket.currency)}</span>
-          <TicketAvailabilityIndicator ticket={ticket} />
+          {/* Not read out at every sale: the toasts say when it runs low, sells out or comes back. */}
+          <TicketAvailabilityIndicator ticket={ticket} announce={false} />
           {isSellingFast(ticket) && <span className="pill pill--hot">Selling fast</span>}
         </p>
         <SellOutNote ticket={ticket} />

@@ -16,10 +16,8 @@ export interface ChartSlot {
 export interface TimeChartProps {
   /** Oldest first, one per slot, the current one last. */
   slots: ChartSlot[];
-  /** Read by screen readers (and shown below). */
+  /** Read by screen readers (and shown below); not announced: both charts' figures change with every sale or poll. */
   summary: string;
-  /** Announce the summary, politely, as it changes; off where it changes every few seconds. */
-  announce?: boolean;
   /** Each bar's tooltip. */
   barTitle: (slot: ChartSlot) => string;
   /** The line's name, shown with its scale; no line without it. */
@@ -31,7 +29,7 @@ export interface TimeChartProps {
  * text summary for screen readers and at a glance: the dashboard's charts
  * (SalesChart, the waiting room's).
  */
-export function TimeChart({ slots, summary, barTitle, lineLabel, announce = true }: TimeChartProps) {
+export function TimeChart({ slots, summary, barTitle, lineLabel }: TimeChartProps) {
   const barScale = Math.max(1, ...slots.map((s) => s.bar));
   const lineScale = Math.max(1, ...slots.map((s) => s.line ?? 0));
   const step = WIDTH / Math.max(1, slots.length);
@@ -82,7 +80,7 @@ export function TimeChart({ slots, summary, barTitle, lineLabel, announce = true
         <span>{first ? timeFormat.format(first.at) : ''}</span>
         <span>now</span>
       </div>
-      <figcaption aria-live={announce ? 'polite' : 'off'}>{summary}</figcaption>
+      <figcaption>{summary}</figcaption>
     </figure>
   );
 }

@@ -1,5 +1,5 @@
 import type { TicketAvailability } from '@ticketpulse/client';
-import { useId, useState } from 'react';
+import { useEffect, useId, useRef, useState } from 'react';
 import { plural } from '../format.ts';
 import type { WaitlistNote } from '../hooks/use-waitlist.ts';
 import type { WaitlistEntry } from '../types.ts';
@@ -25,6 +25,15 @@ export function WaitlistJoin({ ticket, entry, note, onJoin, onLeave, labelled = 
   const [quantity, setQuantity] = useState(1);
   const pending = note?.pending ?? false;
   const name = ticket.ticketTypeName;
+  const container = useRef<HTMLDivElement>(null);
+  const acted = useRef(false);
+  const joined = entry !== undefined;
+  useEffect(() => {
+    // Joining or leaving disables, then swaps, the button pressed: focus goes to the one that replaces it, not to the document.
+    const lost = document.activeElement === null || document.activeElement === document.body;
+    if (acted.current && lost) container.current?.querySelector<HTMLButtonElement>('button:enabled')?.focus();
+    acted.current = false;
+  }, [joined]);
   let body;
   if (entry?.status === 'offered') {
     body = (
@@ -38,7 +47,11 @@ export function WaitlistJoin({ ticket, entry, note, onJoin, onLeave, labelled = 
         <span>
           You are <strong data-waitlist-place>number {entry.place}</strong> on the waiting list, for up to {plural(entry.quantity, 'ticket')}.
         </span>
-        <button type="button" className="button button--small button--ghost" disabled={pending} onClick={() => onLeave(entry)}>
+        <button type="button" className="button button--small button--ghost" disabled={pending} onClick={() => {
+            acted.current = true;
+            onLeave(entry);
+          }}
+        >
           Leave the waiting list
         </button>
       </p>
@@ -51,6 +64,7 @@ export function WaitlistJoin({ ticket, entry, note, onJoin, onLeave, labelled = 
         className="waitlist-join__form"
         onSubmit={(e) => {
           e.preventDefault();
+          acted.current = true;
           onJoin(ticket.ticketTypeId, quantity);
         }}
       >
@@ -71,7 +85,7 @@ export function WaitlistJoin({ ticket, entry, note, onJoin, onLeave, labelled = 
     );
   }
   return (
-    <div className="waitlist-join" data-waitlist-for={name}>
+    <div className="waitlist-join" data-waitlist-for={name} ref={container}>
       {labelled && body && <h4 className="waitlist-join__name">{name}</h4>}
       {body}
       {note?.message && (

@@ -3,7 +3,7 @@ import { ApiError, newIdempotencyKey } from '@ticketpulse/client';
 import { useHoldClient, useReservationExpiryManager } from '@ticketpulse/react';
 import { useCallback, useRef, useState, useSyncExternalStore } from 'react';
 import { asBuyer } from '../api.ts';
-import { shown } from '../http-request.ts';
+import { shownAfterClick } from '../http-request.ts';
 import { queries } from '../queries.ts';
 import { recallHold, rememberHold } from '../session.ts';
 
@@ -60,7 +60,7 @@ export function useHold(slug: string): HoldRequest {
         setReservationId(reservation.id);
         return true;
       } catch (failure) {
-        setError(failure instanceof ApiError ? shown(failure).message : 'The hold failed. Please try again.');
+        setError(failure instanceof ApiError ? shownAfterClick(failure).message : 'The hold failed. Please try again.');
         return false;
       } finally {
         inFlight.current = false;

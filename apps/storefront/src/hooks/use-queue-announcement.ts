@@ -9,7 +9,15 @@ const ENDING_SOON_SECONDS = 60;
 const turnLeft = (seconds: number) => (seconds < 60 ? plural(seconds, 'second') : plural(Math.floor(seconds / 60), 'minute'));
 
 /** What of the queue the announcements look at. */
-export type Seen = Pick<QueueResult, 'status' | 'position' | 'isYourTurn' | 'passSecondsLeft'> & { soldOut: boolean };
+export type Seen = Pick<QueueResult, 'status' | 'position' | 'peopleAhead' | 'isYourTurn' | 'passSecondsLeft'> & { soldOut: boolean };
+
+/**
+ * A place in words, with the people ahead: the place is the number drawn or
+ * taken, which stays while those ahead are served, so "number 40" alone
+ * would overstate the wait of someone with 9 people ahead (as the page shows).
+ */
+const placeInLine = ({ position, peopleAhead }: Seen) =>
+  `number ${position} in line${peopleAhead === null ? '' : peopleAhead === 0 ? ', with nobody ahead of you' : `, with ${plural(peopleAhead, 'person', 'people')} ahead of you`}`;
 
 /** What changed between two looks at the queue that a screen reader user should hear; null for ticks. */
 export function queueAnnouncement(before: Seen, now: Seen): string | null {
@@ -19,10 +27,10 @@ export function queueAnnouncement(before: Seen, now: Seen): string | null {
   if (now.isYourTurn && left !== null && left <= ENDING_SOON_SECONDS && (before.passSecondsLeft ?? 0) > ENDING_SOON_SECONDS) return 'Your turn ends in less than a minute.';
   const inLine = now.status === 'prequeue' || now.status === 'waiting';
   // Coming back (a reload, a new tab): the place they had.
-  if (inLine && before.status === 'unknown') return now.position === null ? 'You are in the waiting room. Places are drawn when it opens.' : `You are number ${now.position} in line.`;
-  if (now.position !== null && before.status === 'prequeue') return `Places are drawn: you are number ${now.position} in line.`;
+  if (inLine && before.status === 'unknown') return now.position === null ? 'You are in the waiting room. Places are drawn when it opens.' : `You are ${placeInLine(now)}.`;
+  if (now.position !== null && before.status === 'prequeue') return `Places are drawn: you are ${placeInLine(now)}.`;
   if (inLine && (before.status === 'not_joined' || before.status === 'closed' || before.status === 'expired')) {
-    return now.status === 'prequeue' ? 'You joined the waiting room. Places are drawn when it opens.' : `You joined the line: you are number ${now.position} in line.`;
+    return now.status === 'prequeue' ? 'You joined the waiting room. Places are drawn when it opens.' : `You joined the line: you are ${placeInLine(now)}.`;
   }
   if (now.status === 'expired' && before.status !== 'expired') return 'Your turn has ended.';
   if (now.status === 'closed' && before.status !== 'closed') return 'The waiting room is closed for you.';
@@ -40,6 +48,7 @@ export function useQueueAnnouncement(queue: QueueResult): string {
   const now: Seen = {
     status: queue.status,
     position: queue.position,
+    peopleAhead: queue.peopleAhead,
     isYourTurn: queue.isYourTurn,
     passSecondsLeft: queue.passSecondsLeft,
     soldOut: queue.status === 'sold_out' || queue.queue?.status === 'sold_out',

@@ -3,7 +3,7 @@ import { runningOffers } from '@ticketpulse/client';
 import { useMyOffers } from '@ticketpulse/react';
 import { useCallback, useEffect, useMemo, useState } from 'react';
 import { asBuyer } from '../api.ts';
-import { shown } from '../http-request.ts';
+import { shownAfterClick } from '../http-request.ts';
 import { enablePush } from '../push-subscription.ts';
 import { queries } from '../queries.ts';
 import { buyerWaitlist } from '../realtime.ts';
@@ -94,7 +94,7 @@ export function useWaitlist(slug: string, eventId: string | undefined): Waitlist
         await asBuyer(work);
         note(ticketTypeId, { pending: false });
       } catch (failure) {
-        const { code, message } = shown(failure);
+        const { code, message } = shownAfterClick(failure);
         note(ticketTypeId, { pending: false, message: REFUSAL[code] ?? message, closed: code === 'waitlist_closed' });
       } finally {
         await queryClient.invalidateQueries({ queryKey: queries.myWaitlist(client).queryKey });

@@ -1,6 +1,6 @@
 import { useQuery } from '@tanstack/react-query';
 import { RealtimeErrorBoundary } from '@ticketpulse/react';
-import { useCallback } from 'react';
+import { useCallback, useRef } from 'react';
 import { Link } from 'wouter';
 import { HoldPanel } from '../components/hold-panel.tsx';
 import { OfferPanel } from '../components/offer-panel.tsx';
@@ -13,6 +13,7 @@ import { WaitlistJoin } from '../components/waitlist-join.tsx';
 import { formatDate, plural } from '../format.ts';
 import { useHold } from '../hooks/use-hold.ts';
 import { useLiveEvent } from '../hooks/use-live-event.ts';
+import { useLowStock } from '../hooks/use-low-stock.ts';
 import { useNotifyMe } from '../hooks/use-notify-me.ts';
 import { useQueryStatus } from '../hooks/use-query-status.ts';
 import { useQueueAnnouncement } from '../hooks/use-queue-announcement.ts';
@@ -57,7 +58,8 @@ function EventHeading({ slug, sellingFast, soldPerMinute }: { slug: string; sell
         {details.venue && <> · {details.venue}</>}
       </p>
       {details.description && <p className="event-heading__description">{details.description}</p>}
-      <p className="event-heading__pulse" aria-live="polite">
+      {/* Not a live region: the rate changes with every refresh, and reading each out would drown the page. */}
+      <p className="event-heading__pulse">
         {sellingFast && <span className="pill pill--hot">Selling fast</span>}
         {soldPerMinute !== null && soldPerMinute > 0 && (
           <span className="muted" data-testid="sold-per-minute">
@@ -77,10 +79,13 @@ function EventHeading({ slug, sellingFast, soldPerMinute }: { slug: string; sell
 export function EventPage({ slug }: { slug: string }) {
   const { toasts, push, dismiss } = useToasts();
   const live = useLiveEvent(slug, {
-    onLowStock: (name, count) => push(count === null ? `${name}: only a few left` : `${name}: only ${count} left!`, 'warning'),
     onSoldOut: (name) => push(`${name} is now sold out`, 'danger'),
     onBackInStock: (name, count) => push(count === null ? `${name} is available again` : `${name} is available again: ${count} left`, 'success'),
   });
+  // Low stock as the rows show it, not the SDK's 10 seats for every type (low-stock.ts).
+  useLowStock(live.availability, live.isStale, ({ ticketTypeName: name, actualAvailable: count }) =>
+    push(count === null ? `${name}: only a few left` : `${name}: only ${count} left!`, 'warning'),
+  );
   const holdRequest = useHold(slug);
   const selection = useSelection(live.availability, holdRequest.pending);
   const notify = useNotifyMe(slug);
@@ -107,6 +112,12 @@ export function EventPage({ slug }: { slug: string }) {
   const onHold = async () => {
     if (await hold(selection.items)) clear();
   };
+  const ticketsHeading = useRef<HTMLHeadingElement>(null);
+  // "Choose tickets again", "Buy more tickets", an offer dismissed: the panel and its button go, so focus goes back to the tickets.
+  const backToTickets = (done: () => void) => () => {
+    done();
+    ticketsHeading.current?.focus();
+  };
 
   return (
     <>
@@ -115,7 +126,9 @@ export function EventPage({ slug }: { slug: string }) {
         <EventHeading slug={slug} sellingFast={eventSellingFast(tickets)} soldPerMinute={eventSoldPerMinute(tickets)} />
         <div className="event-layout">
           <section className="card tickets" aria-labelledby="tickets-heading">
-            <h2 id="tickets-heading">Tickets</h2>
+            <h2 id="tickets-heading" ref={ticketsHeading} tabIndex={-1}>
+              Tickets
+            </h2>
             <p className="visually-hidden" aria-live="polite" data-testid="queue-announcement">
               {announcement}
             </p>
@@ -190,10 +203,10 @@ export function EventPage({ slug }: { slug: string }) {
           </section>
           <aside className="event-aside">
             {waitlist.offers.map((entry) => (
-              <OfferPanel key={entry.id} entry={entry} onDone={waitlist.dismissOffer} />
+              <OfferPanel key={entry.id} entry={entry} onDone={backToTickets(() => waitlist.dismissOffer(entry.id))} />
             ))}
             {holdRequest.reservationId ? (
-              <HoldPanel key={holdRequest.reservationId} reservationId={holdRequest.reservationId} onDone={holdRequest.dismiss} />
+              <HoldPanel key={holdRequest.reservationId} reservationId={holdRequest.reservationId} onDone={backToTickets(holdRequest.dismiss)} />
             ) : waitlist.offers.length > 0 ? null : (
               <section className="card hold-help" aria-labelledby="how-heading">
                 <h2 id="how-heading">How it works</h2>

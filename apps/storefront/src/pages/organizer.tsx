@@ -1,7 +1,7 @@
 import { useQuery } from '@tanstack/react-query';
 import { localStorageCache } from '@ticketpulse/client';
 import { RealtimeErrorBoundary, TicketPulseProvider } from '@ticketpulse/react';
-import { useEffect, useId, useMemo, useState, type ReactNode } from 'react';
+import { useEffect, useId, useMemo, useRef, useState, type ReactNode } from 'react';
 import { useLocation, useSearch } from 'wouter';
 import { ApiError } from '../api.ts';
 import { ExpiringHolds } from '../components/expiring-holds.tsx';
@@ -173,9 +173,19 @@ function SignedIn({ chosen, top }: { chosen: string | null; top: ReactNode }) {
 export function OrganizerPage() {
   const token = useOrganizerToken();
   const chosen = new URLSearchParams(useSearch()).get('event');
+  const heading = useRef<HTMLHeadingElement>(null);
+  const signedIn = token !== null;
+  const wasSignedIn = useRef(signedIn);
+  useEffect(() => {
+    // Signing in or out removes the button just pressed: keyboard and screen reader users go on from the heading, not the top of the document.
+    if (wasSignedIn.current !== signedIn) heading.current?.focus();
+    wasSignedIn.current = signedIn;
+  }, [signedIn]);
   const top = (
     <div className="organizer-top">
-      <h1>Organizer dashboard</h1>
+      <h1 ref={heading} tabIndex={-1}>
+        Organizer dashboard
+      </h1>
       {token && (
         <p className="organizer-top__session">
           Signed in as organizer (dev){' '}

@@ -3,12 +3,13 @@ import { describeAvailability } from './describe-availability.ts';
 import { withTicketSource, type TicketViewProps } from './ticket-source.tsx';
 import { useFlashOnChange } from './use-flash-on-change.ts';
 
-function IndicatorView({ ticket, className }: TicketViewProps) {
+function IndicatorView({ ticket, className, announce = true }: TicketViewProps) {
   const { tone, text } = describeAvailability(ticket);
   const ref = useFlashOnChange<HTMLSpanElement>(ticket && text);
   return (
     // Polite live region: screen readers hear changes (not the first render) without being interrupted.
-    <span ref={ref} className={classNames('tp-indicator', `tp-tone-${tone}`, className)} data-status={ticket?.status} aria-live="polite" aria-atomic="true">
+    // `announce={false}` where counts move with every sale and the page says what matters another way.
+    <span ref={ref} className={classNames('tp-indicator', `tp-tone-${tone}`, className)} data-status={ticket?.status} aria-live={announce ? 'polite' : 'off'} aria-atomic="true">
       {ticket && <span className="tp-visually-hidden">{ticket.ticketTypeName}: </span>}
       {text}
     </span>

@@ -1,0 +1,15 @@
+/**
+ * The refusal for a number field of a `noValidate` form that holds text
+ * which is not a number ("1e", "5-"), or null. The browser reports such a
+ * field's value as "", the value of an empty field, and an empty cap means
+ * "no cap": read as is, a typo would lift the limit. (A form the browser
+ * validates never submits with such a field.)
+ */
+export function notANumber(form: HTMLFormElement): string | null {
+  for (const field of Array.from(form.elements)) {
+    if (field instanceof HTMLInputElement && field.validity.badInput) {
+      return `${field.labels?.[0]?.textContent?.trim() || 'A number field'}: that is not a number.`;
+    }
+  }
+  return null;
+}
