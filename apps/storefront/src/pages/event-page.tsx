@@ -13,7 +13,6 @@ import { WaitlistJoin } from '../components/waitlist-join.tsx';
 import { formatDate, plural } from '../format.ts';
 import { useHold } from '../hooks/use-hold.ts';
 import { useLiveEvent } from '../hooks/use-live-event.ts';
-import { useLowStock } from '../hooks/use-low-stock.ts';
 import { useNotifyMe } from '../hooks/use-notify-me.ts';
 import { useQueryStatus } from '../hooks/use-query-status.ts';
 import { useQueueAnnouncement } from '../hooks/use-queue-announcement.ts';
@@ -79,13 +78,10 @@ function EventHeading({ slug, sellingFast, soldPerMinute }: { slug: string; sell
 export function EventPage({ slug }: { slug: string }) {
   const { toasts, push, dismiss } = useToasts();
   const live = useLiveEvent(slug, {
+    onLowStock: (name, count) => push(count === null ? `${name}: only a few left` : `${name}: only ${count} left!`, 'warning'),
     onSoldOut: (name) => push(`${name} is now sold out`, 'danger'),
     onBackInStock: (name, count) => push(count === null ? `${name} is available again` : `${name} is available again: ${count} left`, 'success'),
   });
-  // Low stock as the rows show it, not the SDK's 10 seats for every type (low-stock.ts).
-  useLowStock(live.availability, live.isStale, ({ ticketTypeName: name, actualAvailable: count }) =>
-    push(count === null ? `${name}: only a few left` : `${name}: only ${count} left!`, 'warning'),
-  );
   const holdRequest = useHold(slug);
   const selection = useSelection(live.availability, holdRequest.pending);
   const notify = useNotifyMe(slug);
