@@ -343,6 +343,21 @@ describe.each(drivers)('waiting room (%s)', (driver) => {
     expect(await pace()).toBe(early);
   });
 
+  it('never estimates a pace above what the active-shopper cap lets through: cap per pass time', async () => {
+    const event = await queuedEvent({ admitPerMinute: 600, maxActiveShoppers: 2, passSeconds: 120, opensAt: inSeconds(-600).toISOString() });
+    await joinAll(event.id, Array.from({ length: 12 }, (_, i) => `c${i}`));
+    const now = Date.now();
+    await tickAt(new Date(now - 2000));
+    const { queues } = await tickAt(new Date(now - 1000));
+    // The cap's two at once, then nobody until a pass ends: the burst's pace would promise the next ten in about a second.
+    expect(queues.find((q) => q.eventId === event.id)!.servedUpTo).toBe(2);
+    const last = await room.entry(event.id, visitor('c11'));
+    // Two shoppers per two minutes: one place a minute, ten places to go.
+    expect(last.peopleAhead).toBe(9);
+    expect(last.estimatedWaitSeconds).toBe(600);
+    expect((await room.live([event.id]))[0]!.live.rate).toBe(1);
+  });
+
   it('pauses while every seat left is held, resumes when seats return, and stops at sold out', async () => {
     const base = await createEvent(catalog, { ticketTypes: [{ name: 'General', price: '10.00', totalCapacity: 2, maxPerOrder: 2 }] });
     const event = await queuedEvent({ admitPerMinute: 60 }, base);

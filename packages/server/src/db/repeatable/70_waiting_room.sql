@@ -45,10 +45,13 @@ REVOKE EXECUTE ON FUNCTION queue_measured_rate(event_queues, timestamptz) FROM P
 -- most), and as if 5 places had passed at the configured rate just before that: it starts at
 -- admitPerMinute and moves to the measure as it grows, rather than swinging between double and half
 -- while one admission more or less is most of it. It changes only when admission does, so neither
--- the `queue` frame nor a polled entry's ETag changes with the clock alone.
+-- the `queue` frame nor a polled entry's ETag changes with the clock alone. With an active-shopper
+-- cap it is never above what the cap lets through for good, maxActiveShoppers per passSeconds: a
+-- burst at opening, then one admission per pass that ends, must not promise the burst's pace.
 CREATE OR REPLACE FUNCTION queue_measured_pace(p_queue event_queues, p_now timestamptz) RETURNS double precision
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path FROM CURRENT AS $$
-  SELECT (coalesce(places, 0) + 5) * 60.0 / (extract(epoch FROM w.last - w.since)::double precision + 5 * 60.0 / p_queue.admit_per_minute)
+  SELECT least((coalesce(places, 0) + 5) * 60.0 / (extract(epoch FROM w.last - w.since)::double precision + 5 * 60.0 / p_queue.admit_per_minute),
+               p_queue.max_active_shoppers * 60.0 / p_queue.pass_seconds)
   FROM (SELECT greatest(l.start, l.last - interval '60 seconds') AS since, l.last
         FROM (SELECT queue_measure_start(p_queue) AS start,
                      greatest(queue_measure_start(p_queue),
