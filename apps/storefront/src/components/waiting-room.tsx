@@ -35,7 +35,8 @@ function QueueFigures({ queue }: { queue: QueueResult }) {
     <>
       <dl className="queue-figures">
         <div>
-          <dt>Your place</dt>
+          {/* The number drawn or given on arrival: it stays while people ahead are served, so "place" would read as a rank. */}
+          <dt>Your number</dt>
           <dd data-queue="position">{position ?? '—'}</dd>
         </div>
         <div>
