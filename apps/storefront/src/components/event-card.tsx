@@ -1,8 +1,8 @@
-import type { TicketAvailability } from '@ticketpulse/client';
 import { Link } from 'wouter';
 import { eventLiveState } from '../availability-rules.ts';
-import { formatDate, formatPrice } from '../format.ts';
+import { formatDate } from '../format.ts';
 import { useLiveEvent } from '../hooks/use-live-event.ts';
+import { priceFrom } from '../price-from.ts';
 import { eventSellingFast } from '../sales-velocity.ts';
 import type { EventSummary } from '../types.ts';
 
@@ -10,14 +10,13 @@ function LiveState({ slug }: { slug: string }) {
   const live = useLiveEvent(slug);
   const { tickets } = live;
   const state = live.error ? { label: 'Unavailable', tone: 'unavailable' } : eventLiveState(tickets, eventSellingFast(tickets));
-  // Numbers only to compare; what is shown is the cheapest type's own price string.
-  const cheapest = tickets.reduce<TicketAvailability | undefined>((min, t) => (min === undefined || Number(t.price) < Number(min.price) ? t : min), undefined);
+  const price = priceFrom(tickets);
   return (
     <p className="event-card__live">
       <span className={`pill pill--${state.tone}`} aria-live="polite" data-testid="event-state">
         {state.label}
       </span>
-      {cheapest && <span className="muted">from {formatPrice(cheapest.price, cheapest.currency)}</span>}
+      {price && <span className="muted">{price}</span>}
     </p>
   );
 }
