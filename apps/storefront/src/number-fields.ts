@@ -13,3 +13,10 @@ export function notANumber(form: HTMLFormElement): string | null {
   }
   return null;
 }
+
+/** A field's text as a whole number from `min` to `max` (the API's bounds), or undefined: blank, not whole, or out of range. */
+export function wholeNumber(text: string, min: number, max: number): number | undefined {
+  const trimmed = text.trim();
+  const value = Number(trimmed);
+  return trimmed !== '' && Number.isInteger(value) && value >= min && value <= max ? value : undefined;
+}

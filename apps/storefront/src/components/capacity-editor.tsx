@@ -1,6 +1,7 @@
 import type { TicketAvailability } from '@ticketpulse/client';
 import { useId, useState, type FormEvent } from 'react';
 import { api, ApiError } from '../api.ts';
+import { wholeNumber } from '../number-fields.ts';
 
 /** totalCapacity's upper bound in the API. */
 const MAX_CAPACITY = 10_000_000;
@@ -19,10 +20,9 @@ export function CapacityEditor({ ticket }: { ticket: TicketAvailability }) {
 
   const save = async (e: FormEvent) => {
     e.preventDefault();
-    const trimmed = value.trim();
-    const totalCapacity = trimmed === '' ? null : Number(trimmed);
     // The API's bounds (docs/api.md): its own refusal names a body field, not what to type.
-    if (totalCapacity !== null && (!Number.isInteger(totalCapacity) || totalCapacity < 0 || totalCapacity > MAX_CAPACITY)) {
+    const totalCapacity = value.trim() === '' ? null : wholeNumber(value, 0, MAX_CAPACITY);
+    if (totalCapacity === undefined) {
       setOutcome({ kind: 'error', message: 'Enter a whole number up to 10,000,000, or leave it empty for unlimited.' });
       return;
     }

@@ -2,7 +2,7 @@ import { useId, useState, type FormEvent } from 'react';
 import { ApiError } from '../api.ts';
 import { formatCountdown, plural } from '../format.ts';
 import { useNow } from '../hooks/use-now.ts';
-import { notANumber } from '../number-fields.ts';
+import { notANumber, wholeNumber } from '../number-fields.ts';
 import { useOrganizerQueue, type OrganizerQueue, type QueueSlot } from '../hooks/use-organizer-queue.ts';
 import type { Queue } from '../types.ts';
 import { OutcomeLine, type Outcome } from './form-outcome.tsx';
@@ -38,8 +38,8 @@ const failed = (failure: unknown): Outcome => ({
 
 /** A whole number from `min` to `max` (the API's bounds, docs/waiting-room.md), else Refused(`message`). */
 function whole(text: string, min: number, max: number, message: string): number {
-  const value = Number(text.trim());
-  if (text.trim() === '' || !Number.isInteger(value) || value < min || value > max) throw new Refused(message);
+  const value = wholeNumber(text, min, max);
+  if (value === undefined) throw new Refused(message);
   return value;
 }
 

@@ -2,6 +2,7 @@ import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useId, useState, type FormEvent } from 'react';
 import { api, ApiError } from '../api.ts';
 import { useQueryStatus } from '../hooks/use-query-status.ts';
+import { wholeNumber } from '../number-fields.ts';
 import { queries } from '../queries.ts';
 import type { Waitlist } from '../types.ts';
 import { OutcomeLine, type Outcome } from './form-outcome.tsx';
@@ -117,8 +118,8 @@ function WaitlistSettings(props: {
   const seconds = draft ?? String(waitlist.offerSeconds);
   const save = (e: FormEvent) => {
     e.preventDefault();
-    const value = Number(seconds.trim());
-    if (seconds.trim() === '' || !Number.isInteger(value) || value < 1 || value > MAX_OFFER_SECONDS) {
+    const value = wholeNumber(seconds, 1, MAX_OFFER_SECONDS);
+    if (value === undefined) {
       onRefused(`Offer time: enter whole seconds, 1 to ${MAX_OFFER_SECONDS}.`);
       return;
     }
