@@ -50,14 +50,13 @@ REVOKE EXECUTE ON FUNCTION queue_measured_rate(event_queues, timestamptz) FROM P
 -- burst at opening, then one admission per pass that ends, must not promise the burst's pace.
 CREATE OR REPLACE FUNCTION queue_measured_pace(p_queue event_queues, p_now timestamptz) RETURNS double precision
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path FROM CURRENT AS $$
-  SELECT least((coalesce(places, 0) + 5) * 60.0 / (extract(epoch FROM w.last - w.since)::double precision + 5 * 60.0 / p_queue.admit_per_minute),
+  SELECT least((coalesce(places, 0) + 5) * 60.0 / (extract(epoch FROM l.last - w.since)::double precision + 5 * 60.0 / p_queue.admit_per_minute),
                p_queue.max_active_shoppers * 60.0 / p_queue.pass_seconds)
-  FROM (SELECT greatest(l.start, l.last - interval '60 seconds') AS since, l.last
-        FROM (SELECT queue_measure_start(p_queue) AS start,
-                     greatest(queue_measure_start(p_queue),
-                              (SELECT max(at) FROM queue_admissions WHERE event_id = p_queue.event_id AND at <= p_now)) AS last) AS l) AS w,
+  FROM (SELECT queue_measure_start(p_queue) AS start) AS s,
+       LATERAL (SELECT greatest(s.start, (SELECT max(at) FROM queue_admissions WHERE event_id = p_queue.event_id AND at <= p_now)) AS last) AS l,
+       LATERAL (SELECT greatest(s.start, l.last - interval '60 seconds') AS since) AS w,
        LATERAL (SELECT sum(to_position - from_position)::double precision AS places FROM queue_admissions
-                WHERE event_id = p_queue.event_id AND at > w.since AND at <= w.last) AS a
+                WHERE event_id = p_queue.event_id AND at > w.since AND at <= l.last) AS a
 $$;
 REVOKE EXECUTE ON FUNCTION queue_measured_pace(event_queues, timestamptz) FROM PUBLIC;
 
@@ -75,12 +74,11 @@ LANGUAGE sql IMMUTABLE AS $$
   SELECT p_queue.prequeue_count + p_queue.last_position - p_queue.served_up_to - p_queue.vacated
 $$;
 
--- Seconds until position p's turn at a pace in places per minute (queue_measured_pace(); the configured rate if there is none).
+-- Seconds until position p's turn at a pace in places per minute (queue_measured_pace(), never 0: it starts at the configured rate).
 CREATE OR REPLACE FUNCTION queue_wait_seconds(p_queue event_queues, p_position bigint, p_rate double precision, p_now timestamptz) RETURNS integer
 LANGUAGE sql IMMUTABLE AS $$
   SELECT (greatest(0, ceil(extract(epoch FROM p_queue.opens_at - p_now)))
-          + ceil(greatest(0, p_position - p_queue.served_up_to) * 60.0
-                 / CASE WHEN p_rate > 0 THEN p_rate ELSE p_queue.admit_per_minute END))::integer
+          + ceil(greatest(0, p_position - p_queue.served_up_to) * 60.0 / p_rate))::integer
 $$;
 
 -- The queue's status as visitors see it: prequeue before opensAt, then the admission state.
