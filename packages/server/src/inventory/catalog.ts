@@ -6,6 +6,7 @@ import { byIdOrSlug } from './event-ref.ts';
 import type { Audience } from '../auth/principal.ts';
 import type { AvailabilityListener } from './availability-listener.ts';
 import type { TicketTypeColumns } from './ticket-type-columns.ts';
+import { isoTime } from '../iso-time.ts';
 
 export type { EventStatus, EventSummary, EventWithTicketTypes, TicketType, TicketTypeStatus };
 
@@ -188,7 +189,7 @@ export class Catalog {
             input.description ?? null,
             input.venue ?? null,
             // The instant in UTC: ISO 8601 allows offsets up to ±23:59, PostgreSQL only up to ±15:59.
-            new Date(input.startsAt).toISOString(),
+            isoTime(input.startsAt),
             input.isPublic ?? true,
             input.status ?? 'on_sale',
             input.holdSeconds ?? null,

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Reservation, ReservationItem, ReservationStatus } from '@ticketpulse/protocol';
 import type { Queryable } from '../db/database.ts';
+import { isoTime, isoTimeOrNull } from '../iso-time.ts';
 import type { Audience } from '../auth/principal.ts';
 import type { AvailabilityListener, HolderListener } from './availability-listener.ts';
 import { InventoryError, refusal, refusalsAsErrors } from './errors.ts';
@@ -60,15 +61,13 @@ export interface HoldsOptions {
 // that one batch's transaction stays a few milliseconds long.
 const DEFAULT_MAX_BATCH = 256;
 
-const iso = (value: string | null): string | null => (value === null ? null : new Date(value).toISOString());
-
 function toReservation({ replayed: _replayed, ...json }: ReservationJson): Reservation {
   return {
     ...json,
-    expiresAt: new Date(json.expiresAt).toISOString(),
-    createdAt: new Date(json.createdAt).toISOString(),
-    confirmedAt: iso(json.confirmedAt),
-    releasedAt: iso(json.releasedAt),
+    expiresAt: isoTime(json.expiresAt),
+    createdAt: isoTime(json.createdAt),
+    confirmedAt: isoTimeOrNull(json.confirmedAt),
+    releasedAt: isoTimeOrNull(json.releasedAt),
   };
 }
 

@@ -1,4 +1,5 @@
 import type { Queryable } from '../db/database.ts';
+import { isoTime } from '../iso-time.ts';
 
 /** The most holds one read returns: a dashboard list, not an export. */
 export const MAX_LISTED_HOLDS = 50;
@@ -19,7 +20,6 @@ export interface SalesBucket {
 }
 
 /** Timestamps come out of jsonb as PostgreSQL text; the API speaks ISO 8601 in UTC. */
-const iso = (value: string | Date): string => new Date(value).toISOString();
 
 /**
  * Active holds of an event whose deadline falls within the next `withinSeconds`,
@@ -55,7 +55,7 @@ export async function readExpiringHolds(
     [eventId, withinSeconds, MAX_LISTED_HOLDS],
   );
   const row = rows[0]!;
-  return { serverTime: iso(row.server_time), holds: row.holds.map((h) => ({ ...h, expiresAt: iso(h.expiresAt) })) };
+  return { serverTime: isoTime(row.server_time), holds: row.holds.map((h) => ({ ...h, expiresAt: isoTime(h.expiresAt) })) };
 }
 
 /**
@@ -87,7 +87,7 @@ export async function readSalesPerMinute(
     [eventId, minutes],
   );
   return {
-    serverTime: iso(rows[0]!.server_time),
-    buckets: rows.map((r) => ({ minute: iso(r.minute), sold: r.sold })),
+    serverTime: isoTime(rows[0]!.server_time),
+    buckets: rows.map((r) => ({ minute: isoTime(r.minute), sold: r.sold })),
   };
 }

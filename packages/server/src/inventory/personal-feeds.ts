@@ -1,5 +1,6 @@
 import type { PersonalHold, PersonalWaitlistEntry } from '@ticketpulse/protocol';
 import type { Queryable } from '../db/database.ts';
+import { isoTime } from '../iso-time.ts';
 
 /** One user's feed as read (personal_feeds(), db/repeatable/80_personal_feed.sql). */
 export interface PersonalFeedRead {
@@ -11,14 +12,13 @@ export interface PersonalFeedRead {
   waitlist: PersonalWaitlistEntry[];
 }
 
-const iso = (value: string): string => new Date(value).toISOString();
 
-const toHold = (hold: PersonalHold): PersonalHold => ({ ...hold, expiresAt: iso(hold.expiresAt) });
+const toHold = (hold: PersonalHold): PersonalHold => ({ ...hold, expiresAt: isoTime(hold.expiresAt) });
 
 const toEntry = (entry: PersonalWaitlistEntry): PersonalWaitlistEntry => ({
   ...entry,
-  joinedAt: iso(entry.joinedAt),
-  offer: entry.offer && { ...entry.offer, offeredAt: iso(entry.offer.offeredAt), expiresAt: iso(entry.offer.expiresAt) },
+  joinedAt: isoTime(entry.joinedAt),
+  offer: entry.offer && { ...entry.offer, offeredAt: isoTime(entry.offer.offeredAt), expiresAt: isoTime(entry.offer.expiresAt) },
 });
 
 /**

@@ -1,5 +1,6 @@
 import type { Waitlist, WaitlistEntry } from '@ticketpulse/protocol';
 import type { Queryable } from '../db/database.ts';
+import { isoTime } from '../iso-time.ts';
 import type { Audience } from '../auth/principal.ts';
 import type { AvailabilityListener, HolderListener } from './availability-listener.ts';
 import { refusalsAsErrors } from './errors.ts';
@@ -15,12 +16,11 @@ export interface WaitlistSettingsChange {
 /** waitlist_entry_json() (db/repeatable/75_waiting_list.sql): timestamps as PostgreSQL writes them. */
 type EntryRow = WaitlistEntry;
 
-const iso = (value: string): string => new Date(value).toISOString();
 
 const toEntry = (row: EntryRow): WaitlistEntry => ({
   ...row,
-  joinedAt: iso(row.joinedAt),
-  offer: row.offer && { ...row.offer, offeredAt: iso(row.offer.offeredAt), expiresAt: iso(row.offer.expiresAt) },
+  joinedAt: isoTime(row.joinedAt),
+  offer: row.offer && { ...row.offer, offeredAt: isoTime(row.offer.offeredAt), expiresAt: isoTime(row.offer.expiresAt) },
 });
 
 /**

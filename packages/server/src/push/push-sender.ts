@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { Queryable } from '../db/database.ts';
 import { PeriodicTask } from '../periodic-task.ts';
 import type { PushSettings, VapidKeys } from './push-settings.ts';
+import { isoTime } from '../iso-time.ts';
 
 /** Most notifications one turn claims and sends. */
 const BATCH = 100;
@@ -90,7 +91,7 @@ export class PushSender {
     const id = `n${row.id}`;
     const { payload: stored } = row;
     // PostgreSQL writes timestamps its own way; the wire says ISO 8601 (PushMessage).
-    const payload = { ...stored, id, ...(typeof stored['expiresAt'] === 'string' && { expiresAt: new Date(stored['expiresAt']).toISOString() }) };
+    const payload = { ...stored, id, ...(typeof stored['expiresAt'] === 'string' && { expiresAt: isoTime(stored['expiresAt']) }) };
     const ttl = Math.max(0, Math.floor((new Date(row.expires_at).getTime() - Date.now()) / 1000));
     let result: Outcome;
     try {

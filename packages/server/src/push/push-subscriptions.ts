@@ -5,6 +5,7 @@ import type { Queryable } from '../db/database.ts';
 import type { AvailabilityListener } from '../inventory/availability-listener.ts';
 import { refusalsAsErrors } from '../inventory/errors.ts';
 import { isAllowedEndpoint, type EndpointHost } from './endpoint-hosts.ts';
+import { isoTime } from '../iso-time.ts';
 
 /** A browser's PushSubscription as it sends it (PushSubscription.toJSON()). */
 export interface BrowserSubscription {
@@ -69,7 +70,7 @@ export class PushSubscriptions {
 
   async watchesOf(holderId: string): Promise<PushWatch[]> {
     const watches = await this.call<PushWatch[]>('push_watches_of($1)', [holderId]);
-    return watches.map((watch) => ({ ...watch, createdAt: new Date(watch.createdAt).toISOString() }));
+    return watches.map((watch) => ({ ...watch, createdAt: isoTime(watch.createdAt) }));
   }
 
   private async call<Row>(fn: string, params: unknown[]): Promise<Row> {

@@ -1,5 +1,6 @@
 import type { Queue, QueueEntry, QueueLive } from '@ticketpulse/protocol';
 import type { Queryable } from '../db/database.ts';
+import { isoTime } from '../iso-time.ts';
 import type { Audience } from '../auth/principal.ts';
 import { refusal, refusalsAsErrors } from '../inventory/errors.ts';
 import { EventIds } from '../inventory/event-ref.ts';
@@ -41,9 +42,8 @@ export interface Visitor {
 
 type QueueRow = Omit<Queue, 'opensAt'> & { opensAt: string };
 
-const iso = (value: string): string => new Date(value).toISOString();
 
-export const toQueue = (row: QueueRow): Queue => ({ ...row, opensAt: iso(row.opensAt) });
+export const toQueue = (row: QueueRow): Queue => ({ ...row, opensAt: isoTime(row.opensAt) });
 
 const clamp = (value: number, min: number, max: number) => Math.min(max, Math.max(min, value));
 
@@ -77,7 +77,7 @@ async function callQueueFunction<Row>(db: Queryable, fn: string, params: unknown
 /** Creates an event's queue (opensAt and admitPerMinute needed) or changes it; live state is kept. WaitingRoom.configure, and the demo seed, which has no passes to sign. */
 export async function configureQueue(db: Queryable, eventRef: string, settings: QueueSettingsChange): Promise<Queue> {
   // As the instant in UTC: ISO 8601 allows offsets up to ±23:59, PostgreSQL only up to ±15:59.
-  const stored = settings.opensAt === undefined ? settings : { ...settings, opensAt: iso(settings.opensAt) };
+  const stored = settings.opensAt === undefined ? settings : { ...settings, opensAt: isoTime(settings.opensAt) };
   return toQueue(await callQueueFunction<QueueRow>(db, 'queue_configure($1, $2::jsonb)', [eventRef, JSON.stringify(stored)]));
 }
 
@@ -160,7 +160,7 @@ export class WaitingRoom {
   async live(eventIds: readonly string[]): Promise<QueueLiveState[]> {
     if (eventIds.length === 0) return [];
     const rows = await this.call<Array<QueueLive & { abandonAfterSeconds: number }>>('queue_live($1::uuid[])', [eventIds]);
-    return rows.map(({ abandonAfterSeconds, ...live }) => ({ live: { ...live, opensAt: iso(live.opensAt) }, abandonAfterSeconds }));
+    return rows.map(({ abandonAfterSeconds, ...live }) => ({ live: { ...live, opensAt: isoTime(live.opensAt) }, abandonAfterSeconds }));
   }
 
   /**
@@ -191,7 +191,7 @@ export class WaitingRoom {
       position: row.position,
       peopleAhead: row.peopleAhead,
       estimatedWaitSeconds: row.estimatedWaitSeconds,
-      opensAt: iso(row.opensAt),
+      opensAt: isoTime(row.opensAt),
       pass: admitted
         ? await this.passes.sign({
             eventId: row.eventId,
@@ -201,7 +201,7 @@ export class WaitingRoom {
             expiresAt: new Date(row.passExpiresAt!),
           })
         : null,
-      passExpiresAt: admitted ? iso(row.passExpiresAt!) : null,
+      passExpiresAt: admitted ? isoTime(row.passExpiresAt!) : null,
     };
   }
 
