@@ -144,7 +144,8 @@ export async function createService(options: ServiceOptions): Promise<Service> {
         });
   // One set of connection limits for both realtime endpoints; attempts per address shared through Redis when there is one.
   const admission = new Admission(options.realtime, sharedLimits?.connectAttempts(options.realtime.connectAttemptsPerIpPerSecond));
-  const waitingRoom = new WaitingRoom(db, new QueuePasses(options.jwtSecret));
+  // Joins and leaves over HTTP reach the visitor's other connections, on any node, as holds do.
+  const waitingRoom = new WaitingRoom(db, new QueuePasses(options.jwtSecret), { onVisitorChange: (holderId) => gateway.touchHolder(holderId) });
   const gateway = new RealtimeGateway({
     db,
     verifier,

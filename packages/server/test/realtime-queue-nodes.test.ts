@@ -106,3 +106,45 @@ describe.skipIf(!postgresUrl)('waiting room over the realtime gateway on two nod
     expect(follower.service.queueAdmission.isLeader).toBe(false);
   });
 });
+
+describe.skipIf(!postgresUrl)('a visitor leaving the waiting room through another node (postgres)', () => {
+  it('tells their connection on node B within a tick when they leave and rejoin through node A (the bus carries a key of their id)', async () => {
+    const t = await createTestDatabase('postgres');
+    // No reconcile poll, and presence rounds every 150 s: only the bus may carry it.
+    const options = { bus: { kind: 'postgres' } as const, realtime: { reconcileMs: 600_000 } };
+    const a = await startTestServer(t.db, options);
+    const bDatabase = await t.connectAgain();
+    const b = await startTestServer(bDatabase, options);
+    try {
+      const organizer = await a.token('organizer');
+      const event = await createEvent(a.service.catalog);
+      const queue = { opensAt: new Date(Date.now() - 1000).toISOString(), admitPerMinute: 60, abandonAfterSeconds: 600 };
+      expect((await a.request('PUT', `/api/events/${event.id}/queue`, { token: organizer, body: queue })).status).toBe(200);
+      expect((await a.request('PATCH', `/api/events/${event.id}/queue`, { token: organizer, body: { paused: true } })).status).toBe(200);
+      const token = await a.token('authenticated', randomUUID());
+      const joined = await a.request('POST', `/api/events/${event.id}/queue/entries`, { token });
+      expect(joined.status).toBe(201);
+
+      const tab = await TestSocket.connect(b.url, token);
+      try {
+        await tab.subscribe(event.id);
+        await tab.next<QueueEntryMessage>((m) => isEntry(m) && m.entry.status === 'waiting');
+        // Past node B's first look at every subscriber's entry, which would find any change by itself.
+        await new Promise((resolve) => setTimeout(resolve, 500));
+
+        expect((await a.request('DELETE', `/api/events/${event.id}/queue/entries/me`, { token })).status).toBe(200);
+        await tab.next<QueueEntryMessage>((m) => isEntry(m) && m.entry.status === 'closed', 3000);
+        const again = await a.request('POST', `/api/events/${event.id}/queue/entries`, { token });
+        expect(again.body.entry).toMatchObject({ status: 'waiting', position: 2 });
+        await tab.next<QueueEntryMessage>((m) => isEntry(m) && m.entry.status === 'waiting' && m.entry.position === 2, 3000);
+      } finally {
+        tab.close();
+      }
+    } finally {
+      await b.close();
+      await a.close();
+      await bDatabase.close();
+      await t.dispose();
+    }
+  });
+});

@@ -140,6 +140,33 @@ describe.each(drivers)('waiting room over the realtime gateway (%s)', (driver) =
     expect(admitted.entry).toMatchObject({ id: first.id, position: first.position + 1, pass: expect.any(String) });
   });
 
+  it("tells a visitor's other connections within a tick when they leave over HTTP, and when they join again (not at their turn or the next presence round)", async () => {
+    // Paused, so their turn never comes; presence rounds every 150 s.
+    const event = await queuedEvent({ abandonAfterSeconds: 600 }, { paused: true });
+    await join(event.id, (await visitor()).token);
+    const dave = await visitor();
+    const { position } = await join(event.id, dave.token);
+    const tabs = [(await connect(dave.token)).socket, (await connect(dave.token)).socket];
+    for (const tab of tabs) {
+      await tab.subscribe(event.id);
+      await tab.next<QueueEntryMessage>((m) => isEntry(m) && m.entry.status === 'waiting');
+    }
+    // Past the node's first look at every subscriber's entry (its presence round), which would find any change by itself.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+
+    const left = await server.request('DELETE', `/api/events/${event.id}/queue/entries/me`, { token: dave.token });
+    expect([left.status, left.body.entry.status]).toEqual([200, 'closed']);
+    for (const tab of tabs) await tab.next<QueueEntryMessage>((m) => isEntry(m) && m.entry.status === 'closed', 2000);
+
+    const again = await server.request('POST', `/api/events/${event.id}/queue/entries`, { token: dave.token });
+    expect(again.body.entry).toMatchObject({ status: 'waiting', position: position + 1 });
+    for (const tab of tabs) {
+      const back = await tab.next<QueueEntryMessage>((m) => isEntry(m) && m.entry.status === 'waiting' && m.entry.position === position + 1, 2000);
+      // Their old place counts until the line passes it (docs/waiting-room.md).
+      expect(back.entry).toMatchObject({ eventId: event.id, peopleAhead: position });
+    }
+  });
+
   it('tells a subscribed pre-queue visitor their drawn position when the queue opens, without polling', async () => {
     const event = await createEvent(server.service.catalog);
     const put = await server.request('PUT', `/api/events/${event.slug}/queue`, {

@@ -12,6 +12,12 @@ export interface HolderChanges {
   all: boolean;
 }
 
+interface HolderInbox {
+  ids: Set<string>;
+  keys: Set<string>;
+  all: boolean;
+}
+
 /**
  * Which watched events may have changed since the last tick.
  *
@@ -27,13 +33,12 @@ export class ChangeFeed {
   private everything = false;
   /** Told whenever an event is marked (ChangeTick sends a quiet event's change at once). */
   private wake: (eventId: string) => void = () => {};
-  /** Personal feeds: holders changed here (to read and to send on), keys from other nodes, and whether to check everyone. */
-  private holders = new Set<string>();
+  /** What each consumer of holder changes has not taken yet (holderChanges()). */
+  private readonly holderInboxes: HolderInbox[] = [];
+  /** Holders changed here since the last flush: the other nodes are sent their keys. */
   private touchedHolders = new Set<string>();
   /** When each event was last sent to the other nodes (Date.now()), for the leading edge's spacing. */
   private readonly publishedAt = new Map<string, number>();
-  private holderKeys = new Set<string>();
-  private allHolders = false;
 
   constructor(
     private readonly bus: ChangeBus | undefined,
@@ -47,7 +52,7 @@ export class ChangeFeed {
   async start(): Promise<void> {
     await this.bus?.start({
       onChanged: ({ eventIds, holderKeys }) => {
-        for (const key of holderKeys) this.holderKeys.add(key);
+        for (const inbox of this.holderInboxes) for (const key of holderKeys) inbox.keys.add(key);
         for (const id of eventIds) {
           this.dirty.add(id);
           this.wake(id);
@@ -64,19 +69,27 @@ export class ChangeFeed {
     this.wake(eventId);
   }
 
-  /** A change to a holder's own holds or entries in this process: their feed, here and on the other nodes. No database work. */
+  /** A change to a holder's own holds or entries in this process: their feeds, here and on the other nodes. No database work. */
   touchHolder(holderId: string): void {
-    this.holders.add(holderId);
+    for (const inbox of this.holderInboxes) inbox.ids.add(holderId);
     if (this.bus) this.touchedHolders.add(holderId);
   }
 
-  /** The holders whose feeds may have changed since the last call. */
-  takeHolders(): HolderChanges {
-    const changes = { holderIds: [...this.holders], holderKeys: [...this.holderKeys], all: this.allHolders };
-    this.holders.clear();
-    this.holderKeys.clear();
-    this.allHolders = false;
-    return changes;
+  /**
+   * Registers a consumer of holder changes (the personal feed, the waiting
+   * room's entries): each call of the function it returns gives the holders
+   * whose state may have changed since that consumer's previous call.
+   */
+  holderChanges(): () => HolderChanges {
+    const inbox: HolderInbox = { ids: new Set(), keys: new Set(), all: false };
+    this.holderInboxes.push(inbox);
+    return () => {
+      const changes = { holderIds: [...inbox.ids], holderKeys: [...inbox.keys], all: inbox.all };
+      inbox.ids.clear();
+      inbox.keys.clear();
+      inbox.all = false;
+      return changes;
+    };
   }
 
   /** A change made here that the other nodes have not been told of yet (always false without a bus: nobody to tell). */
@@ -93,7 +106,7 @@ export class ChangeFeed {
   /** Re-read every watched event on the next tick. */
   markAll(): void {
     this.everything = true;
-    this.allHolders = true;
+    for (const inbox of this.holderInboxes) inbox.all = true;
   }
 
   /**

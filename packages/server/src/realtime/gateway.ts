@@ -92,7 +92,15 @@ export class RealtimeGateway implements WebSocketEndpoint {
     this.feed = new ChangeFeed(options.bus, logger);
     const queues =
       options.waitingRoom &&
-      new QueuePublisher(options.waitingRoom, () => this.store.watchedIds(), (eventId) => this.subscriptions.subscribersOf(eventId), this.clock, logger, metrics);
+      new QueuePublisher(
+        options.waitingRoom,
+        () => this.store.watchedIds(),
+        (eventId) => this.subscriptions.subscribersOf(eventId),
+        this.feed.holderChanges(),
+        this.clock,
+        logger,
+        metrics,
+      );
     this.subscriptions = new Subscriptions(db, this.store, this.clock, metrics, (eventId) => this.feed.markDirty(eventId), queues);
     this.tick = new ChangeTick(db, this.feed, this.clock, logger, metrics, settings);
     this.tick.add(new Publisher(this.store, this.subscriptions, () => this.connections, this.clock, metrics, settings.tickMs));

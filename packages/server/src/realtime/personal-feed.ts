@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import type { Database } from '../db/database.ts';
 import { readPersonalFeeds, readPersonalFeedVersions, type PersonalFeedRead } from '../inventory/personal-feeds.ts';
 import type { EventAvailabilityWithRows } from '../inventory/availability.ts';
-import type { ChangeFeed } from './change-feed.ts';
+import type { ChangeFeed, HolderChanges } from './change-feed.ts';
 import type { TickConsumer, TickRun } from './change-tick.ts';
 import type { ClientConnection } from './connection.ts';
 import type { DatabaseClock } from './database-clock.ts';
@@ -62,13 +62,16 @@ export class PersonalFeed implements TickConsumer {
   private readonly dirty = new Set<string>();
   private checkAll = false;
   private reading: Promise<void> | undefined;
+  private readonly takeHolders: () => HolderChanges;
 
   constructor(
     private readonly db: Database,
-    private readonly changes: Pick<ChangeFeed, 'takeHolders' | 'markDirty'>,
+    private readonly changes: Pick<ChangeFeed, 'holderChanges' | 'markDirty'>,
     private readonly clock: DatabaseClock,
     private readonly logger: Pick<Logger, 'warn'>,
-  ) {}
+  ) {
+    this.takeHolders = changes.holderChanges();
+  }
 
   /** The events its users wait on: the tick reads those that change. */
   watched(): Iterable<string> {
@@ -98,7 +101,7 @@ export class PersonalFeed implements TickConsumer {
     }
     // Reads on the tick only: each user gets at most one frame a tick.
     if (run !== 'tick') return;
-    const { holderIds, holderKeys, all } = this.changes.takeHolders();
+    const { holderIds, holderKeys, all } = this.takeHolders();
     for (const holderId of holderIds) if (this.views.has(holderId)) this.dirty.add(holderId);
     for (const key of holderKeys) for (const holderId of this.byKey.get(key) ?? []) this.dirty.add(holderId);
     this.checkAll ||= all;

@@ -1,11 +1,13 @@
 import type { QueueEntry, QueueLive, QueueStatus } from '@ticketpulse/protocol';
 import type { Logger } from 'pino';
 import type { QueueLiveState, WaitingRoom } from '../waiting-room/waiting-room.ts';
+import type { HolderChanges } from './change-feed.ts';
 import type { TickConsumer, TickRun } from './change-tick.ts';
 import type { ClientConnection } from './connection.ts';
 import type { DatabaseClock } from './database-clock.ts';
 import type { RealtimeMetrics } from './metrics.ts';
 import { MinHeap } from './min-heap.ts';
+import { holderKey } from './holder-key.ts';
 import { encodeTextFrame } from './text-frame.ts';
 
 /** Connected visitors are marked seen every abandonAfterSeconds / 4, at most once a second per event. */
@@ -38,6 +40,8 @@ interface QueueView {
   prequeue: Set<string>;
   /** Subscribed holders with no entry, or one that ended (left, pass run out): they may join (again) at any time. */
   missing: Set<string>;
+  /** Subscribed holders who joined or left since their entry was last read (on any node): read on the next refresh. */
+  touched: Set<string>;
   /** The queue went into or out of closed or sold out since the entries were last read (or none were): read them all. */
   readAll: boolean;
   /** An entry read in flight: ticks go on sending frames meanwhile, and the next read waits for it. */
@@ -66,7 +70,8 @@ export interface QueueStates {
  * get a `queue_entry` frame when their entry's status, position or pass
  * changes, read from the database (queue_entry_json()) only when it may
  * have: their position reached, their pass run out, positions drawn, the
- * queue closed or sold out. And it marks subscribed visitors seen, one statement per event
+ * queue closed or sold out, they joined or left (through any node: the
+ * holder changes the change feed carries). And it marks subscribed visitors seen, one statement per event
  * every abandonAfterSeconds / 4, so a connected visitor is never skipped.
  *
  * Per tick it does no work per subscriber: the frame is written to each
@@ -81,11 +86,15 @@ export class QueuePublisher implements TickConsumer, QueueStates {
   /** Watched events with no waiting room, and when that was last checked. */
   private readonly noQueue = new Map<string, number>();
   private readonly reading = new Map<string, Promise<void>>();
+  /** Subscribed holders' holderKey(), hashed once each while they stay subscribed, to match other nodes' signals. */
+  private readonly keys = new Map<string, string>();
 
   constructor(
     private readonly waitingRoom: Pick<WaitingRoom, 'live' | 'entriesOf'>,
     private readonly watchedIds: () => string[],
     private readonly subscribersOf: (eventId: string) => ReadonlySet<ClientConnection>,
+    /** Holders whose entries may have changed (the change feed's holderChanges()). */
+    private readonly takeHolders: () => HolderChanges,
     private readonly clock: DatabaseClock,
     private readonly logger: Pick<Logger, 'warn'>,
     private readonly metrics: RealtimeMetrics,
@@ -141,9 +150,11 @@ export class QueuePublisher implements TickConsumer, QueueStates {
   /** Queue frames go out on the tick only: a leading-edge run reads availability, not waiting rooms. */
   async consume(_events: unknown, run: TickRun): Promise<void> {
     if (run !== 'tick') return;
+    this.markTouched(this.takeHolders());
     const now = Date.now();
     const watched = new Set(this.watchedIds());
     for (const eventId of this.views.keys()) if (!watched.has(eventId)) this.views.delete(eventId);
+    if (this.views.size === 0) this.keys.clear();
     for (const eventId of this.noQueue.keys()) if (!watched.has(eventId)) this.noQueue.delete(eventId);
     const due = [...watched].filter((eventId) => now - (this.noQueue.get(eventId) ?? -Infinity) >= NO_QUEUE_RECHECK_MS);
     if (due.length === 0) return;
@@ -185,6 +196,26 @@ export class QueuePublisher implements TickConsumer, QueueStates {
   }
 
   /**
+   * Marks the subscribed holders who joined or left (or held: a signal says
+   * only whose state changed) for their entry to be read. A signal for
+   * everyone (lost signals, a reconcile) is left to presence, which reads
+   * every entry anyway: a crowd's entries are not read on every reconcile.
+   */
+  private markTouched({ holderIds, holderKeys }: HolderChanges): void {
+    if (holderIds.length === 0 && holderKeys.length === 0) return;
+    const keys = new Set(holderKeys);
+    for (const view of this.views.values()) {
+      for (const holderId of holderIds) if (view.holders.has(holderId)) view.touched.add(holderId);
+      if (keys.size === 0) continue;
+      for (const holderId of view.holders.keys()) {
+        let key = this.keys.get(holderId);
+        if (key === undefined) this.keys.set(holderId, (key = holderKey(holderId)));
+        if (keys.has(key)) view.touched.add(holderId);
+      }
+    }
+  }
+
+  /**
    * Reads the entries of subscribed visitors that may have changed (all of
    * them when presence is due, marking them seen, or when the queue closed,
    * sold out or came back from either) and sends each changed one to its holder's connections alone.
@@ -199,9 +230,11 @@ export class QueuePublisher implements TickConsumer, QueueStates {
     const unknown = reindex ? this.rebuildHolders(view, subscribers, now) : [];
     const databaseNow = Date.parse(this.clock.now());
     let holders: string[];
+    const touched = [...view.touched];
+    view.touched.clear();
     if (everyone) holders = [...view.holders.keys()];
     else {
-      const due = new Set(unknown);
+      const due = new Set([...unknown, ...touched]);
       // Heap places left from an entry since re-read are stale: only entries as last read count.
       for (const holderId of view.turns.popUpTo(view.live.servedUpTo)) if (view.entries.get(holderId)?.status === 'waiting') due.add(holderId);
       for (const holderId of view.expiries.popUpTo(databaseNow)) if (view.entries.get(holderId)?.status === 'admitted') due.add(holderId);
@@ -219,6 +252,7 @@ export class QueuePublisher implements TickConsumer, QueueStates {
       view.seenAt = now;
       // Holders no longer subscribed here are forgotten; the heaps start again from what was just read.
       for (const holderId of view.entries.keys()) if (!view.holders.has(holderId)) forget(view, holderId);
+      this.forgetKeys();
       view.turns.clear();
       view.expiries.clear();
     }
@@ -232,6 +266,12 @@ export class QueuePublisher implements TickConsumer, QueueStates {
         if (connection.subscriptions.has(eventId)) connection.send({ type: 'queue_entry', eventId, entry });
       }
     }
+  }
+
+  /** Drops the keys of holders no longer subscribed here to any queued event. */
+  private forgetKeys(): void {
+    const views = [...this.views.values()];
+    for (const holderId of this.keys.keys()) if (!views.some((view) => view.holders.has(holderId))) this.keys.delete(holderId);
   }
 
   /** Indexes the subscribers by holder (once per change of subscribers, not per tick); returns the holders with no entry read yet. */
@@ -265,6 +305,7 @@ function newView(state: QueueLiveState): QueueView {
     expiries: new MinHeap(),
     prequeue: new Set(),
     missing: new Set(),
+    touched: new Set(),
     // Nothing has been read for the subscribers yet.
     readAll: true,
     refreshing: false,

@@ -2,6 +2,7 @@ import type { Queue, QueueEntry, QueueLive } from '@ticketpulse/protocol';
 import type { Queryable } from '../db/database.ts';
 import { isoTime } from '../iso-time.ts';
 import type { Audience } from '../auth/principal.ts';
+import type { HolderListener } from '../inventory/availability-listener.ts';
 import { refusal, refusalsAsErrors } from '../inventory/errors.ts';
 import { EventIds } from '../inventory/event-ref.ts';
 import { GroupCommit } from '../inventory/group-commit.ts';
@@ -92,6 +93,8 @@ export interface WaitingRoomOptions {
   maxJoinBatch?: number;
   /** Told the size of every batch of joins decided. */
   onJoinBatch?: (size: number) => void;
+  /** Told, after commit, whose entry a join or a leave made or ended (the gateway re-reads it for their other connections). */
+  onVisitorChange?: HolderListener;
 }
 
 // As for holds (inventory/holds.ts): an opening's burst in a few batches, each transaction a few milliseconds.
@@ -103,6 +106,7 @@ export class WaitingRoom {
   private readonly joins: GroupCommit<BatchedJoin, JoinOutcome>;
   /** liveOf's recent reads, by event id. */
   private readonly recentLive = new Map<string, { at: number; live: Promise<QueueLive | null> }>();
+  private readonly onVisitorChange: HolderListener;
 
   constructor(
     private readonly db: Queryable,
@@ -110,6 +114,7 @@ export class WaitingRoom {
     options: WaitingRoomOptions = {},
   ) {
     this.eventIds = new EventIds(db);
+    this.onVisitorChange = options.onVisitorChange ?? (() => {});
     this.joins = new GroupCommit((eventId, joins) => decideJoins(db, eventId, joins), options.maxJoinBatch ?? DEFAULT_MAX_JOIN_BATCH, options.onJoinBatch);
   }
 
@@ -126,6 +131,8 @@ export class WaitingRoom {
   async join(eventRef: string, { holderId, audience }: Visitor): Promise<{ entry: QueueEntry; created: boolean }> {
     const outcome = await this.joins.submit(await this.eventIds.of(eventRef), { holderId, userId: audience.userId ?? null, privileged: audience.privileged });
     if ('error' in outcome) throw refusal(outcome.error.message, outcome.error.detail);
+    // Also when not created: a rejoin after leaving or a spent pass is put back at the end.
+    this.onVisitorChange(holderId);
     return { entry: await this.toEntry(outcome.entry), created: outcome.created };
   }
 
@@ -134,7 +141,9 @@ export class WaitingRoom {
   }
 
   async leave(eventRef: string, visitor: Visitor): Promise<QueueEntry> {
-    return this.toEntry(await this.call<EntryRow>('queue_leave($1, $2, $3, $4)', this.visitorParams(eventRef, visitor)));
+    const row = await this.call<EntryRow>('queue_leave($1, $2, $3, $4)', this.visitorParams(eventRef, visitor));
+    this.onVisitorChange(visitor.holderId);
+    return this.toEntry(row);
   }
 
   /**
