@@ -173,7 +173,10 @@ export async function createService(options: ServiceOptions): Promise<Service> {
   const pushSender = new PushSender(db, pushSettings, vapid, logger);
   const pushSubscriptions = new PushSubscriptions(db, pushSettings.endpointHosts, onChange);
   const salesVelocity = new SalesVelocityRefresher(db, options.velocityRefreshMs ?? DEFAULT_VELOCITY_REFRESH_MS, onChange, logger);
-  const queueAdmission = new AdmissionDriver(db, { ...DEFAULT_ADMISSION, ...options.admission }, logger);
+  // The leader's own viewers get each admission's frame at once; other nodes read it on their tick.
+  const queueAdmission = new AdmissionDriver(db, { ...DEFAULT_ADMISSION, ...options.admission }, logger, ({ queues }) =>
+    gateway.queuesAdmitted(queues.map((queue) => queue.eventId)),
+  );
   let shuttingDown = false;
   let address: string | undefined;
   // A worker of `start --workers`: /metrics, /api/realtime/stats and /api/simulator answer for every worker.

@@ -167,6 +167,36 @@ describe.each(drivers)('waiting room over the realtime gateway (%s)', (driver) =
     }
   });
 
+  it("sends the admission leader's viewers each admission's frame at once, not at the next realtime tick, when they had none within the last tick", async () => {
+    // A 3 s realtime tick: a frame that waited for it would come up to 3 s late.
+    const slow = await startTestServer(t.db, { realtime: { tickMs: 3000 }, admission: { tickMs: 50, leaseMs: 500 } });
+    // The other node gives the admission lease up for the while.
+    await server.service.queueAdmission.stop();
+    try {
+      const event = await createEvent(slow.service.catalog);
+      const opensAt = new Date(Date.now() - 1000).toISOString();
+      const put = await slow.request('PUT', `/api/events/${event.id}/queue`, { token: organizer, body: { opensAt, admitPerMinute: 6000 } });
+      expect(put.status).toBe(200);
+      await configure(event.id, { paused: true });
+      await eventually(() => slow.service.queueAdmission.isLeader, 'the slow node to lead admission');
+      const viewer = await TestSocket.connect(slow.url, await slow.token('anon'));
+      sockets.push(viewer);
+      await viewer.subscribe(event.id);
+      for (let i = 0; i < 3; i += 1) await join(event.id, (await visitor()).token);
+      // The joins go out on a tick; then a whole tick passes with no frame.
+      await viewer.next<QueueMessage>((m) => isQueue(m) && m.eventId === event.id && m.length === 3, 5000);
+      await new Promise((resolve) => setTimeout(resolve, 3100));
+
+      await configure(event.id, { paused: false });
+      const admitted = await viewer.next<QueueMessage>((m) => isQueue(m) && m.eventId === event.id && m.servedUpTo === 3, 1500);
+      // length counts those still waiting.
+      expect(admitted).toMatchObject({ status: 'open', length: 0 });
+    } finally {
+      await slow.close();
+      server.service.queueAdmission.start();
+    }
+  });
+
   it('tells a subscribed pre-queue visitor their drawn position when the queue opens, without polling', async () => {
     const event = await createEvent(server.service.catalog);
     const put = await server.request('PUT', `/api/events/${event.slug}/queue`, {

@@ -78,6 +78,8 @@ export class RealtimeGateway implements WebSocketEndpoint {
   private readonly subscriptions: Subscriptions;
   private readonly tick: ChangeTick;
   private readonly personal: PersonalFeed;
+  /** The waiting room's frames; none without a waiting room. */
+  private readonly queues: QueuePublisher | undefined;
   private readonly reconnects: ReconnectTracker;
   private heartbeat: NodeJS.Timeout | undefined;
   /** The connections by heartbeat slice: a new one joins `joinSlice`, each beat visits `beatSlice` (round robin). */
@@ -100,7 +102,9 @@ export class RealtimeGateway implements WebSocketEndpoint {
         this.clock,
         logger,
         metrics,
+        settings.tickMs,
       );
+    this.queues = queues;
     this.subscriptions = new Subscriptions(db, this.store, this.clock, metrics, (eventId) => this.feed.markDirty(eventId), queues);
     this.tick = new ChangeTick(db, this.feed, this.clock, logger, metrics, settings);
     this.tick.add(new Publisher(this.store, this.subscriptions, () => this.connections, this.clock, metrics, settings.tickMs));
@@ -118,6 +122,11 @@ export class RealtimeGateway implements WebSocketEndpoint {
   /** A change to a holder's own holds or entries committed in this process: their personal feed hears of it next tick, on every node. */
   touchHolder(holderId: string): void {
     this.feed.touchHolder(holderId);
+  }
+
+  /** This node's admission tick moved these events' queues: their `queue` frames go out now rather than at the next tick. */
+  queuesAdmitted(eventIds: readonly string[]): void {
+    this.queues?.admitted(eventIds);
   }
 
   /** Another endpoint fed by this gateway's change feed and tick (the Supabase-compatible one): no second read. */
@@ -141,7 +150,7 @@ export class RealtimeGateway implements WebSocketEndpoint {
   /** Stops fanning out to either endpoint (the tick feeds both) and pinging: first on shutdown, before any close frame. */
   async quiesce(): Promise<void> {
     clearInterval(this.heartbeat);
-    await this.tick.stop();
+    await Promise.all([this.tick.stop(), this.queues?.stop()]);
   }
 
   /** Tells every client to reconnect elsewhere (1012), and closes: after quiesce(), as Service.close does (the router stops new upgrades first). */

@@ -2,7 +2,7 @@ import type { QueueEntry, QueueLive, QueueStatus } from '@ticketpulse/protocol';
 import type { Logger } from 'pino';
 import type { QueueLiveState, WaitingRoom } from '../waiting-room/waiting-room.ts';
 import type { HolderChanges } from './change-feed.ts';
-import type { TickConsumer, TickRun } from './change-tick.ts';
+import { JITTER_MS, type TickConsumer, type TickRun } from './change-tick.ts';
 import type { ClientConnection } from './connection.ts';
 import type { DatabaseClock } from './database-clock.ts';
 import type { RealtimeMetrics } from './metrics.ts';
@@ -46,6 +46,8 @@ interface QueueView {
   readAll: boolean;
   /** An entry read in flight: ticks go on sending frames meanwhile, and the next read waits for it. */
   refreshing: boolean;
+  /** When the last `queue` frame went out (Date.now()): at most one a tick. */
+  sentAt: number;
 }
 
 /** The queue state the subscribe reply carries (Subscriptions). */
@@ -64,7 +66,10 @@ export interface QueueStates {
  * the events its viewers watch, in one query (queue_live()), and when one
  * changed sends every subscriber the same `queue` frame, serialized once.
  * Admission is the leader's alone, but its results are in the database, so
- * every node reads them and no signal between nodes is needed.
+ * every node reads them and no signal between nodes is needed. The leader's
+ * node does not wait for its tick: right after each admission tick it reads
+ * and sends the same way (admitted()), to viewers who had no frame within
+ * the last tick, so that each viewer still gets at most one a tick.
  *
  * It also keeps subscribed visitors' own entries: each user's connections
  * get a `queue_entry` frame when their entry's status, position or pass
@@ -88,6 +93,9 @@ export class QueuePublisher implements TickConsumer, QueueStates {
   private readonly reading = new Map<string, Promise<void>>();
   /** Subscribed holders' holderKey(), hashed once each while they stay subscribed, to match other nodes' signals. */
   private readonly keys = new Map<string, string>();
+  /** The read and send in progress (a tick's, or an admission's): the next waits for it, so frames go out in the order read. */
+  private running: Promise<void> = Promise.resolve();
+  private stopped = false;
 
   constructor(
     private readonly waitingRoom: Pick<WaitingRoom, 'live' | 'entriesOf'>,
@@ -98,6 +106,7 @@ export class QueuePublisher implements TickConsumer, QueueStates {
     private readonly clock: DatabaseClock,
     private readonly logger: Pick<Logger, 'warn'>,
     private readonly metrics: RealtimeMetrics,
+    private readonly tickMs: number,
   ) {}
 
   /** It reads queue state, not availability: no event needs reading for it. */
@@ -147,9 +156,47 @@ export class QueuePublisher implements TickConsumer, QueueStates {
     connection.send({ type: 'queue_entry', eventId, entry: found.entry });
   }
 
-  /** Queue frames go out on the tick only: a leading-edge run reads availability, not waiting rooms. */
-  async consume(_events: unknown, run: TickRun): Promise<void> {
-    if (run !== 'tick') return;
+  /** Queue frames go out on the tick, and at once after an admission tick here (admitted()): a leading-edge run reads availability, not waiting rooms. */
+  consume(_events: unknown, run: TickRun): Promise<void> {
+    if (run !== 'tick') return Promise.resolve();
+    return this.serialized(() => this.tick());
+  }
+
+  /**
+   * This node's admission tick moved these events' queues: their frames go
+   * out now, not at the next realtime tick, to the viewers of each that had
+   * no `queue` frame within the last tick (the others get it at the tick, as
+   * before). Only the admission leader's node hears of it; other nodes read
+   * the change on their tick.
+   */
+  admitted(eventIds: readonly string[]): void {
+    if (this.stopped) return;
+    void this.serialized(async () => {
+      const now = Date.now();
+      const quiet = eventIds.filter((eventId) => this.quiet(this.views.get(eventId), now));
+      if (this.stopped || quiet.length === 0) return;
+      this.publish(await this.waitingRoom.live(quiet), now);
+    }).catch((error: unknown) => this.logger.warn({ err: error }, 'queue frame after admission failed; the next tick sends it'));
+  }
+
+  /** No more frames: the gateway is shutting down (its close frames are the last thing clients get). */
+  stop(): Promise<void> {
+    this.stopped = true;
+    return this.running;
+  }
+
+  private serialized(job: () => Promise<void>): Promise<void> {
+    const next = this.running.then(job);
+    this.running = next.catch(() => {});
+    return next;
+  }
+
+  /** A view with no frame sent within the last tick (its next change goes out at once). */
+  private quiet(view: QueueView | undefined, now: number): view is QueueView {
+    return view !== undefined && now - view.sentAt >= this.tickMs - JITTER_MS;
+  }
+
+  private async tick(): Promise<void> {
     this.markTouched(this.takeHolders());
     const now = Date.now();
     const watched = new Set(this.watchedIds());
@@ -159,7 +206,21 @@ export class QueuePublisher implements TickConsumer, QueueStates {
     const due = [...watched].filter((eventId) => now - (this.noQueue.get(eventId) ?? -Infinity) >= NO_QUEUE_RECHECK_MS);
     if (due.length === 0) return;
     const states = await this.waitingRoom.live(due);
-    // From here to the entry reads synchronous: a subscriber joining mid-tick gets either this state in its reply or this frame.
+    const found = this.publish(states, now);
+    for (const eventId of due) {
+      if (found.has(eventId)) continue;
+      this.views.delete(eventId);
+      this.noQueue.set(eventId, now);
+    }
+  }
+
+  /**
+   * Sends each changed state's frame (serialized once) to its subscribers,
+   * and reads the entries that may have changed. Returns the events read.
+   * Synchronous: a subscriber joining meanwhile gets either this state in
+   * its reply or this frame.
+   */
+  private publish(states: readonly QueueLiveState[], now: number): Set<string> {
     const serverTime = this.clock.now();
     const found = new Set<string>();
     for (const state of states) {
@@ -169,10 +230,12 @@ export class QueuePublisher implements TickConsumer, QueueStates {
       let view = this.views.get(eventId);
       if (!view) this.views.set(eventId, (view = newView(state)));
       const body = JSON.stringify(state.live);
-      if (body !== view.body) {
+      // A view sent a frame less than a tick ago (just after an admission) keeps this change for the next tick.
+      if (body !== view.body && this.quiet(view, now)) {
         view.readAll ||= endsEveryEntry(view.live.status) !== endsEveryEntry(state.live.status);
         view.live = state.live;
         view.body = body;
+        view.sentAt = now;
         const frame = encodeTextFrame(Buffer.from(`{"type":"queue","serverTime":"${serverTime}",${body.slice(1)}`));
         let sent = 0;
         for (const connection of this.subscribersOf(eventId)) if (connection.sendFrame(frame)) sent += 1;
@@ -188,11 +251,7 @@ export class QueuePublisher implements TickConsumer, QueueStates {
           .finally(() => (current.refreshing = false));
       }
     }
-    for (const eventId of due) {
-      if (found.has(eventId)) continue;
-      this.views.delete(eventId);
-      this.noQueue.set(eventId, now);
-    }
+    return found;
   }
 
   /**
@@ -309,6 +368,7 @@ function newView(state: QueueLiveState): QueueView {
     // Nothing has been read for the subscribers yet.
     readAll: true,
     refreshing: false,
+    sentAt: 0,
   };
 }
 
