@@ -167,9 +167,12 @@ describe.each(drivers)('waiting room over the realtime gateway (%s)', (driver) =
     }
   });
 
-  it("sends the admission leader's viewers each admission's frame at once, not at the next realtime tick, when they had none within the last tick", async () => {
+  it.each([
+    [true, 'at once, not at the next realtime tick,'],
+    [false, 'at the next realtime tick with TICKETPULSE_TICK_LEADING_EDGE=off, even'],
+  ])("sends the admission leader's viewers each admission's frame (leading edge %s) %s when they had none within the last tick", async (leadingEdge) => {
     // A 3 s realtime tick: a frame that waited for it would come up to 3 s late.
-    const slow = await startTestServer(t.db, { realtime: { tickMs: 3000 }, admission: { tickMs: 50, leaseMs: 500 } });
+    const slow = await startTestServer(t.db, { realtime: { tickMs: 3000, leadingEdge }, admission: { tickMs: 50, leaseMs: 500 } });
     // The other node gives the admission lease up for the while.
     await server.service.queueAdmission.stop();
     try {
@@ -188,7 +191,12 @@ describe.each(drivers)('waiting room over the realtime gateway (%s)', (driver) =
       await new Promise((resolve) => setTimeout(resolve, 3100));
 
       await configure(event.id, { paused: false });
-      const admitted = await viewer.next<QueueMessage>((m) => isQueue(m) && m.eventId === event.id && m.servedUpTo === 3, 1500);
+      const served = (m: ServerMessage) => isQueue(m) && m.eventId === event.id && m.servedUpTo === 3;
+      if (!leadingEdge) {
+        await new Promise((resolve) => setTimeout(resolve, 1500));
+        expect(viewer.received.some(served)).toBe(false);
+      }
+      const admitted = await viewer.next<QueueMessage>(served, leadingEdge ? 1500 : 5000);
       // length counts those still waiting.
       expect(admitted).toMatchObject({ status: 'open', length: 0 });
     } finally {

@@ -126,7 +126,8 @@ export class RealtimeGateway implements WebSocketEndpoint {
 
   /** This node's admission tick moved these events' queues: their `queue` frames go out now rather than at the next tick. */
   queuesAdmitted(eventIds: readonly string[]): void {
-    this.queues?.admitted(eventIds);
+    // TICKETPULSE_TICK_LEADING_EDGE=off: every frame waits for the tick, these too.
+    if (this.options.settings.leadingEdge) this.queues?.admitted(eventIds);
   }
 
   /** Another endpoint fed by this gateway's change feed and tick (the Supabase-compatible one): no second read. */
