@@ -532,7 +532,8 @@ describe.skipIf(!hasChromium)('the storefront in a real browser', () => {
     const slug = await service.event([{ name: 'Arena', totalCapacity: 10 }]);
     expect((await service.api('PUT', `/api/events/${slug}/queue`, { opensAt: new Date().toISOString(), admitPerMinute: 600, passSeconds: 6 })).status).toBe(200);
     const page = await open(`/events/${slug}`);
-    await page.locator('[data-queue-state="your-turn"]').waitFor({ timeout: 10_000 });
+    // Loading, joining and the first admission tick: a busy machine (a CI run beside other work) took over 10 s.
+    await page.locator('[data-queue-state="your-turn"]').waitFor({ timeout: 20_000 });
     await hold(page, 'Arena', 1);
     // The hold keeps its own deadline; the turn ends meanwhile.
     await page.getByText('Your turn has ended.').waitFor({ state: 'attached', timeout: 10_000 });
