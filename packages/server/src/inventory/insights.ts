@@ -19,8 +19,6 @@ export interface SalesBucket {
   sold: number;
 }
 
-/** Timestamps come out of jsonb as PostgreSQL text; the API speaks ISO 8601 in UTC. */
-
 /**
  * Active holds of an event whose deadline falls within the next `withinSeconds`,
  * soonest first. Holds already past their deadline are left out even before

@@ -12,7 +12,6 @@ export interface PersonalFeedRead {
   waitlist: PersonalWaitlistEntry[];
 }
 
-
 const toHold = (hold: PersonalHold): PersonalHold => ({ ...hold, expiresAt: isoTime(hold.expiresAt) });
 
 const toEntry = (entry: PersonalWaitlistEntry): PersonalWaitlistEntry => ({

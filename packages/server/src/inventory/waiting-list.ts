@@ -16,7 +16,6 @@ export interface WaitlistSettingsChange {
 /** waitlist_entry_json() (db/repeatable/75_waiting_list.sql): timestamps as PostgreSQL writes them. */
 type EntryRow = WaitlistEntry;
 
-
 const toEntry = (row: EntryRow): WaitlistEntry => ({
   ...row,
   joinedAt: isoTime(row.joinedAt),

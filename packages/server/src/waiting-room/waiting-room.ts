@@ -43,7 +43,6 @@ export interface Visitor {
 
 type QueueRow = Omit<Queue, 'opensAt'> & { opensAt: string };
 
-
 export const toQueue = (row: QueueRow): Queue => ({ ...row, opensAt: isoTime(row.opensAt) });
 
 const clamp = (value: number, min: number, max: number) => Math.min(max, Math.max(min, value));
