@@ -144,8 +144,9 @@ export async function createService(options: ServiceOptions): Promise<Service> {
         });
   // One set of connection limits for both realtime endpoints; attempts per address shared through Redis when there is one.
   const admission = new Admission(options.realtime, sharedLimits?.connectAttempts(options.realtime.connectAttemptsPerIpPerSecond));
-  // Joins and leaves over HTTP reach the visitor's other connections, on any node, as holds do.
-  const waitingRoom = new WaitingRoom(db, new QueuePasses(options.jwtSecret), { onVisitorChange: (holderId) => gateway.touchHolder(holderId) });
+  // A user's own holds, waiting-list entries and waiting-room entries reach their other connections, on any node.
+  const onHolderChange = (holderId: string) => gateway.touchHolder(holderId);
+  const waitingRoom = new WaitingRoom(db, new QueuePasses(options.jwtSecret), { onHolderChange });
   const gateway = new RealtimeGateway({
     db,
     verifier,
@@ -162,7 +163,6 @@ export async function createService(options: ServiceOptions): Promise<Service> {
   const upgrades = new UpgradeRouter({ admission, clientAddress, metrics, endpoints: [gateway, supabase] });
   const onChange = (eventId: string) => gateway.touch(eventId);
   const catalog = new Catalog(db, onChange);
-  const onHolderChange = (holderId: string) => gateway.touchHolder(holderId);
   const holds = new Holds(db, options.holds, onChange, { onBatch: (size) => metrics.holdBatchSize.observe(size), onHolderChange });
   const waitingList = new WaitingList(db, onChange, onHolderChange);
   // One sweeper leads among all nodes and workers; another takes over within three intervals (at least 1.5 s) of its death.

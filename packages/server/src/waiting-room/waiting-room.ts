@@ -92,8 +92,8 @@ export interface WaitingRoomOptions {
   maxJoinBatch?: number;
   /** Told the size of every batch of joins decided. */
   onJoinBatch?: (size: number) => void;
-  /** Told, after commit, whose entry a join or a leave made or ended (the gateway re-reads it for their other connections). */
-  onVisitorChange?: HolderListener;
+  /** Told, after commit, whose entry a join or a leave made or ended (the gateway re-reads it for their other connections), as Holds tells of holds. */
+  onHolderChange?: HolderListener;
 }
 
 // As for holds (inventory/holds.ts): an opening's burst in a few batches, each transaction a few milliseconds.
@@ -105,7 +105,7 @@ export class WaitingRoom {
   private readonly joins: GroupCommit<BatchedJoin, JoinOutcome>;
   /** liveOf's recent reads, by event id. */
   private readonly recentLive = new Map<string, { at: number; live: Promise<QueueLive | null> }>();
-  private readonly onVisitorChange: HolderListener;
+  private readonly onHolderChange: HolderListener;
 
   constructor(
     private readonly db: Queryable,
@@ -113,7 +113,7 @@ export class WaitingRoom {
     options: WaitingRoomOptions = {},
   ) {
     this.eventIds = new EventIds(db);
-    this.onVisitorChange = options.onVisitorChange ?? (() => {});
+    this.onHolderChange = options.onHolderChange ?? (() => {});
     this.joins = new GroupCommit((eventId, joins) => decideJoins(db, eventId, joins), options.maxJoinBatch ?? DEFAULT_MAX_JOIN_BATCH, options.onJoinBatch);
   }
 
@@ -131,7 +131,7 @@ export class WaitingRoom {
     const outcome = await this.joins.submit(await this.eventIds.of(eventRef), { holderId, userId: audience.userId ?? null, privileged: audience.privileged });
     if ('error' in outcome) throw refusal(outcome.error.message, outcome.error.detail);
     // Also when not created: a rejoin after leaving or a spent pass is put back at the end.
-    this.onVisitorChange(holderId);
+    this.onHolderChange(holderId);
     return { entry: await this.toEntry(outcome.entry), created: outcome.created };
   }
 
@@ -141,7 +141,7 @@ export class WaitingRoom {
 
   async leave(eventRef: string, visitor: Visitor): Promise<QueueEntry> {
     const row = await this.call<EntryRow>('queue_leave($1, $2, $3, $4)', this.visitorParams(eventRef, visitor));
-    this.onVisitorChange(visitor.holderId);
+    this.onHolderChange(visitor.holderId);
     return this.toEntry(row);
   }
 
