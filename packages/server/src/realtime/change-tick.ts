@@ -5,6 +5,7 @@ import { PeriodicTask } from '../periodic-task.ts';
 import type { ChangeFeed } from './change-feed.ts';
 import type { DatabaseClock } from './database-clock.ts';
 import type { RealtimeMetrics } from './metrics.ts';
+import { SerialRuns } from './serial-runs.ts';
 
 export interface TickTiming {
   /** At most one update per event per tick. */
@@ -72,8 +73,8 @@ export class ChangeTick {
   private lastReconcile = Date.now();
   /** When each event that changed within the last tick was read (Date.now()); older ones are quiet and dropped. */
   private readonly readAt = new Map<string, number>();
-  /** The run in progress (a tick or a leading-edge run), which the next waits for. */
-  private running: Promise<void> = Promise.resolve();
+  /** Its runs (ticks and leading-edge runs), one at a time. */
+  private readonly runs = new SerialRuns();
   private leadingQueued = false;
   /** Whether the queued leading-edge run reads (some consumer would send what it reads), or only tells the other nodes. */
   private leadingReads = false;
@@ -90,7 +91,7 @@ export class ChangeTick {
     private readonly metrics: Pick<RealtimeMetrics, 'tickInterval'>,
     private readonly timing: TickTiming,
   ) {
-    this.task = new PeriodicTask(timing.tickMs, () => this.serialized(() => this.tick()));
+    this.task = new PeriodicTask(timing.tickMs, () => this.runs.run(() => this.tick()));
     if (timing.leadingEdge) feed.onMarked((eventId) => this.wake(eventId));
   }
 
@@ -107,7 +108,7 @@ export class ChangeTick {
     this.live = false;
     this.lastTickAt = undefined;
     await this.task.stop();
-    await this.running;
+    await this.runs.idle();
   }
 
   async tick(): Promise<void> {
@@ -139,7 +140,7 @@ export class ChangeTick {
     this.leadingQueued = true;
     // After the current macrotask, so changes committed together are read together.
     setImmediate(() => {
-      void this.serialized(async () => {
+      void this.runs.run(async () => {
         const reads = this.leadingReads;
         this.leadingQueued = false;
         this.leadingReads = false;
@@ -152,12 +153,6 @@ export class ChangeTick {
   /** The next tick is due (or overdue, behind a long run): a leading-edge run now would only delay it. */
   private tickDue(): boolean {
     return this.lastTickAt !== undefined && performance.now() - this.lastTickAt >= this.timing.tickMs - JITTER_MS;
-  }
-
-  private serialized(job: () => Promise<void>): Promise<void> {
-    const next = this.running.then(job);
-    this.running = next.catch(() => {});
-    return next;
   }
 
   private async run(run: TickRun, reads = true): Promise<void> {

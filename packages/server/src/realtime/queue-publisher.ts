@@ -7,6 +7,7 @@ import type { ClientConnection } from './connection.ts';
 import type { DatabaseClock } from './database-clock.ts';
 import type { RealtimeMetrics } from './metrics.ts';
 import { MinHeap } from './min-heap.ts';
+import { SerialRuns } from './serial-runs.ts';
 import { holderKey } from './holder-key.ts';
 import { encodeTextFrame } from './text-frame.ts';
 
@@ -94,7 +95,7 @@ export class QueuePublisher implements TickConsumer, QueueStates {
   /** Subscribed holders' holderKey(), hashed once each while they stay subscribed, to match other nodes' signals. */
   private readonly keys = new Map<string, string>();
   /** The read and send in progress (a tick's, or an admission's): the next waits for it, so frames go out in the order read. */
-  private running: Promise<void> = Promise.resolve();
+  private readonly runs = new SerialRuns();
   private stopped = false;
 
   constructor(
@@ -159,7 +160,7 @@ export class QueuePublisher implements TickConsumer, QueueStates {
   /** Queue frames go out on the tick, and at once after an admission tick here (admitted()): a leading-edge run reads availability, not waiting rooms. */
   consume(_events: unknown, run: TickRun): Promise<void> {
     if (run !== 'tick') return Promise.resolve();
-    return this.serialized(() => this.tick());
+    return this.runs.run(() => this.tick());
   }
 
   /**
@@ -171,7 +172,7 @@ export class QueuePublisher implements TickConsumer, QueueStates {
    */
   admitted(eventIds: readonly string[]): void {
     if (this.stopped) return;
-    void this.serialized(async () => {
+    void this.runs.run(async () => {
       const now = Date.now();
       const quiet = eventIds.filter((eventId) => this.quiet(this.views.get(eventId), now));
       if (this.stopped || quiet.length === 0) return;
@@ -182,13 +183,7 @@ export class QueuePublisher implements TickConsumer, QueueStates {
   /** No more frames: the gateway is shutting down (its close frames are the last thing clients get). */
   stop(): Promise<void> {
     this.stopped = true;
-    return this.running;
-  }
-
-  private serialized(job: () => Promise<void>): Promise<void> {
-    const next = this.running.then(job);
-    this.running = next.catch(() => {});
-    return next;
+    return this.runs.idle();
   }
 
   /** A view with no frame sent within the last tick (its next change goes out at once). */
