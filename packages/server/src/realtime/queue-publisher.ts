@@ -92,8 +92,9 @@ export class QueuePublisher implements TickConsumer, QueueStates {
   /** Watched events with no waiting room, and when that was last checked. */
   private readonly noQueue = new Map<string, number>();
   private readonly reading = new Map<string, Promise<void>>();
-  /** Subscribed holders' holderKey(), hashed once each while they stay subscribed, to match other nodes' signals. */
+  /** Subscribed holders' holderKey(), hashed once each as they subscribe, and the holders by key: other nodes' signals name keys. */
   private readonly keys = new Map<string, string>();
+  private readonly byKey = new Map<string, Set<string>>();
   /** The read and send in progress (a tick's, or an admission's): the next waits for it, so frames go out in the order read. */
   private readonly runs = new SerialRuns();
   private stopped = false;
@@ -150,9 +151,7 @@ export class QueuePublisher implements TickConsumer, QueueStates {
     if (!view || !holderId) return;
     const [found] = await this.waitingRoom.entriesOf(eventId, [holderId], true);
     if (!found || !connection.subscriptions.has(eventId)) return;
-    let connections = view.holders.get(holderId);
-    if (!connections) view.holders.set(holderId, (connections = new Set()));
-    connections.add(connection);
+    this.addHolder(view, holderId, connection);
     remember(view, holderId, found.entry);
     connection.send({ type: 'queue_entry', eventId, entry: found.entry });
   }
@@ -196,7 +195,10 @@ export class QueuePublisher implements TickConsumer, QueueStates {
     const now = Date.now();
     const watched = new Set(this.watchedIds());
     for (const eventId of this.views.keys()) if (!watched.has(eventId)) this.views.delete(eventId);
-    if (this.views.size === 0) this.keys.clear();
+    if (this.views.size === 0) {
+      this.keys.clear();
+      this.byKey.clear();
+    }
     for (const eventId of this.noQueue.keys()) if (!watched.has(eventId)) this.noQueue.delete(eventId);
     const due = [...watched].filter((eventId) => now - (this.noQueue.get(eventId) ?? -Infinity) >= NO_QUEUE_RECHECK_MS);
     if (due.length === 0) return;
@@ -257,16 +259,9 @@ export class QueuePublisher implements TickConsumer, QueueStates {
    */
   private markTouched({ holderIds, holderKeys }: HolderChanges): void {
     if (holderIds.length === 0 && holderKeys.length === 0) return;
-    const keys = new Set(holderKeys);
-    for (const view of this.views.values()) {
-      for (const holderId of holderIds) if (view.holders.has(holderId)) view.touched.add(holderId);
-      if (keys.size === 0) continue;
-      for (const holderId of view.holders.keys()) {
-        let key = this.keys.get(holderId);
-        if (key === undefined) this.keys.set(holderId, (key = holderKey(holderId)));
-        if (keys.has(key)) view.touched.add(holderId);
-      }
-    }
+    const touched = new Set(holderIds);
+    for (const key of holderKeys) for (const holderId of this.byKey.get(key) ?? []) touched.add(holderId);
+    for (const view of this.views.values()) for (const holderId of touched) if (view.holders.has(holderId)) view.touched.add(holderId);
   }
 
   /**
@@ -322,10 +317,29 @@ export class QueuePublisher implements TickConsumer, QueueStates {
     }
   }
 
+  /** Adds a subscriber's connection to its holder's, and indexes the holder's key (hashed once while they stay subscribed). */
+  private addHolder(view: QueueView, holderId: string, connection: ClientConnection): void {
+    let connections = view.holders.get(holderId);
+    if (!connections) view.holders.set(holderId, (connections = new Set()));
+    connections.add(connection);
+    if (this.keys.has(holderId)) return;
+    const key = holderKey(holderId);
+    this.keys.set(holderId, key);
+    let holders = this.byKey.get(key);
+    if (!holders) this.byKey.set(key, (holders = new Set()));
+    holders.add(holderId);
+  }
+
   /** Drops the keys of holders no longer subscribed here to any queued event. */
   private forgetKeys(): void {
     const views = [...this.views.values()];
-    for (const holderId of this.keys.keys()) if (!views.some((view) => view.holders.has(holderId))) this.keys.delete(holderId);
+    for (const [holderId, key] of this.keys) {
+      if (views.some((view) => view.holders.has(holderId))) continue;
+      this.keys.delete(holderId);
+      const holders = this.byKey.get(key)!;
+      holders.delete(holderId);
+      if (holders.size === 0) this.byKey.delete(key);
+    }
   }
 
   /** Indexes the subscribers by holder (once per change of subscribers, not per tick); returns the holders with no entry read yet. */
@@ -335,10 +349,7 @@ export class QueuePublisher implements TickConsumer, QueueStates {
     view.indexedAt = now;
     for (const connection of subscribers) {
       const holderId = connection.principal.userId;
-      if (!holderId) continue;
-      let connections = view.holders.get(holderId);
-      if (!connections) view.holders.set(holderId, (connections = new Set()));
-      connections.add(connection);
+      if (holderId) this.addHolder(view, holderId, connection);
     }
     return [...view.holders.keys()].filter((holderId) => !view.entries.has(holderId));
   }
