@@ -102,7 +102,7 @@ export class RealtimeGateway implements WebSocketEndpoint {
         this.clock,
         logger,
         metrics,
-        settings.tickMs,
+        settings,
       );
     this.queues = queues;
     this.subscriptions = new Subscriptions(db, this.store, this.clock, metrics, (eventId) => this.feed.markDirty(eventId), queues);
@@ -126,8 +126,7 @@ export class RealtimeGateway implements WebSocketEndpoint {
 
   /** This node's admission tick moved these events' queues: their `queue` frames go out now rather than at the next tick. */
   queuesAdmitted(eventIds: readonly string[]): void {
-    // TICKETPULSE_TICK_LEADING_EDGE=off: every frame waits for the tick, these too.
-    if (this.options.settings.leadingEdge) this.queues?.admitted(eventIds);
+    this.queues?.admitted(eventIds);
   }
 
   /** Another endpoint fed by this gateway's change feed and tick (the Supabase-compatible one): no second read. */

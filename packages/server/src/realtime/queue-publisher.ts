@@ -2,7 +2,7 @@ import type { QueueEntry, QueueLive, QueueStatus } from '@ticketpulse/protocol';
 import type { Logger } from 'pino';
 import type { QueueLiveState, WaitingRoom } from '../waiting-room/waiting-room.ts';
 import type { HolderChanges } from './change-feed.ts';
-import { JITTER_MS, type TickConsumer, type TickRun } from './change-tick.ts';
+import { JITTER_MS, type TickConsumer, type TickRun, type TickTiming } from './change-tick.ts';
 import type { ClientConnection } from './connection.ts';
 import type { DatabaseClock } from './database-clock.ts';
 import type { RealtimeMetrics } from './metrics.ts';
@@ -108,7 +108,7 @@ export class QueuePublisher implements TickConsumer, QueueStates {
     private readonly clock: DatabaseClock,
     private readonly logger: Pick<Logger, 'warn'>,
     private readonly metrics: RealtimeMetrics,
-    private readonly tickMs: number,
+    private readonly timing: Pick<TickTiming, 'tickMs' | 'leadingEdge'>,
   ) {}
 
   /** It reads queue state, not availability: no event needs reading for it. */
@@ -167,10 +167,11 @@ export class QueuePublisher implements TickConsumer, QueueStates {
    * out now, not at the next realtime tick, to the viewers of each that had
    * no `queue` frame within the last tick (the others get it at the tick, as
    * before). Only the admission leader's node hears of it; other nodes read
-   * the change on their tick.
+   * the change on their tick. With the leading edge off
+   * (TICKETPULSE_TICK_LEADING_EDGE=off), these too wait for the tick.
    */
   admitted(eventIds: readonly string[]): void {
-    if (this.stopped) return;
+    if (this.stopped || !this.timing.leadingEdge) return;
     void this.runs.run(async () => {
       const now = Date.now();
       const quiet = eventIds.filter((eventId) => this.quiet(this.views.get(eventId), now));
@@ -187,7 +188,7 @@ export class QueuePublisher implements TickConsumer, QueueStates {
 
   /** A view with no frame sent within the last tick (its next change goes out at once). */
   private quiet(view: QueueView | undefined, now: number): view is QueueView {
-    return view !== undefined && now - view.sentAt >= this.tickMs - JITTER_MS;
+    return view !== undefined && now - view.sentAt >= this.timing.tickMs - JITTER_MS;
   }
 
   private async tick(): Promise<void> {
