@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import type { BusSetting } from '../src/config.ts';
-import { createTestDatabase, postgresUrl } from './support/database.ts';
+import { postgresUrl } from './support/database.ts';
 import { createEvent, typeId } from './support/fixtures.ts';
 import { PersonalView } from './support/personal-view.ts';
 import { TestSocket } from './support/realtime-client.ts';
-import { startTestServer } from './support/server.ts';
+import { withTwoNodes } from './support/server.ts';
 import { eventually } from './support/viewer.ts';
 
 const natsUrl = process.env.TEST_NATS_URL;
@@ -15,14 +15,9 @@ const natsUrl = process.env.TEST_NATS_URL;
  * through A: their own holds (the bus carries a key of their id) and an
  * offer the database made in someone else's statement (the event they wait on changed).
  */
-async function acrossNodes(bus: BusSetting): Promise<void> {
-  const t = await createTestDatabase('postgres');
+function acrossNodes(bus: BusSetting): Promise<void> {
   // No reconcile poll: only the bus may carry it.
-  const realtime = { reconcileMs: 600_000 };
-  const a = await startTestServer(t.db, { bus, realtime });
-  const bDatabase = await t.connectAgain();
-  const b = await startTestServer(bDatabase, { bus, realtime });
-  try {
+  return withTwoNodes({ bus, realtime: { reconcileMs: 600_000 } }, async (a, b) => {
     const event = await createEvent(a.service.catalog);
     const userId = randomUUID();
     const token = await a.token('authenticated', userId);
@@ -46,12 +41,7 @@ async function acrossNodes(bus: BusSetting): Promise<void> {
     await eventually(() => view.of('waitlist_offered').length === 1, 'the offer made in their release, on B', 3000);
     expect(view.gaps).toBe(0);
     socket.close();
-  } finally {
-    await b.close();
-    await a.close();
-    await bDatabase.close();
-    await t.dispose();
-  }
+  });
 }
 
 describe.skipIf(!postgresUrl)('the personal feed across nodes', () => {

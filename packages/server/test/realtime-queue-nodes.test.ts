@@ -5,7 +5,7 @@ import type { Database } from '../src/db/database.ts';
 import { createTestDatabase, postgresUrl, type TestDatabase } from './support/database.ts';
 import { createEvent } from './support/fixtures.ts';
 import { TestSocket } from './support/realtime-client.ts';
-import { startTestServer, type TestServer } from './support/server.ts';
+import { startTestServer, withTwoNodes, type TestServer } from './support/server.ts';
 import { eventually } from './support/viewer.ts';
 
 const isQueue = (m: ServerMessage): m is QueueMessage => m.type === 'queue';
@@ -108,14 +108,9 @@ describe.skipIf(!postgresUrl)('waiting room over the realtime gateway on two nod
 });
 
 describe.skipIf(!postgresUrl)('a visitor leaving the waiting room through another node (postgres)', () => {
-  it('tells their connection on node B within a tick when they leave and rejoin through node A (the bus carries a key of their id)', async () => {
-    const t = await createTestDatabase('postgres');
+  it('tells their connection on node B within a tick when they leave and rejoin through node A (the bus carries a key of their id)', () =>
     // No reconcile poll, and presence rounds every 150 s: only the bus may carry it.
-    const options = { bus: { kind: 'postgres' } as const, realtime: { reconcileMs: 600_000 } };
-    const a = await startTestServer(t.db, options);
-    const bDatabase = await t.connectAgain();
-    const b = await startTestServer(bDatabase, options);
-    try {
+    withTwoNodes({ bus: { kind: 'postgres' }, realtime: { reconcileMs: 600_000 } }, async (a, b) => {
       const organizer = await a.token('organizer');
       const event = await createEvent(a.service.catalog);
       const queue = { opensAt: new Date(Date.now() - 1000).toISOString(), admitPerMinute: 60, abandonAfterSeconds: 600 };
@@ -140,11 +135,5 @@ describe.skipIf(!postgresUrl)('a visitor leaving the waiting room through anothe
       } finally {
         tab.close();
       }
-    } finally {
-      await b.close();
-      await a.close();
-      await bDatabase.close();
-      await t.dispose();
-    }
-  });
+    }));
 });

@@ -11,6 +11,7 @@ import type { SimulatorPace } from '../../src/simulator/buyer-simulator.ts';
 import { createService, type Service } from '../../src/service.ts';
 import type { AdmissionSettings } from '../../src/waiting-room/admission-driver.ts';
 import { holdSettings } from './fixtures.ts';
+import { createTestDatabase } from './database.ts';
 
 export const TEST_JWT_SECRET = 'test-secret-that-is-long-enough-for-hs256!';
 
@@ -115,4 +116,24 @@ export async function startTestServer(db: Database, options: TestServerOptions =
     },
     close: () => service.close(),
   };
+}
+
+/**
+ * Two nodes of the service on one fresh PostgreSQL database, each with its
+ * own connection (as two machines would have), for `run`; both nodes and
+ * the database are closed after it, whether it passed or not.
+ */
+export async function withTwoNodes(options: TestServerOptions, run: (a: TestServer, b: TestServer) => Promise<void>): Promise<void> {
+  const t = await createTestDatabase('postgres');
+  const a = await startTestServer(t.db, options);
+  const bDatabase = await t.connectAgain();
+  const b = await startTestServer(bDatabase, options);
+  try {
+    await run(a, b);
+  } finally {
+    await b.close();
+    await a.close();
+    await bDatabase.close();
+    await t.dispose();
+  }
 }
