@@ -173,9 +173,9 @@ export async function createService(options: ServiceOptions): Promise<Service> {
   const pushSender = new PushSender(db, pushSettings, vapid, logger);
   const pushSubscriptions = new PushSubscriptions(db, pushSettings.endpointHosts, onChange);
   const salesVelocity = new SalesVelocityRefresher(db, options.velocityRefreshMs ?? DEFAULT_VELOCITY_REFRESH_MS, onChange, logger);
-  // The leader's own viewers get each admission's frame at once; other nodes read it on their tick.
-  const queueAdmission = new AdmissionDriver(db, { ...DEFAULT_ADMISSION, ...options.admission }, logger, ({ queues }) =>
-    gateway.queuesAdmitted(queues.map((queue) => queue.eventId)),
+  // Viewers get each admission's frame at once: the leader's own, and (over the bus) every other node's.
+  const queueAdmission = new AdmissionDriver(db, { ...DEFAULT_ADMISSION, ...options.admission }, logger, ({ moved }) =>
+    gateway.queuesAdmitted(moved),
   );
   let shuttingDown = false;
   let address: string | undefined;

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { ChangeBus } from './buses/change-bus.ts';
+import type { ChangeBatch, ChangeBus } from './buses/change-bus.ts';
 import { holderKey } from './holder-key.ts';
 
 /** Whose personal feeds may have changed since the last tick (PersonalFeed reads them). */
@@ -33,6 +33,8 @@ export class ChangeFeed {
   private everything = false;
   /** Told whenever an event is marked (ChangeTick sends a quiet event's change at once). */
   private wake: (eventId: string) => void = () => {};
+  /** Told when the admission leader (another node) says these events' waiting rooms moved. */
+  private admitted: (eventIds: string[]) => void = () => {};
   /** What each consumer of holder changes has not taken yet (holderChanges()). */
   private readonly holderInboxes: HolderInbox[] = [];
   /** Holders changed here since the last flush: the other nodes are sent their keys. */
@@ -49,14 +51,19 @@ export class ChangeFeed {
     this.wake = wake;
   }
 
+  onQueuesAdmitted(admitted: (eventIds: string[]) => void): void {
+    this.admitted = admitted;
+  }
+
   async start(): Promise<void> {
     await this.bus?.start({
-      onChanged: ({ eventIds, holderKeys }) => {
+      onChanged: ({ eventIds, holderKeys, queueIds }) => {
         for (const inbox of this.holderInboxes) for (const key of holderKeys) inbox.keys.add(key);
         for (const id of eventIds) {
           this.dirty.add(id);
           this.wake(id);
         }
+        if (queueIds.length > 0) this.admitted(queueIds);
       },
       onMissedSignals: () => this.markAll(),
     });
@@ -67,6 +74,15 @@ export class ChangeFeed {
     this.dirty.add(eventId);
     if (this.bus) this.touched.add(eventId); // alone, there is nobody to tell
     this.wake(eventId);
+  }
+
+  /**
+   * This node's admission tick moved these events' waiting rooms: the other
+   * nodes are told at once, not at the next flush, so that their viewers get
+   * the `queue` frame as soon as the leader's do (one message an admission tick).
+   */
+  async announceAdmitted(eventIds: string[]): Promise<void> {
+    if (this.bus && eventIds.length > 0) await this.publish({ eventIds: [], holderKeys: [], queueIds: eventIds });
   }
 
   /** A change to a holder's own holds or entries in this process: their feeds, here and on the other nodes. No database work. */
@@ -153,7 +169,7 @@ export class ChangeFeed {
     // Past the longest tick (TICKETPULSE_TICK_MS is at most 5 s) an entry no longer holds anything back.
     for (const [id, at] of this.publishedAt) if (now - at > 5000) this.publishedAt.delete(id);
     for (const id of eventIds) this.publishedAt.set(id, now);
-    await this.publish(eventIds, holderKeys);
+    await this.publish({ eventIds, holderKeys, queueIds: [] });
   }
 
   /**
@@ -170,15 +186,16 @@ export class ChangeFeed {
       this.touched.delete(id);
       this.publishedAt.set(id, now);
     }
-    await this.publish(quiet, []);
+    await this.publish({ eventIds: quiet, holderKeys: [], queueIds: [] });
   }
 
-  private async publish(eventIds: string[], holderKeys: string[]): Promise<void> {
+  private async publish(batch: ChangeBatch): Promise<void> {
     try {
-      await this.bus?.publish({ eventIds, holderKeys });
+      await this.bus?.publish(batch);
     } catch (error) {
-      // The others' reconcile poll picks these up; nothing is lost for good.
-      this.logger.warn({ err: error, events: eventIds.length, holders: holderKeys.length }, 'could not signal changes to other nodes');
+      // The others' reconcile poll (or, for queues, their tick) picks these up; nothing is lost for good.
+      const { eventIds, holderKeys, queueIds } = batch;
+      this.logger.warn({ err: error, events: eventIds.length, holders: holderKeys.length, queues: queueIds.length }, 'could not signal changes to other nodes');
     }
   }
 

@@ -108,7 +108,10 @@ export class RealtimeGateway implements WebSocketEndpoint {
     this.subscriptions = new Subscriptions(db, this.store, this.clock, metrics, (eventId) => this.feed.markDirty(eventId), queues);
     this.tick = new ChangeTick(db, this.feed, this.clock, logger, metrics, settings);
     this.tick.add(new Publisher(this.store, this.subscriptions, () => this.connections, this.clock, metrics, settings.tickMs));
-    if (queues) this.tick.add(queues);
+    if (queues) {
+      this.tick.add(queues);
+      this.feed.onQueuesAdmitted((eventIds) => queues.admitted(eventIds));
+    }
     this.personal = new PersonalFeed(db, this.feed, this.clock, logger);
     this.tick.add(this.personal);
     this.reconnects = new ReconnectTracker(metrics);
@@ -124,9 +127,9 @@ export class RealtimeGateway implements WebSocketEndpoint {
     this.feed.touchHolder(holderId);
   }
 
-  /** This node's admission tick moved these events' queues: their `queue` frames go out now rather than at the next tick. */
+  /** This node's admission tick moved these events' queues: their `queue` frames go out now rather than at the next tick, here and on the other nodes. */
   queuesAdmitted(eventIds: readonly string[]): void {
-    this.queues?.admitted(eventIds);
+    if (this.queues?.admitted(eventIds)) void this.feed.announceAdmitted([...eventIds]);
   }
 
   /** Another endpoint fed by this gateway's change feed and tick (the Supabase-compatible one): no second read. */

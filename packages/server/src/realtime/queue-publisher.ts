@@ -67,10 +67,11 @@ export interface QueueStates {
  * the events its viewers watch, in one query (queue_live()), and when one
  * changed sends every subscriber the same `queue` frame, serialized once.
  * Admission is the leader's alone, but its results are in the database, so
- * every node reads them and no signal between nodes is needed. The leader's
- * node does not wait for its tick: right after each admission tick it reads
- * and sends the same way (admitted()), to viewers who had no frame within
- * the last tick, so that each viewer still gets at most one a tick.
+ * every node reads them on its tick. The nodes need not wait for it: right
+ * after each admission tick the leader reads and sends the same way
+ * (admitted()), and tells the other nodes over the bus, which do the same,
+ * to viewers who had no frame within the last tick, so that each viewer
+ * still gets at most one a tick.
  *
  * It also keeps subscribed visitors' own entries: each user's connections
  * get a `queue_entry` frame when their entry's status, position or pass
@@ -163,21 +164,22 @@ export class QueuePublisher implements TickConsumer, QueueStates {
   }
 
   /**
-   * This node's admission tick moved these events' queues: their frames go
-   * out now, not at the next realtime tick, to the viewers of each that had
-   * no `queue` frame within the last tick (the others get it at the tick, as
-   * before). Only the admission leader's node hears of it; other nodes read
-   * the change on their tick. With the leading edge off
-   * (TICKETPULSE_TICK_LEADING_EDGE=off), these too wait for the tick.
+   * An admission tick moved these events' queues (this node's, or the
+   * leader's as the bus tells it): their frames go out now, not at the next
+   * realtime tick, to the viewers of each that had no `queue` frame within
+   * the last tick (the others get it at the tick, as before). With the
+   * leading edge off (TICKETPULSE_TICK_LEADING_EDGE=off), these too wait for
+   * the tick. Returns whether it acts (false: off, or shutting down).
    */
-  admitted(eventIds: readonly string[]): void {
-    if (this.stopped || !this.timing.leadingEdge) return;
+  admitted(eventIds: readonly string[]): boolean {
+    if (this.stopped || !this.timing.leadingEdge) return false;
     void this.runs.run(async () => {
       const now = Date.now();
       const quiet = eventIds.filter((eventId) => this.quiet(this.views.get(eventId), now));
       if (this.stopped || quiet.length === 0) return;
       this.publish(await this.waitingRoom.live(quiet), now);
     }).catch((error: unknown) => this.logger.warn({ err: error }, 'queue frame after admission failed; the next tick sends it'));
+    return true;
   }
 
   /** No more frames: the gateway is shutting down (its close frames are the last thing clients get). */

@@ -18,6 +18,8 @@ export interface AdmissionTick {
   leader: boolean;
   /** Each enabled, opened queue after the tick (leader only). */
   queues: Queue[];
+  /** The event ids of those whose served-up-to mark or status changed since this node's previous tick (all, on its first as leader). */
+  moved: string[];
 }
 
 /**
@@ -32,6 +34,8 @@ export class AdmissionDriver {
   readonly node = randomUUID();
   private readonly task: PeriodicTask;
   private leading = false;
+  /** Each queue's served-up-to mark and status after this node's last tick as leader: what `moved` compares to. */
+  private marks = new Map<string, string>();
 
   constructor(
     private readonly db: Queryable,
@@ -71,12 +75,19 @@ export class AdmissionDriver {
       const { leader, queues } = rows[0]!.tick;
       if (leader !== this.leading) this.logger.info({ node: this.node }, leader ? 'driving queue admission' : 'no longer driving queue admission');
       this.leading = leader;
-      const tick = { leader, queues: queues.map(toQueue) };
+      const tick = { leader, queues: queues.map(toQueue), moved: this.moved(leader ? queues : []) };
       if (leader) this.onTick(tick);
       return tick;
     } catch (error) {
       this.logger.warn({ err: error }, 'queue admission tick failed; retrying next tick');
-      return { leader: false, queues: [] };
+      return { leader: false, queues: [], moved: [] };
     }
+  }
+
+  private moved(queues: ReadonlyArray<Pick<Queue, 'eventId' | 'servedUpTo' | 'status'>>): string[] {
+    const marks = new Map(queues.map((queue) => [queue.eventId, `${queue.servedUpTo} ${queue.status}`]));
+    const moved = [...marks].filter(([eventId, mark]) => this.marks.get(eventId) !== mark).map(([eventId]) => eventId);
+    this.marks = marks;
+    return moved;
   }
 }

@@ -28,7 +28,7 @@ export class NatsChangeBus implements ChangeBus {
       callback: (error, message) => {
         if (error) return this.logger.warn({ err: error }, 'NATS subscription error');
         const batch = parseSignal(this.decoder.decode(message.data), this.node);
-        if (batch && (batch.eventIds.length > 0 || batch.holderKeys.length > 0)) onChanged(batch);
+        if (batch) onChanged(batch);
       },
     });
     void (async () => {

@@ -22,7 +22,7 @@ export class PostgresChangeBus implements ChangeBus {
       CHANNEL,
       (payload) => {
         const batch = parseSignal(payload, this.node);
-        if (batch && (batch.eventIds.length > 0 || batch.holderKeys.length > 0)) onChanged(batch);
+        if (batch) onChanged(batch);
       },
       onMissedSignals,
     );
