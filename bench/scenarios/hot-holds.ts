@@ -186,7 +186,8 @@ export const hotHolds: Scenario = {
             'and the reservation\'s; kept, integrity first), 13% index inserts (half what they were with random ids: docs/inventory.md, Time-ordered ids), ' +
             '11% starting those per-row key-check queries, 5% heap inserts, 6% the decision loop\'s JSON. At 50 us a hold, what 20,000 holds/s needs, ' +
             'even no seat rows at all would not be enough (53 us measured: docs/inventory.md, Hold lines: measured): one backend on one core cannot; ' +
-            'more would need one ticket type\'s seats split across rows that different backends lock.',
+            'more would need one ticket type\'s seats split across rows that different backends lock, whose best case (two events sharing nothing, ' +
+            'two backends in parallel) measured 1.57x one event and filled both cores (docs/inventory.md, Sharding one ticket type).',
         },
         { goal: 'at least 8x the baseline', measured: `${round(tp.holdsPerSec / base.holdsPerSec, 1)}x`, met: tp.holdsPerSec >= 8 * base.holdsPerSec },
         { goal: 'p99 hold latency at most 50 ms', measured: `${round(tp.p99, 1)} ms`, met: tp.p99 <= 50 },
