@@ -407,6 +407,22 @@ describe.each(drivers)('waiting room (%s)', (driver) => {
     expect(Number(rows[0]!.n)).toBe(seats);
   });
 
+  it("reports as moved only the lines a tick changed (served-up-to or status): a paused or idle line sends no frame and no bus message", async () => {
+    const event = await queuedEvent({ admitPerMinute: 60 });
+    const start = new Date();
+    const moved = async (afterMs: number) => (await tickAt(new Date(start.getTime() + afterMs))).moved.includes(event.id);
+    await tickAt(start);
+    await joinAll(event.id, ['m0', 'm1', 'm2']);
+    expect(await moved(1_000)).toBe(true); // one admitted
+    expect(await moved(1_000)).toBe(false); // no time passed: nobody more
+    await room.configure(event.id, { paused: true });
+    expect(await moved(2_000)).toBe(true); // open -> paused
+    expect(await moved(5_000)).toBe(false);
+    await room.configure(event.id, { paused: false });
+    expect(await moved(6_000)).toBe(true); // paused -> open
+    expect((await room.read(event.id)).status).toBe('open');
+  });
+
   it('one node drives admission; another takes over when it stops', async () => {
     // A queue to drive: with none open, no node takes the lease.
     await queuedEvent();
