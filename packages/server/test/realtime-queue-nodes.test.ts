@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { QueueEntryMessage, QueueMessage, ServerMessage, SubscribedMessage } from '@ticketpulse/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { BusSetting } from '../src/config.ts';
 import type { Database } from '../src/db/database.ts';
 import { createTestDatabase, postgresUrl, type TestDatabase } from './support/database.ts';
 import { createEvent } from './support/fixtures.ts';
@@ -138,11 +139,16 @@ describe.skipIf(!postgresUrl)('a visitor leaving the waiting room through anothe
     }));
 });
 
+const natsUrl = process.env.TEST_NATS_URL;
+
 describe.skipIf(!postgresUrl)("the admission leader's frames on the other nodes (postgres)", () => {
-  it("sends each admission's queue frame to viewers on a node that is not the leader at once, not at that node's next tick", async () => {
+  const title = "sends each admission's queue frame to viewers on a node that is not the leader at once, not at that node's next tick";
+  it(`${title} (PostgreSQL LISTEN/NOTIFY)`, () => admissionFrameOnFollower({ kind: 'postgres' }));
+  it.skipIf(!natsUrl)(`${title} (NATS)`, () => admissionFrameOnFollower({ kind: 'nats', url: natsUrl! }));
+
+  async function admissionFrameOnFollower(bus: BusSetting): Promise<void> {
     const t = await createTestDatabase('postgres');
     const bDatabase = await t.connectAgain();
-    const bus = { kind: 'postgres' } as const;
     const admission = { tickMs: 50, leaseMs: 10_000 };
     const a = await startTestServer(t.db, { bus, admission });
     // Node B ticks once a minute and does not drive admission: within the test, only the leader's signal can bring it a frame.
@@ -174,5 +180,5 @@ describe.skipIf(!postgresUrl)("the admission leader's frames on the other nodes 
       await bDatabase.close();
       await t.dispose();
     }
-  });
+  }
 });
