@@ -82,7 +82,7 @@ export class ChangeFeed {
    * the `queue` frame as soon as the leader's do (one message an admission tick).
    */
   async announceAdmitted(eventIds: string[]): Promise<void> {
-    if (this.bus && eventIds.length > 0) await this.publish({ eventIds: [], holderKeys: [], queueIds: eventIds });
+    if (this.bus) await this.publish({ eventIds: [], holderKeys: [], queueIds: eventIds });
   }
 
   /** A change to a holder's own holds or entries in this process: their feeds, here and on the other nodes. No database work. */

@@ -129,6 +129,8 @@ export class RealtimeGateway implements WebSocketEndpoint {
 
   /** This node's admission tick moved these events' queues: their `queue` frames go out now rather than at the next tick, here and on the other nodes. */
   queuesAdmitted(eventIds: readonly string[]): void {
+    // Most admission ticks move no line: nothing to read, nobody to tell.
+    if (eventIds.length === 0) return;
     if (this.queues?.admitted(eventIds)) void this.feed.announceAdmitted([...eventIds]);
   }
 

@@ -173,7 +173,6 @@ export class QueuePublisher implements TickConsumer, QueueStates {
    */
   admitted(eventIds: readonly string[]): boolean {
     if (this.stopped || !this.timing.leadingEdge) return false;
-    if (eventIds.length === 0) return true;
     void this.runs.run(async () => {
       const now = Date.now();
       const quiet = eventIds.filter((eventId) => this.quiet(this.views.get(eventId), now));
