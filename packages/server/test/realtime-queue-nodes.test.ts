@@ -146,39 +146,38 @@ describe.skipIf(!postgresUrl)("the admission leader's frames on the other nodes 
   it(`${title} (PostgreSQL LISTEN/NOTIFY)`, () => admissionFrameOnFollower({ kind: 'postgres' }));
   it.skipIf(!natsUrl)(`${title} (NATS)`, () => admissionFrameOnFollower({ kind: 'nats', url: natsUrl! }));
 
-  async function admissionFrameOnFollower(bus: BusSetting): Promise<void> {
-    const t = await createTestDatabase('postgres');
-    const bDatabase = await t.connectAgain();
+  function admissionFrameOnFollower(bus: BusSetting): Promise<void> {
     const admission = { tickMs: 50, leaseMs: 10_000 };
-    const a = await startTestServer(t.db, { bus, admission });
     // Node B ticks once a minute and does not drive admission: within the test, only the leader's signal can bring it a frame.
-    const b = await startTestServer(bDatabase, { bus, admission, realtime: { tickMs: 60_000, reconcileMs: 600_000 } });
-    await b.service.queueAdmission.stop();
-    const viewer = await TestSocket.connect(b.url, await b.token('anon'));
-    try {
-      const organizer = await a.token('organizer');
-      const event = await createEvent(a.service.catalog);
-      const queue = { opensAt: new Date(Date.now() - 1000).toISOString(), admitPerMinute: 6000 };
-      expect((await a.request('PUT', `/api/events/${event.id}/queue`, { token: organizer, body: queue })).status).toBe(200);
-      expect((await a.request('PATCH', `/api/events/${event.id}/queue`, { token: organizer, body: { paused: true } })).status).toBe(200);
-      await eventually(() => a.service.queueAdmission.isLeader, 'node A to lead admission');
-      for (let i = 0; i < 3; i += 1) {
-        const joined = await a.request('POST', `/api/events/${event.id}/queue/entries`, { token: await a.token('authenticated', randomUUID()) });
-        expect(joined.status).toBe(201);
-      }
-      const reply = (await viewer.subscribe(event.id)) as SubscribedMessage;
-      expect(reply.queue).toMatchObject({ status: 'paused', servedUpTo: 0, length: 3 });
+    const follower = { bus, admission, realtime: { tickMs: 60_000, reconcileMs: 600_000 } };
+    return withTwoNodes(
+      { bus, admission },
+      async (a, b) => {
+        await b.service.queueAdmission.stop();
+        const viewer = await TestSocket.connect(b.url, await b.token('anon'));
+        try {
+          const organizer = await a.token('organizer');
+          const event = await createEvent(a.service.catalog);
+          const queue = { opensAt: new Date(Date.now() - 1000).toISOString(), admitPerMinute: 6000 };
+          expect((await a.request('PUT', `/api/events/${event.id}/queue`, { token: organizer, body: queue })).status).toBe(200);
+          expect((await a.request('PATCH', `/api/events/${event.id}/queue`, { token: organizer, body: { paused: true } })).status).toBe(200);
+          await eventually(() => a.service.queueAdmission.isLeader, 'node A to lead admission');
+          for (let i = 0; i < 3; i += 1) {
+            const joined = await a.request('POST', `/api/events/${event.id}/queue/entries`, { token: await a.token('authenticated', randomUUID()) });
+            expect(joined.status).toBe(201);
+          }
+          const reply = (await viewer.subscribe(event.id)) as SubscribedMessage;
+          expect(reply.queue).toMatchObject({ status: 'paused', servedUpTo: 0, length: 3 });
 
-      expect((await a.request('PATCH', `/api/events/${event.id}/queue`, { token: organizer, body: { paused: false } })).status).toBe(200);
-      const served = await viewer.next<QueueMessage>((m) => isQueue(m) && m.eventId === event.id && m.servedUpTo > 0, 3000);
-      expect(served).toMatchObject({ status: 'open', length: 3 - served.servedUpTo });
-      await eventually(() => viewer.received.some((m) => isQueue(m) && m.servedUpTo === 3 && m.length === 0), 'all three served, on node B', 5000);
-    } finally {
-      viewer.close();
-      await b.close();
-      await a.close();
-      await bDatabase.close();
-      await t.dispose();
-    }
+          expect((await a.request('PATCH', `/api/events/${event.id}/queue`, { token: organizer, body: { paused: false } })).status).toBe(200);
+          const served = await viewer.next<QueueMessage>((m) => isQueue(m) && m.eventId === event.id && m.servedUpTo > 0, 3000);
+          expect(served).toMatchObject({ status: 'open', length: 3 - served.servedUpTo });
+          await eventually(() => viewer.received.some((m) => isQueue(m) && m.servedUpTo === 3 && m.length === 0), 'all three served, on node B', 5000);
+        } finally {
+          viewer.close();
+        }
+      },
+      follower,
+    );
   }
 });

@@ -407,7 +407,7 @@ describe.each(drivers)('waiting room (%s)', (driver) => {
     expect(Number(rows[0]!.n)).toBe(seats);
   });
 
-  it("reports as moved only the lines a tick changed (served-up-to or status): a paused or idle line sends no frame and no bus message", async () => {
+  it('reports as moved only the lines a tick changed (served-up-to or status), not a paused or idle one', async () => {
     const event = await queuedEvent({ admitPerMinute: 60 });
     const start = new Date();
     const moved = async (afterMs: number) => (await tickAt(new Date(start.getTime() + afterMs))).moved.includes(event.id);

@@ -121,13 +121,18 @@ export async function startTestServer(db: Database, options: TestServerOptions =
 /**
  * Two nodes of the service on one fresh PostgreSQL database, each with its
  * own connection (as two machines would have), for `run`; both nodes and
- * the database are closed after it, whether it passed or not.
+ * the database are closed after it, whether it passed or not. Node B takes
+ * `bOptions` when given (a node set up differently), `options` otherwise.
  */
-export async function withTwoNodes(options: TestServerOptions, run: (a: TestServer, b: TestServer) => Promise<void>): Promise<void> {
+export async function withTwoNodes(
+  options: TestServerOptions,
+  run: (a: TestServer, b: TestServer) => Promise<void>,
+  bOptions: TestServerOptions = options,
+): Promise<void> {
   const t = await createTestDatabase('postgres');
   const a = await startTestServer(t.db, options);
   const bDatabase = await t.connectAgain();
-  const b = await startTestServer(bDatabase, options);
+  const b = await startTestServer(bDatabase, bOptions);
   try {
     await run(a, b);
   } finally {
