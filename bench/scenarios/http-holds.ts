@@ -354,11 +354,12 @@ export const httpHolds: Scenario = {
 
 /** Where the service's CPU goes per hold: from `node --cpu-prof` of it (BENCH_CPU_PROFILE_DIR), after the token cache. */
 const PROFILE =
-  "Its database side first: a keyed hold's database CPU was 321 µs before this round (the cached plan joined a batch's Idempotency-Keys to the " +
-  'whole reservations_idempotency index, and re-planned statements per batch), now about 130 (docs/inventory.md, Idempotency and Group commit). ' +
-  'What is left is the machine: the service (~140 µs a hold), PostgreSQL (~130) and wrk share 2 cores, which they fill at about 4,500 holds/s, ' +
-  'and 6x pgbench (which the disk, not the CPU, limits) would need about 7,000. Profile of the service over a run (node --cpu-prof, ' +
-  "BENCH_CPU_PROFILE_DIR, load average 2-2.5), shares of its busy time: the socket writes of the answers 24% (writev, which on loopback also " +
+  "Its database side first: a keyed hold's database CPU was 321 µs before the first round of this work (the cached plan joined a batch's " +
+  'Idempotency-Keys to the whole reservations_idempotency index, and re-planned statements per batch), about 130 after it (docs/inventory.md, ' +
+  'Idempotency and Group commit), and about 60 since a seat\'s references are checked once per statement, not by two per-row foreign keys ' +
+  '(docs/inventory.md, References checked per statement: 104 against 62 µs in one A/B). The service, PostgreSQL and wrk share the 2 cores, ' +
+  'while pgbench is limited by its commits\' flushes, not by the CPU. Profile of the service over a run (node --cpu-prof, ' +
+  "BENCH_CPU_PROFILE_DIR, load average 2-2.5, 2026-12-04), shares of its busy time: the socket writes of the answers 24% (writev, which on loopback also " +
   "runs the receiving side's TCP in the kernel), Node's HTTP and stream internals ~20%, Fastify and its plugins ~10%, zod request validation and " +
   'response encoding ~9% (kept: they check what comes in and goes out), GC 5%, the hold\'s own code (fingerprint, building the reservation) 5%, ' +
-  'the pg client 3%, JWT verification under 1% (verified tokens are remembered until exp): no single piece whose removal reaches the goal.';
+  'the pg client 3%, JWT verification under 1% (verified tokens are remembered until exp): no single piece whose removal alone reaches the goal.';

@@ -205,7 +205,7 @@ async function runTrial(ctx: BenchContext, { name, expiring, baselineSql, sameTy
     const { samples } = await buyers;
 
     // Buyers' holds started during the sweep, and those done before the holds were inserted. (Holds
-    // in flight across the insert wait for it: its foreign-key checks share-lock the ticket type's row.)
+    // in flight across the insert wait for it: its counter update and reference check lock the ticket type's row.)
     const epochOffset = Date.now() - performance.now();
     const at = (s: Sample) => s.startedAt + epochOffset;
     const during = samples.filter((s) => at(s) >= dueAt && at(s) < releasedAt);
