@@ -179,14 +179,12 @@ export const hotHolds: Scenario = {
           measured: `${Math.round(tp.holdsPerSec)} holds/s`,
           met: tp.holdsPerSec >= 20_000,
           limitedBy:
-            'one PostgreSQL backend\'s CPU. An event\'s batches run one after another (they share its row locks), and sampled per process ' +
-            'through the TicketPulse rounds (/proc, once a second) one backend was busy 0.88-0.93 of a core while the runner took 0.1 and the ' +
-            'machine had a core to spare: about 100 us of backend CPU per hold (2.5 seats). perf of that backend (batches of 200 holds of 1-4 seats): ' +
-            '30% the tickets INSERT\'s after-statement work, of which 23% the foreign-key checks, one query per key per seat row (the ticket type\'s ' +
-            'and the reservation\'s; kept, integrity first), 13% index inserts (half what they were with random ids: docs/inventory.md, Time-ordered ids), ' +
-            '11% starting those per-row key-check queries, 5% heap inserts, 6% the decision loop\'s JSON. At 50 us a hold, what 20,000 holds/s needs, ' +
-            'even no seat rows at all would not be enough (53 us measured: docs/inventory.md, Hold lines: measured): one backend on one core cannot; ' +
-            'more would need one ticket type\'s seats split across rows that different backends lock, whose best case (two events sharing nothing, ' +
+            'one PostgreSQL backend\'s CPU. An event\'s batches run one after another (they share its row locks), so one backend at a time ' +
+            'works for one ticket type: 20,000 holds/s leaves it 50 us of CPU per hold (2.5 seats). perf of the backends through a TicketPulse round ' +
+            '(2026-12-05, 23,020 holds/s, batches of 200 holds of 1-4 seats), inclusive shares: index inserts 19%, the after-statement triggers 18% ' +
+            '(counters, change capture, and the seats\' reference checks, once per statement since they replaced two per-row foreign keys, which ' +
+            'took 23% in the profile before: docs/inventory.md, References checked per statement), the batch\'s JSON about 8%, heap inserts 4%, WAL 3%. ' +
+            'More would need one ticket type\'s seats split across rows that different backends lock, whose best case (two events sharing nothing, ' +
             'two backends in parallel) measured 1.57x one event and filled both cores (docs/inventory.md, Sharding one ticket type).',
         },
         { goal: 'at least 8x the baseline', measured: `${round(tp.holdsPerSec / base.holdsPerSec, 1)}x`, met: tp.holdsPerSec >= 8 * base.holdsPerSec },
