@@ -356,8 +356,8 @@ export const httpHolds: Scenario = {
 const PROFILE =
   "Its database side first: a keyed hold's database CPU was 321 µs before the first round of this work (the cached plan joined a batch's " +
   'Idempotency-Keys to the whole reservations_idempotency index, and re-planned statements per batch), about 130 after it (docs/inventory.md, ' +
-  'Idempotency and Group commit), and about 60 since a seat\'s references are checked once per statement, not by two per-row foreign keys ' +
-  '(docs/inventory.md, References checked per statement: 104 against 62 µs in one A/B). The service, PostgreSQL and wrk share the 2 cores, ' +
+  'Idempotency and Group commit), and 84 against 88 µs with a seat\'s references checked once per statement instead of by two per-row ' +
+  'foreign keys (alternated, 2026-12-05: docs/inventory.md, References checked per statement). The service, PostgreSQL and wrk share the 2 cores, ' +
   'while pgbench is limited by its commits\' flushes, not by the CPU. Profile of the service over a run (node --cpu-prof, ' +
   "BENCH_CPU_PROFILE_DIR, load average 2-2.5, 2026-12-04), shares of its busy time: the socket writes of the answers 24% (writev, which on loopback also " +
   "runs the receiving side's TCP in the kernel), Node's HTTP and stream internals ~20%, Fastify and its plugins ~10%, zod request validation and " +
