@@ -182,7 +182,7 @@ export const hotHolds: Scenario = {
             'one PostgreSQL backend\'s CPU. An event\'s batches run one after another (they share its row locks), so one backend at a time ' +
             'works for one ticket type: 20,000 holds/s leaves it 50 us of CPU per hold (2.5 seats). perf of the backends through a TicketPulse round ' +
             '(2026-12-05, 23,020 holds/s, batches of 200 holds of 1-4 seats), inclusive shares: index inserts 19%, the after-statement triggers 18% ' +
-            '(counters, change capture, and the seats\' reference checks, once per statement since they replaced two per-row foreign keys, which ' +
+            '(counters, change capture, and the seats\' reference checks, once per statement since they replaced per-row foreign keys, whose checks ' +
             'took 23% in the profile before: docs/inventory.md, References checked per statement), the batch\'s JSON about 8%, heap inserts 4%, WAL 3%. ' +
             'More would need one ticket type\'s seats split across rows that different backends lock, whose best case (two events sharing nothing, ' +
             'two backends in parallel) measured 1.57x one event and filled both cores (docs/inventory.md, Sharding one ticket type).',

@@ -59,39 +59,58 @@ CREATE TRIGGER event_queues_entries_gone AFTER DELETE ON event_queues
   REFERENCING OLD TABLE AS gone_queues
   FOR EACH STATEMENT EXECUTE FUNCTION queue_entries_gone();
 
--- Seats' references (15_ticket_references.sql): what the foreign keys from
--- tickets did, once per statement. Statement triggers fire in name order:
--- tickets_check_* before tickets_counts_*, so a seat of a missing type is
--- refused as such, and the row locks come first, as a foreign key's did.
+-- References (15_references.sql): what the foreign keys from tickets and
+-- reservations did, once per statement. Statement triggers fire in name
+-- order: tickets_check_* before tickets_counts_*, so a seat of a missing
+-- type is refused as such, and the row locks come first, as a foreign key's did.
 DROP TRIGGER IF EXISTS tickets_check_references_insert ON tickets;
 CREATE TRIGGER tickets_check_references_insert AFTER INSERT ON tickets
   REFERENCING NEW TABLE AS new_rows
-  FOR EACH STATEMENT EXECUTE FUNCTION check_ticket_references();
+  FOR EACH STATEMENT EXECUTE FUNCTION check_references();
 DROP TRIGGER IF EXISTS tickets_check_references_update ON tickets;
 CREATE TRIGGER tickets_check_references_update AFTER UPDATE OF event_ticket_id, event_id, reservation_id ON tickets
   FOR EACH ROW
   WHEN (OLD.event_ticket_id IS DISTINCT FROM NEW.event_ticket_id OR OLD.event_id IS DISTINCT FROM NEW.event_id
         OR OLD.reservation_id IS DISTINCT FROM NEW.reservation_id)
-  EXECUTE FUNCTION check_ticket_references();
+  EXECUTE FUNCTION check_references();
+DROP TRIGGER IF EXISTS reservations_check_references_insert ON reservations;
+CREATE TRIGGER reservations_check_references_insert AFTER INSERT ON reservations
+  REFERENCING NEW TABLE AS new_rows
+  FOR EACH STATEMENT EXECUTE FUNCTION check_references();
+DROP TRIGGER IF EXISTS reservations_check_references_update ON reservations;
+CREATE TRIGGER reservations_check_references_update AFTER UPDATE OF event_id ON reservations
+  FOR EACH ROW WHEN (OLD.event_id IS DISTINCT FROM NEW.event_id)
+  EXECUTE FUNCTION check_references();
+DROP TRIGGER IF EXISTS events_references_delete ON events;
+CREATE TRIGGER events_references_delete AFTER DELETE ON events
+  REFERENCING OLD TABLE AS old_rows
+  FOR EACH STATEMENT EXECUTE FUNCTION references_gone();
+DROP TRIGGER IF EXISTS events_references_update ON events;
+CREATE TRIGGER events_references_update AFTER UPDATE OF id ON events
+  FOR EACH ROW WHEN (OLD.id IS DISTINCT FROM NEW.id)
+  EXECUTE FUNCTION references_gone();
+DROP TRIGGER IF EXISTS events_references_truncate ON events;
+CREATE TRIGGER events_references_truncate AFTER TRUNCATE ON events
+  FOR EACH STATEMENT EXECUTE FUNCTION references_gone();
 DROP TRIGGER IF EXISTS event_tickets_references_delete ON event_tickets;
 CREATE TRIGGER event_tickets_references_delete AFTER DELETE ON event_tickets
   REFERENCING OLD TABLE AS old_rows
-  FOR EACH STATEMENT EXECUTE FUNCTION ticket_references_gone();
+  FOR EACH STATEMENT EXECUTE FUNCTION references_gone();
 DROP TRIGGER IF EXISTS event_tickets_references_update ON event_tickets;
 CREATE TRIGGER event_tickets_references_update AFTER UPDATE OF id, event_id ON event_tickets
   FOR EACH ROW WHEN (OLD.id IS DISTINCT FROM NEW.id OR OLD.event_id IS DISTINCT FROM NEW.event_id)
-  EXECUTE FUNCTION ticket_references_gone();
+  EXECUTE FUNCTION references_gone();
 DROP TRIGGER IF EXISTS event_tickets_references_truncate ON event_tickets;
 CREATE TRIGGER event_tickets_references_truncate AFTER TRUNCATE ON event_tickets
-  FOR EACH STATEMENT EXECUTE FUNCTION ticket_references_gone();
+  FOR EACH STATEMENT EXECUTE FUNCTION references_gone();
 DROP TRIGGER IF EXISTS reservations_references_delete ON reservations;
 CREATE TRIGGER reservations_references_delete AFTER DELETE ON reservations
   REFERENCING OLD TABLE AS old_rows
-  FOR EACH STATEMENT EXECUTE FUNCTION ticket_references_gone();
+  FOR EACH STATEMENT EXECUTE FUNCTION references_gone();
 DROP TRIGGER IF EXISTS reservations_references_update ON reservations;
 CREATE TRIGGER reservations_references_update AFTER UPDATE OF id ON reservations
   FOR EACH ROW WHEN (OLD.id IS DISTINCT FROM NEW.id)
-  EXECUTE FUNCTION ticket_references_gone();
+  EXECUTE FUNCTION references_gone();
 DROP TRIGGER IF EXISTS reservations_references_truncate ON reservations;
 CREATE TRIGGER reservations_references_truncate AFTER TRUNCATE ON reservations
-  FOR EACH STATEMENT EXECUTE FUNCTION ticket_references_gone();
+  FOR EACH STATEMENT EXECUTE FUNCTION references_gone();

@@ -4,18 +4,20 @@ import type { Queryable } from '../src/db/database.ts';
 import { Catalog } from '../src/inventory/catalog.ts';
 import { Holds } from '../src/inventory/holds.ts';
 import { createTestDatabase, drivers, postgresUrl, type TestDatabase } from './support/database.ts';
-import { createEvent, holdSettings, typeId } from './support/fixtures.ts';
+import { createEvent, holdSettings, typeId, uniqueSlug } from './support/fixtures.ts';
 
 /**
- * A seat's references (its ticket type of its own event, its hold) are kept
- * by triggers that check once per statement (15_ticket_references.sql), in
- * place of two foreign keys. The rules, error code and constraint names are
- * the foreign keys': these tests hold them to that.
+ * A seat's references (its ticket type of its own event, its hold) and a
+ * hold's (its event) are kept by triggers that check once per statement
+ * (15_references.sql), in place of three foreign keys. The rules, error code
+ * and constraint names are the foreign keys': these tests hold them to that.
  */
 const TYPE_KEY = { code: '23503', constraint: 'tickets_ticket_type_of_event' };
 const HOLD_KEY = { code: '23503', constraint: 'tickets_reservation_id_fkey' };
+const EVENT_KEY = { code: '23503', constraint: 'reservations_event_id_fkey' };
+const newHold = `INSERT INTO reservations (event_id, holder_id, expires_at) VALUES ($1, 'buyer', now() + interval '5 minutes') RETURNING id`;
 
-describe.each(drivers)('ticket references (%s)', (driver) => {
+describe.each(drivers)('seat and hold references (%s)', (driver) => {
   let t: TestDatabase;
   let catalog: Catalog;
   let holds: Holds;
@@ -101,10 +103,35 @@ describe.each(drivers)('ticket references (%s)', (driver) => {
     await t.db.query('DELETE FROM events WHERE id = $1', [empty.id]);
     expect((await t.db.query('SELECT 1 FROM event_tickets WHERE event_id = $1', [empty.id])).rows).toEqual([]);
   });
+
+  it('refuses a hold of an event that does not exist, and an event deleted, re-keyed or truncated while holds reference it', async () => {
+    const ghost = randomUUID();
+    await expect(t.db.query(newHold, [ghost])).rejects.toMatchObject({
+      ...EVENT_KEY,
+      detail: `Key (event_id)=(${ghost}) is not present in table "events".`,
+    });
+    // An event with no ticket types and a hold with no seats: only the hold's own reference stands in the way.
+    const event = (
+      await t.db.query<{ id: string }>(`INSERT INTO events (slug, name, starts_at) VALUES ($1, 'Bare', now() + interval '1 day') RETURNING id`, [uniqueSlug()])
+    ).rows[0]!;
+    const hold = (await t.db.query<{ id: string }>(newHold, [event.id])).rows[0]!.id;
+    await expect(t.db.query('UPDATE reservations SET event_id = $2 WHERE id = $1', [hold, ghost])).rejects.toMatchObject(EVENT_KEY);
+    await expect(t.db.query('DELETE FROM events WHERE id = $1', [event.id])).rejects.toMatchObject({
+      ...EVENT_KEY,
+      detail: `Key (id)=(${event.id}) is still referenced from table "reservations".`,
+    });
+    await expect(t.db.query('UPDATE events SET id = $2 WHERE id = $1', [event.id, randomUUID()])).rejects.toMatchObject(EVENT_KEY);
+    await expect(t.db.query('TRUNCATE events CASCADE')).rejects.toMatchObject(EVENT_KEY);
+    expect((await t.db.query('SELECT 1 FROM reservations WHERE id = $1', [hold])).rows).toHaveLength(1);
+
+    // Once the hold is gone, the event may go.
+    await t.db.query('DELETE FROM reservations WHERE id = $1', [hold]);
+    await t.db.query('DELETE FROM events WHERE id = $1', [event.id]);
+  });
 });
 
 /** The row locks a foreign key takes: only real PostgreSQL has two connections to race. */
-describe.skipIf(!postgresUrl)('ticket references under concurrent deletes (real PostgreSQL)', () => {
+describe.skipIf(!postgresUrl)('seat and hold references under concurrent deletes (real PostgreSQL)', () => {
   let t: TestDatabase;
   let catalog: Catalog;
   beforeAll(async () => {
@@ -146,11 +173,7 @@ describe.skipIf(!postgresUrl)('ticket references under concurrent deletes (real 
 
   it('a delete of a hold waits for a transaction writing seats of it, then refuses', async () => {
     const event = await createEvent(catalog);
-    const { rows } = await t.db.query<{ id: string }>(
-      `INSERT INTO reservations (event_id, holder_id, expires_at) VALUES ($1, 'buyer', now() + interval '5 minutes') RETURNING id`,
-      [event.id],
-    );
-    const hold = rows[0]!.id;
+    const hold = (await t.db.query<{ id: string }>(newHold, [event.id])).rows[0]!.id;
     const removing = removeWhileWriting(
       (tx) =>
         tx.query(
@@ -163,5 +186,12 @@ describe.skipIf(!postgresUrl)('ticket references under concurrent deletes (real 
     );
     await expect(removing).rejects.toMatchObject(HOLD_KEY);
     expect(await t.countMismatches()).toEqual([]);
+  });
+
+  it('a delete of an event waits for a transaction writing a hold of it, then refuses', async () => {
+    const event = await createEvent(catalog);
+    const removing = removeWhileWriting((tx) => tx.query(newHold, [event.id]), 'DELETE FROM events WHERE id = $1', event.id);
+    await expect(removing).rejects.toMatchObject(EVENT_KEY);
+    expect((await t.db.query('SELECT 1 FROM events WHERE id = $1', [event.id])).rows).toHaveLength(1);
   });
 });
