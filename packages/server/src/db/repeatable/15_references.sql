@@ -52,21 +52,19 @@ BEGIN
 
   -- A hold this transaction wrote is seen by no one else until it commits,
   -- with its seats: it is looked up, not locked (most seats' holds are new).
-  SELECT count(DISTINCT r) INTO v_wanted FROM unnest(p_reservation_ids) AS r;
-  IF v_wanted > 0 THEN
-    SELECT count(*), count(*) FILTER (WHERE r.xmin = v_own) INTO v_found, v_mine
-      FROM reservations r WHERE r.id = ANY (p_reservation_ids);
-    IF v_found > v_mine THEN
-      PERFORM 1 FROM reservations r WHERE r.id = ANY (p_reservation_ids) AND r.xmin <> v_own ORDER BY r.id FOR KEY SHARE;
-      GET DIAGNOSTICS v_locked = ROW_COUNT;
-      -- One went between the look and the lock: fewer found.
-      v_found := v_mine + v_locked;
-    END IF;
-    IF v_found < v_wanted THEN
-      SELECT format('(reservation_id)=(%s)', r) INTO v_key FROM unnest(p_reservation_ids) AS r
-       WHERE r IS NOT NULL AND NOT EXISTS (SELECT 1 FROM reservations WHERE id = r) LIMIT 1;
-      PERFORM raise_reference_missing('tickets', 'tickets_reservation_id_fkey', v_key, 'reservations');
-    END IF;
+  SELECT (SELECT count(DISTINCT r) FROM unnest(p_reservation_ids) AS r), count(*), count(*) FILTER (WHERE r.xmin = v_own)
+    INTO v_wanted, v_found, v_mine
+    FROM reservations r WHERE r.id = ANY (p_reservation_ids);
+  IF v_found > v_mine THEN
+    PERFORM 1 FROM reservations r WHERE r.id = ANY (p_reservation_ids) AND r.xmin <> v_own ORDER BY r.id FOR KEY SHARE;
+    GET DIAGNOSTICS v_locked = ROW_COUNT;
+    -- One went between the look and the lock: fewer found.
+    v_found := v_mine + v_locked;
+  END IF;
+  IF v_found < v_wanted THEN
+    SELECT format('(reservation_id)=(%s)', r) INTO v_key FROM unnest(p_reservation_ids) AS r
+     WHERE r IS NOT NULL AND NOT EXISTS (SELECT 1 FROM reservations WHERE id = r) LIMIT 1;
+    PERFORM raise_reference_missing('tickets', 'tickets_reservation_id_fkey', v_key, 'reservations');
   END IF;
 END $$;
 REVOKE EXECUTE ON FUNCTION lock_ticket_references(uuid[], uuid[], uuid[]) FROM PUBLIC;
@@ -115,53 +113,43 @@ REVOKE EXECUTE ON FUNCTION check_references() FROM PUBLIC;
 -- events, event_tickets and reservations, AFTER DELETE (each statement,
 -- old_rows), AFTER UPDATE OF their key (each row, only when it changed) and
 -- AFTER TRUNCATE: an event, ticket type or hold that rows still reference
--- may not go, as with a foreign key's NO ACTION. A delete waits for the row
--- locks taken above, so it sees the rows of a transaction that wrote them
+-- may not go, as with a foreign key's NO ACTION. One rule for the three
+-- operations: among the rows that referenced a key that went (any key after
+-- a TRUNCATE), none may be left whose parent is gone, so a key another row
+-- took meanwhile still counts as there. A delete waits for the row locks
+-- taken above, so it sees the rows of a transaction that wrote them
 -- meanwhile. (A TRUNCATE ... CASCADE no longer reaches the referencing
 -- table: name it in the same TRUNCATE.)
 CREATE OR REPLACE FUNCTION references_gone() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path FROM CURRENT AS $$
 DECLARE
+  v_all boolean := TG_OP = 'TRUNCATE';
+  -- The ids that went (event_tickets' key also has event_id: its rows are matched on both below).
+  v_ids uuid[];
   v_key text;
 BEGIN
+  IF TG_OP = 'DELETE' THEN
+    SELECT array_agg(id) INTO v_ids FROM old_rows;
+  ELSIF TG_OP = 'UPDATE' THEN
+    v_ids := ARRAY[OLD.id];
+  END IF;
   IF TG_TABLE_NAME = 'events' THEN
-    IF TG_OP = 'TRUNCATE' THEN
-      SELECT format('(id)=(%s)', r.event_id) INTO v_key FROM reservations r LIMIT 1;
-    ELSIF TG_OP = 'DELETE' THEN
-      SELECT format('(id)=(%s)', r.event_id) INTO v_key
-        FROM old_rows o JOIN reservations r ON r.event_id = o.id LIMIT 1;
-    ELSE
-      SELECT format('(id)=(%s)', r.event_id) INTO v_key
-        FROM reservations r WHERE r.event_id = OLD.id AND NOT EXISTS (SELECT 1 FROM events e WHERE e.id = OLD.id) LIMIT 1;
-    END IF;
+    SELECT format('(id)=(%s)', r.event_id) INTO v_key FROM reservations r
+     WHERE (v_all OR r.event_id = ANY (v_ids)) AND NOT EXISTS (SELECT 1 FROM events e WHERE e.id = r.event_id) LIMIT 1;
     IF v_key IS NOT NULL THEN
       PERFORM raise_reference_kept('events', 'reservations_event_id_fkey', v_key, 'reservations');
     END IF;
   ELSIF TG_TABLE_NAME = 'event_tickets' THEN
-    IF TG_OP = 'TRUNCATE' THEN
-      SELECT format('(id, event_id)=(%s, %s)', t.event_ticket_id, t.event_id) INTO v_key FROM tickets t LIMIT 1;
-    ELSIF TG_OP = 'DELETE' THEN
-      SELECT format('(id, event_id)=(%s, %s)', t.event_ticket_id, t.event_id) INTO v_key
-        FROM old_rows o JOIN tickets t ON t.event_ticket_id = o.id AND t.event_id = o.event_id LIMIT 1;
-    ELSE
-      SELECT format('(id, event_id)=(%s, %s)', t.event_ticket_id, t.event_id) INTO v_key
-        FROM tickets t WHERE t.event_ticket_id = OLD.id AND t.event_id = OLD.event_id
-         AND NOT EXISTS (SELECT 1 FROM event_tickets et WHERE et.id = OLD.id AND et.event_id = OLD.event_id) LIMIT 1;
-    END IF;
+    SELECT format('(id, event_id)=(%s, %s)', t.event_ticket_id, t.event_id) INTO v_key FROM tickets t
+     WHERE (v_all OR t.event_ticket_id = ANY (v_ids))
+       AND NOT EXISTS (SELECT 1 FROM event_tickets et WHERE et.id = t.event_ticket_id AND et.event_id = t.event_id) LIMIT 1;
     IF v_key IS NOT NULL THEN
       PERFORM raise_reference_kept('event_tickets', 'tickets_ticket_type_of_event', v_key, 'tickets');
     END IF;
   ELSE
-    IF TG_OP = 'TRUNCATE' THEN
-      SELECT format('(id)=(%s)', t.reservation_id) INTO v_key FROM tickets t WHERE t.reservation_id IS NOT NULL LIMIT 1;
-    ELSIF TG_OP = 'DELETE' THEN
-      SELECT format('(id)=(%s)', t.reservation_id) INTO v_key
-        FROM old_rows o JOIN tickets t ON t.reservation_id = o.id LIMIT 1;
-    ELSE
-      SELECT format('(id)=(%s)', t.reservation_id) INTO v_key
-        FROM tickets t WHERE t.reservation_id = OLD.id
-         AND NOT EXISTS (SELECT 1 FROM reservations r WHERE r.id = OLD.id) LIMIT 1;
-    END IF;
+    SELECT format('(id)=(%s)', t.reservation_id) INTO v_key FROM tickets t
+     WHERE (v_all OR t.reservation_id = ANY (v_ids)) AND t.reservation_id IS NOT NULL
+       AND NOT EXISTS (SELECT 1 FROM reservations r WHERE r.id = t.reservation_id) LIMIT 1;
     IF v_key IS NOT NULL THEN
       PERFORM raise_reference_kept('reservations', 'tickets_reservation_id_fkey', v_key, 'tickets');
     END IF;
