@@ -5,10 +5,8 @@ import { postgresUrl } from './support/database.ts';
 import { createEvent, typeId } from './support/fixtures.ts';
 import { PersonalView } from './support/personal-view.ts';
 import { TestSocket } from './support/realtime-client.ts';
-import { withTwoNodes } from './support/server.ts';
+import { natsUrl, withTwoNodes } from './support/server.ts';
 import { eventually } from './support/viewer.ts';
-
-const natsUrl = process.env.TEST_NATS_URL;
 
 /**
  * Two nodes over one database: a buyer's feed on B hears of what is done

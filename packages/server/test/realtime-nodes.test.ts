@@ -6,10 +6,8 @@ import { createTestDatabase, postgresUrl, type TestDatabase } from './support/da
 import { createEvent, typeId } from './support/fixtures.ts';
 import { startNode, type RunningNode } from './support/process.ts';
 import { TestSocket } from './support/realtime-client.ts';
-import { startTestServer, TEST_JWT_SECRET } from './support/server.ts';
+import { natsUrl, startTestServer, TEST_JWT_SECRET } from './support/server.ts';
 import { eventually, watch, type EventView } from './support/viewer.ts';
-
-const natsUrl = process.env.TEST_NATS_URL;
 
 /** A URL for the same database with its own search_path, for child processes. */
 function schemaUrl(schema: string): string {

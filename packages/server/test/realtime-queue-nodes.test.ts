@@ -6,7 +6,7 @@ import type { Database } from '../src/db/database.ts';
 import { createTestDatabase, postgresUrl, type TestDatabase } from './support/database.ts';
 import { createEvent } from './support/fixtures.ts';
 import { TestSocket } from './support/realtime-client.ts';
-import { startTestServer, withTwoNodes, type TestServer } from './support/server.ts';
+import { natsUrl, startTestServer, withTwoNodes, type TestServer } from './support/server.ts';
 import { eventually } from './support/viewer.ts';
 
 const isQueue = (m: ServerMessage): m is QueueMessage => m.type === 'queue';
@@ -138,8 +138,6 @@ describe.skipIf(!postgresUrl)('a visitor leaving the waiting room through anothe
       }
     }));
 });
-
-const natsUrl = process.env.TEST_NATS_URL;
 
 describe.skipIf(!postgresUrl)("the admission leader's frames on the other nodes (postgres)", () => {
   const title = "sends each admission's queue frame to viewers on a node that is not the leader at once, not at that node's next tick";

@@ -118,6 +118,9 @@ export async function startTestServer(db: Database, options: TestServerOptions =
   };
 }
 
+/** The NATS server for tests across nodes over NATS; they are skipped without it (.ci/run sets it). */
+export const natsUrl = process.env.TEST_NATS_URL;
+
 /**
  * Two nodes of the service on one fresh PostgreSQL database, each with its
  * own connection (as two machines would have), for `run`; both nodes and
