@@ -114,6 +114,32 @@ describe.each(drivers)('group commit of holds (%s)', (driver) => {
     ]);
   });
 
+  it('gives a batch that fits the answers it would get one by one, and so does a batch that does not', async () => {
+    const seatsLeft = async (eventId: string) =>
+      (await t.db.query<{ name: string; available: number }>('SELECT name, available_count AS available FROM event_tickets WHERE event_id = $1 ORDER BY name', [eventId])).rows;
+    const holdOf = (event: Awaited<ReturnType<typeof createEvent>>) => (holderId: string, general: number, vip = 0) => ({
+      eventId: event.id,
+      holderId,
+      items: [
+        ...(general > 0 ? [{ ticketTypeId: typeId(event, 'General'), quantity: general }] : []),
+        ...(vip > 0 ? [{ ticketTypeId: typeId(event, 'VIP'), quantity: vip }] : []),
+      ],
+    });
+    // General has 10 seats (4 per order), VIP 2: every request fits, exactly up to the last seat of both.
+    let event = await createEvent(catalog);
+    let hold = holdOf(event);
+    expect((await burst(holds, [hold('opener', 1), hold('a', 4, 1), hold('b', 4), hold('c', 1, 1)])).map(code)).toEqual(['held', 'held', 'held', 'held']);
+    expect(await seatsLeft(event.id)).toEqual([{ name: 'General', available: 0 }, { name: 'VIP', available: 0 }]);
+
+    // One seat too many in all: the request that no longer fits is refused, and a later, smaller one still holds.
+    event = await createEvent(catalog);
+    hold = holdOf(event);
+    const results = await burst(holds, [hold('opener', 1), hold('a', 4), hold('b', 4), hold('c', 3), hold('d', 1), hold('e', 0, 2)]);
+    expect(results.map(code)).toEqual(['held', 'held', 'held', 'insufficient_availability', 'held', 'held']);
+    expect(await seatsLeft(event.id)).toEqual([{ name: 'General', available: 0 }, { name: 'VIP', available: 0 }]);
+    expect(batches.length).toBeLessThan(12);
+  });
+
   it('answers a double click in one batch with one hold, and a reused key for another request with a refusal', async () => {
     const event = await createEvent(catalog);
     const general = typeId(event, 'General');

@@ -47,6 +47,27 @@
 --
 -- It runs as its owner: one batch holds seats for many buyers (see
 -- 30_reservations.sql on SECURITY DEFINER).
+-- What is wrong with one item of a hold request, whatever the stock: a
+-- ticket type the event does not have, one not on sale, or more than its
+-- most per order. Null when nothing is. p_types is reserve_holds()'s
+-- id -> {name, status, maxPerOrder, ...}. A single expression, so that the
+-- planner inlines it into the statement that checks a whole batch at once
+-- (STABLE, as format() in the refusals is: an IMMUTABLE one is not inlined,
+-- and is then planned again for every item).
+CREATE OR REPLACE FUNCTION hold_item_refusal(p_types jsonb, p_item jsonb) RETURNS jsonb
+LANGUAGE sql STABLE AS $$
+  SELECT CASE
+    WHEN p_types->lower(p_item->>'ticketTypeId') IS NULL THEN
+      inventory_refusal('Unknown ticket type for this event',
+        jsonb_build_object('code', 'unknown_ticket_type', 'ticketTypeId', p_item->>'ticketTypeId'))
+    WHEN p_types->lower(p_item->>'ticketTypeId')->>'status' <> 'on_sale' THEN
+      ticket_type_not_on_sale_refusal(lower(p_item->>'ticketTypeId'), p_types->lower(p_item->>'ticketTypeId')->>'name')
+    WHEN (p_item->>'quantity')::integer > (p_types->lower(p_item->>'ticketTypeId')->>'maxPerOrder')::integer THEN
+      above_max_per_order_refusal(lower(p_item->>'ticketTypeId'), p_types->lower(p_item->>'ticketTypeId')->>'name',
+                                  (p_types->lower(p_item->>'ticketTypeId')->>'maxPerOrder')::integer)
+  END
+$$;
+
 CREATE OR REPLACE FUNCTION reserve_holds(p_event_ref text, p_requests jsonb, p_default_hold_seconds integer)
 RETURNS jsonb
 LANGUAGE plpgsql SECURITY DEFINER SET search_path FROM CURRENT
@@ -62,10 +83,10 @@ DECLARE
   v_existing jsonb;
   -- Arrays, not jsonb, where they grow with the batch: plpgsql appends to them in place.
   v_outcomes jsonb[] := '{}';
-  v_accepted jsonb[] := '{}';
+  -- The new holds, from the outcomes, for the INSERTs: {id, holderId, items, idempotencyKey, fingerprint}.
+  v_accepted jsonb[];
   v_request jsonb;
   v_item jsonb;
-  v_type jsonb;
   v_key text;
   v_id text;
   v_quantity integer;
@@ -111,7 +132,25 @@ BEGIN
   v_left := coalesce(v_left, '{}');
   v_existing := coalesce(v_existing, '{}');
 
-  FOR v_n IN 0 .. jsonb_array_length(p_requests) - 1 LOOP
+  -- Most batches of an on-sale refuse no one: the event public and on sale,
+  -- no replays, no waiting room to ask (or nothing it refuses, and no holder
+  -- twice), every item valid, and each ticket type's seats enough for all
+  -- the batch wants of it. The loop below would then accept every request,
+  -- in order, taking no more than there is at any point: they are accepted
+  -- in one statement instead, without a pass per request (about 14 µs each).
+  IF v_public AND v_event.status = 'on_sale' AND v_existing = '{}'
+     AND (v_queue_refusals IS NULL
+          OR (v_queue_refusals = '{}' AND NOT EXISTS (SELECT 1 FROM jsonb_array_elements(p_requests) AS q
+                                                     GROUP BY q->>'holderId' HAVING count(*) > 1)))
+     AND NOT EXISTS (SELECT 1 FROM jsonb_array_elements(p_requests) AS q, jsonb_array_elements(q->'items') AS i
+                     GROUP BY lower(i->>'ticketTypeId')
+                     HAVING bool_or(hold_item_refusal(v_types, i) IS NOT NULL OR (i->>'quantity')::integer < 1)
+                         OR sum((i->>'quantity')::integer) > (v_left->>lower(i->>'ticketTypeId'))::integer) THEN
+    SELECT coalesce(array_agg(jsonb_build_object('made', uuid_v7()::text)), '{}') INTO v_outcomes
+      FROM generate_series(1, jsonb_array_length(p_requests));
+  END IF;
+
+  FOR v_n IN cardinality(v_outcomes) .. jsonb_array_length(p_requests) - 1 LOOP
     v_request := p_requests->v_n;
     v_key := (v_request->>'holderId') || E'\n' || (v_request->>'idempotencyKey');
     v_refusal := NULL;
@@ -135,17 +174,7 @@ BEGIN
     -- what is missing in stock, so the same request always gets the same answer.
     IF v_refusal IS NULL THEN
       FOR v_i IN 0 .. jsonb_array_length(v_request->'items') - 1 LOOP
-        v_item := v_request->'items'->v_i;
-        v_id := lower(v_item->>'ticketTypeId');
-        v_type := v_types->v_id;
-        IF v_type IS NULL THEN
-          v_refusal := inventory_refusal('Unknown ticket type for this event',
-            jsonb_build_object('code', 'unknown_ticket_type', 'ticketTypeId', v_item->>'ticketTypeId'));
-        ELSIF v_type->>'status' <> 'on_sale' THEN
-          v_refusal := ticket_type_not_on_sale_refusal(v_id, v_type->>'name');
-        ELSIF (v_item->>'quantity')::integer > (v_type->>'maxPerOrder')::integer THEN
-          v_refusal := above_max_per_order_refusal(v_id, v_type->>'name', (v_type->>'maxPerOrder')::integer);
-        END IF;
+        v_refusal := hold_item_refusal(v_types, v_request->'items'->v_i);
         EXIT WHEN v_refusal IS NOT NULL;
       END LOOP;
     END IF;
@@ -196,14 +225,16 @@ BEGIN
     IF v_queue_refusals IS NOT NULL THEN
       v_queue_holders := v_queue_holders || (v_request->>'holderId');
     END IF;
-    v_id := uuid_v7()::text;
-    v_accepted := v_accepted || jsonb_build_object(
-      'id', v_id, 'holderId', v_request->'holderId', 'items', v_request->'items',
-      'idempotencyKey', v_request->'idempotencyKey', 'fingerprint', v_request->'fingerprint');
-    v_outcomes := v_outcomes || jsonb_build_object('made', v_id);
+    v_outcomes := v_outcomes || jsonb_build_object('made', uuid_v7()::text);
   END LOOP;
 
-  IF cardinality(v_accepted) > 0 THEN
+  SELECT array_agg(jsonb_build_object('id', o->>'made', 'holderId', q->'holderId', 'items', q->'items',
+                                      'idempotencyKey', q->'idempotencyKey', 'fingerprint', q->'fingerprint') ORDER BY n)
+    INTO v_accepted
+    FROM unnest(v_outcomes) WITH ORDINALITY AS o(o, n)
+    JOIN jsonb_array_elements(p_requests) WITH ORDINALITY AS r(q, n) USING (n)
+   WHERE o ? 'made';
+  IF v_accepted IS NOT NULL THEN
     v_expires := now() + make_interval(secs => coalesce(v_event.hold_seconds, p_default_hold_seconds));
     -- A key conflicts here when the same holder sent the same key twice in
     -- this batch (a double click), or a request for another event with it
