@@ -91,6 +91,17 @@ describe.each(drivers)('holds (%s)', (driver) => {
     expect(Math.abs(millis(first.id) - Date.parse(first.createdAt))).toBeLessThan(60_000);
     expect(millis(second.id)).toBeGreaterThan(millis(first.id));
     expect(second.id > first.id).toBe(true);
+    // A seat's id is its hold's with the seat's number in the counter bits: the hold's time, and one id per seat, across items too.
+    const both = (await holds.reserve({ eventId: event.id, holderId: 'buyer-v7-c', items: [{ ticketTypeId: general, quantity: 4 }, { ticketTypeId: typeId(event, 'VIP'), quantity: 2 }] })).reservation;
+    const seats = await t.db.query<{ id: string; reservation_id: string }>('SELECT id, reservation_id FROM tickets WHERE reservation_id = ANY($1::uuid[])', [
+      [first.id, second.id, both.id],
+    ]);
+    expect(seats.rows).toHaveLength(10);
+    expect(new Set(seats.rows.map((row) => row.id)).size).toBe(10);
+    for (const seat of seats.rows) {
+      expect(seat.id).toMatch(v7);
+      expect(millis(seat.id)).toBe(millis(seat.reservation_id));
+    }
   });
 
   it('is all or nothing: one short ticket type refuses the whole hold', async () => {
