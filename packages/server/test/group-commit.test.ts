@@ -130,6 +130,9 @@ describe.each(drivers)('group commit of holds (%s)', (driver) => {
     let hold = holdOf(event);
     expect((await burst(holds, [hold('opener', 1), hold('a', 4, 1), hold('b', 4), hold('c', 1, 1)])).map(code)).toEqual(['held', 'held', 'held', 'held']);
     expect(await seatsLeft(event.id)).toEqual([{ name: 'General', available: 0 }, { name: 'VIP', available: 0 }]);
+    // Decided together, not one by one.
+    expect(Math.max(...batches)).toBeGreaterThan(1);
+    batches.length = 0;
 
     // One seat too many in all: the request that no longer fits is refused, and a later, smaller one still holds.
     event = await createEvent(catalog);
@@ -137,7 +140,7 @@ describe.each(drivers)('group commit of holds (%s)', (driver) => {
     const results = await burst(holds, [hold('opener', 1), hold('a', 4), hold('b', 4), hold('c', 3), hold('d', 1), hold('e', 0, 2)]);
     expect(results.map(code)).toEqual(['held', 'held', 'held', 'insufficient_availability', 'held', 'held']);
     expect(await seatsLeft(event.id)).toEqual([{ name: 'General', available: 0 }, { name: 'VIP', available: 0 }]);
-    expect(batches.length).toBeLessThan(12);
+    expect(Math.max(...batches)).toBeGreaterThan(1);
   });
 
   it('answers a double click in one batch with one hold, and a reused key for another request with a refusal', async () => {

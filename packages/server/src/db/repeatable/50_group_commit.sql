@@ -11,42 +11,6 @@
 -- Each request is still all or nothing and gets its own answer: a
 -- reservation, or the refusal reserve_tickets() would have raised.
 
--- p_event_ref: the event's id or slug.
--- p_requests: [{holderId, items: [{ticketTypeId, quantity}] (distinct ids, in
---   id order), idempotencyKey?, fingerprint?, audience?: {userId?, privileged}}]
---   An audience makes the event visible-or-not-found for that caller
---   (event_is_visible); without one the caller is the service.
--- Returns {eventId, createdAt, expiresAt, types: {id: {name, unitPrice,
--- currency, sortOrder, ...}}, outcomes: [...]} with one outcome per request,
--- in order: {"made": reservation id} for a new hold (the caller builds its
--- reservation from the request and the types: reading hundreds back would
--- cost more than deciding them), a replayed reservation as reservation_json()
--- builds it plus "replayed": true, or {"error": {message, detail}}.
---
--- Its plans: an on-sale's tables grow from empty in minutes, faster than
--- autovacuum re-analyzes them (it visits each database once a minute).
--- Statistics taken while reservations was empty make the planner join a
--- batch's Idempotency-Keys to it by scanning the whole table, and plpgsql
--- keeps that plan: with ANALYZE run on empty tables, batches of 200 keyed
--- holds fell from about 2,000 to 330 holds/s within 20 s, and stayed there.
--- It only ever reads these tables by key, so it is told never to scan them
--- (enable_seqscan off, as expire_due_holds() is). With this, the same run
--- held 3,400-7,000. And jit off: it builds a batch's tickets from unnest(),
--- jsonb_array_elements() and generate_series(), which the planner guesses at
--- 12.7 million rows for 200 holds, far above jit_above_cost, so every batch
--- JIT-compiled its tickets INSERT (14 functions) before running it:
--- milliseconds spent on every batch of a statement that takes ten or twenty.
--- Its statements are small and run once each: never worth compiling. The
--- setting also covers the triggers it fires.
--- And generic plans only (plan_cache_mode): plpgsql otherwise plans some of
--- its statements again on every batch, for their parameters' values, which
--- change nothing here: every table is read by key (and never scanned, as
--- above), the rest are the batch's own arrays. With this and the visibility
--- check skipped for a public event, 15-17% less database CPU per hold
--- (batches of 32 and 200 keyed holds, alternated). new_holds_priced() too.
---
--- It runs as its owner: one batch holds seats for many buyers (see
--- 30_reservations.sql on SECURITY DEFINER).
 -- The id of seat number p_seat (0 to 2^24 - 1) of the hold p_hold_id (a
 -- UUIDv7 as text, as uuid_v7() makes it): the hold's id with the seat's
 -- number in the 24 bits after the version and the variant, where RFC 9562
@@ -84,6 +48,42 @@ LANGUAGE sql STABLE AS $$
   END
 $$;
 
+-- p_event_ref: the event's id or slug.
+-- p_requests: [{holderId, items: [{ticketTypeId, quantity}] (distinct ids, in
+--   id order), idempotencyKey?, fingerprint?, audience?: {userId?, privileged}}]
+--   An audience makes the event visible-or-not-found for that caller
+--   (event_is_visible); without one the caller is the service.
+-- Returns {eventId, createdAt, expiresAt, types: {id: {name, unitPrice,
+-- currency, sortOrder, ...}}, outcomes: [...]} with one outcome per request,
+-- in order: {"made": reservation id} for a new hold (the caller builds its
+-- reservation from the request and the types: reading hundreds back would
+-- cost more than deciding them), a replayed reservation as reservation_json()
+-- builds it plus "replayed": true, or {"error": {message, detail}}.
+--
+-- Its plans: an on-sale's tables grow from empty in minutes, faster than
+-- autovacuum re-analyzes them (it visits each database once a minute).
+-- Statistics taken while reservations was empty make the planner join a
+-- batch's Idempotency-Keys to it by scanning the whole table, and plpgsql
+-- keeps that plan: with ANALYZE run on empty tables, batches of 200 keyed
+-- holds fell from about 2,000 to 330 holds/s within 20 s, and stayed there.
+-- It only ever reads these tables by key, so it is told never to scan them
+-- (enable_seqscan off, as expire_due_holds() is). With this, the same run
+-- held 3,400-7,000. And jit off: it builds a batch's tickets from unnest(),
+-- jsonb_array_elements() and generate_series(), which the planner guesses at
+-- 12.7 million rows for 200 holds, far above jit_above_cost, so every batch
+-- JIT-compiled its tickets INSERT (14 functions) before running it:
+-- milliseconds spent on every batch of a statement that takes ten or twenty.
+-- Its statements are small and run once each: never worth compiling. The
+-- setting also covers the triggers it fires.
+-- And generic plans only (plan_cache_mode): plpgsql otherwise plans some of
+-- its statements again on every batch, for their parameters' values, which
+-- change nothing here: every table is read by key (and never scanned, as
+-- above), the rest are the batch's own arrays. With this and the visibility
+-- check skipped for a public event, 15-17% less database CPU per hold
+-- (batches of 32 and 200 keyed holds, alternated). new_holds_priced() too.
+--
+-- It runs as its owner: one batch holds seats for many buyers (see
+-- 30_reservations.sql on SECURITY DEFINER).
 CREATE OR REPLACE FUNCTION reserve_holds(p_event_ref text, p_requests jsonb, p_default_hold_seconds integer)
 RETURNS jsonb
 LANGUAGE plpgsql SECURITY DEFINER SET search_path FROM CURRENT
