@@ -4,6 +4,7 @@ import { InventoryError } from '../src/inventory/errors.ts';
 import { Holds } from '../src/inventory/holds.ts';
 import { createTestDatabase, postgresUrl, type TestDatabase } from './support/database.ts';
 import { createEvent, holdSettings } from './support/fixtures.ts';
+import { eventually } from './support/viewer.ts';
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -108,5 +109,73 @@ describe.skipIf(!postgresUrl)('lock order and races on real PostgreSQL', () => {
     expect(error).toBeInstanceOf(InventoryError);
     expect((error as InventoryError).code).toBe('idempotency_key_reused');
     expect(await t.countMismatches()).toEqual([]);
+  });
+  describe('a batch that refuses no one is written before it waits for the ticket types', () => {
+    /** Another buyer's hold, not yet committed: its transaction keeps the ticket type's row lock until `then` has run. */
+    const whileAnotherHolds = <T>(eventId: string, ticketTypeId: string, quantity: number, then: () => Promise<T>) =>
+      t.db.transaction(async (tx) => {
+        await tx.query('SELECT reserve_holds($1, $2::jsonb, 900)', [eventId, JSON.stringify([{ holderId: 'first', items: [{ ticketTypeId, quantity }] }])]);
+        return { result: await then() };
+      });
+    /** A hold batch that has written its holds and seats and now waits for a row lock. */
+    const writtenAndWaiting = async () =>
+      (
+        await t.db.query<{ n: number }>(
+          `SELECT count(*)::integer AS n FROM pg_stat_activity AS a
+            WHERE a.wait_event_type = 'Lock' AND a.query LIKE '%reserve_holds%'
+              AND EXISTS (SELECT 1 FROM pg_locks AS l WHERE l.pid = a.pid AND l.relation = 'tickets'::regclass AND l.mode = 'RowExclusiveLock')`,
+        )
+      ).rows[0]!.n === 1;
+    const heldBy = async (eventId: string, holderId: string) =>
+      (await t.db.query<{ n: number }>('SELECT count(*)::integer AS n FROM tickets WHERE event_id = $1 AND holder_id = $2', [eventId, holderId])).rows[0]!.n;
+
+    it('and holds once the lock is free, when the seats are still there', async () => {
+      const event = await createEvent(catalog, { ticketTypes: [{ name: 'General', totalCapacity: 10, maxPerOrder: 10 }] });
+      const general = event.ticketTypes[0]!.id;
+      const { result } = await whileAnotherHolds(event.id, general, 4, async () => {
+        const racing = holds.reserve({ eventId: event.id, holderId: 'second', items: [{ ticketTypeId: general, quantity: 5 }] });
+        await eventually(writtenAndWaiting, 'the second hold written, waiting for the lock');
+        return { racing };
+      });
+      expect((await result.racing).reservation.status).toBe('active');
+      expect([await heldBy(event.id, 'first'), await heldBy(event.id, 'second')]).toEqual([4, 5]);
+      expect(await t.countMismatches()).toEqual([]);
+    });
+
+    it('and is undone and refused under the lock when the seats ran out meanwhile', async () => {
+      const event = await createEvent(catalog, { ticketTypes: [{ name: 'General', totalCapacity: 10, maxPerOrder: 10 }] });
+      const general = event.ticketTypes[0]!.id;
+      const { result } = await whileAnotherHolds(event.id, general, 8, async () => {
+        const racing = holds.reserve({ eventId: event.id, holderId: 'second', items: [{ ticketTypeId: general, quantity: 5 }] }).catch((error: unknown) => error);
+        await eventually(writtenAndWaiting, 'the second hold written, waiting for the lock');
+        return { racing };
+      });
+      const error = await result.racing;
+      expect(error).toBeInstanceOf(InventoryError);
+      expect([(error as InventoryError).code, (error as InventoryError).details]).toEqual([
+        'insufficient_availability',
+        { ticketTypeId: general, available: 2, requested: 5 },
+      ]);
+      // Not a seat or a hold of it is left, and the counters say 8.
+      expect([await heldBy(event.id, 'first'), await heldBy(event.id, 'second')]).toEqual([8, 0]);
+      expect((await t.db.query('SELECT 1 FROM reservations WHERE event_id = $1 AND holder_id = $2', [event.id, 'second'])).rows).toHaveLength(0);
+      expect(await t.countMismatches()).toEqual([]);
+    });
+
+    it('and is undone and refused when its ticket type was paused meanwhile', async () => {
+      const event = await createEvent(catalog, { ticketTypes: [{ name: 'General', totalCapacity: 10, maxPerOrder: 10 }] });
+      const general = event.ticketTypes[0]!.id;
+      const pausing = t.db.transaction(async (tx) => {
+        await tx.query(`UPDATE event_tickets SET status = 'paused' WHERE id = $1`, [general]);
+        const racing = holds.reserve({ eventId: event.id, holderId: 'second', items: [{ ticketTypeId: general, quantity: 1 }] }).catch((error: unknown) => error);
+        await eventually(writtenAndWaiting, 'the hold written, waiting for the lock');
+        return { racing };
+      });
+      const error = await (await pausing).racing;
+      expect(error).toBeInstanceOf(InventoryError);
+      expect((error as InventoryError).code).toBe('ticket_type_not_on_sale');
+      expect(await heldBy(event.id, 'second')).toBe(0);
+      expect(await t.countMismatches()).toEqual([]);
+    });
   });
 });

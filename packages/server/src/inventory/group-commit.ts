@@ -7,6 +7,14 @@
  * the first's row locks and starts the moment it commits, so the database
  * never idles while Node hands out answers and collects the next batch.
  * More would only hold more pool connections waiting on the same locks.
+ *
+ * Where most of a batch's work needs no lock (reserve_holds() writes a batch
+ * that refuses no one before it locks anything), the second does it while
+ * the first holds them. Then, with nothing in flight, the requests waiting
+ * go out as two batches, not one (splitWhenIdle): in an on-sale whose buyers
+ * all come back at once, one batch would carry them all, and the next, one
+ * after another on one core. Requests split this way arrived in the same
+ * turn of the event loop, so neither half came first.
  */
 export type DecideBatch<Input, Output> = (key: string, inputs: Input[]) => Promise<Output[]>;
 
@@ -32,6 +40,7 @@ export class GroupCommit<Input, Output> {
     private readonly maxBatch: number,
     /** Told the size of every batch decided (a metric). */
     private readonly onBatch: (size: number) => void = () => {},
+    private readonly splitWhenIdle = false,
   ) {}
 
   submit(key: string, input: Input): Promise<Output> {
@@ -52,8 +61,10 @@ export class GroupCommit<Input, Output> {
     queue.scheduled = true;
     setImmediate(() => {
       queue.scheduled = false;
-      if (queue.inFlight >= MAX_IN_FLIGHT) return;
-      void this.run(key, queue, queue.waiting.splice(0, this.maxBatch));
+      while (queue.inFlight < MAX_IN_FLIGHT && queue.waiting.length > 0) {
+        const size = this.splitWhenIdle && queue.inFlight === 0 ? Math.ceil(queue.waiting.length / 2) : queue.waiting.length;
+        void this.run(key, queue, queue.waiting.splice(0, Math.min(size, this.maxBatch)));
+      }
     });
   }
 

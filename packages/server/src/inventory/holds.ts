@@ -101,6 +101,8 @@ export class Holds {
       (eventRef, requests) => decideHolds(this.db, eventRef, requests, this.settings.holdSeconds),
       options.maxBatch ?? DEFAULT_MAX_BATCH,
       options.onBatch,
+      // Two halves of an on-sale's crowd write their holds at once (50_group_commit.sql).
+      true,
     );
   }
 

@@ -10,6 +10,9 @@
 -- counter triggers update each hot row once per batch, not once per hold.
 -- Each request is still all or nothing and gets its own answer: a
 -- reservation, or the refusal reserve_tickets() would have raised.
+-- A batch that refuses no one, on an event without a waiting room, is
+-- written before it locks anything (docs/inventory.md, A batch written
+-- before it locks), so that the next batch's writes need not wait.
 
 -- The id of seat number p_seat (0 to 2^24 - 1) of the hold p_hold_id (a
 -- UUIDv7 as text, as uuid_v7() makes it): the hold's id with the seat's
@@ -47,6 +50,75 @@ LANGUAGE sql STABLE AS $$
                                   (p_types->lower(p_item->>'ticketTypeId')->>'maxPerOrder')::integer)
   END
 $$;
+
+-- A ticket type as a hold batch reads it: what decides and prices a hold,
+-- not its counts. One SELECT expression, so it is inlined where it is used.
+CREATE OR REPLACE FUNCTION hold_ticket_type(t event_tickets) RETURNS jsonb
+LANGUAGE sql STABLE AS $$
+  SELECT jsonb_build_object('name', t.name, 'status', t.status, 'maxPerOrder', t.max_per_order,
+                            'unitPrice', t.price::text, 'currency', t.currency, 'sortOrder', t.sort_order)
+$$;
+
+-- Whether every request of a batch would be accepted, taken in arrival
+-- order, from p_left seats per type (null: unlimited): every item valid
+-- (hold_item_refusal()), and no ticket type asked for more seats in all
+-- than it has left. Then no request ever takes more than there is.
+CREATE OR REPLACE FUNCTION hold_batch_fits(p_requests jsonb, p_types jsonb, p_left jsonb) RETURNS boolean
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+  RETURN NOT EXISTS (SELECT 1 FROM jsonb_array_elements(p_requests) AS q, jsonb_array_elements(q->'items') AS i
+                     GROUP BY lower(i->>'ticketTypeId')
+                     HAVING bool_or(hold_item_refusal(p_types, i) IS NOT NULL OR (i->>'quantity')::integer < 1)
+                         OR sum((i->>'quantity')::integer) > (p_left->>lower(i->>'ticketTypeId'))::integer);
+END $$;
+
+-- Writes a batch's new holds and their seats. p_outcomes are reserve_holds()'s,
+-- one per request of p_requests: those with {"made": id} are written. Returns
+-- the ids written, and whether some hold was not (lost): its Idempotency-Key
+-- was taken by another, whose answer it then gets (reserve_holds()).
+CREATE OR REPLACE FUNCTION write_holds(p_event_id uuid, p_requests jsonb, p_outcomes jsonb[], p_expires timestamptz,
+                                       OUT inserted uuid[], OUT lost boolean)
+LANGUAGE plpgsql AS $$
+DECLARE
+  -- {id, holderId, items, idempotencyKey, fingerprint} per new hold.
+  v_accepted jsonb[];
+BEGIN
+  SELECT array_agg(jsonb_build_object('id', o->>'made', 'holderId', q->'holderId', 'items', q->'items',
+                                      'idempotencyKey', q->'idempotencyKey', 'fingerprint', q->'fingerprint') ORDER BY n)
+    INTO v_accepted
+    FROM unnest(p_outcomes) WITH ORDINALITY AS o(o, n)
+    JOIN jsonb_array_elements(p_requests) WITH ORDINALITY AS r(q, n) USING (n)
+   WHERE o ? 'made';
+  IF v_accepted IS NULL THEN
+    inserted := '{}';
+    lost := false;
+    RETURN;
+  END IF;
+  -- A key conflicts here when the same holder sent the same key twice in
+  -- this batch (a double click), or a request for another event with it
+  -- committed meanwhile. The first one wins; the others are answered as
+  -- replays, and the seats counted for them stay free.
+  WITH written AS (
+    INSERT INTO reservations (id, event_id, holder_id, expires_at, idempotency_key, request_fingerprint)
+    SELECT (a.j->>'id')::uuid, p_event_id, a.j->>'holderId', p_expires, a.j->>'idempotencyKey', a.j->>'fingerprint'
+    FROM unnest(v_accepted) WITH ORDINALITY AS a(j, n)
+    ORDER BY a.n
+    ON CONFLICT (holder_id, idempotency_key) DO NOTHING
+    RETURNING reservations.id
+  )
+  SELECT coalesce(array_agg(written.id), '{}') INTO inserted FROM written;
+  lost := cardinality(inserted) < cardinality(v_accepted);
+
+  -- Seat k of item n is the hold's seat (n - 1) * 128 + k - 1: an item is at most 100 seats (max_per_order).
+  INSERT INTO tickets (id, event_id, event_ticket_id, reservation_id, status, holder_id, reservation_expires_at)
+  SELECT seat_id(a.j->>'id', (item.n::integer - 1) * 128 + seat - 1), p_event_id, (i->>'ticketTypeId')::uuid, (a.j->>'id')::uuid,
+         'reserved', a.j->>'holderId', p_expires
+  FROM unnest(v_accepted) AS a(j)
+  CROSS JOIN LATERAL jsonb_array_elements(a.j->'items') WITH ORDINALITY AS item(i, n)
+  CROSS JOIN LATERAL generate_series(1, (i->>'quantity')::integer) AS seat
+  WHERE NOT lost OR (a.j->>'id')::uuid = ANY (inserted);
+END $$;
+REVOKE EXECUTE ON FUNCTION write_holds(uuid, jsonb, jsonb[], timestamptz) FROM PUBLIC;
 
 -- p_event_ref: the event's id or slug.
 -- p_requests: [{holderId, items: [{ticketTypeId, quantity}] (distinct ids, in
@@ -99,8 +171,8 @@ DECLARE
   v_existing jsonb;
   -- Arrays, not jsonb, where they grow with the batch: plpgsql appends to them in place.
   v_outcomes jsonb[] := '{}';
-  -- The new holds, from the outcomes, for the INSERTs: {id, holderId, items, idempotencyKey, fingerprint}.
-  v_accepted jsonb[];
+  -- The batch's holds and seats are written (before the loop, or after it).
+  v_written boolean := false;
   v_request jsonb;
   v_item jsonb;
   v_key text;
@@ -127,45 +199,79 @@ BEGIN
   v_public := v_event.id IS NOT NULL AND event_is_visible(v_event, NULL, false);
 
   IF v_event.id IS NOT NULL THEN
-    -- Every ticket type of the event, locked in id order (docs/inventory.md, Lock order), once for the whole batch.
-    SELECT jsonb_object_agg(id, jsonb_build_object('name', name, 'status', status, 'maxPerOrder', max_per_order,
-             'unitPrice', price::text, 'currency', currency, 'sortOrder', sort_order)),
-           jsonb_object_agg(id, available_count)
-      INTO v_types, v_left
-      FROM (SELECT * FROM event_tickets WHERE event_id = v_event.id ORDER BY id FOR UPDATE) AS locked;
+    v_expires := now() + make_interval(secs => coalesce(v_event.hold_seconds, p_default_hold_seconds));
     -- One index lookup per key (LIMIT keeps the planner from turning it into
     -- a join): a hash join's generic plan read the whole of
     -- reservations_idempotency for every batch, milliseconds a batch once
-    -- an on-sale had made 100,000 holds.
+    -- an on-sale had made 100,000 holds. Before any lock: a key committed
+    -- after this meets write_holds()'s ON CONFLICT.
     SELECT jsonb_object_agg(q->>'holderId' || E'\n' || (q->>'idempotencyKey'), r.id) INTO v_existing
       FROM jsonb_array_elements(p_requests) AS q
       CROSS JOIN LATERAL (SELECT id FROM reservations
                            WHERE holder_id = q->>'holderId' AND idempotency_key = q->>'idempotencyKey' LIMIT 1) AS r
      WHERE q ? 'idempotencyKey';
+  END IF;
+  v_existing := coalesce(v_existing, '{}');
+
+  -- Most batches of an on-sale refuse no one: the event public and on sale,
+  -- no replays, every item valid, and each ticket type's seats enough for
+  -- all the batch wants of it (hold_batch_fits()). The loop below would
+  -- accept every request, in order, without a pass per request (about 14 µs
+  -- each): they are accepted in one statement instead.
+  --
+  -- On an event without a waiting room, such a batch is also written before
+  -- it waits for anyone: the ticket types are read without a lock, and the
+  -- seats' counter update (10_counters.sql) is the first thing that locks
+  -- them, in id order, as a confirm's does. While one batch holds the locks
+  -- to its commit, the next writes its holds and seats, which is most of a
+  -- batch's work, instead of queueing behind it for all of it. If the seats
+  -- ran out meanwhile (event_tickets_within_capacity), or what decided the
+  -- batch changed (a type paused, its limit or price changed), the batch is
+  -- undone and decided again the usual way, under the locks.
+  IF v_public AND v_event.status = 'on_sale' AND v_existing = '{}' AND queue_hold_refusals(v_event.id, '[]') IS NULL THEN
+    SELECT jsonb_object_agg(id, hold_ticket_type(t)), jsonb_object_agg(id, available_count) INTO v_types, v_left
+      FROM event_tickets AS t WHERE event_id = v_event.id;
+    IF hold_batch_fits(p_requests, v_types, v_left) THEN
+      BEGIN
+        SELECT array_agg(jsonb_build_object('made', uuid_v7()::text)) INTO v_outcomes
+          FROM generate_series(1, jsonb_array_length(p_requests));
+        SELECT * INTO v_inserted, v_lost FROM write_holds(v_event.id, p_requests, v_outcomes, v_expires);
+        -- The seats' types are locked now: read again, they are what was decided on, or the batch is undone.
+        IF (SELECT jsonb_object_agg(id, hold_ticket_type(t)) FROM event_tickets AS t WHERE event_id = v_event.id) IS DISTINCT FROM v_types THEN
+          RAISE EXCEPTION 'ticket types changed' USING ERRCODE = 'TP001';
+        END IF;
+        v_written := true;
+      EXCEPTION WHEN check_violation OR SQLSTATE 'TP001' THEN
+        v_outcomes := '{}';
+        v_inserted := '{}';
+        v_lost := false;
+      END;
+    END IF;
+  END IF;
+
+  IF v_event.id IS NOT NULL AND NOT v_written THEN
+    -- Every ticket type of the event, locked in id order (docs/inventory.md, Lock order), once for the whole batch.
+    SELECT jsonb_object_agg(id, hold_ticket_type(locked)), jsonb_object_agg(id, available_count)
+      INTO v_types, v_left
+      FROM (SELECT * FROM event_tickets WHERE event_id = v_event.id ORDER BY id FOR UPDATE) AS locked;
     v_queue_refusals := queue_hold_refusals(v_event.id, p_requests);
   END IF;
   v_types := coalesce(v_types, '{}');
   v_left := coalesce(v_left, '{}');
-  v_existing := coalesce(v_existing, '{}');
 
-  -- Most batches of an on-sale refuse no one: the event public and on sale,
-  -- no replays, no waiting room to ask (or nothing it refuses, and no holder
-  -- twice), every item valid, and each ticket type's seats enough for all
-  -- the batch wants of it. The loop below would then accept every request,
-  -- in order, taking no more than there is at any point: they are accepted
-  -- in one statement instead, without a pass per request (about 14 µs each).
-  IF v_public AND v_event.status = 'on_sale' AND v_existing = '{}'
+  -- Under the locks, a batch that refuses no one is accepted at once too. On
+  -- an event with a waiting room, that also needs the room to refuse none of
+  -- them, and no holder twice in the batch (one hold at a time).
+  IF NOT v_written AND v_public AND v_event.status = 'on_sale' AND v_existing = '{}'
      AND (v_queue_refusals IS NULL
           OR (v_queue_refusals = '{}' AND NOT EXISTS (SELECT 1 FROM jsonb_array_elements(p_requests) AS q
                                                      GROUP BY q->>'holderId' HAVING count(*) > 1)))
-     AND NOT EXISTS (SELECT 1 FROM jsonb_array_elements(p_requests) AS q, jsonb_array_elements(q->'items') AS i
-                     GROUP BY lower(i->>'ticketTypeId')
-                     HAVING bool_or(hold_item_refusal(v_types, i) IS NOT NULL OR (i->>'quantity')::integer < 1)
-                         OR sum((i->>'quantity')::integer) > (v_left->>lower(i->>'ticketTypeId'))::integer) THEN
+     AND hold_batch_fits(p_requests, v_types, v_left) THEN
     SELECT coalesce(array_agg(jsonb_build_object('made', uuid_v7()::text)), '{}') INTO v_outcomes
       FROM generate_series(1, jsonb_array_length(p_requests));
   END IF;
 
+  -- Undecided requests: all of them, or none if a batch that refuses no one was accepted.
   FOR v_n IN cardinality(v_outcomes) .. jsonb_array_length(p_requests) - 1 LOOP
     v_request := p_requests->v_n;
     v_key := (v_request->>'holderId') || E'\n' || (v_request->>'idempotencyKey');
@@ -244,37 +350,8 @@ BEGIN
     v_outcomes := v_outcomes || jsonb_build_object('made', uuid_v7()::text);
   END LOOP;
 
-  SELECT array_agg(jsonb_build_object('id', o->>'made', 'holderId', q->'holderId', 'items', q->'items',
-                                      'idempotencyKey', q->'idempotencyKey', 'fingerprint', q->'fingerprint') ORDER BY n)
-    INTO v_accepted
-    FROM unnest(v_outcomes) WITH ORDINALITY AS o(o, n)
-    JOIN jsonb_array_elements(p_requests) WITH ORDINALITY AS r(q, n) USING (n)
-   WHERE o ? 'made';
-  IF v_accepted IS NOT NULL THEN
-    v_expires := now() + make_interval(secs => coalesce(v_event.hold_seconds, p_default_hold_seconds));
-    -- A key conflicts here when the same holder sent the same key twice in
-    -- this batch (a double click), or a request for another event with it
-    -- committed meanwhile. The first one wins; the others are answered as
-    -- replays below, and the seats counted for them stay free.
-    WITH inserted AS (
-      INSERT INTO reservations (id, event_id, holder_id, expires_at, idempotency_key, request_fingerprint)
-      SELECT (a.j->>'id')::uuid, v_event.id, a.j->>'holderId', v_expires, a.j->>'idempotencyKey', a.j->>'fingerprint'
-      FROM unnest(v_accepted) WITH ORDINALITY AS a(j, n)
-      ORDER BY a.n
-      ON CONFLICT (holder_id, idempotency_key) DO NOTHING
-      RETURNING reservations.id
-    )
-    SELECT coalesce(array_agg(inserted.id), '{}') INTO v_inserted FROM inserted;
-    v_lost := cardinality(v_inserted) < cardinality(v_accepted);
-
-    -- Seat k of item n is the hold's seat (n - 1) * 128 + k - 1: an item is at most 100 seats (max_per_order).
-    INSERT INTO tickets (id, event_id, event_ticket_id, reservation_id, status, holder_id, reservation_expires_at)
-    SELECT seat_id(a.j->>'id', (item.n::integer - 1) * 128 + seat - 1), v_event.id, (i->>'ticketTypeId')::uuid, (a.j->>'id')::uuid,
-           'reserved', a.j->>'holderId', v_expires
-    FROM unnest(v_accepted) AS a(j)
-    CROSS JOIN LATERAL jsonb_array_elements(a.j->'items') WITH ORDINALITY AS item(i, n)
-    CROSS JOIN LATERAL generate_series(1, (i->>'quantity')::integer) AS seat
-    WHERE NOT v_lost OR (a.j->>'id')::uuid = ANY (v_inserted);
+  IF NOT v_written THEN
+    SELECT * INTO v_inserted, v_lost FROM write_holds(v_event.id, p_requests, v_outcomes, v_expires);
   END IF;
 
   FOR v_n IN 1 .. coalesce(array_length(v_outcomes, 1), 0) LOOP
