@@ -179,13 +179,13 @@ export const hotHolds: Scenario = {
           measured: `${Math.round(tp.holdsPerSec)} holds/s`,
           met: tp.holdsPerSec >= 20_000,
           limitedBy:
-            'one PostgreSQL backend\'s CPU. An event\'s batches run one after another (they share its row locks), so one backend at a time ' +
-            'works for one ticket type: 20,000 holds/s leaves it 50 us of CPU per hold (2.5 seats). perf of the backends through a TicketPulse round ' +
-            '(2026-12-05, 23,020 holds/s, batches of 200 holds of 1-4 seats), inclusive shares: index inserts 19%, the after-statement triggers 18% ' +
-            '(counters, change capture, and the seats\' reference checks, once per statement since they replaced per-row foreign keys, whose checks ' +
-            'took 23% in the profile before: docs/inventory.md, References checked per statement), the batch\'s JSON about 8%, heap inserts 4%, WAL 3%. ' +
-            'More would need one ticket type\'s seats split across rows that different backends lock, whose best case (two events sharing nothing, ' +
-            'two backends in parallel) measured 1.57x one event and filled both cores (docs/inventory.md, Sharding one ticket type).',
+            'the 2 cores, shared by PostgreSQL and this process. An event\'s batches write their holds and seats two at a time, and queue on ' +
+            'its row locks only for the counter update, the answers and the commit (docs/inventory.md, A batch written before it locks): ' +
+            'with 200 buyers the database used 1.3-1.4 cores and Node 0.3 (a scratch driver, 2026-12-05), where one batch at a time, ' +
+            'locking first, used 0.8 and 0.2. perf of the backends when they still locked first (2026-12-05, batches of 200 holds of ' +
+            '1-4 seats), inclusive shares: index inserts 19%, the after-statement triggers 18% (counters, change capture, the seats\' ' +
+            'reference checks), the batch\'s JSON about 8%, heap inserts 4%, WAL 3%: what is left is writing the rows, about 60 us of ' +
+            'database CPU a hold of 2.5 seats.',
         },
         { goal: 'at least 8x the baseline', measured: `${round(tp.holdsPerSec / base.holdsPerSec, 1)}x`, met: tp.holdsPerSec >= 8 * base.holdsPerSec },
         { goal: 'p99 hold latency at most 50 ms', measured: `${round(tp.p99, 1)} ms`, met: tp.p99 <= 50 },
