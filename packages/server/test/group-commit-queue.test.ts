@@ -35,7 +35,7 @@ function heldDecider() {
 describe('GroupCommit: how the waiting go out', () => {
   it('sends a crowd as two halves at once when nothing is in flight (splitWhenIdle), each answered in order', async () => {
     const d = heldDecider();
-    const queue = new GroupCommit(d.decide, 256, undefined, true);
+    const queue = new GroupCommit(d.decide, 256, undefined, () => undefined);
     const answers = Promise.all(Array.from({ length: 9 }, (_, n) => queue.submit('event', n)));
     await turn();
     expect(d.batches).toEqual([
@@ -45,6 +45,19 @@ describe('GroupCommit: how the waiting go out', () => {
     expect(d.mostInFlight()).toBe(2);
     await d.finishAll();
     expect(await answers).toEqual([0, 10, 20, 30, 40, 50, 60, 70, 80]);
+  });
+
+  it('keeps inputs that splitWhenIdle gives the same string in the first half', async () => {
+    const d = heldDecider();
+    const queue = new GroupCommit(d.decide, 256, undefined, (n: number) => (n === 1 || n === 4 ? 'double click' : undefined));
+    const answers = Promise.all(Array.from({ length: 6 }, (_, n) => queue.submit('event', n)));
+    await turn();
+    expect(d.batches).toEqual([
+      [0, 1, 2, 4],
+      [3, 5],
+    ]);
+    await d.finishAll();
+    expect(await answers).toEqual([0, 10, 20, 30, 40, 50]);
   });
 
   it('sends the waiting as one batch without splitWhenIdle, and as the second in flight when one already is', async () => {

@@ -216,7 +216,7 @@ export class Catalog {
       const resuming = change.status === 'on_sale';
       // Opening the sale may make offers, which lock the event's ticket types: those first (lock order: types, then the event).
       if (resuming) {
-        await tx.query(`SELECT 1 FROM event_tickets et JOIN events e ON e.id = et.event_id WHERE ${byIdOrSlug(idOrSlug)} ORDER BY et.id FOR UPDATE OF et`, [idOrSlug]);
+        await tx.query(`SELECT 1 FROM event_tickets et JOIN events e ON e.id = et.event_id WHERE ${byIdOrSlug(idOrSlug)} ORDER BY et.id FOR NO KEY UPDATE OF et`, [idOrSlug]);
       }
       const { rows } = await tx.query<{ id: string }>(
         `UPDATE events e SET

@@ -14,7 +14,8 @@
  * go out as two batches, not one (splitWhenIdle): in an on-sale whose buyers
  * all come back at once, one batch would carry them all, and the next, one
  * after another on one core. Requests split this way arrived in the same
- * turn of the event loop, so neither half came first.
+ * turn of the event loop, so neither half came first; but a double click
+ * stays in one batch, where the first of the two is the one that holds.
  */
 export type DecideBatch<Input, Output> = (key: string, inputs: Input[]) => Promise<Output[]>;
 
@@ -40,7 +41,12 @@ export class GroupCommit<Input, Output> {
     private readonly maxBatch: number,
     /** Told the size of every batch decided (a metric). */
     private readonly onBatch: (size: number) => void = () => {},
-    private readonly splitWhenIdle = false,
+    /**
+     * Set where two batches can work at once: with nothing in flight, the
+     * waiting go out as two halves. Inputs it gives the same string (a
+     * holder's Idempotency-Key: a double click) stay in one batch, the first.
+     */
+    private readonly splitWhenIdle?: (input: Input) => string | undefined,
   ) {}
 
   submit(key: string, input: Input): Promise<Output> {
@@ -61,11 +67,23 @@ export class GroupCommit<Input, Output> {
     queue.scheduled = true;
     setImmediate(() => {
       queue.scheduled = false;
-      while (queue.inFlight < MAX_IN_FLIGHT && queue.waiting.length > 0) {
-        const size = this.splitWhenIdle && queue.inFlight === 0 ? Math.ceil(queue.waiting.length / 2) : queue.waiting.length;
-        void this.run(key, queue, queue.waiting.splice(0, Math.min(size, this.maxBatch)));
-      }
+      while (queue.inFlight < MAX_IN_FLIGHT && queue.waiting.length > 0) void this.run(key, queue, this.nextBatch(queue));
     });
+  }
+
+  private nextBatch(queue: Queue<Input, Output>): Array<Waiting<Input, Output>> {
+    const together = this.splitWhenIdle;
+    if (!together || queue.inFlight > 0) return queue.waiting.splice(0, this.maxBatch);
+    const batch = queue.waiting.splice(0, Math.min(Math.ceil(queue.waiting.length / 2), this.maxBatch));
+    const taken = new Set(batch.map((w) => together(w.input)).filter((k) => k !== undefined));
+    if (taken.size > 0) {
+      const rest = queue.waiting.splice(0);
+      for (const w of rest) {
+        const k = together(w.input);
+        (k !== undefined && taken.has(k) && batch.length < this.maxBatch ? batch : queue.waiting).push(w);
+      }
+    }
+    return batch;
   }
 
   private async run(key: string, queue: Queue<Input, Output>, batch: Array<Waiting<Input, Output>>): Promise<void> {

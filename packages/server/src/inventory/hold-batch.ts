@@ -6,7 +6,7 @@
  * of each reservation is built here. Far less than reading hundreds back.
  */
 import type { Reservation } from '@ticketpulse/protocol';
-import type { Queryable } from '../db/database.ts';
+import { isDatabaseError, type Queryable } from '../db/database.ts';
 import type { Refusal } from './errors.ts';
 
 /** One request as reserve_holds() takes it. */
@@ -55,13 +55,26 @@ function newReservation(batch: BatchJson, id: string, request: BatchedHold, { it
   };
 }
 
+const DEADLOCK_DETECTED = '40P01';
+
+/**
+ * One statement. A batch written before it locks can meet another batch's
+ * Idempotency-Key in a deadlock (docs/inventory.md, A batch written before
+ * it locks), which PostgreSQL ends by failing one of them: that one is run
+ * again, once, as a deadlock's loser should be.
+ */
+async function decideInDatabase(db: Queryable, eventRef: string, requests: BatchedHold[], holdSeconds: number): Promise<BatchJson> {
+  const run = () =>
+    db.query<{ batch: BatchJson }>('SELECT new_holds_priced(reserve_holds($1, $2::jsonb, $3), $2::jsonb) AS batch', [eventRef, JSON.stringify(requests), holdSeconds]);
+  const { rows } = await run().catch((error: unknown) => {
+    if (isDatabaseError(error) && error.code === DEADLOCK_DETECTED) return run();
+    throw error;
+  });
+  return rows[0]!.batch;
+}
+
 async function reserveHolds(db: Queryable, eventRef: string, requests: BatchedHold[], holdSeconds: number): Promise<HoldOutcome[]> {
-  const { rows } = await db.query<{ batch: BatchJson }>('SELECT new_holds_priced(reserve_holds($1, $2::jsonb, $3), $2::jsonb) AS batch', [
-    eventRef,
-    JSON.stringify(requests),
-    holdSeconds,
-  ]);
-  const batch = rows[0]!.batch;
+  const batch = await decideInDatabase(db, eventRef, requests, holdSeconds);
   return batch.outcomes.map((outcome, i) => {
     if ('made' in outcome) return { ...newReservation(batch, outcome.made, requests[i]!, batch.priced[batch.pricedAs[i]!]!), availabilityVersion: batch.availabilityVersion };
     // A replayed hold was counted in an earlier version, so this batch's includes it too.
@@ -69,7 +82,8 @@ async function reserveHolds(db: Queryable, eventRef: string, requests: BatchedHo
   });
 }
 
-const keyOf = (request: BatchedHold) => (request.idempotencyKey === undefined ? undefined : `${request.holderId}\n${request.idempotencyKey}`);
+/** A request's holder and Idempotency-Key: requests that share it are one request sent twice. */
+export const keyOf = (request: BatchedHold) => (request.idempotencyKey === undefined ? undefined : `${request.holderId}\n${request.idempotencyKey}`);
 
 const keyReused: Refusal = {
   error: { message: 'This Idempotency-Key was already used for a different request', detail: { code: 'idempotency_key_reused' } },

@@ -7,7 +7,7 @@ import type { AvailabilityListener, HolderListener } from './availability-listen
 import { InventoryError, refusal, refusalsAsErrors } from './errors.ts';
 import { EventIds } from './event-ref.ts';
 import { GroupCommit } from './group-commit.ts';
-import { decideHolds, type BatchedHold, type HoldOutcome, type ReservationJson } from './hold-batch.ts';
+import { decideHolds, keyOf, type BatchedHold, type HoldOutcome, type ReservationJson } from './hold-batch.ts';
 
 export type { Reservation, ReservationItem, ReservationStatus };
 
@@ -53,6 +53,12 @@ export interface HoldsOptions {
   maxBatch?: number;
   /** Told the size of every batch of holds decided. */
   onBatch?: (size: number) => void;
+  /**
+   * With no batch in flight, send the waiting as two batches that write at
+   * once (the default). Off, they go as one batch, decided in arrival order
+   * from first to last (docs/inventory.md, A batch written before it locks).
+   */
+  splitWhenIdle?: boolean;
   /** Told, after commit, whose hold a call made or changed (their personal feed); expiries are told by time, not here. */
   onHolderChange?: HolderListener;
 }
@@ -101,8 +107,8 @@ export class Holds {
       (eventRef, requests) => decideHolds(this.db, eventRef, requests, this.settings.holdSeconds),
       options.maxBatch ?? DEFAULT_MAX_BATCH,
       options.onBatch,
-      // Two halves of an on-sale's crowd write their holds at once (50_group_commit.sql).
-      true,
+      // Two halves of an on-sale's crowd write their holds at once (50_group_commit.sql); a double click stays in one.
+      options.splitWhenIdle === false ? undefined : keyOf,
     );
   }
 

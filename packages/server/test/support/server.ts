@@ -76,7 +76,7 @@ export async function startTestServer(db: Database, options: TestServerOptions =
     // Rarely, unless a test asks: a refresh gives an event a new version, which tests of versions do not expect.
     velocityRefreshMs: options.velocityRefreshMs ?? 60_000,
     devAuth: options.devAuth ?? false,
-    logger: pino({ level: 'silent' }),
+    logger: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
     realtime: { ...loadConfig({}).realtime, ...options.realtime },
     httpRateLimits: { ...UNLIMITED_HTTP, ...options.httpRateLimits },
     ...(options.httpTimeouts && { httpTimeouts: options.httpTimeouts }),

@@ -40,8 +40,12 @@ BEGIN
 
   IF type_ids IS NOT NULL THEN
     -- Lock in id order, as the hold functions do, so multi-type statements cannot deadlock.
+    -- FOR NO KEY UPDATE, as every lock on a type or an event is: it does not
+    -- wait for the FOR KEY SHARE that a statement writing seats takes on their
+    -- types (15_references.sql), so a batch that wrote its seats before it
+    -- locked (50_group_commit.sql) can take its locks without a deadlock.
     IF cardinality(type_ids) > 1 THEN
-      PERFORM 1 FROM event_tickets WHERE id = ANY (type_ids) ORDER BY id FOR UPDATE;
+      PERFORM 1 FROM event_tickets WHERE id = ANY (type_ids) ORDER BY id FOR NO KEY UPDATE;
     END IF;
     UPDATE event_tickets AS et
        SET reserved_count = et.reserved_count + d.reserved,
@@ -124,7 +128,7 @@ BEGIN
     RETURN NULL;
   END IF;
   IF cardinality(event_ids) > 1 THEN
-    PERFORM 1 FROM events WHERE id = ANY (event_ids) ORDER BY id FOR UPDATE;
+    PERFORM 1 FROM events WHERE id = ANY (event_ids) ORDER BY id FOR NO KEY UPDATE;
   END IF;
   UPDATE events AS e
      SET sold_count              = e.sold_count + d.sold,

@@ -241,7 +241,11 @@ BEGIN
           RAISE EXCEPTION 'ticket types changed' USING ERRCODE = 'TP001';
         END IF;
         v_written := true;
-      EXCEPTION WHEN check_violation OR SQLSTATE 'TP001' THEN
+      -- deadlock_detected: only a DELETE of a type or the event, which locks it
+      -- FOR UPDATE (everything else takes FOR NO KEY UPDATE, 10_counters.sql),
+      -- can meet this batch's reference locks that way; if this batch is the
+      -- one PostgreSQL picks, it is decided again under the locks.
+      EXCEPTION WHEN check_violation OR deadlock_detected OR SQLSTATE 'TP001' THEN
         v_outcomes := '{}';
         v_inserted := '{}';
         v_lost := false;
@@ -253,7 +257,7 @@ BEGIN
     -- Every ticket type of the event, locked in id order (docs/inventory.md, Lock order), once for the whole batch.
     SELECT jsonb_object_agg(id, hold_ticket_type(locked)), jsonb_object_agg(id, available_count)
       INTO v_types, v_left
-      FROM (SELECT * FROM event_tickets WHERE event_id = v_event.id ORDER BY id FOR UPDATE) AS locked;
+      FROM (SELECT * FROM event_tickets WHERE event_id = v_event.id ORDER BY id FOR NO KEY UPDATE) AS locked;
     v_queue_refusals := queue_hold_refusals(v_event.id, p_requests);
   END IF;
   v_types := coalesce(v_types, '{}');

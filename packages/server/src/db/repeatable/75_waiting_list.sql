@@ -51,7 +51,7 @@ BEGIN
     WHERE et.id = ANY (p_type_ids) AND et.waitlist_waiting > 0 AND et.waitlist_enabled AND e.waitlist_enabled
       AND has_seats_to_hold(e, et)
     ORDER BY et.id
-    FOR UPDATE OF et
+    FOR NO KEY UPDATE OF et
   LOOP
     v_left := v_type.available_count;  -- null: unlimited, everyone gets their quantity
     v_entries := '{}'; v_holders := '{}'; v_quantities := '{}'; v_reservations := '{}'; v_numbers := '{}';
@@ -174,7 +174,7 @@ BEGIN
 
   -- As many as the joiner wants: whether any seat is free is all the join asks.
   PERFORM expire_ticket_reservations(p_type_id, p_quantity);
-  SELECT * INTO v_type FROM event_tickets WHERE id = p_type_id FOR UPDATE;
+  SELECT * INTO v_type FROM event_tickets WHERE id = p_type_id FOR NO KEY UPDATE;
   v_entry := waitlist_live_entry(p_type_id, p_holder);
   IF v_entry.id IS NOT NULL THEN
     RETURN jsonb_build_object('entry', waitlist_entry_json(v_entry), 'created', false);
@@ -219,7 +219,7 @@ BEGIN
       PERFORM release_reservation(v_reservation.id, p_holder);
     END IF;
   ELSIF v_entry.status = 'waiting' THEN
-    PERFORM 1 FROM event_tickets WHERE id = v_entry.event_ticket_id FOR UPDATE;
+    PERFORM 1 FROM event_tickets WHERE id = v_entry.event_ticket_id FOR NO KEY UPDATE;
     -- Under the type's lock the entry may have been offered meanwhile: then it
     -- answers with its offer (leaving again declines it).
     UPDATE waitlist_entries SET status = 'left', ended_at = now() WHERE id = p_entry_id AND status = 'waiting';
@@ -298,7 +298,7 @@ BEGIN
   END IF;
   -- Lock order: the event's ticket types, then the event.
   SELECT array_agg(id ORDER BY id) INTO v_types
-    FROM (SELECT id FROM event_tickets WHERE event_id = v_event.id ORDER BY id FOR UPDATE) AS locked;
+    FROM (SELECT id FROM event_tickets WHERE event_id = v_event.id ORDER BY id FOR NO KEY UPDATE) AS locked;
   IF (p_settings->>'enabled')::boolean IS FALSE THEN
     PERFORM waitlist_close(v_types);
   END IF;
@@ -317,7 +317,7 @@ LANGUAGE plpgsql SECURITY DEFINER SET search_path FROM CURRENT AS $$
 DECLARE
   v_type event_tickets;
 BEGIN
-  SELECT * INTO v_type FROM event_tickets WHERE id = p_type_id FOR UPDATE;
+  SELECT * INTO v_type FROM event_tickets WHERE id = p_type_id FOR NO KEY UPDATE;
   IF v_type.id IS NULL THEN
     PERFORM raise_inventory_error('Ticket type not found', '{"code": "ticket_type_not_found"}');
   END IF;

@@ -54,7 +54,7 @@ DECLARE
 BEGIN
   v_type := visible_ticket_type(p_type_id, p_user_id, p_privileged);
   SELECT * INTO v_event FROM events WHERE id = v_type.event_id;
-  SELECT * INTO v_type FROM event_tickets WHERE id = p_type_id FOR UPDATE;
+  SELECT * INTO v_type FROM event_tickets WHERE id = p_type_id FOR NO KEY UPDATE;
   IF has_seats_to_hold(v_event, v_type) THEN
     PERFORM raise_inventory_error(format('%s has seats to buy now', v_type.name),
       jsonb_build_object('code', 'push_watch_seats_available', 'ticketTypeId', v_type.id, 'available', v_type.available_count));
@@ -74,7 +74,7 @@ LANGUAGE plpgsql SECURITY DEFINER SET search_path FROM CURRENT AS $$
 DECLARE
   v_event_id uuid;
 BEGIN
-  SELECT event_id INTO v_event_id FROM event_tickets WHERE id = p_type_id FOR UPDATE;
+  SELECT event_id INTO v_event_id FROM event_tickets WHERE id = p_type_id FOR NO KEY UPDATE;
   DELETE FROM push_watches WHERE event_ticket_id = p_type_id AND holder_id = p_holder;
   IF NOT FOUND THEN
     RETURN NULL;

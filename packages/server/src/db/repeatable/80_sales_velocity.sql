@@ -97,7 +97,7 @@ BEGIN
     RETURN '{}';
   END IF;
   -- In id order, as the counter triggers lock events.
-  PERFORM 1 FROM events WHERE id = ANY (v_changed) ORDER BY id FOR UPDATE;
+  PERFORM 1 FROM events WHERE id = ANY (v_changed) ORDER BY id FOR NO KEY UPDATE;
   UPDATE events SET availability_version = availability_version + 1, availability_changed_at = clock_timestamp()
    WHERE id = ANY (v_changed);
   RETURN v_changed;
