@@ -64,8 +64,8 @@ const DEADLOCK_DETECTED = '40P01';
  * again, once, as a deadlock's loser should be.
  */
 async function decideInDatabase(db: Queryable, eventRef: string, requests: BatchedHold[], holdSeconds: number): Promise<BatchJson> {
-  const run = () =>
-    db.query<{ batch: BatchJson }>('SELECT new_holds_priced(reserve_holds($1, $2::jsonb, $3), $2::jsonb) AS batch', [eventRef, JSON.stringify(requests), holdSeconds]);
+  const params = [eventRef, JSON.stringify(requests), holdSeconds];
+  const run = () => db.query<{ batch: BatchJson }>('SELECT new_holds_priced(reserve_holds($1, $2::jsonb, $3), $2::jsonb) AS batch', params);
   const { rows } = await run().catch((error: unknown) => {
     if (isDatabaseError(error) && error.code === DEADLOCK_DETECTED) return run();
     throw error;

@@ -173,6 +173,8 @@ DECLARE
   v_outcomes jsonb[] := '{}';
   -- The batch's holds and seats are written (before the loop, or after it).
   v_written boolean := false;
+  -- Public, on sale, no replays: a batch may be accepted whole.
+  v_plain boolean;
   v_request jsonb;
   v_item jsonb;
   v_key text;
@@ -228,7 +230,9 @@ BEGIN
   -- ran out meanwhile (event_tickets_within_capacity), or what decided the
   -- batch changed (a type paused, its limit or price changed), the batch is
   -- undone and decided again the usual way, under the locks.
-  IF v_public AND v_event.status = 'on_sale' AND v_existing = '{}' AND queue_hold_refusals(v_event.id, '[]') IS NULL THEN
+  -- What every batch that refuses no one needs, with or without the locks.
+  v_plain := v_public AND v_event.status = 'on_sale' AND v_existing = '{}';
+  IF v_plain AND queue_hold_refusals(v_event.id, '[]') IS NULL THEN
     SELECT jsonb_object_agg(id, hold_ticket_type(t)), jsonb_object_agg(id, available_count) INTO v_types, v_left
       FROM event_tickets AS t WHERE event_id = v_event.id;
     IF hold_batch_fits(p_requests, v_types, v_left) THEN
@@ -266,7 +270,7 @@ BEGIN
   -- Under the locks, a batch that refuses no one is accepted at once too. On
   -- an event with a waiting room, that also needs the room to refuse none of
   -- them, and no holder twice in the batch (one hold at a time).
-  IF NOT v_written AND v_public AND v_event.status = 'on_sale' AND v_existing = '{}'
+  IF NOT v_written AND v_plain
      AND (v_queue_refusals IS NULL
           OR (v_queue_refusals = '{}' AND NOT EXISTS (SELECT 1 FROM jsonb_array_elements(p_requests) AS q
                                                      GROUP BY q->>'holderId' HAVING count(*) > 1)))
