@@ -388,4 +388,29 @@ describe('Supabase endpoint change capture', () => {
     watcher.close();
     everyEvent.close();
   });
+
+  it('a tick that reads more row changes than a call can take as arguments (a mass expiry) loses none of them', async () => {
+    const event = await createEvent(server.service.catalog, {
+      ticketTypes: [
+        { name: 'Bulk', price: '10.00', totalCapacity: 200_000, maxPerOrder: 100 },
+        { name: 'Watched', price: '10.00', totalCapacity: 10, maxPerOrder: 4 },
+      ],
+    });
+    const watcher = await PhoenixSocket.open(server.url, await server.token('organizer'));
+    expect((await watcher.join('watched', [{ table: 'tickets', filter: `event_ticket_id=eq.${typeId(event, 'Watched')}` }])).status).toBe('ok');
+    // One transaction, so one tick reads all of it: 150,000 seats of one type (past V8's ~120,000 spread arguments), one of the other.
+    await t.db.transaction(async (tx) => {
+      const seats = (type: string, n: number) =>
+        tx.query(
+          `INSERT INTO tickets (event_id, event_ticket_id, status, holder_id, reservation_expires_at)
+           SELECT $1, $2, 'reserved', 'bulk', now() + interval '1 hour' FROM generate_series(1, $3::integer)`,
+          [event.id, typeId(event, type), n],
+        );
+      await seats('Bulk', 150_000);
+      await seats('Watched', 1);
+    });
+    const change = await watcher.next((f) => f[3] === 'postgres_changes', 20_000);
+    expect(change[4]).toMatchObject({ data: { type: 'INSERT', record: { event_ticket_id: typeId(event, 'Watched'), status: 'reserved' } } });
+    watcher.close();
+  });
 });
