@@ -389,7 +389,7 @@ describe('Supabase endpoint change capture', () => {
     everyEvent.close();
   });
 
-  it('a tick that reads more row changes than a call can take as arguments (a mass expiry) loses none of them', async () => {
+  it('a tick that reads more row changes than a call can take as arguments (150,000 seats in one transaction, as a mass expiry can) loses none of them', async () => {
     const event = await createEvent(server.service.catalog, {
       ticketTypes: [
         { name: 'Bulk', price: '10.00', totalCapacity: 200_000, maxPerOrder: 100 },
