@@ -10,8 +10,8 @@
  *   1. the floor, back to back: the frames/s it sustains (F);
  *   2. the floor at the on-sale load: one frame per tick to the on-sale viewers,
  *      alone, then again while the change driver commits the on-sale's changes
- *      (with the same NOTIFY trigger), so that its latency is measured with the
- *      same database work on the machine as the gateway's;
+ *      (and signals them, as in the gateway's run), so that its latency is
+ *      measured with the same database work on the machine as the gateway's;
  *   3. the gateway at the on-sale load: as many viewers as need 70% of F
  *      at one frame per tick (capped at the full size);
  *   4. the gateway past capacity: every viewer, with the tick shortened if
@@ -20,6 +20,8 @@
  *   5. a plain Socket.IO server (a room per event, one emit per change) at the
  *      on-sale load, to the same number of socket.io-client viewers (not in
  *      the quick run).
+ * Each server's viewers are fresh processes: before its window, a warm-up
+ * (WARM_UP_PER_SECOND) that is not counted.
  */
 import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -30,7 +32,6 @@ import { readEventAvailability } from '../../packages/server/src/inventory/avail
 import { SnapshotStore } from '../../packages/server/src/realtime/snapshot-store.ts';
 import type { UpdatesBroadcastResult } from '../baselines/ws-broadcast-server.ts';
 import type { DriverCommand, DriverInit, DriverResult } from '../workers/change-driver.ts';
-import { signalEveryChange } from '../harness/change-signals.ts';
 import { awaitExact, type Convergence } from '../harness/convergence.ts';
 import { LatencyHistogram } from '../harness/histogram.ts';
 import { ask, awaitReady, type Reply } from '../harness/ipc.ts';
@@ -67,10 +68,19 @@ interface Size {
   slowPerSecond: number;
   /** How long viewers get to reach the final state after the last change. */
   settleMs: number;
+  /** Changes before each server's window, not counted (WARM_UP_PER_SECOND). */
+  warmUpSeconds: number;
 }
 
-const FULL: Size = { viewers: 10_000, processes: 4, seconds: 10, capacitySeconds: 5, hotPerSecond: 1000, slowPerSecond: SLOW_EVENTS, settleMs: 20_000 };
-const QUICK: Size = { viewers: 300, processes: 2, seconds: 2, capacitySeconds: 1, hotPerSecond: 300, slowPerSecond: SLOW_EVENTS, settleMs: 10_000 };
+const FULL: Size = { viewers: 10_000, processes: 4, seconds: 10, capacitySeconds: 5, hotPerSecond: 1000, slowPerSecond: SLOW_EVENTS, settleMs: 20_000, warmUpSeconds: 3 };
+const QUICK: Size = { viewers: 300, processes: 2, seconds: 2, capacitySeconds: 1, hotPerSecond: 300, slowPerSecond: SLOW_EVENTS, settleMs: 10_000, warmUpSeconds: 1 };
+/**
+ * The warm-up's changes a second on the hot event: one per tick, so every viewer gets a frame a tick, as in the
+ * window, at a rate Socket.IO keeps up with too. Fresh viewer processes (each server gets its own) would otherwise
+ * compile their code on the first frames of the window, on the cores the server needs, where the floor's on-sale
+ * viewers are warm from its back-to-back run.
+ */
+const WARM_UP_PER_SECOND = 1000 / TICK_MS;
 
 type System = 'TicketPulse' | 'Socket.IO';
 
@@ -121,15 +131,19 @@ async function seeded(ctx: BenchContext): Promise<{ bench: BenchDatabase; hot: S
   return { bench, hot: hot!, slow, watch: { always: [hot!.eventId], oneOf: slow.map((e) => e.eventId) } };
 }
 
-/** The change driver, in a process of its own, ready; `run` drives the on-sale's changes for `size.seconds`. */
-async function startDriver(ctx: BenchContext, bench: BenchDatabase, hot: SeededEvent, slow: SeededEvent[], size: Size) {
-  const driverInit: DriverInit = { url: bench.url, options: bench.options, hot, slow, lanes: 12 };
+/** The change driver, in a process of its own, ready, signalling as a TicketPulse node ticking every `tickMs`; `run` drives the on-sale's changes for `size.seconds`. */
+async function startDriver(ctx: BenchContext, bench: BenchDatabase, hot: SeededEvent, slow: SeededEvent[], size: Size, tickMs: number) {
+  const driverInit: DriverInit = { url: bench.url, options: bench.options, hot, slow, lanes: 12, tickMs };
   const driver = startWorker<Reply>(DRIVER, driverInit);
   ctx.onCleanup(() => driver.stop());
   await awaitReady(driver);
-  const command: DriverCommand = { type: 'run', seconds: size.seconds, hotPerSecond: size.hotPerSecond, slowPerSecond: size.slowPerSecond };
+  const drive = (seconds: number, hotPerSecond: number) => {
+    const command: DriverCommand = { type: 'run', seconds, hotPerSecond, slowPerSecond: size.slowPerSecond };
+    return ask<Reply & { result: DriverResult }>(driver, command, (seconds + 60) * 1000).then(({ result }) => result);
+  };
   return {
-    run: () => ask<Reply & { result: DriverResult }>(driver, command, (size.seconds + 60) * 1000).then(({ result }) => result),
+    run: () => drive(size.seconds, size.hotPerSecond),
+    warmUp: () => drive(size.warmUpSeconds, WARM_UP_PER_SECOND),
     stop: () => driver.stop(),
   };
 }
@@ -177,9 +191,8 @@ async function measureFloor(ctx: BenchContext, size: Size, onSaleViewers: (frame
   const viewers = onSaleViewers(capacity.framesPerSecond);
   ctx.progress(`floor: ${fmt(capacity.framesPerSecond)} frames/s sustained; one frame per ${TICK_MS} ms tick to ${fmt(viewers)} viewers for ${size.seconds} s`);
   const onSale = await measure(viewers, TICK_MS, size.seconds);
-  // Again while the on-sale's changes are committed, as in the gateway's run (the trigger too; nobody listens here).
-  await signalEveryChange(bench.db);
-  const driver = await startDriver(ctx, bench, hot, slow, size);
+  // Again while the on-sale's changes are committed, as in the gateway's run (their signals too; nobody listens here).
+  const driver = await startDriver(ctx, bench, hot, slow, size, TICK_MS);
   ctx.progress(`floor: again, while ${size.hotPerSecond} changes/s are committed on the hot event`);
   const [withChanges] = await Promise.all([measure(viewers, TICK_MS, size.seconds), driver.run()]);
   await driver.stop();
@@ -192,7 +205,6 @@ async function measureFloor(ctx: BenchContext, size: Size, onSaleViewers: (frame
 async function runSystem(ctx: BenchContext, system: System, size: Size, load: Load): Promise<Run> {
   const { bench, hot, slow, watch } = await seeded(ctx);
   const jwtSecret = benchJwtSecret();
-  if (system === 'TicketPulse') await signalEveryChange(bench.db);
   const gateway = system === 'TicketPulse' ? await startGateway(ctx, bench, { jwtSecret, env: { ...UNLIMITED_CLIENTS, TICKETPULSE_TICK_MS: String(load.tickMs) } }) : undefined;
   const server: ServerProcess<ProcessSample> = gateway ?? (await startSocketIoServer(ctx, bench));
   const token = (await new TokenVerifier(jwtSecret).sign({ role: 'anon' }, 3600)).token;
@@ -210,7 +222,10 @@ async function runSystem(ctx: BenchContext, system: System, size: Size, load: Lo
   const connected = await fleet.askAll<ConnectedReply>({ type: 'connect', concurrency: 50 }, 300_000);
   const loaded = await server.sample(true);
 
-  const driver = await startDriver(ctx, bench, hot, slow, size);
+  const driver = await startDriver(ctx, bench, hot, slow, size, load.tickMs);
+  ctx.progress(`${system} ${load.label}: warm-up, ${WARM_UP_PER_SECOND} changes/s on the hot event for ${size.warmUpSeconds} s (not counted)`);
+  await driver.warmUp();
+  await awaitExact(fleet, bench.db, size.settleMs);
   await fleet.askAll({ type: 'reset' });
   ctx.progress(`${system} ${load.label}: ${size.hotPerSecond} changes/s on the hot event for ${size.seconds} s, tick ${load.tickMs} ms`);
   const ticksBefore = gateway && (await gateway.sample()).tickInterval;
@@ -501,7 +516,8 @@ export const fanOut: Scenario = {
       'Frames delivered: `updates` frames viewers received (TicketPulse: at most one per viewer per tick; Socket.IO: one message per change). Updates delivered: availability updates in them, one per event per frame. CPU µs per frame: the server’s CPU time over the window (first change until every viewer was exact, or the settle deadline) / frames delivered. CPU per change delivery divides it by changes × viewers of the changed event that reached the viewers: for TicketPulse every change counts for every viewer that ended exact (the coalesced update contains it); for Socket.IO each message is one change delivered.',
       'Gateway commit-to-send: the gateway’s own ticketpulse_commit_to_send_seconds histogram (commit to the tick having built the event’s update, before the frames are written), as the upper bound of its bucket.',
       'Latency is commit to client on one host: the update’s `committedAt` (events.availability_changed_at by the database clock, for the last change merged into the update) to its arrival at the viewer. Socket.IO’s is the same column, carried in each change’s payload. Only delivered updates are counted: if Socket.IO had not delivered everything by the deadline, the rest are missing from its percentiles, not counted as late.',
-      'Changes: each is one committed capacity edit of a ticket type (hot event: 4 types round-robin; slow events: one of 20 in turn), from a separate driver process with synchronous_commit=off. Both servers learn of each change the same way, from a per-change NOTIFY trigger on events: TicketPulse gets the event id on its bus channel (as from another TicketPulse node) and re-reads the event at its next tick; Socket.IO gets the event’s counts and emits them (a smaller payload than TicketPulse’s full ticket objects).',
+      'Changes: each is one committed capacity edit of a ticket type (hot event: 4 types round-robin; slow events: one of 20 in turn), from a separate driver process with synchronous_commit=off. TicketPulse learns of them as from a second TicketPulse node that made them: the driver runs the product’s own ChangeFeed and ChangeTick on the PostgreSQL bus, so a quiet event’s change is signalled at once and a busy event’s once a tick (bench/workers/change-driver.ts), and the gateway re-reads the changed events at its next tick. Socket.IO gets each change’s counts from a per-change NOTIFY trigger of its own and emits them (a smaller payload than TicketPulse’s full ticket objects).',
+      `Warm-up: each server’s viewers are fresh processes, so before its window the driver makes ${WARM_UP_PER_SECOND} changes/s on the hot event (one per tick: every viewer gets a frame a tick, at a rate Socket.IO keeps up with too) for ${size.warmUpSeconds} s, until every viewer is exact; none of it is counted. The floor’s on-sale viewers are warm from its back-to-back run.`,
       `RSS per connection: the server’s resident memory after all viewers joined minus before, divided by viewers. Each server ran alone, on its own schema, with its viewers in ${size.processes} client processes. Machine load: 1-minute load average ${load} at the end, on 2 cores (above 2, processes waited for a core).`,
     ];
     if (io && io.converged.wrong > 0) notes.push(`Socket.IO had not brought every viewer to the final state ${size.settleMs / 1000} s after the last change (${io.converged.wrong} behind, e.g. ${io.converged.example}).`);

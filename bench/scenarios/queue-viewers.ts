@@ -21,7 +21,6 @@ import { DEFAULT_ADMISSION } from '../../packages/server/src/waiting-room/admiss
 import { QueuePasses } from '../../packages/server/src/waiting-room/queue-pass.ts';
 import { WaitingRoom } from '../../packages/server/src/waiting-room/waiting-room.ts';
 import type { DriverCommand, DriverInit, DriverResult } from '../workers/change-driver.ts';
-import { signalEveryChange } from '../harness/change-signals.ts';
 import { awaitExact } from '../harness/convergence.ts';
 import { goal } from '../harness/goal.ts';
 import { LatencyHistogram } from '../harness/histogram.ts';
@@ -96,7 +95,6 @@ export async function measureQueueViewers(ctx: BenchContext): Promise<QueueViewe
   const size = ctx.quick ? QUICK : FULL;
   const bench = await ctx.freshDatabase();
   const jwtSecret = benchJwtSecret();
-  await signalEveryChange(bench.db);
   const gateway = await startGateway(ctx, bench, { jwtSecret, env: UNLIMITED_CLIENTS });
   // The gateway's socket ceiling: its open-file limit less the files it holds besides sockets.
   const bootFiles = openFiles(gateway.pid);
@@ -139,7 +137,7 @@ export async function measureQueueViewers(ctx: BenchContext): Promise<QueueViewe
 
   // Baseline: the availability fan-out to the same viewers, one committed change per admission tick.
   await fleet.askAll({ type: 'reset' });
-  const driverInit: DriverInit = { url: bench.url, options: bench.options, hot: event, slow: [], lanes: 1 };
+  const driverInit: DriverInit = { url: bench.url, options: bench.options, hot: event, slow: [], lanes: 1, tickMs: TICK_MS };
   const driver = startWorker<Reply>(DRIVER, driverInit);
   ctx.onCleanup(() => driver.stop());
   await awaitReady(driver);

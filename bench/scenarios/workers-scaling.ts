@@ -13,7 +13,6 @@ import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { TokenVerifier } from '../../packages/server/src/auth/token-verifier.ts';
 import type { DriverCommand, DriverInit, DriverResult } from '../workers/change-driver.ts';
-import { signalEveryChange } from '../harness/change-signals.ts';
 import { awaitExact, type Convergence } from '../harness/convergence.ts';
 import { ask, awaitReady, type Reply } from '../harness/ipc.ts';
 import { cpuMsOf } from '../harness/proc-stat.ts';
@@ -60,7 +59,6 @@ interface Run {
 async function runWorkers(ctx: BenchContext, workers: number, size: Size): Promise<Run> {
   const bench = await ctx.freshDatabase();
   const [hot, ...slow] = await seedEvents(bench.db, 1 + SLOW_EVENTS, 2);
-  await signalEveryChange(bench.db);
   const jwtSecret = benchJwtSecret();
   const service = await startService(ctx, bench, { jwtSecret, workers, env: { ...UNLIMITED_CLIENTS, TICKETPULSE_TICK_MS: String(TICK_MS) } });
   const token = (await new TokenVerifier(jwtSecret).sign({ role: 'anon' }, 3600)).token;
@@ -76,7 +74,7 @@ async function runWorkers(ctx: BenchContext, workers: number, size: Size): Promi
   const connected = await fleet.askAll<ConnectedReply>({ type: 'connect', concurrency: 50 }, 300_000);
   const byWorker = (await service.sample()).workers.map((w) => w.connections);
 
-  const driverInit: DriverInit = { url: bench.url, options: bench.options, hot: hot!, slow, lanes: 8 };
+  const driverInit: DriverInit = { url: bench.url, options: bench.options, hot: hot!, slow, lanes: 8, tickMs: TICK_MS };
   const driver = startWorker<Reply>(DRIVER, driverInit);
   ctx.onCleanup(() => driver.stop());
   await awaitReady(driver);

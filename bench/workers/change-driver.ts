@@ -6,10 +6,23 @@
  * by one seat: the same triggers and version bump as a hold, without holds'
  * own cost (measured by hot-holds). Commits are asynchronous
  * (synchronous_commit=off) so that one hot row can take 1,000+ changes a
- * second on any disk; what viewers see is unchanged by that. Servers learn
- * of the changes from triggers (bench/harness/change-signals.ts), not from here.
+ * second on any disk; what viewers see is unchanged by that.
+ *
+ * TicketPulse servers learn of the changes as from a second TicketPulse node
+ * that made them: this process runs the product's own ChangeFeed and
+ * ChangeTick (with no viewers of its own) on the PostgreSQL bus, so a quiet
+ * event's change is signalled at once and a busy event's once a tick, as
+ * docs/architecture.md describes. The Socket.IO baseline installs a trigger
+ * of its own (bench/baselines/socket-io-server.ts).
  */
+import pino from 'pino';
+import { loadConfig } from '../../packages/server/src/config.ts';
 import { openPostgres } from '../../packages/server/src/db/postgres.ts';
+import { PostgresChangeBus } from '../../packages/server/src/realtime/buses/postgres-bus.ts';
+import { ChangeFeed } from '../../packages/server/src/realtime/change-feed.ts';
+import { ChangeTick } from '../../packages/server/src/realtime/change-tick.ts';
+import { DatabaseClock } from '../../packages/server/src/realtime/database-clock.ts';
+import { RealtimeMetrics } from '../../packages/server/src/realtime/metrics.ts';
 import { serve, type Command } from '../harness/ipc.ts';
 import type { SeededEvent } from '../harness/seed-events.ts';
 import { sleep } from '../harness/stats.ts';
@@ -22,6 +35,8 @@ export interface DriverInit {
   slow: SeededEvent[];
   /** Concurrent connections for the hot event's changes. */
   lanes: number;
+  /** The tick of the TicketPulse node this process stands in for (TICKETPULSE_TICK_MS): busy events are signalled once per tick. */
+  tickMs: number;
 }
 
 export type DriverCommand = Command & { type: 'run'; seconds: number; hotPerSecond: number; slowPerSecond: number };
@@ -43,6 +58,11 @@ const db = await openPostgres({
   maxConnections: init.lanes + 2,
   onError: () => {},
 });
+const logger = pino({ level: 'warn' });
+const feed = new ChangeFeed(new PostgresChangeBus(db, 'bench-change-driver'), logger);
+const tick = new ChangeTick(db, feed, new DatabaseClock(), logger, new RealtimeMetrics({ processMetrics: false }), loadConfig({ TICKETPULSE_TICK_MS: String(init.tickMs) }).realtime);
+await feed.start();
+tick.start();
 
 /** Runs `count` changes spread evenly over `seconds`, from `lanes` connections; returns how many were made. */
 async function paced(count: number, seconds: number, lanes: number, change: (i: number) => Promise<void>): Promise<number> {
@@ -69,6 +89,7 @@ async function run(command: DriverCommand): Promise<DriverResult> {
   const perEvent: Record<string, number> = {};
   const touch = async (eventId: string, ticketTypeId: string) => {
     await db.query(CHANGE, [ticketTypeId]);
+    feed.touch(eventId);
     perEvent[eventId] = (perEvent[eventId] ?? 0) + 1;
   };
   const started = performance.now();
@@ -87,4 +108,8 @@ async function run(command: DriverCommand): Promise<DriverResult> {
 }
 
 serve<DriverCommand>(async (command) => ({ result: await run(command) }));
-process.on('SIGTERM', () => void db.close().finally(() => process.exit(0)));
+process.on('SIGTERM', () => void (async () => {
+  await tick.stop();
+  await feed.close();
+  await db.close();
+})().finally(() => process.exit(0)));
