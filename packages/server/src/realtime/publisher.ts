@@ -4,7 +4,7 @@ import type { ClientConnection } from './connection.ts';
 import type { DatabaseClock } from './database-clock.ts';
 import type { RealtimeMetrics } from './metrics.ts';
 import type { PublishedChange, SnapshotStore } from './snapshot-store.ts';
-import { UpdateSet } from './update-set.ts';
+import { oldestFirst, UpdateSet } from './update-set.ts';
 import type { Subscriptions } from './subscriptions.ts';
 
 /**
@@ -69,11 +69,9 @@ export class Publisher implements TickConsumer {
     const none = new UpdateSet();
     // The connections that get something, each with its set in `pending`: a field, not a map entry, as it is set for every viewer of every frame.
     const touched: ClientConnection[] = [];
-    // Connections before this index have had their `pending` cleared (the send loop clears as it goes).
-    let cleared = 0;
-    const add = (connection: ClientConnection, eventId: string, update: string) => {
+    const add = (connection: ClientConnection, eventId: string, update: string, committedAt: number) => {
       if (connection.pending === undefined) touched.push(connection);
-      connection.pending = (connection.pending ?? none).with(eventId, update);
+      connection.pending = (connection.pending ?? none).with(eventId, update, committedAt);
     };
     try {
       // Held updates go first (their versions come before this run's), for events the connection still watches.
@@ -81,7 +79,7 @@ export class Publisher implements TickConsumer {
         touched.push(connection);
         connection.pending = none;
         held.eventIds.forEach((eventId, i) => {
-          if (connection.subscriptions.has(eventId)) add(connection, eventId, held.updates[i]!);
+          if (connection.subscriptions.has(eventId)) add(connection, eventId, held.updates[i]!, held.committedAt[i]!);
         });
       }
       this.held.clear();
@@ -89,39 +87,44 @@ export class Publisher implements TickConsumer {
         const event = this.store.get(change.eventId);
         const subscribers = this.subscriptions.subscribersOf(change.eventId);
         if (!event || subscribers.size === 0) continue;
+        const committedAt = Date.parse(change.committedAt);
         let sent = false;
         for (const connection of subscribers) {
           const update = change.frames[this.subscriptions.precisionFor(connection, event)];
           if (!update || connection.behind) continue;
-          add(connection, change.eventId, update);
+          add(connection, change.eventId, update, committedAt);
           sent = true;
         }
-        if (sent) this.metrics.commitToSend.observe(Math.max(0, now - Date.parse(change.committedAt)) / 1000);
+        if (sent) this.metrics.commitToSend.observe(Math.max(0, now - committedAt) / 1000);
       }
-      // One time for the whole fan-out: a viewer written to late in a long one is not held back at the next tick.
-      const at = Date.now();
-      const tickAgo = this.tickAgo(at);
-      let frames = 0;
-      let bytes = 0;
-      for (; cleared < touched.length; cleared++) {
-        const connection = touched[cleared]!;
-        const set = connection.pending!;
-        connection.pending = undefined;
+      this.send(oldestFirst(touched), serverTime);
+    } catch (error) {
+      // No connection keeps a set into the next fan-out (oldestFirst takes them all once it runs).
+      for (const connection of touched) connection.pending = undefined;
+      throw error;
+    }
+  }
+
+  private send(groups: Iterable<[UpdateSet, ClientConnection[]]>, serverTime: string): void {
+    // One time for the whole fan-out: a viewer written to late in a long one is not held back at the next tick.
+    const at = Date.now();
+    const tickAgo = this.tickAgo(at);
+    let frames = 0;
+    let bytes = 0;
+    for (const [set, connections] of groups) {
+      if (set.empty) continue;
+      const frame = set.framed(serverTime);
+      for (const connection of connections) {
         if (connection.updatedAt > tickAgo) {
           this.held.set(connection, set);
           continue;
         }
-        if (set.empty) continue;
-        const frame = set.framed(serverTime);
         if (!connection.sendUpdates(frame, at)) continue;
         frames += 1;
         bytes += frame.length;
       }
-      this.metrics.sent(frames, bytes);
-    } finally {
-      // Only when something threw before the send loop was done.
-      for (; cleared < touched.length; cleared++) touched[cleared]!.pending = undefined;
     }
+    this.metrics.sent(frames, bytes);
   }
 
   /** Connections that skipped updates get every subscribed event whole, once they have drained. */
