@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import type { UpdatesMessage } from '@ticketpulse/protocol';
+import type { ServerMessage, UpdatesMessage } from '@ticketpulse/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket, { WebSocketServer } from 'ws';
 import { PeriodicTask } from '../src/periodic-task.ts';
@@ -124,5 +124,51 @@ describe.each(drivers)('the gateway’s fan-out (%s)', (driver) => {
       'the effective tick to be measured',
     );
     for (const viewer of viewers) viewer.close();
+  });
+});
+
+// A fan-out writes the frames carrying the oldest change first (docs/protocol.md, "Coalescing and timing").
+describe.each(drivers)('the order of a fan-out (%s)', (driver) => {
+  let t: TestDatabase;
+  let server: TestServer;
+
+  beforeAll(async () => {
+    t = await createTestDatabase(driver);
+    // No leading edge and a quick reconcile: changes made in SQL are read together, on the tick.
+    server = await startTestServer(t.db, { realtime: { tickMs: 100, reconcileMs: 300, leadingEdge: false } });
+  });
+  afterAll(async () => {
+    await server.close();
+    await t.dispose();
+  });
+
+  it('writes a quiet event’s change that waited for the tick before the busy event’s frames to everyone else', async () => {
+    // The busy event sorts first, so its change is taken in first: without the order, its viewers are written in the order they subscribed.
+    const [busy, quiet] = [await createEvent(server.service.catalog), await createEvent(server.service.catalog)].sort((a, b) => (a.id < b.id ? -1 : 1));
+    const token = await server.token('anon');
+    const others = await Promise.all(Array.from({ length: 8 }, () => TestSocket.connect(server.url, token)));
+    for (const socket of others) await watch(socket, busy!.id);
+    const both = await TestSocket.connect(server.url, token);
+    await watch(both, busy!.id);
+    const quietView = await watch(both, quiet!.id);
+    // Which socket's `updates` frame arrived in which place: the sockets share this process, so frames arrive in the order they were written.
+    const arrivals: TestSocket[] = [];
+    for (const socket of [...others, both]) {
+      socket.ws.on('message', (data) => {
+        if ((JSON.parse(data.toString()) as ServerMessage).type === 'updates') arrivals.push(socket);
+      });
+    }
+
+    // One transaction: the quiet event changes first, the busy one a little later (commit times are compared in ms), and the same tick reads both.
+    await t.db.transaction(async (tx) => {
+      await tx.query('UPDATE event_tickets SET total_capacity = total_capacity + 1 WHERE id = $1', [typeId(quiet!, 'General')]);
+      await tx.query('SELECT pg_sleep(0.02)');
+      await tx.query('UPDATE event_tickets SET total_capacity = total_capacity + 1 WHERE id = $1', [typeId(busy!, 'General')]);
+    });
+
+    await eventually(() => arrivals.length === others.length + 1, 'every viewer’s frame');
+    expect(quietView.ticket(typeId(quiet!, 'General'))?.totalCapacity).toBe(11);
+    expect(arrivals.indexOf(both)).toBe(0);
+    for (const socket of [...others, both]) socket.close();
   });
 });
