@@ -1,8 +1,12 @@
 /**
  * Viewers are played by several client processes (bench/workers/*-viewers.ts),
  * never by the process under test. Each process connects from its own
- * loopback address (127.0.0.2, .3, ...): one source address reaches one port
- * with only about 28,000 ephemeral ports. A fleet may instead give every
+ * loopback address (127.0.0.2, .3, ...): a socket bound to a source address
+ * before it connects takes one of that address's 28,000 or so ephemeral
+ * ports, whatever it connects to. A closed viewer's port stays taken for a
+ * minute (TIME_WAIT), so each fleet takes the next addresses after the
+ * last fleet's, not the same ones: a fleet of 10,000 right after another
+ * would otherwise find its ports in use (EADDRINUSE). A fleet may instead give every
  * viewer an address of its own (127.1.x.y), as real viewers come from many
  * addresses: then the service's per-address limits apply as they would.
  */
@@ -97,6 +101,15 @@ export interface FleetOptions {
   watch: WatchPlan;
 }
 
+/** The last octet of the next fleet process's address: 2 to 254, then round again (by then its ports are free). */
+let nextAddress = 2;
+
+function takeAddress(): string {
+  const address = `127.0.0.${nextAddress}`;
+  nextAddress = nextAddress === 254 ? 2 : nextAddress + 1;
+  return address;
+}
+
 export async function startViewerFleet(ctx: BenchContext, options: FleetOptions): Promise<ViewerFleet> {
   const script = fileURLToPath(new URL(`../workers/${options.worker}`, import.meta.url));
   const workers: Array<Worker<Reply>> = [];
@@ -109,7 +122,7 @@ export async function startViewerFleet(ctx: BenchContext, options: FleetOptions)
       ...(options.tokens && { tokens: options.tokens.slice(offset, offset + count) }),
       count,
       offset,
-      localAddress: `127.0.0.${2 + i}`,
+      localAddress: takeAddress(),
       ...(options.addressPerViewer && { addressPerViewer: true }),
       watch: options.watch,
     };

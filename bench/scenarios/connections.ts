@@ -154,7 +154,7 @@ export const connections: Scenario = {
     const notes = [
       'Each viewer is one WebSocket subscribed to one of 10 events (one room per event on Socket.IO), idle: nothing changes while memory is read. Per connection is (with connections - without) / connections. The projection adds that per-connection figure up to 50,000 on top of the idle server.',
       `${many.label}: the real CLI, a primary and ${workers} workers on one port. RSS is the primary's plus every worker's, read from /proc (VmRSS) without forcing a garbage collection; heap is the workers' ticketpulse_nodejs_heap_size_used_bytes from the service's own /metrics, which also gives the connections by worker. The one-process gateway and Socket.IO rows read memory inside the server after a full garbage collection.`,
-      `Viewers come from ${clientProcesses(many)} client processes for ${many.label} and ${clientProcesses(tp)} for the other rows, each on its own loopback address (127.0.0.2, .3, ...), ${PER_PROCESS.toLocaleString('en-US')} at most per process; the service's per-IP and per-user limits were raised for the bench.`,
+      `Viewers come from ${clientProcesses(many)} client processes for ${many.label} and ${clientProcesses(tp)} for the other rows, each on its own loopback address (127.0.0.2, .3, ..., a fleet's after the last fleet's), ${PER_PROCESS.toLocaleString('en-US')} at most per process; the service's per-IP and per-user limits were raised for the bench.`,
     ];
     if (!ctx.quick) {
       const held = many.connected;

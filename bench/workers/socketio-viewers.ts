@@ -20,7 +20,8 @@ class Viewer extends BaseViewer<Counts> {
       const socket = io(init.url, { transports: ['websocket'], reconnection: false, forceNew: true, localAddress: init.localAddress } as Parameters<typeof io>[1]);
       this.socket = socket;
       const done = settleOnce(resolve);
-      socket.on('connect_error', (error) => done(error.message));
+      // engine.io's "websocket error" carries the socket's own error (ECONNRESET, ...) as its description.
+      socket.on('connect_error', (error: Error & { description?: { message?: unknown } }) => done([error.message, error.description?.message].filter(Boolean).join(': ')));
       socket.on('disconnect', (reason) => {
         if (!this.closing) counters.closes += 1;
         done(`disconnected: ${reason}`);
