@@ -139,7 +139,7 @@ export class ClientConnection {
    */
   private write(frame: string | Buffer, skippable: boolean): boolean {
     if (this.socket.readyState !== this.socket.OPEN) return false;
-    const buffered = this.socket.bufferedAmount;
+    const buffered = this.unsent;
     if (buffered > this.limits.hardBufferBytes) {
       this.close(CloseCode.slowConsumer, 'slow consumer');
       return false;
@@ -162,9 +162,18 @@ export class ClientConnection {
     if (this.socket.readyState === this.socket.OPEN) this.wire.write(PING_FRAME);
   }
 
+  /**
+   * Bytes written and not yet taken by the kernel: the wire's own, as ws
+   * queues nothing of its own without compression (its bufferedAmount adds
+   * only that), and read once per frame of every fan-out.
+   */
+  get unsent(): number {
+    return this.wire.writableLength;
+  }
+
   /** Drained enough to take snapshots again. */
   get drained(): boolean {
-    return this.socket.bufferedAmount <= this.limits.softBufferBytes;
+    return this.unsent <= this.limits.softBufferBytes;
   }
 
   close(code: number, reason: string): void {

@@ -186,7 +186,7 @@ export class RealtimeGateway implements WebSocketEndpoint {
     let total = 0;
     let most = 0;
     for (const connection of this.connections) {
-      const buffered = connection.socket.bufferedAmount;
+      const buffered = connection.unsent;
       total += buffered;
       if (buffered > most) most = buffered;
     }

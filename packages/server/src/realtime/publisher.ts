@@ -7,6 +7,9 @@ import type { PublishedChange, SnapshotStore } from './snapshot-store.ts';
 import { oldestFirst, UpdateSet } from './update-set.ts';
 import type { Subscriptions } from './subscriptions.ts';
 
+const PRIVILEGED = { privileged: true };
+const PUBLIC = { privileged: false };
+
 /**
  * The native endpoint's share of the tick (ChangeTick): take in the changed
  * events read this tick, serialize each update once, and send every
@@ -88,9 +91,12 @@ export class Publisher implements TickConsumer {
         const subscribers = this.subscriptions.subscribersOf(change.eventId);
         if (!event || subscribers.size === 0) continue;
         const committedAt = Date.parse(change.committedAt);
+        // What each audience may see, looked up once per change rather than once per viewer.
+        const forPrivileged = change.frames[this.subscriptions.precisionFor(PRIVILEGED, event)];
+        const forPublic = change.frames[this.subscriptions.precisionFor(PUBLIC, event)];
         let sent = false;
         for (const connection of subscribers) {
-          const update = change.frames[this.subscriptions.precisionFor(connection, event)];
+          const update = connection.privileged ? forPrivileged : forPublic;
           if (!update || connection.behind) continue;
           add(connection, change.eventId, update, committedAt);
           sent = true;

@@ -36,9 +36,9 @@ export class Subscriptions {
     return this.byEvent.get(eventId) ?? EMPTY;
   }
 
-  /** What this connection may see of the event's counts (the rule is inventory's precisionFor). */
-  precisionFor(connection: ClientConnection, event: EventAvailability): DisplayPrecision {
-    return precisionFor(event, connection);
+  /** What a connection (or any audience) may see of the event's counts (the rule is inventory's precisionFor). */
+  precisionFor(audience: Pick<Audience, 'privileged'>, event: EventAvailability): DisplayPrecision {
+    return precisionFor(event, audience);
   }
 
   async subscribe(connection: ClientConnection, message: SubscribeMessage): Promise<void> {
