@@ -8,14 +8,18 @@ import { readdirSync, readFileSync } from 'node:fs';
 /** Clock ticks per second for /proc/<pid>/stat times; 100 on every Linux this runs on. */
 const CLOCK_TICKS = 100;
 
-/** User plus system CPU time of a live process (all its threads), in ms, at 10 ms resolution. */
-export function cpuMsOf(pid: number): number {
+/** User and system (kernel) CPU time of a live process (all its threads), in ms, at 10 ms resolution. */
+export function cpuTimesOf(pid: number): { userMs: number; systemMs: number } {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   // Fields after the parenthesized command name, which may itself contain spaces.
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  const utime = Number(fields[11]);
-  const stime = Number(fields[12]);
-  return ((utime + stime) * 1000) / CLOCK_TICKS;
+  return { userMs: (Number(fields[11]) * 1000) / CLOCK_TICKS, systemMs: (Number(fields[12]) * 1000) / CLOCK_TICKS };
+}
+
+/** User plus system CPU time of a live process (all its threads), in ms, at 10 ms resolution. */
+export function cpuMsOf(pid: number): number {
+  const { userMs, systemMs } = cpuTimesOf(pid);
+  return userMs + systemMs;
 }
 
 /** Resident memory of a live process, in bytes (VmRSS), read from outside as `cpuMsOf` is. */

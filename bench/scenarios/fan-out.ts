@@ -35,7 +35,7 @@ import type { DriverCommand, DriverInit, DriverResult } from '../workers/change-
 import { awaitExact, type Convergence } from '../harness/convergence.ts';
 import { LatencyHistogram } from '../harness/histogram.ts';
 import { ask, awaitReady, type Reply } from '../harness/ipc.ts';
-import { cpuMsOf } from '../harness/proc-stat.ts';
+import { cpuTimesOf } from '../harness/proc-stat.ts';
 import type { ProcessSample } from '../harness/process-sample.ts';
 import type { GatewaySample } from '../workers/gateway.ts';
 import { goal } from '../harness/goal.ts';
@@ -101,6 +101,8 @@ interface Run {
   latency: LatencyHistogram;
   converged: Convergence;
   cpuMs: number;
+  /** Of cpuMs, the time in the process's own code (the rest is the kernel's, on its behalf). */
+  userMs: number;
   windowMs: number;
   rssPerConnection: number;
   /** TicketPulse: p99 bound of commit to the tick's frames being built, from the gateway's histogram. */
@@ -120,9 +122,18 @@ interface FloorRun {
   framesPerSecond: number;
   latency: LatencyHistogram;
   cpuMs: number;
+  /** Of cpuMs, the time in the process's own code. */
+  userMs: number;
 }
 
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
+
+/** A server's CPU time since `before` (cpuTimesOf), all of it and its user part. */
+function cpuSince(pid: number, before: { userMs: number; systemMs: number }): { cpuMs: number; userMs: number } {
+  const now = cpuTimesOf(pid);
+  const userMs = now.userMs - before.userMs;
+  return { cpuMs: userMs + now.systemMs - before.systemMs, userMs };
+}
 const connectedOf = (replies: ConnectedReply[]) => replies.reduce((n, c) => n + c.ok, 0);
 
 async function seeded(ctx: BenchContext): Promise<{ bench: BenchDatabase; hot: SeededEvent; slow: SeededEvent[]; watch: WatchPlan }> {
@@ -176,15 +187,15 @@ async function measureFloor(ctx: BenchContext, size: Size, onSaleViewers: (frame
 
   const measure = async (viewers: number, tickMs: number, seconds: number): Promise<FloorRun> => {
     await fleet.askAll({ type: 'reset' });
-    const cpuBefore = cpuMsOf(server.pid);
+    const cpuBefore = cpuTimesOf(server.pid);
     const started = performance.now();
     const broadcast = await server.updates({ seconds, tickMs, viewers, update, softBufferBytes: SOFT_BUFFER_BYTES });
     const stats = await awaitFrames(fleet, broadcast.framesWritten, 10_000);
     const elapsedMs = performance.now() - started;
-    const cpuMs = cpuMsOf(server.pid) - cpuBefore;
+    const { cpuMs, userMs } = cpuSince(server.pid, cpuBefore);
     const latency = new LatencyHistogram();
     for (const buckets of stats.latency) latency.add(buckets);
-    return { viewers: Math.min(viewers, connected), tickMs, broadcast, received: stats.messages, framesPerSecond: (stats.messages / elapsedMs) * 1000, latency, cpuMs };
+    return { viewers: Math.min(viewers, connected), tickMs, broadcast, received: stats.messages, framesPerSecond: (stats.messages / elapsedMs) * 1000, latency, cpuMs, userMs };
   };
   ctx.progress(`floor: back to back for ${size.capacitySeconds} s`);
   const capacity = await measure(size.viewers, 0, size.capacitySeconds);
@@ -229,7 +240,7 @@ async function runSystem(ctx: BenchContext, system: System, size: Size, load: Lo
   await fleet.askAll({ type: 'reset' });
   ctx.progress(`${system} ${load.label}: ${size.hotPerSecond} changes/s on the hot event for ${size.seconds} s, tick ${load.tickMs} ms`);
   const ticksBefore = gateway && (await gateway.sample()).tickInterval;
-  const cpuBefore = cpuMsOf(server.pid);
+  const cpuBefore = cpuTimesOf(server.pid);
   const started = performance.now();
   const driving = driver.run();
   // Unsent bytes once a second while the changes come: they must stay bounded (no queue growing with the overload).
@@ -244,7 +255,7 @@ async function runSystem(ctx: BenchContext, system: System, size: Size, load: Lo
   driven = await driving;
   const ticksAfter = gateway && (await gateway.sample()).tickInterval;
   const converged = await awaitExact(fleet, bench.db, size.settleMs);
-  const cpuMs = cpuMsOf(server.pid) - cpuBefore;
+  const { cpuMs, userMs } = cpuSince(server.pid, cpuBefore);
   const windowMs = performance.now() - started;
   const serverSide = gateway && commitToSendP99((await gateway.sample()).commitToSend);
   const ticks = ticksBefore && ticksAfter && ticksAfter.count - ticksBefore.count;
@@ -274,6 +285,7 @@ async function runSystem(ctx: BenchContext, system: System, size: Size, load: Lo
     latency,
     converged,
     cpuMs,
+    userMs,
     windowMs,
     rssPerConnection: (loaded.rssBytes - idle.rssBytes) / load.viewers,
     serverSide,
@@ -291,6 +303,9 @@ function commitToSendP99(buckets: GatewaySample['commitToSend']): number {
 
 const per100k = (cpuMs: number, n: number) => (n > 0 ? (cpuMs / 1000 / n) * 100_000 : NaN);
 const usPerFrame = (cpuMs: number, frames: number) => (cpuMs * 1000) / Math.max(1, frames);
+/** A run's CPU per frame in its own code and in the kernel's, as "user + system" µs. */
+const splitPerFrame = (r: { cpuMs: number; userMs: number }, frames: number) =>
+  `${round(usPerFrame(r.userMs, frames), 2)} + ${round(usPerFrame(r.cpuMs - r.userMs, frames), 2)}`;
 
 /** Change deliveries a run completed: all of them for viewers that ended exact (TicketPulse), one per message otherwise (Socket.IO). */
 function completedDeliveries(run: Run): number {
@@ -365,6 +380,7 @@ export const fanOut: Scenario = {
       r.serverSide === undefined ? '—' : `≤ ${r.serverSide}`,
       round(r.cpuMs / 1000, 2),
       round(usPerFrame(r.cpuMs, r.stats.messages), 1),
+      splitPerFrame(r, r.stats.messages),
       round((r.cpuMs * 1e6) / completedDeliveries(r), 1),
       round(r.rssPerConnection / 1024, 1),
       r.buffered.length === 0 ? '—' : round(Math.max(...r.buffered.map((b) => b.most)) / 1024, 1),
@@ -385,6 +401,7 @@ export const fanOut: Scenario = {
       '—',
       round(f.cpuMs / 1000, 2),
       round(usPerFrame(f.cpuMs, f.broadcast.framesWritten), 1),
+      splitPerFrame(f, f.broadcast.framesWritten),
       '—',
       '—',
       round(f.broadcast.maxBufferedBytes / 1024, 1),
@@ -407,6 +424,7 @@ export const fanOut: Scenario = {
         'gateway commit-to-send p99 ms',
         'server CPU s',
         'CPU µs / frame',
+        'of which user + system µs',
         'CPU ns / change delivery',
         'RSS KB / connection',
         'most unsent KB on a socket',
@@ -448,6 +466,11 @@ export const fanOut: Scenario = {
       { name: 'server CPU per frame, TicketPulse on-sale / bare ws floor at the same load', value: tpUs / floorUs },
       { name: 'server CPU per frame, TicketPulse on-sale / bare ws floor back to back', value: tpUs / capacityUs },
       { name: 'server CPU per frame, TicketPulse on-sale / bare ws floor at the same load, the same changes committed meanwhile', value: tpUs / withChangesUs },
+      { name: 'of which user time (the process’s own code), TicketPulse on-sale / bare ws floor at the same load', value: usPerFrame(tp.userMs, tp.stats.messages) / usPerFrame(floor.onSale.userMs, floor.onSale.broadcast.framesWritten) },
+      {
+        name: 'of which system time (the kernel, mostly the socket writes), TicketPulse on-sale / bare ws floor at the same load',
+        value: usPerFrame(tp.cpuMs - tp.userMs, tp.stats.messages) / usPerFrame(floor.onSale.cpuMs - floor.onSale.userMs, floor.onSale.broadcast.framesWritten),
+      },
       { name: 'p99 commit-to-client, TicketPulse on-sale / bare ws floor (frame built to client) at the same load', value: tp.latency.percentile(99) / floor.onSale.latency.percentile(99) },
       {
         name: 'p99 commit-to-client, TicketPulse on-sale / bare ws floor (frame built to client) at the same load, the same changes committed meanwhile',
@@ -473,7 +496,7 @@ export const fanOut: Scenario = {
           'gateway CPU per frame sent at most 1.3× the bare ws server’s (same frames, same viewers, same load)',
           `${round(tpUs, 1)} µs vs ${round(floorUs, 1)} µs: ${round(tpUs / floorUs, 2)}×`,
           tpUs <= 1.3 * floorUs,
-          `per write, the same path as the floor's costing more, not work the floor does not do. Measured on 2026-12-05 with perf in one run (5 s of each process: the floor while the changes were committed, the gateway in its on-sale window; node --perf-basic-prof): for about as many socket writes, the gateway took 20-25% more CPU. Its JavaScript per write was 1.5× the floor's (its fan-out loop about as costly as the floor's loop; the rest in ws's socket getters and Node's stream write path, with more inline-cache misses), 2% of its samples were TurboFan compiling during the window, and the kernel spent 13% more per write (TCP ACK processing and buffer freeing: tcp_ack, __tcp_transmit_skb, skb_release_data). Its own fixed work (the tick's reads, the bus, heartbeats, leader jobs) is small: 0.46-0.49 CPU s over the window with 4 viewers and the same changes, now that the change driver signals as a TicketPulse node does (1.07-1.08 CPU s when the bench sent one NOTIFY per change). The ratio moves with the machine: 1.2-1.41× on a quieter machine of this class, 1.35-1.48× on a busier one the same day. With the same changes committed, the floor itself spent ${round(withChangesUs, 1)} µs per frame (${round(tpUs / withChangesUs, 2)}× for the gateway)`,
+          `the kernel's part of each write and, less, the gateway's own code. In this run the gateway spent ${round(usPerFrame(tp.userMs, tp.stats.messages), 2)} µs per frame in its own code (user time) and ${round(usPerFrame(tp.cpuMs - tp.userMs, tp.stats.messages), 2)} µs in the kernel (system time), against the floor's ${round(usPerFrame(floor.onSale.userMs, floor.onSale.broadcast.framesWritten), 2)} and ${round(usPerFrame(floor.onSale.cpuMs - floor.onSale.userMs, floor.onSale.broadcast.framesWritten), 2)} µs (the user + system column). Of the user time, the fixed work (the tick's reads, the bus, heartbeats, leader jobs) was 0.28-0.30 CPU s over the window with 4 viewers and the same changes (2026-12-05, evening), about 0.6 µs per frame at this load; the rest is the fan-out's JavaScript and Node's stream write path, the same path as the floor's (perf with JIT names, 2026-12-05: 1.5× the floor's JavaScript per write, with more inline-cache misses, and 2% of the samples TurboFan compiling). The kernel's extra 1.0-1.4 µs per write is spread over the whole loopback TCP path, not one function (perf of both processes in one run, 2026-12-05, evening: the wake-up of the reading viewer process (the unlock in sock_def_readable) +0.26 µs, the segment's socket lookup +0.19 µs, then tcp_ack, vfs_write, the transmit path), as for a writer whose writes come further apart, so that its readers sleep and must be woken more often, on a machine whose caches it shares with PostgreSQL and the driver. The ratio moves with the machine: 1.2-1.41× on a quieter machine of this class, 1.35-1.48× on a busier one, 1.36-1.39× on a faster one (2026-12-05, evening). With the same changes committed, the floor itself spent ${round(withChangesUs, 1)} µs per frame (${round(tpUs / withChangesUs, 2)}× for the gateway)`,
         ),
         goal(
           `at a load needing ≤ ${ON_SALE_SHARE * 100}% of the frames/s the bare server sustains (${fmt(onSale.viewers)} viewers × ${1000 / TICK_MS} frames/s = ${fmt((onSale.viewers * 1000) / TICK_MS)} of ${fmt(F)}), p99 commit-to-client at most the tick plus 100 ms (${budget} ms)`,
@@ -513,7 +536,7 @@ export const fanOut: Scenario = {
       `The floor: a bare \`ws\` server in its own process (bench/baselines/ws-broadcast-server.ts; no database, no auth, no tick) writing an \`updates\` frame that carries the hot event's whole state (${TICKET_TYPES} ticket types, the shape and size of the gateway's), framed once per round, to every viewer with one socket.write each, skipping a socket past the gateway's soft limit (${fmt(SOFT_BUFFER_BYTES / 1024)} KB unsent). Back to back for ${size.capacitySeconds} s to ${fmt(floor.capacity.viewers)} viewers: ${fmt(F)} frames/s received (frames received / time from the first write to the last frame's arrival), the sustained rate. Then one frame per ${TICK_MS} ms tick for ${size.seconds} s to the on-sale load's viewers; latency there is from the frame being built to its arrival. Then the same again while the change driver commits the on-sale's changes (the same driver, rate and signals as in the gateway's runs, with no one listening): the same database work on the machine as in the gateway's on-sale run, which the floor alone does not have. CPU µs per frame: the server's CPU time / frames written.`,
       `Loads: on-sale, ${fmt(onSale.viewers)} viewers (as many as ${ON_SALE_SHARE * 100}% of the floor's sustained frames/s allows at one frame per viewer per ${TICK_MS} ms tick, at most ${fmt(size.viewers)}); past capacity, ${fmt(past.viewers)} viewers at a ${pastTick} ms tick (TICKETPULSE_TICK_MS), ${round((past.viewers * 1000) / pastTick / F, 2)}× the frames/s the floor sustains. Both get ${size.hotPerSecond} changes/s on the hot event and ${size.slowPerSecond}/s across ${SLOW_EVENTS} slow events for ${size.seconds} s; each viewer watches the hot event and one slow one.`,
       'Effective tick: the gateway’s own ticketpulse_realtime_tick_interval_seconds over the window (mean time from one tick to the next). The tick is adaptive: a tick begins tickMs after the last began, or when the last ended if its read and fan-out took longer, so past capacity the tick lengthens and each frame carries more changes, instead of frames queueing on sockets. Most unsent KB on a socket: ticketpulse_ws_max_buffered_bytes sampled every second during the window.',
-      'Frames delivered: `updates` frames viewers received (TicketPulse: at most one per viewer per tick; Socket.IO: one message per change). Updates delivered: availability updates in them, one per event per frame. CPU µs per frame: the server’s CPU time over the window (first change until every viewer was exact, or the settle deadline) / frames delivered. CPU per change delivery divides it by changes × viewers of the changed event that reached the viewers: for TicketPulse every change counts for every viewer that ended exact (the coalesced update contains it); for Socket.IO each message is one change delivered.',
+      'Frames delivered: `updates` frames viewers received (TicketPulse: at most one per viewer per tick; Socket.IO: one message per change). Updates delivered: availability updates in them, one per event per frame. CPU µs per frame: the server’s CPU time over the window (first change until every viewer was exact, or the settle deadline) / frames delivered. Of which user + system: the same split into time in the server’s own code and in the kernel on its behalf (/proc/<pid>/stat utime and stime), the kernel’s mostly the socket writes. CPU per change delivery divides it by changes × viewers of the changed event that reached the viewers: for TicketPulse every change counts for every viewer that ended exact (the coalesced update contains it); for Socket.IO each message is one change delivered.',
       'Gateway commit-to-send: the gateway’s own ticketpulse_commit_to_send_seconds histogram (commit to the tick having built the event’s update, before the frames are written), as the upper bound of its bucket.',
       'Latency is commit to client on one host: the update’s `committedAt` (events.availability_changed_at by the database clock, for the last change merged into the update) to its arrival at the viewer. Socket.IO’s is the same column, carried in each change’s payload. Only delivered updates are counted: if Socket.IO had not delivered everything by the deadline, the rest are missing from its percentiles, not counted as late.',
       'Changes: each is one committed capacity edit of a ticket type (hot event: 4 types round-robin; slow events: one of 20 in turn), from a separate driver process with synchronous_commit=off. TicketPulse learns of them as from a second TicketPulse node that made them: the driver runs the product’s own ChangeFeed and ChangeTick on the PostgreSQL bus, so a quiet event’s change is signalled at once and a busy event’s once a tick (bench/workers/change-driver.ts), and the gateway re-reads the changed events at its next tick. Socket.IO gets each change’s counts from a per-change NOTIFY trigger of its own and emits them (a smaller payload than TicketPulse’s full ticket objects).',
