@@ -107,9 +107,11 @@ export class Subscriptions {
    * told why. Public events cost nothing here.
    */
   async reauthorize(event: EventAvailability): Promise<void> {
+    if (openToEveryone(event)) return;
     const eventId = event.eventId;
+    // A copy: the query below awaits, and removals change the set.
     const subscribers = [...this.subscribersOf(eventId)];
-    if (openToEveryone(event) || subscribers.length === 0) return;
+    if (subscribers.length === 0) return;
     const userIds = subscribers.map((c) => c.principal.userId).filter((id): id is string => id !== undefined);
     const { rows } = await this.db.query<{ user_id: string }>(
       'SELECT user_id FROM event_access WHERE event_id = $1 AND user_id = ANY ($2::text[])',
