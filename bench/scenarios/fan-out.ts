@@ -303,9 +303,9 @@ function commitToSendP99(buckets: GatewaySample['commitToSend']): number {
 
 const per100k = (cpuMs: number, n: number) => (n > 0 ? (cpuMs / 1000 / n) * 100_000 : NaN);
 const usPerFrame = (cpuMs: number, frames: number) => (cpuMs * 1000) / Math.max(1, frames);
-/** A run's CPU per frame in its own code and in the kernel's, as "user + system" µs. */
-const splitPerFrame = (r: { cpuMs: number; userMs: number }, frames: number) =>
-  `${round(usPerFrame(r.userMs, frames), 2)} + ${round(usPerFrame(r.cpuMs - r.userMs, frames), 2)}`;
+/** A run's CPU µs per frame in its own code (user) and in the kernel's on its behalf (system). */
+const splitPerFrame = (r: { cpuMs: number; userMs: number }, frames: number) => ({ user: usPerFrame(r.userMs, frames), system: usPerFrame(r.cpuMs - r.userMs, frames) });
+const showSplit = ({ user, system }: { user: number; system: number }) => `${round(user, 2)} + ${round(system, 2)}`;
 
 /** Change deliveries a run completed: all of them for viewers that ended exact (TicketPulse), one per message otherwise (Socket.IO). */
 function completedDeliveries(run: Run): number {
@@ -365,6 +365,8 @@ export const fanOut: Scenario = {
     const capacityUs = usPerFrame(floor.capacity.cpuMs, floor.capacity.broadcast.framesWritten);
     const withChangesUs = usPerFrame(floor.withChanges.cpuMs, floor.withChanges.broadcast.framesWritten);
     const tpUs = usPerFrame(tp.cpuMs, tp.stats.messages);
+    const tpSplit = splitPerFrame(tp, tp.stats.messages);
+    const floorSplit = splitPerFrame(floor.onSale, floor.onSale.broadcast.framesWritten);
     const row = (r: Run) => [
       `${r.system}, ${r.load.label}`,
       connectedOf(r.connected),
@@ -380,7 +382,7 @@ export const fanOut: Scenario = {
       r.serverSide === undefined ? '—' : `≤ ${r.serverSide}`,
       round(r.cpuMs / 1000, 2),
       round(usPerFrame(r.cpuMs, r.stats.messages), 1),
-      splitPerFrame(r, r.stats.messages),
+      showSplit(splitPerFrame(r, r.stats.messages)),
       round((r.cpuMs * 1e6) / completedDeliveries(r), 1),
       round(r.rssPerConnection / 1024, 1),
       r.buffered.length === 0 ? '—' : round(Math.max(...r.buffered.map((b) => b.most)) / 1024, 1),
@@ -401,7 +403,7 @@ export const fanOut: Scenario = {
       '—',
       round(f.cpuMs / 1000, 2),
       round(usPerFrame(f.cpuMs, f.broadcast.framesWritten), 1),
-      splitPerFrame(f, f.broadcast.framesWritten),
+      showSplit(splitPerFrame(f, f.broadcast.framesWritten)),
       '—',
       '—',
       round(f.broadcast.maxBufferedBytes / 1024, 1),
@@ -466,11 +468,8 @@ export const fanOut: Scenario = {
       { name: 'server CPU per frame, TicketPulse on-sale / bare ws floor at the same load', value: tpUs / floorUs },
       { name: 'server CPU per frame, TicketPulse on-sale / bare ws floor back to back', value: tpUs / capacityUs },
       { name: 'server CPU per frame, TicketPulse on-sale / bare ws floor at the same load, the same changes committed meanwhile', value: tpUs / withChangesUs },
-      { name: 'of which user time (the process’s own code), TicketPulse on-sale / bare ws floor at the same load', value: usPerFrame(tp.userMs, tp.stats.messages) / usPerFrame(floor.onSale.userMs, floor.onSale.broadcast.framesWritten) },
-      {
-        name: 'of which system time (the kernel, mostly the socket writes), TicketPulse on-sale / bare ws floor at the same load',
-        value: usPerFrame(tp.cpuMs - tp.userMs, tp.stats.messages) / usPerFrame(floor.onSale.cpuMs - floor.onSale.userMs, floor.onSale.broadcast.framesWritten),
-      },
+      { name: 'of which user time (the process’s own code), TicketPulse on-sale / bare ws floor at the same load', value: tpSplit.user / floorSplit.user },
+      { name: 'of which system time (the kernel, mostly the socket writes), TicketPulse on-sale / bare ws floor at the same load', value: tpSplit.system / floorSplit.system },
       { name: 'p99 commit-to-client, TicketPulse on-sale / bare ws floor (frame built to client) at the same load', value: tp.latency.percentile(99) / floor.onSale.latency.percentile(99) },
       {
         name: 'p99 commit-to-client, TicketPulse on-sale / bare ws floor (frame built to client) at the same load, the same changes committed meanwhile',
@@ -496,7 +495,7 @@ export const fanOut: Scenario = {
           'gateway CPU per frame sent at most 1.3× the bare ws server’s (same frames, same viewers, same load)',
           `${round(tpUs, 1)} µs vs ${round(floorUs, 1)} µs: ${round(tpUs / floorUs, 2)}×`,
           tpUs <= 1.3 * floorUs,
-          `the kernel's part of each write and, less, the gateway's own code. In this run the gateway spent ${round(usPerFrame(tp.userMs, tp.stats.messages), 2)} µs per frame in its own code (user time) and ${round(usPerFrame(tp.cpuMs - tp.userMs, tp.stats.messages), 2)} µs in the kernel (system time), against the floor's ${round(usPerFrame(floor.onSale.userMs, floor.onSale.broadcast.framesWritten), 2)} and ${round(usPerFrame(floor.onSale.cpuMs - floor.onSale.userMs, floor.onSale.broadcast.framesWritten), 2)} µs (the user + system column). Of the user time, the fixed work (the tick's reads, the bus, heartbeats, leader jobs) was 0.28-0.30 CPU s over the window with 4 viewers and the same changes (2026-12-05, evening), about 0.6 µs per frame at this load; the rest is the fan-out's JavaScript and Node's stream write path, the same path as the floor's (perf with JIT names, 2026-12-05: 1.5× the floor's JavaScript per write, with more inline-cache misses, and 2% of the samples TurboFan compiling). The kernel's extra 1.0-1.4 µs per write is spread over the whole loopback TCP path, not one function (perf of both processes in one run, 2026-12-05, evening: the wake-up of the reading viewer process (the unlock in sock_def_readable) +0.26 µs, the segment's socket lookup +0.19 µs, then tcp_ack, vfs_write, the transmit path), as for a writer whose writes come further apart, so that its readers sleep and must be woken more often, on a machine whose caches it shares with PostgreSQL and the driver. The ratio moves with the machine: 1.2-1.41× on a quieter machine of this class, 1.35-1.48× on a busier one, 1.36-1.41× on a faster one (2026-12-05, evening, runs without a profiler). With the same changes committed, the floor itself spent ${round(withChangesUs, 1)} µs per frame (${round(tpUs / withChangesUs, 2)}× for the gateway)`,
+          `the kernel's part of each write and, less, the gateway's own code. In this run the gateway spent ${round(tpSplit.user, 2)} µs per frame in its own code (user time) and ${round(tpSplit.system, 2)} µs in the kernel (system time), against the floor's ${round(floorSplit.user, 2)} and ${round(floorSplit.system, 2)} µs (the user + system column). Of the user time, the fixed work (the tick's reads, the bus, heartbeats, leader jobs) was 0.28-0.30 CPU s over the window with 4 viewers and the same changes (2026-12-05, evening), about 0.6 µs per frame at this load; the rest is the fan-out's JavaScript and Node's stream write path, the same path as the floor's (perf with JIT names, 2026-12-05: 1.5× the floor's JavaScript per write, with more inline-cache misses, and 2% of the samples TurboFan compiling). The kernel's extra 1.0-1.4 µs per write is spread over the whole loopback TCP path, not one function (perf of both processes in one run, 2026-12-05, evening: the wake-up of the reading viewer process (the unlock in sock_def_readable) +0.26 µs, the segment's socket lookup +0.19 µs, then tcp_ack, vfs_write, the transmit path), as for a writer whose writes come further apart, so that its readers sleep and must be woken more often, on a machine whose caches it shares with PostgreSQL and the driver. The ratio moves with the machine: 1.2-1.41× on a quieter machine of this class, 1.35-1.48× on a busier one, 1.36-1.41× on a faster one (2026-12-05, evening, runs without a profiler). With the same changes committed, the floor itself spent ${round(withChangesUs, 1)} µs per frame (${round(tpUs / withChangesUs, 2)}× for the gateway)`,
         ),
         goal(
           `at a load needing ≤ ${ON_SALE_SHARE * 100}% of the frames/s the bare server sustains (${fmt(onSale.viewers)} viewers × ${1000 / TICK_MS} frames/s = ${fmt((onSale.viewers * 1000) / TICK_MS)} of ${fmt(F)}), p99 commit-to-client at most the tick plus 100 ms (${budget} ms)`,
