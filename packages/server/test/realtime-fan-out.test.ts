@@ -151,9 +151,10 @@ describe.each(drivers)('the order of a fan-out (%s)', (driver) => {
     const both = await TestSocket.connect(server.url, token);
     await watch(both, busy!.id);
     const quietView = await watch(both, quiet!.id);
+    const viewers = [...others, both];
     // Which socket's `updates` frame arrived in which place, and the events it carried: the sockets share this process, so frames arrive in the order they were written.
     const arrivals: Array<{ socket: TestSocket; eventIds: string[] }> = [];
-    for (const socket of [...others, both]) {
+    for (const socket of viewers) {
       socket.ws.on('message', (data) => {
         const message = JSON.parse(data.toString()) as ServerMessage;
         if (message.type === 'updates') arrivals.push({ socket, eventIds: message.updates.map((u) => u.eventId) });
@@ -170,11 +171,11 @@ describe.each(drivers)('the order of a fan-out (%s)', (driver) => {
     // Every viewer gets the busy event's change; on a loaded machine a tick that read the busy event just before
     // (while the viewers subscribed) defers it to the next, so the dual viewer may get the two changes in two frames.
     const got = (socket: TestSocket, eventId: string) => arrivals.some((a) => a.socket === socket && a.eventIds.includes(eventId));
-    await eventually(() => [...others, both].every((socket) => got(socket, busy!.id)) && got(both, quiet!.id), 'every viewer’s frame');
+    await eventually(() => viewers.every((socket) => got(socket, busy!.id)) && got(both, quiet!.id), 'every viewer’s frame');
     expect(quietView.ticket(typeId(quiet!, 'General'))?.totalCapacity).toBe(11);
     // The frame with the quiet event's change went out first, before the busy event's frames to everyone else.
     expect(arrivals.findIndex((a) => a.socket === both)).toBe(0);
     expect(arrivals[0]!.eventIds).toContain(quiet!.id);
-    for (const socket of [...others, both]) socket.close();
+    for (const socket of viewers) socket.close();
   });
 });
