@@ -185,11 +185,6 @@ async function awaitFrames(fleet: ViewerFleet, frames: number, timeoutMs: number
   }
 }
 
-/**
- * The floor: a bare ws server writes `updates` frames carrying the hot event's whole state (the shape and size of the
- * gateway's), framed once, to every viewer: first back to back, for the frames/s it sustains, then one per tick to
- * the on-sale load's viewers, which `onSaleViewers` picks from the first.
- */
 interface Floor {
   capacity: FloorRun;
   onSale: FloorRun;
@@ -199,6 +194,12 @@ interface Floor {
   close(): Promise<void>;
 }
 
+/**
+ * The floor: a bare ws server writes `updates` frames carrying the hot event's whole state (the shape and size of the
+ * gateway's), framed once, to every viewer: first back to back, for the frames/s it sustains, then one per tick to
+ * the on-sale load's viewers, which `onSaleViewers` picks from the first. Its server and viewers stay up for `again`
+ * (the CPU pairs) until `close`.
+ */
 async function measureFloor(ctx: BenchContext, size: Size, onSaleViewers: (framesPerSecond: number) => number): Promise<Floor> {
   const { bench, hot, slow, watch } = await seeded(ctx);
   const store = new SnapshotStore();
