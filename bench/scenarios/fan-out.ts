@@ -277,7 +277,7 @@ async function runSystem(ctx: BenchContext, system: System, size: Size, load: Lo
     const { cpuMs } = cpuSince(server.pid, cpuBefore);
     const { messages } = totalStats(await fleet.askAll<ViewerStats>({ type: 'stats' }));
     const complete = floor.received === floor.broadcast.framesWritten && converged.wrong === 0;
-    pairs.push({ floorUs: usPerFrame(floor.cpuMs, floor.broadcast.framesWritten), gatewayUs: usPerFrame(cpuMs, messages), complete });
+    pairs.push({ floorUs: floorUsPerFrame(floor), gatewayUs: usPerFrame(cpuMs, messages), complete });
   }
   await fleet.askAll({ type: 'reset' });
   ctx.progress(`${system} ${load.label}: ${size.hotPerSecond} changes/s on the hot event for ${size.seconds} s, tick ${load.tickMs} ms`);
@@ -346,6 +346,8 @@ function commitToSendP99(buckets: GatewaySample['commitToSend']): number {
 
 const per100k = (cpuMs: number, n: number) => (n > 0 ? (cpuMs / 1000 / n) * 100_000 : NaN);
 const usPerFrame = (cpuMs: number, frames: number) => (cpuMs * 1000) / Math.max(1, frames);
+/** A floor window's CPU µs per frame it wrote. */
+const floorUsPerFrame = (f: FloorRun) => usPerFrame(f.cpuMs, f.broadcast.framesWritten);
 /** A run's CPU µs per frame in its own code (user) and in the kernel's on its behalf (system). */
 const splitPerFrame = (r: { cpuMs: number; userMs: number }, frames: number) => ({ user: usPerFrame(r.userMs, frames), system: usPerFrame(r.cpuMs - r.userMs, frames) });
 const showSplit = ({ user, system }: { user: number; system: number }) => `${round(user, 2)} + ${round(system, 2)}`;
@@ -405,9 +407,9 @@ export const fanOut: Scenario = {
     const io = ctx.signal.aborted || ctx.quick ? undefined : await runSystem(ctx, 'Socket.IO', size, onSale);
     const load = round(loadavg()[0]!, 1);
 
-    const floorUs = usPerFrame(floor.onSale.cpuMs, floor.onSale.broadcast.framesWritten);
-    const capacityUs = usPerFrame(floor.capacity.cpuMs, floor.capacity.broadcast.framesWritten);
-    const withChangesUs = usPerFrame(floor.withChanges.cpuMs, floor.withChanges.broadcast.framesWritten);
+    const floorUs = floorUsPerFrame(floor.onSale);
+    const capacityUs = floorUsPerFrame(floor.capacity);
+    const withChangesUs = floorUsPerFrame(floor.withChanges);
     const tpUs = usPerFrame(tp.cpuMs, tp.stats.messages);
     const tpSplit = splitPerFrame(tp, tp.stats.messages);
     const floorSplit = splitPerFrame(floor.onSale, floor.onSale.broadcast.framesWritten);
@@ -415,7 +417,7 @@ export const fanOut: Scenario = {
     const pairs = tp.pairs;
     const pairRatios = pairs.map((p) => p.gatewayUs / p.floorUs);
     const medianRatio = percentile(Float64Array.from(pairRatios).sort(), 50);
-    const showPairs = pairs.map((p, i) => `pair ${i + 1}: ${round(p.gatewayUs, 2)} vs ${round(p.floorUs, 2)} µs, ${round(p.gatewayUs / p.floorUs, 2)}×`).join('; ');
+    const showPairs = pairs.map((p, i) => `pair ${i + 1}: ${round(p.gatewayUs, 2)} vs ${round(p.floorUs, 2)} µs, ${round(pairRatios[i]!, 2)}×`).join('; ');
     const row = (r: Run) => [
       `${r.system}, ${r.load.label}`,
       connectedOf(r.connected),
@@ -451,7 +453,7 @@ export const fanOut: Scenario = {
       f.latency.max,
       '—',
       round(f.cpuMs / 1000, 2),
-      round(usPerFrame(f.cpuMs, f.broadcast.framesWritten), 1),
+      round(floorUsPerFrame(f), 1),
       showSplit(splitPerFrame(f, f.broadcast.framesWritten)),
       '—',
       '—',
@@ -588,7 +590,7 @@ export const fanOut: Scenario = {
 
     const notes = [
       `The floor: a bare \`ws\` server in its own process (bench/baselines/ws-broadcast-server.ts; no database, no auth, no tick) writing an \`updates\` frame that carries the hot event's whole state (${TICKET_TYPES} ticket types, the shape and size of the gateway's), framed once per round, to every viewer with one socket.write each, skipping a socket past the gateway's soft limit (${fmt(SOFT_BUFFER_BYTES / 1024)} KB unsent). Back to back for ${size.capacitySeconds} s to ${fmt(floor.capacity.viewers)} viewers: ${fmt(F)} frames/s received (frames received / time from the first write to the last frame's arrival), the sustained rate. Then one frame per ${TICK_MS} ms tick for ${size.seconds} s to the on-sale load's viewers; latency there is from the frame being built to its arrival. Then the same again while the change driver commits the on-sale's changes (the same driver, rate and signals as in the gateway's runs, with no one listening): the same database work on the machine as in the gateway's on-sale run, which the floor alone does not have. CPU µs per frame: the server's CPU time / frames written.`,
-      `CPU pairs: the machine's speed drifts by the minute on a shared host (the floor alone measured 3.2-3.8 µs per frame in runs of the same hour, 2026-12-05), so one floor window and one gateway window a minute apart can differ by that drift alone. Before the gateway's own on-sale window, both sets of viewers stay connected, and the floor's window at the on-sale load and the gateway's are taken ${size.cpuPairs} more times, alternating, each pair back to back (the floor's fleet idle during the gateway's window and the other way round). The CPU goal takes the median of the pairs' ratios; the table's rows are the first windows of each, minutes apart. The gateway idle beside the floor's windows does not slow them: in a check on 2026-12-05, three floor windows taken after the gateway and its viewers were gone measured 3.74-3.95 µs per frame, as that run's pairs' floor windows did (3.83-3.86 µs), while its first floor window, minutes earlier, measured 3.6 µs.`,
+      `CPU pairs: the machine's speed drifts by the minute on a shared host (the floor alone measured 2.9-4.0 µs per frame at the same load in runs of one evening, 2026-12-05), so one floor window and one gateway window a minute apart can differ by that drift alone. Before the gateway's own on-sale window, both sets of viewers stay connected, and the floor's window at the on-sale load and the gateway's are taken ${size.cpuPairs} more times, alternating, each pair back to back (the floor's fleet idle during the gateway's window and the other way round). The CPU goal takes the median of the pairs' ratios; the table's rows are the first windows of each, minutes apart. The gateway idle beside the floor's windows does not slow them: in a check on 2026-12-05, three floor windows taken after the gateway and its viewers were gone measured 3.74-3.95 µs per frame, as that run's pairs' floor windows did (3.83-3.86 µs), while its first floor window, minutes earlier, measured 3.6 µs.`,
       `Loads: on-sale, ${fmt(onSale.viewers)} viewers (as many as ${ON_SALE_SHARE * 100}% of the floor's sustained frames/s allows at one frame per viewer per ${TICK_MS} ms tick, at most ${fmt(size.viewers)}); past capacity, ${fmt(past.viewers)} viewers at a ${pastTick} ms tick (TICKETPULSE_TICK_MS), ${round((past.viewers * 1000) / pastTick / F, 2)}× the frames/s the floor sustains. Both get ${size.hotPerSecond} changes/s on the hot event and ${size.slowPerSecond}/s across ${SLOW_EVENTS} slow events for ${size.seconds} s; each viewer watches the hot event and one slow one.`,
       'Effective tick: the gateway’s own ticketpulse_realtime_tick_interval_seconds over the window (mean time from one tick to the next). The tick is adaptive: a tick begins tickMs after the last began, or when the last ended if its read and fan-out took longer, so past capacity the tick lengthens and each frame carries more changes, instead of frames queueing on sockets. Most unsent KB on a socket: ticketpulse_ws_max_buffered_bytes sampled every second during the window.',
       'Frames delivered: `updates` frames viewers received (TicketPulse: at most one per viewer per tick; Socket.IO: one message per change). Updates delivered: availability updates in them, one per event per frame. CPU µs per frame: the server’s CPU time over the window (first change until every viewer was exact, or the settle deadline) / frames delivered. Of which user + system: the same split into time in the server’s own code and in the kernel on its behalf (/proc/<pid>/stat utime and stime), the kernel’s mostly the socket writes. CPU per change delivery divides it by changes × viewers of the changed event that reached the viewers: for TicketPulse every change counts for every viewer that ended exact (the coalesced update contains it); for Socket.IO each message is one change delivered.',
